@@ -1,0 +1,159 @@
+//! The one place where user-facing errors are defined and reported.
+//!
+//! Library code returns [`Result`]; a chapter's `main` hands its body to [`run_main`], which
+//! prints a failure as one line `error: ...` on stderr and exits with code 2. Panics are bugs,
+//! but even they end the same way (one line, exit code 2) instead of a backtrace dump.
+
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Everything that can go wrong because of the user's input or environment.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or folder could not be read, written, created or renamed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file was read but its contents are not what was expected (`where_` is e.g.
+    /// "line 12", "byte 4096" or "field `trainData`").
+    #[error("{}: {where_}: {msg}", path.display())]
+    Format {
+        path: PathBuf,
+        where_: String,
+        msg: String,
+    },
+    /// A command-line value out of range or inconsistent with the data (`flag` like `--hidden`).
+    #[error("{flag}: {msg}")]
+    Flag { flag: String, msg: String },
+    /// Training produced a non-finite loss.
+    #[error("training diverged at step {step}: the loss became {loss} (try a smaller --lr)")]
+    Diverged { step: u64, loss: f64 },
+    /// Anything else the user can act on (an unknown word, a checkpoint of another chapter, ...).
+    #[error("{0}")]
+    Msg(String),
+}
+
+/// `Result` with the workspace's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An I/O failure on `path`.
+    pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
+
+    /// A malformed file: `path`, where in it (`"line 3"`, `"byte 16"`), and what was wrong.
+    pub fn format(path: impl AsRef<Path>, where_: impl Display, msg: impl Display) -> Self {
+        Error::Format {
+            path: path.as_ref().to_path_buf(),
+            where_: where_.to_string(),
+            msg: msg.to_string(),
+        }
+    }
+
+    /// A flag whose value cannot be used.
+    pub fn flag(flag: impl Display, msg: impl Display) -> Self {
+        Error::Flag {
+            flag: flag.to_string(),
+            msg: msg.to_string(),
+        }
+    }
+
+    /// Any other message for the user.
+    pub fn msg(msg: impl Display) -> Self {
+        Error::Msg(msg.to_string())
+    }
+}
+
+/// Checks a training loss: `Err(Error::Diverged)` at the first non-finite value.
+pub fn check_finite(step: u64, loss: f64) -> Result<f64> {
+    if loss.is_finite() {
+        Ok(loss)
+    } else {
+        Err(Error::Diverged { step, loss })
+    }
+}
+
+/// Formats an error and its causes on one line: `outer: inner: innermost`.
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let text = cause.to_string().replace('\n', " ");
+        // thiserror's `{source}` already embeds the cause's text: don't say it twice.
+        if parts.last().is_some_and(|prev| prev.ends_with(&text)) {
+            continue;
+        }
+        parts.push(text);
+    }
+    parts.join(": ")
+}
+
+/// Runs a chapter's `main` body: `Ok` exits 0; an error prints `error: ...` (one line) and
+/// exits 2; a panic (a bug) is reported the same way rather than as a backtrace.
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     shared::error::run_main(|| {
+///         // parse flags, train, write outputs ...
+///         Ok(())
+///     })
+/// }
+/// ```
+pub fn run_main(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into());
+        let loc = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error (a bug, please report it): {}{loc}",
+            msg.replace('\n', " ")
+        );
+    }));
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) => {
+            eprintln!("error: {}", one_line(&err));
+            ExitCode::from(2)
+        }
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_read_as_one_line_naming_the_file() {
+        let e = Error::format("data/x.csv", "line 3", "no `body` column");
+        assert_eq!(e.to_string(), "data/x.csv: line 3: no `body` column");
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let e = anyhow::Error::new(Error::io("a.txt", io)).context("reading the corpus");
+        assert_eq!(one_line(&e), "reading the corpus: a.txt: No such file");
+        assert_eq!(
+            Error::flag("--hidden", "must be at least 1").to_string(),
+            "--hidden: must be at least 1"
+        );
+    }
+
+    #[test]
+    fn non_finite_loss_is_divergence() {
+        assert!(check_finite(3, 1.5).is_ok());
+        let e = check_finite(7, f64::NAN).unwrap_err();
+        assert!(e.to_string().contains("step 7"));
+    }
+}

@@ -1,0 +1,141 @@
+//! Reading and writing files with errors that name the file, and atomic writes.
+//!
+//! Every output of a run (PNG, CSV, JSON, checkpoints) is written to a temporary name in the
+//! same folder and renamed over the final name, so a crash or a kill mid-write leaves either
+//! the previous file or the new one, never half of one.
+
+use crate::error::{Error, Result};
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Reads a whole file, with an error naming it.
+pub fn read(path: impl AsRef<Path>) -> Result<Vec<u8>> {
+    let path = path.as_ref();
+    if path.is_dir() {
+        return Err(Error::format(path, "path", "is a directory, expected a file"));
+    }
+    fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// Reads a whole UTF-8 text file; invalid UTF-8 is reported with its byte offset.
+pub fn read_text(path: impl AsRef<Path>) -> Result<String> {
+    let path = path.as_ref();
+    let bytes = read(path)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        Error::format(path, format!("byte {at}"), "not valid UTF-8 text")
+    })
+}
+
+/// Creates a folder and its parents, with an error naming it.
+pub fn create_dir_all(path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    fs::create_dir_all(path).map_err(|e| Error::io(path, e))
+}
+
+/// The temporary name `path` is written under before the rename: same folder, same extension
+/// (some writers, like the PNG encoder, pick the format from it), unique per process.
+pub fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = match path.extension() {
+        Some(ext) => format!(
+            ".{}.tmp{}.{}",
+            name.trim_end_matches(&format!(".{}", ext.to_string_lossy())),
+            std::process::id(),
+            ext.to_string_lossy()
+        ),
+        None => format!(".{name}.tmp{}", std::process::id()),
+    };
+    path.with_file_name(tmp)
+}
+
+/// Moves a finished temporary file over `path` (and syncs it first so the rename never
+/// exposes an empty file after a power loss).
+pub fn commit_temp(tmp: &Path, path: &Path) -> Result<()> {
+    if let Ok(f) = File::open(tmp) {
+        let _ = f.sync_all();
+    }
+    fs::rename(tmp, path).map_err(|e| {
+        let _ = fs::remove_file(tmp);
+        Error::io(path, e)
+    })
+}
+
+/// Writes `path` atomically: `write` fills a buffered temporary file, which is then renamed
+/// over `path`. On any error the temporary file is removed and `path` is left untouched.
+pub fn write_atomic(
+    path: impl AsRef<Path>,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<()> {
+    let path = path.as_ref();
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut w = BufWriter::new(File::create(&tmp)?);
+        write(&mut w)?;
+        w.flush()?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    commit_temp(&tmp, path)
+}
+
+/// Writes bytes to `path` atomically.
+pub fn write_bytes_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    write_atomic(path, |w| w.write_all(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_whole_file_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.csv");
+        write_bytes_atomic(&p, b"first").unwrap();
+        write_bytes_atomic(&p, b"second").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"second");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn failed_write_keeps_the_previous_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("model.bin");
+        write_bytes_atomic(&p, b"good").unwrap();
+        let err = write_atomic(&p, |w| {
+            w.write_all(b"half")?;
+            Err(std::io::Error::other("disk full"))
+        });
+        assert!(err.is_err());
+        assert_eq!(fs::read(&p).unwrap(), b"good");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn temp_name_keeps_extension() {
+        let t = temp_path(Path::new("runs/x/loss.png"));
+        assert_eq!(t.extension().unwrap(), "png");
+        assert_eq!(t.parent().unwrap(), Path::new("runs/x"));
+    }
+
+    #[test]
+    fn reading_reports_file_and_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bad.txt");
+        fs::write(&p, b"abc\xff\xfe").unwrap();
+        let e = read_text(&p).unwrap_err().to_string();
+        assert!(e.contains("bad.txt") && e.contains("byte 3"), "{e}");
+        let e = read(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("directory"), "{e}");
+        let e = read(dir.path().join("missing")).unwrap_err().to_string();
+        assert!(e.contains("missing"), "{e}");
+    }
+}
