@@ -1,0 +1,1 @@
+//! Character language model (work in progress).
