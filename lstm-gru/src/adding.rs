@@ -15,7 +15,7 @@ use crate::{Cell, Stack, StackTape, clip_global_norm};
 use nalgebra::DMatrix;
 use shared::error::check_finite;
 use shared::optim::{Optimizer, Rule};
-use shared::plot::Series;
+use shared::plot::{Figure, Panel, Series};
 use shared::rng::{self, Rng};
 use shared::run::Progress;
 use shared::{Error, Result};
@@ -33,24 +33,43 @@ pub struct Batch {
     pub target: DMatrix<f64>,
 }
 
-/// Draws B sequences of length T (T ≥ 2): one marker uniformly in steps 0..T/2, the other in
-/// T/2..T.
-pub fn batch(T: usize, B: usize, rng: &mut Rng) -> Batch {
-    assert!(T >= 2, "the adding problem needs T ≥ 2");
-    let mut X = DMatrix::zeros(2, T * B); // 2 × T·B
-    let mut target = DMatrix::zeros(1, B); // 1 × B
-    for j in 0..B {
-        for t in 0..T {
-            X[(0, t * B + j)] = rng::uniform(rng, 0.0, 1.0);
-        }
-        let first = rng::below(rng, T / 2);
-        let second = T / 2 + rng::below(rng, T - T / 2);
-        for t in [first, second] {
-            X[(1, t * B + j)] = 1.0;
-            target[(0, j)] += X[(0, t * B + j)];
+impl Batch {
+    /// Room for B sequences of length T (T ≥ 2).
+    pub fn new(T: usize, B: usize) -> Batch {
+        assert!(T >= 2, "the adding problem needs T ≥ 2");
+        Batch {
+            X: DMatrix::zeros(2, T * B),
+            target: DMatrix::zeros(1, B),
         }
     }
-    Batch { X, target }
+
+    /// Draws new sequences in place: values uniform in [0, 1), one marker uniformly in steps
+    /// 0..T/2, the other in T/2..T.
+    pub fn draw(&mut self, rng: &mut Rng) {
+        let B = self.target.ncols();
+        let T = self.X.ncols() / B;
+        let (X, target) = (&mut self.X, &mut self.target);
+        X.row_mut(1).fill(0.0);
+        target.fill(0.0);
+        for j in 0..B {
+            for t in 0..T {
+                X[(0, t * B + j)] = rng::uniform(rng, 0.0, 1.0);
+            }
+            let first = rng::below(rng, T / 2);
+            let second = T / 2 + rng::below(rng, T - T / 2);
+            for t in [first, second] {
+                X[(1, t * B + j)] = 1.0;
+                target[(0, j)] += X[(0, t * B + j)];
+            }
+        }
+    }
+}
+
+/// B fresh sequences of length T (T ≥ 2).
+pub fn batch(T: usize, B: usize, rng: &mut Rng) -> Batch {
+    let mut b = Batch::new(T, B);
+    b.draw(rng);
+    b
 }
 
 /// A recurrent stack with a linear read-out of its last state.
@@ -192,6 +211,8 @@ pub struct Outcome {
     pub test_mse: Series,
     /// Held-out MSE after the last step.
     pub final_test_mse: f64,
+    /// Lowest held-out MSE of the run.
+    pub best_test_mse: f64,
     /// First evaluation step with held-out MSE < 0.01, if any.
     pub solved_at: Option<usize>,
     /// Training wall time in seconds.
@@ -220,6 +241,7 @@ pub fn train<C: Cell>(cfg: &Config, seed: u64, progress: &Progress) -> Result<Ou
         train_mse: Series::new(format!("{} (mini-batch)", C::NAME)),
         test_mse: Series::new(format!("{} (held out)", C::NAME)),
         final_test_mse: f64::NAN,
+        best_test_mse: f64::INFINITY,
         solved_at: None,
         seconds: 0.0,
         params,
@@ -231,14 +253,14 @@ pub fn train<C: Cell>(cfg: &Config, seed: u64, progress: &Progress) -> Result<Ou
             out.solved_at = Some(step);
         }
         out.final_test_mse = mse;
+        out.best_test_mse = out.best_test_mse.min(mse);
         mse
     };
     evaluate(&net, 0, &mut out);
+    let mut b = Batch::new(cfg.T, cfg.batch);
     for step in 1..=cfg.steps {
-        let b = batch(cfg.T, cfg.batch, &mut data);
-        grad.rnn.zero();
-        grad.W_hy.fill(0.0);
-        grad.b_y.fill(0.0);
+        b.draw(&mut data);
+        grad.params_mut().into_iter().for_each(|g| g.fill(0.0));
         let mse = check_finite(step as u64, net.backward(&b, &mut tape, &mut grad))?;
         out.train_mse.push(step as f64, mse);
         let mut g = grad.params_mut();
@@ -253,4 +275,32 @@ pub fn train<C: Cell>(cfg: &Config, seed: u64, progress: &Progress) -> Result<Ou
     }
     out.seconds = start.elapsed().as_secs_f64();
     Ok(out)
+}
+
+/// The picture of a comparison: mini-batch MSE (moving average) and held-out MSE per step for
+/// each run, with the trivial predictor's 1/6 as a reference line, log scale.
+pub fn figure(runs: &[Outcome], T: usize, steps: usize) -> Figure {
+    let trivial = || {
+        let mut s = Series::new("predict the mean (1/6)");
+        s.push(0.0, TRIVIAL_MSE);
+        s.push(steps as f64, TRIVIAL_MSE);
+        s
+    };
+    let mut train = Panel::new("mini-batch MSE (moving average)", "step", "MSE").log_y();
+    let mut test = Panel::new("held-out MSE (256 sequences)", "step", "MSE").log_y();
+    for out in runs {
+        train.series.push(out.train_mse.smoothed(0.95, out.cell));
+        test.series.push(Series {
+            name: out.cell.into(),
+            ..out.test_mse.clone()
+        });
+    }
+    train.series.push(trivial());
+    test.series.push(trivial());
+    Figure {
+        title: format!(
+            "Adding problem, T = {T}: the gated cells remember, the vanilla RNN does not"
+        ),
+        panels: vec![train, test],
+    }
 }

@@ -8,7 +8,7 @@
 //! carried across chunks (the gradient stops at the chunk boundary). Validation reads the held
 //! out text the same way, without updates, and reports nats per character.
 
-use crate::{Cell, Stack, StackTape, clip_global_norm};
+use crate::{Cell, CellKind, Stack, StackTape, clip_global_norm};
 use nalgebra::DMatrix;
 use shared::activation::softmax_columns_mut;
 use shared::error::check_finite;
@@ -241,6 +241,25 @@ impl<C: Cell> CharLm<C> {
         out
     }
 
+    /// [`CharLm::sample`] on text: starts from `prime` (default: a newline, or the
+    /// vocabulary's first character if the text has none) and returns prime + the drawn text.
+    pub fn sample_text(
+        &self,
+        vocab: &Vocab,
+        prime: Option<&str>,
+        n: usize,
+        temperature: f64,
+        rng: &mut Rng,
+    ) -> Result<String> {
+        let prime = match prime {
+            Some("") => return Err(Error::flag("--prime", "must not be empty")),
+            Some(p) => vocab.encode(p).map_err(|e| Error::flag("--prime", e))?,
+            None => vocab.encode("\n").unwrap_or(vec![0]),
+        };
+        let drawn = self.sample(&prime, n, temperature, rng);
+        Ok(vocab.decode(&prime) + &vocab.decode(&drawn))
+    }
+
     /// Writes the model (safetensors, chapter `lstm-gru`) with what [`load`] needs to rebuild
     /// it: the cell, layers, hidden size and vocabulary.
     pub fn save(&self, path: &Path, vocab: &Vocab, steps: usize) -> Result<()> {
@@ -264,9 +283,16 @@ impl<C: Cell> CharLm<C> {
     }
 }
 
-/// Reads the cell name of a checkpoint written by [`CharLm::save`].
-pub fn checkpoint_cell(ck: &shared::checkpoint::Checkpoint) -> Result<String> {
-    Ok(ck.meta_str("cell")?.to_string())
+/// The cell type of a checkpoint written by [`CharLm::save`].
+pub fn checkpoint_cell(ck: &shared::checkpoint::Checkpoint) -> Result<CellKind> {
+    let name = ck.meta_str("cell")?;
+    CellKind::from_name(name).ok_or_else(|| {
+        Error::format(
+            &ck.path,
+            "safetensors metadata",
+            format!("unknown cell `{name}`"),
+        )
+    })
 }
 
 /// Rebuilds a [`CharLm`] of cell `C` and its vocabulary from a checkpoint.
@@ -347,7 +373,8 @@ pub struct Config {
     pub batch: usize,
     /// Most training steps.
     pub steps: usize,
-    /// Stop after this many seconds of training (evaluation time excluded), if set.
+    /// Stop after this many seconds of training, if set ([`TrainClock`] time: CPU seconds on
+    /// Linux, evaluation excluded).
     pub seconds: Option<f64>,
     /// Adam's learning rate.
     pub lr: f64,
@@ -362,12 +389,52 @@ pub struct Config {
 pub struct Eval {
     /// Steps done.
     pub step: usize,
-    /// Training seconds so far (evaluation excluded).
+    /// Training seconds so far ([`TrainClock`], evaluation excluded).
     pub seconds: f64,
+    /// Wall-clock seconds of training so far (evaluation excluded).
+    pub wall_seconds: f64,
     /// Mean training loss since the last evaluation (nats per character).
     pub train: f64,
     /// Validation loss (nats per character).
     pub valid: f64,
+}
+
+/// The clock of training budgets: this process's CPU time where Linux reports it
+/// (`/proc/self/stat`, utime + stime in USER_HZ = 100 ticks per second), else wall-clock time.
+/// On a machine shared with other jobs, CPU time keeps equal-time comparisons fair: a run does
+/// not spend its budget waiting for a core.
+#[derive(Clone, Copy, Debug)]
+pub struct TrainClock {
+    cpu: Option<f64>,
+    wall: Instant,
+}
+
+impl TrainClock {
+    /// Starts the clock.
+    pub fn start() -> Self {
+        TrainClock {
+            cpu: cpu_seconds(),
+            wall: Instant::now(),
+        }
+    }
+    /// (budget seconds, wall seconds) since the start.
+    pub fn elapsed(&self) -> (f64, f64) {
+        let wall = self.wall.elapsed().as_secs_f64();
+        match (self.cpu, cpu_seconds()) {
+            (Some(a), Some(b)) => (b - a, wall),
+            _ => (wall, wall),
+        }
+    }
+}
+
+/// utime + stime of this process in seconds, from `/proc/self/stat` (Linux only).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name in parentheses: state is field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 /// Trains a [`CharLm`] of cell `C` on `train_ids`, validating on `valid_ids`; `on_eval` is
@@ -400,10 +467,10 @@ pub fn train<C: Cell>(
     let mut tape = model.tape(T, B);
     let mut opt = Optimizer::new(Rule::adam(), cfg.lr);
     let (mut inputs, mut targets) = (vec![0; T * B], vec![0; T * B]);
-    let (mut seconds, mut sum, mut count) = (0.0, 0.0, 0usize);
+    let (mut seconds, mut wall_seconds, mut sum, mut count) = (0.0, 0.0, 0.0, 0usize);
     let mut step = 0;
     while step < cfg.steps && cfg.seconds.is_none_or(|s| seconds < s) {
-        let clock = Instant::now();
+        let clock = TrainClock::start();
         let k = step % streams.chunks;
         if k == 0 {
             tape.rnn.reset(); // a new pass over the text starts from zero states
@@ -418,7 +485,8 @@ pub fn train<C: Cell>(
         let g: Vec<&DMatrix<f64>> = g.into_iter().map(|g| &*g).collect();
         opt.step(&mut model.params_mut(), &g);
         step += 1;
-        seconds += clock.elapsed().as_secs_f64();
+        let (budget, wall) = clock.elapsed();
+        (seconds, wall_seconds) = (seconds + budget, wall_seconds + wall);
         (sum, count) = (sum + loss, count + 1);
         progress.inc(1);
         let last = step == cfg.steps || cfg.seconds.is_some_and(|s| seconds >= s);
@@ -432,6 +500,7 @@ pub fn train<C: Cell>(
                 &Eval {
                     step,
                     seconds,
+                    wall_seconds,
                     train,
                     valid,
                 },

@@ -19,10 +19,10 @@
 //! and keeps two bias vectors, so its numbers match neither form bit for bit. Here z → 0 keeps
 //! the old state and z → 1 replaces it by the candidate.
 
-use crate::{Cell, Tape, input_part, input_part_backward};
+use crate::{Cell, Tape, input_part, input_part_backward, step_product, step_product_tn};
 use nalgebra::{DMatrix, DMatrixView};
 use shared::activation::{sigmoid, sigmoid_grad, tanh_grad};
-use shared::linalg::{gemm, gemm_nt, gemm_tn};
+use shared::linalg::gemm_nt;
 use shared::rng::Rng;
 
 /// Row block of the update gate z in `W_xh`, `W_hh`, `b_h` (block k is rows kH..(k+1)H).
@@ -143,12 +143,12 @@ impl Cell for Gru {
         let n = B * H;
         for t in 0..T {
             // + the h_{t−1} columns of W_z and W_r: one 2H × H product.
-            gemm(
+            step_product(
                 1.0,
-                &W_hh_zr,
-                &tape.h.columns(t * B, B),
+                W_hh_zr,
+                tape.h.columns(t * B, B),
                 1.0,
-                &mut tape.A.view_mut((Z * H, t * B), (2 * H, B)),
+                tape.A.view_mut((Z * H, t * B), (2 * H, B)),
             );
             let h_prev = &tape.h.as_slice()[t * n..(t + 1) * n];
             let rh_t = &mut tape.rh.as_mut_slice()[t * n..(t + 1) * n];
@@ -165,12 +165,12 @@ impl Cell for Gru {
                 }
             }
             // + the h-columns of W applied to r_t ∗ h_{t−1}.
-            gemm(
+            step_product(
                 1.0,
-                &W_hh_n,
-                &tape.rh.columns(t * B, B),
+                W_hh_n,
+                tape.rh.columns(t * B, B),
                 1.0,
-                &mut tape.A.view_mut((N * H, t * B), (H, B)),
+                tape.A.view_mut((N * H, t * B), (H, B)),
             );
             let (h_prev, h_t) = tape.h.as_mut_slice()[t * n..(t + 2) * n].split_at_mut(n);
             let A_t = &mut tape.A.as_mut_slice()[t * 3 * n..(t + 1) * 3 * n];
@@ -231,12 +231,12 @@ impl Cell for Gru {
                 }
             }
             // h̃_t = tanh(W · [r_t ∗ h_{t−1}, x_t])  ⇒  ∂E/∂(r_t ∗ h_{t−1}) = W_hᵀ ∂E/∂a^h̃.
-            gemm_tn(
+            step_product_tn(
                 1.0,
-                &W_hh_n,
-                &tape.dA.view((N * H, t * B), (H, B)),
+                W_hh_n,
+                tape.dA.view((N * H, t * B), (H, B)),
                 0.0,
-                &mut tape.drh,
+                tape.drh.as_view_mut(),
             );
             {
                 let A_t = &tape.A.as_slice()[t * 3 * n..(t + 1) * 3 * n];
@@ -264,12 +264,12 @@ impl Cell for Gru {
                 }
             }
             // h_{t−1} also entered z_t and r_t: ∂E/∂h_{t−1} += [W^z_hh; W^r_hh]ᵀ [da^z; da^r].
-            gemm_tn(
+            step_product_tn(
                 1.0,
-                &W_hh_zr,
-                &tape.dA.view((Z * H, t * B), (2 * H, B)),
+                W_hh_zr,
+                tape.dA.view((Z * H, t * B), (2 * H, B)),
                 1.0,
-                &mut tape.dh_next,
+                tape.dh_next.as_view_mut(),
             );
         }
         // Recurrent weight gradients for all steps in one product each:

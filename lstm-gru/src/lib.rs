@@ -160,6 +160,40 @@ pub(crate) fn input_part_backward(
     }
 }
 
+/// `c ← α a b + β c` for one time step (`b`, `c`: the B columns of one step). A mini-batch
+/// goes to the GEMM kernel; a single column (B = 1) is a matrix–vector product, which
+/// nalgebra's gemv does faster: the GEMM kernel would repack all of `a` (the 4H × H weights)
+/// at every step.
+pub(crate) fn step_product(
+    alpha: f64,
+    a: DMatrixView<'_, f64>,
+    b: DMatrixView<'_, f64>,
+    beta: f64,
+    mut c: DMatrixViewMut<'_, f64>,
+) {
+    if b.ncols() == 1 {
+        c.column_mut(0).gemv(alpha, &a, &b.column(0), beta);
+    } else {
+        gemm(alpha, &a, &b, beta, &mut c);
+    }
+}
+
+/// `c ← α aᵀ b + β c` for one time step (the backward pass's ∂E/∂h_{t−1} = W_hhᵀ dA_t), with
+/// the same batch-1 shortcut as [`step_product`].
+pub(crate) fn step_product_tn(
+    alpha: f64,
+    a: DMatrixView<'_, f64>,
+    b: DMatrixView<'_, f64>,
+    beta: f64,
+    mut c: DMatrixViewMut<'_, f64>,
+) {
+    if b.ncols() == 1 {
+        c.column_mut(0).gemv_tr(alpha, &a, &b.column(0), beta);
+    } else {
+        gemm_tn(alpha, &a, &b, beta, &mut c);
+    }
+}
+
 /// Scales all gradients down together so their joint L2 norm is at most `max_norm` (Pascanu
 /// et al. 2013's remedy for exploding RNN gradients); returns the norm before clipping.
 pub fn clip_global_norm(grads: &mut [&mut DMatrix<f64>], max_norm: f64) -> f64 {

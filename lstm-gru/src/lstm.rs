@@ -14,10 +14,10 @@
 //! recurrent terms with one 4H × H product. PyTorch's `nn.LSTM` stacks them i, f, g, o and has
 //! two bias vectors (b_ih + b_hh); the model is the same.
 
-use crate::{Cell, Tape, input_part, input_part_backward};
+use crate::{Cell, Tape, input_part, input_part_backward, step_product, step_product_tn};
 use nalgebra::{DMatrix, DMatrixView};
 use shared::activation::{sigmoid, sigmoid_grad, tanh_grad};
-use shared::linalg::{gemm, gemm_nt, gemm_tn};
+use shared::linalg::gemm_nt;
 use shared::rng::Rng;
 
 /// Row block of the forget gate f in `W_xh`, `W_hh`, `b_h` (block k is rows kH..(k+1)H).
@@ -150,12 +150,12 @@ impl Cell for Lstm {
         let n = B * H; // entries of one state block h_t or c_t
         for t in 0..T {
             // + W^·_hh h_{t−1}: the four gates' recurrent terms as one 4H × H product.
-            gemm(
+            step_product(
                 1.0,
-                &self.W_hh,
-                &tape.h.columns(t * B, B),
+                self.W_hh.as_view(),
+                tape.h.columns(t * B, B),
                 1.0,
-                &mut tape.A.columns_mut(t * B, B),
+                tape.A.columns_mut(t * B, B),
             );
             let A_t = &mut tape.A.as_mut_slice()[t * 4 * n..(t + 1) * 4 * n]; // 4H × B
             let (c_prev, c_t) = tape.c.as_mut_slice()[t * n..(t + 2) * n].split_at_mut(n);
@@ -232,12 +232,12 @@ impl Cell for Lstm {
                 }
             }
             // h_{t−1} entered all four gates through W_hh: ∂E/∂h_{t−1} = W_hhᵀ dA_t.
-            gemm_tn(
+            step_product_tn(
                 1.0,
-                &self.W_hh,
-                &tape.dA.columns(t * B, B),
+                self.W_hh.as_view(),
+                tape.dA.columns(t * B, B),
                 0.0,
-                &mut tape.dh_next,
+                tape.dh_next.as_view_mut(),
             );
         }
         // dW_hh = Σ_t dA_t h_{t−1}ᵀ for all steps in one product (h_0 … h_{T−1} are the

@@ -94,7 +94,8 @@ struct TextArgs {
     /// Most training steps.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     steps: u64,
-    /// Stop after this many seconds of training (for equal-time comparisons).
+    /// Stop after this many seconds of training: CPU seconds on Linux (fair on a shared machine),
+    /// evaluation excluded. For equal-time comparisons.
     #[arg(long)]
     seconds: Option<f64>,
     /// Adam's learning rate.
@@ -126,6 +127,26 @@ struct SampleArgs {
     seed: u64,
 }
 
+/// Runs `$body` with the type `$C` set to the cell that `$kind` names.
+macro_rules! with_cell {
+    ($kind:expr, $C:ident => $body:expr) => {
+        match $kind {
+            CellKind::Rnn => {
+                type $C = Rnn;
+                $body
+            }
+            CellKind::Lstm => {
+                type $C = Lstm;
+                $body
+            }
+            CellKind::Gru => {
+                type $C = Gru;
+                $body
+            }
+        }
+    };
+}
+
 fn main() -> std::process::ExitCode {
     shared::error::run_main(|| match Cli::parse() {
         Cli {
@@ -139,11 +160,7 @@ fn main() -> std::process::ExitCode {
         Cli {
             command: Some(Command::Text(a)),
             ..
-        } => match a.cell {
-            CellKind::Rnn => run_text::<Rnn>(&a),
-            CellKind::Lstm => run_text::<Lstm>(&a),
-            CellKind::Gru => run_text::<Gru>(&a),
-        },
+        } => with_cell!(a.cell, C => run_text::<C>(&a)),
         Cli {
             command: Some(Command::Sample(a)),
             ..
@@ -179,79 +196,60 @@ fn run_adding(a: &AddingArgs) -> anyhow::Result<()> {
         Which::Gru => vec![CellKind::Gru],
     };
     println!(
-        "adding problem, T = {}, {} layer(s) of {} units, batch {}, {} steps, Adam {}",
-        cfg.T, cfg.layers, cfg.hidden, cfg.batch, cfg.steps, cfg.lr
+        "adding problem, T = {}: {} layer(s) of {} units, batch {}, {} steps, Adam {}\n\
+         {:<5} {:>7} {:>14} {:>14} {:>14} {:>8}",
+        cfg.T,
+        cfg.layers,
+        cfg.hidden,
+        cfg.batch,
+        cfg.steps,
+        cfg.lr,
+        "cell",
+        "params",
+        "held-out MSE",
+        "best held-out",
+        "MSE < 0.01 at",
+        "seconds"
     );
-    let trivial = |name: &str| {
-        let mut s = Series::new(name);
-        s.push(0.0, adding::TRIVIAL_MSE);
-        s.push(cfg.steps as f64, adding::TRIVIAL_MSE);
-        s
-    };
-    let mut train = Panel::new("mini-batch MSE (moving average)", "step", "MSE").log_y();
-    let mut test = Panel::new("held-out MSE (256 sequences)", "step", "MSE").log_y();
-    let mut metrics = serde_json::Map::new();
-    println!(
-        "{:<5} {:>7} {:>13} {:>14} {:>8}",
-        "cell", "params", "held-out MSE", "MSE<0.01 at", "seconds"
-    );
+    let mut runs = Vec::new();
     for kind in cells {
         let bar = run.progress(cfg.steps as u64, kind.name());
-        let out = match kind {
-            CellKind::Rnn => adding::train::<Rnn>(&cfg, run.seed, &bar)?,
-            CellKind::Lstm => adding::train::<Lstm>(&cfg, run.seed, &bar)?,
-            CellKind::Gru => adding::train::<Gru>(&cfg, run.seed, &bar)?,
-        };
+        let out = with_cell!(kind, C => adding::train::<C>(&cfg, run.seed, &bar)?);
         bar.finish();
         let solved = out
             .solved_at
             .map_or("never".into(), |s| format!("step {s}"));
         println!(
-            "{:<5} {:>7} {:>13.5} {:>14} {:>8.1}",
-            out.cell, out.params, out.final_test_mse, solved, out.seconds
+            "{:<5} {:>7} {:>14.5} {:>14.5} {:>14} {:>8.1}",
+            out.cell, out.params, out.final_test_mse, out.best_test_mse, solved, out.seconds
         );
-        train.series.push(out.train_mse.smoothed(0.95, out.cell));
-        test.series.push(Series {
-            name: out.cell.into(),
-            ..out.test_mse.clone()
-        });
-        metrics.insert(out.cell.into(), json!({"final_test_mse": out.final_test_mse, "solved_at": out.solved_at, "seconds": out.seconds, "params": out.params}));
+        runs.push(out);
     }
-    train.series.push(trivial("predict the mean (1/6)"));
-    test.series.push(trivial("predict the mean (1/6)"));
-    let title = format!(
-        "Adding problem, T = {}: gated cells remember, the vanilla RNN does not",
-        cfg.T
-    );
-    run.save_loss(&Figure {
-        title,
-        panels: vec![train, test],
-    })?;
-    run.save_summary(
-        cfg.steps as u64,
-        json!({"length": cfg.T, "hidden": cfg.hidden, "layers": cfg.layers, "cells": metrics}),
-    )?;
-    println!(
-        "wrote {} and {}",
-        run.path("loss.png").display(),
-        run.path("summary.json").display()
-    );
+    run.save_loss(&adding::figure(&runs, cfg.T, cfg.steps))?;
+    let cells: serde_json::Map<String, serde_json::Value> = runs
+        .iter()
+        .map(|o| {
+            let m = json!({"final_test_mse": o.final_test_mse, "best_test_mse": o.best_test_mse,
+                "solved_at": o.solved_at, "seconds": o.seconds, "params": o.params});
+            (o.cell.to_string(), m)
+        })
+        .collect();
+    let summary =
+        json!({"length": cfg.T, "hidden": cfg.hidden, "layers": cfg.layers, "cells": cells});
+    run.save_summary(cfg.steps as u64, summary)?;
+    println!("wrote {} and summary.json", run.path("loss.png").display());
     Ok(())
 }
 
 fn run_text<C: Cell>(a: &TextArgs) -> anyhow::Result<()> {
     let Some(path) = &a.text else {
-        return Err(Error::flag(
-            "--text",
-            "give a text file (the generated default corpus is not wired in yet)",
-        )
-        .into());
+        let msg = "give a text file (the generated default corpus is not wired in yet)";
+        return Err(Error::flag("--text", msg).into());
     };
     let text = shared::files::read_text(path)?;
     let vocab = Vocab::of(&text);
     let ids = vocab.encode(&text)?;
-    let split = ids.len() * 95 / 100; // char-rnn's 0.95 / 0.05 split
-    let (train_ids, valid_ids) = ids.split_at(split);
+    let (train_ids, valid_ids) = ids.split_at(ids.len() * 95 / 100); // char-rnn's 0.95 / 0.05
     let cfg = charlm::Config {
         layers: a.layers as usize,
         hidden: a.hidden as usize,
@@ -267,14 +265,12 @@ fn run_text<C: Cell>(a: &TextArgs) -> anyhow::Result<()> {
     args.out
         .get_or_insert_with(|| PathBuf::from("runs/lstm-gru/text"));
     let run = Run::start("lstm-gru", &args)?;
+    let what = format!("{} × {} {}", cfg.layers, cfg.hidden, C::NAME);
     println!(
-        "{}: {} characters, vocabulary {}; {} × {} {}, seq {}, batch {}",
+        "{}: {} characters, vocabulary {}; {what}, seq {}, batch {}",
         path.display(),
         ids.len(),
         vocab.len(),
-        cfg.layers,
-        cfg.hidden,
-        C::NAME,
         cfg.seq_len,
         cfg.batch
     );
@@ -291,8 +287,8 @@ fn run_text<C: Cell>(a: &TextArgs) -> anyhow::Result<()> {
         &bar,
         |m: &CharLm<C>, e| {
             bar.println(format!(
-                "step {:>5}  {:>6.1} s  train {:.4}  valid {:.4} nats/char",
-                e.step, e.seconds, e.train, e.valid
+                "step {:>5}  {:>7.1} s (wall {:>7.1} s)  train {:.4}  valid {:.4} nats/char",
+                e.step, e.seconds, e.wall_seconds, e.train, e.valid
             ));
             train_s.push(e.step as f64, e.train);
             valid_s.push(e.step as f64, e.valid);
@@ -302,70 +298,39 @@ fn run_text<C: Cell>(a: &TextArgs) -> anyhow::Result<()> {
     )?;
     bar.finish();
     let e = last.ok_or_else(|| Error::msg("no training step ran"))?;
-    let title = format!(
-        "{} × {} {} on {}",
-        cfg.layers,
-        cfg.hidden,
-        C::NAME,
-        path.display()
+    let panel = Panel::new(
+        format!("{what} on {}", path.display()),
+        "step",
+        "nats per character",
     );
-    run.save_loss(&Figure::single(
-        Panel::new(title, "step", "cross-entropy (nats/char)")
-            .with(train_s)
-            .with(valid_s),
-    ))?;
-    run.save_summary(steps as u64, json!({"cell": C::NAME, "layers": cfg.layers, "hidden": cfg.hidden, "params": model.count(), "train_seconds": e.seconds, "final_loss": e.train, "valid_ce": e.valid}))?;
-    let sample = model.sample(
-        &vocab.encode("\n").unwrap_or(vec![0]),
-        300,
-        1.0,
-        &mut rng::stream(run.seed, 9),
-    );
+    run.save_loss(&Figure::single(panel.with(train_s).with(valid_s)))?;
+    run.save_summary(
+        steps as u64,
+        json!({"cell": C::NAME, "layers": cfg.layers, "hidden": cfg.hidden,
+        "params": model.count(), "train_seconds": e.seconds, "train_wall_seconds": e.wall_seconds,
+        "final_loss": e.train, "valid_ce": e.valid}),
+    )?;
+    let sample = model.sample_text(&vocab, None, 300, 1.0, &mut rng::stream(run.seed, 9))?;
     println!(
-        "validation {:.4} nats/char after {steps} steps ({:.0} s of training), {} parameters\n--- sample ---\n{}\n---",
+        "validation {:.4} nats/char after {steps} steps ({:.0} s of training), {} parameters\n\
+         --- sample ---\n{sample}\n---\nwrote {}",
         e.valid,
         e.seconds,
         model.count(),
-        vocab.decode(&sample)
+        model_path.display()
     );
-    println!("wrote {}", model_path.display());
     Ok(())
 }
 
 fn run_sample(a: &SampleArgs) -> anyhow::Result<()> {
     let temperature = positive("--temperature", a.temperature)?;
     let ck = shared::checkpoint::load(&a.model, "lstm-gru")?;
-    let cell = charlm::checkpoint_cell(&ck)?;
-    let kind = CellKind::from_name(&cell).ok_or_else(|| {
-        Error::format(
-            &a.model,
-            "safetensors metadata",
-            format!("unknown cell `{cell}`"),
-        )
-    })?;
+    let kind = charlm::checkpoint_cell(&ck)?;
     let (n, mut rng) = (a.len as usize, rng::seeded(a.seed));
-    let text = match kind {
-        CellKind::Rnn => sample_with::<Rnn>(ck, a.prime.as_deref(), n, temperature, &mut rng),
-        CellKind::Lstm => sample_with::<Lstm>(ck, a.prime.as_deref(), n, temperature, &mut rng),
-        CellKind::Gru => sample_with::<Gru>(ck, a.prime.as_deref(), n, temperature, &mut rng),
-    }?;
+    let text = with_cell!(kind, C => {
+        let (model, vocab): (CharLm<C>, Vocab) = charlm::load(ck)?;
+        model.sample_text(&vocab, a.prime.as_deref(), n, temperature, &mut rng)?
+    });
     println!("{text}");
     Ok(())
-}
-
-fn sample_with<C: Cell>(
-    ck: shared::checkpoint::Checkpoint,
-    prime: Option<&str>,
-    n: usize,
-    temperature: f64,
-    rng: &mut rng::Rng,
-) -> anyhow::Result<String> {
-    let (model, vocab): (CharLm<C>, _) = charlm::load(ck)?;
-    let prime = match prime {
-        Some("") => return Err(Error::flag("--prime", "must not be empty").into()),
-        Some(p) => vocab.encode(p).map_err(|e| Error::flag("--prime", e))?,
-        None => vocab.encode("\n").unwrap_or(vec![0]),
-    };
-    let drawn = model.sample(&prime, n, temperature, rng);
-    Ok(format!("{}{}", vocab.decode(&prime), vocab.decode(&drawn)))
 }

@@ -4,10 +4,10 @@
 //! tanh', so ∂h_T/∂h_1 is a product of T − 1 such Jacobians: the vanishing gradient the notes
 //! name, and what the gates of [`crate::lstm`] and [`crate::gru`] route around.
 
-use crate::{Cell, Tape, input_part, input_part_backward};
+use crate::{Cell, Tape, input_part, input_part_backward, step_product, step_product_tn};
 use nalgebra::{DMatrix, DMatrixView};
 use shared::activation::tanh_grad;
-use shared::linalg::{gemm, gemm_nt, gemm_tn};
+use shared::linalg::gemm_nt;
 use shared::rng::Rng;
 
 /// Vanilla RNN parameters (or, for a gradient buffer, their gradients).
@@ -107,7 +107,13 @@ impl Cell for Rnn {
             let (h_prev, mut h_t) = tape
                 .h
                 .columns_range_pair_mut(t * B..(t + 1) * B, (t + 1) * B..(t + 2) * B);
-            gemm(1.0, &self.W_hh, &h_prev, 1.0, &mut h_t); // + W_hh h_{t−1}
+            step_product(
+                1.0,
+                self.W_hh.as_view(),
+                h_prev.as_view(),
+                1.0,
+                h_t.as_view_mut(),
+            ); // + W_hh h_{t−1}
             h_t.apply(|a| *a = a.tanh()); // h_t = tanh(W_xh x_t + W_hh h_{t−1} + b_h)
         }
     }
@@ -136,12 +142,12 @@ impl Cell for Rnn {
                 }
             }
             // ∂E/∂h_{t−1} = W_hhᵀ ∂E/∂a_t.
-            gemm_tn(
+            step_product_tn(
                 1.0,
-                &self.W_hh,
-                &tape.dA.columns(t * B, B),
+                self.W_hh.as_view(),
+                tape.dA.columns(t * B, B),
                 0.0,
-                &mut tape.dh_next,
+                tape.dh_next.as_view_mut(),
             );
         }
         // dW_hh = Σ_t da_t h_{t−1}ᵀ in one product.

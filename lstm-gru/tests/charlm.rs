@@ -99,7 +99,10 @@ fn lstm_learns_a_repetitive_text_and_round_trips_a_checkpoint() {
     let path = dir.path().join("model.safetensors");
     model.save(&path, &vocab, steps).unwrap();
     let ck = shared::checkpoint::load(&path, "lstm-gru").unwrap();
-    assert_eq!(charlm::checkpoint_cell(&ck).unwrap(), "lstm");
+    assert_eq!(
+        charlm::checkpoint_cell(&ck).unwrap(),
+        lstm_gru::CellKind::Lstm
+    );
     let (loaded, v2): (CharLm<Lstm>, _) = charlm::load(ck.clone()).unwrap();
     assert_eq!(v2, vocab);
     assert_eq!(loaded, model);

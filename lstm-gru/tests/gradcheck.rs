@@ -12,7 +12,6 @@ use shared::rng;
 const D: usize = 3;
 const H: usize = 4;
 const T: usize = 5;
-const B: usize = 2;
 
 fn random(rows: usize, cols: usize, seed: u64) -> DMatrix<f64> {
     shared::init::uniform(rows, cols, -1.0, 1.0, &mut rng::seeded(seed))
@@ -47,6 +46,7 @@ fn assert_gates(what: &str, analytic: &DMatrix<f64>, numeric: &DMatrix<f64>, gat
 /// E = Σ P ∘ [h_1 … h_T] starting from the state a first chunk X0 left (carried over, so h_0
 /// and c_0 are not zero; a constant, as in truncated BPTT), and the analytic gradients.
 struct Setup<C: Cell> {
+    B: usize,
     cell: C,
     /// The tape after the first chunk and the carry: holds the constant h_0 (and c_0).
     start: C::Tape,
@@ -55,7 +55,7 @@ struct Setup<C: Cell> {
 }
 
 impl<C: Cell> Setup<C> {
-    fn new(seed: u64) -> Self {
+    fn new(seed: u64, B: usize) -> Self {
         let mut cell = C::new(D, H, &mut rng::seeded(seed));
         let b = cell.params_mut().pop().expect("bias last");
         *b = random(b.nrows(), 1, seed + 1) * 0.5;
@@ -63,6 +63,7 @@ impl<C: Cell> Setup<C> {
         cell.forward(random(D, T * B, seed + 2).columns(0, T * B), &mut start);
         start.carry();
         Setup {
+            B,
             cell,
             start,
             X: random(D, T * B, seed + 3),
@@ -71,12 +72,14 @@ impl<C: Cell> Setup<C> {
     }
 
     fn loss(&self, cell: &C, X: &DMatrix<f64>) -> f64 {
+        let B = self.B;
         let mut tape = self.start.clone();
         cell.forward(X.columns(0, T * B), &mut tape);
         self.P.component_mul(&tape.outputs()).sum()
     }
 
     fn analytic(&self) -> (C, DMatrix<f64>) {
+        let B = self.B;
         let mut tape = self.start.clone();
         self.cell.forward(self.X.columns(0, T * B), &mut tape);
         let mut grad = self.cell.zeros_like();
@@ -92,8 +95,16 @@ impl<C: Cell> Setup<C> {
     }
 }
 
+/// Checks every parameter and ∂E/∂x with a batch of 2 and with a single sequence (B = 1 takes
+/// the matrix–vector path of the per-step products).
 fn check_cell<C: Cell>(gates: &[&str]) {
-    let s: Setup<C> = Setup::new(7);
+    for B in [2, 1] {
+        check_cell_batch::<C>(gates, B);
+    }
+}
+
+fn check_cell_batch<C: Cell>(gates: &[&str], B: usize) {
+    let s: Setup<C> = Setup::new(7, B);
     let (grad, dX) = s.analytic();
     let n_params = s.cell.params().len();
     for i in 0..n_params {
@@ -135,6 +146,7 @@ fn rnn_gradients() {
 
 /// Two stacked layers: the gradient of the lower layer has gone through the upper one's dX.
 fn check_stack<C: Cell>(gates: &[&str]) {
+    let B = 2;
     let mut stack: Stack<C> = Stack::new(D, H, 2, &mut rng::seeded(11));
     for (l, layer) in stack.layers.iter_mut().enumerate() {
         let b = layer.params_mut().pop().expect("bias last");
@@ -193,6 +205,7 @@ fn rnn_stack_of_two() {
 #[test]
 fn adding_net_gradients() {
     let mut net: AddingNet<Lstm> = AddingNet::new(H, 2, &mut rng::seeded(3));
+    let B = 2;
     let batch = adding::batch(T, B, &mut rng::seeded(4));
     let mut tape = net.tape(T, B);
     let mut grad = net.zeros_like();
