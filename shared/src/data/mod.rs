@@ -4,6 +4,8 @@
 //! and on the public dataset when given a flag. The table of datasets, their flags, sizes and
 //! where to download them is kept below as the modules land.
 
+pub mod grammar;
+
 use nalgebra::DMatrix;
 
 /// A labelled set of grey images, one image per column.
