@@ -13,7 +13,11 @@ use std::path::{Path, PathBuf};
 pub fn read(path: impl AsRef<Path>) -> Result<Vec<u8>> {
     let path = path.as_ref();
     if path.is_dir() {
-        return Err(Error::format(path, "path", "is a directory, expected a file"));
+        return Err(Error::format(
+            path,
+            "path",
+            "is a directory, expected a file",
+        ));
     }
     fs::read(path).map_err(|e| Error::io(path, e))
 }

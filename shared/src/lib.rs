@@ -2,14 +2,32 @@
 //!
 //! | module | what it holds |
 //! |---|---|
+//! | [`activation`] | sigmoid, tanh, relu, column-wise softmax; derivatives from the output |
+//! | [`loss`] | cross-entropy (with the notes' `tiny`), binary cross-entropy, squared error, accuracy |
+//! | [`init`] | seeded uniform, normal, He and ±1/√n initialisers |
+//! | [`gradcheck`] | finite-difference gradients and their comparison with a backward pass |
+//! | [`linalg`] | fast AᵀB and ABᵀ products (nalgebra's transposed products skip the fast kernel) |
+//! | [`optim`] | the update rules of §8: SGD, momentum (two forms), Nesterov, Adagrad, RMSProp, Adam |
+//! | [`plot`] | loss curves (one or more panels, log axis, legend) and image grids to PNG; CSV of the same numbers |
 //! | [`data`] | generated datasets and loaders for the public ones |
 //! | [`error`] | the one place user-facing errors are defined and printed (`error: ...`, exit 2) |
 //! | [`files`] | reading files with errors that name them; atomic writes (temp file + rename) |
 //! | [`rng`] | the seeded generator (ChaCha8) and the few sampling helpers every chapter needs |
+//! | [`run`] | the run contract: `--seed`, `--out`, `--quiet`; loss.png, loss.csv, summary.json; progress bars |
+//! | [`checkpoint`] | safetensors checkpoints (row-major F64, chapter recorded, shapes checked) |
 
+pub mod activation;
+pub mod checkpoint;
 pub mod data;
 pub mod error;
 pub mod files;
+pub mod gradcheck;
+pub mod init;
+pub mod linalg;
+pub mod loss;
+pub mod optim;
+pub mod plot;
 pub mod rng;
+pub mod run;
 
 pub use error::{Error, Result};

@@ -1,6 +1,10 @@
-//! Synthetic handwritten-like digits: 28×28 grey images of 0–9 drawn from stroke templates,
-//! the default image data of the `conv-im2col` and `rbm` chapters (MNIST replaces them with
-//! `--mnist DIR`).
+//! Digit images: synthetic 28×28 digits generated here (the default image data) and the loader
+//! of scikit-learn's 8×8 digits CSV.
+//!
+//! ## Synthetic digits
+//!
+//! [`synthetic_digits`]: 28×28 grey images of 0–9 drawn from stroke templates, the default
+//! image data of the `conv-im2col` and `rbm` chapters (MNIST replaces them with `--mnist DIR`).
 //!
 //! Each digit is a few polylines and arcs in "font units" (x to the right, y up, the digit about
 //! 0.6 wide and 1 high, centred on the origin), in one of a few styles per digit (a 1 with or
@@ -16,13 +20,108 @@
 //! The jitter is tuned so that the task is real: a linear softmax classifier reaches about 85 %
 //! on held-out images, while models that see local shape (an MLP, a CNN) do clearly better.
 //! Classes are balanced (counts differ by at most one) and in random order.
+//!
+//! ## The 8×8 digits CSV
+//!
+//! [`load_digits_csv`] (`--digits FILE`): scikit-learn's `load_digits` data (UCI optical
+//! recognition of handwritten digits, 1,797 images).
+//!
+//! One image per line, 65 integers separated by commas: the 64 pixels of the 8×8 image in
+//! row-major order, each a count 0..=16, then the label 0..=9. There is no header; a first line
+//! whose fields are all non-numeric (e.g. `pixel_0_0,…,target` from a pandas export) is
+//! skipped as one.
 
 use super::ImageSet;
+use crate::error::{Error, Result};
+use crate::files;
 use crate::rng::{self, Rng};
 use nalgebra::DMatrix;
+use std::path::Path;
 
-/// Image side in pixels.
-pub const SIDE: usize = 28;
+/// Side of a digits image.
+pub const SIDE: usize = 8;
+/// Largest pixel count of the digits data (pixels are scaled by 1/16).
+pub const MAX_PIXEL: u32 = 16;
+
+/// Reads the digits CSV into an [`ImageSet`]: images 64 × N in [0, 1] (counts / 16), labels
+/// 0..=9, 10 classes. Errors name the file, the line and the field.
+pub fn load_digits_csv(path: impl AsRef<Path>) -> Result<ImageSet> {
+    let path = path.as_ref();
+    let text = files::read_text(path)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let d = SIDE * SIDE;
+    let mut pixels: Vec<f64> = Vec::new();
+    let mut labels: Vec<usize> = Vec::new();
+    for (i, result) in reader.records().enumerate() {
+        let record = result.map_err(|e| {
+            let at = e.position().map_or(0, |p| p.line());
+            Error::format(path, format!("line {at}"), e)
+        })?;
+        let line = record.position().map_or(i as u64 + 1, |p| p.line());
+        let at = |field: usize| format!("line {line}, field {field}");
+        if i == 0 && record.iter().all(|f| f.trim().parse::<f64>().is_err()) {
+            continue; // a header row
+        }
+        if record.len() == 1 && record[0].trim().is_empty() {
+            continue; // a blank line
+        }
+        if record.len() != d + 1 {
+            return Err(Error::format(
+                path,
+                format!("line {line}"),
+                format!(
+                    "{} fields, expected {} (64 pixels then the label)",
+                    record.len(),
+                    d + 1
+                ),
+            ));
+        }
+        for (j, field) in record.iter().enumerate() {
+            let value: u32 = field.trim().parse().map_err(|_| {
+                Error::format(path, at(j + 1), format!("'{field}' is not a whole number"))
+            })?;
+            if j < d {
+                if value > MAX_PIXEL {
+                    return Err(Error::format(
+                        path,
+                        at(j + 1),
+                        format!("pixel {value} is outside 0..=16"),
+                    ));
+                }
+                pixels.push(f64::from(value) / f64::from(MAX_PIXEL));
+            } else if value > 9 {
+                return Err(Error::format(
+                    path,
+                    at(j + 1),
+                    format!("label {value} is outside 0..=9"),
+                ));
+            } else {
+                labels.push(value as usize);
+            }
+        }
+    }
+    if labels.is_empty() {
+        return Err(Error::format(
+            path,
+            "whole file",
+            "no image: the file is empty",
+        ));
+    }
+    Ok(ImageSet {
+        // 64 × N: line k's 64 pixels (row-major 8×8) are column k.
+        images: DMatrix::from_vec(d, labels.len(), pixels),
+        labels,
+        rows: SIDE,
+        cols: SIDE,
+        classes: 10,
+    })
+}
+
+/// Side of a synthetic digit image in pixels.
+pub const SYNTHETIC_SIDE: usize = 28;
 
 /// The random stream (of [`rng::stream`]) the digit generator draws from.
 const STREAM: u64 = 0x6469_6769; // "digi"
@@ -38,10 +137,10 @@ type Point = (f64, f64);
 /// (labels are dealt in shuffled blocks of ten, which is what keeps the classes balanced).
 pub fn synthetic_digits(seed: u64, n: usize) -> ImageSet {
     let mut rng = rng::stream(seed, STREAM);
-    let mut images = DMatrix::<f64>::zeros(SIDE * SIDE, n);
+    let mut images = DMatrix::<f64>::zeros(SYNTHETIC_SIDE * SYNTHETIC_SIDE, n);
     let mut labels = Vec::with_capacity(n);
     let mut block: [usize; 10] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-    let mut canvas = [0.0; SIDE * SIDE];
+    let mut canvas = [0.0; SYNTHETIC_SIDE * SYNTHETIC_SIDE];
     for k in 0..n {
         if k % 10 == 0 {
             rng::shuffle(&mut rng, &mut block);
@@ -54,14 +153,14 @@ pub fn synthetic_digits(seed: u64, n: usize) -> ImageSet {
     ImageSet {
         images,
         labels,
-        rows: SIDE,
-        cols: SIDE,
+        rows: SYNTHETIC_SIDE,
+        cols: SYNTHETIC_SIDE,
         classes: 10,
     }
 }
 
 /// Draws one random instance of `digit` into `canvas` (784 pixels, row-major).
-fn draw_digit(rng: &mut Rng, digit: usize, canvas: &mut [f64; SIDE * SIDE]) {
+fn draw_digit(rng: &mut Rng, digit: usize, canvas: &mut [f64; SYNTHETIC_SIDE * SYNTHETIC_SIDE]) {
     let strokes = template(rng, digit);
 
     // Smooth warp: two random sinusoidal displacement waves, amplitude ~0.035 font units.
@@ -134,10 +233,18 @@ fn draw_digit(rng: &mut Rng, digit: usize, canvas: &mut [f64; SIDE * SIDE]) {
 /// Paints the segment p–q (pixel coordinates: x = column, y = row) of the given width:
 /// coverage = clamp(width/2 + 1/2 − distance(pixel centre, segment), 0, 1), kept as the max
 /// with what is already there.
-fn draw_segment(canvas: &mut [f64; SIDE * SIDE], p: Point, q: Point, width: f64, ink: f64) {
+fn draw_segment(
+    canvas: &mut [f64; SYNTHETIC_SIDE * SYNTHETIC_SIDE],
+    p: Point,
+    q: Point,
+    width: f64,
+    ink: f64,
+) {
     let reach = width / 2.0 + 0.5;
     let lo = |a: f64, b: f64| ((a.min(b) - reach).floor().max(0.0)) as usize;
-    let hi = |a: f64, b: f64| ((a.max(b) + reach).ceil().min(SIDE as f64 - 1.0)).max(0.0) as usize;
+    let hi = |a: f64, b: f64| {
+        ((a.max(b) + reach).ceil().min(SYNTHETIC_SIDE as f64 - 1.0)).max(0.0) as usize
+    };
     let (c0, c1, r0, r1) = (lo(p.0, q.0), hi(p.0, q.0), lo(p.1, q.1), hi(p.1, q.1));
     let (dx, dy) = (q.0 - p.0, q.1 - p.1);
     let len2 = dx * dx + dy * dy;
@@ -156,7 +263,7 @@ fn draw_segment(canvas: &mut [f64; SIDE * SIDE], p: Point, q: Point, width: f64,
                 continue; // outside the stroke: most of the bounding box
             }
             let coverage = (reach - dist2.sqrt()).min(1.0) * ink;
-            let v = &mut canvas[r * SIDE + c];
+            let v = &mut canvas[r * SYNTHETIC_SIDE + c];
             *v = v.max(coverage);
         }
     }
@@ -320,7 +427,7 @@ pub fn ascii_art(set: &ImageSet, count: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+mod synthetic_tests {
     use super::*;
 
     #[test]
@@ -421,5 +528,73 @@ mod tests {
             acc > 0.70 && acc < 0.93,
             "linear softmax test accuracy {acc}"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(first: u32, label: u32) -> String {
+        let mut f: Vec<String> = (0..64).map(|j| ((first + j) % 17).to_string()).collect();
+        f.push(label.to_string());
+        f.join(",")
+    }
+
+    #[test]
+    fn reads_images_as_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("digits.csv");
+        std::fs::write(&p, format!("{}\r\n{}\n", line(0, 3), line(5, 9))).unwrap();
+        let set = load_digits_csv(&p).unwrap();
+        assert_eq!((set.len(), set.rows, set.cols, set.classes), (2, 8, 8, 10));
+        assert_eq!(set.images.shape(), (64, 2));
+        assert_eq!(set.labels, [3, 9]);
+        // Image 1, pixel (row 1, col 3) = field 12 of line 2 = (5 + 11) % 17 = 16 → 1.0.
+        assert_eq!(set.images[(11, 1)], 1.0);
+        assert_eq!(set.images[(0, 0)], 0.0);
+        assert_eq!(set.images[(2, 0)], 2.0 / 16.0);
+
+        let header: Vec<String> = (0..64)
+            .map(|j| format!("pixel_{}_{}", j / 8, j % 8))
+            .collect();
+        std::fs::write(&p, format!("{},target\n{}\n", header.join(","), line(1, 0))).unwrap();
+        assert_eq!(load_digits_csv(&p).unwrap().labels, [0]);
+    }
+
+    #[test]
+    fn malformed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("digits.csv");
+        let check = |content: &[u8], want: &str| {
+            std::fs::write(&p, content).unwrap();
+            let e = load_digits_csv(&p).unwrap_err().to_string();
+            assert!(e.contains("digits.csv") && e.contains(want), "{e}");
+        };
+        check(b"", "empty");
+        check(
+            format!("{}\n1,2,3\n", line(0, 1)).as_bytes(),
+            "line 2: 3 fields, expected 65",
+        );
+        check(
+            format!("{}\n", line(0, 1))
+                .replace(",4,", ",x4,")
+                .as_bytes(),
+            "line 1, field 5: 'x4' is not a whole number",
+        );
+        check(
+            format!("{}\n", line(0, 1))
+                .replacen(",4,", ",17,", 1)
+                .as_bytes(),
+            "field 5: pixel 17 is outside 0..=16",
+        );
+        check(
+            format!("{}\n", line(0, 12)).as_bytes(),
+            "field 65: label 12",
+        );
+        check(b"0,1,\xff\n", "byte 4");
+        // Truncated: the last line cut mid-way.
+        let full = format!("{}\n{}\n", line(0, 1), line(2, 2));
+        check(&full.as_bytes()[..full.len() - 40], "line 2");
     }
 }

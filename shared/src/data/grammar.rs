@@ -913,6 +913,30 @@ mod tests {
     }
 
     #[test]
+    fn the_text_loader_reads_the_corpus_back_exactly() {
+        use crate::data::text::{Corpus, SentenceMode, Vocab};
+        let sentences = generate_sentences(8, 30_000);
+        let t = text(&sentences);
+        let words: Vec<Vec<String>> = sentences
+            .iter()
+            .map(|s| s.words.iter().map(|w| w.to_string()).collect())
+            .collect();
+        // One sentence per line, as raw_sentences.txt; and as prose, since `.` and `?` end
+        // every sentence and occur nowhere else.
+        assert_eq!(Corpus::from_text(&t, SentenceMode::Lines).sentences, words);
+        assert_eq!(Corpus::from_text(&t, SentenceMode::Prose).sentences, words);
+        // The top-250 vocabulary of the text is exactly the grammar's 250 words, no unknown.
+        let corpus = Corpus::from_text(&t, SentenceMode::Lines);
+        let vocab = Vocab::top_n(corpus.tokens(), vocabulary().len()).unwrap();
+        assert_eq!(vocab.unknown(), None);
+        let mut a: Vec<&str> = vocab.words().iter().map(String::as_str).collect();
+        let mut b = vocabulary().to_vec();
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b);
+    }
+
+    #[test]
     fn vocabulary_has_about_250_distinct_words_all_reachable() {
         let v = vocabulary();
         let distinct: HashSet<&str> = v.iter().copied().collect();

@@ -1,0 +1,383 @@
+//! Update rules (notes §8), each applied to parameter matrices with per-parameter state.
+//!
+//! Sign convention: `grad` is ∂E/∂W (the true gradient) and every rule *descends*.
+//!
+//! | rule | update (g = ∂E/∂W, α = learning rate) |
+//! |---|---|
+//! | [`Rule::Sgd`] | W ← W − α g (batch, mini-batch and stochastic GD differ only in the batch) |
+//! | [`Rule::Momentum`] | v ← βv + (1 − β) g; W ← W − α v (the notes / Ng's EWMA form) |
+//! | [`Rule::ClassicMomentum`] | Δ ← μΔ + g; W ← W − α Δ (Hinton's assignments) |
+//! | [`Rule::Nesterov`] | v' ← μv − α g; W ← W − μv + (1 + μ)v'; v ← v' (CS231n form) |
+//! | [`Rule::Adagrad`] | G ← G + g²; W ← W − α g / √(G + ε) or / (√G + ε) |
+//! | [`Rule::RmsProp`] | s ← ρs + (1 − ρ) g²; W ← W − α g / √(s + ε) or / (√s + ε) |
+//! | [`Rule::Adam`] | v ← β₁v + (1 − β₁)g, s ← β₂s + (1 − β₂)g², v̂ = v/(1 − β₁ᵗ), ŝ = s/(1 − β₂ᵗ); W ← W − α v̂ / √(ŝ + ε) or / (√ŝ + ε) |
+//!
+//! Where ε goes ([`Eps`]) matters: the notes put it inside the square root; Ng's notebook,
+//! CS231n, Kingma & Ba and Saito put it outside. Inside, ε = 1e-8 acts like ε = 1e-4 outside
+//! and damps steps of small gradients (at t = 1 a gradient of 1e-4 moves W by 0.71α instead of
+//! ≈ α). min-char-rnn's Adagrad uses `sqrt(mem + 1e-8)`: inside.
+
+use nalgebra::DMatrix;
+
+/// Where ε is added in the denominator of the adaptive rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Eps {
+    /// g / √(s + ε): the notes' Adam, min-char-rnn's Adagrad.
+    InsideSqrt,
+    /// g / (√s + ε): Ng's notebook, CS231n, Kingma & Ba.
+    Outside,
+}
+
+/// One update rule with its hyperparameters (the learning rate is kept by [`Optimizer`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Rule {
+    /// W ← W − α g.
+    Sgd,
+    /// The notes' momentum: v ← βv + (1 − β) g; W ← W − α v. No bias correction (as Ng).
+    Momentum { beta: f64 },
+    /// Velocity form: Δ ← μΔ + g; W ← W − α Δ (Hinton's assignment 2).
+    ClassicMomentum { mu: f64 },
+    /// Nesterov momentum, CS231n's implementation form:
+    /// v_prev = v; v ← μv − α g; W ← W − μ v_prev + (1 + μ) v.
+    Nesterov { mu: f64 },
+    /// G ← G + g²; W ← W − α g / √(G + ε) (or (√G + ε)).
+    Adagrad { eps: f64, at: Eps },
+    /// s ← ρs + (1 − ρ)g²; W ← W − α g / √(s + ε) (or (√s + ε)).
+    RmsProp { decay: f64, eps: f64, at: Eps },
+    /// Adam with bias correction (t counts update steps, starting at 1).
+    Adam {
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        at: Eps,
+    },
+}
+
+impl Rule {
+    /// Adam with the usual β₁ = 0.9, β₂ = 0.999, ε = 1e-8 outside the root (Ng, Kingma & Ba).
+    pub fn adam() -> Rule {
+        Rule::Adam {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            at: Eps::Outside,
+        }
+    }
+
+    /// A short name for logs and plots.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Rule::Sgd => "sgd",
+            Rule::Momentum { .. } => "momentum",
+            Rule::ClassicMomentum { .. } => "classic-momentum",
+            Rule::Nesterov { .. } => "nesterov",
+            Rule::Adagrad { .. } => "adagrad",
+            Rule::RmsProp { .. } => "rmsprop",
+            Rule::Adam { .. } => "adam",
+        }
+    }
+}
+
+/// The state of an optimizer: the step count and, per parameter, the first-moment / velocity
+/// buffer `v` and the second-moment / cache buffer `s` (zero matrices where a rule has none).
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    /// Number of update steps taken (Adam's t).
+    pub t: u64,
+    /// Per parameter: velocity (momentum rules) or first moment (Adam).
+    pub v: Vec<DMatrix<f64>>,
+    /// Per parameter: squared-gradient cache (Adagrad, RMSProp) or second moment (Adam).
+    pub s: Vec<DMatrix<f64>>,
+}
+
+/// An update rule, a learning rate and the state of each parameter it updates.
+///
+/// Parameters are identified by their position: pass them in the same order every step.
+#[derive(Clone, Debug)]
+pub struct Optimizer {
+    /// The update rule.
+    pub rule: Rule,
+    /// The learning rate α (may be changed between steps, e.g. halved by a schedule).
+    pub lr: f64,
+    state: State,
+}
+
+impl Optimizer {
+    /// A fresh optimizer: zero state, t = 0.
+    pub fn new(rule: Rule, lr: f64) -> Self {
+        Optimizer {
+            rule,
+            lr,
+            state: State {
+                t: 0,
+                v: Vec::new(),
+                s: Vec::new(),
+            },
+        }
+    }
+
+    /// One update of every parameter: `params[i] ← update(params[i], grads[i])`.
+    pub fn step(&mut self, params: &mut [&mut DMatrix<f64>], grads: &[&DMatrix<f64>]) {
+        assert_eq!(params.len(), grads.len(), "one gradient per parameter");
+        self.begin_step();
+        for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
+            self.update(i, p, g);
+        }
+    }
+
+    /// Starts an update step (advances t). Call [`Optimizer::update`] for each parameter after.
+    pub fn begin_step(&mut self) {
+        self.state.t += 1;
+    }
+
+    /// Updates parameter number `i` with its gradient; part of the step begun by
+    /// [`Optimizer::begin_step`]. Allocates only the first time it sees parameter `i`.
+    pub fn update(&mut self, i: usize, w: &mut DMatrix<f64>, g: &DMatrix<f64>) {
+        assert_eq!(
+            w.shape(),
+            g.shape(),
+            "parameter {i}: gradient shape differs"
+        );
+        while self.state.v.len() <= i {
+            self.state.v.push(DMatrix::zeros(0, 0));
+            self.state.s.push(DMatrix::zeros(0, 0));
+        }
+        let (v, s) = (&mut self.state.v[i], &mut self.state.s[i]);
+        if v.shape() != w.shape() {
+            *v = DMatrix::zeros(w.nrows(), w.ncols());
+            *s = DMatrix::zeros(w.nrows(), w.ncols());
+        }
+        let lr = self.lr;
+        let t = self.state.t.max(1) as i32;
+        let (w, g, v, s) = (
+            w.as_mut_slice(),
+            g.as_slice(),
+            v.as_mut_slice(),
+            s.as_mut_slice(),
+        );
+        let denom = |s: f64, eps: f64, at: Eps| match at {
+            Eps::InsideSqrt => (s + eps).sqrt(),
+            Eps::Outside => s.sqrt() + eps,
+        };
+        match self.rule {
+            Rule::Sgd => {
+                // W ← W − α g
+                for (w, g) in w.iter_mut().zip(g) {
+                    *w -= lr * g;
+                }
+            }
+            Rule::Momentum { beta } => {
+                // v ← βv + (1 − β) dW;  W ← W − α v
+                for ((w, g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
+                    *v = beta * *v + (1.0 - beta) * g;
+                    *w -= lr * *v;
+                }
+            }
+            Rule::ClassicMomentum { mu } => {
+                // Δ ← μΔ + g;  W ← W − α Δ
+                for ((w, g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
+                    *v = mu * *v + g;
+                    *w -= lr * *v;
+                }
+            }
+            Rule::Nesterov { mu } => {
+                // v_prev = v;  v ← μv − α g;  W ← W − μ v_prev + (1 + μ) v
+                for ((w, g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
+                    let v_prev = *v;
+                    *v = mu * *v - lr * g;
+                    *w += -mu * v_prev + (1.0 + mu) * *v;
+                }
+            }
+            Rule::Adagrad { eps, at } => {
+                // G ← G + g²;  W ← W − α g / √(G + ε)
+                for ((w, g), s) in w.iter_mut().zip(g).zip(s.iter_mut()) {
+                    *s += g * g;
+                    *w -= lr * g / denom(*s, eps, at);
+                }
+            }
+            Rule::RmsProp { decay, eps, at } => {
+                // s ← ρs + (1 − ρ) g²;  W ← W − α g / √(s + ε)
+                for ((w, g), s) in w.iter_mut().zip(g).zip(s.iter_mut()) {
+                    *s = decay * *s + (1.0 - decay) * g * g;
+                    *w -= lr * g / denom(*s, eps, at);
+                }
+            }
+            Rule::Adam {
+                beta1,
+                beta2,
+                eps,
+                at,
+            } => {
+                // v ← β₁v + (1 − β₁)g;  s ← β₂s + (1 − β₂)g²
+                // v̂ = v / (1 − β₁ᵗ);  ŝ = s / (1 − β₂ᵗ);  W ← W − α v̂ / √(ŝ + ε)
+                let bc1 = 1.0 - beta1.powi(t);
+                let bc2 = 1.0 - beta2.powi(t);
+                for (((w, g), v), s) in w.iter_mut().zip(g).zip(v.iter_mut()).zip(s.iter_mut()) {
+                    *v = beta1 * *v + (1.0 - beta1) * g;
+                    *s = beta2 * *s + (1.0 - beta2) * g * g;
+                    *w -= lr * (*v / bc1) / denom(*s / bc2, eps, at);
+                }
+            }
+        }
+    }
+
+    /// The optimizer's state, for a checkpoint.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Restores a state saved by [`Optimizer::state`] (for an exact `--resume`).
+    pub fn set_state(&mut self, state: State) {
+        self.state = state;
+    }
+}
+
+/// Clips every entry of `g` to [−limit, limit] in place (min-char-rnn's `np.clip(d, -5, 5)`).
+pub fn clip(g: &mut DMatrix<f64>, limit: f64) {
+    g.apply(|v| *v = v.clamp(-limit, limit));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    fn run(rule: Rule, lr: f64, w0: f64, grads: &[f64]) -> Vec<f64> {
+        let mut opt = Optimizer::new(rule, lr);
+        let mut w = DMatrix::from_element(1, 1, w0);
+        grads
+            .iter()
+            .map(|&g| {
+                opt.step(&mut [&mut w], &[&DMatrix::from_element(1, 1, g)]);
+                w[(0, 0)]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn adam_two_steps_match_the_reference_sheet() {
+        // optimizers reference, section 5: W0 = 1, g = (0.5, −0.2), α 0.01, β 0.9/0.999.
+        let out = run(Rule::adam(), 0.01, 1.0, &[0.5, -0.2]);
+        assert_relative_eq!(out[0], 0.9900000002, epsilon = 1e-10);
+        assert_relative_eq!(out[1], 0.98654394181, epsilon = 1e-10);
+        let inside = Rule::Adam {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            at: Eps::InsideSqrt,
+        };
+        let out = run(inside, 0.01, 1.0, &[0.5, -0.2]);
+        assert_relative_eq!(out[0], 0.9900000002, epsilon = 1e-10);
+        assert_relative_eq!(out[1], 0.98654394184, epsilon = 1e-10);
+    }
+
+    #[test]
+    fn adam_eps_placement_ratio_table() {
+        // |ΔW|/α at t = 1 for g = 1e-4: 0.99990 outside, 0.707107 inside (g/√(g² + ε) with
+        // ε = g², i.e. 1/√2 by coincidence of the numbers).
+        for (at, want) in [
+            (Eps::Outside, 0.99990),
+            (Eps::InsideSqrt, std::f64::consts::FRAC_1_SQRT_2),
+        ] {
+            let r = Rule::Adam {
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                at,
+            };
+            let w = run(r, 1.0, 0.0, &[1e-4])[0];
+            assert_relative_eq!(-w, want, epsilon = 1e-5);
+        }
+    }
+
+    #[test]
+    fn momentum_forms_by_hand() {
+        // Notes' form, β = 0.9, α = 0.1: v1 = 0.1·2 = 0.2, W1 = 1 − 0.02 = 0.98;
+        // v2 = 0.9·0.2 + 0.1·(−1) = 0.08, W2 = 0.98 − 0.008 = 0.972.
+        let out = run(Rule::Momentum { beta: 0.9 }, 0.1, 1.0, &[2.0, -1.0]);
+        assert_relative_eq!(out[0], 0.98, epsilon = 1e-15);
+        assert_relative_eq!(out[1], 0.972, epsilon = 1e-15);
+        // Classic form, μ = 0.9, α = 0.1: Δ1 = 2, W1 = 0.8; Δ2 = 1.8 − 1 = 0.8, W2 = 0.72.
+        let out = run(Rule::ClassicMomentum { mu: 0.9 }, 0.1, 1.0, &[2.0, -1.0]);
+        assert_relative_eq!(out[0], 0.8, epsilon = 1e-15);
+        assert_relative_eq!(out[1], 0.72, epsilon = 1e-15);
+        // Nesterov, μ = 0.9, α = 0.1: v1 = −0.2, W1 = 1 + 1.9·(−0.2) = 0.62;
+        // v2 = −0.18 + 0.1 = −0.08, W2 = 0.62 + 0.18 + 1.9·(−0.08) = 0.648.
+        let out = run(Rule::Nesterov { mu: 0.9 }, 0.1, 1.0, &[2.0, -1.0]);
+        assert_relative_eq!(out[0], 0.62, epsilon = 1e-15);
+        assert_relative_eq!(out[1], 0.648, epsilon = 1e-14);
+        // Ng's EWMA momentum equals CS231n's with η = α(1 − β) (reference sheet, section 5).
+        let ewma = run(
+            Rule::Momentum { beta: 0.9 },
+            0.5,
+            1.0,
+            &[1.0, 0.3, -2.0, 0.7],
+        );
+        let classic_cs231n = {
+            let (mut w, mut v) = (1.0, 0.0);
+            [1.0, 0.3, -2.0, 0.7]
+                .iter()
+                .map(|g| {
+                    v = 0.9 * v - 0.5 * 0.1 * g;
+                    w += v;
+                    w
+                })
+                .collect::<Vec<f64>>()
+        };
+        for (a, b) in ewma.iter().zip(&classic_cs231n) {
+            assert_relative_eq!(a, b, epsilon = 1e-14);
+        }
+    }
+
+    #[test]
+    fn adagrad_rmsprop_sgd_by_hand() {
+        // Adagrad, ε inside, α = 0.1: G1 = 4, W1 = 1 − 0.1·2/√(4 + ε); G2 = 5, W2 = W1 + 0.1/√5.
+        let r = Rule::Adagrad {
+            eps: 1e-8,
+            at: Eps::InsideSqrt,
+        };
+        let out = run(r, 0.1, 1.0, &[2.0, -1.0]);
+        let w1 = 1.0 - 0.2 / (4.0f64 + 1e-8).sqrt();
+        assert_relative_eq!(out[0], w1, epsilon = 1e-15);
+        assert_relative_eq!(out[1], w1 + 0.1 / (5.0f64 + 1e-8).sqrt(), epsilon = 1e-15);
+        // RMSProp ρ = 0.9, ε outside: s1 = 0.4, W1 = 1 − 0.1·2/(√0.4 + ε).
+        let r = Rule::RmsProp {
+            decay: 0.9,
+            eps: 1e-8,
+            at: Eps::Outside,
+        };
+        let out = run(r, 0.1, 1.0, &[2.0, -1.0]);
+        let w1 = 1.0 - 0.2 / (0.4f64.sqrt() + 1e-8);
+        assert_relative_eq!(out[0], w1, epsilon = 1e-15);
+        let s2: f64 = 0.9 * 0.4 + 0.1;
+        assert_relative_eq!(out[1], w1 + 0.1 / (s2.sqrt() + 1e-8), epsilon = 1e-15);
+        let out = run(Rule::Sgd, 0.1, 1.0, &[2.0, -1.0]);
+        assert_relative_eq!(out[1], 0.9, epsilon = 1e-15);
+    }
+
+    #[test]
+    fn state_round_trip_continues_identically() {
+        let rule = Rule::adam();
+        let grads = [0.3, -0.1, 0.7, 0.2];
+        let all = run(rule, 0.05, 1.0, &grads);
+        let mut opt = Optimizer::new(rule, 0.05);
+        let mut w = DMatrix::from_element(1, 1, 1.0);
+        for &g in &grads[..2] {
+            opt.step(&mut [&mut w], &[&DMatrix::from_element(1, 1, g)]);
+        }
+        let saved = opt.state().clone();
+        let mut resumed = Optimizer::new(rule, 0.05);
+        resumed.set_state(saved);
+        for &g in &grads[2..] {
+            resumed.step(&mut [&mut w], &[&DMatrix::from_element(1, 1, g)]);
+        }
+        assert_eq!(w[(0, 0)], all[3]);
+    }
+
+    #[test]
+    fn clip_limits_entries() {
+        let mut g = DMatrix::from_row_slice(1, 3, &[-7.0, 0.5, 9.0]);
+        clip(&mut g, 5.0);
+        assert_eq!(g.as_slice(), &[-5.0, 0.5, 5.0]);
+    }
+}
