@@ -11,6 +11,7 @@
 use crate::{Cell, CellKind, Stack, StackTape, clip_global_norm};
 use nalgebra::DMatrix;
 use shared::activation::softmax_columns_mut;
+use shared::data::text::CharStream;
 use shared::error::check_finite;
 use shared::linalg::{gemm, gemm_nt, gemm_tn};
 use shared::optim::{Optimizer, Rule};
@@ -20,49 +21,17 @@ use shared::{Error, Result};
 use std::path::Path;
 use std::time::Instant;
 
-/// The characters of a text, sorted, and their indices.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Vocab {
-    /// The distinct characters in ascending order; a character's index is its position.
-    pub chars: Vec<char>,
-}
-
-impl Vocab {
-    /// The sorted set of characters of `text`.
-    pub fn of(text: &str) -> Vocab {
-        let mut chars: Vec<char> = text.chars().collect();
-        chars.sort_unstable();
-        chars.dedup();
-        Vocab { chars }
-    }
-
-    /// V.
-    pub fn len(&self) -> usize {
-        self.chars.len()
-    }
-
-    /// True if there are no characters.
-    pub fn is_empty(&self) -> bool {
-        self.chars.is_empty()
-    }
-
-    /// The index of every character of `text`; an unknown character is an error.
-    pub fn encode(&self, text: &str) -> Result<Vec<usize>> {
-        text.chars()
-            .map(|c| {
-                self.chars.binary_search(&c).map_err(|_| {
-                    Error::msg(format!(
-                        "the character {c:?} is not in the model's vocabulary"
-                    ))
-                })
+/// The ids of the characters of `text` in `vocab` (an unknown character is an error).
+pub fn encode(vocab: &CharStream, text: &str) -> Result<Vec<usize>> {
+    text.chars()
+        .map(|c| {
+            vocab.id(c).ok_or_else(|| {
+                Error::msg(format!(
+                    "the character {c:?} is not in the model's vocabulary"
+                ))
             })
-            .collect()
-    }
-
-    /// The characters of `ids`.
-    pub fn decode(&self, ids: &[usize]) -> String {
-        ids.iter().map(|&i| self.chars[i]).collect()
-    }
+        })
+        .collect()
 }
 
 /// Stacked recurrent layers and the softmax output layer.
@@ -245,7 +214,7 @@ impl<C: Cell> CharLm<C> {
     /// vocabulary's first character if the text has none) and returns prime + the drawn text.
     pub fn sample_text(
         &self,
-        vocab: &Vocab,
+        vocab: &CharStream,
         prime: Option<&str>,
         n: usize,
         temperature: f64,
@@ -253,8 +222,8 @@ impl<C: Cell> CharLm<C> {
     ) -> Result<String> {
         let prime = match prime {
             Some("") => return Err(Error::flag("--prime", "must not be empty")),
-            Some(p) => vocab.encode(p).map_err(|e| Error::flag("--prime", e))?,
-            None => vocab.encode("\n").unwrap_or(vec![0]),
+            Some(p) => encode(vocab, p).map_err(|e| Error::flag("--prime", e))?,
+            None => vec![vocab.id('\n').unwrap_or(0)],
         };
         let drawn = self.sample(&prime, n, temperature, rng);
         Ok(vocab.decode(&prime) + &vocab.decode(&drawn))
@@ -262,12 +231,12 @@ impl<C: Cell> CharLm<C> {
 
     /// Writes the model (safetensors, chapter `lstm-gru`) with what [`load`] needs to rebuild
     /// it: the cell, layers, hidden size and vocabulary.
-    pub fn save(&self, path: &Path, vocab: &Vocab, steps: usize) -> Result<()> {
+    pub fn save(&self, path: &Path, chars: &[char], steps: usize) -> Result<()> {
         let names = self.params();
         let tensors: Vec<(&str, &DMatrix<f64>)> =
             names.iter().map(|(n, p)| (n.as_str(), *p)).collect();
         let vocab_json =
-            serde_json::to_string(&vocab.chars.iter().collect::<String>()).map_err(Error::msg)?;
+            serde_json::to_string(&chars.iter().collect::<String>()).map_err(Error::msg)?;
         shared::checkpoint::save(
             path,
             "lstm-gru",
@@ -295,8 +264,9 @@ pub fn checkpoint_cell(ck: &shared::checkpoint::Checkpoint) -> Result<CellKind> 
     })
 }
 
-/// Rebuilds a [`CharLm`] of cell `C` and its vocabulary from a checkpoint.
-pub fn load<C: Cell>(mut ck: shared::checkpoint::Checkpoint) -> Result<(CharLm<C>, Vocab)> {
+/// Rebuilds a [`CharLm`] of cell `C` and its vocabulary (a [`CharStream`] with no text)
+/// from a checkpoint.
+pub fn load<C: Cell>(mut ck: shared::checkpoint::Checkpoint) -> Result<(CharLm<C>, CharStream)> {
     let bad = |msg: String| Error::format(&ck.path, "safetensors metadata", msg);
     if ck.meta_str("cell")? != C::NAME {
         return Err(bad(format!(
@@ -309,14 +279,17 @@ pub fn load<C: Cell>(mut ck: shared::checkpoint::Checkpoint) -> Result<(CharLm<C
     let H: usize = ck.meta("hidden")?;
     let chars: String = serde_json::from_str(ck.meta_str("vocab")?)
         .map_err(|e| bad(format!("`vocab` is not a JSON string ({e})")))?;
-    let vocab = Vocab {
+    let vocab = CharStream {
         chars: chars.chars().collect(),
+        ids: Vec::new(),
     };
-    if L == 0 || H == 0 || vocab.is_empty() {
-        return Err(bad("layers, hidden and vocabulary must be non-empty".into()));
+    if L == 0 || H == 0 || vocab.chars.is_empty() || !vocab.chars.windows(2).all(|w| w[0] < w[1]) {
+        return Err(bad(
+            "layers, hidden and a sorted vocabulary must be non-empty".into(),
+        ));
     }
     // Build a model of the right shape, then replace every parameter by the stored one.
-    let mut model: CharLm<C> = CharLm::new(vocab.len(), H, L, &mut rng::seeded(0));
+    let mut model: CharLm<C> = CharLm::new(vocab.vocab_size(), H, L, &mut rng::seeded(0));
     let names: Vec<String> = model.params().into_iter().map(|(n, _)| n).collect();
     for (name, p) in names.iter().zip(model.params_mut()) {
         *p = ck.take(name, p.nrows(), p.ncols())?;

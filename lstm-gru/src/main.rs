@@ -7,9 +7,10 @@
 #![allow(non_snake_case)]
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use lstm_gru::charlm::{self, CharLm, Vocab};
+use lstm_gru::charlm::{self, CharLm};
 use lstm_gru::{Cell, CellKind, Gru, Lstm, Rnn, adding};
 use serde_json::json;
+use shared::data::{grammar, text::CharStream};
 use shared::plot::{Figure, Panel, Series};
 use shared::run::{Run, RunArgs};
 use shared::{Error, rng};
@@ -30,7 +31,8 @@ struct Cli {
 enum Command {
     /// The adding problem (Hochreiter & Schmidhuber 1997): remember two marked numbers over T steps.
     Adding(AddingArgs),
-    /// Character language model with validation loss and a checkpoint (char-rnn setting).
+    /// Character language model with validation loss and a checkpoint (char-rnn setting);
+    /// writes to runs/lstm-gru/text by default.
     Text(TextArgs),
     /// Draw text from a checkpoint written by `text`.
     Sample(SampleArgs),
@@ -73,7 +75,8 @@ struct AddingArgs {
 
 #[derive(Args)]
 struct TextArgs {
-    /// Training text (UTF-8); the last 5 % is the validation set.
+    /// Training text (UTF-8); the last 5 % is the validation set [default: the generated
+    /// English-like corpus of shared::data, 10,000 sentences from --seed].
     #[arg(long, value_name = "FILE")]
     text: Option<PathBuf>,
     /// Cell type.
@@ -241,15 +244,39 @@ fn run_adding(a: &AddingArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Sentences of the generated corpus `text` trains on by default (≈ 0.3 M characters).
+const CORPUS_SENTENCES: usize = 10_000;
+
 fn run_text<C: Cell>(a: &TextArgs) -> anyhow::Result<()> {
-    let Some(path) = &a.text else {
-        let msg = "give a text file (the generated default corpus is not wired in yet)";
-        return Err(Error::flag("--text", msg).into());
+    let mut args = a.run.clone();
+    args.out
+        .get_or_insert_with(|| PathBuf::from("runs/lstm-gru/text"));
+    let run = Run::start("lstm-gru", &args)?;
+    // The text, where validation starts, and (generated corpus only) the exact entropy floor.
+    let (source, stream, split, floor) = match &a.text {
+        Some(path) => {
+            let stream = CharStream::load(path)?;
+            let split = stream.ids.len() * 95 / 100; // char-rnn's 0.95 / 0.05 split
+            (path.display().to_string(), stream, split, None)
+        }
+        None => {
+            let sentences = grammar::generate_sentences(run.seed, CORPUS_SENTENCES);
+            let n_train = CORPUS_SENTENCES * 95 / 100;
+            let split = grammar::text(&sentences[..n_train]).chars().count();
+            let floor = grammar::entropy_per_char(&sentences[n_train..]);
+            let source = format!(
+                "generated corpus ({CORPUS_SENTENCES} sentences, seed {})",
+                run.seed
+            );
+            (
+                source,
+                CharStream::from_text(&grammar::text(&sentences)),
+                split,
+                Some(floor),
+            )
+        }
     };
-    let text = shared::files::read_text(path)?;
-    let vocab = Vocab::of(&text);
-    let ids = vocab.encode(&text)?;
-    let (train_ids, valid_ids) = ids.split_at(ids.len() * 95 / 100); // char-rnn's 0.95 / 0.05
+    let (train_ids, valid_ids) = stream.ids.split_at(split);
     let cfg = charlm::Config {
         layers: a.layers as usize,
         hidden: a.hidden as usize,
@@ -261,16 +288,12 @@ fn run_text<C: Cell>(a: &TextArgs) -> anyhow::Result<()> {
         clip: 5.0,
         eval_every: a.eval_every as usize,
     };
-    let mut args = a.run.clone();
-    args.out
-        .get_or_insert_with(|| PathBuf::from("runs/lstm-gru/text"));
-    let run = Run::start("lstm-gru", &args)?;
     let what = format!("{} × {} {}", cfg.layers, cfg.hidden, C::NAME);
+    let (V, chars) = (stream.vocab_size(), &stream.chars);
     println!(
-        "{}: {} characters, vocabulary {}; {what}, seq {}, batch {}",
-        path.display(),
-        ids.len(),
-        vocab.len(),
+        "{source}: {} characters ({} for validation), {V} distinct; {what}, seq {}, batch {}",
+        stream.ids.len(),
+        valid_ids.len(),
         cfg.seq_len,
         cfg.batch
     );
@@ -280,7 +303,7 @@ fn run_text<C: Cell>(a: &TextArgs) -> anyhow::Result<()> {
     let bar = run.progress(cfg.steps as u64, C::NAME);
     let (model, steps) = charlm::train::<C>(
         &cfg,
-        vocab.len(),
+        V,
         train_ids,
         valid_ids,
         run.seed,
@@ -293,26 +316,29 @@ fn run_text<C: Cell>(a: &TextArgs) -> anyhow::Result<()> {
             train_s.push(e.step as f64, e.train);
             valid_s.push(e.step as f64, e.valid);
             last = Some(*e);
-            m.save(&model_path, &vocab, e.step)
+            m.save(&model_path, chars, e.step)
         },
     )?;
     bar.finish();
     let e = last.ok_or_else(|| Error::msg("no training step ran"))?;
-    let panel = Panel::new(
-        format!("{what} on {}", path.display()),
-        "step",
-        "nats per character",
-    );
+    let mut panel = Panel::new(format!("{what} on {source}"), "step", "nats per character");
+    if let Some(floor) = floor {
+        let mut s = Series::new("entropy of the validation text (floor)");
+        s.push(0.0, floor);
+        s.push(steps as f64, floor);
+        panel = panel.with(s);
+    }
     run.save_loss(&Figure::single(panel.with(train_s).with(valid_s)))?;
     run.save_summary(
         steps as u64,
         json!({"cell": C::NAME, "layers": cfg.layers, "hidden": cfg.hidden,
         "params": model.count(), "train_seconds": e.seconds, "train_wall_seconds": e.wall_seconds,
-        "final_loss": e.train, "valid_ce": e.valid}),
+        "final_loss": e.train, "valid_ce": e.valid, "valid_entropy_floor": floor}),
     )?;
-    let sample = model.sample_text(&vocab, None, 300, 1.0, &mut rng::stream(run.seed, 9))?;
+    let sample = model.sample_text(&stream, None, 300, 1.0, &mut rng::stream(run.seed, 9))?;
+    let floor = floor.map_or(String::new(), |f| format!(" (the text's entropy: {f:.4})"));
     println!(
-        "validation {:.4} nats/char after {steps} steps ({:.0} s of training), {} parameters\n\
+        "validation {:.4} nats/char{floor} after {steps} steps ({:.0} s of training), {} parameters\n\
          --- sample ---\n{sample}\n---\nwrote {}",
         e.valid,
         e.seconds,
@@ -328,7 +354,7 @@ fn run_sample(a: &SampleArgs) -> anyhow::Result<()> {
     let kind = charlm::checkpoint_cell(&ck)?;
     let (n, mut rng) = (a.len as usize, rng::seeded(a.seed));
     let text = with_cell!(kind, C => {
-        let (model, vocab): (CharLm<C>, Vocab) = charlm::load(ck)?;
+        let (model, vocab): (CharLm<C>, CharStream) = charlm::load(ck)?;
         model.sample_text(&vocab, a.prime.as_deref(), n, temperature, &mut rng)?
     });
     println!("{text}");

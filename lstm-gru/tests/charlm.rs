@@ -2,8 +2,9 @@
 //! checkpoint round trip, and a short run that must learn a repetitive text.
 #![allow(non_snake_case)]
 
-use lstm_gru::charlm::{self, CharLm, Config, Vocab};
+use lstm_gru::charlm::{self, CharLm, Config};
 use lstm_gru::{Cell, Gru, Lstm, Rnn};
+use shared::data::text::CharStream;
 use shared::gradcheck::{STEP, compare, numeric_gradient};
 use shared::rng;
 use shared::run::Progress;
@@ -34,15 +35,11 @@ fn language_model_gradients() {
 }
 
 #[test]
-fn vocabulary_is_sorted_and_rejects_unknown_characters() {
-    let v = Vocab::of("hello, world\n");
-    assert_eq!(
-        v.chars,
-        vec!['\n', ' ', ',', 'd', 'e', 'h', 'l', 'o', 'r', 'w']
-    );
-    let ids = v.encode("lower").unwrap();
+fn encoding_rejects_unknown_characters() {
+    let v = CharStream::from_text("hello, world\n");
+    let ids = charlm::encode(&v, "lower").unwrap();
     assert_eq!(v.decode(&ids), "lower");
-    let e = v.encode("hex").unwrap_err().to_string();
+    let e = charlm::encode(&v, "hex").unwrap_err().to_string();
     assert!(e.contains("'x'"), "{e}");
 }
 
@@ -67,13 +64,12 @@ fn short() -> Config {
 #[test]
 fn lstm_learns_a_repetitive_text_and_round_trips_a_checkpoint() {
     let text = TEXT.repeat(60);
-    let vocab = Vocab::of(&text);
-    let ids = vocab.encode(&text).unwrap();
-    let (train, valid) = ids.split_at(ids.len() * 3 / 4);
+    let vocab = CharStream::from_text(&text);
+    let (train, valid) = vocab.ids.split_at(vocab.ids.len() * 3 / 4);
     let mut evals = Vec::new();
     let (model, steps) = charlm::train::<Lstm>(
         &short(),
-        vocab.len(),
+        vocab.vocab_size(),
         train,
         valid,
         1,
@@ -89,7 +85,7 @@ fn lstm_learns_a_repetitive_text_and_round_trips_a_checkpoint() {
     println!("{evals:?}");
     assert!(last.valid < 0.15, "{evals:?}");
 
-    let prime = vocab.encode("the c").unwrap();
+    let prime = charlm::encode(&vocab, "the c").unwrap();
     let drawn = model.sample(&prime, 40, 0.5, &mut rng::seeded(2));
     let sample = vocab.decode(&drawn);
     assert!(sample.starts_with("at sat on the mat."), "{sample:?}");
@@ -97,14 +93,14 @@ fn lstm_learns_a_repetitive_text_and_round_trips_a_checkpoint() {
     // Save, load: the same model, the same vocabulary, the same predictions.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.safetensors");
-    model.save(&path, &vocab, steps).unwrap();
+    model.save(&path, &vocab.chars, steps).unwrap();
     let ck = shared::checkpoint::load(&path, "lstm-gru").unwrap();
     assert_eq!(
         charlm::checkpoint_cell(&ck).unwrap(),
         lstm_gru::CellKind::Lstm
     );
     let (loaded, v2): (CharLm<Lstm>, _) = charlm::load(ck.clone()).unwrap();
-    assert_eq!(v2, vocab);
+    assert_eq!(v2.chars, vocab.chars);
     assert_eq!(loaded, model);
     let e = charlm::load::<Gru>(ck).unwrap_err().to_string();
     assert!(e.contains("holds a lstm model"), "{e}");
