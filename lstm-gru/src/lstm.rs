@@ -72,11 +72,6 @@ impl LstmTape {
     pub fn gates(&self) -> DMatrixView<'_, f64> {
         self.A.columns(0, self.A.ncols())
     }
-    /// Sets h_0 and c_0 (H × B each), e.g. to test a carried state.
-    pub fn set_initial(&mut self, h0: &DMatrix<f64>, c0: &DMatrix<f64>) {
-        self.h.columns_mut(0, self.B).copy_from(h0);
-        self.c.columns_mut(0, self.B).copy_from(c0);
-    }
 }
 
 impl Tape for LstmTape {
