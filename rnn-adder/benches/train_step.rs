@@ -26,3 +26,29 @@ fn forward(bencher: divan::Bencher) {
     let mut ws = model.buffers(8);
     bencher.bench_local(|| model.add(divan::black_box(&seq), &mut ws));
 }
+
+/// The default training run's examples: 10 000 random pairs, N_h = 16, L² cost (no evaluation).
+#[divan::bench(sample_count = 10)]
+fn ten_thousand_examples(bencher: divan::Bencher) {
+    bencher.bench_local(|| {
+        let mut model = Adder::new(16, &mut shared::rng::stream(1, 0));
+        let mut data = shared::rng::stream(1, 1);
+        let (mut seq, mut ws) = (Sequence::new(8), model.buffers(8));
+        for _ in 0..10_000 {
+            let (a, b) = (
+                rnn_adder::random_addend(8, &mut data),
+                rnn_adder::random_addend(8, &mut data),
+            );
+            seq.set(a, b);
+            model.train_step(&seq, Cost::L2, 0.1, &mut ws);
+        }
+        model
+    });
+}
+
+/// Adding all 16 384 pairs a, b < 128 (one point of the accuracy curve).
+#[divan::bench(sample_count = 10)]
+fn all_pairs_accuracy(bencher: divan::Bencher) {
+    let model = Adder::new(16, &mut shared::rng::seeded(1));
+    bencher.bench_local(|| rnn_adder::accuracy_all_pairs(&model, 8));
+}

@@ -271,7 +271,8 @@ impl Adder {
             let delta_i = Vector1::new(cost.delta(y[i], seq.t[i]));
             // dW_hy += δ_i h_iᵀ   (1 × N_h)
             dW_hy.ger(1.0, &delta_i, &h_i, 1.0);
-            // dz_i = (W_hyᵀ δ_i + W_hhᵀ dz_{i+1}) ∘ h_i(1 − h_i)   (N_h × 1)
+            // dz_i = (W_hyᵀ δ_i + W_hhᵀ dz_{i+1}) ∘ h_i(1 − h_i)   (N_h × 1): h_i feeds
+            // both y_i = σ(W_hy h_i) and z_{i+1} = W_xh x_{i+1} + W_hh h_i
             dz.gemv_tr(1.0, &self.W_hy, &delta_i, 0.0);
             dz.gemv_tr(1.0, &self.W_hh, dz_next, 1.0);
             dz.zip_apply(&h_i, |d, h| *d *= sigmoid_grad(h));
@@ -357,23 +358,18 @@ impl Accuracy {
     }
 }
 
-/// Accuracy on every pair a, b < 2^(bits−1), i.e. all sums of `bits` bits (16 384 for 8).
-pub fn accuracy_all_pairs(model: &Adder, bits: usize) -> Accuracy {
+/// Every pair a, b < 2^(bits−1): all sums of `bits` bits (16 384 pairs for 8 bits).
+pub fn all_pairs(bits: usize) -> Vec<(u64, u64)> {
     assert!((2..=16).contains(&bits), "all pairs only up to 16-bit sums");
     let half = 1u64 << (bits - 1);
-    let mut seq = Sequence::new(bits);
-    let mut ws = model.buffers(bits);
-    let mut correct = 0;
-    for a in 0..half {
-        for b in 0..half {
-            seq.set(a, b);
-            correct += u64::from(model.add(&seq, &mut ws) == a + b);
-        }
-    }
-    Accuracy {
-        correct,
-        total: half * half,
-    }
+    (0..half)
+        .flat_map(|a| (0..half).map(move |b| (a, b)))
+        .collect()
+}
+
+/// Accuracy on every pair a, b < 2^(bits−1) (see [`all_pairs`]).
+pub fn accuracy_all_pairs(model: &Adder, bits: usize) -> Accuracy {
+    accuracy_on(model, bits, &all_pairs(bits))
 }
 
 /// A random number of `bits − 1` bits, uniform in [0, 2^(bits−1)): an addend of a `bits`-bit sum.

@@ -43,25 +43,32 @@ fn widest(bits: usize) -> usize {
     (2 * max_addend).to_string().len()
 }
 
-/// The header of the training table for `bits`-bit sums.
-pub fn header(bits: usize) -> String {
-    let w = 3 * widest(bits) + 8;
+/// Characters of the `a + b = pred ✓` column (at least its title's).
+fn sum_width(bits: usize) -> usize {
+    (3 * widest(bits) + 8).max("a + b = pred".len())
+}
+
+/// The header of the training table for `bits`-bit sums; `test` names the last column.
+pub fn header(bits: usize, test: &str) -> String {
+    let (b, w) = (bits.max(4), sum_width(bits));
     format!(
-        "{:>9}  {:>6}  {:<bits$}  {:<bits$}  {:>w$}  {:>9}",
-        "example", "error", "pred", "true", "a + b = pred", "all pairs"
+        "{:>9}  {:>6}  {:<b$}  {:<b$}  {:>w$}  {:>9}",
+        "example", "error", "pred", "true", "a + b = pred", test
     )
 }
 
 /// trask's report for example `it` as one row: his error Σ|t − y|, the predicted and true bits
-/// (most significant first), `a + b = pred` marked right or wrong, and the accuracy on all pairs.
-pub fn row(it: u64, error: f64, seq: &Sequence, pred: u64, all_pairs: f64) -> String {
+/// (most significant first), `a + b = pred` marked right or wrong, and the accuracy on the test
+/// pairs (all pairs of the width).
+pub fn row(it: u64, error: f64, seq: &Sequence, pred: u64, test: f64) -> String {
     let bits = seq.len();
+    let (b, w) = (bits.max(4), sum_width(bits));
     format!(
-        "{it:>9}  {error:>6.4}  {}  {}  {}  {:>7.2} %",
+        "{it:>9}  {error:>6.4}  {:<b$}  {:<b$}  {:>w$}  {:>7.2} %",
         binary(pred, bits),
         binary(seq.c(), bits),
         sum(seq.a, seq.b, pred, bits),
-        100.0 * all_pairs
+        100.0 * test
     )
 }
 
@@ -80,7 +87,10 @@ mod tests {
             r,
             "        0  3.4564  00000001  01000101    9 +  60 =   1 ✗     0.00 %"
         );
-        assert_eq!(header(8).chars().count(), r.chars().count());
+        assert_eq!(header(8, "all pairs").chars().count(), r.chars().count());
+        // Narrow sums: the columns are as wide as their titles.
+        let r = row(5, 0.5, &Sequence::of(1, 1, 2), 2, 1.0);
+        assert_eq!(header(2, "all pairs").chars().count(), r.chars().count());
         assert_eq!(widest(64), 20);
     }
 }
