@@ -52,3 +52,18 @@ fn all_pairs_accuracy(bencher: divan::Bencher) {
     let model = Adder::new(16, &mut shared::rng::seeded(1));
     bencher.bench_local(|| rnn_adder::accuracy_all_pairs(&model, 8));
 }
+
+/// One example, cycling through 1024 different random pairs (as in training).
+#[divan::bench]
+fn train_step_random_pairs(bencher: divan::Bencher) {
+    let mut model = Adder::new(16, &mut shared::rng::seeded(1));
+    let pairs = rnn_adder::random_pairs(8, 1024, &mut shared::rng::seeded(2));
+    let (mut seq, mut ws) = (Sequence::new(8), model.buffers(8));
+    let mut k = 0;
+    bencher.bench_local(|| {
+        let (a, b) = pairs[k % 1024];
+        k += 1;
+        seq.set(a, b);
+        model.train_step(&seq, Cost::L2, 0.1, &mut ws)
+    });
+}
