@@ -3,16 +3,21 @@
 #![allow(non_snake_case, non_upper_case_globals)]
 
 use char_rnn::trainer::{Config, Trainer};
+use char_rnn::vocab::Text;
 use char_rnn::{Grads, Work};
 use nalgebra::DVector;
 use shared::rng;
 
 const N_x: usize = 65;
 
-/// A random text over 65 characters, as indices (long enough that p never wraps in a bench).
-fn text() -> Vec<usize> {
+/// A random text over 65 characters (long enough that p rarely wraps in a bench).
+fn text() -> Text {
+    let alphabet: Vec<char> = (0..N_x as u8).map(|i| (b'!' + i) as char).collect();
     let mut r = rng::seeded(3);
-    (0..200_000).map(|_| rng::below(&mut r, N_x)).collect()
+    let raw: String = (0..200_000)
+        .map(|_| alphabet[rng::below(&mut r, N_x)])
+        .collect();
+    Text::new(&raw, 25, "random").unwrap()
 }
 
 fn main() {
@@ -22,15 +27,16 @@ fn main() {
 /// Trainer::step: lossFun + smooth loss + clip + Adagrad + move on.
 #[divan::bench]
 fn iteration(b: divan::Bencher) {
-    let data = text();
+    let text = text();
     let mut t = Trainer::new(N_x, Config::default(), 1);
-    b.bench_local(|| t.step(divan::black_box(&data)).unwrap());
+    b.bench_local(|| t.step(divan::black_box(&text)).unwrap());
 }
 
 /// Forward pass alone (25 steps of (6.k1), one GEMM for (6.k2), softmax, loss).
 #[divan::bench]
 fn forward(b: divan::Bencher) {
-    let data = text();
+    let text = text();
+    let data = &text.data;
     let t = Trainer::new(N_x, Config::default(), 1);
     let mut work = Work::new(N_x, 100, 25);
     let s = DVector::from_fn(100, |i, _| (i as f64 * 0.1).sin() * 0.5);
@@ -40,7 +46,8 @@ fn forward(b: divan::Bencher) {
 /// Forward + backward (the reference's lossFun).
 #[divan::bench]
 fn loss_and_grads(b: divan::Bencher) {
-    let data = text();
+    let text = text();
+    let data = &text.data;
     let t = Trainer::new(N_x, Config::default(), 1);
     let mut work = Work::new(N_x, 100, 25);
     let mut grads = Grads::zeros_like(&t.model);

@@ -9,6 +9,7 @@
 //! fingerprint of the training text.
 
 use crate::trainer::{Config, Trainer, adagrad};
+use crate::vocab::Text;
 use crate::{CharRnn, Vocab};
 use nalgebra::{DMatrix, DVector};
 use rand::SeedableRng;
@@ -179,11 +180,96 @@ pub fn load(path: &Path) -> Result<(Trainer, Vocab, TextInfo)> {
     trainer.p = ck.meta("position")?;
     trainer.smooth_loss = ck.meta("smooth_loss")?;
     trainer.history = history;
-    if config.seq_len == 0 || trainer.p + config.seq_len + 1 >= text.chars {
+    if config.seq_len == 0
+        || !trainer.p.is_multiple_of(config.seq_len)
+        || trainer.p + config.seq_len + 1 >= text.chars
+    {
         return Err(bad(format!(
             "position {} does not fit a text of {} characters",
             trainer.p, text.chars
         )));
     }
     Ok((trainer, vocab, text))
+}
+
+/// What the command line asks of a training run (`None`: the checkpoint's value when
+/// resuming, else the reference's).
+#[derive(Clone, Debug, Default)]
+pub struct Flags {
+    /// `--text`
+    pub text: Option<String>,
+    /// `--hidden`
+    pub hidden: Option<usize>,
+    /// `--seq-len`
+    pub seq_len: Option<usize>,
+    /// `--lr`
+    pub lr: Option<f64>,
+    /// `--resume`: the folder of the checkpoint to continue
+    pub resume: Option<std::path::PathBuf>,
+}
+
+/// Where a training run starts: a fresh model (weights from `seed`) on `--text` or on
+/// `default_source`, or the `--resume` checkpoint, checked against the flags (a different
+/// `--hidden` or `--seq-len` is an error; `--lr` may change) and against the text (it must be
+/// the one the checkpoint was trained on; by default it is).
+pub fn start(
+    flags: &Flags,
+    default_source: String,
+    seed: u64,
+) -> Result<(Trainer, Text, TextInfo)> {
+    let resumed = match &flags.resume {
+        Some(dir) => Some(load(&file_in(dir, "--resume")?)?),
+        None => None,
+    };
+    let mut config = resumed
+        .as_ref()
+        .map_or(Config::default(), |(t, _, _)| t.config);
+    for (flag, given, have) in [
+        ("--hidden", flags.hidden, &mut config.hidden),
+        ("--seq-len", flags.seq_len, &mut config.seq_len),
+    ] {
+        match (given, &resumed) {
+            (Some(g), Some(_)) if g != *have => {
+                let msg = format!("the checkpoint was trained with {have}, not {g}");
+                return Err(Error::flag(flag, msg));
+            }
+            (Some(g), _) => *have = g,
+            (None, _) => {}
+        }
+    }
+    if let Some(lr) = flags.lr {
+        if !(lr > 0.0 && lr.is_finite()) {
+            return Err(Error::flag(
+                "--lr",
+                format!("{lr} is not a positive number"),
+            ));
+        }
+        config.lr = lr;
+    }
+    let source = match (&flags.text, &resumed) {
+        (Some(path), _) => path.clone(),
+        (None, Some((_, _, saved))) => saved.source.clone(),
+        (None, None) => default_source,
+    };
+    let text = Text::from_source(&source, config.seq_len)?;
+    let info = TextInfo {
+        source,
+        chars: text.data.len(),
+        hash: text.hash,
+    };
+    let trainer = match resumed {
+        Some((mut t, vocab, saved)) => {
+            if saved.hash != info.hash || vocab != text.vocab {
+                let msg = format!(
+                    "the checkpoint was trained on {} ({} characters), not on {} ({} characters)",
+                    saved.source, saved.chars, info.source, info.chars
+                );
+                return Err(Error::flag("--resume", msg));
+            }
+            t.config = config;
+            t
+        }
+        None => Trainer::new(text.vocab.len(), config, seed),
+    };
+    Ok((trainer, text, info))
 }

@@ -33,6 +33,7 @@
 #![allow(non_snake_case)]
 
 pub mod checkpoint;
+pub mod corpus;
 pub mod trainer;
 pub mod vocab;
 

@@ -6,15 +6,11 @@
 //! iterations, and the samples grow speaker names ("JULIO CLENDO:") and word-like tokens.
 #![allow(non_snake_case)]
 
-use anyhow::Context;
-use char_rnn::checkpoint::{self, TextInfo};
-use char_rnn::trainer::{Config, Trainer};
-use char_rnn::vocab::{Text, fnv1a};
+use char_rnn::checkpoint;
 use clap::{Args, Parser, Subcommand, value_parser};
-use shared::plot::{Figure, Panel, Series};
 use shared::run::{Run, RunArgs};
-use shared::{Error, files, rng};
-use std::path::PathBuf;
+use shared::{Error, rng};
+use std::path::{Path, PathBuf};
 
 /// Notes §6: Karpathy's minimal character-level vanilla RNN (min-char-rnn).
 /// With no subcommand: `train` on the generated corpus.
@@ -58,8 +54,8 @@ struct TrainArgs {
     /// Write the checkpoint every N iterations (0: only at the end)
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     checkpoint_every: u64,
-    /// Continue exactly from the checkpoint in DIR (its model, Adagrad memories, position,
-    /// hidden state and generator)
+    /// Continue exactly from the checkpoint in DIR (model, Adagrad memories, position, hidden
+    /// state, sampling generator)
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
     #[command(flatten)]
@@ -74,7 +70,7 @@ struct SampleArgs {
     /// Characters to draw
     #[arg(long, default_value_t = 200)]
     len: usize,
-    /// Softmax temperature τ > 0: below 1 more likely characters, above 1 more surprises
+    /// Softmax temperature τ > 0: below 1 safer characters, above 1 more surprises
     #[arg(long, default_value_t = 1.0)]
     temperature: f64,
     /// Text to feed first [default: a newline, i.e. the start of a line]
@@ -84,9 +80,6 @@ struct SampleArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
 }
-
-/// Characters of the generated corpus the default run trains on.
-const CORPUS_CHARS: usize = 200_000;
 
 fn main() -> std::process::ExitCode {
     shared::error::run_main(|| {
@@ -99,74 +92,25 @@ fn main() -> std::process::ExitCode {
     })
 }
 
-/// The training text: a file, or the generated corpus (`generated:<seed>:<chars>`).
-fn read_source(source: &str) -> anyhow::Result<String> {
-    if let Some(spec) = source.strip_prefix("generated:") {
-        let (seed, chars) = spec.split_once(':').context("bad generated-corpus spec")?;
-        Ok(generated(seed.parse()?, chars.parse()?))
-    } else {
-        Ok(files::read_text(source)?)
-    }
-}
+/// Sentences of the generated corpus the default run trains on.
+const CORPUS_SENTENCES: usize = 5_000;
 
 fn train(a: TrainArgs) -> anyhow::Result<()> {
     let run = Run::start("char-rnn", &a.run)?;
-    let mut config = Config::default();
-    let resumed = match &a.resume {
-        Some(dir) => Some(checkpoint::load(&checkpoint::file_in(dir, "--resume")?)?),
-        None => None,
+    let flags = checkpoint::Flags {
+        text: a.text.map(|p| p.display().to_string()),
+        hidden: a.hidden.map(|h| h as usize),
+        seq_len: a.seq_len.map(|t| t as usize),
+        lr: a.lr,
+        resume: a.resume,
     };
-    if let Some((t, _, _)) = &resumed {
-        for (flag, given, saved) in [
-            ("--hidden", a.hidden, t.config.hidden),
-            ("--seq-len", a.seq_len, t.config.seq_len),
-        ] {
-            if given.is_some_and(|g| g as usize != saved) {
-                return Err(
-                    Error::flag(flag, format!("the checkpoint was trained with {saved}")).into(),
-                );
-            }
-        }
-        config = t.config;
-    }
-    config.hidden = a.hidden.map_or(config.hidden, |h| h as usize);
-    config.seq_len = a.seq_len.map_or(config.seq_len, |t| t as usize);
-    if let Some(lr) = a.lr {
-        if !(lr > 0.0 && lr.is_finite()) {
-            return Err(Error::flag("--lr", format!("{lr} is not a positive number")).into());
-        }
-        config.lr = lr;
-    }
-    let source = match (&a.text, &resumed) {
-        (Some(path), _) => path.display().to_string(),
-        (None, Some((_, _, info))) => info.source.clone(),
-        (None, None) => format!("generated:{}:{CORPUS_CHARS}", run.seed),
-    };
-    let raw = read_source(&source)?;
-    let text = Text::new(&raw, config.seq_len, &source)?;
-    let info = TextInfo {
-        source,
-        chars: text.data.len(),
-        hash: fnv1a(raw.as_bytes()),
-    };
-    let mut trainer = match resumed {
-        Some((mut t, vocab, saved)) => {
-            if saved.hash != info.hash || vocab != text.vocab {
-                let msg = format!(
-                    "the checkpoint was trained on {} ({} characters), not on this text",
-                    saved.source, saved.chars
-                );
-                return Err(Error::flag("--resume", msg).into());
-            }
-            t.config = config;
-            t
-        }
-        None => Trainer::new(text.vocab.len(), config, run.seed),
-    };
-    let (T, data, vocab) = (config.seq_len, &text.data, &text.vocab);
+    let default = format!("generated:{}:{CORPUS_SENTENCES}", run.seed);
+    let (mut trainer, text, info) = checkpoint::start(&flags, default, run.seed)?;
+    let config = trainer.config;
+    let (T, vocab) = (config.seq_len, &text.vocab);
     println!(
         "data has {} characters, {} unique ({}).",
-        data.len(),
+        text.data.len(),
         vocab.len(),
         info.source
     );
@@ -179,12 +123,13 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
     let first = trainer.n;
     for _ in 0..a.iterations {
         let n = trainer.n;
-        if a.sample_every > 0 && n % a.sample_every == 0 {
-            let s = trainer.sample_here(data, 200);
+        let report = a.sample_every > 0 && n % a.sample_every == 0;
+        if report {
+            let s = trainer.sample_here(&text, 200);
             bar.println(format!("----\n {} \n----", vocab.decode(&s)));
         }
-        trainer.step(data)?;
-        if a.sample_every > 0 && n % a.sample_every == 0 {
+        trainer.step(&text)?;
+        if report {
             bar.println(format!("iter {n}, loss: {:.6}", trainer.smooth_loss));
             bar.set_message(format!("loss {:.2}", trainer.smooth_loss));
         }
@@ -195,56 +140,38 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
     }
     bar.finish();
     checkpoint::save(&ckpt, &trainer, vocab, &info)?;
-    let done = trainer.n - first;
-    let s = trainer.sample_here(data, 200);
+    let s = trainer.sample_here(&text, 200);
     println!("----\n {} \n----", vocab.decode(&s));
-    let loss = trainer.smooth_loss;
+    let (loss, done) = (trainer.smooth_loss, trainer.n - first);
+    let uniform = T as f64 * (vocab.len() as f64).ln();
     println!(
-        "iter {}, loss: {loss:.6} ({:.4} nats per character); uniform guess {:.4}",
+        "iter {}, loss: {loss:.6} = {:.4} nats per character (uniform guess: {uniform:.4} per chunk)",
         trainer.n - 1,
-        loss / T as f64,
-        T as f64 * (vocab.len() as f64).ln()
+        loss / T as f64
     );
     println!(
-        "{:.1} µs per iteration; wrote {} and loss.png to {}",
+        "{:.1} µs per iteration (wall clock); wrote {} and loss.png to {}",
         run.elapsed() * 1e6 / done as f64,
         checkpoint::FILE,
         run.out.display()
     );
-    let mut per_chunk = Series::new(format!("smoothed loss (sum over T = {T} characters)"));
-    let mut per_char = Series::new("smoothed loss / T");
-    for &(n, l) in &trainer.history {
-        per_chunk.push(n as f64, l);
-        per_char.push(n as f64, l / T as f64);
-    }
-    let figure = Figure {
-        title: format!(
-            "char-rnn on {} (N_h = {}, T = {T}, N_x = {})",
-            info.source,
-            config.hidden,
-            vocab.len()
-        ),
-        panels: vec![
-            Panel::new(
-                "smoothed loss per chunk",
-                "iteration",
-                "loss (nats per chunk)",
-            )
-            .with(per_chunk),
-            Panel::new(
-                "the same in nats per character",
-                "iteration",
-                "nats per character",
-            )
-            .with(per_char),
-        ],
-    };
-    run.save_loss(&figure)?;
-    run.save_summary(done, serde_json::json!({
-        "final_loss": loss, "nats_per_char": loss / T as f64, "iterations_total": trainer.n,
-        "position": trainer.p, "vocab_size": vocab.len(), "text_chars": data.len(), "text": info.source,
-        "hidden": config.hidden, "seq_len": T, "lr": config.lr,
-    }))?;
+    let name = Path::new(&info.source)
+        .file_name()
+        .map_or(info.source.clone(), |n| n.to_string_lossy().into());
+    let title = format!(
+        "char-rnn on {name} (N_h = {}, T = {T}, N_x = {})",
+        config.hidden,
+        vocab.len()
+    );
+    run.save_loss(&trainer.loss_figure(title, None))?;
+    run.save_summary(
+        done,
+        serde_json::json!({
+            "final_loss": loss, "nats_per_char": loss / T as f64, "iterations_total": trainer.n,
+            "position": trainer.p, "vocab_size": vocab.len(), "text_chars": text.data.len(),
+            "text": info.source, "hidden": config.hidden, "seq_len": T, "lr": config.lr,
+        }),
+    )?;
     Ok(())
 }
 
@@ -271,13 +198,4 @@ fn sample(a: SampleArgs) -> anyhow::Result<()> {
     let out = model.sample_primed(&prime, a.len, a.temperature, &mut rng);
     println!("{}{}", vocab.decode(&prime), vocab.decode(&out));
     Ok(())
-}
-
-/// TEMPORARY stand-in until `shared::data`'s corpus generator lands on main: a short inline
-/// dialogue repeated to `chars` characters (the seed is unused).
-fn generated(_seed: u64, chars: usize) -> String {
-    const TEXT: &str = "ANNA:\nWhere did you leave the boat, brother?\n\nTOM:\nBy the mill, \
-        under the willow, where the river turns.\n\nANNA:\nThen we must walk before the rain \
-        comes.\n\n";
-    TEXT.chars().cycle().take(chars).collect()
 }

@@ -2,9 +2,11 @@
 //! state, smoothed loss, clipping and Adagrad. Everything here is saved in a checkpoint, so a
 //! resumed run continues bit for bit.
 
+use crate::vocab::Text;
 use crate::{CharRnn, Grads, Work};
 use nalgebra::DVector;
 use shared::optim::{Eps, Optimizer, Rule};
+use shared::plot::{Figure, Panel, Series};
 use shared::rng::{self, Rng};
 use shared::{Result, error::check_finite};
 
@@ -56,7 +58,7 @@ pub struct Trainer {
     pub s_prev: DVector<f64>,
     /// Iterations done (the reference's `n`).
     pub n: u64,
-    /// Where the next chunk starts in the text (the reference's `p`).
+    /// Where the next chunk starts in the text (the reference's `p`, a multiple of T).
     pub p: usize,
     /// 0.999·smooth + 0.001·loss, starting at T·ln N_x (the reference's `smooth_loss`).
     pub smooth_loss: f64,
@@ -106,18 +108,15 @@ impl Trainer {
         &self.grads
     }
 
-    /// One iteration of the reference's loop on `data` (the text as indices, at least T + 2
-    /// long): loss and gradients of the chunk at p, smoothed loss, clip, Adagrad, p += T.
-    /// Returns the chunk's loss (summed over its T characters).
-    pub fn step(&mut self, data: &[usize]) -> Result<f64> {
+    /// One iteration of the reference's loop on `text`: loss and gradients of the chunk at p,
+    /// smoothed loss, clip, Adagrad, then on to the next chunk. Returns the chunk's loss
+    /// (summed over its T characters).
+    pub fn step(&mut self, text: &Text) -> Result<f64> {
         let T = self.config.seq_len;
-        assert!(
-            self.p + T + 1 < data.len(),
-            "position {} is past the text",
-            self.p
-        );
-        let x = &data[self.p..self.p + T]; // inputs = data[p : p+T]
-        let targets = &data[self.p + 1..self.p + T + 1]; // targets = data[p+1 : p+T+1]
+        let w = text.windows.window(self.p / T);
+        assert_eq!(w.p, self.p, "position {} is not a chunk start", self.p);
+        let x = &text.data[w.inputs]; // inputs = data[p : p+T]
+        let targets = &text.data[w.targets]; // targets = data[p+1 : p+T+1]
         let loss =
             self.model
                 .loss_and_grads(x, targets, &self.s_prev, &mut self.work, &mut self.grads);
@@ -139,13 +138,15 @@ impl Trainer {
         self.opt.update(2, &mut m.V, &g.dV);
         self.opt.update(3, &mut m.b_h, &g.db_h);
         self.opt.update(4, &mut m.b_y, &g.db_y);
-        self.p += T;
         self.n += 1;
-        // The reference checks at the top of its loop: `if p + seq_length + 1 >= len(data)
-        // or n == 0: hprev = 0; p = 0`. Checking right after the move is the same rule, and
-        // keeps p valid between iterations (and in checkpoints).
-        if self.p + T + 1 >= data.len() {
-            self.p = 0;
+        // p += T, back to 0 once p + T + 1 ≥ len(data), where the reference (at the top of its
+        // loop) also sets hprev = 0. Doing it right after the move is the same rule, and keeps
+        // p valid between iterations and in checkpoints.
+        let next = text
+            .windows
+            .window((self.p / T + 1) % text.windows.per_pass());
+        self.p = next.p;
+        if next.reset {
             self.s_prev.fill(0.0);
         }
         Ok(loss)
@@ -154,9 +155,47 @@ impl Trainer {
     /// The reference's progress sample: `len` characters drawn from the carried state and the
     /// next input character, at temperature 1, without changing the training state (only the
     /// sampling generator advances).
-    pub fn sample_here(&mut self, data: &[usize], len: usize) -> Vec<usize> {
+    pub fn sample_here(&mut self, text: &Text, len: usize) -> Vec<usize> {
         let mut s = self.s_prev.clone();
         self.model
-            .sample(&mut s, data[self.p], len, 1.0, &mut self.rng)
+            .sample(&mut s, text.data[self.p], len, 1.0, &mut self.rng)
+    }
+
+    /// The loss curve: the smoothed loss per chunk of T characters (as the reference prints
+    /// it), and the same per character; `floor` adds a line at a known entropy per character.
+    pub fn loss_figure(&self, title: String, floor: Option<(&str, f64)>) -> Figure {
+        let T = self.config.seq_len as f64;
+        let mut per_chunk = Series::new(format!("smoothed loss (sum over T = {T} characters)"));
+        let mut per_char = Series::new("smoothed loss / T");
+        for &(n, l) in &self.history {
+            per_chunk.push(n as f64, l);
+            per_char.push(n as f64, l / T);
+        }
+        let mut right = Panel::new(
+            "the same in nats per character",
+            "iteration",
+            "nats per character",
+        )
+        .with(per_char);
+        if let (Some((name, h)), Some(&(first, _)), Some(&(last, _))) =
+            (floor, self.history.first(), self.history.last())
+        {
+            let mut line = Series::new(name);
+            line.push(first as f64, h);
+            line.push(last as f64, h);
+            right = right.with(line);
+        }
+        Figure {
+            title,
+            panels: vec![
+                Panel::new(
+                    "smoothed loss per chunk",
+                    "iteration",
+                    "loss (nats per chunk)",
+                )
+                .with(per_chunk),
+                right,
+            ],
+        }
     }
 }

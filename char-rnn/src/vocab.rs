@@ -4,7 +4,10 @@
 //! string hashing, so its character indices change from run to run. Sorting by code point makes
 //! index `i` mean the same character on every run (for Shakespeare: 0 = newline, 1 = space).
 
+use shared::data::batch::SeqWindows;
+use shared::data::text::CharStream;
 use shared::{Error, Result};
+use std::path::Path;
 
 /// The characters a model reads and writes, sorted; a character's index is its position.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,12 +17,11 @@ pub struct Vocab {
 }
 
 impl Vocab {
-    /// The sorted set of the characters of `text`.
+    /// The sorted set of the characters of `text` (as `shared::data`'s `CharStream` makes it).
     pub fn from_text(text: &str) -> Self {
-        let mut chars: Vec<char> = text.chars().collect();
-        chars.sort_unstable();
-        chars.dedup();
-        Vocab { chars }
+        Vocab {
+            chars: CharStream::from_text(text).chars,
+        }
     }
 
     /// N_x, the number of characters.
@@ -76,60 +78,123 @@ impl Vocab {
     }
 }
 
-/// A training text, checked and encoded: its vocabulary and its characters as indices.
+/// A training text, checked: its character stream (read by `shared::data`), the windows of T
+/// characters the reference walks through, and a fingerprint.
 #[derive(Clone, Debug)]
 pub struct Text {
     /// The sorted character set.
     pub vocab: Vocab,
     /// The text as indices into `vocab`.
     pub data: Vec<usize>,
-    /// FNV-1a hash of the text's bytes: a resumed run checks it trains on the same text.
+    /// The chunks: window k has inputs data[kT .. kT+T] and targets data[kT+1 .. kT+T+1].
+    pub windows: SeqWindows,
+    /// FNV-1a hash of the text's UTF-8 bytes: a resumed run checks it trains on the same text.
     pub hash: u64,
 }
 
 impl Text {
-    /// Checks `text` can train a model with chunks of `seq_len` characters and encodes it.
-    /// `name` says where it came from (a file name). Errors: an empty text, a text with one
-    /// distinct character (nothing to predict), a text too short for one chunk.
+    /// Reads the UTF-8 file `path` for chunks of `seq_len` characters (errors name the file;
+    /// `shared::data` already refuses a file of fewer than two characters).
+    pub fn load(path: &Path, seq_len: usize) -> Result<Self> {
+        Self::from_stream(
+            CharStream::load(path)?,
+            seq_len,
+            &path.display().to_string(),
+        )
+    }
+
+    /// The text a run names: `generated:<seed>:<sentences>` for the generated corpus, else a
+    /// file path.
+    pub fn from_source(source: &str, seq_len: usize) -> Result<Self> {
+        let generated = source
+            .strip_prefix("generated:")
+            .and_then(|s| s.split_once(':'))
+            .and_then(|(seed, n)| Some((seed.parse().ok()?, n.parse().ok()?)));
+        match generated {
+            Some((seed, sentences)) => {
+                Self::new(&crate::corpus::generated(seed, sentences), seq_len, source)
+            }
+            None => Self::load(Path::new(source), seq_len),
+        }
+    }
+
+    /// Checks the in-memory `text` (`name` says where it came from in errors).
     pub fn new(text: &str, seq_len: usize, name: &str) -> Result<Self> {
         if text.is_empty() {
-            return Err(Error::msg(format!(
-                "{name} is empty: char-rnn needs a text to learn from"
-            )));
+            return Err(Self::empty(name));
         }
-        let vocab = Vocab::from_text(text);
-        if vocab.len() < 2 {
+        Self::from_stream(CharStream::from_text(text), seq_len, name)
+    }
+
+    fn empty(name: &str) -> Error {
+        Error::msg(format!(
+            "{name} is empty: char-rnn needs a text to learn from"
+        ))
+    }
+
+    /// Checks a character stream can train a model with chunks of `seq_len` characters.
+    /// Errors: a text with one distinct character (nothing to predict), a text too short for
+    /// one chunk.
+    pub fn from_stream(stream: CharStream, seq_len: usize, name: &str) -> Result<Self> {
+        if stream.ids.is_empty() {
+            return Err(Self::empty(name));
+        }
+        if stream.vocab_size() < 2 {
             return Err(Error::msg(format!(
                 "{name} has only one distinct character ({:?}): there is nothing to predict; \
                  give a text with at least two different characters",
-                vocab.chars[0]
+                stream.chars[0]
             )));
         }
-        let n = text.chars().count();
+        let n = stream.ids.len();
         // The reference trains on data[p .. p + T + 1] only while p + T + 1 < len(data).
-        if n < seq_len + 2 {
-            return Err(Error::msg(format!(
+        let windows = SeqWindows::new(n, seq_len).map_err(|_| {
+            Error::msg(format!(
                 "{name} has {n} characters; chunks of --seq-len {seq_len} need at least {}",
                 seq_len + 2
-            )));
+            ))
+        })?;
+        let mut hash = Fnv1a::new();
+        let mut buf = [0u8; 4];
+        for &i in &stream.ids {
+            hash.write(stream.chars[i].encode_utf8(&mut buf).as_bytes());
         }
-        let data = vocab.encode(text, name)?;
         Ok(Text {
-            vocab,
-            data,
-            hash: fnv1a(text.as_bytes()),
+            vocab: Vocab {
+                chars: stream.chars,
+            },
+            data: stream.ids,
+            windows,
+            hash: hash.finish(),
         })
+    }
+}
+
+/// 64-bit FNV-1a, fed piece by piece.
+struct Fnv1a(u64);
+
+impl Fnv1a {
+    fn new() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
 /// 64-bit FNV-1a: a small, stable fingerprint of a text (not a cryptographic hash).
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+    let mut h = Fnv1a::new();
+    h.write(bytes);
+    h.finish()
 }
 
 #[cfg(test)]
@@ -157,5 +222,8 @@ mod tests {
         // Published FNV-1a 64 test vectors.
         assert_eq!(fnv1a(b""), 0xcbf29ce484222325);
         assert_eq!(fnv1a(b"a"), 0xaf63dc4c8601ec8c);
+        // A text's fingerprint is that of its bytes.
+        let t = Text::new("héllo wörld", 3, "t").unwrap();
+        assert_eq!(t.hash, fnv1a("héllo wörld".as_bytes()));
     }
 }

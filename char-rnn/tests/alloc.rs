@@ -3,6 +3,7 @@
 //! (its own test binary, because it counts the allocations of the whole process).
 
 use char_rnn::trainer::{Config, Trainer};
+use char_rnn::vocab::Text;
 use shared::rng;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -50,15 +51,19 @@ fn an_iteration_allocates_nothing_but_the_gemm_packing_buffers() {
     shared::linalg::gemm(1.0, &a, &b, 0.0, &mut c);
     let per_gemm = ALLOCATIONS.load(Ordering::SeqCst) - before;
 
+    let alphabet: Vec<char> = (0..65u8).map(|i| (b'!' + i) as char).collect();
     let mut r = rng::seeded(1);
-    let data: Vec<usize> = (0..5_000).map(|_| rng::below(&mut r, 65)).collect();
+    let raw: String = (0..5_000)
+        .map(|_| alphabet[rng::below(&mut r, 65)])
+        .collect();
+    let text = Text::new(&raw, 25, "random").unwrap();
     let mut t = Trainer::new(65, Config::default(), 1);
     // The first step creates Adagrad's memories; the history grows every 10 iterations.
-    t.step(&data).unwrap();
+    t.step(&text).unwrap();
     t.history.reserve(1000);
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     for _ in 0..150 {
-        t.step(&data).unwrap();
+        t.step(&text).unwrap();
     }
     let after = ALLOCATIONS.load(Ordering::SeqCst);
     // Four GEMMs per iteration: V S, dY Sᵀ, Vᵀ dY, dZ Sᵀ.

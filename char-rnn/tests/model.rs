@@ -79,7 +79,7 @@ fn initial_loss_is_T_ln_V() {
     let mut t = Trainer::new(V, Config::default(), 1);
     let want = 25.0 * (V as f64).ln();
     assert!((t.smooth_loss - want).abs() < 1e-12);
-    let loss = t.step(&text.data).unwrap();
+    let loss = t.step(&text).unwrap();
     assert!((loss - want).abs() < 0.01, "{loss} vs {want}");
 }
 
@@ -101,14 +101,14 @@ fn chunks_are_the_notes_examples_and_the_state_resets_as_the_reference() {
     for (x, y) in want {
         assert_eq!(chunk(t.p), x);
         assert_eq!(text.vocab.decode(&text.data[t.p + 1..t.p + 26]), y);
-        t.step(&text.data).unwrap();
+        t.step(&text).unwrap();
         assert!(t.s_prev.amax() > 0.0, "the state is carried");
     }
     // The reference resets (p = 0, hprev = 0) once p + T + 1 ≥ len(data).
     let L = text.data.len();
     while t.p != 0 {
         let p = t.p;
-        t.step(&text.data).unwrap();
+        t.step(&text).unwrap();
         if p + 25 + 25 + 1 >= L {
             assert_eq!(t.p, 0);
         } else {
@@ -150,7 +150,7 @@ fn clipping_limits_every_gradient_entry() {
         "a raw gradient exceeds 5: {}",
         raw.db_y.amax()
     );
-    t.step(&text.data).unwrap();
+    t.step(&text).unwrap();
     let g = t.grads();
     for m in [&g.dU, &g.dW, &g.dV, &g.db_h, &g.db_y] {
         assert!(m.amax() <= 5.0);
@@ -180,9 +180,9 @@ fn resume_is_bit_identical() {
     let mut samples = Vec::new();
     for i in 0..N + M {
         if i % 7 == 0 {
-            samples.push(one_go.sample_here(&text.data, 20));
+            samples.push(one_go.sample_here(&text, 20));
         }
-        one_go.step(&text.data).unwrap();
+        one_go.step(&text).unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(checkpoint::FILE);
@@ -195,18 +195,18 @@ fn resume_is_bit_identical() {
     let mut resumed_samples = Vec::new();
     for i in 0..N {
         if i % 7 == 0 {
-            resumed_samples.push(first.sample_here(&text.data, 20));
+            resumed_samples.push(first.sample_here(&text, 20));
         }
-        first.step(&text.data).unwrap();
+        first.step(&text).unwrap();
     }
     checkpoint::save(&path, &first, &text.vocab, &info).unwrap();
     let (mut second, vocab, saved) = checkpoint::load(&path).unwrap();
     assert_eq!((vocab, saved), (text.vocab.clone(), info));
     for i in N..N + M {
         if i % 7 == 0 {
-            resumed_samples.push(second.sample_here(&text.data, 20));
+            resumed_samples.push(second.sample_here(&text, 20));
         }
-        second.step(&text.data).unwrap();
+        second.step(&text).unwrap();
     }
     let bits = |m: &DMatrix<f64>| m.iter().map(|v| v.to_bits()).collect::<Vec<u64>>();
     let (a, b) = (&one_go.model, &second.model);
@@ -316,10 +316,10 @@ fn training_learns_the_text() {
         ..Config::default()
     };
     let mut t = Trainer::new(text.vocab.len(), config, 1);
-    let first = t.step(&text.data).unwrap();
+    let first = t.step(&text).unwrap();
     let mut last = Vec::new();
     for i in 0..1500 {
-        let loss = t.step(&text.data).unwrap();
+        let loss = t.step(&text).unwrap();
         if i >= 1400 {
             last.push(loss);
         }
