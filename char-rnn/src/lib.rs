@@ -20,7 +20,7 @@
 //! - `U: N_h × N_x`, `W: N_h × N_h`, `V: N_x × N_h`, `b_h: N_h × 1`, `b_y: N_x × 1`
 //!
 //! ## What the reference does, and we do too
-//! weights 0.01·N(0, 1), biases 0; loss = Σ_t −ln y_t[target_t] summed over the T characters;
+//! weights 0.01·N(0, 1), biases 0; loss = Σ_t −ln y_t(target_t) summed over the T characters;
 //! every gradient clipped element-wise to [−5, 5]; Adagrad with learning rate 0.1 and
 //! `sqrt(mem + 1e-8)`; the hidden state reset to 0 only at the start of each pass over the text.
 //! Departures: the vocabulary is sorted (the reference's `list(set(data))` order changes from
@@ -179,7 +179,7 @@ impl CharRnn {
 
     /// Forward pass over one chunk: inputs `x` (T character indices), `targets` (the next
     /// characters), carried state `s_prev` (N_h × 1, the reference's `hprev`). Fills `work`
-    /// and returns the loss Σ_t −ln y_t[target_t] (summed over the T characters, as printed).
+    /// and returns the loss Σ_t −ln y_t(target_t) (summed over the T characters, as printed).
     pub fn forward(
         &self,
         x: &[usize],
@@ -216,7 +216,7 @@ impl CharRnn {
                 sum += *v;
             });
             y_t /= sum;
-            // −ln y_t[target] = ln Σ exp(z − max) − (z_target − max): finite even where the
+            // −ln y_t(target) = ln Σ exp(z − max) − (z_target − max): finite even where the
             // probability itself underflows to 0.
             loss += sum.ln() - (z_target - max);
         }
@@ -256,7 +256,7 @@ impl CharRnn {
             dz_t.zip_apply(&s_t, |d, s| *d *= 1.0 - s * s);
             if t > 0 {
                 // ∂L/∂s_{t−1} through W s_{t−1} in (6.k1): Wᵀ dz_t (the reference's dhnext).
-                work.ds_next.fill(0.0);
+                work.ds_next.as_mut_slice().fill(0.0);
                 matvec_acc(&work.Wt, dz_t.as_slice(), work.ds_next.as_mut_slice());
             }
         }
@@ -269,7 +269,7 @@ impl CharRnn {
             grads.db_h += dz_t;
         }
         // dU = Σ_t dz_t x_tᵀ: x_t is one-hot, so dz_t is added to column x_t (a scatter-add).
-        grads.dU.fill(0.0);
+        grads.dU.as_mut_slice().fill(0.0);
         for (t, &c) in x.iter().enumerate() {
             let mut col = grads.dU.column_mut(c);
             col += &dZ.column(t);
