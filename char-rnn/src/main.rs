@@ -46,10 +46,10 @@ struct TrainArgs {
     #[arg(long)]
     lr: Option<f64>,
     /// Iterations (chunks of T characters) to train in this run
-    #[arg(long, default_value_t = 50_000, value_parser = value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 100_000, value_parser = value_parser!(u64).range(1..))]
     iterations: u64,
     /// Print `iter N, loss: L` and a 200-character sample every N iterations (0: never)
-    #[arg(long, default_value_t = 5_000, value_name = "N")]
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
     sample_every: u64,
     /// Write the checkpoint every N iterations (0: only at the end)
     #[arg(long, default_value_t = 10_000, value_name = "N")]
@@ -93,7 +93,7 @@ fn main() -> std::process::ExitCode {
 }
 
 /// Sentences of the generated corpus the default run trains on.
-const CORPUS_SENTENCES: usize = 5_000;
+const CORPUS_SENTENCES: usize = 30_000;
 
 fn train(a: TrainArgs) -> anyhow::Result<()> {
     let run = Run::start("char-rnn", &a.run)?;
@@ -149,27 +149,35 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         trainer.n - 1,
         loss / T as f64
     );
+    if let Some(h) = text.entropy {
+        println!("the corpus's exact entropy: {h:.4} nats per character (the floor)");
+    }
     println!(
         "{:.1} µs per iteration (wall clock); wrote {} and loss.png to {}",
         run.elapsed() * 1e6 / done as f64,
         checkpoint::FILE,
         run.out.display()
     );
-    let name = Path::new(&info.source)
-        .file_name()
-        .map_or(info.source.clone(), |n| n.to_string_lossy().into());
+    let name = match text.entropy {
+        Some(_) => "the generated corpus".into(),
+        None => Path::new(&info.source)
+            .file_name()
+            .map_or(info.source.clone(), |n| n.to_string_lossy().into()),
+    };
     let title = format!(
         "char-rnn on {name} (N_h = {}, T = {T}, N_x = {})",
         config.hidden,
         vocab.len()
     );
-    run.save_loss(&trainer.loss_figure(title, None))?;
+    let floor = text.entropy.map(|h| ("the corpus's entropy (floor)", h));
+    run.save_loss(&trainer.loss_figure(title, floor))?;
     run.save_summary(
         done,
         serde_json::json!({
             "final_loss": loss, "nats_per_char": loss / T as f64, "iterations_total": trainer.n,
             "position": trainer.p, "vocab_size": vocab.len(), "text_chars": text.data.len(),
             "text": info.source, "hidden": config.hidden, "seq_len": T, "lr": config.lr,
+            "entropy_per_char": text.entropy,
         }),
     )?;
     Ok(())

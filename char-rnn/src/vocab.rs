@@ -90,6 +90,9 @@ pub struct Text {
     pub windows: SeqWindows,
     /// FNV-1a hash of the text's UTF-8 bytes: a resumed run checks it trains on the same text.
     pub hash: u64,
+    /// The exact entropy of the text's source in nats per character, when known (the
+    /// generated corpus): the floor of any model's loss per character.
+    pub entropy: Option<f64>,
 }
 
 impl Text {
@@ -112,7 +115,10 @@ impl Text {
             .and_then(|(seed, n)| Some((seed.parse().ok()?, n.parse().ok()?)));
         match generated {
             Some((seed, sentences)) => {
-                Self::new(&crate::corpus::generated(seed, sentences), seq_len, source)
+                let (raw, entropy) = crate::corpus::generated(seed, sentences);
+                let mut text = Self::new(&raw, seq_len, source)?;
+                text.entropy = Some(entropy);
+                Ok(text)
             }
             None => Self::load(Path::new(source), seq_len),
         }
@@ -166,6 +172,7 @@ impl Text {
             data: stream.ids,
             windows,
             hash: hash.finish(),
+            entropy: None,
         })
     }
 }
