@@ -5,10 +5,11 @@
 //! 112-line numpy program `min-char-rnn.py` (gist `karpathy/d4dee566867f8291f086`):
 //!
 //! ```text
-//! s_t = tanh(U x_t + W s_{t−1} + b_h)          (6.k1)
-//! y_t = SoftMax(V s_t + b_y)                   (6.k2)
+//! s_t = tanh(U x_t + W s_{t−1} + b_h)          (K1)
+//! y_t = SoftMax(V s_t + b_y)                   (K2)
 //! ```
 //!
+//! (the notes do not number these two equations; the comments below call them K1 and K2),
 //! trained on a text cut into consecutive chunks of T characters (x = chunk, target = the
 //! chunk shifted by one character), by truncated back-propagation through those T steps, with
 //! the hidden state carried from one chunk to the next.
@@ -44,7 +45,7 @@ use shared::rng::{self, Rng};
 pub use trainer::Trainer;
 pub use vocab::Vocab;
 
-/// The five parameters of (6.k1)–(6.k2), in the notes' names.
+/// The five parameters of (K1)–(K2), in the notes' names.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CharRnn {
     /// N_h × N_x: input to hidden; column `c` is the embedding of character `c`.
@@ -193,14 +194,14 @@ impl CharRnn {
         work.S.column_mut(0).copy_from(s_prev);
         for (t, &x_t) in x.iter().enumerate() {
             let (s_prev, mut s_t) = work.S.columns_range_pair_mut(t, t + 1); // N_h × 1 each
-            // s_t = tanh(U x_t + W s_{t−1} + b_h)   (6.k1)
+            // s_t = tanh(U x_t + W s_{t−1} + b_h)   (K1)
             // x_t is one-hot, so U x_t is column x_t of U: a copy, not a product.
             s_t.copy_from(&self.U.column(x_t));
             s_t += &self.b_h;
             matvec_acc(&self.W, s_prev.as_slice(), s_t.as_mut_slice()); // += W s_{t−1}
             s_t.apply(|v| *v = v.tanh());
         }
-        // All T logits at once: [V s_0 + b_y, …, V s_{T−1} + b_y] = V S[:, 1..] + b_y   (6.k2)
+        // All T logits at once: [V s_0 + b_y, …, V s_{T−1} + b_y] = V S[:, 1..] + b_y   (K2)
         gemm(1.0, &self.V, &work.S.columns(1, T), 0.0, &mut work.Y); // N_x × T
         let mut loss = 0.0;
         for (t, mut y_t) in work.Y.column_iter_mut().enumerate() {
@@ -241,9 +242,9 @@ impl CharRnn {
         for y_t in dY.column_iter() {
             grads.db_y += y_t;
         }
-        // From (6.k2): the part of ∂L/∂s_t that comes from y_t is Vᵀ(y_t − t_t), all t at once.
+        // From (K2): the part of ∂L/∂s_t that comes from y_t is Vᵀ(y_t − t_t), all t at once.
         gemm_tn(1.0, &self.V, dY, 0.0, &mut work.dZ); // N_h × T
-        // Back through time, t = T−1 … 0, from (6.k1):
+        // Back through time, t = T−1 … 0, from (K1):
         //   ∂L/∂s_t = Vᵀ(y_t − t_t) + Wᵀ dz_{t+1}        (ds_next = Wᵀ dz_{t+1}, 0 at t = T−1)
         //   dz_t    = (1 − s_t²) ∘ ∂L/∂s_t               (tanh' from the output s_t)
         // Wᵀ is copied once per chunk so that each Wᵀ dz_t below is a fast column-wise product.
@@ -255,7 +256,7 @@ impl CharRnn {
             dz_t += &work.ds_next;
             dz_t.zip_apply(&s_t, |d, s| *d *= 1.0 - s * s);
             if t > 0 {
-                // ∂L/∂s_{t−1} through W s_{t−1} in (6.k1): Wᵀ dz_t (the reference's dhnext).
+                // ∂L/∂s_{t−1} through W s_{t−1} in (K1): Wᵀ dz_t (the reference's dhnext).
                 work.ds_next.as_mut_slice().fill(0.0);
                 matvec_acc(&work.Wt, dz_t.as_slice(), work.ds_next.as_mut_slice());
             }
@@ -337,7 +338,7 @@ impl CharRnn {
         self.sample(&mut s, *last, n, temperature, rng)
     }
 
-    /// One step of (6.k1) for character `c`: s ← tanh(U x + W s + b_h). `a` is scratch (N_h × 1).
+    /// One step of (K1) for character `c`: s ← tanh(U x + W s + b_h). `a` is scratch (N_h × 1).
     pub fn feed(&self, s: &mut DVector<f64>, c: usize, a: &mut DVector<f64>) {
         a.copy_from(&self.U.column(c));
         *a += &self.b_h;
@@ -346,7 +347,7 @@ impl CharRnn {
         s.copy_from(a);
     }
 
-    /// (6.k2) at temperature τ: p = SoftMax((V s + b_y)/τ), max-subtracted, into `p` (N_x × 1).
+    /// (K2) at temperature τ: p = SoftMax((V s + b_y)/τ), max-subtracted, into `p` (N_x × 1).
     pub fn probabilities(&self, s: &DVector<f64>, temperature: f64, p: &mut DVector<f64>) {
         p.copy_from(&self.b_y);
         matvec_acc(&self.V, s.as_slice(), p.as_mut_slice()); // += V s

@@ -214,3 +214,39 @@ fn bad_texts_and_flags_are_one_line_errors() {
     let e = fails(&["train", "--text", &good, "--lr=-1", "--out", &out]);
     assert!(e.contains("--lr"), "{e}");
 }
+
+#[test]
+fn the_default_run_trains_on_the_generated_corpus_and_resumes_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |s: &str| dir.path().join(s).display().to_string();
+    let out = ok(&[
+        "--iterations",
+        "20",
+        "--sample-every",
+        "0",
+        "--out",
+        &d("a"),
+        "-q",
+    ]);
+    assert!(out.contains("generated:1:30000"), "{out}");
+    assert!(out.contains("exact entropy"), "{out}");
+    let summary = std::fs::read_to_string(dir.path().join("a/summary.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    let h = v["entropy_per_char"].as_f64().unwrap();
+    assert!(
+        h > 0.1 && h < v["nats_per_char"].as_f64().unwrap(),
+        "{summary}"
+    );
+    // Resuming needs no --text: the checkpoint names the corpus and its seed.
+    let out = ok(&[
+        "train",
+        "--resume",
+        &d("a"),
+        "--iterations",
+        "5",
+        "--out",
+        &d("b"),
+        "-q",
+    ]);
+    assert!(out.contains("starting at iteration 20"), "{out}");
+}
