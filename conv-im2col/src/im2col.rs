@@ -130,7 +130,7 @@ impl Geometry {
 }
 
 /// Resizes `m` to rows × cols if its shape differs (allocating only then).
-pub(crate) fn fit(m: &mut DMatrix<f64>, rows: usize, cols: usize) {
+pub(crate) fn ensure_shape(m: &mut DMatrix<f64>, rows: usize, cols: usize) {
     if m.shape() != (rows, cols) {
         *m = DMatrix::zeros(rows, cols);
     }
@@ -142,7 +142,7 @@ pub fn im2col_into(x: &DMatrix<f64>, g: &Geometry, col: &mut DMatrix<f64>) {
     let (n_img, oh, ow) = (x.ncols(), g.oh(), g.ow());
     let (s, p, hw) = (g.stride, g.pad, g.h * g.w);
     let rows = n_img * oh * ow;
-    fit(col, rows, g.taps());
+    ensure_shape(col, rows, g.taps());
     let x = x.as_slice();
     // Column k of col (contiguous in memory) gathers tap (c, fy, fx) of every window.
     for (k, col_k) in col.as_mut_slice().chunks_exact_mut(rows).enumerate() {
@@ -196,7 +196,7 @@ pub fn col2im_into(col: &DMatrix<f64>, g: &Geometry, dx: &mut DMatrix<f64>) {
     let rows = col.nrows();
     let n_img = rows / (oh * ow);
     let (s, p, hw) = (g.stride, g.pad, g.h * g.w);
-    fit(dx, g.input_len(), n_img);
+    ensure_shape(dx, g.input_len(), n_img);
     dx.fill(0.0);
     let dx = dx.as_mut_slice();
     for (k, col_k) in col.as_slice().chunks_exact(rows).enumerate() {

@@ -19,7 +19,7 @@
 
 #![allow(non_snake_case)]
 
-use crate::im2col::{Geometry, col2im_into, fit, im2col_into};
+use crate::im2col::{Geometry, col2im_into, ensure_shape, im2col_into};
 use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut};
 use shared::activation;
 use shared::linalg::{gemm, gemm_nt, gemm_tn};
@@ -84,7 +84,7 @@ impl Convolution {
         im2col_into(X, &self.g, &mut self.col);
         // A = W colᵀ + b 1ᵀ, the transpose of Saito's out = col·col_W + b.  FN × (N·P),
         // stored in Y's memory: column (n, oy, ox) of A is Y[(oy, ox, ·), n].
-        fit(Y, P * FN, N);
+        ensure_shape(Y, P * FN, N);
         let mut A = DMatrixViewMut::from_slice(Y.as_mut_slice(), FN, N * P);
         for mut a in A.column_iter_mut() {
             a.copy_from(&self.b);
@@ -114,7 +114,7 @@ impl Convolution {
         gemm(1.0, &dA, &self.col, 0.0, &mut self.dW);
         if let Some(dX) = dX {
             // A = W colᵀ  ⇒  dcol = dAᵀ W (Saito: dcol = dout·col_Wᵀ)   (N·P) × K
-            fit(&mut self.dcol, N * P, self.g.taps());
+            ensure_shape(&mut self.dcol, N * P, self.g.taps());
             gemm_tn(1.0, &dA, &self.W, 0.0, &mut self.dcol);
             // col = im2col(x)  ⇒  dx = col2im(dcol)           (C·H·W) × N
             col2im_into(&self.dcol, &self.g, dX);
@@ -155,7 +155,7 @@ impl Pooling {
         let (N, C, oh, ow, s) = (X.ncols(), g.c, g.oh(), g.ow(), g.stride);
         assert_eq!(X.nrows(), g.input_len(), "X must be (H·W·C) × N");
         let out_len = self.output_len();
-        fit(Y, out_len, N);
+        ensure_shape(Y, out_len, N);
         self.arg_max.resize(out_len * N, 0);
         let (X, Y) = (X.as_slice(), Y.as_mut_slice());
         for n in 0..N {
@@ -199,7 +199,7 @@ impl Pooling {
             out_len * N,
             "backward needs the forward's batch"
         );
-        fit(dX, in_len, N);
+        ensure_shape(dX, in_len, N);
         dX.as_mut_slice().fill(0.0);
         for ((dx, dy), arg) in dX
             .as_mut_slice()
@@ -253,7 +253,7 @@ impl Affine {
 
     /// Y = W·X + b: X (D × N) → Y (out × N) (resized if needed).
     pub fn forward(&self, X: &DMatrix<f64>, Y: &mut DMatrix<f64>) {
-        fit(Y, self.W.nrows(), X.ncols());
+        ensure_shape(Y, self.W.nrows(), X.ncols());
         // Y = W X                                              out × N
         gemm(1.0, &self.W, X, 0.0, Y);
         // Y += b 1ᵀ
@@ -270,7 +270,7 @@ impl Affine {
         self.db.copy_from(&dY.column_sum());
         if let Some(dX) = dX {
             // Y = W X + b 1ᵀ  ⇒  dX = Wᵀ dY                    D × N
-            fit(dX, self.W.ncols(), dY.ncols());
+            ensure_shape(dX, self.W.ncols(), dY.ncols());
             gemm_tn(1.0, &self.W, dY, 0.0, dX);
         }
     }
@@ -287,7 +287,7 @@ pub fn softmax_with_loss_forward(S: &mut DMatrix<f64>, t: &[usize]) -> f64 {
 /// Softmax with cross-entropy loss, backward: dS = (Y − T)/N, T one-hot of `t`.
 pub fn softmax_with_loss_backward(Y: &DMatrix<f64>, t: &[usize], dS: &mut DMatrix<f64>) {
     let N = Y.ncols() as f64;
-    fit(dS, Y.nrows(), Y.ncols());
+    ensure_shape(dS, Y.nrows(), Y.ncols());
     dS.copy_from(Y);
     for (n, &k) in t.iter().enumerate() {
         dS[(k, n)] -= 1.0;

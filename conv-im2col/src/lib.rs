@@ -19,6 +19,7 @@
 //! | [`layers`] | `Convolution`, `Pooling`, ReLU, `Affine`, softmax-with-loss: forward and backward |
 //! | [`net`] | `SimpleConvNet` (figure 13), `LinearSoftmax` (baseline), epochs, accuracy |
 //! | [`example`] | figure 15, computed |
+//! | [`data`] | train / test splits of the generated digits, MNIST, the 8×8 digits CSV |
 //!
 //! Size legend: N examples per batch, C × H × W input, FN filters of FH × FW, stride S, pad P,
 //! OH × OW conv output, PH × PW pooled output, K = C·FH·FW taps.
@@ -29,6 +30,7 @@
 //! on the full 60k training set), and beats a linear softmax classifier by a wide margin on
 //! the generated digits.
 
+pub mod data;
 pub mod example;
 pub mod im2col;
 pub mod layers;

@@ -12,15 +12,19 @@
 
 #![allow(non_snake_case)]
 
-use crate::im2col::{Geometry, fit};
+use crate::data::Split;
+use crate::im2col::{Geometry, ensure_shape};
 use crate::layers::{
     Affine, Convolution, Pooling, relu_backward, relu_forward, softmax_with_loss_backward,
     softmax_with_loss_forward,
 };
 use nalgebra::DMatrix;
-use shared::optim::Optimizer;
-use shared::rng::{self, Rng};
+use shared::data::batch::{Epoch, LastBatch};
+use shared::optim::{Eps, Optimizer, Rule};
+use shared::plot::{Image, Scale, save_image_grid};
+use shared::rng::Rng;
 use shared::{Error, Result, checkpoint, init};
+use std::time::Instant;
 
 /// The chapter name recorded in checkpoints.
 pub const CHAPTER: &str = "conv-im2col";
@@ -392,7 +396,7 @@ impl Batch {
     /// Copies the columns `idx` of `images` and their `labels` into the batch.
     pub fn gather(&mut self, images: &DMatrix<f64>, labels: &[usize], idx: &[usize]) {
         let len = images.nrows();
-        fit(&mut self.X, len, idx.len());
+        ensure_shape(&mut self.X, len, idx.len());
         let (src, dst) = (images.as_slice(), self.X.as_mut_slice());
         for (j, &i) in idx.iter().enumerate() {
             dst[j * len..][..len].copy_from_slice(&src[i * len..][..len]);
@@ -402,8 +406,9 @@ impl Batch {
     }
 }
 
-/// One epoch: the examples in a fresh random order (no replacement), in mini-batches of
-/// `batch`; after each step `on_step(step, loss)`. A non-finite loss is an error
+/// One epoch: the examples in a fresh random order (no replacement, unlike Saito's trainer,
+/// which draws each batch with replacement), in mini-batches of `batch` (a smaller last one
+/// kept); after each step `on_step(step, loss)`. A non-finite loss is an error
 /// ("training diverged at step N"). Returns the mean loss.
 #[allow(clippy::too_many_arguments)]
 pub fn train_epoch<M: Classifier>(
@@ -416,10 +421,10 @@ pub fn train_epoch<M: Classifier>(
     rng: &mut Rng,
     mut on_step: impl FnMut(u64, f64),
 ) -> Result<f64> {
-    let order = rng::permutation(rng, labels.len());
+    let epoch = Epoch::shuffled(rng, labels.len(), batch, LastBatch::Keep)?;
     let mut b = Batch::default();
     let mut total = 0.0;
-    for idx in order.chunks(batch.max(1)) {
+    for idx in epoch.batches() {
         b.gather(images, labels, idx);
         let loss = model.gradient(&b.X, &b.t);
         model.update(opt);
@@ -451,4 +456,106 @@ pub fn accuracy<M: Classifier>(
             .count();
     }
     right as f64 / labels.len().max(1) as f64
+}
+
+/// Adam as Saito's `common/optimizer.py` writes it: α_t = α √(1 − β₂ᵗ)/(1 − β₁ᵗ),
+/// W ← W − α_t m / (√v + 1e-7), i.e. ε added to the root of the *uncorrected* second moment
+/// (Kingma & Ba's "efficient" ordering). [`Rule::adam`] adds ε = 1e-8 to the corrected root:
+/// the two differ only for parameters whose gradients are below ~1e-6.
+pub fn saito_adam() -> Rule {
+    Rule::Adam {
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-7,
+        at: Eps::OutsideUncorrected,
+    }
+}
+
+/// What one epoch of [`fit`] did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpochReport {
+    /// 1, 2, …
+    pub epoch: u64,
+    /// Mean training loss over the epoch's steps.
+    pub mean_loss: f64,
+    /// Accuracy on the test set after the epoch.
+    pub test_accuracy: f64,
+    /// Seconds spent training (not evaluating) in the epoch.
+    pub seconds: f64,
+}
+
+/// Trains `model` on `split.train` for `epochs` epochs of mini-batches of `batch`, calling
+/// `on_step(step, loss)` after every step and `on_epoch(model, report)` after every epoch.
+#[allow(clippy::too_many_arguments)]
+pub fn fit<M: Classifier>(
+    model: &mut M,
+    opt: &mut Optimizer,
+    split: &Split,
+    epochs: u64,
+    batch: usize,
+    rng: &mut Rng,
+    mut on_step: impl FnMut(u64, f64),
+    mut on_epoch: impl FnMut(&mut M, &EpochReport),
+) -> Result<Vec<EpochReport>> {
+    let (train, test) = (&split.train, &split.test);
+    let mut step = 0;
+    let mut reports = Vec::new();
+    for epoch in 1..=epochs {
+        let t0 = Instant::now();
+        let mean_loss = train_epoch(
+            model,
+            opt,
+            &train.images,
+            &train.labels,
+            batch,
+            &mut step,
+            rng,
+            &mut on_step,
+        )?;
+        let seconds = t0.elapsed().as_secs_f64();
+        let r = EpochReport {
+            epoch,
+            mean_loss,
+            test_accuracy: accuracy(model, &test.images, &test.labels, 500),
+            seconds,
+        };
+        on_epoch(model, &r);
+        reports.push(r);
+    }
+    Ok(reports)
+}
+
+/// Draws the first-channel FH × FW slice of each filter (rows of W) of `before` and `after`
+/// in a grid of 10 columns, each stretched to its own grey range: the picture of the first
+/// layer's filters in Saito's ch. 7 (random noise before training, edge and blob detectors
+/// after).
+pub fn save_filters(
+    path: impl AsRef<std::path::Path>,
+    before: &DMatrix<f64>,
+    after: &DMatrix<f64>,
+    fh: usize,
+    fw: usize,
+) -> Result<()> {
+    let pixels: Vec<Vec<f64>> = [before, after]
+        .iter()
+        .flat_map(|w| {
+            w.row_iter()
+                .map(|r| r.iter().take(fh * fw).copied().collect::<Vec<_>>())
+        })
+        .collect();
+    let images: Vec<Image> = pixels
+        .iter()
+        .map(|p| Image {
+            pixels: p,
+            rows: fh,
+            cols: fw,
+        })
+        .collect();
+    let rows = before.nrows().div_ceil(10);
+    let title = format!(
+        "conv1 filters: before (rows 1-{rows}), after (rows {}-{})",
+        rows + 1,
+        2 * rows
+    );
+    save_image_grid(path, &title, &images, 10, 12, Scale::PerImage)
 }
