@@ -68,9 +68,10 @@ pub fn digits_csv(file: &Path, train: usize, test: usize) -> Result<Split> {
     ))
 }
 
-/// The generated digits (placeholder until `shared::data` has them).
-pub fn generated(_seed: u64, _train: usize, _test: usize) -> Result<Split> {
-    Err(shared::Error::msg(
-        "generated digits are not in shared::data yet: pass --mnist DIR or --digits FILE",
-    ))
+/// `train + test` synthetic 28×28 digits of `shared::data::digits` (stroke templates with
+/// affine and smooth jitter, deterministic by `seed`): the first `train` to train, the rest to
+/// test.
+pub fn generated(seed: u64, train: usize, test: usize) -> Split {
+    let set = digits::synthetic_digits(seed, train + test);
+    split_one(set, "generated digits", train, test)
 }

@@ -24,11 +24,12 @@
 //! Size legend: N examples per batch, C × H × W input, FN filters of FH × FW, stride S, pad P,
 //! OH × OW conv output, PH × PW pooled output, K = C·FH·FW taps.
 //!
-//! Expected result: SimpleConvNet (conv 30 × 5 × 5 → ReLU → pool 2 × 2 → affine 100 → ReLU →
-//! affine 10, Adam 1e-3, batch 100, init 0.01·N(0, 1)) reaches ≥ 97 % held-out accuracy in 8
-//! epochs on MNIST t10k split 8000 / 2000 (a numpy run gets 97.4 %; the book reports 98.96 %
-//! on the full 60k training set), and beats a linear softmax classifier by a wide margin on
-//! the generated digits.
+//! Expected result (`conv-im2col train`, 8 epochs, Adam 1e-3, batch 100): on the generated
+//! digits (8000 / 2000) SimpleConvNet reaches about 98 % test accuracy where a linear softmax
+//! classifier gets about 80 %. On MNIST t10k split 8000 / 2000 (`--mnist DIR`) it reaches
+//! 98.3–98.4 % with `--init he`; with Saito's 0.01·N(0, 1) init it reaches 96.4–96.8 % (a numpy
+//! SimpleConvNet run on the same split reports 97.4 %; the book reports 98.96 % on the full 60k
+//! training set). An epoch of 8000 images (forward, backward, Adam) takes about 2 s of one core.
 
 pub mod data;
 pub mod example;

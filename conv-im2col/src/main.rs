@@ -2,8 +2,9 @@
 //!
 //! `conv-im2col example` prints figure 15 (the 9 × 75 im2col matrix and pixel 22's gradient
 //! 0.32). `conv-im2col train` (the default) trains conv 30×5×5 → ReLU → pool 2×2 → affine 100 →
-//! ReLU → affine 10 with Adam; on MNIST t10k split 8000 / 2000 this should reach ≥ 97 % test
-//! accuracy in 8 epochs, and on the generated digits it beats a linear softmax classifier.
+//! ReLU → affine 10 with Adam. On the generated digits (default) it should reach about 98 % test
+//! accuracy against about 80 % for a linear softmax classifier; on MNIST t10k split 8000 / 2000
+//! (`--mnist DIR --init he`) about 98.4 % in 8 epochs (96.4–96.8 % with Saito's 0.01 init).
 
 use clap::{Parser, Subcommand, ValueEnum};
 use conv_im2col::net::{EpochReport, LinearSoftmax, accuracy, fit, saito_adam, save_filters};
@@ -54,6 +55,9 @@ struct TrainArgs {
     /// Test examples.
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
     test_size: u64,
+    /// Side of the first layer's square filters (5 as Saito; 3 suits the 8×8 digits).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    filter_size: u64,
     /// Adam learning rate.
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
@@ -107,15 +111,19 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
     let split = match (&a.mnist, &a.digits) {
         (Some(dir), _) => data::mnist(dir, n_train, n_test)?,
         (_, Some(file)) => data::digits_csv(file, n_train, n_test)?,
-        _ => data::generated(run.seed, n_train, n_test)?,
+        _ => data::generated(run.seed, n_train, n_test),
     };
     let train = &split.train;
-    let config = Config::simple(1, train.rows, train.cols);
+    let config = Config {
+        filter_size: a.filter_size as usize,
+        ..Config::simple(1, train.rows, train.cols)
+    };
     let init = match a.init {
         InitArg::Std => Init::Std(0.01),
         InitArg::He => Init::He,
     };
-    let mut net = SimpleConvNet::new(config, init, &mut rng::stream(run.seed, 1))?;
+    let mut net = SimpleConvNet::new(config, init, &mut rng::stream(run.seed, 1))
+        .map_err(|e| Error::flag("--filter-size", e))?;
     let rule = match a.adam {
         AdamArg::Standard => Rule::adam(),
         AdamArg::Saito => saito_adam(),
@@ -190,7 +198,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
     let epoch_secs = cnn.iter().map(|r| r.seconds).sum::<f64>() / a.epochs as f64;
     println!("linear softmax baseline: train acc {lin_tr:.4}, test acc {lin_te:.4}");
     println!(
-        "SimpleConvNet: train acc {cnn_tr:.4}, test acc {cnn_te:.4} ({:+.2} points over the baseline); {epoch_secs:.2} s per training epoch",
+        "SimpleConvNet: train acc {cnn_tr:.4}, test acc {cnn_te:.4} ({:+.2} points vs the baseline); {epoch_secs:.2} s per training epoch",
         100.0 * (cnn_te - lin_te)
     );
 
