@@ -27,7 +27,7 @@
 //! Expected result (`conv-im2col train`, 8 epochs, Adam 1e-3, batch 100): on the generated
 //! digits (8000 / 2000) SimpleConvNet reaches about 98 % test accuracy where a linear softmax
 //! classifier gets about 80 %. On MNIST t10k split 8000 / 2000 (`--mnist DIR`) it reaches
-//! 98.3–98.4 % with `--init he`; with Saito's 0.01·N(0, 1) init it reaches 96.4–96.8 % (a numpy
+//! 98.3–98.4 % with `--init he`; with Saito's 0.01·N(0, 1) init 96.4–96.8 % at epoch 8 (a numpy
 //! SimpleConvNet run on the same split reports 97.4 %; the book reports 98.96 % on the full 60k
 //! training set). An epoch of 8000 images (forward, backward, Adam) takes about 2 s of one core.
 

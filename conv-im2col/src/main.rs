@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use conv_im2col::net::{EpochReport, LinearSoftmax, accuracy, fit, saito_adam, save_filters};
 use conv_im2col::{Config, Init, SimpleConvNet, data, example};
 use shared::optim::{Optimizer, Rule};
-use shared::plot::{Figure, Panel, Series};
+use shared::plot::{Figure, Legend, Panel, Series};
 use shared::run::{Run, RunArgs};
 use shared::{Error, rng};
 use std::path::PathBuf;
@@ -205,7 +205,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
     // Outputs: loss.png / loss.csv, filters.png, model.safetensors, summary.json.
     let smooth = loss_s.smoothed(0.95, "smoothed");
     let loss_panel = Panel::new("training loss", "step", "cross-entropy").log_y();
-    let acc_panel = Panel::new("accuracy", "epoch", "accuracy");
+    let acc_panel = Panel::new("accuracy", "epoch", "accuracy").legend(Legend::LowerRight);
     run.save_loss(&Figure {
         title: "SimpleConvNet (notes §5, Saito ch. 7)".into(),
         panels: vec![
