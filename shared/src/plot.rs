@@ -271,6 +271,9 @@ fn range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// An (x, y) point of a curve.
+type Point = (f64, f64);
+
 /// Above this many points a curve is reduced to its per-pixel envelope.
 const DENSE: usize = 2 * PANEL_WIDTH as usize;
 
@@ -286,7 +289,8 @@ fn envelope(pts: Vec<(f64, f64)>, x0: f64, x1: f64) -> Vec<(f64, f64)> {
     }
     let buckets = PANEL_WIDTH as usize;
     let mut out = Vec::with_capacity(2 * buckets);
-    let mut current: Option<(usize, (f64, f64), (f64, f64))> = None;
+    // (pixel column, lowest point, highest point) of the bucket being filled
+    let mut current: Option<(usize, Point, Point)> = None;
     let flush = |out: &mut Vec<(f64, f64)>, lo: (f64, f64), hi: (f64, f64)| {
         if lo.0 <= hi.0 {
             out.push(lo);
