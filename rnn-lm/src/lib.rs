@@ -51,9 +51,12 @@
 #![allow(non_snake_case)]
 
 use nalgebra::{DMatrix, DVector};
+pub mod corpus;
 pub mod softmax;
+pub mod train;
 
 use shared::activation::tanh_grad;
+use shared::gradcheck::{self, Report};
 use shared::init;
 use shared::linalg::{gemm, gemm_nt, gemm_tn};
 use shared::rng::{self, Rng};
@@ -492,4 +495,89 @@ impl Rnn {
             }
         }
     }
+}
+
+/// One parameter's finite-difference check (see [`gradient_check`]).
+#[derive(Clone, Debug)]
+pub struct ParamCheck {
+    /// `"U"`, `"W"` or `"V"`.
+    pub name: &'static str,
+    /// Number of entries.
+    pub size: usize,
+    /// The tutorial's criterion: max over entries of |a − n| / (|a| + |n|), counting 0 where both
+    /// are exactly 0 (the tutorial's 0/0 is NaN, which its `>` test silently passes).
+    pub tutorial_error: f64,
+    /// The workspace's comparison (relative error with a 1e-6 floor, absolute error, ...).
+    pub report: Report,
+}
+
+impl ParamCheck {
+    /// The tutorial's verdict: every entry within |a − n| / (|a| + |n|) < 0.01.
+    pub fn passed(&self) -> bool {
+        self.tutorial_error < 0.01
+    }
+}
+
+impl std::fmt::Display for ParamCheck {
+    /// The tutorial's two lines, with the errors it does not print.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.report;
+        writeln!(
+            f,
+            "Performing gradient check for parameter {} with size {}.",
+            self.name, self.size
+        )?;
+        write!(
+            f,
+            "Gradient check for parameter {} {}: max |a−n|/(|a|+|n|) = {:.2e}; max relative \
+             error {:.2e} at {:?}, max absolute error {:.2e}, largest entry {:.3}",
+            self.name,
+            if self.passed() { "passed" } else { "FAILED" },
+            self.tutorial_error,
+            r.max_rel_error,
+            r.worst,
+            r.max_abs_error,
+            r.max_abs_numeric
+        )
+    }
+}
+
+/// The tutorial's `gradient_check`, on `model` itself (its code checks a global `model`):
+/// the backward pass for (`x`, `t`) against 4th-order central differences of every entry of
+/// U, W and V. With `Bptt::Truncated(K)` and K < T − 1 the finite differences are taken of
+/// [`Rnn::truncated_surrogate_loss`], the function truncated BPTT is the exact gradient of;
+/// otherwise of the sentence loss.
+pub fn gradient_check(model: &mut Rnn, x: &[usize], t: &[usize], bptt: Bptt) -> [ParamCheck; 3] {
+    let T = x.len();
+    let mut buf = Buffers::new(model, T);
+    let mut g = Grads::new(model);
+    model.forward(x, &mut buf);
+    let frozen = buf.H.clone(); // N_h × (T + 1)
+    model.backward(x, t, bptt, &mut buf, &mut g);
+    let loss = |m: &Rnn| match bptt {
+        Bptt::Truncated(K) if K + 1 < T => m.truncated_surrogate_loss(x, t, K, &frozen),
+        _ => m.sentence_loss(x, t, &mut Buffers::new(m, T)),
+    };
+    type Pick = fn(&mut Rnn) -> &mut DMatrix<f64>;
+    let params: [(&'static str, Pick, &DMatrix<f64>); 3] = [
+        ("U", |m| &mut m.U, &g.dU),
+        ("W", |m| &mut m.W, &g.dW),
+        ("V", |m| &mut m.V, &g.dV),
+    ];
+    params.map(|(name, pick, analytic)| {
+        let numeric = gradcheck::numeric_gradient(model, pick, loss, gradcheck::STEP);
+        let tutorial = analytic.zip_map(&numeric, |a, n| {
+            if a == n {
+                0.0
+            } else {
+                (a - n).abs() / (a.abs() + n.abs())
+            }
+        });
+        ParamCheck {
+            name,
+            size: analytic.len(),
+            tutorial_error: tutorial.max(),
+            report: gradcheck::compare(analytic, &numeric),
+        }
+    })
 }

@@ -79,38 +79,26 @@ fn the_tutorials_gradient_check_passes() {
     // error measures. So: his criterion, plus an absolute bound far below the entries' scale.
     let mut model = Rnn::new(100, 10, &mut rng::seeded(10));
     let (x, t) = ([0, 1, 2, 3], [1, 2, 3, 4]);
-    let loss = |m: &Rnn| m.sentence_loss(&x, &t, &mut Buffers::new(m, 4));
-    let mut buf = Buffers::new(&model, 4);
-    let mut g = Grads::new(&model);
-    model.forward(&x, &mut buf);
-    model.backward(&x, &t, Bptt::Truncated(1000), &mut buf, &mut g);
-    let numeric = [
-        gradcheck::numeric_gradient(&mut model, |m| &mut m.U, loss, gradcheck::STEP),
-        gradcheck::numeric_gradient(&mut model, |m| &mut m.W, loss, gradcheck::STEP),
-        gradcheck::numeric_gradient(&mut model, |m| &mut m.V, loss, gradcheck::STEP),
-    ];
-    for ((name, a), n) in [("U", &g.dU), ("W", &g.dW), ("V", &g.dV)]
-        .into_iter()
-        .zip(&numeric)
-    {
-        let britz = a.zip_map(n, |a, n| {
-            if a == n {
-                0.0
-            } else {
-                (a - n).abs() / (a.abs() + n.abs())
-            }
-        });
-        let r = gradcheck::compare(a, n);
-        assert!(
-            britz.max() < 0.01,
-            "d{name}: tutorial criterion {}",
-            britz.max()
-        );
+    for c in rnn_lm::gradient_check(&mut model, &x, &t, Bptt::Truncated(1000)) {
+        let r = c.report;
+        assert!(c.tutorial_error < 0.01, "d{}: {}", c.name, c.tutorial_error);
         assert!(
             r.max_abs_error < 1e-10 && r.max_abs_numeric > 1e-2,
-            "d{name}: {r:?}"
+            "d{}: {r:?}",
+            c.name
         );
     }
+    // The same check catches a wrong gradient: a truncated backward pass (K = 1) compared
+    // with finite differences of the full loss fails it.
+    let mut buf = Buffers::new(&model, 4);
+    let (mut g, mut wrong) = (Grads::new(&model), Grads::new(&model));
+    model.forward(&x, &mut buf);
+    model.backward(&x, &t, Bptt::Full, &mut buf, &mut g);
+    model.forward(&x, &mut buf);
+    model.backward(&x, &t, Bptt::Truncated(0), &mut buf, &mut wrong);
+    let loss = |m: &Rnn| m.sentence_loss(&x, &t, &mut Buffers::new(m, 4));
+    let r = gradcheck::check(&mut model, |m| &mut m.W, &wrong.dW, loss);
+    assert!(r.max_abs_error > 1e-6, "{r:?}");
 }
 
 #[test]
