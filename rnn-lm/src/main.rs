@@ -13,8 +13,8 @@ use rnn_lm::corpus::{Prepared, load_model, sample_sentences, save_model};
 use rnn_lm::train::{Schedule, train_with_sgd};
 use rnn_lm::{Bptt, Buffers, Rnn};
 use serde_json::json;
-use shared::data::comments::Comments;
 use shared::data::text::{Corpus, SentenceMode};
+use shared::data::{comments::Comments, grammar};
 use shared::plot::{Figure, Panel, Series};
 use shared::run::{Run, RunArgs};
 use shared::{Error, rng};
@@ -253,13 +253,15 @@ fn train(a: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-/// The generated English-like corpus and the floor of the loss per target word,
-/// −Σ ln p(sentence) / Σ (words + SENTENCE_END).
-fn generated(_seed: u64, _n: usize) -> Result<(Corpus, f64)> {
-    Err(
-        Error::msg("the generated corpus has not landed in shared::data yet: use --csv or --text")
-            .into(),
-    )
+/// `n` sentences of the generated English-like corpus, and the floor of the loss per target
+/// word: −Σ ln p(sentence) / Σ (words + SENTENCE_END) (a model that knew the grammar would score
+/// it; SENTENCE_END after the final `.` or `?` is certain).
+fn generated(seed: u64, n: usize) -> Result<(Corpus, f64)> {
+    let sentences = grammar::generate_sentences(seed, n);
+    let nats: f64 = sentences.iter().map(|s| -s.log_prob).sum();
+    let targets: usize = sentences.iter().map(|s| s.words.len() + 1).sum();
+    let corpus = Corpus::from_text(&grammar::text(&sentences), SentenceMode::Lines);
+    Ok((corpus, nats / targets as f64))
 }
 
 fn generate(a: GenerateArgs) -> Result<()> {

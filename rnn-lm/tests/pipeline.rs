@@ -203,3 +203,30 @@ fn the_binary_trains_on_a_csv_then_generates_and_reports_bad_input_in_one_line()
         assert!(err.starts_with("error:"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_short_run_on_the_generated_corpus_learns() {
+    // The default data: the English-like grammar's sentences (250 words + the two markers).
+    let sentences = shared::data::grammar::generate_sentences(1, 400);
+    let text = shared::data::grammar::text(&sentences);
+    let corpus = Corpus::from_text(&text, SentenceMode::Lines);
+    let data = Prepared::new(&corpus, 8000).unwrap();
+    assert!(data.vocab.unknown().is_none() && data.vocab.len() <= 252);
+    let pairs = data.pairs(usize::MAX);
+    let mut model = Rnn::new(data.vocab.len(), 32, &mut rng::seeded(1));
+    let mut buf = Buffers::new(&model, 16);
+    let schedule = Schedule {
+        lr: 0.01,
+        epochs: 4,
+        eval_every: 4,
+        bptt: Bptt::Truncated(4),
+    };
+    let h = train_with_sgd(&mut model, &pairs, &schedule, &mut buf, |_| {}, |_, _| {}).unwrap();
+    let (first, last) = (h[0].loss, h[h.len() - 1].loss);
+    eprintln!("generated corpus: loss {first} → {last}");
+    assert!(
+        (first - (data.vocab.len() as f64).ln()).abs() < 0.01,
+        "{first}"
+    );
+    assert!(last < first - 1.5, "loss {first} → {last}");
+}
