@@ -5,7 +5,9 @@
 
 use crate::Rnn;
 use shared::checkpoint;
-use shared::data::text::{Corpus, SENTENCE_END, SENTENCE_START, Vocab};
+use shared::data::comments::Comments;
+use shared::data::grammar;
+use shared::data::text::{Corpus, SENTENCE_END, SENTENCE_START, SentenceMode, Vocab};
 use shared::rng::Rng;
 use shared::{Error, Result};
 use std::collections::HashSet;
@@ -38,6 +40,53 @@ pub fn load_model(dir: &Path) -> Result<(Rnn, Vocab)> {
         V: ck.take("V", N_x, N_h)?,
     };
     Ok((model, vocab))
+}
+
+/// Where the sentences come from.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    /// The tutorial's reddit comments CSV (`--csv`): each `body` cut into sentences.
+    Csv(&'a Path),
+    /// Any UTF-8 text (`--text`): sentences end at `.` `?` `!` and blank lines.
+    Text(&'a Path),
+    /// `sentences` sentences of the generated English-like corpus (the default).
+    Generated {
+        /// The run's seed.
+        seed: u64,
+        /// How many sentences (at most 1,000,000).
+        sentences: u64,
+    },
+}
+
+impl Source<'_> {
+    /// The corpus, and for the generated one the floor of the loss per target word,
+    /// −Σ ln p(sentence) / Σ (words + 1): the grammar's exact log-probabilities, with
+    /// `SENTENCE_END` certain after the final `.` or `?`. Prints what it reads, as the tutorial.
+    pub fn load(self) -> Result<(Corpus, Option<f64>)> {
+        match self {
+            Source::Csv(path) => {
+                println!("Reading CSV file {} ...", path.display());
+                let comments = Comments::load(path)?;
+                if let Some(cut) = &comments.truncated {
+                    println!("{}: {cut}", path.display());
+                }
+                Ok((comments.corpus(), None))
+            }
+            Source::Text(path) => Ok((Corpus::load(path, SentenceMode::Prose)?, None)),
+            Source::Generated { seed, sentences } => {
+                if sentences > 1_000_000 {
+                    let msg = "the generated corpus has at most 1000000 sentences";
+                    return Err(Error::flag("--sentences", msg));
+                }
+                let sentences = grammar::generate_sentences(seed, sentences as usize);
+                let nats: f64 = sentences.iter().map(|s| -s.log_prob).sum();
+                let targets: usize = sentences.iter().map(|s| s.words.len() + 1).sum();
+                let text = grammar::text(&sentences);
+                let corpus = Corpus::from_text(&text, SentenceMode::Lines);
+                Ok((corpus, Some(nats / targets as f64)))
+            }
+        }
+    }
 }
 
 /// Sentences as word ids, with their vocabulary.

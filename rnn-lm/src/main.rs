@@ -1,20 +1,21 @@
-//! `rnn-lm`: notes §6, Denny Britz's word-level RNN language model. With no flags it trains on
-//! the generated English-like corpus and ends with its loss next to the corpus's entropy (the
-//! floor) and ten generated sentences. `--csv FILE` runs the tutorial's reddit pipeline
-//! (`--sentences 100 --epochs 10` is its small run: 8.987 → 5.71 on its 79k-sentence
-//! vocabulary); `generate` samples from the saved model; `gradcheck` is the tutorial's
+//! `rnn-lm`: notes §6, Denny Britz's word-level RNN language model.
+//!
+//! With no flags it trains on 5000 sentences of the generated English-like corpus (252 tokens)
+//! for 10 epochs: the loss goes from ln 252 = 5.53 to about 2.23 nats per word, against the
+//! corpus's own entropy of 2.06, and it ends with ten generated sentences. `--csv FILE
+//! --sentences 100` is the tutorial's small run (first 100 sentences, 10 epochs, lr 0.005: 8.987 →
+//! 5.71 on its 8000-word vocabulary; `--text tinyshakespeare.txt --vocab 8000` goes 8.987 → 5.66
+//! the same way). `generate` samples from the saved model; `gradcheck` is the tutorial's
 //! gradient check.
 
 #![allow(non_snake_case)]
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, value_parser};
-use rnn_lm::corpus::{Prepared, load_model, sample_sentences, save_model};
+use rnn_lm::corpus::{Prepared, Source, load_model, sample_sentences, save_model};
 use rnn_lm::train::{Schedule, train_with_sgd};
 use rnn_lm::{Bptt, Buffers, Rnn};
 use serde_json::json;
-use shared::data::text::{Corpus, SentenceMode};
-use shared::data::{comments::Comments, grammar};
 use shared::plot::{Figure, Panel, Series};
 use shared::run::{Run, RunArgs};
 use shared::{Error, rng};
@@ -133,21 +134,15 @@ fn train(a: TrainArgs) -> Result<()> {
     }
     let run = Run::start("rnn-lm", &a.run)?;
     // Data: sentences → SENTENCE_START … SENTENCE_END → top-N vocabulary → ids.
-    let (corpus, floor) = match (&a.csv, &a.text) {
-        (Some(path), _) => {
-            println!("Reading CSV file {} ...", path.display());
-            let comments = Comments::load(path)?;
-            if let Some(cut) = &comments.truncated {
-                println!("{}: {cut}", path.display());
-            }
-            (comments.corpus(), None)
-        }
-        (None, Some(path)) => (Corpus::load(path, SentenceMode::Prose)?, None),
-        (None, None) => {
-            let (corpus, floor) = generated(a.run.seed, a.sentences.unwrap_or(5000) as usize)?;
-            (corpus, Some(floor))
-        }
+    let source = match (&a.csv, &a.text) {
+        (Some(path), _) => Source::Csv(path),
+        (None, Some(path)) => Source::Text(path),
+        (None, None) => Source::Generated {
+            seed: a.run.seed,
+            sentences: a.sentences.unwrap_or(5000),
+        },
     };
+    let (corpus, floor) = source.load()?;
     let data = Prepared::new(&corpus, a.vocab as usize)?;
     println!("{}\n", data.describe());
     let pairs = data.pairs(a.sentences.map_or(usize::MAX, |n| n as usize));
@@ -243,25 +238,15 @@ fn train(a: TrainArgs) -> Result<()> {
     );
     println!("Generated sentences (at least {} words):", a.min_words);
     let mut r = rng::stream(run.seed, 2);
-    for s in sample_sentences(&model, &data.vocab, a.samples, a.min_words, 100, &mut r)? {
-        println!("  {s}");
+    match sample_sentences(&model, &data.vocab, a.samples, a.min_words, 100, &mut r) {
+        Ok(sentences) => sentences.iter().for_each(|s| println!("  {s}")),
+        Err(e) => println!("  ({e})"),
     }
     println!(
         "Wrote {}: model.safetensors, vocab.txt, loss.png, loss.csv, summary.json",
         run.out.display()
     );
     Ok(())
-}
-
-/// `n` sentences of the generated English-like corpus, and the floor of the loss per target
-/// word: −Σ ln p(sentence) / Σ (words + SENTENCE_END) (a model that knew the grammar would score
-/// it; SENTENCE_END after the final `.` or `?` is certain).
-fn generated(seed: u64, n: usize) -> Result<(Corpus, f64)> {
-    let sentences = grammar::generate_sentences(seed, n);
-    let nats: f64 = sentences.iter().map(|s| -s.log_prob).sum();
-    let targets: usize = sentences.iter().map(|s| s.words.len() + 1).sum();
-    let corpus = Corpus::from_text(&grammar::text(&sentences), SentenceMode::Lines);
-    Ok((corpus, nats / targets as f64))
 }
 
 fn generate(a: GenerateArgs) -> Result<()> {
