@@ -142,9 +142,11 @@ pub struct Buffers {
     /// N_h × T: column `j` is `δ_j`, the gradient of L with respect to step j's pre-activation
     /// `U x_j + W h_{j−1}` (truncated: `z_j + Σ_i b_ij`; full: the toy model's `dz_j`).
     pub D: DMatrix<f64>,
-    /// N_h: the running `b_ij` (and the pre-activation in the forward pass).
-    b: DVector<f64>,
-    /// N_h: `Wᵀ b` before the `∘ (1 − h_j²)`.
+    /// N_h × T: `Wᵀ b_{i,j+1}` for all chains at once, before the `∘ (1 − h_j²)`.
+    WtB: DMatrix<f64>,
+    /// N_h: the pre-activation `U x_i + W h_{i−1}` in the forward pass.
+    a: DVector<f64>,
+    /// N_h: `Wᵀ dz_{i+1}` in full BPTT.
     Wtb: DVector<f64>,
     /// Length of the sentence the buffers hold.
     T: usize,
@@ -159,7 +161,8 @@ impl Buffers {
             Y: DMatrix::zeros(N_x, T),
             Z: DMatrix::zeros(N_h, T),
             D: DMatrix::zeros(N_h, T),
-            b: DVector::zeros(N_h),
+            WtB: DMatrix::zeros(N_h, T),
+            a: DVector::zeros(N_h),
             Wtb: DVector::zeros(N_h),
             T: 0,
         }
@@ -179,6 +182,7 @@ impl Buffers {
             grow(&mut self.Y, new);
             grow(&mut self.Z, new);
             grow(&mut self.D, new);
+            grow(&mut self.WtB, new);
         }
     }
 
@@ -236,10 +240,10 @@ impl Rnn {
         buf.H.column_mut(0).fill(0.0); // h_{−1} = 0
         for (i, &x_i) in x.iter().enumerate() {
             // h_i = tanh(U x_i + W h_{i−1}); U x_i with one-hot x_i is column x_i of U.
-            buf.b.copy_from(&self.U.column(x_i)); // N_h
-            buf.b.gemv(1.0, &self.W, &buf.H.column(i), 1.0);
+            buf.a.copy_from(&self.U.column(x_i)); // N_h
+            buf.a.gemv(1.0, &self.W, &buf.H.column(i), 1.0);
             let mut h_i = buf.H.column_mut(i + 1); // N_h
-            for (h, a) in h_i.iter_mut().zip(buf.b.iter()) {
+            for (h, a) in h_i.iter_mut().zip(buf.a.iter()) {
                 *h = a.tanh();
             }
         }
@@ -294,29 +298,36 @@ impl Rnn {
     /// `δ_j` of the notes' truncated BPTT, into `buf.D` (after [`Self::output_deltas`]).
     fn truncated_deltas(&self, K: usize, buf: &mut Buffers) {
         let T = buf.T;
-        let Buffers {
-            H, Z, D, b, Wtb, ..
-        } = buf;
+        let Buffers { H, Z, D, WtB, .. } = buf;
         // z_i = (Vᵀ (y_i − t_i)) ∘ (1 − h_i²)   (h_i is column i + 1 of H).
         for i in 0..T {
             for (z, h) in Z.column_mut(i).iter_mut().zip(H.column(i + 1).iter()) {
                 *z *= tanh_grad(*h);
             }
         }
-        D.columns_mut(0, T).fill(0.0);
-        for i in (0..T).rev() {
-            // dW, dU: the z_i h_{i−1}ᵀ and z_i x_iᵀ terms.
-            D.column_mut(i).axpy(1.0, &Z.column(i), 1.0);
-            b.copy_from(&Z.column(i)); // b_{i,i} ≡ z_i, so that b_{i,i−1} = (Wᵀ z_i) ∘ (1 − h_{i−1}²)
-            // j = i − 1 down to i − K, never below step 0 (h_{−1} = 0 ends the chain).
-            for j in (i.saturating_sub(K)..i).rev() {
+        // dW, dU: the z_i h_{i−1}ᵀ and z_i x_iᵀ terms.
+        D.columns_mut(0, T).copy_from(&Z.columns(0, T));
+        // The notes' chains b_{i,i−1}, b_{i,i−2}, … of all outputs i step back together: at
+        // distance d = i − j, column i of Z holds b_{i,i−d} (at d = 0, b_{i,i} ≡ z_i), and one
+        // product Wᵀ [b_{d,1}, …, b_{T−1,T−d}] advances every chain that reaches that far.
+        // j = i − d never goes below step 0 (h_{−1} = 0 ends a chain) or beyond K steps back.
+        for d in 1..=K.min(T.saturating_sub(1)) {
+            let n = T - d; // outputs i = d … T−1
+            let mut WtB = WtB.columns_mut(0, n); // N_h × n
+            gemm_tn(1.0, &self.W, &Z.columns(d, n), 0.0, &mut WtB);
+            for j in 0..n {
+                let i = j + d;
                 // b_ij = (Wᵀ b_{i,j+1}) ∘ (1 − h_j²)
-                Wtb.gemv_tr(1.0, &self.W, b, 0.0);
-                for ((b, w), h) in b.iter_mut().zip(Wtb.iter()).zip(H.column(j + 1).iter()) {
+                let mut b = Z.column_mut(i);
+                for ((b, w), h) in b
+                    .iter_mut()
+                    .zip(WtB.column(j).iter())
+                    .zip(H.column(j + 1).iter())
+                {
                     *b = w * tanh_grad(*h);
                 }
                 // dW, dU: the b_ij h_{j−1}ᵀ and b_ij x_jᵀ terms.
-                D.column_mut(j).axpy(1.0, b, 1.0);
+                D.column_mut(j).axpy(1.0, &b, 1.0);
             }
         }
     }
