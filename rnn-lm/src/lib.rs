@@ -49,8 +49,9 @@
 //! - Untrained, every `y_i` is close to uniform: the loss is `ln N_x` (8.987 for 8000) to three
 //!   decimals (the tutorial prints 8.987440 against 8.987197).
 //! - The tutorial's small run (its first 100 sentences, 10 epochs, lr 0.005) goes 8.987 → 5.71.
-//! - One SGD step at N_x = 8000, N_h = 100, T = 20 is three 32-MFLOP GEMMs: 2–4 ms here
-//!   (`cargo bench -p rnn-lm`), against the numpy tutorial's 70–86 ms at T = 45.
+//! - One SGD step at N_x = 8000, N_h = 100 is three GEMMs of 2·N_x·N_h·T flops: 2.9 ms at
+//!   T = 20 and 6.2 ms at T = 45 (`cargo bench -p rnn-lm`), against the numpy tutorial's
+//!   69–86 ms at T = 45.
 
 #![allow(non_snake_case)]
 
