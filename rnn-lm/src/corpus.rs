@@ -185,8 +185,9 @@ impl Prepared {
 
 /// `n` sentences of at least `min_words` words, as the tutorial's loop
 /// `while len(sent) < senten_min_length: sent = generate_sentence(model)`, as text. Never
-/// `UNKNOWN_TOKEN` ([`Rnn::generate`]). Sentences that reach `max_words` without `SENTENCE_END`
-/// are drawn again too; after `100 n` draws in all (the tutorial loops for ever) it is an error.
+/// `UNKNOWN_TOKEN` ([`Rnn::generate`]) and never `SENTENCE_START`. Sentences that reach
+/// `max_words` without `SENTENCE_END` are drawn again too; after `100 n` draws in all (the
+/// tutorial loops for ever) it is an error.
 pub fn sample_sentences(
     model: &Rnn,
     vocab: &Vocab,
@@ -196,7 +197,9 @@ pub fn sample_sentences(
     rng: &mut Rng,
 ) -> Result<Vec<String>> {
     let (start, end) = (vocab.require(SENTENCE_START)?, vocab.require(SENTENCE_END)?);
-    let never: Vec<usize> = vocab.unknown().into_iter().collect();
+    // UNKNOWN_TOKEN as the tutorial; SENTENCE_START too (the tutorial can draw it): it is never
+    // a target, so whatever probability the model still gives it is left over from the init.
+    let never: Vec<usize> = vocab.unknown().into_iter().chain([start]).collect();
     let mut out = Vec::with_capacity(n);
     for _ in 0..100 * n {
         if out.len() == n {

@@ -63,7 +63,7 @@ use nalgebra::{DMatrix, DVector};
 use shared::activation::tanh_grad;
 use shared::gradcheck::{self, Report};
 use shared::init;
-use shared::linalg::{gemm, gemm_nt, gemm_tn};
+use shared::linalg::{gemm, gemm_nt, gemm_tn, matvec_acc};
 use shared::rng::{self, Rng};
 use softmax::softmax_mut;
 
@@ -242,7 +242,7 @@ impl Rnn {
         for (i, &x_i) in x.iter().enumerate() {
             // h_i = tanh(U x_i + W h_{i−1}); U x_i with one-hot x_i is column x_i of U.
             buf.a.copy_from(&self.U.column(x_i)); // N_h
-            buf.a.gemv(1.0, &self.W, &buf.H.column(i), 1.0);
+            matvec_acc(&self.W, buf.H.column(i).as_slice(), buf.a.as_mut_slice());
             let mut h_i = buf.H.column_mut(i + 1); // N_h
             for (h, a) in h_i.iter_mut().zip(buf.a.iter()) {
                 *h = a.tanh();
@@ -491,7 +491,7 @@ impl Rnn {
         loop {
             // h_i = tanh(U x_i + W h_{i−1}),  y_i = softmax(V h_i)
             a.copy_from(&self.U.column(x_i));
-            a.gemv(1.0, &self.W, &h, 1.0);
+            matvec_acc(&self.W, h.as_slice(), a.as_mut_slice());
             h.zip_apply(&a, |h, a| *h = a.tanh());
             gemm(1.0, &self.V, &h, 0.0, &mut y);
             softmax_mut(y.as_mut_slice());
