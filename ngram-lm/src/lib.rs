@@ -36,6 +36,7 @@
 
 #![allow(non_snake_case)]
 
+pub mod data;
 pub mod picture;
 pub mod words;
 

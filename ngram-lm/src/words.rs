@@ -158,6 +158,59 @@ pub fn predict(model: &Model, context: [usize; CONTEXT], k: usize) -> Vec<(usize
     p
 }
 
+/// Loads `model.safetensors` and `vocab.txt` from a training run's folder `dir`.
+pub fn load_trained(dir: &Path) -> Result<(Model, Vocab)> {
+    let path = dir.join("model.safetensors");
+    if !path.is_file() {
+        return Err(Error::msg(format!(
+            "no trained model at {} (run `ngram-lm train` first, or pass --model DIR)",
+            path.display()
+        )));
+    }
+    let model = Model::load(&path)?;
+    let vocab_path = dir.join("vocab.txt");
+    let vocab = Vocab::load(&vocab_path)?;
+    if vocab.len() != model.vocab() {
+        return Err(Error::format(
+            &vocab_path,
+            "vocabulary",
+            format!("{} words for a model of {}", vocab.len(), model.vocab()),
+        ));
+    }
+    Ok((model, vocab))
+}
+
+/// display_nearest_words(word, model, k) as text: a header, then `word distance` lines.
+pub fn show_nearest(model: &Model, vocab: &Vocab, word: &str, k: usize) -> Result<String> {
+    let mut s = format!("nearest {word}:\n");
+    for (w, d) in nearest(model, vocab.id(word)?, k) {
+        s += &format!("{} {d:.2}\n", vocab.word(w));
+    }
+    Ok(s)
+}
+
+/// predict_next_word(w1, w2, w3, model, k) as text: `w1 w2 w3 w4 Prob: p` lines.
+pub fn show_predict(
+    model: &Model,
+    vocab: &Vocab,
+    ctx: [&str; CONTEXT],
+    k: usize,
+) -> Result<String> {
+    let ids = [vocab.id(ctx[0])?, vocab.id(ctx[1])?, vocab.id(ctx[2])?];
+    let [a, b, c] = ctx;
+    let mut s = format!("predict {a} {b} {c}:\n");
+    for (w, p) in predict(model, ids, k) {
+        s += &format!("{a} {b} {c} {} Prob: {p:.5}\n", vocab.word(w));
+    }
+    Ok(s)
+}
+
+/// word_distance(w1, w2, model) as text.
+pub fn show_distance(model: &Model, vocab: &Vocab, a: &str, b: &str) -> Result<String> {
+    let d = distance(model, vocab.id(a)?, vocab.id(b)?);
+    Ok(format!("distance {a} {b}: {d:.2}\n"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

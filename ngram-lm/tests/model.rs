@@ -9,6 +9,9 @@ use ngram_lm::{CONTEXT, Gram, Hyper, Model, Trainer, train_epoch};
 use shared::gradcheck::check;
 use shared::rng;
 
+mod common;
+use common::{WORDS, tiny_corpus, train_tiny};
+
 /// A tiny model with weights large enough that every gradient entry is well away from zero.
 fn tiny(V: usize, D: usize, H: usize, seed: u64) -> Model {
     let mut m = Model::new(V, D, H, 0.5, &mut rng::seeded(seed));
@@ -127,41 +130,6 @@ fn gradient_check_every_parameter() {
             );
         }
     }
-}
-
-/// A tiny language: "S M V O ." with 4 subjects, 3 interchangeable modals, 3 verbs each with its
-/// own object. Every sentence gives two 4-grams: (S, M, V → O) and (M, V, O → .).
-const WORDS: [&str; 14] = [
-    "i", "you", "we", "they", "can", "could", "will", "go", "see", "eat", "home", "it", "food", ".",
-];
-
-fn tiny_corpus(sentences: usize, seed: u64) -> Vec<Gram> {
-    let mut r = rng::seeded(seed);
-    let mut grams = Vec::new();
-    for _ in 0..sentences {
-        let s = rng::below(&mut r, 4);
-        let m = 4 + rng::below(&mut r, 3);
-        let v = rng::below(&mut r, 3);
-        let (verb, object) = (7 + v, 10 + v);
-        grams.push([s, m, verb, object]);
-        grams.push([m, verb, object, 13]);
-    }
-    grams
-}
-
-fn train_tiny(epochs: usize) -> (Trainer, Vec<f64>) {
-    let data = tiny_corpus(2000, 7);
-    let hyper = Hyper {
-        embed: 8,
-        hidden: 16,
-        batch: 20,
-        ..Hyper::default()
-    };
-    let mut t = Trainer::new(WORDS.len(), &hyper, &mut rng::seeded(11)).unwrap();
-    let ces = (0..epochs)
-        .map(|_| train_epoch(&mut t, &data, &[], hyper.batch, |_| {}).unwrap())
-        .collect();
-    (t, ces)
 }
 
 #[test]

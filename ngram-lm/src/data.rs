@@ -1,0 +1,130 @@
+//! The 4-grams the model trains on, from one of three sources (all read by `shared::data`):
+//! the generated English-like corpus (default), a text corpus (`--text`), or Hinton's
+//! `data.mat` (`--mat`, the assignment's own split).
+
+use crate::Gram;
+use crate::words::Vocab;
+use shared::{Error, Result, files};
+use std::path::{Path, PathBuf};
+
+/// Where the 4-grams come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// The generated English-like corpus of `shared::data` (no download).
+    Generated,
+    /// A text file and the vocabulary size to keep.
+    Text(PathBuf, usize),
+    /// Hinton's `data.mat`.
+    Mat(PathBuf),
+}
+
+/// A vocabulary and its train / validation / test 4-grams.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    /// The words (ids are 0-based).
+    pub vocab: Vocab,
+    /// Training 4-grams (columns of the assignment's trainData), in training order.
+    pub train: Vec<Gram>,
+    /// Validation 4-grams.
+    pub valid: Vec<Gram>,
+    /// Test 4-grams.
+    pub test: Vec<Gram>,
+    /// Where they came from, for the log.
+    pub source: String,
+    /// For generated data: the exact entropy of the 4th word given the 3 before it, in nats
+    /// per word — the cross-entropy floor no model can beat on average.
+    pub entropy_floor: Option<f64>,
+}
+
+impl Dataset {
+    /// Loads or generates the 4-grams of `source` (the split of `--text` and the generated
+    /// corpus depend on `seed`).
+    pub fn load(source: &Source, seed: u64) -> Result<Dataset> {
+        let _ = (source, seed);
+        Err(Error::msg(
+            "no data source yet: shared::data's generator and loaders have not landed",
+        ))
+    }
+
+    /// Every id below V and every set non-empty.
+    pub fn check(&self) -> Result<()> {
+        let v = self.vocab.len();
+        for (name, set) in [
+            ("training", &self.train),
+            ("validation", &self.valid),
+            ("test", &self.test),
+        ] {
+            if set.is_empty() {
+                return Err(Error::msg(format!(
+                    "{}: the {name} set has no 4-gram (corpus too small?)",
+                    self.source
+                )));
+            }
+            if let Some(g) = set.iter().find(|g| g.iter().any(|&w| w >= v)) {
+                return Err(Error::msg(format!(
+                    "{}: {name} 4-gram {g:?} has a word id outside the vocabulary of {v}",
+                    self.source
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// One line for the log: source, vocabulary and set sizes.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}: vocabulary {}, 4-grams train {} / valid {} / test {}",
+            self.source,
+            self.vocab.len(),
+            self.train.len(),
+            self.valid.len(),
+            self.test.len()
+        )
+    }
+
+    /// A context for the `predict` example: "john might be" (predict_next_word.m's docstring)
+    /// when those words exist, else the first validation 4-gram's context.
+    pub fn example_context(&self) -> Vec<String> {
+        let ctx = ["john", "might", "be"];
+        if ctx.iter().all(|w| self.vocab.id(w).is_ok()) {
+            return ctx.map(String::from).to_vec();
+        }
+        self.valid[0][..3]
+            .iter()
+            .map(|&w| self.vocab.word(w).to_string())
+            .collect()
+    }
+
+    /// A pair for the `distance` example: "school university" (word_distance.m's docstring)
+    /// when both exist, else "could" and "can", else the first two words.
+    pub fn example_pair(&self) -> (String, String) {
+        for (a, b) in [("school", "university"), ("could", "can")] {
+            if self.vocab.id(a).is_ok() && self.vocab.id(b).is_ok() {
+                return (a.into(), b.into());
+            }
+        }
+        (self.vocab.word(0).into(), self.vocab.word(1).into())
+    }
+}
+
+/// The file that records the output folder of the last `train` run.
+pub const LAST_RUN_FILE: &str = "runs/ngram-lm.last";
+
+/// Records `out` as the last run's folder (read by [`last_run`]).
+pub fn remember_last_run(out: &Path) -> Result<()> {
+    let abs = out.canonicalize().map_err(|e| Error::io(out, e))?;
+    let file = Path::new(LAST_RUN_FILE);
+    if let Some(dir) = file.parent() {
+        files::create_dir_all(dir)?;
+    }
+    files::write_bytes_atomic(file, format!("{}\n", abs.display()).as_bytes())
+}
+
+/// The folder of the last `train` run, or `runs/ngram-lm` if none was recorded.
+pub fn last_run() -> PathBuf {
+    std::fs::read_to_string(LAST_RUN_FILE)
+        .ok()
+        .map(|s| PathBuf::from(s.trim_end()))
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("runs").join(crate::CHAPTER))
+}
