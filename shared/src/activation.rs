@@ -1,5 +1,5 @@
 //! Activations and their derivatives, written as the notes write them: in terms of the
-//! activation's *output* y (σ' = y(1 − y), tanh' = 1 − y², relu' = [y > 0]), because that is
+//! activation's *output* y (σ' = y(1 − y), tanh' = 1 − y², relu' = 1 where y > 0, else 0), because that is
 //! what the backward pass has at hand.
 //!
 //! The matrix forms work on any nalgebra matrix or vector (owned, view, fixed or dynamic) in
@@ -7,15 +7,11 @@
 
 use nalgebra::{Dim, Matrix, RawStorageMut};
 
-/// σ(x) = 1 / (1 + e^{−x}), computed without overflow for large |x|.
+/// σ(x) = 1 / (1 + e^{−x}), literally as the notes and numpy write it. For very negative x,
+/// e^{−x} overflows to +∞ and the quotient is exactly 0, the right limit: no special case.
 #[inline]
 pub fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
+    1.0 / (1.0 + (-x).exp())
 }
 
 /// σ'(x) from the output y = σ(x): y(1 − y) (notes §2, figure 3).
@@ -97,7 +93,7 @@ pub fn tanh_backward_mut<R: Dim, C: Dim, S, S2>(
     grad.zip_apply(y, |g, y| *g *= tanh_grad(y));
 }
 
-/// Multiplies `grad` in place by relu'(x) = [y > 0], given the outputs `y`.
+/// Multiplies `grad` in place by relu'(x) (1 where y > 0, else 0), given the outputs `y`.
 pub fn relu_backward_mut<R: Dim, C: Dim, S, S2>(
     grad: &mut Matrix<f64, R, C, S>,
     y: &Matrix<f64, R, C, S2>,

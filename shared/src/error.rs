@@ -107,6 +107,10 @@ pub fn one_line(err: &anyhow::Error) -> String {
 /// }
 /// ```
 pub fn run_main(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // `println!` panics when stdout is a closed pipe (`| head`): that is the reader leaving,
+    // not an error, so it ends the program quietly.
+    static BROKEN_PIPE: AtomicBool = AtomicBool::new(false);
     std::panic::set_hook(Box::new(|info| {
         let msg = info
             .payload()
@@ -114,6 +118,10 @@ pub fn run_main(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown".into());
+        if msg.starts_with("failed printing to std") && msg.contains("Broken pipe") {
+            BROKEN_PIPE.store(true, Ordering::SeqCst);
+            return;
+        }
         let loc = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
@@ -129,6 +137,7 @@ pub fn run_main(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
             eprintln!("error: {}", one_line(&err));
             ExitCode::from(2)
         }
+        Err(_) if BROKEN_PIPE.load(Ordering::SeqCst) => ExitCode::SUCCESS,
         Err(_) => ExitCode::from(2),
     }
 }

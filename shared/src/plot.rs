@@ -288,11 +288,18 @@ fn draw_panel<DB: DrawingBackend>(
             (lo - 0.5, hi + 0.5)
         }
     };
-    let ys = panel
-        .series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.1));
-    let (y0, y1) = range(ys, panel.log_y);
+    // A log axis spanning less than a decade would get no labelled tick: draw it linear.
+    let y_values = || {
+        panel
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+    };
+    let log_y = panel.log_y && {
+        let (lo, hi) = range(y_values(), true);
+        hi / lo >= 10.0
+    };
+    let (y0, y1) = range(y_values(), log_y);
     let mut chart = ChartBuilder::on(area);
     chart
         .caption(&panel.title, ("sans-serif", 22, FontStyle::Bold))
@@ -305,7 +312,7 @@ fn draw_panel<DB: DrawingBackend>(
             .points
             .iter()
             .copied()
-            .filter(|(x, y)| x.is_finite() && y.is_finite() && (!panel.log_y || *y > 0.0))
+            .filter(|(x, y)| x.is_finite() && y.is_finite() && (!log_y || *y > 0.0))
             .collect();
         (c, pts)
     };
@@ -344,7 +351,7 @@ fn draw_panel<DB: DrawingBackend>(
             }
         }};
     }
-    if panel.log_y {
+    if log_y {
         body!(chart.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?);
     } else {
         body!(chart.build_cartesian_2d(x0..x1, y0..y1)?);

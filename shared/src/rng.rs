@@ -67,6 +67,62 @@ pub fn weighted_index(rng: &mut Rng, weights: &[f64]) -> usize {
     weights.iter().rposition(|&w| w > 0.0).unwrap_or(0)
 }
 
+/// numpy's legacy generator (`np.random.seed(s)`; `np.random.random(shape)`), for the chapters
+/// that follow trask's posts, whose printed numbers come from it.
+///
+/// MT19937 as Matsumoto & Nishimura define it, seeded the way numpy seeds an integer
+/// (`init_genrand`), and `random_sample` building a 53-bit double from two 32-bit draws as
+/// numpy does: (a >> 5, b >> 6) ↦ (a·2²⁶ + b) / 2⁵³. Same seed, same doubles as numpy, bit
+/// for bit.
+#[derive(Clone, Debug)]
+pub struct NumpyRandom {
+    mt: [u32; 624],
+    index: usize,
+}
+
+impl NumpyRandom {
+    /// The state after `np.random.seed(seed)`.
+    pub fn new(seed: u32) -> Self {
+        let mut mt = [0u32; 624];
+        mt[0] = seed;
+        for i in 1..624 {
+            let prev = mt[i - 1];
+            mt[i] = 1_812_433_253u32
+                .wrapping_mul(prev ^ (prev >> 30))
+                .wrapping_add(i as u32);
+        }
+        NumpyRandom { mt, index: 624 }
+    }
+
+    /// The next 32-bit output of MT19937.
+    pub fn next_u32(&mut self) -> u32 {
+        const UPPER: u32 = 0x8000_0000;
+        const LOWER: u32 = 0x7fff_ffff;
+        const MATRIX_A: u32 = 0x9908_b0df;
+        if self.index >= 624 {
+            for i in 0..624 {
+                let y = (self.mt[i] & UPPER) | (self.mt[(i + 1) % 624] & LOWER);
+                let mag = if y & 1 == 1 { MATRIX_A } else { 0 };
+                self.mt[i] = self.mt[(i + 397) % 624] ^ (y >> 1) ^ mag;
+            }
+            self.index = 0;
+        }
+        let mut y = self.mt[self.index];
+        self.index += 1;
+        y ^= y >> 11;
+        y ^= (y << 7) & 0x9d2c_5680;
+        y ^= (y << 15) & 0xefc6_0000;
+        y ^ (y >> 18)
+    }
+
+    /// `np.random.random_sample()`: a double in [0, 1) with 53 random bits.
+    pub fn random_sample(&mut self) -> f64 {
+        let a = (self.next_u32() >> 5) as f64;
+        let b = (self.next_u32() >> 6) as f64;
+        (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +147,22 @@ mod tests {
         let mut r = seeded(1);
         let v: Vec<u64> = (0..3).map(|_| below(&mut r, 1_000_000) as u64).collect();
         assert_eq!(v, vec![549378, 402485, 984597]);
+    }
+
+    #[test]
+    fn numpy_legacy_stream() {
+        // MT19937's published check value: the 10000th output for seed 5489 is 4123659995.
+        let mut r = NumpyRandom::new(5489);
+        let v: Vec<u32> = (0..10_000).map(|_| r.next_u32()).collect();
+        assert_eq!(v[9999], 4_123_659_995);
+        // np.random.seed(1); 2*np.random.random((3,4)) - 1: trask's syn0, row 0 (backprop-xor
+        // reference sheet: −0.165956, 0.440649, −0.999771, −0.395335).
+        let mut r = NumpyRandom::new(1);
+        let row: Vec<f64> = (0..4).map(|_| 2.0 * r.random_sample() - 1.0).collect();
+        let want = [-0.165956, 0.440649, -0.999771, -0.395335];
+        for (a, b) in row.iter().zip(want) {
+            assert!((a - b).abs() < 5e-7, "{row:?}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub struct RunArgs {
     /// Random seed: the same seed and flags give the same numbers on any machine.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Folder for loss.png, loss.csv, summary.json and checkpoints [default: runs/<chapter>]
+    /// Folder for loss.png, loss.csv, summary.json and checkpoints [default: runs/CHAPTER]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Hide the progress bar.
