@@ -3,8 +3,9 @@
 //! `data.mat` (`--mat`, the assignment's own split).
 
 use crate::Gram;
-use crate::words::Vocab;
-use shared::{Error, Result, files};
+use shared::data::mat::load_hinton_a2;
+use shared::data::text::{Corpus, SentenceMode, Vocab, ngrams};
+use shared::{Error, Result, files, rng};
 use std::path::{Path, PathBuf};
 
 /// Where the 4-grams come from.
@@ -40,14 +41,52 @@ impl Dataset {
     /// Loads or generates the 4-grams of `source` (the split of `--text` and the generated
     /// corpus depend on `seed`).
     pub fn load(source: &Source, seed: u64) -> Result<Dataset> {
-        let _ = (source, seed);
-        Err(Error::msg(
-            "no data source yet: shared::data's generator and loaders have not landed",
-        ))
+        let d = match source {
+            Source::Generated => {
+                return Err(Error::msg(
+                    "the generated corpus has not landed in shared::data yet: use --text FILE",
+                ));
+            }
+            Source::Text(path, n) => {
+                // One sentence per line (raw_sentences.txt), lower-cased, punctuation split off.
+                let corpus = Corpus::load(path, SentenceMode::Lines)?;
+                let vocab = Vocab::top_n(corpus.tokens(), *n)?;
+                let ids: Vec<Vec<usize>> = corpus
+                    .sentences
+                    .iter()
+                    .map(|s| vocab.encode_all(s))
+                    .collect::<Result<_>>()?;
+                let mut grams = ngrams::<usize, 4>(&ids);
+                let source = format!("{} (split 80/10/10 by seed {seed})", path.display());
+                let (train, valid, test) = split(&mut grams, seed);
+                Dataset {
+                    vocab,
+                    train,
+                    valid,
+                    test,
+                    source,
+                    entropy_floor: None,
+                }
+            }
+            Source::Mat(path) => {
+                let a2 = load_hinton_a2(path)?;
+                Dataset {
+                    vocab: Vocab::from_words(a2.vocab)
+                        .map_err(|e| Error::format(path, "field `vocab`", e))?,
+                    train: a2.train,
+                    valid: a2.valid,
+                    test: a2.test,
+                    source: format!("{} (the assignment's split)", path.display()),
+                    entropy_floor: None,
+                }
+            }
+        };
+        d.check()?;
+        Ok(d)
     }
 
     /// Every id below V and every set non-empty.
-    pub fn check(&self) -> Result<()> {
+    fn check(&self) -> Result<()> {
         let v = self.vocab.len();
         for (name, set) in [
             ("training", &self.train),
@@ -86,7 +125,7 @@ impl Dataset {
     /// when those words exist, else the first validation 4-gram's context.
     pub fn example_context(&self) -> Vec<String> {
         let ctx = ["john", "might", "be"];
-        if ctx.iter().all(|w| self.vocab.id(w).is_ok()) {
+        if ctx.iter().all(|w| self.vocab.id(w).is_some()) {
             return ctx.map(String::from).to_vec();
         }
         self.valid[0][..3]
@@ -99,12 +138,22 @@ impl Dataset {
     /// when both exist, else "could" and "can", else the first two words.
     pub fn example_pair(&self) -> (String, String) {
         for (a, b) in [("school", "university"), ("could", "can")] {
-            if self.vocab.id(a).is_ok() && self.vocab.id(b).is_ok() {
+            if self.vocab.id(a).is_some() && self.vocab.id(b).is_some() {
                 return (a.into(), b.into());
             }
         }
         (self.vocab.word(0).into(), self.vocab.word(1).into())
     }
+}
+
+/// Shuffles `grams` with `seed` and splits them: validation and test get ⌊N/10⌋ each, training
+/// the rest (raw_sentences.txt: 372,550 / 46,568 / 46,568, the sizes of the assignment's split).
+pub fn split(grams: &mut [Gram], seed: u64) -> (Vec<Gram>, Vec<Gram>, Vec<Gram>) {
+    rng::shuffle(&mut rng::stream(seed, 2), grams);
+    let tenth = grams.len() / 10;
+    let (valid, rest) = grams.split_at(tenth);
+    let (test, train) = rest.split_at(tenth);
+    (train.to_vec(), valid.to_vec(), test.to_vec())
 }
 
 /// The file that records the output folder of the last `train` run.

@@ -65,7 +65,7 @@ struct TrainArgs {
     /// Hinton's data.mat (the assignment's own vocabulary and train/valid/test split).
     #[arg(long, value_name = "FILE")]
     mat: Option<PathBuf>,
-    /// Vocabulary size for --text (the most frequent words; 4-grams with other words are dropped).
+    /// Vocabulary size for --text: the most frequent words (if there are more, N−1 of them and an unknown token).
     #[arg(long, default_value_t = 250, value_parser = positive)]
     vocab: usize,
     /// Passes over the training 4-grams.
@@ -200,7 +200,7 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
     }
     run.save_loss(&Figure::single(panel.with(train_s).with(valid_s)))?;
     m.save(run.path("model.safetensors"))?;
-    data.vocab.save(run.path("vocab.txt"))?;
+    data.vocab.write(run.path("vocab.txt"))?;
     let modals = [
         "can", "could", "should", "would", "might", "may", "will", "must",
     ];
@@ -217,7 +217,7 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
     println!("wrote {}", run.out.display());
     // The assignment's three helpers on the model just trained.
     let v = &data.vocab;
-    if v.id("could").is_ok() {
+    if v.id("could").is_some() {
         print!("{}", words::show_nearest(m, v, "could", 10)?);
     }
     let ctx = data.example_context();

@@ -1,7 +1,7 @@
 //! The command line: nearest / predict / distance on a saved tiny model, and the errors
 //! (unknown word with suggestions, missing model, bad flags) that end with exit code 2.
 
-use ngram_lm::words::Vocab;
+use shared::data::text::Vocab;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -28,9 +28,9 @@ fn saved_model() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let (t, _) = train_tiny(10);
     t.model.save(dir.path().join("model.safetensors")).unwrap();
-    Vocab::new(WORDS.map(String::from).to_vec())
+    Vocab::from_words(WORDS.map(String::from).to_vec())
         .unwrap()
-        .save(dir.path().join("vocab.txt"))
+        .write(dir.path().join("vocab.txt"))
         .unwrap();
     dir
 }
@@ -83,7 +83,7 @@ fn unknown_word_suggests_close_words() {
     // Edit distances from "coud": could 1, you 2, food 2, can 3, go 3 (ties by id).
     assert_eq!(
         err.trim_end(),
-        "error: word 'coud' is not in the vocabulary (14 words); closest: could, you, food, can, go"
+        "error: 'coud' is not in the vocabulary of 14 words (closest: could, you, food, can, go)"
     );
     let o = ngram_lm(
         &["predict", "you", "xyzzy", "see", "--model", d],
@@ -124,4 +124,136 @@ fn missing_model_and_bad_flags_are_clear_errors() {
     );
     let err = text(&o).1;
     assert!(err.contains("2 words for a model of 14"), "{err}");
+}
+
+/// The number after `label` in the log.
+fn figure(log: &str, label: &str) -> f64 {
+    let line = log
+        .lines()
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no `{label}` in\n{log}"));
+    line[label.len()..].trim().parse().unwrap()
+}
+
+#[test]
+fn train_on_a_text_file_then_query_the_last_run() {
+    // The tiny language of tests/common as a text file, one sentence per line.
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = shared::rng::seeded(4);
+    let lines: Vec<String> = (0..1500)
+        .map(|_| {
+            let pick =
+                |r: &mut shared::rng::Rng, lo: usize, n: usize| lo + shared::rng::below(r, n);
+            let (s, m, v) = (pick(&mut r, 0, 4), pick(&mut r, 4, 3), pick(&mut r, 0, 3));
+            format!(
+                "{} {} {} {} .",
+                WORDS[s],
+                WORDS[m],
+                WORDS[7 + v],
+                WORDS[10 + v]
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("corpus.txt"), lines.join("\n")).unwrap();
+    let args = [
+        "train",
+        "--text",
+        "corpus.txt",
+        "--epochs",
+        "8",
+        "--batch",
+        "20",
+        "--embed",
+        "8",
+        "--hidden",
+        "16",
+        "--quiet",
+    ];
+    let o = ngram_lm(&args, dir.path());
+    let (log, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        log.contains("vocabulary 14, 4-grams train 2400 / valid 300 / test 300"),
+        "{log}"
+    );
+    assert!(
+        log.contains("\nEpoch 8\n") && log.contains("Batch 100 Train CE"),
+        "{log}"
+    );
+    // Every target is determined by its context: the floor is 0 (ln 14 = 2.64 untrained).
+    let valid = figure(&log, "Final Validation CE");
+    assert!(valid < 0.02, "{log}");
+    assert!(figure(&log, "Final Test CE") < 0.02, "{log}");
+    for f in [
+        "model.safetensors",
+        "vocab.txt",
+        "loss.png",
+        "loss.csv",
+        "embedding.png",
+        "summary.json",
+    ] {
+        assert!(dir.path().join("runs/ngram-lm").join(f).is_file(), "{f}");
+    }
+    // The demo after training, then the commands without --model: the last run is used.
+    assert!(log.contains("nearest could:\n"), "{log}");
+    let o = ngram_lm(&["predict", "they", "will", "eat"], dir.path());
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains("they will eat food Prob: 0.9"), "{out}");
+}
+
+#[test]
+fn train_on_the_mat_fixture_end_to_end() {
+    // shared's fixture in the layout of Hinton's data.mat (made by
+    // shared/tests/fixtures/make_mat_fixture.py): its own vocabulary and split.
+    let mat =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tests/fixtures/hinton_like.mat");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mat-run");
+    let args = [
+        "train",
+        "--mat",
+        mat.to_str().unwrap(),
+        "--epochs",
+        "200",
+        "--batch",
+        "5",
+        "--embed",
+        "6",
+        "--hidden",
+        "10",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    let o = ngram_lm(&args, dir.path());
+    let (log, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(log.contains("(the assignment's split)"), "{log}");
+    // 57 training 4-grams over 63 words: the net memorises them (ln 63 = 4.14 untrained).
+    // Held-out 4-grams of such a tiny corpus are mostly unseen: their CE only has to be finite.
+    let first = figure(&log, "Average Training CE");
+    let last = figure(&log, "Final Training CE");
+    assert!(
+        first > 3.5 && last < 0.5,
+        "training CE {first} -> {last}\n{log}"
+    );
+    assert!(figure(&log, "Final Validation CE").is_finite());
+    // The vocabulary saved is the file's, and the model answers queries in it.
+    let vocab = Vocab::read(out.join("vocab.txt")).unwrap();
+    let a2 = shared::data::mat::load_hinton_a2(&mat).unwrap();
+    assert_eq!(vocab.words(), a2.vocab.as_slice());
+    let o = ngram_lm(&["distance", "could", "might"], dir.path());
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.starts_with("distance could might: "), "{out}");
+    // A .mat that is not Hinton's layout is a clear error naming the file.
+    let bad = dir.path().join("bad.mat");
+    std::fs::write(&bad, b"MATLAB 5.0 MAT-file, but truncated").unwrap();
+    let o = ngram_lm(
+        &["train", "--mat", bad.to_str().unwrap(), "--quiet"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.starts_with("error: ") && text(&o).1.contains("bad.mat"));
 }

@@ -4,8 +4,9 @@
 #![allow(non_snake_case)]
 
 use nalgebra::DMatrix;
-use ngram_lm::words::{self, Vocab};
+use ngram_lm::words;
 use ngram_lm::{CONTEXT, Gram, Hyper, Model, Trainer, train_epoch};
+use shared::data::text::Vocab;
 use shared::gradcheck::check;
 use shared::rng;
 
@@ -150,7 +151,7 @@ fn training_drives_the_cross_entropy_down() {
 fn nearest_predict_and_distance_on_a_tiny_trained_model() {
     let (t, _) = train_tiny(10);
     let m = &t.model;
-    let vocab = Vocab::new(WORDS.map(String::from).to_vec()).unwrap();
+    let vocab = Vocab::from_words(WORDS.map(String::from).to_vec()).unwrap();
     let id = |w: &str| vocab.id(w).unwrap();
     // The two other modals are the nearest words to `could`.
     let near: Vec<&str> = words::nearest(m, id("could"), 2)
