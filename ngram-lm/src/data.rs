@@ -2,7 +2,8 @@
 //! the generated English-like corpus (default), a text corpus (`--text`), or Hinton's
 //! `data.mat` (`--mat`, the assignment's own split).
 
-use crate::Gram;
+use crate::{Gram, Model, words};
+use shared::data::grammar;
 use shared::data::mat::load_hinton_a2;
 use shared::data::text::{Corpus, SentenceMode, Vocab, ngrams};
 use shared::{Error, Result, files, rng};
@@ -11,8 +12,8 @@ use std::path::{Path, PathBuf};
 /// Where the 4-grams come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
-    /// The generated English-like corpus of `shared::data` (no download).
-    Generated,
+    /// The generated English-like corpus of `shared::data` (no download): this many sentences.
+    Generated(usize),
     /// A text file and the vocabulary size to keep.
     Text(PathBuf, usize),
     /// Hinton's `data.mat`.
@@ -42,10 +43,33 @@ impl Dataset {
     /// corpus depend on `seed`).
     pub fn load(source: &Source, seed: u64) -> Result<Dataset> {
         let d = match source {
-            Source::Generated => {
-                return Err(Error::msg(
-                    "the generated corpus has not landed in shared::data yet: use --text FILE",
-                ));
+            Source::Generated(n) => {
+                // The English-like corpus of shared::data::grammar, ids in its 250-word
+                // vocabulary (grouped by class), 4-grams inside sentences, split as --text.
+                let vocab = Vocab::from_words(
+                    grammar::vocabulary()
+                        .iter()
+                        .map(|w| w.to_string())
+                        .collect(),
+                )?;
+                let sentences = grammar::generate_sentences(seed, *n);
+                let ids: Vec<Vec<usize>> = sentences
+                    .iter()
+                    .map(|s| vocab.encode_all(&s.words))
+                    .collect::<Result<_>>()?;
+                let mut grams = ngrams::<usize, 4>(&ids);
+                let (train, valid, test) = split(&mut grams, seed);
+                Dataset {
+                    vocab,
+                    train,
+                    valid,
+                    test,
+                    source: format!(
+                        "generated English-like corpus ({n} sentences, seed {seed}, split 80/10/10)"
+                    ),
+                    // H(w_t | w_1..w_{t−1}) over the targets of these 4-grams (t ≥ 4), exact.
+                    entropy_floor: Some(grammar::conditional_entropy_after(&sentences, 3)),
+                }
             }
             Source::Text(path, n) => {
                 // One sentence per line (raw_sentences.txt), lower-cased, punctuation split off.
@@ -119,6 +143,21 @@ impl Dataset {
             self.valid.len(),
             self.test.len()
         )
+    }
+
+    /// The assignment's three helpers on `model`, as the default run shows them: the 10 words
+    /// nearest to `could` (when it is a word), a prediction ([`Dataset::example_context`]) and
+    /// a distance ([`Dataset::example_pair`]).
+    pub fn demo(&self, model: &Model) -> Result<String> {
+        let mut s = String::new();
+        if self.vocab.id("could").is_some() {
+            s += &words::show_nearest(model, &self.vocab, "could", 10)?;
+        }
+        let ctx = self.example_context();
+        s += &words::show_predict(model, &self.vocab, [&ctx[0], &ctx[1], &ctx[2]], 3)?;
+        let (a, b) = self.example_pair();
+        s += &words::show_distance(model, &self.vocab, &a, &b)?;
+        Ok(s)
     }
 
     /// A context for the `predict` example: "john might be" (predict_next_word.m's docstring)

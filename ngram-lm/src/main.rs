@@ -65,6 +65,9 @@ struct TrainArgs {
     /// Hinton's data.mat (the assignment's own vocabulary and train/valid/test split).
     #[arg(long, value_name = "FILE")]
     mat: Option<PathBuf>,
+    /// Sentences of the generated corpus (used without --text / --mat; ≈ 4.1 4-grams each).
+    #[arg(long, default_value_t = 60_000, value_parser = positive)]
+    sentences: usize,
     /// Vocabulary size for --text: the most frequent words (if there are more, N−1 of them and an unknown token).
     #[arg(long, default_value_t = 250, value_parser = positive)]
     vocab: usize,
@@ -144,7 +147,7 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
     let source = match (&a.text, &a.mat) {
         (Some(f), _) => Source::Text(f.clone(), a.vocab),
         (_, Some(f)) => Source::Mat(f.clone()),
-        _ => Source::Generated,
+        _ => Source::Generated(a.sentences),
     };
     let data = Dataset::load(&source, run.seed)?;
     println!("{}", data.describe());
@@ -186,11 +189,14 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
     println!("Finished Training.\nFinal Training CE {avg:.3}");
     println!("Final Validation CE {valid:.3}\nFinal Test CE {test:.3}");
     println!("Training took {:.2} seconds", run.elapsed());
+    valid_s.push(a.epochs as f64, valid);
     let mut panel = Panel::new(
         "§1 language model: cross-entropy per predicted word",
         "epoch",
         "CE (nats)",
-    );
+    )
+    .with(train_s)
+    .with(valid_s);
     if let Some(h) = data.entropy_floor {
         println!("Entropy floor of the generator {h:.3} (no model can do better on average)");
         let mut floor = Series::new("entropy floor of the generator");
@@ -198,7 +204,7 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
         floor.push(a.epochs as f64, h);
         panel = panel.with(floor);
     }
-    run.save_loss(&Figure::single(panel.with(train_s).with(valid_s)))?;
+    run.save_loss(&Figure::single(panel))?;
     m.save(run.path("model.safetensors"))?;
     data.vocab.write(run.path("vocab.txt"))?;
     let modals = [
@@ -216,17 +222,7 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
     run.save_summary((a.epochs * batches) as u64, metrics)?;
     println!("wrote {}", run.out.display());
     // The assignment's three helpers on the model just trained.
-    let v = &data.vocab;
-    if v.id("could").is_some() {
-        print!("{}", words::show_nearest(m, v, "could", 10)?);
-    }
-    let ctx = data.example_context();
-    print!(
-        "{}",
-        words::show_predict(m, v, [&ctx[0], &ctx[1], &ctx[2]], 3)?
-    );
-    let (w1, w2) = data.example_pair();
-    print!("{}", words::show_distance(m, v, &w1, &w2)?);
+    print!("{}", data.demo(m)?);
     Ok(())
 }
 

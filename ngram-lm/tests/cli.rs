@@ -126,13 +126,14 @@ fn missing_model_and_bad_flags_are_clear_errors() {
     assert!(err.contains("2 words for a model of 14"), "{err}");
 }
 
-/// The number after `label` in the log.
+/// The number after `label` on its line of the log.
 fn figure(log: &str, label: &str) -> f64 {
     let line = log
         .lines()
         .find(|l| l.starts_with(label))
         .unwrap_or_else(|| panic!("no `{label}` in\n{log}"));
-    line[label.len()..].trim().parse().unwrap()
+    let number = line[label.len()..].split_whitespace().next().unwrap();
+    number.parse().unwrap()
 }
 
 #[test]
@@ -256,4 +257,49 @@ fn train_on_the_mat_fixture_end_to_end() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.starts_with("error: ") && text(&o).1.contains("bad.mat"));
+}
+
+#[test]
+fn default_run_on_the_generated_corpus_small() {
+    // The default command (no subcommand) on a small generated corpus: the log, the floor, the
+    // demo of the three helpers.
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--sentences",
+        "400",
+        "--epochs",
+        "2",
+        "--batch",
+        "20",
+        "--embed",
+        "4",
+        "--hidden",
+        "8",
+        "--quiet",
+    ];
+    let o = ngram_lm(&args, dir.path());
+    let (log, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        log.starts_with("generated English-like corpus (400 sentences, seed 1"),
+        "{log}"
+    );
+    let floor = figure(&log, "Entropy floor of the generator");
+    assert!((1.5..2.2).contains(&floor), "{log}");
+    for header in [
+        "nearest could:\n",
+        "predict john might be:\n",
+        "distance could can: ",
+    ] {
+        assert!(log.contains(header), "{header} missing in\n{log}");
+    }
+    // Same seed, same numbers.
+    let again = text(&ngram_lm(&args, dir.path())).0;
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("Training took"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip(&log), strip(&again));
 }
