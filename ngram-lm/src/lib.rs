@@ -32,7 +32,9 @@
 //! ## Expected result
 //! On the assignment's corpus (`raw_sentences.txt`, 372,550 training 4-grams), 10 epochs with
 //! the defaults give train ≈ 2.53, validation ≈ 2.60, test ≈ 2.61 nats per word (after 1
-//! epoch ≈ 3.3), and the nearest words to `could` are the other modals.
+//! epoch ≈ 3.3), and the nearest words to `could` are the other modals (this program, seed 1,
+//! on a re-split: 2.536 / 2.613 / 2.620). On the default generated corpus: test ≈ 2.10 against
+//! the generator's entropy floor of 1.85, and the seven other modals nearest to `could`.
 
 #![allow(non_snake_case)]
 
