@@ -11,8 +11,9 @@ use plotters::style::FontStyle;
 use std::path::Path;
 use std::sync::OnceLock;
 
-/// Registers the embedded fonts with plotters, once per process.
-fn fonts() -> Result<()> {
+/// Registers the embedded fonts with plotters, once per process. Call it before drawing with
+/// plotters directly (a chapter-specific picture): text in an unregistered family fails.
+pub fn fonts() -> Result<()> {
     static DONE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     DONE.get_or_init(|| {
         let bad = |_| "the embedded DejaVu font could not be loaded".to_string();
