@@ -5,7 +5,7 @@
 #![allow(non_snake_case)]
 
 use divan::{Bencher, black_box};
-use optimizers::{BATCH_STREAM, Decay, Hyper, INIT_STREAM, LAYERS, Method, Net, Trainer};
+use optimizers::{INIT_STREAM, LAYERS, Method, Net, Setup};
 
 fn main() {
     divan::main();
@@ -20,17 +20,7 @@ fn moons_epoch(b: Bencher, rule: &str) {
         .unwrap();
     let (X, labels) = shared::data::moons::make_moons(1, 300, 0.2);
     let Y = optimizers::labels_row(&labels);
-    let net = Net::he(LAYERS, &mut shared::rng::stream(1, INIT_STREAM));
-    let mut tr = Trainer::new(
-        net,
-        method.rule(&Hyper::default()),
-        0.0007,
-        Decay::Off,
-        300,
-        64,
-        shared::rng::stream(1, BATCH_STREAM),
-    )
-    .unwrap();
+    let mut tr = Setup::default().trainer(method, 300).unwrap();
     b.bench_local(|| black_box(tr.epoch(black_box(&X), black_box(&Y))));
 }
 

@@ -96,6 +96,14 @@ impl Surface {
         }
     }
 
+    /// The f below which a walk counts as arrived (for the printed table).
+    pub fn tol(self) -> f64 {
+        match self {
+            Surface::Quadratic => 1e-3,
+            Surface::Rosenbrock => 3e-2,
+        }
+    }
+
     /// A caption for the chart.
     pub fn title(self) -> &'static str {
         match self {
@@ -186,8 +194,52 @@ pub fn trajectories(s: Surface, methods: &[Method], h: &Hyper) -> Vec<Trajectory
         .collect()
 }
 
+/// The table `optimizers paths` prints for one surface: each rule's α, last point, f there and
+/// the first step with f below [`Surface::tol`].
+pub fn report(s: Surface, ts: &[Trajectory]) -> String {
+    let mut out = format!(
+        "{} from {:?}, {} steps each\n\
+         rule               α         last (x, y)             f(last)     steps to f < {:e}\n",
+        s.title(),
+        s.start(),
+        s.steps(),
+        s.tol()
+    );
+    for t in ts {
+        let (x, y) = *t.points.last().expect("a trajectory has a start");
+        let reached = t
+            .steps_to(s, s.tol())
+            .map_or("never".to_string(), |k| k.to_string());
+        out += &format!(
+            "{:<17} {:<9} ({x:>9.5}, {y:>9.5})   {:>10.3e}   {reached}\n",
+            t.method.name(),
+            t.lr,
+            t.final_f(s)
+        );
+    }
+    out
+}
+
+/// Every point of every trajectory as CSV rows `surface,optimizer,step,x,y` (atomically).
+pub fn save_csv(path: impl AsRef<Path>, panels: &[(Surface, Vec<Trajectory>)]) -> Result<()> {
+    shared::files::write_atomic(path, |w| {
+        let mut out = csv::Writer::from_writer(w);
+        out.write_record(["surface", "optimizer", "step", "x", "y"])?;
+        for (s, ts) in panels {
+            let name = format!("{s:?}").to_lowercase();
+            for t in ts {
+                for (k, (x, y)) in t.points.iter().enumerate() {
+                    let row = [k.to_string(), x.to_string(), y.to_string()];
+                    out.write_record([name.as_str(), t.method.name(), &row[0], &row[1], &row[2]])?;
+                }
+            }
+        }
+        out.flush()
+    })
+}
+
 /// Line segments where a sampled field crosses `level` (marching squares): `values[j·nx + i]`
-/// is the field at (xs[i], ys[j]). Saddle cells are split by the value at their centre.
+/// is the field at `(xs[i], ys[j])`. Saddle cells are split by the value at their centre.
 pub fn contour(xs: &[f64], ys: &[f64], values: &[f64], level: f64) -> Vec<[(f64, f64); 2]> {
     let nx = xs.len();
     assert_eq!(values.len(), nx * ys.len(), "one value per grid point");

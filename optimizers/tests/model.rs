@@ -5,7 +5,7 @@
 #![allow(non_snake_case)]
 
 use nalgebra::DMatrix;
-use optimizers::{BATCH_STREAM, Decay, Hyper, INIT_STREAM, LAYERS, Method, Net, Trainer};
+use optimizers::{BATCH_STREAM, Decay, INIT_STREAM, LAYERS, Method, Net, Setup, Trainer};
 use shared::data::batch::{Epochs, LastBatch};
 use shared::gradcheck;
 use shared::optim::Rule;
@@ -159,17 +159,11 @@ fn decay_changes_the_rate_between_epochs() {
 fn train(method: Method, seed: u64, epochs: u64) -> (f64, f64) {
     let (X, labels) = shared::data::moons::make_moons(seed, 300, 0.2);
     let Y = optimizers::labels_row(&labels);
-    let net = Net::he(LAYERS, &mut shared::rng::stream(seed, INIT_STREAM));
-    let mut tr = Trainer::new(
-        net,
-        method.rule(&Hyper::default()),
-        0.0007,
-        Decay::Off,
-        300,
-        64,
-        shared::rng::stream(seed, BATCH_STREAM),
-    )
-    .unwrap();
+    let setup = Setup {
+        seed,
+        ..Setup::default()
+    };
+    let mut tr = setup.trainer(method, 300).unwrap();
     let mut cost = f64::NAN;
     for _ in 0..epochs {
         cost = tr.epoch(&X, &Y);
