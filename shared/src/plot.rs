@@ -77,6 +77,20 @@ impl Series {
     }
 }
 
+/// The corner of a panel its legend is drawn in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Legend {
+    /// Top right (the default: falling loss curves leave it free).
+    #[default]
+    UpperRight,
+    /// Top left.
+    UpperLeft,
+    /// Bottom right (rising curves, e.g. accuracy, leave it free).
+    LowerRight,
+    /// Bottom left.
+    LowerLeft,
+}
+
 /// One chart: axes, labels and curves.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Panel {
@@ -90,6 +104,8 @@ pub struct Panel {
     pub log_y: bool,
     /// The curves.
     pub series: Vec<Series>,
+    /// Where the legend goes.
+    pub legend: Legend,
 }
 
 impl Panel {
@@ -105,7 +121,15 @@ impl Panel {
             y_label: y_label.into(),
             log_y: false,
             series: Vec::new(),
+            legend: Legend::default(),
         }
+    }
+
+    /// The same panel with its legend in another corner (e.g. [`Legend::LowerRight`] for
+    /// accuracy curves that end at the top right).
+    pub fn legend(mut self, at: Legend) -> Self {
+        self.legend = at;
+        self
     }
 
     /// The same panel with a logarithmic y axis.
@@ -346,7 +370,12 @@ fn draw_panel<DB: DrawingBackend>(
                     .background_style(WHITE.mix(0.85))
                     .border_style(BLACK.mix(0.4))
                     .label_font(("sans-serif", 15))
-                    .position(SeriesLabelPosition::UpperRight)
+                    .position(match panel.legend {
+                        Legend::UpperRight => SeriesLabelPosition::UpperRight,
+                        Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
+                        Legend::LowerRight => SeriesLabelPosition::LowerRight,
+                        Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
+                    })
                     .draw()?;
             }
         }};
@@ -529,6 +558,19 @@ mod tests {
             Scale::PerImage,
         )
         .unwrap();
+    }
+
+    #[test]
+    fn legend_corner_changes_the_picture() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
+        let panel = demo().panels.remove(0);
+        assert_eq!(panel.legend, Legend::UpperRight);
+        Figure::single(panel.clone()).save_png(&a).unwrap();
+        let moved = panel.legend(Legend::LowerRight);
+        assert_eq!(moved.legend, Legend::LowerRight);
+        Figure::single(moved).save_png(&b).unwrap();
+        assert_ne!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
     }
 
     #[test]
