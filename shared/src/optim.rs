@@ -10,7 +10,7 @@
 //! | [`Rule::Nesterov`] | v' ← μv − α g; W ← W − μv + (1 + μ)v'; v ← v' (CS231n form) |
 //! | [`Rule::Adagrad`] | G ← G + g²; W ← W − α g / √(G + ε) or / (√G + ε) |
 //! | [`Rule::RmsProp`] | s ← ρs + (1 − ρ) g²; W ← W − α g / √(s + ε) or / (√s + ε) |
-//! | [`Rule::Adam`] | v ← β₁v + (1 − β₁)g, s ← β₂s + (1 − β₂)g², v̂ = v/(1 − β₁ᵗ), ŝ = s/(1 − β₂ᵗ); W ← W − α v̂ / √(ŝ + ε) or / (√ŝ + ε) |
+//! | [`Rule::Adam`] | v ← β₁v + (1 − β₁)g, s ← β₂s + (1 − β₂)g², v̂ = v/(1 − β₁ᵗ), ŝ = s/(1 − β₂ᵗ); W ← W − α v̂ / √(ŝ + ε) or / (√ŝ + ε), or Saito's W ← W − α_t v / (√s + ε) |
 //!
 //! Learning-rate decay between epochs (Ng's 2021 notebook): [`update_lr`] α₀/(1 + r·epoch) and
 //! [`schedule_lr_decay`] α₀/(1 + r·⌊epoch/interval⌋); set [`Optimizer::lr`] to their value.
@@ -29,6 +29,12 @@ pub enum Eps {
     InsideSqrt,
     /// g / (√s + ε): Ng's notebook, CS231n, Kingma & Ba.
     Outside,
+    /// Adam as Kingma & Ba's "more efficient" ordering (end of their §2) and Saito's
+    /// `common/optimizer.py` write it: W ← W − α_t v / (√s + ε) with α_t = α √(1 − β₂ᵗ)/(1 − β₁ᵗ),
+    /// i.e. ε added to the root of the *uncorrected* second moment. The same as [`Eps::Outside`]
+    /// with ε replaced by ε/√(1 − β₂ᵗ) (31.6 ε at t = 1, → ε as t grows). For the rules without
+    /// bias correction it is [`Eps::Outside`].
+    OutsideUncorrected,
 }
 
 /// One update rule with its hyperparameters (the learning rate is kept by [`Optimizer`]).
@@ -200,7 +206,7 @@ fn apply_rule_avx2(
 fn apply_rule(rule: Rule, lr: f64, t: i32, w: &mut [f64], g: &[f64], v: &mut [f64], s: &mut [f64]) {
     let denom = |s: f64, eps: f64, at: Eps| match at {
         Eps::InsideSqrt => (s + eps).sqrt(),
-        Eps::Outside => s.sqrt() + eps,
+        Eps::Outside | Eps::OutsideUncorrected => s.sqrt() + eps,
     };
     match rule {
         Rule::Sgd => {
@@ -255,6 +261,16 @@ fn apply_rule(rule: Rule, lr: f64, t: i32, w: &mut [f64], g: &[f64], v: &mut [f6
             // v̂ = v / (1 − β₁ᵗ);  ŝ = s / (1 − β₂ᵗ);  W ← W − α v̂ / √(ŝ + ε)
             let bc1 = 1.0 - beta1.powi(t);
             let bc2 = 1.0 - beta2.powi(t);
+            if at == Eps::OutsideUncorrected {
+                // α_t = α √(1 − β₂ᵗ)/(1 − β₁ᵗ);  W ← W − α_t v / (√s + ε)
+                let lr_t = lr * bc2.sqrt() / bc1;
+                for (((w, g), v), s) in w.iter_mut().zip(g).zip(v.iter_mut()).zip(s.iter_mut()) {
+                    *v = beta1 * *v + (1.0 - beta1) * g;
+                    *s = beta2 * *s + (1.0 - beta2) * g * g;
+                    *w -= lr_t * *v / (s.sqrt() + eps);
+                }
+                return;
+            }
             for (((w, g), v), s) in w.iter_mut().zip(g).zip(v.iter_mut()).zip(s.iter_mut()) {
                 *v = beta1 * *v + (1.0 - beta1) * g;
                 *s = beta2 * *s + (1.0 - beta2) * g * g;
@@ -317,6 +333,40 @@ mod tests {
         let out = run(inside, 0.01, 1.0, &[0.5, -0.2]);
         assert_relative_eq!(out[0], 0.9900000002, epsilon = 1e-10);
         assert_relative_eq!(out[1], 0.98654394184, epsilon = 1e-10);
+    }
+
+    #[test]
+    fn adam_uncorrected_eps_is_saitos_form() {
+        // Saito: lr_t = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ); m += (1 − β₁)(g − m); v += (1 − β₂)(g² − v);
+        // p −= lr_t·m/(√v + 1e-7). Replayed by hand for g = (0.5, −0.2, 1e-6), α 0.01.
+        let saito = Rule::Adam {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-7,
+            at: Eps::OutsideUncorrected,
+        };
+        let grads = [0.5, -0.2, 1e-6];
+        let out = run(saito, 0.01, 1.0, &grads);
+        let (mut p, mut m, mut v) = (1.0f64, 0.0f64, 0.0f64);
+        for (i, &g) in grads.iter().enumerate() {
+            let t = i as i32 + 1;
+            let lr_t = 0.01 * (1.0 - 0.999f64.powi(t)).sqrt() / (1.0 - 0.9f64.powi(t));
+            m += (1.0 - 0.9) * (g - m);
+            v += (1.0 - 0.999) * (g * g - v);
+            p -= lr_t * m / (v.sqrt() + 1e-7);
+            assert_relative_eq!(out[i], p, epsilon = 1e-15);
+        }
+        // It is the Outside form with ε/√(1 − β₂ᵗ): at t = 1, ε = 1e-7/√0.001.
+        let outside = Rule::Adam {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-7 / 0.001f64.sqrt(),
+            at: Eps::Outside,
+        };
+        let a = run(saito, 0.01, 1.0, &[1e-5])[0];
+        let b = run(outside, 0.01, 1.0, &[1e-5])[0];
+        assert_relative_eq!(a, b, epsilon = 1e-15);
+        assert!((a - run(Rule::adam(), 0.01, 1.0, &[1e-5])[0]).abs() > 1e-4);
     }
 
     #[test]
