@@ -12,6 +12,9 @@
 //! | [`Rule::RmsProp`] | s ← ρs + (1 − ρ) g²; W ← W − α g / √(s + ε) or / (√s + ε) |
 //! | [`Rule::Adam`] | v ← β₁v + (1 − β₁)g, s ← β₂s + (1 − β₂)g², v̂ = v/(1 − β₁ᵗ), ŝ = s/(1 − β₂ᵗ); W ← W − α v̂ / √(ŝ + ε) or / (√ŝ + ε), or Saito's W ← W − α_t v / (√s + ε) |
 //!
+//! Learning-rate decay between epochs (Ng's 2021 notebook): [`update_lr`] α₀/(1 + r·epoch) and
+//! [`schedule_lr_decay`] α₀/(1 + r·⌊epoch/interval⌋); set [`Optimizer::lr`] to their value.
+//!
 //! Where ε goes ([`Eps`]) matters: the notes put it inside the square root; Ng's notebook,
 //! CS231n, Kingma & Ba and Saito put it outside. Inside, ε = 1e-8 acts like ε = 1e-4 outside
 //! and damps steps of small gradients (at t = 1 a gradient of 1e-4 moves W by 0.71α instead of
@@ -277,6 +280,22 @@ fn apply_rule(rule: Rule, lr: f64, t: i32, w: &mut [f64], g: &[f64], v: &mut [f6
     }
 }
 
+/// Learning-rate decay after every epoch (Ng's `update_lr`, the 2021 notebook):
+/// α = α₀ / (1 + decay_rate · epoch).
+pub fn update_lr(lr0: f64, epoch: u64, decay_rate: f64) -> f64 {
+    lr0 / (1.0 + decay_rate * epoch as f64)
+}
+
+/// Learning-rate decay in steps of `time_interval` epochs (Ng's `schedule_lr_decay`):
+/// α = α₀ / (1 + decay_rate · ⌊epoch / time_interval⌋). `time_interval` must be at least 1.
+pub fn schedule_lr_decay(lr0: f64, epoch: u64, decay_rate: f64, time_interval: u64) -> f64 {
+    assert!(
+        time_interval > 0,
+        "schedule_lr_decay: time_interval must be ≥ 1"
+    );
+    lr0 / (1.0 + decay_rate * (epoch / time_interval) as f64)
+}
+
 /// Clips every entry of `g` to [−limit, limit] in place (min-char-rnn's `np.clip(d, -5, 5)`).
 pub fn clip(g: &mut DMatrix<f64>, limit: f64) {
     g.apply(|v| *v = v.clamp(-limit, limit));
@@ -451,6 +470,50 @@ mod tests {
             resumed.step(&mut [&mut w], &[&DMatrix::from_element(1, 1, g)]);
         }
         assert_eq!(w[(0, 0)], all[3]);
+    }
+
+    #[test]
+    fn learning_rate_decay_matches_the_notebook() {
+        // optimizers reference, section 5: the 2021 notebook's test cases.
+        assert_relative_eq!(update_lr(0.5, 2, 1.0), 0.5 / 3.0, epsilon = 1e-15);
+        assert_eq!(update_lr(0.5, 0, 1.0), 0.5);
+        assert_eq!(schedule_lr_decay(0.5, 10, 0.3, 100), 0.5);
+        assert_eq!(schedule_lr_decay(0.5, 99, 0.3, 100), 0.5);
+        assert_relative_eq!(
+            schedule_lr_decay(0.5, 100, 0.3, 100),
+            0.384615384615,
+            epsilon = 1e-12
+        );
+        // ⌊250/100⌋ = 2: α = 0.5 / 1.6.
+        assert_relative_eq!(
+            schedule_lr_decay(0.5, 250, 0.3, 100),
+            0.3125,
+            epsilon = 1e-15
+        );
+    }
+
+    #[test]
+    fn adam_bias_correction_on_a_matrix_three_steps() {
+        // A 2 × 2 parameter, α = 0.1, β₁ 0.9, β₂ 0.999, ε outside, g constant per entry:
+        // with a constant g, v̂ = g and ŝ = g² at every t, so each step moves each entry by
+        // α·g/(|g| + ε) ≈ ±α, the bias correction's purpose. Without it the first step would
+        // be α·0.1g/√(0.001g²) = 3.16α.
+        let mut opt = Optimizer::new(Rule::adam(), 0.1);
+        let mut w = DMatrix::from_row_slice(2, 2, &[1.0, -1.0, 0.5, 0.0]);
+        let g = DMatrix::from_row_slice(2, 2, &[2.0, -0.5, 1e-3, 4.0]);
+        for t in 1..=3 {
+            opt.step(&mut [&mut w], &[&g]);
+            for (k, (&w0, &gk)) in [1.0, -1.0, 0.5, 0.0]
+                .iter()
+                .zip(g.transpose().as_slice())
+                .enumerate()
+            {
+                let want = w0 - t as f64 * 0.1 * gk / (gk.abs() + 1e-8);
+                let got = w.transpose().as_slice()[k];
+                assert_relative_eq!(got, want, epsilon = 1e-12);
+            }
+        }
+        assert_eq!(opt.state().t, 3);
     }
 
     #[test]
