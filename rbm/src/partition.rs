@@ -1,0 +1,282 @@
+//! Notes §7, "Partition Function": Z = Σ_{V,H} e^{−E(V,H)}, first exactly as the notes write it
+//! (a table of 2^{n_h} rows, one per hidden configuration), then by brute force over every
+//! (v, h) as the definition says, then in log space over whichever layer is smaller.
+//!
+//! | notes | here |
+//! |---|---|
+//! | Hᵀ = [[0,0],[0,1],[1,0],[1,1]] (the hidden configurations as rows) | [`crate::configurations`] |
+//! | Hᵀ W (2^{n_h} × n_v) | [`NotesTable::HtW`] |
+//! | → 1 + e^{·} entrywise | [`NotesTable::factors`] |
+//! | "row-wise product" | [`NotesTable::rows`] |
+//! | "and then sum" | [`NotesTable::Z`] |
+//! | Z = Σ_{V,H} e^{−E(V,H)} (definition) | [`z_brute_force`] |
+
+use crate::{Grads, Rbm, configurations, logsumexp, softplus};
+use nalgebra::{DMatrix, DVectorView};
+use shared::linalg::{gemm, gemm_nt};
+
+/// The notes' table: one row per hidden configuration H.
+///
+/// With biases (a, b) the row for H is e^{bᵀH} Π_i (1 + e^{a_i + (HᵀW)_i}); the notes have
+/// a = b = 0, where it is Π_i (1 + e^{(HᵀW)_i}).
+#[derive(Clone, Debug)]
+pub struct NotesTable {
+    /// 2^{n_h} × n_h: the hidden configurations as rows (the notes' Hᵀ).
+    pub Ht: DMatrix<f64>,
+    /// 2^{n_h} × n_v: Hᵀ W.
+    pub HtW: DMatrix<f64>,
+    /// 2^{n_h} × n_v: 1 + e^{a_i + (HᵀW)_{k,i}} (the notes' matrix of 1 + e^{…}).
+    pub factors: DMatrix<f64>,
+    /// 2^{n_h}: e^{bᵀH} (1 when there are no hidden biases).
+    pub bias: Vec<f64>,
+    /// 2^{n_h}: the row-wise products times e^{bᵀH}: Σ_V e^{−E(V,H)} for each H.
+    pub rows: Vec<f64>,
+    /// The sum of the rows: the partition function.
+    pub Z: f64,
+}
+
+/// Z as the notes compute it, in plain (not log) space: overflows to ∞ for large weights or
+/// many visible units; [`log_z`] does not.
+pub fn notes_table(rbm: &Rbm) -> NotesTable {
+    let Ht = configurations(rbm.n_h()); // 2^{n_h} × n_h
+    let HtW = &Ht * &rbm.W; // 2^{n_h} × n_v
+    // 1 + e^{a_i + (HᵀW)_{k,i}}
+    let factors = DMatrix::from_fn(HtW.nrows(), HtW.ncols(), |k, i| {
+        1.0 + (rbm.a[i] + HtW[(k, i)]).exp()
+    });
+    let bias: Vec<f64> = (0..Ht.nrows())
+        .map(|k| Ht.row(k).dot(&rbm.b.transpose()).exp())
+        .collect();
+    // "row-wise product ..."
+    let rows: Vec<f64> = (0..factors.nrows())
+        .map(|k| bias[k] * factors.row(k).iter().product::<f64>())
+        .collect();
+    // "... and then sum"
+    let Z = rows.iter().sum();
+    NotesTable {
+        Ht,
+        HtW,
+        factors,
+        bias,
+        rows,
+        Z,
+    }
+}
+
+/// Largest n_v + n_h [`z_brute_force`] accepts (2^26 ≈ 67 million energies).
+pub const BRUTE_FORCE_MAX_UNITS: usize = 26;
+
+/// Z = Σ_{v,h} e^{−E(v,h)} straight from the definition: every one of the 2^{n_v + n_h}
+/// joint configurations, its energy, its Boltzmann factor. Panics above
+/// [`BRUTE_FORCE_MAX_UNITS`] units.
+pub fn z_brute_force(rbm: &Rbm) -> f64 {
+    let (n_v, n_h) = (rbm.n_v(), rbm.n_h());
+    assert!(
+        n_v + n_h <= BRUTE_FORCE_MAX_UNITS,
+        "too many units to enumerate"
+    );
+    let Vs = configurations(n_v); // 2^{n_v} × n_v
+    let Hs = configurations(n_h); // 2^{n_h} × n_h
+    let mut Z = 0.0;
+    let (mut v, mut h) = (vec![0.0; n_v], vec![0.0; n_h]);
+    for r in 0..Vs.nrows() {
+        v.iter_mut().enumerate().for_each(|(i, x)| *x = Vs[(r, i)]);
+        for k in 0..Hs.nrows() {
+            h.iter_mut().enumerate().for_each(|(j, x)| *x = Hs[(k, j)]);
+            Z += (-rbm.energy(&v, &h)).exp();
+        }
+    }
+    Z
+}
+
+/// F(v) = −log Σ_h e^{−E(v,h)} straight from the definition (every h), for one v.
+pub fn free_energy_brute_force(rbm: &Rbm, v: &[f64]) -> f64 {
+    let Hs = configurations(rbm.n_h());
+    let t: Vec<f64> = (0..Hs.nrows())
+        .map(|k| -rbm.energy(v, Hs.row(k).transpose().as_slice()))
+        .collect();
+    -logsumexp(&t)
+}
+
+/// Units enumerated inside one block of [`log_sum_over`]: 2^10 configurations share one
+/// precomputed table of products.
+const LOW_UNITS: usize = 10;
+
+/// Factors 1 + e^{−|y|} ≤ 2 multiplied before taking a log: 2^1000 < f64::MAX.
+const PRODUCT_RUN: usize = 1000;
+
+/// Σ_o softplus(x_o + shift_o), as the notes' row-wise product of 1 + e^{y} in log space:
+/// ln Π_o (1 + e^{y_o}) = Σ_o max(y_o, 0) + ln Π_o (1 + e^{−|y_o|}). Each factor of the second
+/// product lies in (1, 2], so a run of up to [`PRODUCT_RUN`] of them cannot overflow: one exp
+/// per unit and one log per run, instead of an exp and a log per unit.
+#[inline]
+fn log_row_product(x: DVectorView<'_, f64>, shift: &[f64]) -> f64 {
+    let (mut sum, mut prod, mut run) = (0.0, 1.0, 0);
+    for (&xo, &so) in x.iter().zip(shift) {
+        let y = xo + so;
+        sum += y.max(0.0);
+        prod *= 1.0 + (-y.abs()).exp();
+        run += 1;
+        if run == PRODUCT_RUN {
+            sum += prod.ln();
+            (prod, run) = (1.0, 0);
+        }
+    }
+    sum + prod.ln()
+}
+
+/// log Σ_{s ∈ {0,1}^{n_s}} exp(c_sᵀ s + Σ_o softplus(c_o + (M s)_o)) for M n_o × n_s: the
+/// partition function summed over one layer (s) in closed form over the other (o).
+///
+/// The summed layer's units are split into high and low ones: the table X_low = M_low S_low
+/// (the notes' stacked rows HᵀW, for the 2^10 configurations of the low units) is made once by
+/// one GEMM; each configuration g of the high units shifts every column by the same vector
+/// c_o + M_high g. Terms are combined by a running logsumexp.
+fn log_sum_over(M: &DMatrix<f64>, c_s: &DMatrix<f64>, c_o: &DMatrix<f64>) -> f64 {
+    let (n_o, n_s) = M.shape();
+    assert!(
+        n_s <= MAX_ENUMERATED,
+        "2^{n_s} configurations is too many to enumerate"
+    );
+    let low = n_s.min(LOW_UNITS);
+    let high = n_s - low;
+    let S_low = configurations(low).transpose(); // low × 2^low
+    let n_low = S_low.ncols();
+    // X_low = M[:, high..] S_low   (n_o × 2^low)
+    let mut X_low = DMatrix::zeros(n_o, n_low);
+    gemm(1.0, &M.columns(high, low), &S_low, 0.0, &mut X_low);
+    // c_sᵀ s for the low part of s   (2^low)
+    let bias_low: Vec<f64> = (0..n_low)
+        .map(|c| c_s.rows(high, low).column(0).dot(&S_low.column(c)))
+        .collect();
+    let mut shift = vec![0.0; n_o]; // c_o + M_high g   (n_o)
+    let mut t = vec![0.0; n_low];
+    let (mut m, mut acc) = (f64::NEG_INFINITY, 0.0); // log Σ = m + ln acc
+    for g in 0..(1usize << high) {
+        shift.copy_from_slice(c_o.as_slice());
+        let mut bias_g = 0.0;
+        for j in 0..high {
+            if (g >> (high - 1 - j)) & 1 == 1 {
+                shift
+                    .iter_mut()
+                    .zip(M.column(j).iter())
+                    .for_each(|(s, w)| *s += w);
+                bias_g += c_s[j];
+            }
+        }
+        for (c, tc) in t.iter_mut().enumerate() {
+            *tc = bias_g + bias_low[c] + log_row_product(X_low.column(c), &shift);
+        }
+        let block_max = t.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if block_max > m {
+            acc *= (m - block_max).exp();
+            m = block_max;
+        }
+        acc += t.iter().map(|&x| (x - m).exp()).sum::<f64>();
+    }
+    m + acc.ln()
+}
+
+/// log Z summed over the 2^{n_h} hidden configurations:
+/// log Z = logsumexp_h [bᵀh + Σ_i softplus(a_i + (Wᵀh)_i)] (the notes' order of summation).
+pub fn log_z_over_hidden(rbm: &Rbm) -> f64 {
+    // M = Wᵀ (n_v × n_h): the visible layer's input from h is Wᵀh.
+    log_sum_over(&rbm.W.transpose(), &rbm.b, &rbm.a)
+}
+
+/// log Z summed over the 2^{n_v} visible configurations:
+/// log Z = logsumexp_v [aᵀv + Σ_j softplus(b_j + (Wv)_j)] = logsumexp_v (−F(v)).
+pub fn log_z_over_visible(rbm: &Rbm) -> f64 {
+    log_sum_over(&rbm.W, &rbm.a, &rbm.b)
+}
+
+/// Largest layer [`log_z`] will enumerate (2^30 ≈ 10⁹ configurations).
+pub const MAX_ENUMERATED: usize = 30;
+
+/// log Z, exact, summing over whichever layer is smaller (min(n_v, n_h) ≤ [`MAX_ENUMERATED`];
+/// about 20 is practical: 2^20 configurations).
+pub fn log_z(rbm: &Rbm) -> f64 {
+    assert!(
+        rbm.n_v().min(rbm.n_h()) <= MAX_ENUMERATED,
+        "both layers are too large to enumerate"
+    );
+    if rbm.n_h() <= rbm.n_v() {
+        log_z_over_hidden(rbm)
+    } else {
+        log_z_over_visible(rbm)
+    }
+}
+
+/// log p(v) = −F(v) − log Z for each column of V (n_v × N), given log Z.
+pub fn log_probs(rbm: &Rbm, V: &DMatrix<f64>, log_z: f64) -> Vec<f64> {
+    rbm.free_energy(V).iter().map(|F| -F - log_z).collect()
+}
+
+/// Mean of log p(v) over the columns of V (nats per example), given log Z.
+pub fn mean_log_prob(rbm: &Rbm, V: &DMatrix<f64>, log_z: f64) -> f64 {
+    let lp = log_probs(rbm, V, log_z);
+    lp.iter().sum::<f64>() / lp.len().max(1) as f64
+}
+
+/// The exact gradient of the mean log-likelihood (1/N) Σ_n log p(v_n) over the columns of V:
+/// ∂/∂W = ⟨h vᵀ⟩_data − ⟨h vᵀ⟩_model, ∂/∂a = ⟨v⟩_data − ⟨v⟩_model, ∂/∂b = ⟨h⟩_data − ⟨h⟩_model,
+/// the model expectations by enumerating the smaller layer (up to 2^16 configurations).
+/// This is the ascent direction CD estimates.
+pub fn exact_gradient(rbm: &Rbm, V: &DMatrix<f64>) -> Grads {
+    let (n_v, n_h, N) = (rbm.n_v(), rbm.n_h(), V.ncols());
+    assert!(
+        n_v.min(n_h) <= 16,
+        "exact gradients enumerate at most 2^16 states"
+    );
+    let lz = log_z(rbm);
+    let mut g = Grads::zeros(n_v, n_h);
+    // Data term: H_d = σ(W V + b)   (n_h × N);  ⟨h vᵀ⟩_data = H_d Vᵀ / N
+    let mut Hd = DMatrix::zeros(n_h, N);
+    rbm.hidden_probs(V, &mut Hd);
+    gemm_nt(1.0 / N as f64, &Hd, V, 0.0, &mut g.dW);
+    g.da.copy_from(&(V.column_sum() / N as f64));
+    g.db.copy_from(&(Hd.column_sum() / N as f64));
+    // Model term: Pv (n_v × K) and Ph (n_h × K) hold ⟨v | state k⟩ and ⟨h | state k⟩ for the K
+    // enumerated states of the smaller layer, p their probabilities.
+    let (Pv, Ph, p) = if n_h <= n_v {
+        let Hs = configurations(n_h).transpose(); // n_h × 2^{n_h}
+        let mut Pv = DMatrix::zeros(n_v, Hs.ncols());
+        rbm.visible_probs(&Hs, &mut Pv);
+        // p(h) = exp(bᵀh + Σ_i softplus(a_i + (Wᵀh)_i) − log Z)
+        let X = &rbm.W.transpose() * &Hs;
+        let p: Vec<f64> = (0..Hs.ncols())
+            .map(|k| {
+                let t = rbm.b.column(0).dot(&Hs.column(k))
+                    + (0..n_v)
+                        .map(|i| softplus(rbm.a[i] + X[(i, k)]))
+                        .sum::<f64>();
+                (t - lz).exp()
+            })
+            .collect();
+        (Pv, Hs, p)
+    } else {
+        let Vs = configurations(n_v).transpose(); // n_v × 2^{n_v}
+        let mut Ph = DMatrix::zeros(n_h, Vs.ncols());
+        rbm.hidden_probs(&Vs, &mut Ph);
+        let p: Vec<f64> = log_probs(rbm, &Vs, lz).iter().map(|l| l.exp()).collect();
+        (Vs, Ph, p)
+    };
+    let P = DMatrix::from_fn(Pv.ncols(), 1, |k, _| p[k]);
+    // ⟨h vᵀ⟩_model = Ph diag(p) Pvᵀ
+    let mut Php = Ph.clone();
+    for (k, mut col) in Php.column_iter_mut().enumerate() {
+        col *= p[k];
+    }
+    gemm_nt(-1.0, &Php, &Pv, 1.0, &mut g.dW);
+    g.da -= &Pv * &P;
+    g.db -= &Ph * &P;
+    g
+}
+
+/// Every visible configuration (as the columns of an n_v × 2^{n_v} matrix, in the notes'
+/// order) with its exact log p(v).
+pub fn all_visible_log_probs(rbm: &Rbm) -> (DMatrix<f64>, Vec<f64>) {
+    let Vs = configurations(rbm.n_v()).transpose();
+    let lp = log_probs(rbm, &Vs, log_z(rbm));
+    (Vs, lp)
+}
