@@ -34,6 +34,8 @@ use nalgebra::DMatrix;
 use shared::activation::sigmoid;
 use shared::linalg::{gemm, gemm_tn};
 
+pub mod data;
+pub mod monitor;
 pub mod partition;
 pub mod train;
 

@@ -12,7 +12,7 @@
 //! | Z = Σ_{V,H} e^{−E(V,H)} (definition) | [`z_brute_force`] |
 
 use crate::{Grads, Rbm, configurations, logsumexp, softplus};
-use nalgebra::{DMatrix, DVectorView};
+use nalgebra::DMatrix;
 use shared::linalg::{gemm, gemm_nt};
 
 /// The notes' table: one row per hidden configuration H.
@@ -110,19 +110,18 @@ const PRODUCT_RUN: usize = 1000;
 /// product lies in (1, 2], so a run of up to [`PRODUCT_RUN`] of them cannot overflow: one exp
 /// per unit and one log per run, instead of an exp and a log per unit.
 #[inline]
-fn log_row_product(x: DVectorView<'_, f64>, shift: &[f64]) -> f64 {
-    let (mut sum, mut prod, mut run) = (0.0, 1.0, 0);
-    for (&xo, &so) in x.iter().zip(shift) {
-        let y = xo + so;
-        sum += y.max(0.0);
-        prod *= 1.0 + (-y.abs()).exp();
-        run += 1;
-        if run == PRODUCT_RUN {
-            sum += prod.ln();
-            (prod, run) = (1.0, 0);
+fn log_row_product(x: &[f64], shift: &[f64]) -> f64 {
+    let mut sum = 0.0;
+    for (x, shift) in x.chunks(PRODUCT_RUN).zip(shift.chunks(PRODUCT_RUN)) {
+        let mut prod = 1.0;
+        for (&xo, &so) in x.iter().zip(shift) {
+            let y = xo + so;
+            sum += y.max(0.0);
+            prod *= 1.0 + (-y.abs()).exp();
         }
+        sum += prod.ln();
     }
-    sum + prod.ln()
+    sum
 }
 
 /// log Σ_{s ∈ {0,1}^{n_s}} exp(c_sᵀ s + Σ_o softplus(c_o + (M s)_o)) for M n_o × n_s: the
@@ -164,8 +163,13 @@ fn log_sum_over(M: &DMatrix<f64>, c_s: &DMatrix<f64>, c_o: &DMatrix<f64>) -> f64
                 bias_g += c_s[j];
             }
         }
-        for (c, tc) in t.iter_mut().enumerate() {
-            *tc = bias_g + bias_low[c] + log_row_product(X_low.column(c), &shift);
+        // X_low is column-major: column c (one configuration) is contiguous.
+        for ((tc, x), bl) in t
+            .iter_mut()
+            .zip(X_low.as_slice().chunks(n_o))
+            .zip(&bias_low)
+        {
+            *tc = bias_g + bl + log_row_product(x, &shift);
         }
         let block_max = t.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if block_max > m {
@@ -279,4 +283,190 @@ pub fn all_visible_log_probs(rbm: &Rbm) -> (DMatrix<f64>, Vec<f64>) {
     let Vs = configurations(rbm.n_v()).transpose();
     let lp = log_probs(rbm, &Vs, log_z(rbm));
     (Vs, lp)
+}
+
+/// The RBM of the `partition` command from its flags: W row by row (n_h × n_v values;
+/// default the reference sheet's [[1, −2, 0.5], [0.3, 0.7, −1]] for 3 × 2, else N(0, 1)
+/// draws from `seed`), visible and hidden biases (default 0). Errors name the flag.
+pub fn rbm_from_flags(
+    n_v: usize,
+    n_h: usize,
+    weights: Option<Vec<f64>>,
+    a: Option<Vec<f64>>,
+    b: Option<Vec<f64>>,
+    seed: u64,
+) -> shared::Result<Rbm> {
+    let list = |flag: &str, v: Option<Vec<f64>>, default: DMatrix<f64>| match v {
+        None => Ok(default),
+        Some(v) if v.len() == default.len() => Ok(DMatrix::from_row_slice(
+            default.nrows(),
+            default.ncols(),
+            &v,
+        )),
+        Some(v) => Err(shared::Error::flag(
+            flag,
+            format!("{} values given, {} needed", v.len(), default.len()),
+        )),
+    };
+    let W0 = if (n_v, n_h) == (3, 2) {
+        DMatrix::from_row_slice(2, 3, &[1.0, -2.0, 0.5, 0.3, 0.7, -1.0])
+    } else {
+        shared::init::normal(n_h, n_v, 0.0, 1.0, &mut shared::rng::seeded(seed))
+    };
+    Ok(Rbm::new(
+        list("--weights", weights, W0)?,
+        list("--visible-bias", a, DMatrix::zeros(n_v, 1))?,
+        list("--hidden-bias", b, DMatrix::zeros(n_h, 1))?,
+    ))
+}
+
+/// Units printed as a 0/1 string: "010".
+fn bits(x: impl IntoIterator<Item = f64>) -> String {
+    x.into_iter()
+        .map(|b| if b > 0.5 { '1' } else { '0' })
+        .collect()
+}
+
+/// H as the notes write it: "(0,1)" without the parentheses.
+fn hidden(x: impl IntoIterator<Item = f64>) -> String {
+    let b: Vec<String> = x.into_iter().map(|v| format!("{v}")).collect();
+    b.join(",")
+}
+
+/// A matrix as [[row], [row]] with 4 decimals (trailing zeros dropped).
+fn rows_of(m: &DMatrix<f64>) -> String {
+    let rows: Vec<String> = m
+        .row_iter()
+        .map(|r| {
+            let v: Vec<String> = r
+                .iter()
+                .map(|x| format!("{}", (x * 1e4).round() / 1e4))
+                .collect();
+            format!("[{}]", v.join(", "))
+        })
+        .collect();
+    format!("[{}]", rows.join(", "))
+}
+
+/// The `partition` report: the notes' table (at most `max_rows` rows shown), Z by the notes'
+/// closed form and by brute force and their agreement, log Z in log space, then p(v) and F(v)
+/// for every v (at most `max_rows` shown).
+pub fn report(rbm: &Rbm, max_rows: usize) -> String {
+    use std::fmt::Write;
+    let (n_v, n_h) = (rbm.n_v(), rbm.n_h());
+    let biased = rbm.a.iter().chain(rbm.b.iter()).any(|&x| x != 0.0);
+    let mut s = String::new();
+    let w = &mut s;
+    let energy = if biased {
+        "E(v,h) = −aᵀv − bᵀh − hᵀWv"
+    } else {
+        "E(V,H) = −HᵀWV"
+    };
+    let _ = writeln!(
+        w,
+        "notes §7, partition function: n_v = {n_v} visible, n_h = {n_h} hidden, {energy}"
+    );
+    let _ = writeln!(w, "W (n_h × n_v) = {}", rows_of(&rbm.W));
+    if biased {
+        let _ = writeln!(
+            w,
+            "a = {}, b = {}",
+            rows_of(&rbm.a.transpose()),
+            rows_of(&rbm.b.transpose())
+        );
+    }
+    let t = notes_table(rbm);
+    let hw = 9 * n_v;
+    let head = if biased {
+        ("a + HᵀW", "1 + e^{a + HᵀW}", "e^{bᵀH}·Π")
+    } else {
+        ("HᵀW", "1 + e^{HᵀW}", "row product")
+    };
+    let _ = writeln!(
+        w,
+        "{:>h$} | {:>hw$} | {:>hw$} | {:>15}",
+        "H",
+        head.0,
+        head.1,
+        head.2,
+        h = 2 * n_h + 1
+    );
+    let shown = t.rows.len().min(max_rows);
+    for k in 0..shown {
+        let x: String = (0..n_v)
+            .map(|i| format!("{:9.4}", rbm.a[i] + t.HtW[(k, i)]))
+            .collect();
+        let f: String = (0..n_v)
+            .map(|i| format!("{:9.4}", t.factors[(k, i)]))
+            .collect();
+        let _ = writeln!(
+            w,
+            "({}) | {x} | {f} | {:15.10}",
+            hidden(t.Ht.row(k).iter().copied()),
+            t.rows[k]
+        );
+    }
+    if shown < t.rows.len() {
+        let _ = writeln!(w, "… {} more rows", t.rows.len() - shown);
+    }
+    if !biased {
+        let _ = writeln!(
+            w,
+            "H = ({}) row: 1 + e⁰ = 2 in each of the {n_v} columns, product 2^{n_v} = {}",
+            hidden(vec![0.0; n_h]),
+            t.rows[0]
+        );
+    }
+    let _ = writeln!(
+        w,
+        "{:<40} = {:.10}",
+        "Z (notes: row-wise product, then sum)", t.Z
+    );
+    let lz = log_z(rbm);
+    if n_v + n_h <= BRUTE_FORCE_MAX_UNITS {
+        let zb = z_brute_force(rbm);
+        let _ = writeln!(
+            w,
+            "{:<40} = {zb:.10}",
+            format!(
+                "Z (brute force, all 2^{} = {} (v, h))",
+                n_v + n_h,
+                1u64 << (n_v + n_h)
+            )
+        );
+        let _ = writeln!(
+            w,
+            "agreement: |closed form − brute force| = {:.2e} (relative {:.2e})",
+            (t.Z - zb).abs(),
+            (t.Z - zb).abs() / zb.abs()
+        );
+    } else {
+        let _ = writeln!(w, "Z by brute force: skipped (2^{} states)", n_v + n_h);
+    }
+    let layer = if n_h <= n_v { "hidden" } else { "visible" };
+    let _ = writeln!(
+        w,
+        "{:<40} = {lz:.10}",
+        format!("log Z (logsumexp over the {layer} layer)")
+    );
+    let Vs = configurations(n_v).transpose();
+    let F = rbm.free_energy(&Vs);
+    let _ = writeln!(w, "{:>v$} | {:>12} | {:>13}", "v", "p(v)", "F(v)", v = n_v);
+    for (k, Fk) in F.iter().enumerate().take(max_rows) {
+        let _ = writeln!(
+            w,
+            "{} | {:12.10} | {Fk:13.10}",
+            bits(Vs.column(k).iter().copied()),
+            (-Fk - lz).exp()
+        );
+    }
+    if F.len() > max_rows {
+        let _ = writeln!(w, "… {} more visible vectors", F.len() - max_rows);
+    }
+    let total: f64 = F.iter().map(|f| (-f - lz).exp()).sum();
+    let _ = writeln!(
+        w,
+        "Σ_v p(v) = {total:.12}  (p(v) = e^{{−F(v)}} / Z, F(v) = −aᵀv − Σ_j softplus(b_j + (Wv)_j))"
+    );
+    s
 }

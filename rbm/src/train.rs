@@ -98,6 +98,15 @@ pub fn sample_bernoulli_mut(P: &mut DMatrix<f64>, rng: &mut Rng) {
     }
 }
 
+/// out ← β out + α · (mean of the columns of M), without a temporary (out: rows × 1).
+fn add_column_mean(out: &mut DMatrix<f64>, beta: f64, alpha: f64, M: &DMatrix<f64>) {
+    let s = alpha / M.ncols().max(1) as f64;
+    out.apply(|o| *o *= beta);
+    for col in M.column_iter() {
+        out.column_mut(0).axpy(s, &col, 1.0);
+    }
+}
+
 /// Preallocated matrices of one update: B examples, C negative-phase chains (C = B for CD).
 #[derive(Clone, Debug)]
 struct Buffers {
@@ -166,6 +175,12 @@ impl Trainer {
         }
     }
 
+    /// Changes the learning rate ε from the next update on (for an annealing schedule).
+    pub fn set_learning_rate(&mut self, lr: f64) {
+        self.config.lr = lr;
+        self.opt.lr = lr;
+    }
+
     /// The CD-k / PCD estimate of the log-likelihood gradient for the mini-batch of columns
     /// `cols` of V, into [`Trainer::grads`]. Guide §3: the hidden units driven by data are
     /// sampled; driven by reconstructions, their probabilities are used; the last
@@ -185,8 +200,8 @@ impl Trainer {
         rbm.hidden_probs(V0, H0);
         // ⟨h vᵀ⟩_data = H0 V0ᵀ / B;  ⟨v⟩_data, ⟨h⟩_data: column means
         gemm_nt(1.0 / B as f64, H0, V0, 0.0, &mut g.dW);
-        g.da.copy_from(&(V0.column_sum() / B as f64));
-        g.db.copy_from(&(H0.column_sum() / B as f64));
+        add_column_mean(&mut g.da, 0.0, 1.0, V0);
+        add_column_mean(&mut g.db, 0.0, 1.0, H0);
         // Negative phase.
         match &mut self.chains {
             None => {
@@ -218,8 +233,8 @@ impl Trainer {
         }
         // ⟨h vᵀ⟩_model ≈ Hk Vkᵀ / C, likewise ⟨v⟩, ⟨h⟩
         gemm_nt(-1.0 / C as f64, Hk, Vk, 1.0, &mut g.dW);
-        g.da -= Vk.column_sum() / C as f64;
-        g.db -= Hk.column_sum() / C as f64;
+        add_column_mean(&mut g.da, 1.0, -1.0, Vk);
+        add_column_mean(&mut g.db, 1.0, -1.0, Hk);
     }
 
     /// One update on the mini-batch `cols` of V: Δθ ← μΔθ + ε(∇ − λW), θ ← θ + Δθ (the guide's
@@ -321,4 +336,24 @@ pub fn gibbs_samples(rbm: &Rbm, n: usize, steps: usize, rng: &mut Rng) -> DMatri
         sample_bernoulli(&P, &mut V, rng);
     }
     P
+}
+
+/// The independent-pixel baseline: mean over the columns of V of
+/// Σ_i [v_i ln p_i + (1 − v_i) ln(1 − p_i)], with p_i the (clamped) frequency of unit i in
+/// `train`. It is the log-likelihood of the RBM [`init`] makes, less its tiny weights.
+pub fn independent_baseline(train: &DMatrix<f64>, V: &DMatrix<f64>) -> f64 {
+    let N = train.ncols().max(1) as f64;
+    let p: Vec<f64> = (0..train.nrows())
+        .map(|i| (train.row(i).sum() / N).clamp(P_CLAMP, 1.0 - P_CLAMP))
+        .collect();
+    let total: f64 = V
+        .column_iter()
+        .map(|v| {
+            v.iter()
+                .zip(&p)
+                .map(|(&x, &p)| x * p.ln() + (1.0 - x) * (1.0 - p).ln())
+                .sum::<f64>()
+        })
+        .sum();
+    total / V.ncols().max(1) as f64
 }
