@@ -187,7 +187,8 @@ fn closed_form_equals_brute_force_on_random_rbms() {
 
 #[test]
 fn summing_over_either_layer_agrees_beyond_one_block() {
-    // 13 and 14 units: more than the 10 enumerated in one block, so the high/low split runs.
+    // 11 to 14 units: more than one block enumerates (2^10 configurations at most), so the
+    // high/low split runs; with 784 visible units a block holds only 2^4.
     let mut r = rng::seeded(12);
     for (n_v, n_h) in [(13, 14), (14, 12), (11, 11)] {
         let rbm = random_rbm(n_v, n_h, 0.7, true, &mut r);
@@ -195,6 +196,15 @@ fn summing_over_either_layer_agrees_beyond_one_block() {
         assert_relative_eq!(h, v, max_relative = 1e-12);
         assert_relative_eq!(notes_table(&rbm).Z.ln(), h, max_relative = 1e-12);
     }
+    // 784 visible, 7 hidden: the hidden sum runs in blocks of 2^4; and the same machine with
+    // the layers' roles swapped (784 hidden, 7 visible) summed over the visible layer.
+    let rbm = random_rbm(784, 7, 0.1, true, &mut r);
+    let direct = notes_table(&rbm).Z.ln();
+    assert!(direct.is_finite());
+    assert_relative_eq!(log_z_over_hidden(&rbm), direct, max_relative = 1e-12);
+    let swapped = Rbm::new(rbm.W.transpose(), rbm.b.clone(), rbm.a.clone());
+    assert_relative_eq!(log_z_over_visible(&swapped), direct, max_relative = 1e-12);
+    assert_relative_eq!(log_z(&swapped), direct, max_relative = 1e-12);
 }
 
 #[test]
