@@ -1,7 +1,7 @@
 //! `rbm`: notes §7. With no flags it trains a 16-hidden-unit RBM by CD-20 on 4 × 4 bars and
 //! stripes and prints the exact mean log-likelihood per epoch: it climbs from −11.09 (uniform
-//! pixels) towards the optimum −ln 30 = −3.401 (≈ −3.5 after 300 epochs). `--digits FILE`
-//! (12 hidden, CD-1, 50 epochs) goes from the independent-pixel baseline ≈ −25.1 to ≈ −19.5.
+//! pixels) towards the optimum −ln 30 = −3.401 (−3.58 after 300 epochs). `--digits FILE`
+//! (12 hidden, CD-1, 50 epochs) goes from the independent-pixel baseline ≈ −25.1 to −19.31.
 //! `rbm partition` prints the notes' table: rows Hᵀ W, 1 + e^{·}, row-wise product, then sum.
 
 #![allow(non_snake_case)]

@@ -4,7 +4,7 @@
 //!
 //! | notes | here |
 //! |---|---|
-//! | Hᵀ = [[0,0],[0,1],[1,0],[1,1]] (the hidden configurations as rows) | [`crate::configurations`] |
+//! | Hᵀ = `[[0,0],[0,1],[1,0],[1,1]]` (the hidden configurations as rows) | [`crate::configurations`] |
 //! | Hᵀ W (2^{n_h} × n_v) | [`NotesTable::HtW`] |
 //! | → 1 + e^{·} entrywise | [`NotesTable::factors`] |
 //! | "row-wise product" | [`NotesTable::rows`] |
