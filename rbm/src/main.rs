@@ -86,13 +86,13 @@ struct TrainArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     epochs: Option<u32>,
     /// Learning rate ε [default: bars 0.002, else 0.05].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     lr: Option<f64>,
     /// Mini-batch size (and number of persistent chains).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     batch: u32,
     /// L2 weight cost λ on W.
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
     weight_cost: f64,
     /// Print a line every N epochs [default: about 25 lines].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
@@ -137,6 +137,14 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     if n_v.min(n_h) > 20 {
         return Err(Error::flag("--hidden", format!("exact log Z sums over the smaller layer: with {n_v} visible units use at most 20 hidden")).into());
     }
+    let lr = a.lr.unwrap_or(d.lr);
+    if !(lr > 0.0 && lr.is_finite() && a.weight_cost >= 0.0 && a.weight_cost.is_finite()) {
+        return Err(Error::flag(
+            "--lr / --weight-cost",
+            format!("need ε > 0 and λ ≥ 0, got {lr} and {}", a.weight_cost),
+        )
+        .into());
+    }
     let epochs = a.epochs.map_or(d.epochs, |e| e as usize);
     let method = if a.method == MethodArg::Pcd {
         Method::Pcd
@@ -147,7 +155,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     let config = Config {
         method,
         k,
-        lr: a.lr.unwrap_or(d.lr),
+        lr,
         batch: a.batch as usize,
         weight_cost: a.weight_cost,
         ..Config::default()

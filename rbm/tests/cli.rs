@@ -80,6 +80,7 @@ fn bad_input_is_a_one_line_error() {
     fails_with(&["partition", "--visible", "17"], "--visible");
     fails_with(&["--hidden", "0"], "--hidden");
     fails_with(&["--k", "0"], "--k");
+    fails_with(&["--lr", "-0.1"], "error: --lr / --weight-cost: need ε > 0");
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.csv");
     let out = dir.path().join("out");
