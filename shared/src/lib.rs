@@ -15,6 +15,7 @@
 //! | [`rng`] | the seeded generator (ChaCha8) and the few sampling helpers every chapter needs |
 //! | [`run`] | the run contract: `--seed`, `--out`, `--quiet`; loss.png, loss.csv, summary.json; progress bars |
 //! | [`checkpoint`] | safetensors checkpoints (row-major F64, chapter recorded, shapes checked) |
+//! | [`testing`] | support for the chapters' integration tests: the bad-input contract, bad files, same-seed comparisons |
 
 pub mod activation;
 pub mod checkpoint;
@@ -29,5 +30,6 @@ pub mod optim;
 pub mod plot;
 pub mod rng;
 pub mod run;
+pub mod testing;
 
 pub use error::{Error, Result};

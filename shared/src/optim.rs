@@ -10,7 +10,10 @@
 //! | [`Rule::Nesterov`] | v' ← μv − α g; W ← W − μv + (1 + μ)v'; v ← v' (CS231n form) |
 //! | [`Rule::Adagrad`] | G ← G + g²; W ← W − α g / √(G + ε) or / (√G + ε) |
 //! | [`Rule::RmsProp`] | s ← ρs + (1 − ρ) g²; W ← W − α g / √(s + ε) or / (√s + ε) |
-//! | [`Rule::Adam`] | v ← β₁v + (1 − β₁)g, s ← β₂s + (1 − β₂)g², v̂ = v/(1 − β₁ᵗ), ŝ = s/(1 − β₂ᵗ); W ← W − α v̂ / √(ŝ + ε) or / (√ŝ + ε) |
+//! | [`Rule::Adam`] | v ← β₁v + (1 − β₁)g, s ← β₂s + (1 − β₂)g², v̂ = v/(1 − β₁ᵗ), ŝ = s/(1 − β₂ᵗ); W ← W − α v̂ / √(ŝ + ε) or / (√ŝ + ε), or Saito's W ← W − α_t v / (√s + ε) |
+//!
+//! Learning-rate decay between epochs (Ng's 2021 notebook): [`update_lr`] α₀/(1 + r·epoch) and
+//! [`schedule_lr_decay`] α₀/(1 + r·⌊epoch/interval⌋); set [`Optimizer::lr`] to their value.
 //!
 //! Where ε goes ([`Eps`]) matters: the notes put it inside the square root; Ng's notebook,
 //! CS231n, Kingma & Ba and Saito put it outside. Inside, ε = 1e-8 acts like ε = 1e-4 outside
@@ -26,6 +29,12 @@ pub enum Eps {
     InsideSqrt,
     /// g / (√s + ε): Ng's notebook, CS231n, Kingma & Ba.
     Outside,
+    /// Adam as Kingma & Ba's "more efficient" ordering (end of their §2) and Saito's
+    /// `common/optimizer.py` write it: W ← W − α_t v / (√s + ε) with α_t = α √(1 − β₂ᵗ)/(1 − β₁ᵗ),
+    /// i.e. ε added to the root of the *uncorrected* second moment. The same as [`Eps::Outside`]
+    /// with ε replaced by ε/√(1 − β₂ᵗ) (31.6 ε at t = 1, → ε as t grows). For the rules without
+    /// bias correction it is [`Eps::Outside`].
+    OutsideUncorrected,
 }
 
 /// One update rule with its hyperparameters (the learning rate is kept by [`Optimizer`]).
@@ -147,78 +156,23 @@ impl Optimizer {
             *v = DMatrix::zeros(w.nrows(), w.ncols());
             *s = DMatrix::zeros(w.nrows(), w.ncols());
         }
-        let lr = self.lr;
-        let t = self.state.t.max(1) as i32;
+        let (rule, lr, t) = (self.rule, self.lr, self.state.t.max(1) as i32);
         let (w, g, v, s) = (
             w.as_mut_slice(),
             g.as_slice(),
             v.as_mut_slice(),
             s.as_mut_slice(),
         );
-        let denom = |s: f64, eps: f64, at: Eps| match at {
-            Eps::InsideSqrt => (s + eps).sqrt(),
-            Eps::Outside => s.sqrt() + eps,
-        };
-        match self.rule {
-            Rule::Sgd => {
-                // W ← W − α g
-                for (w, g) in w.iter_mut().zip(g) {
-                    *w -= lr * g;
-                }
-            }
-            Rule::Momentum { beta } => {
-                // v ← βv + (1 − β) dW;  W ← W − α v
-                for ((w, g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
-                    *v = beta * *v + (1.0 - beta) * g;
-                    *w -= lr * *v;
-                }
-            }
-            Rule::ClassicMomentum { mu } => {
-                // Δ ← μΔ + g;  W ← W − α Δ
-                for ((w, g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
-                    *v = mu * *v + g;
-                    *w -= lr * *v;
-                }
-            }
-            Rule::Nesterov { mu } => {
-                // v_prev = v;  v ← μv − α g;  W ← W − μ v_prev + (1 + μ) v
-                for ((w, g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
-                    let v_prev = *v;
-                    *v = mu * *v - lr * g;
-                    *w += -mu * v_prev + (1.0 + mu) * *v;
-                }
-            }
-            Rule::Adagrad { eps, at } => {
-                // G ← G + g²;  W ← W − α g / √(G + ε)
-                for ((w, g), s) in w.iter_mut().zip(g).zip(s.iter_mut()) {
-                    *s += g * g;
-                    *w -= lr * g / denom(*s, eps, at);
-                }
-            }
-            Rule::RmsProp { decay, eps, at } => {
-                // s ← ρs + (1 − ρ) g²;  W ← W − α g / √(s + ε)
-                for ((w, g), s) in w.iter_mut().zip(g).zip(s.iter_mut()) {
-                    *s = decay * *s + (1.0 - decay) * g * g;
-                    *w -= lr * g / denom(*s, eps, at);
-                }
-            }
-            Rule::Adam {
-                beta1,
-                beta2,
-                eps,
-                at,
-            } => {
-                // v ← β₁v + (1 − β₁)g;  s ← β₂s + (1 − β₂)g²
-                // v̂ = v / (1 − β₁ᵗ);  ŝ = s / (1 − β₂ᵗ);  W ← W − α v̂ / √(ŝ + ε)
-                let bc1 = 1.0 - beta1.powi(t);
-                let bc2 = 1.0 - beta2.powi(t);
-                for (((w, g), v), s) in w.iter_mut().zip(g).zip(v.iter_mut()).zip(s.iter_mut()) {
-                    *v = beta1 * *v + (1.0 - beta1) * g;
-                    *s = beta2 * *s + (1.0 - beta2) * g * g;
-                    *w -= lr * (*v / bc1) / denom(*s / bc2, eps, at);
-                }
-            }
+        // The element-wise rules vectorise; with AVX2 the divisions and square roots (the
+        // bottleneck of the adaptive rules) run twice as wide. Same operations, same order,
+        // correctly rounded either way: bit-identical results on every machine.
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            unsafe { apply_rule_avx2(rule, lr, t, w, g, v, s) };
+            return;
         }
+        apply_rule(rule, lr, t, w, g, v, s);
     }
 
     /// The optimizer's state, for a checkpoint.
@@ -230,6 +184,116 @@ impl Optimizer {
     pub fn set_state(&mut self, state: State) {
         self.state = state;
     }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn apply_rule_avx2(
+    rule: Rule,
+    lr: f64,
+    t: i32,
+    w: &mut [f64],
+    g: &[f64],
+    v: &mut [f64],
+    s: &mut [f64],
+) {
+    apply_rule(rule, lr, t, w, g, v, s);
+}
+
+/// One update of the parameter `w` with gradient `g` and state `v`, `s` (all the same length):
+/// the body of [`Optimizer::update`], inlined into each instruction-set variant.
+#[inline(always)]
+fn apply_rule(rule: Rule, lr: f64, t: i32, w: &mut [f64], g: &[f64], v: &mut [f64], s: &mut [f64]) {
+    let denom = |s: f64, eps: f64, at: Eps| match at {
+        Eps::InsideSqrt => (s + eps).sqrt(),
+        Eps::Outside | Eps::OutsideUncorrected => s.sqrt() + eps,
+    };
+    match rule {
+        Rule::Sgd => {
+            // W ← W − α g
+            for (w, g) in w.iter_mut().zip(g) {
+                *w -= lr * g;
+            }
+        }
+        Rule::Momentum { beta } => {
+            // v ← βv + (1 − β) dW;  W ← W − α v
+            for ((w, g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
+                *v = beta * *v + (1.0 - beta) * g;
+                *w -= lr * *v;
+            }
+        }
+        Rule::ClassicMomentum { mu } => {
+            // Δ ← μΔ + g;  W ← W − α Δ
+            for ((w, g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
+                *v = mu * *v + g;
+                *w -= lr * *v;
+            }
+        }
+        Rule::Nesterov { mu } => {
+            // v_prev = v;  v ← μv − α g;  W ← W − μ v_prev + (1 + μ) v
+            for ((w, g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
+                let v_prev = *v;
+                *v = mu * *v - lr * g;
+                *w += -mu * v_prev + (1.0 + mu) * *v;
+            }
+        }
+        Rule::Adagrad { eps, at } => {
+            // G ← G + g²;  W ← W − α g / √(G + ε)
+            for ((w, g), s) in w.iter_mut().zip(g).zip(s.iter_mut()) {
+                *s += g * g;
+                *w -= lr * g / denom(*s, eps, at);
+            }
+        }
+        Rule::RmsProp { decay, eps, at } => {
+            // s ← ρs + (1 − ρ) g²;  W ← W − α g / √(s + ε)
+            for ((w, g), s) in w.iter_mut().zip(g).zip(s.iter_mut()) {
+                *s = decay * *s + (1.0 - decay) * g * g;
+                *w -= lr * g / denom(*s, eps, at);
+            }
+        }
+        Rule::Adam {
+            beta1,
+            beta2,
+            eps,
+            at,
+        } => {
+            // v ← β₁v + (1 − β₁)g;  s ← β₂s + (1 − β₂)g²
+            // v̂ = v / (1 − β₁ᵗ);  ŝ = s / (1 − β₂ᵗ);  W ← W − α v̂ / √(ŝ + ε)
+            let bc1 = 1.0 - beta1.powi(t);
+            let bc2 = 1.0 - beta2.powi(t);
+            if at == Eps::OutsideUncorrected {
+                // α_t = α √(1 − β₂ᵗ)/(1 − β₁ᵗ);  W ← W − α_t v / (√s + ε)
+                let lr_t = lr * bc2.sqrt() / bc1;
+                for (((w, g), v), s) in w.iter_mut().zip(g).zip(v.iter_mut()).zip(s.iter_mut()) {
+                    *v = beta1 * *v + (1.0 - beta1) * g;
+                    *s = beta2 * *s + (1.0 - beta2) * g * g;
+                    *w -= lr_t * *v / (s.sqrt() + eps);
+                }
+                return;
+            }
+            for (((w, g), v), s) in w.iter_mut().zip(g).zip(v.iter_mut()).zip(s.iter_mut()) {
+                *v = beta1 * *v + (1.0 - beta1) * g;
+                *s = beta2 * *s + (1.0 - beta2) * g * g;
+                *w -= lr * (*v / bc1) / denom(*s / bc2, eps, at);
+            }
+        }
+    }
+}
+
+/// Learning-rate decay after every epoch (Ng's `update_lr`, the 2021 notebook):
+/// α = α₀ / (1 + decay_rate · epoch).
+pub fn update_lr(lr0: f64, epoch: u64, decay_rate: f64) -> f64 {
+    lr0 / (1.0 + decay_rate * epoch as f64)
+}
+
+/// Learning-rate decay in steps of `time_interval` epochs (Ng's `schedule_lr_decay`):
+/// α = α₀ / (1 + decay_rate · ⌊epoch / time_interval⌋). `time_interval` must be at least 1.
+pub fn schedule_lr_decay(lr0: f64, epoch: u64, decay_rate: f64, time_interval: u64) -> f64 {
+    assert!(
+        time_interval > 0,
+        "schedule_lr_decay: time_interval must be ≥ 1"
+    );
+    lr0 / (1.0 + decay_rate * (epoch / time_interval) as f64)
 }
 
 /// Clips every entry of `g` to [−limit, limit] in place (min-char-rnn's `np.clip(d, -5, 5)`).
@@ -269,6 +333,40 @@ mod tests {
         let out = run(inside, 0.01, 1.0, &[0.5, -0.2]);
         assert_relative_eq!(out[0], 0.9900000002, epsilon = 1e-10);
         assert_relative_eq!(out[1], 0.98654394184, epsilon = 1e-10);
+    }
+
+    #[test]
+    fn adam_uncorrected_eps_is_saitos_form() {
+        // Saito: lr_t = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ); m += (1 − β₁)(g − m); v += (1 − β₂)(g² − v);
+        // p −= lr_t·m/(√v + 1e-7). Replayed by hand for g = (0.5, −0.2, 1e-6), α 0.01.
+        let saito = Rule::Adam {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-7,
+            at: Eps::OutsideUncorrected,
+        };
+        let grads = [0.5, -0.2, 1e-6];
+        let out = run(saito, 0.01, 1.0, &grads);
+        let (mut p, mut m, mut v) = (1.0f64, 0.0f64, 0.0f64);
+        for (i, &g) in grads.iter().enumerate() {
+            let t = i as i32 + 1;
+            let lr_t = 0.01 * (1.0 - 0.999f64.powi(t)).sqrt() / (1.0 - 0.9f64.powi(t));
+            m += (1.0 - 0.9) * (g - m);
+            v += (1.0 - 0.999) * (g * g - v);
+            p -= lr_t * m / (v.sqrt() + 1e-7);
+            assert_relative_eq!(out[i], p, epsilon = 1e-15);
+        }
+        // It is the Outside form with ε/√(1 − β₂ᵗ): at t = 1, ε = 1e-7/√0.001.
+        let outside = Rule::Adam {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-7 / 0.001f64.sqrt(),
+            at: Eps::Outside,
+        };
+        let a = run(saito, 0.01, 1.0, &[1e-5])[0];
+        let b = run(outside, 0.01, 1.0, &[1e-5])[0];
+        assert_relative_eq!(a, b, epsilon = 1e-15);
+        assert!((a - run(Rule::adam(), 0.01, 1.0, &[1e-5])[0]).abs() > 1e-4);
     }
 
     #[test]
@@ -375,9 +473,100 @@ mod tests {
     }
 
     #[test]
+    fn learning_rate_decay_matches_the_notebook() {
+        // optimizers reference, section 5: the 2021 notebook's test cases.
+        assert_relative_eq!(update_lr(0.5, 2, 1.0), 0.5 / 3.0, epsilon = 1e-15);
+        assert_eq!(update_lr(0.5, 0, 1.0), 0.5);
+        assert_eq!(schedule_lr_decay(0.5, 10, 0.3, 100), 0.5);
+        assert_eq!(schedule_lr_decay(0.5, 99, 0.3, 100), 0.5);
+        assert_relative_eq!(
+            schedule_lr_decay(0.5, 100, 0.3, 100),
+            0.384615384615,
+            epsilon = 1e-12
+        );
+        // ⌊250/100⌋ = 2: α = 0.5 / 1.6.
+        assert_relative_eq!(
+            schedule_lr_decay(0.5, 250, 0.3, 100),
+            0.3125,
+            epsilon = 1e-15
+        );
+    }
+
+    #[test]
+    fn adam_bias_correction_on_a_matrix_three_steps() {
+        // A 2 × 2 parameter, α = 0.1, β₁ 0.9, β₂ 0.999, ε outside, g constant per entry:
+        // with a constant g, v̂ = g and ŝ = g² at every t, so each step moves each entry by
+        // α·g/(|g| + ε) ≈ ±α, the bias correction's purpose. Without it the first step would
+        // be α·0.1g/√(0.001g²) = 3.16α.
+        let mut opt = Optimizer::new(Rule::adam(), 0.1);
+        let mut w = DMatrix::from_row_slice(2, 2, &[1.0, -1.0, 0.5, 0.0]);
+        let g = DMatrix::from_row_slice(2, 2, &[2.0, -0.5, 1e-3, 4.0]);
+        for t in 1..=3 {
+            opt.step(&mut [&mut w], &[&g]);
+            for (k, (&w0, &gk)) in [1.0, -1.0, 0.5, 0.0]
+                .iter()
+                .zip(g.transpose().as_slice())
+                .enumerate()
+            {
+                let want = w0 - t as f64 * 0.1 * gk / (gk.abs() + 1e-8);
+                let got = w.transpose().as_slice()[k];
+                assert_relative_eq!(got, want, epsilon = 1e-12);
+            }
+        }
+        assert_eq!(opt.state().t, 3);
+    }
+
+    #[test]
     fn clip_limits_entries() {
         let mut g = DMatrix::from_row_slice(1, 3, &[-7.0, 0.5, 9.0]);
         clip(&mut g, 5.0);
         assert_eq!(g.as_slice(), &[-5.0, 0.5, 5.0]);
+    }
+
+    #[test]
+    fn dispatched_update_is_bit_identical_to_the_baseline_build() {
+        let rules = [
+            Rule::Sgd,
+            Rule::Momentum { beta: 0.9 },
+            Rule::ClassicMomentum { mu: 0.9 },
+            Rule::Nesterov { mu: 0.9 },
+            Rule::Adagrad {
+                eps: 1e-8,
+                at: Eps::InsideSqrt,
+            },
+            Rule::RmsProp {
+                decay: 0.9,
+                eps: 1e-8,
+                at: Eps::Outside,
+            },
+            Rule::adam(),
+        ];
+        for rule in rules {
+            let mut opt = Optimizer::new(rule, 0.05);
+            let mut w = DMatrix::from_fn(37, 11, |i, j| ((i * 11 + j) as f64 * 0.37).sin());
+            let (mut wb, mut vb, mut sb) = (w.clone(), vec![0.0; w.len()], vec![0.0; w.len()]);
+            for step in 0..3 {
+                let g = DMatrix::from_fn(37, 11, |i, j| ((i + 3 * j + step) as f64 * 0.21).cos());
+                opt.step(&mut [&mut w], &[&g]);
+                let t = opt.state().t as i32;
+                apply_rule(
+                    rule,
+                    0.05,
+                    t,
+                    wb.as_mut_slice(),
+                    g.as_slice(),
+                    &mut vb,
+                    &mut sb,
+                );
+            }
+            let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(w.as_slice()), bits(wb.as_slice()), "{}", rule.name());
+            assert_eq!(
+                bits(opt.state().s[0].as_slice()),
+                bits(&sb),
+                "{}",
+                rule.name()
+            );
+        }
     }
 }

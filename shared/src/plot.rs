@@ -11,8 +11,9 @@ use plotters::style::FontStyle;
 use std::path::Path;
 use std::sync::OnceLock;
 
-/// Registers the embedded fonts with plotters, once per process.
-fn fonts() -> Result<()> {
+/// Registers the embedded fonts with plotters, once per process. Call it before drawing with
+/// plotters directly (a chapter-specific picture): text in an unregistered family fails.
+pub fn fonts() -> Result<()> {
     static DONE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     DONE.get_or_init(|| {
         let bad = |_| "the embedded DejaVu font could not be loaded".to_string();
@@ -76,6 +77,20 @@ impl Series {
     }
 }
 
+/// The corner of a panel its legend is drawn in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Legend {
+    /// Top right (the default: falling loss curves leave it free).
+    #[default]
+    UpperRight,
+    /// Top left.
+    UpperLeft,
+    /// Bottom right (rising curves, e.g. accuracy, leave it free).
+    LowerRight,
+    /// Bottom left.
+    LowerLeft,
+}
+
 /// One chart: axes, labels and curves.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Panel {
@@ -89,6 +104,8 @@ pub struct Panel {
     pub log_y: bool,
     /// The curves.
     pub series: Vec<Series>,
+    /// Where the legend goes.
+    pub legend: Legend,
 }
 
 impl Panel {
@@ -104,7 +121,15 @@ impl Panel {
             y_label: y_label.into(),
             log_y: false,
             series: Vec::new(),
+            legend: Legend::default(),
         }
+    }
+
+    /// The same panel with its legend in another corner (e.g. [`Legend::LowerRight`] for
+    /// accuracy curves that end at the top right).
+    pub fn legend(mut self, at: Legend) -> Self {
+        self.legend = at;
+        self
     }
 
     /// The same panel with a logarithmic y axis.
@@ -247,13 +272,91 @@ fn range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// An (x, y) point of a curve.
+type Point = (f64, f64);
+
+/// Above this many points a curve is reduced to its per-pixel envelope.
+const DENSE: usize = 2 * PANEL_WIDTH as usize;
+
+/// Above this many points a curve is drawn one pixel wide (see `draw_panel`).
+const THIN: usize = 200;
+
+/// Reduces a dense curve to its envelope: the x range is cut into one bucket per pixel column
+/// and each bucket keeps its lowest and highest point (in x order), so spikes and the band of
+/// a noisy loss stay visible while the drawing has at most two points per column.
+fn envelope(pts: Vec<(f64, f64)>, x0: f64, x1: f64) -> Vec<(f64, f64)> {
+    if pts.len() <= DENSE || x1 <= x0 {
+        return pts;
+    }
+    let buckets = PANEL_WIDTH as usize;
+    let mut out = Vec::with_capacity(2 * buckets);
+    // (pixel column, lowest point, highest point) of the bucket being filled
+    let mut current: Option<(usize, Point, Point)> = None;
+    let flush = |out: &mut Vec<(f64, f64)>, lo: (f64, f64), hi: (f64, f64)| {
+        if lo.0 <= hi.0 {
+            out.push(lo);
+            out.push(hi);
+        } else {
+            out.push(hi);
+            out.push(lo);
+        }
+    };
+    for p in pts {
+        let b =
+            (((p.0 - x0) / (x1 - x0)) * buckets as f64).clamp(0.0, (buckets - 1) as f64) as usize;
+        current = match current {
+            Some((cb, lo, hi)) if cb == b => Some((
+                cb,
+                if p.1 < lo.1 { p } else { lo },
+                if p.1 > hi.1 { p } else { hi },
+            )),
+            Some((_, lo, hi)) => {
+                flush(&mut out, lo, hi);
+                Some((b, p, p))
+            }
+            None => Some((b, p, p)),
+        };
+    }
+    if let Some((_, lo, hi)) = current {
+        flush(&mut out, lo, hi);
+    }
+    out
+}
+
+/// Tick values of a log axis over [lo, hi]: labelled ticks at 1, 2, 5 × 10ᵏ (every 1…9 × 10ᵏ
+/// when that gives fewer than three, every decade when 1-2-5 gives more than twelve), and grid
+/// lines at every 1…9 × 10ᵏ. plotters' own log ticks start at the first power of ten inside
+/// the range, which leaves an axis like [0.18, 0.9] without any label.
+fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
+    let inside = |mults: &[f64]| -> Vec<f64> {
+        let mut v = Vec::new();
+        for k in lo.log10().floor() as i32..=hi.log10().ceil() as i32 {
+            for m in mults {
+                let t = m * 10f64.powi(k);
+                if t >= lo && t <= hi {
+                    v.push(t);
+                }
+            }
+        }
+        v
+    };
+    let all: Vec<f64> = (1..10).map(f64::from).collect();
+    let mut bold = inside(&[1.0, 2.0, 5.0]);
+    if bold.len() < 3 {
+        bold = inside(&all);
+    } else if bold.len() > 12 {
+        bold = inside(&[1.0]);
+    }
+    (bold, inside(&all))
+}
+
 /// A tick label: integers without decimals, others with three significant digits.
 fn tick(v: f64) -> String {
     if v == 0.0 {
         "0".into()
     } else if v == v.round() && v.abs() < 1e9 {
         format!("{v:.0}")
-    } else if v.abs() >= 1e-2 && v.abs() < 1e5 {
+    } else if v.abs() >= 1e-3 && v.abs() < 1e5 {
         let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
         let s = format!("{v:.digits$}");
         if s.contains('.') {
@@ -305,6 +408,8 @@ fn draw_panel<DB: DrawingBackend>(
         .margin(14)
         .x_label_area_size(44)
         .y_label_area_size(70);
+    // plotters draws lines wider than one pixel as polygons whose miter joins shoot far out
+    // of the chart at sharp turns: a noisy curve of many points gets a one-pixel line.
     let style = |s: &Series, i: usize| {
         let c = color(i);
         let pts: Vec<(f64, f64)> = s
@@ -313,7 +418,8 @@ fn draw_panel<DB: DrawingBackend>(
             .copied()
             .filter(|(x, y)| x.is_finite() && y.is_finite() && (!log_y || *y > 0.0))
             .collect();
-        (c, pts)
+        let width = if pts.len() > THIN { 1 } else { 2 };
+        (c, envelope(pts, x0, x1), width)
     };
     macro_rules! body {
         ($chart:expr) => {{
@@ -329,9 +435,10 @@ fn draw_panel<DB: DrawingBackend>(
                 .light_line_style(RGBColor(235, 235, 235))
                 .draw()?;
             for (i, s) in panel.series.iter().enumerate() {
-                let (c, pts) = style(s, i);
+                let (c, pts, width) = style(s, i);
                 let single = pts.len() == 1;
-                let drawn = chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?;
+                let drawn =
+                    chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(width)))?;
                 drawn.label(s.name.as_str()).legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(3))
                 });
@@ -345,13 +452,27 @@ fn draw_panel<DB: DrawingBackend>(
                     .background_style(WHITE.mix(0.85))
                     .border_style(BLACK.mix(0.4))
                     .label_font(("sans-serif", 15))
-                    .position(SeriesLabelPosition::UpperRight)
+                    .position(match panel.legend {
+                        Legend::UpperRight => SeriesLabelPosition::UpperRight,
+                        Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
+                        Legend::LowerRight => SeriesLabelPosition::LowerRight,
+                        Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
+                    })
                     .draw()?;
             }
         }};
     }
     if log_y {
-        body!(chart.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?);
+        let (bold, light) = log_ticks(y0, y1);
+        body!(
+            chart.build_cartesian_2d(
+                x0..x1,
+                (y0..y1)
+                    .log_scale()
+                    .with_key_points(bold)
+                    .with_light_points(light)
+            )?
+        );
     } else {
         body!(chart.build_cartesian_2d(x0..x1, y0..y1)?);
     }
@@ -531,11 +652,56 @@ mod tests {
     }
 
     #[test]
+    fn legend_corner_changes_the_picture() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
+        let panel = demo().panels.remove(0);
+        assert_eq!(panel.legend, Legend::UpperRight);
+        Figure::single(panel.clone()).save_png(&a).unwrap();
+        let moved = panel.legend(Legend::LowerRight);
+        assert_eq!(moved.legend, Legend::LowerRight);
+        Figure::single(moved).save_png(&b).unwrap();
+        assert_ne!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    }
+
+    #[test]
+    fn dense_curves_keep_their_envelope() {
+        let pts: Vec<(f64, f64)> = (0..10_000)
+            .map(|i| (i as f64, if i == 5000 { 9.0 } else { (i % 7) as f64 }))
+            .collect();
+        let e = envelope(pts.clone(), 0.0, 9999.0);
+        assert!(e.len() <= 2 * PANEL_WIDTH as usize, "{}", e.len());
+        let max = e.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+        let min = e.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+        assert_eq!((min, max), (0.0, 9.0), "the spike and the floor survive");
+        assert!(e.windows(2).all(|w| w[0].0 <= w[1].0), "x order kept");
+        let few: Vec<(f64, f64)> = pts.into_iter().take(100).collect();
+        assert_eq!(envelope(few.clone(), 0.0, 99.0), few);
+    }
+
+    #[test]
+    fn log_axes_always_get_labels() {
+        // Less than a decade: 1-2-5 gives only 0.2 and 0.5, so every 1…9 × 10ᵏ is labelled.
+        let (bold, light) = log_ticks(0.18, 0.9);
+        assert_eq!(bold.len(), 8, "{bold:?}");
+        assert!((bold[0] - 0.2).abs() < 1e-12 && (bold[7] - 0.9).abs() < 1e-12);
+        assert_eq!(light, bold);
+        // Two decades: 1-2-5.
+        let (bold, light) = log_ticks(0.05, 3.0);
+        assert_eq!(bold.len(), 6, "{bold:?}"); // 0.05 0.1 0.2 0.5 1 2
+        assert!(light.len() > bold.len());
+        // Many decades: powers of ten only.
+        let (bold, _) = log_ticks(1e-6, 10.0);
+        assert_eq!(bold.len(), 8, "{bold:?}");
+    }
+
+    #[test]
     fn tick_labels_are_short() {
         assert_eq!(tick(5000.0), "5000");
         assert_eq!(tick(2.5), "2.5");
         assert_eq!(tick(0.125), "0.125");
-        assert_eq!(tick(0.0012), "1.2e-3");
+        assert_eq!(tick(0.0012), "0.0012");
+        assert_eq!(tick(0.00012), "1.2e-4");
         assert_eq!(tick(0.0), "0");
     }
 

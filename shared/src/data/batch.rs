@@ -135,6 +135,28 @@ impl Epochs {
     }
 }
 
+impl Epochs {
+    /// Overwrites `epoch` with the next epoch in place, without allocating: the same order
+    /// [`Iterator::next`] would hand out (the same random numbers are drawn). `epoch` must come
+    /// from these epochs (same N, batch size and last-batch rule), e.g. the first `next()`.
+    pub fn next_into(&mut self, epoch: &mut Epoch) {
+        assert_eq!(
+            epoch.order.len(),
+            self.n,
+            "next_into: an epoch of another size"
+        );
+        for (i, o) in epoch.order.iter_mut().enumerate() {
+            *o = i;
+        }
+        if let Some(rng) = &mut self.rng {
+            // rng::permutation(rng, n) is exactly this: 0..n, then a Fisher–Yates shuffle.
+            rng::shuffle(rng, &mut epoch.order);
+        }
+        epoch.size = self.size;
+        epoch.last = self.last;
+    }
+}
+
 impl Iterator for Epochs {
     type Item = Epoch;
 
@@ -279,6 +301,20 @@ mod tests {
             ordered.batches().collect::<Vec<_>>(),
             [&[0, 1, 2][..], &[3, 4, 5], &[6]]
         );
+    }
+
+    #[test]
+    fn next_into_hands_out_the_same_epochs_as_next() {
+        let mut a = Epochs::shuffled(rng::seeded(8), 300, 64, LastBatch::Keep).unwrap();
+        let mut b = a.clone();
+        let mut reused = b.next().unwrap();
+        assert_eq!(a.next().unwrap(), reused);
+        let ptr = reused.order().as_ptr();
+        for _ in 0..5 {
+            b.next_into(&mut reused);
+            assert_eq!(a.next().unwrap(), reused);
+        }
+        assert_eq!(reused.order().as_ptr(), ptr, "the buffer was reused");
     }
 
     #[test]

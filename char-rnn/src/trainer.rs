@@ -1,0 +1,201 @@
+//! The reference's main loop, one iteration at a time: position in the text, carried hidden
+//! state, smoothed loss, clipping and Adagrad. Everything here is saved in a checkpoint, so a
+//! resumed run continues bit for bit.
+
+use crate::vocab::Text;
+use crate::{CharRnn, Grads, Work};
+use nalgebra::DVector;
+use shared::optim::{Eps, Optimizer, Rule};
+use shared::plot::{Figure, Panel, Series};
+use shared::rng::{self, Rng};
+use shared::{Result, error::check_finite};
+
+/// The smoothed loss is recorded for the loss curve every this many iterations.
+pub const HISTORY_EVERY: u64 = 10;
+
+/// The hyperparameters (the reference's values are the defaults of the command line).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Config {
+    /// N_h (reference: 100).
+    pub hidden: usize,
+    /// T, characters per chunk (reference: 25).
+    pub seq_len: usize,
+    /// Adagrad learning rate (reference: 0.1).
+    pub lr: f64,
+    /// Element-wise gradient clip (reference: 5).
+    pub clip: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            hidden: 100,
+            seq_len: 25,
+            lr: 0.1,
+            clip: 5.0,
+        }
+    }
+}
+
+/// Adagrad as the reference writes it: mem += d²; W −= lr·d / sqrt(mem + 1e-8).
+pub fn adagrad() -> Rule {
+    Rule::Adagrad {
+        eps: 1e-8,
+        at: Eps::InsideSqrt,
+    }
+}
+
+/// A model being trained, and where it is in the text.
+#[derive(Clone, Debug)]
+pub struct Trainer {
+    /// The parameters.
+    pub model: CharRnn,
+    /// Adagrad and its memories (one per parameter, in the order U, W, V, b_h, b_y).
+    pub opt: Optimizer,
+    /// The hyperparameters.
+    pub config: Config,
+    /// The state carried into the next chunk (the reference's `hprev`): N_h × 1.
+    pub s_prev: DVector<f64>,
+    /// Iterations done (the reference's `n`).
+    pub n: u64,
+    /// Where the next chunk starts in the text (the reference's `p`, a multiple of T).
+    pub p: usize,
+    /// 0.999·smooth + 0.001·loss, starting at T·ln N_x (the reference's `smooth_loss`).
+    pub smooth_loss: f64,
+    /// The generator of the samples printed during training.
+    pub rng: Rng,
+    /// (iteration, smoothed loss) every [`HISTORY_EVERY`] iterations.
+    pub history: Vec<(u64, f64)>,
+    grads: Grads,
+    work: Work,
+}
+
+impl Trainer {
+    /// A fresh model for a vocabulary of `N_x` characters: weights from stream 0 of `seed`,
+    /// samples from stream 1.
+    pub fn new(N_x: usize, config: Config, seed: u64) -> Self {
+        let model = CharRnn::new(N_x, config.hidden, &mut rng::stream(seed, 0));
+        Self::from_parts(
+            model,
+            Optimizer::new(adagrad(), config.lr),
+            config,
+            rng::stream(seed, 1),
+        )
+    }
+
+    /// A trainer at the start of the text around an existing model and optimizer (a
+    /// checkpoint then restores the position, the state and the counters).
+    pub fn from_parts(model: CharRnn, opt: Optimizer, config: Config, rng: Rng) -> Self {
+        let (N_x, N_h, T) = (model.n_x(), model.n_h(), config.seq_len);
+        Trainer {
+            grads: Grads::zeros_like(&model),
+            work: Work::new(N_x, N_h, T),
+            s_prev: DVector::zeros(N_h),
+            n: 0,
+            p: 0,
+            // smooth_loss = −ln(1/N_x)·T: the loss of the uniform guess.
+            smooth_loss: T as f64 * (N_x as f64).ln(),
+            history: Vec::new(),
+            model,
+            opt,
+            config,
+            rng,
+        }
+    }
+
+    /// The gradients of the last iteration (after clipping).
+    pub fn grads(&self) -> &Grads {
+        &self.grads
+    }
+
+    /// One iteration of the reference's loop on `text`: loss and gradients of the chunk at p,
+    /// smoothed loss, clip, Adagrad, then on to the next chunk. Returns the chunk's loss
+    /// (summed over its T characters).
+    pub fn step(&mut self, text: &Text) -> Result<f64> {
+        let T = self.config.seq_len;
+        let w = text.windows.window(self.p / T);
+        assert_eq!(w.p, self.p, "position {} is not a chunk start", self.p);
+        let x = &text.data[w.inputs]; // inputs = data[p : p+T]
+        let targets = &text.data[w.targets]; // targets = data[p+1 : p+T+1]
+        let loss =
+            self.model
+                .loss_and_grads(x, targets, &self.s_prev, &mut self.work, &mut self.grads);
+        check_finite(self.n, loss)?;
+        self.smooth_loss = 0.999 * self.smooth_loss + 0.001 * loss;
+        if self.n.is_multiple_of(HISTORY_EVERY) {
+            self.history.push((self.n, self.smooth_loss));
+        }
+        // hprev = hs[T−1]: the state carried into the next chunk.
+        self.s_prev.copy_from(&self.work.last_state());
+        self.grads.clip(self.config.clip);
+        // mem += d²;  W −= lr·d / sqrt(mem + 1e-8), for U, W, V, b_h, b_y in that order.
+        self.opt.lr = self.config.lr;
+        self.opt.begin_step();
+        let g = &self.grads;
+        let m = &mut self.model;
+        self.opt.update(0, &mut m.U, &g.dU);
+        self.opt.update(1, &mut m.W, &g.dW);
+        self.opt.update(2, &mut m.V, &g.dV);
+        self.opt.update(3, &mut m.b_h, &g.db_h);
+        self.opt.update(4, &mut m.b_y, &g.db_y);
+        self.n += 1;
+        // p += T, back to 0 once p + T + 1 ≥ len(data), where the reference (at the top of its
+        // loop) also sets hprev = 0. Doing it right after the move is the same rule, and keeps
+        // p valid between iterations and in checkpoints.
+        let next = text
+            .windows
+            .window((self.p / T + 1) % text.windows.per_pass());
+        self.p = next.p;
+        if next.reset {
+            self.s_prev.fill(0.0);
+        }
+        Ok(loss)
+    }
+
+    /// The reference's progress sample: `len` characters drawn from the carried state and the
+    /// next input character, at temperature 1, without changing the training state (only the
+    /// sampling generator advances).
+    pub fn sample_here(&mut self, text: &Text, len: usize) -> Vec<usize> {
+        let mut s = self.s_prev.clone();
+        self.model
+            .sample(&mut s, text.data[self.p], len, 1.0, &mut self.rng)
+    }
+
+    /// The loss curve: the smoothed loss per chunk of T characters (as the reference prints
+    /// it), and the same per character; `floor` adds a line at a known entropy per character.
+    pub fn loss_figure(&self, title: String, floor: Option<(&str, f64)>) -> Figure {
+        let T = self.config.seq_len as f64;
+        let mut per_chunk = Series::new(format!("smoothed loss (sum over T = {T} characters)"));
+        let mut per_char = Series::new("smoothed loss / T");
+        for &(n, l) in &self.history {
+            per_chunk.push(n as f64, l);
+            per_char.push(n as f64, l / T);
+        }
+        let mut right = Panel::new(
+            "the same in nats per character",
+            "iteration",
+            "nats per character",
+        )
+        .with(per_char);
+        if let (Some((name, h)), Some(&(first, _)), Some(&(last, _))) =
+            (floor, self.history.first(), self.history.last())
+        {
+            let mut line = Series::new(name);
+            line.push(first as f64, h);
+            line.push(last as f64, h);
+            right = right.with(line);
+        }
+        Figure {
+            title,
+            panels: vec![
+                Panel::new(
+                    "smoothed loss per chunk",
+                    "iteration",
+                    "loss (nats per chunk)",
+                )
+                .with(per_chunk),
+                right,
+            ],
+        }
+    }
+}

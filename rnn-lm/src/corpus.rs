@@ -1,0 +1,223 @@
+//! The tutorial's preprocessing: sentences → `SENTENCE_START … SENTENCE_END` → the top-N
+//! vocabulary (the rest `UNKNOWN_TOKEN`) → word ids. Input `x` is a sentence without its last
+//! id, target `t` without its first (notes §6: "input data는 마지막 단어인 'SENTENCE_END'만 제외하고
+//! ..., output data는 시작 단어인 'SENTENCE_START'만을 제외").
+
+use crate::Rnn;
+use shared::checkpoint;
+use shared::data::comments::Comments;
+use shared::data::grammar;
+use shared::data::text::{Corpus, SENTENCE_END, SENTENCE_START, SentenceMode, Vocab};
+use shared::rng::Rng;
+use shared::{Error, Result};
+use std::collections::HashSet;
+use std::path::Path;
+
+/// Writes `model` as `model.safetensors` (tensors U, W, V, row-major F64) and its vocabulary as
+/// `vocab.txt` (one word per line, line k = id k − 1) into `dir`.
+pub fn save_model(dir: &Path, model: &Rnn, vocab: &Vocab, bptt: usize) -> Result<()> {
+    checkpoint::save(
+        dir.join("model.safetensors"),
+        "rnn-lm",
+        &[("U", &model.U), ("W", &model.W), ("V", &model.V)],
+        &[
+            ("hidden", model.N_h().to_string()),
+            ("vocab", model.N_x().to_string()),
+            ("bptt", bptt.to_string()),
+        ],
+    )?;
+    vocab.write(dir.join("vocab.txt"))
+}
+
+/// Reads what [`save_model`] wrote, checking the shapes against the vocabulary.
+pub fn load_model(dir: &Path) -> Result<(Rnn, Vocab)> {
+    let vocab = Vocab::read(dir.join("vocab.txt"))?;
+    let mut ck = checkpoint::load(dir.join("model.safetensors"), "rnn-lm")?;
+    let (N_x, N_h) = (vocab.len(), ck.meta::<usize>("hidden")?);
+    let model = Rnn {
+        U: ck.take("U", N_h, N_x)?,
+        W: ck.take("W", N_h, N_h)?,
+        V: ck.take("V", N_x, N_h)?,
+    };
+    Ok((model, vocab))
+}
+
+/// Where the sentences come from.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    /// The tutorial's reddit comments CSV (`--csv`): each `body` cut into sentences.
+    Csv(&'a Path),
+    /// Any UTF-8 text (`--text`): sentences end at `.` `?` `!` and blank lines.
+    Text(&'a Path),
+    /// `sentences` sentences of the generated English-like corpus (the default).
+    Generated {
+        /// The run's seed.
+        seed: u64,
+        /// How many sentences (at most 1,000,000).
+        sentences: u64,
+    },
+}
+
+impl Source<'_> {
+    /// The corpus, and for the generated one the floor of the loss per target word,
+    /// −Σ ln p(sentence) / Σ (words + 1): the grammar's exact log-probabilities, with
+    /// `SENTENCE_END` certain after the final `.` or `?`. Prints what it reads, as the tutorial.
+    pub fn load(self) -> Result<(Corpus, Option<f64>)> {
+        match self {
+            Source::Csv(path) => {
+                println!("Reading CSV file {} ...", path.display());
+                let comments = Comments::load(path)?;
+                if let Some(cut) = &comments.truncated {
+                    println!("{}: {cut}", path.display());
+                }
+                Ok((comments.corpus(), None))
+            }
+            Source::Text(path) => Ok((Corpus::load(path, SentenceMode::Prose)?, None)),
+            Source::Generated { seed, sentences } => {
+                if sentences > 1_000_000 {
+                    let msg = "the generated corpus has at most 1000000 sentences";
+                    return Err(Error::flag("--sentences", msg));
+                }
+                let sentences = grammar::generate_sentences(seed, sentences as usize);
+                let nats: f64 = sentences.iter().map(|s| -s.log_prob).sum();
+                let targets: usize = sentences.iter().map(|s| s.words.len() + 1).sum();
+                let text = grammar::text(&sentences);
+                let corpus = Corpus::from_text(&text, SentenceMode::Lines);
+                Ok((corpus, Some(nats / targets as f64)))
+            }
+        }
+    }
+}
+
+/// Sentences as word ids, with their vocabulary.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The kept words, most frequent first (`SENTENCE_START`, `SENTENCE_END` among them), and
+    /// `UNKNOWN_TOKEN` last when words were left out.
+    pub vocab: Vocab,
+    /// Every sentence as ids: `SENTENCE_START` w₁ … wₙ `SENTENCE_END`.
+    pub sentences: Vec<Vec<usize>>,
+    /// Distinct tokens of the marked sentences, before the vocabulary cut (the tutorial's
+    /// "Found 65751 unique words tokens").
+    pub unique_tokens: usize,
+    /// Id of `SENTENCE_START`.
+    pub start: usize,
+    /// Id of `SENTENCE_END`.
+    pub end: usize,
+}
+
+impl Prepared {
+    /// Marks every sentence of `corpus` and keeps the `vocab_size` most frequent tokens, as the
+    /// tutorial's `nltk.FreqDist(...).most_common(vocabulary_size − 1) + [UNKNOWN_TOKEN]`.
+    /// Error if the corpus is empty or the markers themselves fall outside the vocabulary.
+    pub fn new(corpus: &Corpus, vocab_size: usize) -> Result<Prepared> {
+        let marked = corpus.marked_sentences();
+        if marked.is_empty() {
+            return Err(Error::msg("the corpus holds no sentence"));
+        }
+        let unique_tokens = marked.iter().flatten().collect::<HashSet<_>>().len();
+        let vocab = Vocab::top_n(marked.iter().flatten().copied(), vocab_size)?;
+        let marker = |m: &str| {
+            vocab.id(m).ok_or_else(|| {
+                Error::flag(
+                    "--vocab",
+                    format!("{vocab_size} words leave out {m}; use a larger vocabulary"),
+                )
+            })
+        };
+        let (start, end) = (marker(SENTENCE_START)?, marker(SENTENCE_END)?);
+        let sentences = marked
+            .iter()
+            .map(|s| vocab.encode_all(s))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Prepared {
+            vocab,
+            sentences,
+            unique_tokens,
+            start,
+            end,
+        })
+    }
+
+    /// The least frequent word kept (the last before `UNKNOWN_TOKEN`) and its count.
+    pub fn least_frequent(&self) -> (&str, u64) {
+        let last = match self.vocab.unknown() {
+            Some(u) if u > 0 => u - 1,
+            _ => self.vocab.len() - 1,
+        };
+        (self.vocab.word(last), self.vocab.count(last))
+    }
+
+    /// The first `n` sentences as (input `x`, target `t`) pairs: `x` = ids without the last,
+    /// `t` = ids without the first.
+    pub fn pairs(&self, n: usize) -> Vec<(&[usize], &[usize])> {
+        self.sentences
+            .iter()
+            .take(n)
+            .map(|s| (&s[..s.len() - 1], &s[1..]))
+            .collect()
+    }
+
+    /// What the tutorial prints after preprocessing, and the first training pair as the notes
+    /// show it (`x_train[0]`, `y_train[0]`, words and ids).
+    pub fn describe(&self) -> String {
+        let (least, count) = self.least_frequent();
+        let s = &self.sentences[0];
+        let (x, t) = (&s[..s.len() - 1], &s[1..]);
+        format!(
+            "Parsed {} sentences.\nFound {} unique words tokens.\nUsing vocabulary size {}.\n\
+             The least frequent word in our vocabulary is '{least}' and appeared {count} times.\n\n\
+             x_train[0]: {}\n{x:?}\ny_train[0]: {}\n{t:?}",
+            self.sentences.len(),
+            self.unique_tokens,
+            self.vocab.len(),
+            self.words(x),
+            self.words(t),
+        )
+    }
+
+    /// The words of `ids`, space-separated.
+    pub fn words(&self, ids: &[usize]) -> String {
+        let words: Vec<&str> = ids.iter().map(|&i| self.vocab.word(i)).collect();
+        words.join(" ")
+    }
+}
+
+/// `n` sentences of at least `min_words` words, as the tutorial's loop
+/// `while len(sent) < senten_min_length: sent = generate_sentence(model)`, as text. Never
+/// `UNKNOWN_TOKEN` ([`Rnn::generate`]) and never `SENTENCE_START`. Sentences that reach
+/// `max_words` without `SENTENCE_END` are drawn again too; after `100 n` draws in all (the
+/// tutorial loops for ever) it is an error.
+pub fn sample_sentences(
+    model: &Rnn,
+    vocab: &Vocab,
+    n: usize,
+    min_words: usize,
+    max_words: usize,
+    rng: &mut Rng,
+) -> Result<Vec<String>> {
+    let (start, end) = (vocab.require(SENTENCE_START)?, vocab.require(SENTENCE_END)?);
+    // UNKNOWN_TOKEN as the tutorial; SENTENCE_START too (the tutorial can draw it): it is never
+    // a target, so whatever probability the model still gives it is left over from the init.
+    let never: Vec<usize> = vocab.unknown().into_iter().chain([start]).collect();
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..100 * n {
+        if out.len() == n {
+            return Ok(out);
+        }
+        let s = model.generate(start, end, &never, max_words, rng);
+        if s.ended && s.words.len() >= min_words {
+            let words: Vec<&str> = s.words.iter().map(|&i| vocab.word(i)).collect();
+            out.push(words.join(" "));
+        }
+    }
+    if out.len() == n {
+        return Ok(out);
+    }
+    Err(Error::msg(format!(
+        "only {} of {n} sentences reached SENTENCE_END with at least {min_words} words in {} \
+         draws (at most {max_words} words each)",
+        out.len(),
+        100 * n
+    )))
+}

@@ -1,0 +1,178 @@
+//! Support for the chapters' integration tests that run their real binaries: the contract of
+//! DESIGN.md checked the same way in every crate (bad input ends with exit code 2 and one line
+//! `error: ...`; the same seed gives the same outputs).
+//!
+//! ```no_run
+//! use shared::testing;
+//! let dir = tempfile::tempdir().unwrap();
+//! # let bin = "rnn-adder";
+//! for (what, path) in testing::bad_files(dir.path()) {
+//!     let out = testing::run(bin, &["train", "--text", path.to_str().unwrap()]);
+//!     testing::assert_user_error(&out, what, &[path.file_name().unwrap().to_str().unwrap()]);
+//! }
+//! ```
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs the binary at `bin` (e.g. `env!("CARGO_BIN_EXE_char-rnn")`) with `args`.
+pub fn run<S: AsRef<std::ffi::OsStr>>(bin: &str, args: &[S]) -> Output {
+    Command::new(bin)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"))
+}
+
+/// Asserts the DESIGN.md contract for bad input: exit code 2, stderr is one line starting with
+/// `error: ` that contains every string of `mentions`, and no panic text anywhere. `what`
+/// names the case in the failure message.
+pub fn assert_user_error(out: &Output, what: &str, mentions: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{what}: exit code {:?}\nstderr: {stderr}\nstdout: {stdout}",
+        out.status.code()
+    );
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    // clap's own usage errors add a usage block after their `error:` line; ours are one line.
+    let first = lines.first().copied().unwrap_or("");
+    assert!(
+        first.starts_with("error: "),
+        "{what}: stderr does not start with `error: `: {stderr}"
+    );
+    let clap_usage = stderr.contains("For more information, try '--help'");
+    assert!(
+        lines.len() == 1 || clap_usage,
+        "{what}: expected one line on stderr, got {}: {stderr}",
+        lines.len()
+    );
+    for m in mentions {
+        assert!(
+            first.contains(m),
+            "{what}: the error does not mention {m:?}: {first}"
+        );
+    }
+    for text in [&stderr, &stdout] {
+        assert!(
+            !text.contains("panicked") && !text.contains("internal error"),
+            "{what}: panic: {text}"
+        );
+    }
+}
+
+/// Creates the bad inputs every file-reading flag must reject with a clear error, inside `dir`:
+/// a missing file, a directory, an empty file, random binary bytes, non-UTF-8 text. Returns
+/// (description, path) pairs; the file name of each path is unique, so an error can be checked
+/// to name it.
+pub fn bad_files(dir: &Path) -> Vec<(&'static str, PathBuf)> {
+    let missing = dir.join("missing-file.txt");
+    let folder = dir.join("a-folder");
+    std::fs::create_dir_all(&folder).expect("create folder");
+    let empty = dir.join("empty-file.txt");
+    std::fs::write(&empty, b"").expect("write");
+    let random = dir.join("random-bytes.bin");
+    let mut rng = crate::rng::seeded(7);
+    let bytes: Vec<u8> = (0..4096)
+        .map(|_| crate::rng::below(&mut rng, 256) as u8)
+        .collect();
+    std::fs::write(&random, bytes).expect("write");
+    let latin1 = dir.join("latin1.txt");
+    std::fs::write(
+        &latin1,
+        b"caf\xe9 au lait, na\xefve r\xe9sum\xe9\n".repeat(200),
+    )
+    .expect("write");
+    vec![
+        ("a missing file", missing),
+        ("a directory", folder),
+        ("an empty file", empty),
+        ("random bytes", random),
+        ("non-UTF-8 text", latin1),
+    ]
+}
+
+/// `summary.json` without the fields that measure time or echo the command line, so two runs
+/// with the same seed and flags can be compared for equality.
+pub fn summary_without_timing(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut v: Value = serde_json::from_str(&text).expect("summary.json is JSON");
+    if let Value::Object(m) = &mut v {
+        m.retain(|k, _| !is_timing_key(k));
+        strip_timing(m);
+    }
+    v
+}
+
+fn is_timing_key(k: &str) -> bool {
+    k == "args"
+        || k.contains("seconds")
+        || k.contains("per_second")
+        || k.ends_with("_ms")
+        || k.ends_with("_us")
+}
+
+fn strip_timing(m: &mut serde_json::Map<String, Value>) {
+    m.retain(|k, _| !is_timing_key(k));
+    for v in m.values_mut() {
+        if let Value::Object(inner) = v {
+            strip_timing(inner);
+        }
+    }
+}
+
+/// Asserts two run folders hold the same results: every file in `a` named in `files` is
+/// byte-identical in `b`, and `summary.json` agrees apart from timing (see
+/// [`summary_without_timing`]).
+pub fn assert_same_outputs(a: &Path, b: &Path, files: &[&str]) {
+    for f in files {
+        let (x, y) = (a.join(f), b.join(f));
+        let bx = std::fs::read(&x).unwrap_or_else(|e| panic!("{}: {e}", x.display()));
+        let by = std::fs::read(&y).unwrap_or_else(|e| panic!("{}: {e}", y.display()));
+        assert!(
+            bx == by,
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+    assert_eq!(
+        summary_without_timing(&a.join("summary.json")),
+        summary_without_timing(&b.join("summary.json")),
+        "summary.json differs beyond timing"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_files_are_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = bad_files(dir.path());
+        assert_eq!(files.len(), 5);
+        assert!(!files[0].1.exists());
+        assert!(files[1].1.is_dir());
+        assert_eq!(std::fs::metadata(&files[2].1).unwrap().len(), 0);
+        assert!(String::from_utf8(std::fs::read(&files[4].1).unwrap()).is_err());
+    }
+
+    #[test]
+    fn timing_is_stripped_at_every_depth() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("summary.json");
+        std::fs::write(
+            &p,
+            r#"{"seed":1,"wall_seconds":2.5,"steps_per_second":9,"args":["x"],"final_loss":0.5,"adam":{"seconds":1,"acc":0.9}}"#,
+        )
+        .unwrap();
+        let v = summary_without_timing(&p);
+        assert_eq!(
+            v,
+            serde_json::json!({"seed":1,"final_loss":0.5,"adam":{"acc":0.9}})
+        );
+    }
+}
