@@ -68,6 +68,8 @@ pub struct Trainer {
     pub history: Vec<(u64, f64)>,
     grads: Grads,
     work: Work,
+    /// The distinct characters of the current chunk, sorted (the non-zero columns of dU).
+    seen: Vec<usize>,
 }
 
 impl Trainer {
@@ -90,6 +92,7 @@ impl Trainer {
         Trainer {
             grads: Grads::zeros_like(&model),
             work: Work::new(N_x, N_h, T),
+            seen: Vec::with_capacity(T),
             s_prev: DVector::zeros(N_h),
             n: 0,
             p: 0,
@@ -127,13 +130,19 @@ impl Trainer {
         }
         // hprev = hs[T−1]: the state carried into the next chunk.
         self.s_prev.copy_from(&self.work.last_state());
-        self.grads.clip(self.config.clip);
+        // dU = Σ_t dz_t x_tᵀ is zero outside the columns of the characters in this chunk; there
+        // clipping and Adagrad change nothing (mem += 0², W −= 0), so they visit only `seen`.
+        self.seen.clear();
+        self.seen.extend_from_slice(x);
+        self.seen.sort_unstable();
+        self.seen.dedup();
+        self.grads.clip_seen(self.config.clip, &self.seen);
         // mem += d²;  W −= lr·d / sqrt(mem + 1e-8), for U, W, V, b_h, b_y in that order.
         self.opt.lr = self.config.lr;
         self.opt.begin_step();
         let g = &self.grads;
         let m = &mut self.model;
-        self.opt.update(0, &mut m.U, &g.dU);
+        self.opt.update_columns(0, &mut m.U, &g.dU, &self.seen);
         self.opt.update(1, &mut m.W, &g.dW);
         self.opt.update(2, &mut m.V, &g.dV);
         self.opt.update(3, &mut m.b_h, &g.db_h);
