@@ -50,7 +50,33 @@ pub fn save(
     meta.insert(CHAPTER_KEY.into(), chapter.into());
     let buf = safetensors::serialize(views, Some(meta))
         .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
-    files::write_bytes_atomic(path, &buf)
+    files::write_bytes_atomic(path, &sorted_header(buf))
+}
+
+/// The same safetensors file with its JSON header's keys in sorted order. `safetensors`
+/// writes the metadata map in the visiting order of a `HashMap`, which changes from process to
+/// process: without this, the same model saved twice would not be the same bytes.
+fn sorted_header(buf: Vec<u8>) -> Vec<u8> {
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+    // Layout: n (u64, little-endian), n bytes of JSON header padded with spaces, the data.
+    let n = u64::from_le_bytes(buf[..8].try_into().expect("8-byte length")) as usize;
+    let mut header: BTreeMap<String, Value> =
+        serde_json::from_slice(&buf[8..8 + n]).expect("safetensors wrote a JSON object");
+    if let Some(Value::Object(meta)) = header.remove("__metadata__") {
+        let sorted: BTreeMap<String, Value> = meta.into_iter().collect();
+        header.insert(
+            "__metadata__".into(),
+            serde_json::to_value(sorted).expect("a map"),
+        );
+    }
+    let mut json = serde_json::to_vec(&header).expect("JSON of a map");
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + json.len() + buf.len() - 8 - n);
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&buf[8 + n..]);
+    out
 }
 
 /// A loaded checkpoint: matrices by name and string metadata.
@@ -199,6 +225,32 @@ mod tests {
         let first = f64::from_le_bytes(raw[8 + n..16 + n].try_into().unwrap());
         let second = f64::from_le_bytes(raw[16 + n..24 + n].try_into().unwrap());
         assert_eq!((first, second), (w[(0, 0)], w[(0, 1)]));
+    }
+
+    #[test]
+    fn the_same_checkpoint_is_the_same_bytes() {
+        // Same seed, same model: same file, whatever order a HashMap visits the metadata in.
+        let dir = tempfile::tempdir().unwrap();
+        let w = DMatrix::from_fn(2, 3, |i, j| (i + 2 * j) as f64 * 0.5);
+        let keys: Vec<String> = (0..20)
+            .map(|k| format!("{}{k}", b"abcde"[k % 5] as char))
+            .collect();
+        let meta: Vec<(&str, String)> = keys
+            .iter()
+            .enumerate()
+            .map(|(k, key)| (key.as_str(), k.to_string()))
+            .collect();
+        let files: Vec<Vec<u8>> = (0..8)
+            .map(|i| {
+                let p = dir.path().join(format!("m{i}.safetensors"));
+                save(&p, "char-rnn", &[("W", &w), ("b", &w)], &meta).unwrap();
+                std::fs::read(&p).unwrap()
+            })
+            .collect();
+        assert!(files.iter().all(|f| f == &files[0]));
+        let mut ck = load(dir.path().join("m3.safetensors"), "char-rnn").unwrap();
+        assert_eq!(ck.meta_str("e19").unwrap(), "19");
+        assert_eq!(ck.take("W", 2, 3).unwrap(), w);
     }
 
     #[test]
