@@ -35,6 +35,7 @@
 
 pub mod checkpoint;
 pub mod corpus;
+pub mod report;
 pub mod trainer;
 pub mod vocab;
 

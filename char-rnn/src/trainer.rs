@@ -116,10 +116,7 @@ impl Trainer {
     /// (summed over its T characters).
     pub fn step(&mut self, text: &Text) -> Result<f64> {
         let T = self.config.seq_len;
-        let w = text.windows.window(self.p / T);
-        assert_eq!(w.p, self.p, "position {} is not a chunk start", self.p);
-        let x = &text.data[w.inputs]; // inputs = data[p : p+T]
-        let targets = &text.data[w.targets]; // targets = data[p+1 : p+T+1]
+        let (x, targets) = self.chunk(text);
         let loss =
             self.model
                 .loss_and_grads(x, targets, &self.s_prev, &mut self.work, &mut self.grads);
@@ -159,6 +156,22 @@ impl Trainer {
             self.s_prev.fill(0.0);
         }
         Ok(loss)
+    }
+
+    /// The chunk at p: (inputs data[p : p+T], targets data[p+1 : p+T+1]).
+    fn chunk<'a>(&self, text: &'a Text) -> (&'a [usize], &'a [usize]) {
+        let w = text.windows.window(self.p / self.config.seq_len);
+        assert_eq!(w.p, self.p, "position {} is not a chunk start", self.p);
+        (&text.data[w.inputs], &text.data[w.targets])
+    }
+
+    /// The loss of the next chunk under the current weights, without learning from it (only
+    /// scratch buffers change): an error if it is not finite. Checked before a checkpoint is
+    /// written, so a diverged run never replaces the last good one.
+    pub fn check_next(&mut self, text: &Text) -> Result<f64> {
+        let (x, targets) = self.chunk(text);
+        let loss = self.model.forward(x, targets, &self.s_prev, &mut self.work);
+        check_finite(self.n, loss)
     }
 
     /// The reference's progress sample: `len` characters drawn from the carried state and the
