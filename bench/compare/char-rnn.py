@@ -1,7 +1,7 @@
 """char-rnn (notes §6, Karpathy's min-char-rnn) in numpy: the units `cargo bench -p char-rnn`
 times, at the same sizes (N_x = 65 characters, N_h = 100 hidden units, T = 25 characters per
-chunk), one core. Prints `<unit>\t<microseconds per unit>` (the fastest of several rounds, as
-divan's "fastest").
+chunk), one core. Prints `<unit>\t<microseconds per unit>`: the fastest of many single calls,
+as divan's "fastest" (on a shared machine, the call no other process interrupted).
 
     s_t = tanh(U x_t + W s_{t-1} + b_h)      (K1)
     y_t = SoftMax(V s_t + b_y)               (K2)
@@ -124,8 +124,6 @@ def fastest(f, calls, rounds):
 
 x0, t0 = text[0:T], text[1 : T + 1]
 s0 = np.zeros((N_h, 1))
-# One call per sample, many samples: on a shared machine the fastest single call is the one
-# no other process interrupted.
 units = [
     ("iteration", iteration, 1, 300),
     ("loss_and_grads", lambda: loss_and_grads(x0, t0, s0), 1, 300),

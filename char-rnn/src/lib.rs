@@ -27,10 +27,29 @@
 //! Departures: the vocabulary is sorted (the reference's `list(set(data))` order changes from
 //! run to run), every random draw is seeded, and the softmax subtracts the column maximum.
 //!
+//! ## Where the notes live in the code
+//! | notes | code |
+//! |---|---|
+//! | (K1) s_t = tanh(U x_t + W s_{t−1} + b_h), U x_t = column x_t of U | [`CharRnn::forward`] (the loop over t), [`CharRnn::feed`] |
+//! | (K2) y_t = SoftMax(V s_t + b_y), all t in one GEMM | [`CharRnn::forward`], [`CharRnn::probabilities`] (with a temperature) |
+//! | loss Σ_t −ln y_t(target_t), gradients by back-propagation through the T steps | [`CharRnn::forward`], [`CharRnn::backward`] |
+//! | `x_train[k]` / `y_train[k]`: chunks of T characters and the same shifted by one | [`Trainer::step`] on [`vocab::Text`] |
+//! | N_x = 65 characters (the sorted set of the text's characters) | [`Vocab`] |
+//! | "feed one character, get the next, 200 times; the hidden state carries over" | [`CharRnn::sample`], [`CharRnn::sample_primed`] |
+//! | clip to [−5, 5], Adagrad (the reference's loop) | [`Grads::clip`], [`Trainer::step`] |
+//!
 //! ## Expected result
 //! On tinyshakespeare the smoothed loss starts at 25·ln 65 = 104.36 and reaches ≈ 57 after 5k
 //! iterations, ≈ 54 after 10k and ≈ 48 after 100k (≈ 1.9 nats per character); samples then
-//! show speaker names and word-like tokens.
+//! show speaker names and word-like tokens. The default run (100,000 iterations on the
+//! generated corpus, 29 characters) ends near 24 nats per chunk, 0.96 nats per character,
+//! against the corpus's exact entropy of 0.56.
+//!
+//! ## Speed
+//! One iteration (N_x = 65, N_h = 100, T = 25: forward, backward, clip, Adagrad) takes
+//! ≈ 107 µs on one core of the reference machine, ≈ 14× the numpy program; its floor is set by
+//! the 49 sequential 100 × 100 matrix–vector products, which stream W (80 KB, more than the
+//! 32 KB L1 cache) from L2 at each step (see the README's "Speed").
 #![allow(non_snake_case)]
 
 pub mod checkpoint;
@@ -230,6 +249,7 @@ impl CharRnn {
             fastmath::tanh_mut(s_t); // vectorised tanh, within 4 ulp of libm's
         }
         // All T logits at once: [V s_0 + b_y, …, V s_{T−1} + b_y] = V S[:, 1..] + b_y   (K2)
+        // as Y ← [b_y … b_y], then one GEMM Y += V S[:, 1..].
         for y_t in work.Y.as_mut_slice().chunks_exact_mut(N_x) {
             y_t.copy_from_slice(self.b_y.as_slice());
         }
@@ -263,7 +283,7 @@ impl CharRnn {
         for (t, &c) in targets.iter().enumerate() {
             work.Y[(c, t)] -= 1.0;
         }
-        let (N_x, N_h) = (self.n_x(), self.n_h());
+        let N_h = self.n_h();
         let dY = &work.Y; // N_x × T
         // dV = Σ_t (y_t − t_t) s_tᵀ, written as one GEMM over the chunk: dY S[:, 1..]ᵀ.
         gemm_nt(1.0, dY, &work.S.columns(1, T), 0.0, &mut grads.dV); // N_x × N_h
@@ -306,7 +326,6 @@ impl CharRnn {
                 *u += d;
             }
         }
-        debug_assert_eq!(dU.len(), N_h * N_x);
     }
 
     /// The reference's `lossFun`: forward, then backward. Returns the summed loss; the
