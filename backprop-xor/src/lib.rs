@@ -258,6 +258,22 @@ impl XorNet {
         }
     }
 
+    /// Saves W_0 … W_{L−1} as `W0`, `W1`, … (row-major F64) with the layer sizes in the
+    /// metadata (see `shared::checkpoint`).
+    pub fn save(&self, path: &std::path::Path, layers: &[usize]) -> shared::Result<()> {
+        let W = self.weights();
+        let names: Vec<String> = (0..W.len()).map(|i| format!("W{i}")).collect();
+        let tensors: Vec<(&str, &DMatrix<f64>)> =
+            names.iter().map(String::as_str).zip(&W).collect();
+        let layers: Vec<String> = layers.iter().map(usize::to_string).collect();
+        shared::checkpoint::save(
+            path,
+            "backprop-xor",
+            &tensors,
+            &[("layers", layers.join(","))],
+        )
+    }
+
     /// The weights W_0 … W_{L−1} (n_i × n_{i+1}).
     pub fn weights(&self) -> Vec<DMatrix<f64>> {
         match self {
@@ -268,6 +284,32 @@ impl XorNet {
             XorNet::Deep(net, _, _) => net.W.clone(),
         }
     }
+}
+
+/// The mean absolute error trask prints, mean |t − X_L| over the four examples.
+pub fn mean_abs_error(X_L: &[f64; 4]) -> f64 {
+    let (_, t) = xor_data();
+    X_L.iter()
+        .zip(t.iter())
+        .map(|(y, t)| (t - y).abs())
+        .sum::<f64>()
+        / 4.0
+}
+
+/// The table of the four examples after training: inputs, target, output X_L.
+pub fn outputs_table(X_L: &[f64; 4]) -> String {
+    let (X0, t) = xor_data();
+    let mut s = String::from("  x1 x2 | target | output\n");
+    for i in 0..4 {
+        s += &format!(
+            "   {}  {} |   {}    | {:.8}\n",
+            X0[(i, 0)],
+            X0[(i, 1)],
+            t[i],
+            X_L[i]
+        );
+    }
+    s
 }
 
 #[cfg(test)]

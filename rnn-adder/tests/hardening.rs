@@ -3,7 +3,7 @@
 
 use shared::testing::{self, assert_same_outputs, assert_user_error};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rnn-adder");
 
@@ -107,10 +107,12 @@ fn the_same_seed_gives_the_same_outputs_and_concurrent_runs_do_not_interfere() {
         // Both at once, in different folders.
         let mut ca = Command::new(BIN)
             .args(short(&a, &["--rng", rng, "--seed", "7"]))
+            .stdout(Stdio::null())
             .spawn()
             .unwrap();
         let mut cb = Command::new(BIN)
             .args(short(&b, &["--rng", rng, "--seed", "7"]))
+            .stdout(Stdio::null())
             .spawn()
             .unwrap();
         assert!(ca.wait().unwrap().success() && cb.wait().unwrap().success());
