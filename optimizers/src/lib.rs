@@ -11,7 +11,8 @@
 //! notebook's `forward_propagation` / `backward_propagation` do), its training loop
 //! ([`Trainer`]: mini-batches of 64 reshuffled every epoch, the cost summed per batch and
 //! divided by m per epoch), the 2-D loss surfaces of `optimizers paths` ([`paths`]), the
-//! decision-boundary picture ([`boundary`]) and the `--csv` reader ([`points`]).
+//! decision-boundary picture ([`boundary`]), the `--csv` reader ([`points`]) and the
+//! experiment's data, table and summary ([`experiment`]).
 //!
 //! Size legend (columns are examples, as in the notebook):
 //! `m` examples in a mini-batch (64, the last one of an epoch 44), `N = 300` training
@@ -29,6 +30,7 @@
 #![allow(non_snake_case)]
 
 pub mod boundary;
+pub mod experiment;
 pub mod paths;
 pub mod points;
 
@@ -77,6 +79,19 @@ impl Method {
         Method::Rmsprop,
         Method::ClassicMomentum,
     ];
+
+    /// One `--optimizer` entry: a rule's name, or `all` for every rule.
+    pub fn parse_list(s: &str) -> Result<Vec<Method>, String> {
+        if s == "all" {
+            return Ok(Method::ALL.to_vec());
+        }
+        <Method as clap::ValueEnum>::from_str(s, false)
+            .map(|m| vec![m])
+            .map_err(|_| {
+                let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+                format!("unknown optimizer `{s}`; one of {}, all", names.join(", "))
+            })
+    }
 
     /// The name used on the command line and in file names (`boundary-<name>.png`).
     pub fn name(self) -> &'static str {
