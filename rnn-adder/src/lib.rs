@@ -24,7 +24,22 @@
 //!
 //! Expected result: after 10 000 random examples (a, b < 128) the network adds all 16 384
 //! pairs exactly, and since the same weights act at every step it keeps adding 10-, 16-, even
-//! 64-bit numbers when simply run for more steps: the notes' reading of h_i as the carry.
+//! 64-bit numbers when simply run for more steps: the notes' reading of h_i as the carry. With
+//! trask's random numbers ([`Draws::Numpy`], numpy's `np.random.seed(0)`: the binary's
+//! default) the run prints his post's output to the last digit: error 3.45638663 on
+//! 9 + 60 = 1 at example 0, …, 0.21595037 on 11 + 3 = 14 at example 9000.
+//!
+//! The notes' equations in the code (the README gives the line ranges):
+//!
+//! | notes §6 | code |
+//! |---|---|
+//! | x_i, t_i: bit i of a, b, a + b | [`Sequence::set`] |
+//! | z_i = W_xh x_i + W_hh h_{i−1}, h_i = σ(z_i), y_i = σ(W_hy h_i) | [`Adder::forward`] |
+//! | (t_i − y_i) ∘ y_i(1 − y_i) (L²), t_i − y_i (logistic); E | [`Cost::delta`], [`Cost::value`] |
+//! | dW_hy, dz_i, dW_hh, dW_xh | [`Adder::backward`] |
+//! | W ← W + α dW | [`Adder::update`], [`Adder::train_step`] |
+//! | trained on 7 bits, works on 10 bits | [`accuracy_on`], [`training::test_wider`] |
+//! | Example 6.1 | [`example_6_1`] |
 
 #![allow(non_snake_case)]
 
