@@ -22,6 +22,18 @@
 //! the program (line 8) computes (t − X₂)·X₂(1 − X₂), the *negative* of dX̄₂, and adds. Both are
 //! gradient descent with learning rate 1. [`ElevenLines`] keeps the program's form, [`Net`] the
 //! equations' form.
+//!
+//! The notes' equations in the code (the README gives the line ranges):
+//!
+//! | notes | code |
+//! |---|---|
+//! | §2 ∂f/∂A = (∂f/∂Y)Xᵀ, ∂f/∂X = Aᵀ(∂f/∂Y) | [`chain_rule::matrix_identity`] |
+//! | §2 figure 3, σ' = y(1 − y); figure 4's network and its backward pass | [`chain_rule::sigmoid_chain`], [`chain_rule::ExampleNet::grads`] |
+//! | §3 figure 5, linear / logistic / softmax nets | [`simple_nets::SimpleNet`] |
+//! | §4.1 figure 12, lines 1–4 | [`xor_data`], [`ElevenLines::new`] |
+//! | §4.1 lines 6–11 | [`ElevenLines::iteration`] |
+//! | §4 X_{i+1} = σ(X_i W_i) | [`Net::forward`] |
+//! | §4 dX_L, dX̄_i, dW_{i−1}, dX_{i−1} | [`Net::backward`], [`Net::step`] |
 
 #![allow(non_snake_case)]
 
