@@ -26,6 +26,18 @@
 //! figures differ by seed; the ordering (Adam far ahead, momentum = GD to the third digit)
 //! holds: seed 1 gives 86.7 / 86.7 / 96.7 % (cost 0.327 / 0.327 / 0.064), seeds 1–8 give
 //! GD 86–90 % and Adam 91–99 %.
+//!
+//! The notes' equations in the code (the README gives the line ranges):
+//!
+//! | notes §8 / notebook | code |
+//! |---|---|
+//! | mini-batch GD W ← W − α dW; momentum v ← βv + (1 − β)dW, W ← W − αv; Adam | [`shared::optim::Rule`] via [`Method::rule`] |
+//! | mini-batches reshuffled every epoch, one update per batch | [`Trainer::epoch`] |
+//! | Z1 = W1X + b1, A1 = relu(Z1), …, A3 = σ(Z3) | [`Net::forward`] |
+//! | cost Σ −[y ln a3 + (1 − y) ln(1 − a3)] | [`Net::cost`], [`bce_from_logit`] |
+//! | dZ3 = (A3 − Y)/m, dW3 = dZ3 A2ᵀ, db3, dA2 = W3ᵀ dZ3, dZ2 = dA2 ∘ (A2 > 0), … | [`Net::backward`] |
+//! | He initialisation; `predict` | [`Net::he`]; [`Net::accuracy`] |
+//! | learning-rate decay | [`Decay`] |
 
 #![allow(non_snake_case)]
 
