@@ -50,7 +50,41 @@ pub fn save(
     meta.insert(CHAPTER_KEY.into(), chapter.into());
     let buf = safetensors::serialize(views, Some(meta))
         .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
+    let buf = sorted_metadata(&buf)
+        .ok_or_else(|| Error::msg(format!("{}: cannot reorder the header", path.display())))?;
     files::write_bytes_atomic(path, &buf)
+}
+
+/// The same safetensors bytes with the header's `__metadata__` keys in sorted order.
+/// `safetensors::serialize` takes the metadata as a `HashMap`, whose order changes from run to
+/// run, so without this the same model would give different file bytes. The header is an
+/// 8-byte little-endian length, then JSON padded with spaces to a multiple of 8; the tensor
+/// data after it are unchanged (their offsets are relative to the data).
+fn sorted_metadata(buf: &[u8]) -> Option<Vec<u8>> {
+    let n = usize::try_from(u64::from_le_bytes(buf.get(..8)?.try_into().ok()?)).ok()?;
+    let header: serde_json::Value = serde_json::from_slice(buf.get(8..8 + n)?).ok()?;
+    let serde_json::Value::Object(fields) = header else {
+        return None;
+    };
+    let mut out = serde_json::Map::new();
+    for (k, v) in fields {
+        let v = match (k.as_str(), v) {
+            ("__metadata__", serde_json::Value::Object(m)) => {
+                let sorted: std::collections::BTreeMap<String, serde_json::Value> =
+                    m.into_iter().collect();
+                serde_json::to_value(sorted).ok()?
+            }
+            (_, v) => v,
+        };
+        out.insert(k, v);
+    }
+    let mut json = serde_json::to_vec(&serde_json::Value::Object(out)).ok()?;
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut bytes = Vec::with_capacity(8 + json.len() + buf.len() - 8 - n);
+    bytes.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&json);
+    bytes.extend_from_slice(&buf[8 + n..]);
+    Some(bytes)
 }
 
 /// A loaded checkpoint: matrices by name and string metadata.
@@ -175,6 +209,29 @@ impl Checkpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_model_gives_the_same_bytes() {
+        // The metadata goes through a HashMap: its order must not reach the file.
+        let dir = tempfile::tempdir().unwrap();
+        let w = DMatrix::from_fn(3, 2, |i, j| (i * 2 + j) as f64 - 2.5);
+        let meta: Vec<(&str, String)> = ["a", "b", "c", "d", "e", "f", "g", "h"]
+            .iter()
+            .map(|k| (*k, format!("value of {k}")))
+            .collect();
+        let mut files = Vec::new();
+        for i in 0..6 {
+            let p = dir.path().join(format!("m{i}.safetensors"));
+            save(&p, "test", &[("W", &w), ("V", &w)], &meta).unwrap();
+            files.push(std::fs::read(&p).unwrap());
+        }
+        assert!(files.iter().all(|f| f == &files[0]));
+        let mut ck = load(dir.path().join("m3.safetensors"), "test").unwrap();
+        assert_eq!(ck.take("W", 3, 2).unwrap(), w);
+        assert_eq!(ck.meta_str("h").unwrap(), "value of h");
+        let n = u64::from_le_bytes(files[0][..8].try_into().unwrap());
+        assert_eq!(n % 8, 0);
+    }
 
     #[test]
     fn round_trip_keeps_values_shapes_and_metadata() {
