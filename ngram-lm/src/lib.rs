@@ -40,6 +40,7 @@
 
 pub mod data;
 pub mod picture;
+pub mod report;
 pub mod words;
 
 use nalgebra::DMatrix;
@@ -169,6 +170,13 @@ impl Model {
     /// Hidden units H.
     pub fn hidden(&self) -> usize {
         self.W1.ncols()
+    }
+
+    /// Whether every weight and bias is a finite number.
+    pub fn is_finite(&self) -> bool {
+        [&self.W0, &self.W1, &self.b1, &self.W2, &self.b2]
+            .iter()
+            .all(|m| m.iter().all(|x| x.is_finite()))
     }
 
     /// Zeroed buffers for batches of `batch` cases.
@@ -386,6 +394,52 @@ fn row_sums(m: &DMatrix<f64>, out: &mut DMatrix<f64>) {
     }
 }
 
+/// Floating-point operations of the six GEMMs of one batch of `B` cases (a multiply-add counts
+/// 2): forward W1ᵀX1 and W2ᵀf(X2), backward dW2, W2·dX3, dW1 and W1·dX2, i.e. 6B(3D·H + H·V)
+/// = 48 MFLOP at the notes' sizes. The gathers, the sigmoid and the softmax are not counted.
+pub fn gemm_flops_per_batch(model: &Model, B: usize) -> u64 {
+    let (V, D, H) = (model.vocab(), model.embed(), model.hidden());
+    6 * (B * (CONTEXT * D * H + H * V)) as u64
+}
+
+/// Checks the sizes before anything is allocated: at least 2 words, a batch no larger than the
+/// `n_train` training 4-grams, and a model with its buffers that fits in memory (a typo like
+/// `--hidden 2000000` is an error, not an abort).
+pub fn check_sizes(hyper: &Hyper, vocab: usize, n_train: usize) -> Result<()> {
+    if vocab < 2 {
+        return Err(Error::msg(format!(
+            "the vocabulary has {vocab} word(s): a language model needs at least 2"
+        )));
+    }
+    if hyper.batch > n_train {
+        return Err(Error::flag(
+            "--batch",
+            format!(
+                "{} is larger than the {n_train} training 4-grams",
+                hyper.batch
+            ),
+        ));
+    }
+    // Parameters, gradients and velocities (3×), and the buffers of a training batch and of a
+    // 1000-case evaluation chunk, in f64 entries (in f64 arithmetic: no overflow for any flag).
+    let (V, D, H) = (vocab as f64, hyper.embed as f64, hyper.hidden as f64);
+    let B = hyper.batch as f64;
+    let params = V * D + 3.0 * D * H + H + H * V + V;
+    let buffers = (B + 1000.0) * (2.0 * 3.0 * D + 2.0 * H + 2.0 * V);
+    let gib = 8.0 * (3.0 * params + buffers) / (1u64 << 30) as f64;
+    const LIMIT_GIB: f64 = 16.0;
+    if gib > LIMIT_GIB {
+        return Err(Error::flag(
+            "--embed/--hidden/--batch/--vocab",
+            format!(
+                "a model of {vocab} words, embedding {}, hidden {}, batch {} would need {gib:.0} GiB (more than {LIMIT_GIB})",
+                hyper.embed, hyper.hidden, hyper.batch
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A model with its optimizer, buffers and gradients: one call of [`Trainer::step`] is one
 /// batch of the assignment's training loop.
 #[derive(Clone, Debug)]
@@ -400,6 +454,8 @@ pub struct Trainer {
     pub grads: Grads,
     /// Weight decay λ.
     pub weight_decay: f64,
+    /// Batches trained so far, over all epochs (the step number of a divergence error).
+    pub steps: u64,
 }
 
 impl Trainer {
@@ -418,6 +474,7 @@ impl Trainer {
             // our g already is grad/batchsize, see `backward`).
             opt: Optimizer::new(Rule::ClassicMomentum { mu: hyper.momentum }, hyper.lr),
             weight_decay: hyper.weight_decay,
+            steps: 0,
             model,
         })
     }
@@ -431,6 +488,7 @@ impl Trainer {
             buf,
             grads,
             weight_decay,
+            steps,
         } = self;
         model.forward(batch, buf);
         let ce = Model::batch_ce(buf);
@@ -441,6 +499,7 @@ impl Trainer {
         opt.update(2, &mut model.b1, &grads.db1);
         opt.update(3, &mut model.W2, &grads.dW2);
         opt.update(4, &mut model.b2, &grads.db2);
+        *steps += 1;
         ce
     }
 }
@@ -460,6 +519,11 @@ pub enum Event {
 /// load_data.m). Calls `report` every 100 batches with the running mean batch CE and every 1000
 /// with the validation CE (train.m's `show_training_CE_after` / `show_validation_CE_after`).
 /// Returns the mean of the batch CEs during the epoch (train.m's "Average Training CE").
+///
+/// Divergence: a non-finite batch CE stops the epoch with `training diverged at step N` (N
+/// counts batches over all epochs), and so do non-finite weights, looked at every 100 batches
+/// and at the end of the epoch. (The CE itself stays finite far into divergence: the log's
+/// floor e^−30 caps it at 30 nats per word, where train.m's lr-100 run ends, at 26.7.)
 ///
 /// One departure from train.m: its chunk counter is not reset at the start of an epoch, so the
 /// first printed chunk of every epoch after the first is divided by 125, not 100 (≈ 0.8× the
@@ -487,7 +551,13 @@ pub fn train_epoch(
     for m in 0..batches {
         // Batch m = columns m·B .. (m + 1)·B (load_data.m's column-major reshape).
         let ce = trainer.step(&train[m * batch..(m + 1) * batch]);
-        shared::error::check_finite(m as u64 + 1, ce)?;
+        shared::error::check_finite(trainer.steps, ce)?;
+        if ((m + 1) % SHOW_TRAIN == 0 || m + 1 == batches) && !trainer.model.is_finite() {
+            return Err(Error::msg(format!(
+                "training diverged at step {}: the weights are no longer finite numbers (try a smaller --lr)",
+                trainer.steps
+            )));
+        }
         epoch_sum += ce;
         chunk_sum += ce;
         chunk_n += 1;
