@@ -23,11 +23,26 @@
 //! | `X3` | V × B = 250 × 100 | `W2ᵀf(X2) + b2`, then `g` = softmax gives `y` |
 //! | `t` | V × B | one-hot targets (the 4th word) |
 //!
-//! Backward (§1): `dX3 = (y − t)/100`, `dW2 = f(X2)(y − t)ᵀ + λW2`, `db2`, `dX2 = (W2(y − t)) ∘
-//! f(X2) ∘ (1 − f(X2))`, `dW1 = X1dX2ᵀ + λW1`, `db1`, `dX1 = W1dX2`, `dW0 = Σᵢ K_i dX1ᵢᵀ`; see
-//! [`Model::backward`]. Update: Hinton's momentum, `Δ ← μΔ + g; W ← W − αΔ`, with g the
-//! gradient of the *mean* cross-entropy (the assignment divides by the batch size inside the
-//! update; here `dX3` carries the `/100`, which is the same number).
+//! ## The notes' equations in this crate
+//!
+//! | §1 | function |
+//! |---|---|
+//! | (1) `X1 = [W0ᵀK1; W0ᵀK2; W0ᵀK3]` (a gather) | [`Model::forward`] |
+//! | `X2 = W1ᵀX1 + b1`, `f` = sigmoid; `X3 = W2ᵀf(X2) + b2`, `g` = softmax | [`Model::forward`] |
+//! | cross-entropy `−Σ t ∘ log(y + tiny)/100` | [`Model::batch_ce`], [`Model::cross_entropy`] |
+//! | `dX3 = (y − t)/100`; `dW2 = f(X2)(y − t)ᵀ + λW2`; `db2` | [`Model::backward`] |
+//! | `dX2 = (W2(y − t)) ∘ f(X2) ∘ (1 − f(X2))`; `dW1 = X1dX2ᵀ + λW1`; `db1`; `dX1 = W1dX2` | [`Model::backward`] |
+//! | `dW0 = Σᵢ K_i dX1ᵢᵀ` (a scatter-add) | [`Model::backward`] |
+//! | train.m's update `Δ ← μΔ + g/100; W ← W − αΔ` | [`Trainer::step`] |
+//! | train.m's loop and log; display_nearest_words, predict_next_word, word_distance | [`train_epoch`], [`report`]; [`words`] |
+//!
+//! Where the notes slip: they define `dX3 = (y − t)/100` but write `dW2`, `db2`, `dX2` with the
+//! unscaled `(y − t)`. Here `dX3` carries the `/100` into every gradient, so each is that of the
+//! *mean* cross-entropy, and Hinton's momentum `Δ ← μΔ + g` is exactly train.m's
+//! `delta = momentum·delta + grad/batchsize`. The README maps each equation to its lines.
+//!
+//! Reference tutorial: Hinton's Coursera "Neural Networks for Machine Learning", programming
+//! assignment 2 (train.m, fprop.m, load_data.m), whose code §1 analyses.
 //!
 //! ## Expected result
 //! On the assignment's corpus (`raw_sentences.txt`, 372,550 training 4-grams), 10 epochs with
@@ -35,6 +50,8 @@
 //! epoch ≈ 3.3), and the nearest words to `could` are the other modals (this program, seed 1,
 //! on a re-split: 2.536 / 2.613 / 2.620). On the default generated corpus: test ≈ 2.10 against
 //! the generator's entropy floor of 1.85, and the seven other modals nearest to `could`.
+//! Speed (`cargo bench -p ngram-lm`): one batch of 100 in 1.3 ms (37 GFLOP/s), one epoch of
+//! 372,550 4-grams in ≈ 5.5 s of CPU time (target ≤ 10 s), ≈ 1.8–2× numpy.
 
 #![allow(non_snake_case)]
 
