@@ -127,7 +127,8 @@ pub struct Model {
 }
 
 /// The forward activations and backward deltas of one batch, allocated once and reused
-/// (the training loop allocates nothing per batch).
+/// (the training loop allocates none of its own per batch; matrixmultiply allocates its
+/// packing buffer in each GEMM).
 #[derive(Clone, Debug)]
 pub struct Buffers {
     /// 3D × B (150 × 100): eq. (1).
