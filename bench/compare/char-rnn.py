@@ -1,28 +1,19 @@
-"""char-rnn (notes §6, Karpathy's min-char-rnn) in numpy: the units `cargo bench -p char-rnn`
-times, at the same sizes (N_x = 65 characters, N_h = 100 hidden units, T = 25 characters per
-chunk), one core. Prints `<unit>\t<microseconds per unit>`: the fastest of many single calls,
-as divan's "fastest" (on a shared machine, the call no other process interrupted).
+"""numpy side of `cargo bench -p char-rnn`: Karpathy's min-char-rnn (notes §6) at the
+reference's sizes (N_x = 65 characters, N_h = 100 hidden units, T = 25 characters per chunk),
+one BLAS thread. Written from the notes' equations, step by step as the numpy program does
+them (one-hot column vectors, one time step at a time):
 
     s_t = tanh(U x_t + W s_{t-1} + b_h)      (K1)
     y_t = SoftMax(V s_t + b_y)               (K2)
     L   = sum_t -ln y_t[target_t]
 
-Written from the notes, step by step as the numpy reference program does it (one-hot column
-vectors, one time step at a time), with element-wise clipping to [-5, 5] and Adagrad
-(mem += d^2; p -= lr d / sqrt(mem + 1e-8)).
+then element-wise clipping to [-5, 5] and Adagrad (mem += d^2; p -= lr d / sqrt(mem + 1e-8)).
 
-Run: /work/venv/bin/python bench/compare/char-rnn.py
-"""
+Prints one line per unit: `<divan bench path>\t<microseconds per unit>` (thread CPU time, the
+fastest block: `_timing.fastest_us`)."""
 
-import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
-
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
+from _timing import fastest_us
+import numpy as np
 
 N_x, N_h, T = 65, 100, 25
 rng = np.random.default_rng(1)
@@ -112,24 +103,13 @@ def gemm_256():
     return A @ B
 
 
-def fastest(f, calls, rounds):
-    best = float("inf")
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            f()
-        best = min(best, (time.perf_counter() - t0) / calls)
-    return best * 1e6
-
-
 x0, t0 = text[0:T], text[1 : T + 1]
 s0 = np.zeros((N_h, 1))
-units = [
-    ("iteration", iteration, 1, 300),
-    ("loss_and_grads", lambda: loss_and_grads(x0, t0, s0), 1, 300),
-    ("forward", lambda: forward(x0, t0, s0), 1, 300),
-    ("sample_200", sample_200, 1, 100),
-    ("gemm_256", gemm_256, 1, 300),
-]
-for name, f, calls, rounds in units:
-    print(f"{name}\t{fastest(f, calls, rounds):.1f}", flush=True)
+for unit, step in [
+    ("iteration/iteration", iteration),
+    ("iteration/loss_and_grads", lambda: loss_and_grads(x0, t0, s0)),
+    ("iteration/forward", lambda: forward(x0, t0, s0)),
+    ("iteration/sample_200", sample_200),
+    ("iteration/gemm_256", gemm_256),
+]:
+    print(f"{unit}\t{fastest_us(step):.1f}", flush=True)
