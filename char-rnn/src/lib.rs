@@ -47,7 +47,7 @@
 //!
 //! ## Speed
 //! One iteration (N_x = 65, N_h = 100, T = 25: forward, backward, clip, Adagrad) takes
-//! ≈ 107 µs on one core of the reference machine, ≈ 14× the numpy program; its floor is set by
+//! ≈ 111 µs on one core of the reference machine, ≈ 16× the numpy program; its floor is set by
 //! the 49 sequential 100 × 100 matrix–vector products, which stream W (80 KB, more than the
 //! 32 KB L1 cache) from L2 at each step (see the README's "Speed").
 #![allow(non_snake_case)]
