@@ -2,7 +2,9 @@
 //! with ∂E/∂x computed as a stacked layer needs it. Throughput is counted in floating-point
 //! operations of the matrix products ("items" = FLOP, so divan's item/s column is FLOP/s):
 //! 6 · G · T·B · (D + H) for G gate rows (LSTM 4H, GRU 3H, RNN H), elementwise work not
-//! counted. `gemm_*` benches give the machine's f64 matrix-product roof for comparison.
+//! counted. `gemm_256` is the machine's f64 yardstick; `gemm_lstm_step_b32` the LSTM's
+//! per-step recurrent product alone. The unit names match `bench/compare/lstm-gru.py` (numpy)
+//! and `lstm-gru_torch.py` (PyTorch): `cells/lstm/32` etc.
 //!
 //! Run: `cargo bench -p lstm-gru`.
 #![allow(non_snake_case)]
@@ -57,9 +59,10 @@ fn rnn(bencher: Bencher, B: usize) {
     fwd_bwd::<Rnn>(bencher, B, H);
 }
 
-/// The f64 roof: C ← A B for square n × n matrices.
-#[divan::bench(args = [256, 512])]
-fn gemm_square(bencher: Bencher, n: usize) {
+/// The machine's yardstick: one 256 × 256 × 256 f64 `DMatrix` product, C ← A B.
+#[divan::bench]
+fn gemm_256(bencher: Bencher) {
+    let n = 256;
     let a = shared::init::uniform(n, n, -1.0, 1.0, &mut rng::seeded(4));
     let b = shared::init::uniform(n, n, -1.0, 1.0, &mut rng::seeded(5));
     let mut c = DMatrix::zeros(n, n);

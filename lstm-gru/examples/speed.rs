@@ -5,7 +5,8 @@
 //! Same work as `benches/cells.rs`: forward + backward of one layer, D = H = 128, T = 50,
 //! batch 1 and 32, ∂E/∂x included; FLOP = 6 · G · T·B · (D + H) (matrix products only).
 //!
-//! Run: `cargo run --release -p lstm-gru --example speed`.
+//! Run: `cargo run --release -p lstm-gru --example speed` (all rows), or with a filter such as
+//! `-- lstm 32` (only the rows whose name and batch match, e.g. under `perf record`).
 #![allow(non_snake_case)]
 
 use lstm_gru::charlm::TrainClock;
@@ -35,6 +36,10 @@ fn cpu_per_call(mut f: impl FnMut()) -> f64 {
 }
 
 fn measure<C: Cell>(B: usize, gate_rows: usize) {
+    let filter: Vec<String> = std::env::args().skip(1).collect();
+    if !filter.is_empty() && !filter.iter().all(|f| f == C::NAME || *f == B.to_string()) {
+        return;
+    }
     let cell = C::new(D, H, &mut rng::seeded(1));
     let X = shared::init::uniform(D, T * B, -1.0, 1.0, &mut rng::seeded(2));
     let dH = shared::init::uniform(H, T * B, -1.0, 1.0, &mut rng::seeded(3));
@@ -58,6 +63,18 @@ fn measure<C: Cell>(B: usize, gate_rows: usize) {
 }
 
 fn main() {
+    if std::env::args().len() == 1 || std::env::args().any(|a| a == "gemm") {
+        gemm_256();
+    }
+    for B in [1, 32] {
+        measure::<Lstm>(B, 4 * H);
+        measure::<Gru>(B, 3 * H);
+        measure::<Rnn>(B, H);
+    }
+}
+
+/// The roof: one 256 × 256 × 256 f64 product.
+fn gemm_256() {
     let n = 256;
     let a = shared::init::uniform(n, n, -1.0, 1.0, &mut rng::seeded(4));
     let b = shared::init::uniform(n, n, -1.0, 1.0, &mut rng::seeded(5));
@@ -68,9 +85,4 @@ fn main() {
         s * 1e6,
         2.0 * (n * n * n) as f64 / s * 1e-9
     );
-    for B in [1, 32] {
-        measure::<Lstm>(B, 4 * H);
-        measure::<Gru>(B, 3 * H);
-        measure::<Rnn>(B, H);
-    }
 }
