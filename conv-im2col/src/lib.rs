@@ -36,6 +36,7 @@ pub mod example;
 pub mod im2col;
 pub mod layers;
 pub mod net;
+pub mod report;
 
 pub use im2col::{Geometry, col2im, col2im_into, im2col, im2col_into};
 pub use layers::{Affine, Convolution, Pooling};

@@ -72,6 +72,33 @@ fn a_checkpoint_gives_back_the_same_network() {
     shared::checkpoint::save(&path, "rbm", &[("W", &net.conv1.W)], &[]).unwrap();
     let e = SimpleConvNet::load(&path).unwrap_err().to_string();
     assert!(e.contains("rbm"), "{e}");
+    // A checkpoint whose sizes say one thing and tensors another: a clear error.
+    net.save(&path).unwrap();
+    let ck = shared::checkpoint::load(&path, "conv-im2col").unwrap();
+    let meta: Vec<(&str, String)> = ck
+        .metadata
+        .iter()
+        .filter(|(k, _)| *k != "chapter")
+        .map(|(k, v)| {
+            (
+                k.as_str(),
+                if k == "hidden" { "8".into() } else { v.clone() },
+            )
+        })
+        .collect();
+    let tensors: Vec<(&str, &nalgebra::DMatrix<f64>)> = ["W1", "b1", "W2", "b2", "W3", "b3"]
+        .into_iter()
+        .zip(net.params())
+        .collect();
+    shared::checkpoint::save(&path, "conv-im2col", &tensors, &meta).unwrap();
+    let e = SimpleConvNet::load(&path).unwrap_err().to_string();
+    assert!(e.contains("W2") && e.contains("expected 8×"), "{e}");
+    // A truncated file names itself.
+    net.save(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let e = SimpleConvNet::load(&path).unwrap_err().to_string();
+    assert!(e.contains("model.safetensors"), "{e}");
 }
 
 /// Writes an IDX image file (magic 0x803) and a label file (0x801), gzipped when `gz`.

@@ -50,7 +50,59 @@ pub fn save(
     meta.insert(CHAPTER_KEY.into(), chapter.into());
     let buf = safetensors::serialize(views, Some(meta))
         .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
-    files::write_bytes_atomic(path, &buf)
+    files::write_bytes_atomic(path, &sorted_header(&buf)?)
+}
+
+/// The same safetensors bytes with the JSON header's keys (and the metadata's) in sorted
+/// order. `safetensors::serialize` writes the metadata `HashMap` in its (randomly seeded)
+/// iteration order, so without this the same model gave different bytes from run to run.
+/// Layout: u64 little-endian header length n, n bytes of JSON padded with spaces to a
+/// multiple of 8, then the tensor data (whose offsets are relative to it: unchanged).
+fn sorted_header(buf: &[u8]) -> Result<Vec<u8>> {
+    use std::collections::BTreeMap;
+    let bad = |what: &str| Error::msg(format!("safetensors serialization: {what}"));
+    let n = buf
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+        .ok_or_else(|| bad("no header length"))?;
+    let json = buf.get(8..8 + n).ok_or_else(|| bad("short header"))?;
+    let header: BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(json).map_err(|e| bad(&e.to_string()))?;
+    let mut header: BTreeMap<String, serde_json::Value> = header
+        .into_iter()
+        .map(|(k, v)| match v {
+            // {"__metadata__": {..}}: string → string, sorted through a BTreeMap
+            serde_json::Value::Object(m) if k == "__metadata__" => {
+                let sorted: BTreeMap<String, serde_json::Value> = m.into_iter().collect();
+                (k, serde_json::json!(sorted))
+            }
+            v => (k, v),
+        })
+        .collect();
+    // Keep "__metadata__" first, as safetensors writes it.
+    let meta = header.remove("__metadata__");
+    let mut text = String::from("{");
+    let entries = meta
+        .map(|m| ("__metadata__".to_string(), m))
+        .into_iter()
+        .chain(header);
+    for (i, (k, v)) in entries.enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text += &serde_json::to_string(&k).map_err(|e| bad(&e.to_string()))?;
+        text.push(':');
+        text += &serde_json::to_string(&v).map_err(|e| bad(&e.to_string()))?;
+    }
+    text.push('}');
+    while text.len() % 8 != 0 {
+        text.push(' ');
+    }
+    let mut out = Vec::with_capacity(8 + text.len() + buf.len() - 8 - n);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(&buf[8 + n..]);
+    Ok(out)
 }
 
 /// A loaded checkpoint: matrices by name and string metadata.
@@ -175,6 +227,36 @@ impl Checkpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_checkpoint_gives_the_same_bytes() {
+        // Eleven metadata keys: a HashMap's random order would differ between saves.
+        let dir = tempfile::tempdir().unwrap();
+        let w = DMatrix::from_fn(2, 3, |i, j| (i * 3 + j) as f64 - 0.5);
+        let meta: Vec<(&str, String)> = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"]
+            .iter()
+            .map(|k| (*k, k.repeat(3)))
+            .collect();
+        let bytes: Vec<Vec<u8>> = (0..6)
+            .map(|i| {
+                let p = dir.path().join(format!("m{i}.safetensors"));
+                save(&p, "conv-im2col", &[("W", &w), ("b", &w)], &meta).unwrap();
+                std::fs::read(&p).unwrap()
+            })
+            .collect();
+        assert!(bytes.iter().all(|b| b == &bytes[0]));
+        // Still a valid file, with every key.
+        let p = dir.path().join("m0.safetensors");
+        let mut ck = load(&p, "conv-im2col").unwrap();
+        assert_eq!(ck.meta_str("k").unwrap(), "kkk");
+        assert_eq!(ck.take("W", 2, 3).unwrap(), w);
+        let n = u64::from_le_bytes(bytes[0][..8].try_into().unwrap()) as usize;
+        let header = std::str::from_utf8(&bytes[0][8..8 + n]).unwrap();
+        assert!(
+            header.starts_with(r#"{"__metadata__":{"a":"aaa","b":"bbb","#),
+            "{header}"
+        );
+    }
 
     #[test]
     fn round_trip_keeps_values_shapes_and_metadata() {
