@@ -176,11 +176,12 @@ impl Pooling {
                         for fx in 0..g.fw {
                             let at = ((s * oy + fy) * g.w + s * ox + fx) * C;
                             let v = &x[at..at + C];
-                            for c in 0..C {
+                            let lanes = y.iter_mut().zip(arg.iter_mut()).zip(v);
+                            for (c, ((y, a), &v)) in lanes.enumerate() {
                                 // if v > y { y = v; arg = at + c }, as masks (no branch)
-                                let take = ((v[c] > y[c]) as usize).wrapping_neg();
-                                arg[c] ^= (arg[c] ^ (at + c)) & take;
-                                y[c] = y[c].max(v[c]);
+                                let take = ((v > *y) as usize).wrapping_neg();
+                                *a ^= (*a ^ (at + c)) & take;
+                                *y = y.max(v);
                             }
                         }
                     }

@@ -8,7 +8,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use conv_im2col::net::{EpochReport, accuracy, fit, saito_adam, save_filters};
+use conv_im2col::net::{EpochReport, Sampling, accuracy, fit, saito_adam, save_filters};
 use conv_im2col::report::{self, Curves};
 use conv_im2col::{Config, Init, SimpleConvNet, data, example};
 use shared::optim::{Optimizer, Rule};
@@ -70,6 +70,10 @@ struct TrainArgs {
     /// root) or `saito` (ε = 1e-7 added to the uncorrected root, Saito's `common/optimizer.py`).
     #[arg(long, value_enum, default_value_t = AdamArg::Standard)]
     adam: AdamArg,
+    /// Mini-batches: `shuffled` (each epoch visits every example once) or `replacement`
+    /// (each batch drawn with replacement, as Saito's `common/trainer.py`).
+    #[arg(long, value_enum, default_value_t = SamplingArg::Shuffled)]
+    sampling: SamplingArg,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -84,6 +88,12 @@ enum InitArg {
 enum AdamArg {
     Standard,
     Saito,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SamplingArg {
+    Shuffled,
+    Replacement,
 }
 
 fn main() -> std::process::ExitCode {
@@ -127,6 +137,10 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         .map_err(|e| Error::flag("--filter-size", e))?;
     // Data and model are fine: only now make --out (a refused run leaves no folder).
     let run = Run::start("conv-im2col", &a.run)?;
+    let sampling = match a.sampling {
+        SamplingArg::Shuffled => Sampling::Shuffled,
+        SamplingArg::Replacement => Sampling::Replacement,
+    };
     let rule = match a.adam {
         AdamArg::Standard => Rule::adam(),
         AdamArg::Saito => saito_adam(),
@@ -161,6 +175,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         &split,
         a.epochs,
         batch,
+        sampling,
         &mut data_rng,
         on_step,
         on_epoch,
@@ -168,7 +183,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
     bar.finish();
     // A diverged run stops here, with its curves up to the last finite loss written.
     let cnn = curves.save_on_error(&run, cnn)?;
-    let base = report::baseline(&split, a.epochs, batch, rule, a.lr, run.seed);
+    let base = report::baseline(&split, a.epochs, batch, sampling, rule, a.lr, run.seed);
     let base = curves
         .save_on_error(&run, base)
         .context("linear softmax baseline")?;
@@ -196,6 +211,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         serde_json::json!({
             "data": split.description, "epochs": a.epochs, "batch": a.batch, "lr": a.lr,
             "init": format!("{:?}", a.init), "adam": format!("{:?}", a.adam),
+            "sampling": format!("{:?}", a.sampling),
             "parameters": net.parameter_count(),
             "train_accuracy": last(&curves.train), "test_accuracy": last(&curves.test),
             "linear_train_accuracy": base.train_accuracy, "linear_test_accuracy": base.test_accuracy,

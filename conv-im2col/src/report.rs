@@ -3,7 +3,7 @@
 //! (Kept here so that `main.rs` reads as flags, data, model, train loop, outputs.)
 
 use crate::data::Split;
-use crate::net::{EpochReport, LinearSoftmax, accuracy, fit};
+use crate::net::{EpochReport, LinearSoftmax, Sampling, accuracy, fit};
 use crate::{Config, SimpleConvNet};
 use shared::Result;
 use shared::optim::{Optimizer, Rule};
@@ -99,7 +99,8 @@ pub fn epoch_line(r: &EpochReport, train_accuracy: f64) -> String {
 }
 
 /// The baseline run: a linear softmax classifier on the raw pixels, trained on the same split
-/// with the same rule, rate, epochs and batch size (its own random streams 3 and 4 of `seed`).
+/// with the same rule, rate, epochs, batch size and sampling (its own random streams 3 and 4
+/// of `seed`).
 #[derive(Clone, Debug)]
 pub struct Baseline {
     /// Per epoch, as for SimpleConvNet.
@@ -115,6 +116,7 @@ pub fn baseline(
     split: &Split,
     epochs: u64,
     batch: usize,
+    sampling: Sampling,
     rule: Rule,
     lr: f64,
     seed: u64,
@@ -128,6 +130,7 @@ pub fn baseline(
         split,
         epochs,
         batch,
+        sampling,
         &mut rng::stream(seed, 4),
         |_, _| {},
         |_, _| {},

@@ -358,7 +358,7 @@ fn bad_digits_csv_files_are_clear_errors() {
 fn flags_out_of_range_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let cases: [(&[&str], &str); 14] = [
+    let cases: [(&[&str], &str); 15] = [
         (&["--epochs", "0"], "--epochs"),
         (&["--batch", "0"], "--batch"),
         (&["--train-size", "0"], "--train-size"),
@@ -372,6 +372,7 @@ fn flags_out_of_range_are_clear_errors() {
         (&["--lr", "fast"], "--lr"),
         (&["--init", "xavier"], "--init"),
         (&["--adam", "nadam"], "--adam"),
+        (&["--sampling", "random"], "--sampling"),
         (&["--mnist", "a", "--digits", "b"], "--digits"),
     ];
     for (flags, mention) in cases {
