@@ -4,7 +4,7 @@ Times the same units at the same sizes as conv-im2col/benches/conv.rs and prints
 unit, `<divan bench name>\t<microseconds per unit>`, the fastest of several repeats (as divan's
 "fastest"). numpy's BLAS is pinned to one thread, like the Rust side.
 
-    /work/venv/bin/python bench/compare/conv-im2col.py [--epoch]
+    /work/venv/bin/python bench/compare/conv-im2col.py [--epoch] [--cpu]
 
 Units (MNIST sizes: N = 100 images of 1 × 28 × 28, FN = 30 filters 5 × 5, stride 1, pad 0):
   gemm_256               one 256 × 256 × 256 f64 product (the machine's yardstick)
@@ -162,8 +162,21 @@ class SimpleConvNet:
         return loss
 
 
+CPU = "--cpu" in sys.argv
+
+
 def fastest(f, repeats, budget=20.0):
-    """Minimum wall time of f() in microseconds over `repeats` calls (fewer past `budget` s)."""
+    """Microseconds per call of f(): the minimum wall time over `repeats` calls (fewer past
+    `budget` s), like divan's "fastest"; with --cpu, this thread's mean CPU time per call after
+    one warm-up call (steadier than wall time on a loaded machine; compare with
+    `perf stat -e task-clock` on the Rust side)."""
+    if CPU:
+        f()
+        t0, n = time.thread_time(), 0
+        while n < repeats and (n < 2 or time.thread_time() - t0 < budget):
+            f()
+            n += 1
+        return (time.thread_time() - t0) / n * 1e6
     best, start = float("inf"), time.perf_counter()
     for _ in range(repeats):
         t0 = time.perf_counter()

@@ -5,7 +5,7 @@ Same units and sizes as bench/compare/conv-im2col.py (MNIST sizes: N = 100 image
 fastest of several repeats. PyTorch's conv2d does not use im2col + one GEMM on CPU the way the
 notes do (it has its own convolution kernels); it is here as the "what a framework does" line.
 
-    /work/venv/bin/python bench/compare/conv-im2col_torch.py [--epoch]
+    /work/venv/bin/python bench/compare/conv-im2col_torch.py [--epoch] [--cpu]
 """
 
 import sys
@@ -20,7 +20,21 @@ torch.set_default_dtype(torch.float64)
 N, FN, FS = 100, 30, 5
 
 
+CPU = "--cpu" in sys.argv
+
+
 def fastest(f, repeats, budget=20.0):
+    """Microseconds per call of f(): the minimum wall time over `repeats` calls (fewer past
+    `budget` s), like divan's "fastest"; with --cpu, this thread's mean CPU time per call after
+    one warm-up call (steadier than wall time on a loaded machine; compare with
+    `perf stat -e task-clock` on the Rust side)."""
+    if CPU:
+        f()
+        t0, n = time.thread_time(), 0
+        while n < repeats and (n < 2 or time.thread_time() - t0 < budget):
+            f()
+            n += 1
+        return (time.thread_time() - t0) / n * 1e6
     best, start = float("inf"), time.perf_counter()
     for _ in range(repeats):
         t0 = time.perf_counter()

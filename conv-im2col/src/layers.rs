@@ -85,10 +85,11 @@ impl Convolution {
         // A = W colᵀ + b 1ᵀ, the transpose of Saito's out = col·col_W + b.  FN × (N·P),
         // stored in Y's memory: column (n, oy, ox) of A is Y[(oy, ox, ·), n].
         ensure_shape(Y, P * FN, N);
-        let mut A = DMatrixViewMut::from_slice(Y.as_mut_slice(), FN, N * P);
-        for mut a in A.column_iter_mut() {
-            a.copy_from(&self.b);
+        let b = self.b.as_slice();
+        for a in Y.as_mut_slice().chunks_exact_mut(FN) {
+            a.copy_from_slice(b); // column (n, oy, ox) of A starts as b
         }
+        let mut A = DMatrixViewMut::from_slice(Y.as_mut_slice(), FN, N * P);
         gemm_nt(1.0, &self.W, &self.col, 1.0, &mut A);
     }
 
@@ -106,9 +107,12 @@ impl Convolution {
         // dA: dY seen as FN × (N·P), the layout of A (no copy)
         let dA = DMatrixView::from_slice(dY.as_slice(), FN, N * P);
         // A = W colᵀ + b 1ᵀ  ⇒  db = dA 1 (Saito: db = np.sum(dout, axis=0))   FN × 1
-        self.db.fill(0.0);
-        for a in dA.column_iter() {
-            self.db += a;
+        let db = self.db.as_mut_slice();
+        db.fill(0.0);
+        for a in dY.as_slice().chunks_exact(FN) {
+            for (d, v) in db.iter_mut().zip(a) {
+                *d += v; // a = column (n, oy, ox) of dA
+            }
         }
         // A = W colᵀ  ⇒  dW = dA col (Saito: dW = colᵀ·dout, transposed as our W is)   FN × K
         gemm(1.0, &dA, &self.col, 0.0, &mut self.dW);
