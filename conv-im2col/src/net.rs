@@ -411,8 +411,8 @@ impl Batch {
     }
 }
 
-/// How an epoch draws its mini-batches.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How an epoch draws its mini-batches (also the `--sampling` flag's values).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Sampling {
     /// Every example once, in a fresh random order (the last batch may be smaller).
     #[default]
