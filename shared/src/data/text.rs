@@ -456,7 +456,12 @@ impl Vocab {
     /// Reads a vocabulary file: one word per line, line k = id k − 1 (blank lines are errors).
     pub fn read(path: impl AsRef<Path>) -> Result<Vocab> {
         let path = path.as_ref();
-        let text = files::read_text(path)?;
+        Vocab::parse(&files::read_text(path)?, path)
+    }
+
+    /// Parses the text of a vocabulary file ([`Vocab::read`] without the file system); `path`
+    /// only names the source in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Vocab> {
         let mut words = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let word = line.trim_end_matches('\r');
