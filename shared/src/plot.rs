@@ -323,13 +323,40 @@ fn envelope(pts: Vec<(f64, f64)>, x0: f64, x1: f64) -> Vec<(f64, f64)> {
     out
 }
 
+/// Tick values of a log axis over [lo, hi]: labelled ticks at 1, 2, 5 × 10ᵏ (every 1…9 × 10ᵏ
+/// when that gives fewer than three, every decade when 1-2-5 gives more than twelve), and grid
+/// lines at every 1…9 × 10ᵏ. plotters' own log ticks start at the first power of ten inside
+/// the range, which leaves an axis like [0.18, 0.9] without any label.
+fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
+    let inside = |mults: &[f64]| -> Vec<f64> {
+        let mut v = Vec::new();
+        for k in lo.log10().floor() as i32..=hi.log10().ceil() as i32 {
+            for m in mults {
+                let t = m * 10f64.powi(k);
+                if t >= lo && t <= hi {
+                    v.push(t);
+                }
+            }
+        }
+        v
+    };
+    let all: Vec<f64> = (1..10).map(f64::from).collect();
+    let mut bold = inside(&[1.0, 2.0, 5.0]);
+    if bold.len() < 3 {
+        bold = inside(&all);
+    } else if bold.len() > 12 {
+        bold = inside(&[1.0]);
+    }
+    (bold, inside(&all))
+}
+
 /// A tick label: integers without decimals, others with three significant digits.
 fn tick(v: f64) -> String {
     if v == 0.0 {
         "0".into()
     } else if v == v.round() && v.abs() < 1e9 {
         format!("{v:.0}")
-    } else if v.abs() >= 1e-2 && v.abs() < 1e5 {
+    } else if v.abs() >= 1e-3 && v.abs() < 1e5 {
         let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
         let s = format!("{v:.digits$}");
         if s.contains('.') {
@@ -436,7 +463,16 @@ fn draw_panel<DB: DrawingBackend>(
         }};
     }
     if log_y {
-        body!(chart.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?);
+        let (bold, light) = log_ticks(y0, y1);
+        body!(
+            chart.build_cartesian_2d(
+                x0..x1,
+                (y0..y1)
+                    .log_scale()
+                    .with_key_points(bold)
+                    .with_light_points(light)
+            )?
+        );
     } else {
         body!(chart.build_cartesian_2d(x0..x1, y0..y1)?);
     }
@@ -644,11 +680,28 @@ mod tests {
     }
 
     #[test]
+    fn log_axes_always_get_labels() {
+        // Less than a decade: 1-2-5 gives only 0.2 and 0.5, so every 1…9 × 10ᵏ is labelled.
+        let (bold, light) = log_ticks(0.18, 0.9);
+        assert_eq!(bold.len(), 8, "{bold:?}");
+        assert!((bold[0] - 0.2).abs() < 1e-12 && (bold[7] - 0.9).abs() < 1e-12);
+        assert_eq!(light, bold);
+        // Two decades: 1-2-5.
+        let (bold, light) = log_ticks(0.05, 3.0);
+        assert_eq!(bold.len(), 6, "{bold:?}"); // 0.05 0.1 0.2 0.5 1 2
+        assert!(light.len() > bold.len());
+        // Many decades: powers of ten only.
+        let (bold, _) = log_ticks(1e-6, 10.0);
+        assert_eq!(bold.len(), 8, "{bold:?}");
+    }
+
+    #[test]
     fn tick_labels_are_short() {
         assert_eq!(tick(5000.0), "5000");
         assert_eq!(tick(2.5), "2.5");
         assert_eq!(tick(0.125), "0.125");
-        assert_eq!(tick(0.0012), "1.2e-3");
+        assert_eq!(tick(0.0012), "0.0012");
+        assert_eq!(tick(0.00012), "1.2e-4");
         assert_eq!(tick(0.0), "0");
     }
 

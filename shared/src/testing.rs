@@ -116,10 +116,15 @@ fn is_timing_key(k: &str) -> bool {
 
 fn strip_timing(m: &mut serde_json::Map<String, Value>) {
     m.retain(|k, _| !is_timing_key(k));
-    for v in m.values_mut() {
-        if let Value::Object(inner) = v {
-            strip_timing(inner);
-        }
+    m.values_mut().for_each(strip_value);
+}
+
+/// Strips timing keys inside objects at any depth, also inside arrays (e.g. a list of runs).
+fn strip_value(v: &mut Value) {
+    match v {
+        Value::Object(inner) => strip_timing(inner),
+        Value::Array(items) => items.iter_mut().for_each(strip_value),
+        _ => {}
     }
 }
 
@@ -145,6 +150,64 @@ pub fn assert_same_outputs(a: &Path, b: &Path, files: &[&str]) {
     );
 }
 
+/// A global allocator that counts the allocations made by the threads that asked to be
+/// counted, for tests that a training loop allocates nothing. Only the calling thread is
+/// counted (the test harness allocates on its own threads at any time). Declare it in the test
+/// binary:
+///
+/// ```no_run
+/// #[global_allocator]
+/// static ALLOC: shared::testing::CountingAlloc = shared::testing::CountingAlloc;
+///
+/// let n = shared::testing::allocations_during(|| { /* the loop */ });
+/// assert_eq!(n, 0);
+/// ```
+pub struct CountingAlloc;
+
+static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    static COUNTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn note_allocation() {
+    // `try_with`: the thread-local may already be gone while a thread shuts down.
+    if COUNTING.try_with(|c| c.get()).unwrap_or(false) {
+        COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is updated.
+unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        note_allocation();
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        note_allocation();
+        unsafe { std::alloc::System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// The number of allocations (and reallocations) `f` makes on the calling thread, when the
+/// test binary's global allocator is [`CountingAlloc`] (otherwise always 0).
+pub fn allocations_during(f: impl FnOnce()) -> usize {
+    use std::sync::atomic::Ordering;
+    COUNTING.with(|c| c.set(true));
+    let before = COUNT.load(Ordering::SeqCst);
+    f();
+    let after = COUNT.load(Ordering::SeqCst);
+    COUNTING.with(|c| c.set(false));
+    after - before
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,13 +229,13 @@ mod tests {
         let p = dir.path().join("summary.json");
         std::fs::write(
             &p,
-            r#"{"seed":1,"wall_seconds":2.5,"steps_per_second":9,"args":["x"],"final_loss":0.5,"adam":{"seconds":1,"acc":0.9}}"#,
+            r#"{"seed":1,"wall_seconds":2.5,"steps_per_second":9,"args":["x"],"final_loss":0.5,"adam":{"seconds":1,"acc":0.9},"runs":[{"train_seconds":0.1,"cost":2},[{"x_ms":3}]]}"#,
         )
         .unwrap();
         let v = summary_without_timing(&p);
         assert_eq!(
             v,
-            serde_json::json!({"seed":1,"final_loss":0.5,"adam":{"acc":0.9}})
+            serde_json::json!({"seed":1,"final_loss":0.5,"adam":{"acc":0.9},"runs":[{"cost":2},[{}]]})
         );
     }
 }

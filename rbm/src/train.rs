@@ -1,0 +1,359 @@
+//! Training as Hinton's practical guide (UTML TR 2010-003) prescribes: contrastive divergence
+//! CD-k and persistent CD (PCD, Tieleman 2008), mini-batches, momentum 0.5 then 0.9, L2 weight
+//! cost on W only, W ~ N(0, 0.01²), visible biases log(p_i / (1 − p_i)), hidden biases 0.
+//!
+//! The log-likelihood gradient is ∂ log p(v)/∂W = ⟨h vᵀ⟩_data − ⟨h vᵀ⟩_model; CD-k replaces
+//! the model expectation by the statistics after k steps of Gibbs sampling started at the data,
+//! PCD by those of chains that persist from one update to the next. Both give an *ascent*
+//! direction; `shared::optim` descends, so the optimizer is handed its negative.
+
+use crate::{Grads, Rbm};
+use nalgebra::DMatrix;
+use shared::linalg::gemm_nt;
+use shared::optim::{Optimizer, Rule};
+use shared::rng::{self, Rng};
+
+/// How the negative (model) statistics are collected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// CD-k: k Gibbs steps from the data of the mini-batch.
+    Cd,
+    /// Persistent CD: k Gibbs steps of chains kept from the previous update.
+    Pcd,
+}
+
+/// The training recipe (defaults: the guide's settings, as in the reference sheet's run).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// CD or PCD.
+    pub method: Method,
+    /// Gibbs steps per update (CD-1: k = 1).
+    pub k: usize,
+    /// Learning rate ε.
+    pub lr: f64,
+    /// Mini-batch size B (and the number of persistent chains).
+    pub batch: usize,
+    /// Momentum of the first epochs.
+    pub momentum_start: f64,
+    /// Momentum from epoch `momentum_epochs` + 1 on.
+    pub momentum_final: f64,
+    /// Epochs trained with `momentum_start` (the guide: about 5).
+    pub momentum_epochs: usize,
+    /// L2 weight cost λ on W (not on the biases).
+    pub weight_cost: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            method: Method::Cd,
+            k: 1,
+            lr: 0.05,
+            batch: 10,
+            momentum_start: 0.5,
+            momentum_final: 0.9,
+            momentum_epochs: 5,
+            weight_cost: 1e-4,
+        }
+    }
+}
+
+/// Visible units whose training frequency is 0 or 1 would get an infinite bias; their
+/// frequency is clamped to [`P_CLAMP`, 1 − `P_CLAMP`] first.
+pub const P_CLAMP: f64 = 1e-3;
+
+/// The guide's initialisation for training data V (n_v × N): W ~ N(0, 0.01²) (n_h × n_v),
+/// a_i = log(p_i / (1 − p_i)) with p_i the fraction of examples where unit i is on, b = 0.
+pub fn init(n_h: usize, V: &DMatrix<f64>, rng: &mut Rng) -> Rbm {
+    let n_v = V.nrows();
+    let W = shared::init::normal(n_h, n_v, 0.0, 0.01, rng);
+    let N = V.ncols().max(1) as f64;
+    let a = DMatrix::from_fn(n_v, 1, |i, _| {
+        let p = (V.row(i).sum() / N).clamp(P_CLAMP, 1.0 - P_CLAMP);
+        (p / (1.0 - p)).ln()
+    });
+    Rbm::new(W, a, DMatrix::zeros(n_h, 1))
+}
+
+/// S = 1 where u < P (u ~ U[0, 1) independently), else 0: a binary sample of each unit.
+pub fn sample_bernoulli(P: &DMatrix<f64>, S: &mut DMatrix<f64>, rng: &mut Rng) {
+    assert_eq!(P.shape(), S.shape());
+    for (s, &p) in S.iter_mut().zip(P.iter()) {
+        *s = if rng::uniform(rng, 0.0, 1.0) < p {
+            1.0
+        } else {
+            0.0
+        };
+    }
+}
+
+/// Replaces each probability in P by a binary sample of it, in place.
+pub fn sample_bernoulli_mut(P: &mut DMatrix<f64>, rng: &mut Rng) {
+    for p in P.iter_mut() {
+        *p = if rng::uniform(rng, 0.0, 1.0) < *p {
+            1.0
+        } else {
+            0.0
+        };
+    }
+}
+
+/// out ← β out + α · (mean of the columns of M), without a temporary (out: rows × 1).
+fn add_column_mean(out: &mut DMatrix<f64>, beta: f64, alpha: f64, M: &DMatrix<f64>) {
+    let s = alpha / M.ncols().max(1) as f64;
+    out.apply(|o| *o *= beta);
+    for col in M.column_iter() {
+        out.column_mut(0).axpy(s, &col, 1.0);
+    }
+}
+
+/// Preallocated matrices of one update: B examples, C negative-phase chains (C = B for CD).
+#[derive(Clone, Debug)]
+struct Buffers {
+    V0: DMatrix<f64>, // n_v × B: the mini-batch
+    H0: DMatrix<f64>, // n_h × B: p(h | v0)
+    Hs: DMatrix<f64>, // n_h × C: sampled hidden states
+    Vk: DMatrix<f64>, // n_v × C: visible after k steps
+    Hk: DMatrix<f64>, // n_h × C: p(h | vk)
+}
+
+impl Buffers {
+    fn new(n_v: usize, n_h: usize, B: usize, C: usize) -> Buffers {
+        Buffers {
+            V0: DMatrix::zeros(n_v, B),
+            H0: DMatrix::zeros(n_h, B),
+            Hs: DMatrix::zeros(n_h, C),
+            Vk: DMatrix::zeros(n_v, C),
+            Hk: DMatrix::zeros(n_h, C),
+        }
+    }
+}
+
+/// A CD-k or PCD trainer: the recipe, the momentum optimizer, buffers, persistent chains.
+#[derive(Clone, Debug)]
+pub struct Trainer {
+    /// The recipe.
+    pub config: Config,
+    /// Ascent direction of the last update: the CD estimate of ∂ log-likelihood / ∂θ
+    /// (before weight cost).
+    pub grads: Grads,
+    neg: Grads,
+    opt: Optimizer,
+    buf: Buffers,
+    /// PCD's fantasy particles (n_v × B), None for CD.
+    chains: Option<DMatrix<f64>>,
+}
+
+impl Trainer {
+    /// A trainer for `rbm`; PCD chains start from independent draws of σ(a) (the model with
+    /// W = 0), from `rng`.
+    pub fn new(rbm: &Rbm, config: Config, rng: &mut Rng) -> Trainer {
+        assert!(
+            config.k >= 1 && config.batch >= 1,
+            "k and the batch size are ≥ 1"
+        );
+        let (n_v, n_h, B) = (rbm.n_v(), rbm.n_h(), config.batch);
+        let chains = (config.method == Method::Pcd).then(|| {
+            let P = rbm.a.map(shared::activation::sigmoid);
+            let P = DMatrix::from_fn(n_v, B, |i, _| P[i]);
+            let mut S = DMatrix::zeros(n_v, B);
+            sample_bernoulli(&P, &mut S, rng);
+            S
+        });
+        Trainer {
+            opt: Optimizer::new(
+                Rule::ClassicMomentum {
+                    mu: config.momentum_start,
+                },
+                config.lr,
+            ),
+            config,
+            grads: Grads::zeros(n_v, n_h),
+            neg: Grads::zeros(n_v, n_h),
+            buf: Buffers::new(n_v, n_h, B, B),
+            chains,
+        }
+    }
+
+    /// Changes the learning rate ε from the next update on (for an annealing schedule).
+    pub fn set_learning_rate(&mut self, lr: f64) {
+        self.config.lr = lr;
+        self.opt.lr = lr;
+    }
+
+    /// The CD-k / PCD estimate of the log-likelihood gradient for the mini-batch of columns
+    /// `cols` of V, into [`Trainer::grads`]. Guide §3: the hidden units driven by data are
+    /// sampled; driven by reconstructions, their probabilities are used; the last
+    /// reconstruction is kept as probabilities (CD) and statistics use probabilities.
+    pub fn gradient(&mut self, rbm: &Rbm, V: &DMatrix<f64>, cols: &[usize], rng: &mut Rng) {
+        let (n_v, n_h, B) = (rbm.n_v(), rbm.n_h(), cols.len());
+        let C = self.chains.as_ref().map_or(B, |c| c.ncols());
+        if self.buf.V0.ncols() != B || self.buf.Vk.ncols() != C {
+            self.buf = Buffers::new(n_v, n_h, B, C); // only when the last batch is smaller
+        }
+        let Buffers { V0, H0, Hs, Vk, Hk } = &mut self.buf;
+        for (c, &n) in cols.iter().enumerate() {
+            V0.column_mut(c).copy_from(&V.column(n));
+        }
+        let g = &mut self.grads;
+        // Positive phase: H0 = σ(W V0 + b)   (n_h × B)
+        rbm.hidden_probs(V0, H0);
+        // ⟨h vᵀ⟩_data = H0 V0ᵀ / B;  ⟨v⟩_data, ⟨h⟩_data: column means
+        gemm_nt(1.0 / B as f64, H0, V0, 0.0, &mut g.dW);
+        add_column_mean(&mut g.da, 0.0, 1.0, V0);
+        add_column_mean(&mut g.db, 0.0, 1.0, H0);
+        // Negative phase.
+        match &mut self.chains {
+            None => {
+                // CD-k: h0 ~ p(h | v0), then k steps v ← p(v | h), h ← p(h | v).
+                sample_bernoulli(H0, Hs, rng);
+                for t in 1..=self.config.k {
+                    rbm.visible_probs(Hs, Vk); // Vk = σ(Wᵀ Hs + a)   (n_v × B)
+                    if t < self.config.k {
+                        sample_bernoulli_mut(Vk, rng);
+                    }
+                    rbm.hidden_probs(Vk, Hk); // Hk = σ(W Vk + b)   (n_h × B)
+                    if t < self.config.k {
+                        sample_bernoulli(Hk, Hs, rng);
+                    }
+                }
+            }
+            Some(chains) => {
+                // PCD-k: the chains take k full Gibbs steps from where they were.
+                Vk.copy_from(chains);
+                for _ in 0..self.config.k {
+                    rbm.hidden_probs(Vk, Hk);
+                    sample_bernoulli(Hk, Hs, rng);
+                    rbm.visible_probs(Hs, Vk);
+                    sample_bernoulli_mut(Vk, rng);
+                }
+                chains.copy_from(Vk);
+                rbm.hidden_probs(Vk, Hk);
+            }
+        }
+        // ⟨h vᵀ⟩_model ≈ Hk Vkᵀ / C, likewise ⟨v⟩, ⟨h⟩
+        gemm_nt(-1.0 / C as f64, Hk, Vk, 1.0, &mut g.dW);
+        add_column_mean(&mut g.da, 1.0, -1.0, Vk);
+        add_column_mean(&mut g.db, 1.0, -1.0, Hk);
+    }
+
+    /// One update on the mini-batch `cols` of V: Δθ ← μΔθ + ε(∇ − λW), θ ← θ + Δθ (the guide's
+    /// rule; `shared::optim`'s classic momentum with the negated direction as gradient).
+    pub fn step(&mut self, rbm: &mut Rbm, V: &DMatrix<f64>, cols: &[usize], rng: &mut Rng) {
+        self.gradient(rbm, V, cols, rng);
+        let (g, neg, λ) = (&self.grads, &mut self.neg, self.config.weight_cost);
+        // −(∂ log p/∂W − λW): descent gradient of the negative log-likelihood plus ½λ‖W‖²
+        neg.dW
+            .zip_zip_apply(&g.dW, &rbm.W, |n, g, w| *n = -(g - λ * w));
+        neg.da.copy_from(&g.da);
+        neg.da.neg_mut();
+        neg.db.copy_from(&g.db);
+        neg.db.neg_mut();
+        self.opt.begin_step();
+        self.opt.update(0, &mut rbm.W, &neg.dW);
+        self.opt.update(1, &mut rbm.a, &neg.da);
+        self.opt.update(2, &mut rbm.b, &neg.db);
+    }
+
+    /// One epoch (1-based number `epoch`, which sets the momentum) over all columns of V in
+    /// shuffled mini-batches; returns the number of updates.
+    pub fn epoch(
+        &mut self,
+        rbm: &mut Rbm,
+        V: &DMatrix<f64>,
+        epoch: usize,
+        rng: &mut Rng,
+    ) -> shared::Result<usize> {
+        let mu = if epoch <= self.config.momentum_epochs {
+            self.config.momentum_start
+        } else {
+            self.config.momentum_final
+        };
+        self.opt.rule = Rule::ClassicMomentum { mu };
+        let order = shared::data::batch::Epoch::shuffled(
+            rng,
+            V.ncols(),
+            self.config.batch,
+            shared::data::batch::LastBatch::Keep,
+        )?;
+        let mut steps = 0;
+        for cols in order.batches() {
+            self.step(rbm, V, cols, rng);
+            steps += 1;
+        }
+        Ok(steps)
+    }
+}
+
+/// What is reported after each epoch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stats {
+    /// Exact log Z.
+    pub log_z: f64,
+    /// Exact mean log p(v) over the training set (nats per example).
+    pub train_ll: f64,
+    /// Exact mean log p(v) over the held-out set.
+    pub test_ll: f64,
+    /// Mean over training examples of Σ_i (v_i − v̂_i)², v̂ = σ(Wᵀσ(Wv + b) + a) (mean field).
+    pub recon: f64,
+    /// Mean free energy of the held-out set minus that of the training set (the guide's
+    /// overfitting monitor; with exact Z it equals train_ll − test_ll).
+    pub fe_gap: f64,
+}
+
+/// The exact likelihoods, reconstruction error and free-energy gap of `rbm` on the training
+/// set (n_v × N) and the held-out set (n_v × M, may be empty).
+pub fn evaluate(rbm: &Rbm, train: &DMatrix<f64>, test: &DMatrix<f64>) -> Stats {
+    let log_z = crate::partition::log_z(rbm);
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
+    let (f_train, f_test) = (rbm.free_energy(train), rbm.free_energy(test));
+    let mut H = DMatrix::zeros(rbm.n_h(), train.ncols());
+    rbm.hidden_probs(train, &mut H);
+    let mut R = DMatrix::zeros(rbm.n_v(), train.ncols());
+    rbm.visible_probs(&H, &mut R);
+    Stats {
+        log_z,
+        train_ll: -mean(&f_train) - log_z,
+        test_ll: -mean(&f_test) - log_z,
+        recon: (train - &R).norm_squared() / train.ncols().max(1) as f64,
+        fe_gap: mean(&f_test) - mean(&f_train),
+    }
+}
+
+/// `n` samples from the model: chains started at independent draws of σ(a), run for `steps`
+/// Gibbs steps (h ~ p(h | v), v ~ p(v | h)); returns p(v | h) of the last step (n_v × n),
+/// which shows a sample without the salt-and-pepper of its final coin flips.
+pub fn gibbs_samples(rbm: &Rbm, n: usize, steps: usize, rng: &mut Rng) -> DMatrix<f64> {
+    let (n_v, n_h) = (rbm.n_v(), rbm.n_h());
+    let mut P = DMatrix::from_fn(n_v, n, |i, _| shared::activation::sigmoid(rbm.a[i]));
+    let mut V = DMatrix::zeros(n_v, n);
+    let (mut Ph, mut H) = (DMatrix::zeros(n_h, n), DMatrix::zeros(n_h, n));
+    sample_bernoulli(&P, &mut V, rng);
+    for _ in 0..steps {
+        rbm.hidden_probs(&V, &mut Ph);
+        sample_bernoulli(&Ph, &mut H, rng);
+        rbm.visible_probs(&H, &mut P);
+        sample_bernoulli(&P, &mut V, rng);
+    }
+    P
+}
+
+/// The independent-pixel baseline: mean over the columns of V of
+/// Σ_i [v_i ln p_i + (1 − v_i) ln(1 − p_i)], with p_i the (clamped) frequency of unit i in
+/// `train`. It is the log-likelihood of the RBM [`init`] makes, less its tiny weights.
+pub fn independent_baseline(train: &DMatrix<f64>, V: &DMatrix<f64>) -> f64 {
+    let N = train.ncols().max(1) as f64;
+    let p: Vec<f64> = (0..train.nrows())
+        .map(|i| (train.row(i).sum() / N).clamp(P_CLAMP, 1.0 - P_CLAMP))
+        .collect();
+    let total: f64 = V
+        .column_iter()
+        .map(|v| {
+            v.iter()
+                .zip(&p)
+                .map(|(&x, &p)| x * p.ln() + (1.0 - x) * (1.0 - p).ln())
+                .sum::<f64>()
+        })
+        .sum();
+    total / V.ncols().max(1) as f64
+}
