@@ -62,6 +62,7 @@ pub mod train;
 
 use nalgebra::{DMatrix, DVector};
 use shared::activation::tanh_grad;
+use shared::fastmath;
 use shared::gradcheck::{self, Report};
 use shared::init;
 use shared::linalg::{gemm_nt, gemm_tn, matvec_acc};
@@ -146,8 +147,6 @@ pub struct Buffers {
     pub D: DMatrix<f64>,
     /// N_h × T: `Wᵀ b_{i,j+1}` for all chains at once, before the `∘ (1 − h_j²)`.
     WtB: DMatrix<f64>,
-    /// N_h: the pre-activation `U x_i + W h_{i−1}` in the forward pass.
-    a: DVector<f64>,
     /// N_h: `Wᵀ dz_{i+1}` in full BPTT.
     Wtb: DVector<f64>,
     /// T × N_h: `Hᵀ`, the states h_0 … h_{T−1} as rows, for [`kernels::scores`].
@@ -168,7 +167,6 @@ impl Buffers {
             Z: DMatrix::zeros(N_h, T),
             D: DMatrix::zeros(N_h, T),
             WtB: DMatrix::zeros(N_h, T),
-            a: DVector::zeros(N_h),
             Wtb: DVector::zeros(N_h),
             Ht: vec![0.0; T * N_h],
             P: vec![[0.0; kernels::LANES]; N_h * T],
@@ -247,18 +245,17 @@ impl Rnn {
         let T = x.len();
         buf.reserve(T);
         buf.T = T;
+        let (N_x, N_h) = (self.N_x(), self.N_h());
         buf.H.column_mut(0).fill(0.0); // h_{−1} = 0
         for (i, &x_i) in x.iter().enumerate() {
             // h_i = tanh(U x_i + W h_{i−1}); U x_i with one-hot x_i is column x_i of U.
-            buf.a.copy_from(&self.U.column(x_i)); // N_h
-            matvec_acc(&self.W, buf.H.column(i).as_slice(), buf.a.as_mut_slice());
-            let mut h_i = buf.H.column_mut(i + 1); // N_h
-            for (h, a) in h_i.iter_mut().zip(buf.a.iter()) {
-                *h = a.tanh();
-            }
+            let (before, after) = buf.H.as_mut_slice().split_at_mut((i + 1) * N_h);
+            let (h_prev, h_i) = (&before[i * N_h..], &mut after[..N_h]); // N_h each
+            h_i.copy_from_slice(self.U.column(x_i).as_slice());
+            matvec_acc(&self.W, h_prev, h_i);
+            fastmath::tanh_mut(h_i); // vectorised tanh, within 4 ulp of libm's
         }
         // y_i = softmax(V h_i) for every i at once: Y = V H[:, 1..=T]  (N_x × N_h · N_h × T).
-        let (N_x, N_h) = (self.N_x(), self.N_h());
         let Ht = &mut buf.Ht[..T * N_h]; // T × N_h: Ht[l·T + i] = h_i[l]
         for (i, h_i) in buf.H.columns(1, T).column_iter().enumerate() {
             for (l, h) in h_i.iter().enumerate() {
@@ -478,7 +475,7 @@ impl Rnn {
             let mut h: DVector<f64> = frozen.column(start).into_owned(); // h_{start−1}, N_h
             for &x_j in &x[start..=i] {
                 // h_j = tanh(U x_j + W h_{j−1})
-                h = (self.U.column(x_j) + &self.W * &h).map(f64::tanh);
+                h = (self.U.column(x_j) + &self.W * &h).map(fastmath::tanh);
             }
             // V h_i
             kernels::scores(
@@ -519,7 +516,7 @@ impl Rnn {
             // h_i = tanh(U x_i + W h_{i−1}),  y_i = softmax(V h_i)
             a.copy_from(&self.U.column(x_i));
             matvec_acc(&self.W, h.as_slice(), a.as_mut_slice());
-            h.zip_apply(&a, |h, a| *h = a.tanh());
+            h.zip_apply(&a, |h, a| *h = fastmath::tanh(a)); // the same tanh as in training
             kernels::scores(
                 self.V.as_slice(),
                 h.as_slice(),
