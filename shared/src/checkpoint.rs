@@ -123,11 +123,16 @@ pub struct Checkpoint {
 /// another chapter, a truncated or corrupted file is a clear error.
 pub fn load(path: impl AsRef<Path>, chapter: &str) -> Result<Checkpoint> {
     let path = path.as_ref();
-    let buf = files::read(path)?;
+    parse(&files::read(path)?, path, chapter)
+}
+
+/// Parses the bytes of a checkpoint of `chapter` ([`load`] without the file system); `path`
+/// names the source in errors and is kept in [`Checkpoint::path`].
+pub fn parse(buf: &[u8], path: &Path, chapter: &str) -> Result<Checkpoint> {
     let bad = |msg: String| Error::format(path, "safetensors", msg);
-    let st = SafeTensors::deserialize(&buf)
+    let st = SafeTensors::deserialize(buf)
         .map_err(|e| bad(format!("not a readable safetensors file ({e})")))?;
-    let (_, header) = SafeTensors::read_metadata(&buf)
+    let (_, header) = SafeTensors::read_metadata(buf)
         .map_err(|e| bad(format!("not a readable safetensors file ({e})")))?;
     let metadata = header.metadata().clone().unwrap_or_default();
     match metadata.get(CHAPTER_KEY) {
