@@ -222,8 +222,26 @@ pub struct Outcome {
 }
 
 /// Trains an [`AddingNet`] of cell `C`. The data stream and the held-out set depend only on
-/// `seed`, so every cell sees the same sequences.
-pub fn train<C: Cell>(cfg: &Config, seed: u64, progress: &Progress) -> Result<Outcome> {
+/// `seed`, so every cell sees the same sequences. Returns what was measured up to the end, or
+/// up to the step where the loss stopped being finite together with that error (so the curves
+/// so far can still be drawn).
+pub fn train<C: Cell>(cfg: &Config, seed: u64, progress: &Progress) -> (Outcome, Result<()>) {
+    let mut out = Outcome {
+        cell: C::NAME,
+        train_mse: Series::new(format!("{} (mini-batch)", C::NAME)),
+        test_mse: Series::new(format!("{} (held out)", C::NAME)),
+        final_test_mse: f64::NAN,
+        best_test_mse: f64::INFINITY,
+        solved_at: None,
+        seconds: 0.0,
+        params: 0,
+    };
+    let result = run::<C>(cfg, seed, progress, &mut out);
+    (out, result)
+}
+
+/// [`train`]'s loop, filling `out` as it goes.
+fn run<C: Cell>(cfg: &Config, seed: u64, progress: &Progress, out: &mut Outcome) -> Result<()> {
     if cfg.T < 2 {
         return Err(Error::flag("--length", "must be at least 2"));
     }
@@ -235,46 +253,86 @@ pub fn train<C: Cell>(cfg: &Config, seed: u64, progress: &Progress) -> Result<Ou
     let mut tape = net.tape(cfg.T, cfg.batch);
     let mut test_tape = net.tape(cfg.T, cfg.test_size);
     let mut opt = Optimizer::new(Rule::adam(), cfg.lr);
-    let params = net.params_mut().iter().map(|p| p.len()).sum();
-    let mut out = Outcome {
-        cell: C::NAME,
-        train_mse: Series::new(format!("{} (mini-batch)", C::NAME)),
-        test_mse: Series::new(format!("{} (held out)", C::NAME)),
-        final_test_mse: f64::NAN,
-        best_test_mse: f64::INFINITY,
-        solved_at: None,
-        seconds: 0.0,
-        params,
-    };
-    let mut evaluate = |net: &AddingNet<C>, step: usize, out: &mut Outcome| {
-        let mse = net.forward(&test, &mut test_tape);
-        out.test_mse.push(step as f64, mse);
-        if mse < 0.01 && out.solved_at.is_none() {
-            out.solved_at = Some(step);
-        }
-        out.final_test_mse = mse;
-        out.best_test_mse = out.best_test_mse.min(mse);
-        mse
-    };
-    evaluate(&net, 0, &mut out);
+    out.params = net.params_mut().iter().map(|p| p.len()).sum();
+    let evaluate =
+        |net: &AddingNet<C>, step: usize, out: &mut Outcome, tape: &mut AddingTape<C>| {
+            let mse = check_finite(step as u64, net.forward(&test, tape))?;
+            out.test_mse.push(step as f64, mse);
+            if mse < 0.01 && out.solved_at.is_none() {
+                out.solved_at = Some(step);
+            }
+            out.final_test_mse = mse;
+            out.best_test_mse = out.best_test_mse.min(mse);
+            Ok::<f64, Error>(mse)
+        };
+    evaluate(&net, 0, out, &mut test_tape)?;
     let mut b = Batch::new(cfg.T, cfg.batch);
     for step in 1..=cfg.steps {
         b.draw(&mut data);
         grad.params_mut().into_iter().for_each(|g| g.fill(0.0));
-        let mse = check_finite(step as u64, net.backward(&b, &mut tape, &mut grad))?;
+        let mse = net.backward(&b, &mut tape, &mut grad);
+        out.seconds = start.elapsed().as_secs_f64();
+        check_finite(step as u64, mse)?;
         out.train_mse.push(step as f64, mse);
         let mut g = grad.params_mut();
         clip_global_norm(&mut g, cfg.clip);
         let g: Vec<&DMatrix<f64>> = g.into_iter().map(|g| &*g).collect();
         opt.step(&mut net.params_mut(), &g);
         if step % cfg.eval_every == 0 || step == cfg.steps {
-            let test_mse = evaluate(&net, step, &mut out);
+            let test_mse = evaluate(&net, step, out, &mut test_tape)?;
             progress.set_message(format!("{}: held-out MSE {test_mse:.4}", C::NAME));
         }
         progress.inc(1);
     }
     out.seconds = start.elapsed().as_secs_f64();
-    Ok(out)
+    Ok(())
+}
+
+/// The table's title and header line.
+pub fn header(cfg: &Config) -> String {
+    format!(
+        "adding problem, T = {}: {} layer(s) of {} units, batch {}, {} steps, Adam {}\n\
+         {:<5} {:>7} {:>14} {:>14} {:>14} {:>8}",
+        cfg.T,
+        cfg.layers,
+        cfg.hidden,
+        cfg.batch,
+        cfg.steps,
+        cfg.lr,
+        "cell",
+        "params",
+        "held-out MSE",
+        "best held-out",
+        "MSE < 0.01 at",
+        "seconds"
+    )
+}
+
+impl Outcome {
+    /// The run's line of the table under [`header`].
+    pub fn row(&self) -> String {
+        let solved = self
+            .solved_at
+            .map_or("never".into(), |s| format!("step {s}"));
+        format!(
+            "{:<5} {:>7} {:>14.5} {:>14.5} {:>14} {:>8.1}",
+            self.cell, self.params, self.final_test_mse, self.best_test_mse, solved, self.seconds
+        )
+    }
+}
+
+/// summary.json's fields for a comparison of `runs`.
+pub fn summary(cfg: &Config, runs: &[Outcome]) -> serde_json::Value {
+    let cells: serde_json::Map<String, serde_json::Value> = runs
+        .iter()
+        .map(|o| {
+            let m = serde_json::json!({"final_test_mse": o.final_test_mse,
+                "best_test_mse": o.best_test_mse, "solved_at": o.solved_at,
+                "seconds": o.seconds, "params": o.params});
+            (o.cell.to_string(), m)
+        })
+        .collect();
+    serde_json::json!({"length": cfg.T, "hidden": cfg.hidden, "layers": cfg.layers, "cells": cells})
 }
 
 /// The picture of a comparison: mini-batch MSE (moving average) and held-out MSE per step for

@@ -8,13 +8,14 @@
 //! carried across chunks (the gradient stops at the chunk boundary). Validation reads the held
 //! out text the same way, without updates, and reports nats per character.
 
-use crate::{Cell, CellKind, Stack, StackTape, clip_global_norm};
+use crate::{Cell, CellKind, Stack, StackTape, Tape, clip_global_norm};
 use nalgebra::DMatrix;
 use shared::activation::softmax_columns_mut;
-use shared::data::text::CharStream;
+use shared::data::{grammar, text::CharStream};
 use shared::error::check_finite;
 use shared::linalg::{gemm, gemm_nt, gemm_tn};
 use shared::optim::{Optimizer, Rule};
+use shared::plot::{Figure, Panel, Series};
 use shared::rng::{self, Rng};
 use shared::run::Progress;
 use shared::{Error, Result};
@@ -232,23 +233,33 @@ impl<C: Cell> CharLm<C> {
     /// Writes the model (safetensors, chapter `lstm-gru`) with what [`load`] needs to rebuild
     /// it: the cell, layers, hidden size and vocabulary.
     pub fn save(&self, path: &Path, chars: &[char], steps: usize) -> Result<()> {
+        self.save_with(path, chars, steps, &[], &[])
+    }
+
+    /// [`CharLm::save`] with more tensors and metadata (a training checkpoint's).
+    pub fn save_with(
+        &self,
+        path: &Path,
+        chars: &[char],
+        steps: usize,
+        tensors: &[(&str, &DMatrix<f64>)],
+        meta: &[(&str, String)],
+    ) -> Result<()> {
         let names = self.params();
-        let tensors: Vec<(&str, &DMatrix<f64>)> =
+        let mut all: Vec<(&str, &DMatrix<f64>)> =
             names.iter().map(|(n, p)| (n.as_str(), *p)).collect();
+        all.extend_from_slice(tensors);
         let vocab_json =
             serde_json::to_string(&chars.iter().collect::<String>()).map_err(Error::msg)?;
-        shared::checkpoint::save(
-            path,
-            "lstm-gru",
-            &tensors,
-            &[
-                ("cell", C::NAME.into()),
-                ("layers", self.rnn.layers.len().to_string()),
-                ("hidden", self.rnn.hidden_size().to_string()),
-                ("vocab", vocab_json),
-                ("steps", steps.to_string()),
-            ],
-        )
+        let mut metadata = vec![
+            ("cell", C::NAME.into()),
+            ("layers", self.rnn.layers.len().to_string()),
+            ("hidden", self.rnn.hidden_size().to_string()),
+            ("vocab", vocab_json),
+            ("steps", steps.to_string()),
+        ];
+        metadata.extend_from_slice(meta);
+        shared::checkpoint::save(path, "lstm-gru", &all, &metadata)
     }
 }
 
@@ -267,7 +278,13 @@ pub fn checkpoint_cell(ck: &shared::checkpoint::Checkpoint) -> Result<CellKind> 
 /// Rebuilds a [`CharLm`] of cell `C` and its vocabulary (a [`CharStream`] with no text)
 /// from a checkpoint.
 pub fn load<C: Cell>(mut ck: shared::checkpoint::Checkpoint) -> Result<(CharLm<C>, CharStream)> {
-    let bad = |msg: String| Error::format(&ck.path, "safetensors metadata", msg);
+    load_from(&mut ck)
+}
+
+/// [`load`] leaving the other tensors (a training checkpoint's) in `ck`.
+fn load_from<C: Cell>(ck: &mut shared::checkpoint::Checkpoint) -> Result<(CharLm<C>, CharStream)> {
+    let path = ck.path.clone();
+    let bad = |msg: String| Error::format(&path, "safetensors metadata", msg);
     if ck.meta_str("cell")? != C::NAME {
         return Err(bad(format!(
             "holds a {} model, not {}",
@@ -288,11 +305,17 @@ pub fn load<C: Cell>(mut ck: shared::checkpoint::Checkpoint) -> Result<(CharLm<C
             "layers, hidden and a sorted vocabulary must be non-empty".into(),
         ));
     }
+    if L.saturating_mul(H) > 1 << 20 || vocab.chars.len() > 1 << 20 {
+        return Err(bad(format!("{L} layers of {H} units: too large")));
+    }
     // Build a model of the right shape, then replace every parameter by the stored one.
     let mut model: CharLm<C> = CharLm::new(vocab.vocab_size(), H, L, &mut rng::seeded(0));
     let names: Vec<String> = model.params().into_iter().map(|(n, _)| n).collect();
     for (name, p) in names.iter().zip(model.params_mut()) {
         *p = ck.take(name, p.nrows(), p.ncols())?;
+        if p.iter().any(|x| !x.is_finite()) {
+            return Err(Error::format(&path, name, "a parameter is not finite"));
+        }
     }
     Ok((model, vocab))
 }
@@ -372,6 +395,100 @@ pub struct Eval {
     pub valid: f64,
 }
 
+/// Sentences of the generated corpus `text` trains on by default (≈ 0.3 M characters).
+pub const CORPUS_SENTENCES: usize = 10_000;
+
+/// The text a run trains on: its characters, where validation starts, and (generated corpus
+/// only) the exact entropy per character of the validation sentences, the floor of the loss.
+pub struct Corpus {
+    /// Where the text came from (a file name, or the generated corpus and its seed).
+    pub source: String,
+    /// The whole text as character ids, and its sorted vocabulary.
+    pub stream: CharStream,
+    /// ids[..split] train, ids[split..] validate.
+    pub split: usize,
+    /// Entropy of the validation text in nats per character (generated corpus only).
+    pub floor: Option<f64>,
+}
+
+impl Corpus {
+    /// The file at `path` (last 5 % for validation, as char-rnn), or the generated corpus of
+    /// `shared::data::grammar` ([`CORPUS_SENTENCES`] sentences drawn from `seed`, the last 5 %
+    /// of the sentences for validation). A text needs at least two distinct characters.
+    pub fn load(path: Option<&Path>, seed: u64) -> Result<Corpus> {
+        let corpus = match path {
+            Some(path) => {
+                let stream = CharStream::load(path)?;
+                if stream.vocab_size() < 2 {
+                    return Err(Error::format(
+                        path,
+                        "text",
+                        format!(
+                            "only one distinct character ({:?}): nothing to predict",
+                            stream.chars.first().copied().unwrap_or(' ')
+                        ),
+                    ));
+                }
+                let split = stream.ids.len() * 95 / 100; // char-rnn's 0.95 / 0.05 split
+                let source = path.display().to_string();
+                Corpus {
+                    source,
+                    stream,
+                    split,
+                    floor: None,
+                }
+            }
+            None => {
+                let sentences = grammar::generate_sentences(seed, CORPUS_SENTENCES);
+                let n_train = CORPUS_SENTENCES * 95 / 100;
+                Corpus {
+                    source: format!("generated corpus ({CORPUS_SENTENCES} sentences, seed {seed})"),
+                    stream: CharStream::from_text(&grammar::text(&sentences)),
+                    split: grammar::text(&sentences[..n_train]).chars().count(),
+                    floor: Some(grammar::entropy_per_char(&sentences[n_train..])),
+                }
+            }
+        };
+        Ok(corpus)
+    }
+
+    /// The training ids.
+    pub fn train_ids(&self) -> &[usize] {
+        &self.stream.ids[..self.split]
+    }
+
+    /// The validation ids.
+    pub fn valid_ids(&self) -> &[usize] {
+        &self.stream.ids[self.split..]
+    }
+
+    /// `fnv1a64:…` of the ids and the split: a resumed run checks it reads the same text.
+    pub fn fingerprint(&self) -> String {
+        let bytes: Vec<u8> = std::iter::once(self.split)
+            .chain(self.stream.ids.iter().copied())
+            .flat_map(|i| (i as u64).to_le_bytes())
+            .collect();
+        let chars: String = self.stream.chars.iter().collect();
+        shared::checkpoint::checksum([("ids", bytes.as_slice()), ("chars", chars.as_bytes())])
+    }
+
+    /// The first line a run prints: the text, its sizes, the model and the settings.
+    pub fn describe(&self, cfg: &Config, cell: &str) -> String {
+        format!(
+            "{}: {} characters ({} for validation), {} distinct; {} × {} {cell}, seq {}, batch {}, Adam {}",
+            self.source,
+            self.stream.ids.len(),
+            self.valid_ids().len(),
+            self.stream.vocab_size(),
+            cfg.layers,
+            cfg.hidden,
+            cfg.seq_len,
+            cfg.batch,
+            cfg.lr
+        )
+    }
+}
+
 /// The clock of training budgets: this process's CPU time where Linux reports it
 /// (`/proc/self/stat`, utime + stime in USER_HZ = 100 ticks per second), else wall-clock time.
 /// On a machine shared with other jobs, CPU time keeps equal-time comparisons fair: a run does
@@ -410,17 +527,221 @@ fn cpu_seconds() -> Option<f64> {
     Some(ticks as f64 / 100.0)
 }
 
-/// Trains a [`CharLm`] of cell `C` on `train_ids`, validating on `valid_ids`; `on_eval` is
-/// called at every validation (to print, plot, checkpoint). Returns the model and the steps.
+/// A training run in progress: the model, Adam's state, the carried states of the B streams,
+/// the steps done and the validation history; everything a checkpoint keeps, so that
+/// `--resume` continues exactly where the checkpoint was written.
+#[derive(Clone, Debug)]
+pub struct Session<C: Cell> {
+    /// The model being trained.
+    pub model: CharLm<C>,
+    /// Adam, with its moments.
+    pub opt: Optimizer,
+    /// The forward record, whose initial states carry from chunk to chunk.
+    pub tape: LmTape<C>,
+    /// Steps done.
+    pub step: usize,
+    /// Every validation so far (after a resume, the earlier ones have zero seconds).
+    pub history: Vec<Eval>,
+}
+
+/// Metadata keys of a checkpoint that must agree with the flags of a resumed run.
+const RESUME_KEYS: [(&str, &str); 4] = [
+    ("seq_len", "--seq-len"),
+    ("batch", "--batch"),
+    ("lr", "--lr"),
+    ("text", "--text"),
+];
+
+impl<C: Cell> Session<C> {
+    /// A fresh run: the model drawn from `seed`, zero states, step 0.
+    pub fn new(cfg: &Config, V: usize, seed: u64) -> Self {
+        let model: CharLm<C> = CharLm::new(V, cfg.hidden, cfg.layers, &mut rng::stream(seed, 1));
+        let tape = model.tape(cfg.seq_len, cfg.batch);
+        Session {
+            model,
+            opt: Optimizer::new(Rule::adam(), cfg.lr),
+            tape,
+            step: 0,
+            history: Vec::new(),
+        }
+    }
+
+    /// Writes the checkpoint: the model as [`CharLm::save`] does (so `sample` reads it), plus
+    /// Adam's moments (`adam.v.*`, `adam.s.*`, `adam_t`), the carried states (`state.*`), the
+    /// history and the settings a resumed run must share (`seq_len`, `batch`, `lr`, `text`).
+    pub fn save(&self, path: &Path, cfg: &Config, corpus: &Corpus) -> Result<()> {
+        let names: Vec<String> = self.model.params().into_iter().map(|(n, _)| n).collect();
+        let state = self.opt.state();
+        let carried: Vec<DMatrix<f64>> = (self.tape.rnn.tapes.iter())
+            .flat_map(|t| t.initial_state())
+            .collect();
+        let mut extra: Vec<(String, &DMatrix<f64>)> = Vec::new();
+        for (i, n) in names.iter().enumerate() {
+            extra.push((format!("adam.v.{n}"), &state.v[i]));
+            extra.push((format!("adam.s.{n}"), &state.s[i]));
+        }
+        for (k, m) in carried.iter().enumerate() {
+            extra.push((format!("state.{k}"), m));
+        }
+        let extra: Vec<(&str, &DMatrix<f64>)> =
+            extra.iter().map(|(n, m)| (n.as_str(), *m)).collect();
+        let history: Vec<(usize, f64, f64)> = self
+            .history
+            .iter()
+            .map(|e| (e.step, e.train, e.valid))
+            .collect();
+        let meta = [
+            ("seq_len", cfg.seq_len.to_string()),
+            ("batch", cfg.batch.to_string()),
+            ("lr", cfg.lr.to_string()),
+            ("text", corpus.fingerprint()),
+            ("adam_t", state.t.to_string()),
+            (
+                "history",
+                serde_json::to_string(&history).map_err(Error::msg)?,
+            ),
+        ];
+        self.model
+            .save_with(path, &corpus.stream.chars, self.step, &extra, &meta)
+    }
+
+    /// Continues the run of the checkpoint at `path` (written by [`Session::save`]): the same
+    /// cell, sizes, settings and text as `cfg` and `corpus`, else an error naming the flag.
+    pub fn resume(path: &Path, cfg: &Config, corpus: &Corpus) -> Result<Self> {
+        let ck = shared::checkpoint::load(path, "lstm-gru")?;
+        let cell = ck.meta_str("cell")?.to_string();
+        let flag = |f: &str, given: &dyn std::fmt::Display, stored: &dyn std::fmt::Display| {
+            let at = path.display();
+            Error::flag(
+                f,
+                format!(
+                    "{given} differs from {stored} in the checkpoint {at}: resume with the flags of its run"
+                ),
+            )
+        };
+        if cell != C::NAME {
+            return Err(flag("--cell", &C::NAME, &cell));
+        }
+        for (key, value, f) in [
+            ("layers", cfg.layers, "--layers"),
+            ("hidden", cfg.hidden, "--hidden"),
+        ] {
+            let stored: usize = ck.meta(key)?;
+            if stored != value {
+                return Err(flag(f, &value, &stored));
+            }
+        }
+        let given = [
+            cfg.seq_len.to_string(),
+            cfg.batch.to_string(),
+            cfg.lr.to_string(),
+            corpus.fingerprint(),
+        ];
+        for ((key, f), value) in RESUME_KEYS.iter().zip(&given) {
+            let stored = ck.meta_str(key)?;
+            if stored != value {
+                return Err(match *key {
+                    "text" => Error::flag(
+                        f,
+                        format!(
+                            "another text than the one the checkpoint {} was trained on",
+                            path.display()
+                        ),
+                    ),
+                    _ => flag(f, value, &stored),
+                });
+            }
+        }
+        let bad = |msg: String| Error::format(path, "safetensors metadata", msg);
+        let step: usize = ck.meta("steps")?;
+        let t: u64 = ck.meta("adam_t")?;
+        let history: Vec<(usize, f64, f64)> = serde_json::from_str(ck.meta_str("history")?)
+            .map_err(|e| {
+                bad(format!(
+                    "`history` is not a list of (step, train, valid) ({e})"
+                ))
+            })?;
+        let mut ck = ck;
+        let (model, _vocab): (CharLm<C>, CharStream) = load_from(&mut ck)?;
+        let mut session = Session::new(cfg, model.vocab_size(), 0);
+        session.model = model;
+        let shapes: Vec<(String, (usize, usize))> = session
+            .model
+            .params()
+            .into_iter()
+            .map(|(n, p)| (n, p.shape()))
+            .collect();
+        let (mut v, mut s) = (Vec::new(), Vec::new());
+        for (n, (r, c)) in &shapes {
+            v.push(ck.take(&format!("adam.v.{n}"), *r, *c)?);
+            s.push(ck.take(&format!("adam.s.{n}"), *r, *c)?);
+        }
+        session.opt.set_state(shared::optim::State { t, v, s });
+        let mut k = 0;
+        for tape in session.tape.rnn.tapes.iter_mut() {
+            let mut state = tape.initial_state();
+            for m in state.iter_mut() {
+                *m = ck.take(&format!("state.{k}"), m.nrows(), m.ncols())?;
+                k += 1;
+            }
+            tape.set_initial_state(&state)
+                .map_err(|e| bad(e.to_string()))?;
+        }
+        session.step = step;
+        session.history = history
+            .into_iter()
+            .map(|(step, train, valid)| Eval {
+                step,
+                seconds: 0.0,
+                wall_seconds: 0.0,
+                train,
+                valid,
+            })
+            .collect();
+        Ok(session)
+    }
+
+    /// The loss curves: training and validation loss per step, and the text's entropy as the
+    /// floor where it is known.
+    pub fn figure(&self, title: String, floor: Option<f64>) -> Figure {
+        let (mut train, mut valid) = (Series::new("train"), Series::new("validation"));
+        for e in &self.history {
+            train.push(e.step as f64, e.train);
+            valid.push(e.step as f64, e.valid);
+        }
+        let mut panel = Panel::new(title, "step", "nats per character");
+        if let Some(floor) = floor {
+            let mut s = Series::new("entropy of the validation text (floor)");
+            s.push(0.0, floor);
+            s.push(self.step.max(1) as f64, floor);
+            panel = panel.with(s);
+        }
+        Figure::single(panel.with(train).with(valid))
+    }
+
+    /// summary.json's fields.
+    pub fn summary(&self, cfg: &Config, floor: Option<f64>) -> serde_json::Value {
+        let e = self.history.last();
+        serde_json::json!({"cell": C::NAME, "layers": cfg.layers, "hidden": cfg.hidden,
+            "lr": cfg.lr, "params": self.model.count(),
+            "train_seconds": e.map(|e| e.seconds), "train_wall_seconds": e.map(|e| e.wall_seconds),
+            "final_loss": e.map(|e| e.train), "valid_ce": e.map(|e| e.valid),
+            "valid_entropy_floor": floor})
+    }
+}
+/// Trains `session` on `train_ids` up to `cfg.steps` steps (or `cfg.seconds`), validating on
+/// `valid_ids` every `cfg.eval_every` steps and at the end; `on_eval` is called at every
+/// validation (to print and checkpoint) after it is added to `session.history`. A non-finite
+/// training or validation loss stops with "training diverged at step N" before the model of
+/// that step reaches `on_eval`; `session` keeps the history up to there for the curves.
 pub fn train<C: Cell>(
     cfg: &Config,
-    V: usize,
+    session: &mut Session<C>,
     train_ids: &[usize],
     valid_ids: &[usize],
-    seed: u64,
     progress: &Progress,
-    mut on_eval: impl FnMut(&CharLm<C>, &Eval) -> Result<()>,
-) -> Result<(CharLm<C>, usize)> {
+    mut on_eval: impl FnMut(&Session<C>, &Eval) -> Result<()>,
+) -> Result<()> {
     let (T, B) = (cfg.seq_len, cfg.batch);
     let streams = Streams::new(train_ids.len(), T, B);
     if streams.chunks == 0 {
@@ -435,50 +756,50 @@ pub fn train<C: Cell>(
             valid_ids.len()
         )));
     }
-    let mut model: CharLm<C> = CharLm::new(V, cfg.hidden, cfg.layers, &mut rng::stream(seed, 1));
-    let mut grad = model.zeros_like();
-    let mut tape = model.tape(T, B);
-    let mut opt = Optimizer::new(Rule::adam(), cfg.lr);
+    let mut grad = session.model.zeros_like();
     let (mut inputs, mut targets) = (vec![0; T * B], vec![0; T * B]);
     let (mut seconds, mut wall_seconds, mut sum, mut count) = (0.0, 0.0, 0.0, 0usize);
-    let mut step = 0;
-    while step < cfg.steps && cfg.seconds.is_none_or(|s| seconds < s) {
+    progress.inc(session.step as u64);
+    while session.step < cfg.steps && cfg.seconds.is_none_or(|s| seconds < s) {
         let clock = TrainClock::start();
-        let k = step % streams.chunks;
+        let k = session.step % streams.chunks;
         if k == 0 {
-            tape.rnn.reset(); // a new pass over the text starts from zero states
+            session.tape.rnn.reset(); // a new pass over the text starts from zero states
         }
         streams.chunk(train_ids, k, &mut inputs, &mut targets);
         grad.zero();
-        let loss = model.backward(&inputs, &targets, &mut tape, &mut grad);
-        check_finite(step as u64 + 1, loss)?;
-        tape.rnn.carry();
+        let loss = session
+            .model
+            .backward(&inputs, &targets, &mut session.tape, &mut grad);
+        check_finite(session.step as u64 + 1, loss)?;
+        session.tape.rnn.carry();
         let mut g = grad.params_mut();
         clip_global_norm(&mut g, cfg.clip);
         let g: Vec<&DMatrix<f64>> = g.into_iter().map(|g| &*g).collect();
-        opt.step(&mut model.params_mut(), &g);
-        step += 1;
+        session.opt.step(&mut session.model.params_mut(), &g);
+        session.step += 1;
         let (budget, wall) = clock.elapsed();
         (seconds, wall_seconds) = (seconds + budget, wall_seconds + wall);
         (sum, count) = (sum + loss, count + 1);
         progress.inc(1);
-        let last = step == cfg.steps || cfg.seconds.is_some_and(|s| seconds >= s);
-        if step % cfg.eval_every == 0 || last {
-            let valid = model.evaluate(valid_ids, T, B);
+        let last = session.step == cfg.steps || cfg.seconds.is_some_and(|s| seconds >= s);
+        if session.step.is_multiple_of(cfg.eval_every) || last {
+            // The updated model is judged before it may be checkpointed: a non-finite
+            // validation loss is a divergence too (the training loss was of the model before).
+            let valid = check_finite(session.step as u64, session.model.evaluate(valid_ids, T, B))?;
             let train = sum / count as f64;
             (sum, count) = (0.0, 0);
             progress.set_message(format!("train {train:.3} valid {valid:.3} nats/char"));
-            on_eval(
-                &model,
-                &Eval {
-                    step,
-                    seconds,
-                    wall_seconds,
-                    train,
-                    valid,
-                },
-            )?;
+            let e = Eval {
+                step: session.step,
+                seconds,
+                wall_seconds,
+                train,
+                valid,
+            };
+            session.history.push(e);
+            on_eval(session, &e)?;
         }
     }
-    Ok((model, step))
+    Ok(())
 }

@@ -115,6 +115,30 @@ pub trait Tape: Clone + std::fmt::Debug {
     fn carry(&mut self);
     /// h_0 = 0 (and c_0 = 0): independent sequences.
     fn reset(&mut self);
+    /// The initial state carried into the next chunk: [h_0] (LSTM: [h_0, c_0]), each H × B;
+    /// a checkpoint keeps it so `--resume` continues the streams exactly.
+    fn initial_state(&self) -> Vec<DMatrix<f64>>;
+    /// Restores a state from [`Tape::initial_state`] (same count and shapes, else an error).
+    fn set_initial_state(&mut self, state: &[DMatrix<f64>]) -> shared::Result<()>;
+}
+
+/// Copies `state` into the H × B blocks `dst` (for [`Tape::set_initial_state`]).
+pub(crate) fn copy_state(
+    state: &[DMatrix<f64>],
+    dst: Vec<DMatrixViewMut<'_, f64>>,
+) -> shared::Result<()> {
+    if state.len() != dst.len() || state.iter().zip(&dst).any(|(s, d)| s.shape() != d.shape()) {
+        return Err(shared::Error::msg(format!(
+            "a carried state of {} matrices of another size (expected {} of {:?})",
+            state.len(),
+            dst.len(),
+            dst.first().map(|d| d.shape())
+        )));
+    }
+    for (s, mut d) in state.iter().zip(dst) {
+        d.copy_from(s);
+    }
+    Ok(())
 }
 
 /// The input part of every gate for all T steps in one product (the notes add W_xh x_t per

@@ -7,11 +7,9 @@
 #![allow(non_snake_case)]
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use lstm_gru::charlm::{self, CharLm};
+use lstm_gru::charlm::{self, CharLm, Corpus, Session};
 use lstm_gru::{Cell, CellKind, Gru, Lstm, Rnn, adding};
-use serde_json::json;
-use shared::data::{grammar, text::CharStream};
-use shared::plot::{Figure, Panel, Series};
+use shared::data::text::CharStream;
 use shared::run::{Run, RunArgs};
 use shared::{Error, rng};
 use std::path::PathBuf;
@@ -108,6 +106,10 @@ struct TextArgs {
     /// Validate and checkpoint every this many steps.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
     eval_every: u64,
+    /// Continue the run of this checkpoint (a model.safetensors written by `text`) up to
+    /// --steps, exactly as if it had not stopped; give the same flags as that run.
+    #[arg(long, value_name = "FILE")]
+    resume: Option<PathBuf>,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -199,85 +201,32 @@ fn run_adding(a: &AddingArgs) -> anyhow::Result<()> {
         Which::Lstm => vec![CellKind::Lstm],
         Which::Gru => vec![CellKind::Gru],
     };
-    println!(
-        "adding problem, T = {}: {} layer(s) of {} units, batch {}, {} steps, Adam {}\n\
-         {:<5} {:>7} {:>14} {:>14} {:>14} {:>8}",
-        cfg.T,
-        cfg.layers,
-        cfg.hidden,
-        cfg.batch,
-        cfg.steps,
-        cfg.lr,
-        "cell",
-        "params",
-        "held-out MSE",
-        "best held-out",
-        "MSE < 0.01 at",
-        "seconds"
-    );
+    println!("{}", adding::header(&cfg));
     let mut runs = Vec::new();
     for kind in cells {
         let bar = run.progress(cfg.steps as u64, kind.name());
-        let out = with_cell!(kind, C => adding::train::<C>(&cfg, run.seed, &bar)?);
+        let (out, result) = with_cell!(kind, C => adding::train::<C>(&cfg, run.seed, &bar));
         bar.finish();
-        let solved = out
-            .solved_at
-            .map_or("never".into(), |s| format!("step {s}"));
-        println!(
-            "{:<5} {:>7} {:>14.5} {:>14.5} {:>14} {:>8.1}",
-            out.cell, out.params, out.final_test_mse, out.best_test_mse, solved, out.seconds
-        );
         runs.push(out);
+        if let Err(e) = result {
+            // The curves up to the divergence are still worth a look.
+            run.save_loss(&adding::figure(&runs, cfg.T, cfg.steps))?;
+            return Err(e.into());
+        }
+        println!(
+            "{}",
+            runs.last().map(adding::Outcome::row).unwrap_or_default()
+        );
     }
     run.save_loss(&adding::figure(&runs, cfg.T, cfg.steps))?;
-    let cells: serde_json::Map<String, serde_json::Value> = runs
-        .iter()
-        .map(|o| {
-            let m = json!({"final_test_mse": o.final_test_mse, "best_test_mse": o.best_test_mse,
-                "solved_at": o.solved_at, "seconds": o.seconds, "params": o.params});
-            (o.cell.to_string(), m)
-        })
-        .collect();
-    let summary =
-        json!({"length": cfg.T, "hidden": cfg.hidden, "layers": cfg.layers, "cells": cells});
-    run.save_summary(cfg.steps as u64, summary)?;
+    run.save_summary(cfg.steps as u64, adding::summary(&cfg, &runs))?;
     println!("wrote {} and summary.json", run.path("loss.png").display());
     Ok(())
 }
 
-/// Sentences of the generated corpus `text` trains on by default (≈ 0.3 M characters).
-const CORPUS_SENTENCES: usize = 10_000;
-
 fn run_text<C: Cell>(a: &TextArgs) -> anyhow::Result<()> {
-    let mut args = a.run.clone();
-    args.out
-        .get_or_insert_with(|| PathBuf::from("runs/lstm-gru/text"));
-    let run = Run::start("lstm-gru", &args)?;
-    // The text, where validation starts, and (generated corpus only) the exact entropy floor.
-    let (source, stream, split, floor) = match &a.text {
-        Some(path) => {
-            let stream = CharStream::load(path)?;
-            let split = stream.ids.len() * 95 / 100; // char-rnn's 0.95 / 0.05 split
-            (path.display().to_string(), stream, split, None)
-        }
-        None => {
-            let sentences = grammar::generate_sentences(run.seed, CORPUS_SENTENCES);
-            let n_train = CORPUS_SENTENCES * 95 / 100;
-            let split = grammar::text(&sentences[..n_train]).chars().count();
-            let floor = grammar::entropy_per_char(&sentences[n_train..]);
-            let source = format!(
-                "generated corpus ({CORPUS_SENTENCES} sentences, seed {})",
-                run.seed
-            );
-            (
-                source,
-                CharStream::from_text(&grammar::text(&sentences)),
-                split,
-                Some(floor),
-            )
-        }
-    };
-    let (train_ids, valid_ids) = stream.ids.split_at(split);
+    // Data and settings first: a bad --text or flag leaves no output folder behind.
+    let corpus = Corpus::load(a.text.as_deref(), a.run.seed)?;
     let cfg = charlm::Config {
         layers: a.layers as usize,
         hidden: a.hidden as usize,
@@ -292,60 +241,49 @@ fn run_text<C: Cell>(a: &TextArgs) -> anyhow::Result<()> {
         clip: 5.0,
         eval_every: a.eval_every as usize,
     };
-    let what = format!("{} × {} {}", cfg.layers, cfg.hidden, C::NAME);
-    let (V, chars) = (stream.vocab_size(), &stream.chars);
-    println!(
-        "{source}: {} characters ({} for validation), {V} distinct; {what}, seq {}, batch {}, Adam {}",
-        stream.ids.len(),
-        valid_ids.len(),
-        cfg.seq_len,
-        cfg.batch,
-        cfg.lr
-    );
-    let model_path = run.path("model.safetensors");
-    let (mut train_s, mut valid_s) = (Series::new("train"), Series::new("validation"));
-    let mut last = None;
-    let bar = run.progress(cfg.steps as u64, C::NAME);
-    let (model, steps) = charlm::train::<C>(
-        &cfg,
-        V,
-        train_ids,
-        valid_ids,
-        run.seed,
-        &bar,
-        |m: &CharLm<C>, e| {
-            bar.println(format!(
-                "step {:>5}  {:>7.1} s (wall {:>7.1} s)  train {:.4}  valid {:.4} nats/char",
-                e.step, e.seconds, e.wall_seconds, e.train, e.valid
-            ));
-            train_s.push(e.step as f64, e.train);
-            valid_s.push(e.step as f64, e.valid);
-            last = Some(*e);
-            m.save(&model_path, chars, e.step)
-        },
-    )?;
-    bar.finish();
-    let e = last.ok_or_else(|| Error::msg("no training step ran"))?;
-    let mut panel = Panel::new(format!("{what} on {source}"), "step", "nats per character");
-    if let Some(floor) = floor {
-        let mut s = Series::new("entropy of the validation text (floor)");
-        s.push(0.0, floor);
-        s.push(steps as f64, floor);
-        panel = panel.with(s);
+    let V = corpus.stream.vocab_size();
+    let mut session = match &a.resume {
+        Some(path) => Session::<C>::resume(path, &cfg, &corpus)?,
+        None => Session::<C>::new(&cfg, V, a.run.seed),
+    };
+    let mut args = a.run.clone();
+    args.out
+        .get_or_insert_with(|| PathBuf::from("runs/lstm-gru/text"));
+    let run = Run::start("lstm-gru", &args)?;
+    println!("{}", corpus.describe(&cfg, C::NAME));
+    if session.step > 0 {
+        println!("resuming at step {}", session.step);
     }
-    run.save_loss(&Figure::single(panel.with(train_s).with(valid_s)))?;
-    run.save_summary(
-        steps as u64,
-        json!({"cell": C::NAME, "layers": cfg.layers, "hidden": cfg.hidden,
-        "lr": cfg.lr, "params": model.count(), "train_seconds": e.seconds, "train_wall_seconds": e.wall_seconds,
-        "final_loss": e.train, "valid_ce": e.valid, "valid_entropy_floor": floor}),
-    )?;
-    let sample = model.sample_text(&stream, None, 300, 1.0, &mut rng::stream(run.seed, 9))?;
-    let floor = floor.map_or(String::new(), |f| format!(" (the text's entropy: {f:.4})"));
+    let model_path = run.path("model.safetensors");
+    let bar = run.progress(cfg.steps as u64, C::NAME);
+    let (train_ids, valid_ids) = (corpus.train_ids(), corpus.valid_ids());
+    let trained = charlm::train(&cfg, &mut session, train_ids, valid_ids, &bar, |s, e| {
+        bar.println(format!(
+            "step {:>5}  {:>7.1} s (wall {:>7.1} s)  train {:.4}  valid {:.4} nats/char",
+            e.step, e.seconds, e.wall_seconds, e.train, e.valid
+        ));
+        s.save(&model_path, &cfg, &corpus)
+    });
+    bar.finish();
+    let what = format!("{} × {} {}", cfg.layers, cfg.hidden, C::NAME);
+    let title = format!("{what} on {}", corpus.source);
+    // The curves are written even when training stopped on a divergence.
+    run.save_loss(&session.figure(title, corpus.floor))?;
+    trained?;
+    let e = session.history.last().copied();
+    let e =
+        e.ok_or_else(|| Error::msg("no training step ran (--steps at or below the checkpoint's)"))?;
+    run.save_summary(session.step as u64, session.summary(&cfg, corpus.floor))?;
+    let (model, mut rng) = (&session.model, rng::stream(run.seed, 9));
+    let sample = model.sample_text(&corpus.stream, None, 300, 1.0, &mut rng)?;
+    let floor = corpus
+        .floor
+        .map_or(String::new(), |f| format!(" (the text's entropy: {f:.4})"));
     println!(
-        "validation {:.4} nats/char{floor} after {steps} steps ({:.0} s of training), {} parameters\n\
+        "validation {:.4} nats/char{floor} after {} steps ({:.0} s of training), {} parameters\n\
          --- sample ---\n{sample}\n---\nwrote {}",
         e.valid,
+        session.step,
         e.seconds,
         model.count(),
         model_path.display()

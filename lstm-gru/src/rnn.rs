@@ -63,6 +63,13 @@ impl Tape for RnnTape {
     fn reset(&mut self) {
         self.h.columns_mut(0, self.B).fill(0.0);
     }
+    fn initial_state(&self) -> Vec<DMatrix<f64>> {
+        vec![self.h.columns(0, self.B).into_owned()]
+    }
+    fn set_initial_state(&mut self, state: &[DMatrix<f64>]) -> shared::Result<()> {
+        let B = self.B;
+        crate::copy_state(state, vec![self.h.columns_mut(0, B)])
+    }
 }
 
 impl Cell for Rnn {

@@ -67,12 +67,12 @@ fn lstm_learns_a_repetitive_text_and_round_trips_a_checkpoint() {
     let vocab = CharStream::from_text(&text);
     let (train, valid) = vocab.ids.split_at(vocab.ids.len() * 3 / 4);
     let mut evals = Vec::new();
-    let (model, steps) = charlm::train::<Lstm>(
+    let mut session = charlm::Session::<Lstm>::new(&short(), vocab.vocab_size(), 1);
+    charlm::train(
         &short(),
-        vocab.vocab_size(),
+        &mut session,
         train,
         valid,
-        1,
         &Progress::new(0, "", false),
         |_, e| {
             evals.push(*e);
@@ -80,6 +80,8 @@ fn lstm_learns_a_repetitive_text_and_round_trips_a_checkpoint() {
         },
     )
     .unwrap();
+    let (model, steps) = (session.model, session.step);
+    assert_eq!(evals.len(), session.history.len());
     assert_eq!(steps, 200);
     let last = evals.last().unwrap();
     println!("{evals:?}");
