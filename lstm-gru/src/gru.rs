@@ -20,8 +20,9 @@
 //! the old state and z → 1 replaces it by the candidate.
 
 use crate::{Cell, Tape, input_part, input_part_backward, step_product, step_product_tn};
+use crate::{sigmoid, tanh};
 use nalgebra::{DMatrix, DMatrixView};
-use shared::activation::{sigmoid, sigmoid_grad, tanh_grad};
+use shared::activation::{sigmoid_grad, tanh_grad};
 use shared::linalg::gemm_nt;
 use shared::rng::Rng;
 
@@ -187,7 +188,7 @@ impl Cell for Gru {
                 let cols = j * H..(j + 1) * H;
                 let (h_prev, h_t) = (&h_prev[cols.clone()], &mut h_t[cols]);
                 for k in 0..H {
-                    h_tilde[k] = h_tilde[k].tanh(); // h̃_t = tanh(W · [r_t ∗ h_{t−1}, x_t])
+                    h_tilde[k] = tanh(h_tilde[k]); // h̃_t = tanh(W · [r_t ∗ h_{t−1}, x_t])
                     h_t[k] = (1.0 - z[k]) * h_prev[k] + z[k] * h_tilde[k]; // h_t = (1 − z_t) ∗ h_{t−1} + z_t ∗ h̃_t
                 }
             }

@@ -348,6 +348,22 @@ fn partial_dots_avx2(c: &[f64], x: &[f64], acc: &mut [f64; 16]) {
     }
 }
 
+/// σ(x) = 1/(1 + e^{−x}) through `shared::fastmath` (no libm call, no branch the compiler
+/// cannot turn into a select, so the gate loops vectorise): with e = e^{−|x|} ≤ 1,
+/// σ(x) = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0 (the same value, never overflowing).
+#[inline(always)]
+pub fn sigmoid(x: f64) -> f64 {
+    let e = shared::fastmath::exp_nonpositive(-x.abs());
+    let num = if x >= 0.0 { 1.0 } else { e };
+    num / (1.0 + e)
+}
+
+/// tanh x through `shared::fastmath` (see [`sigmoid`]).
+#[inline(always)]
+pub fn tanh(x: f64) -> f64 {
+    shared::fastmath::tanh(x)
+}
+
 /// Scales all gradients down together so their joint L2 norm is at most `max_norm` (Pascanu
 /// et al. 2013's remedy for exploding RNN gradients); returns the norm before clipping.
 pub fn clip_global_norm(grads: &mut [&mut DMatrix<f64>], max_norm: f64) -> f64 {

@@ -15,8 +15,9 @@
 //! two bias vectors (b_ih + b_hh); the model is the same.
 
 use crate::{Cell, Tape, input_part, input_part_backward, step_product, step_product_tn};
+use crate::{sigmoid, tanh};
 use nalgebra::{DMatrix, DMatrixView};
-use shared::activation::{sigmoid, sigmoid_grad, tanh_grad};
+use shared::activation::{sigmoid_grad, tanh_grad};
 use shared::linalg::gemm_nt;
 use shared::rng::Rng;
 
@@ -112,6 +113,72 @@ impl Tape for LstmTape {
     }
 }
 
+/// The nonlinear part of one LSTM step for one example (all slices of length H): the gates
+/// from their pre-activations (in place), then c_t, tanh(c_t) and h_t. Compiled for AVX2
+/// where the CPU has it (σ and tanh from `shared::fastmath` vectorise; no fused
+/// multiply–adds, so the same bits either way).
+#[allow(clippy::too_many_arguments)]
+fn gates(
+    f: &mut [f64],
+    i: &mut [f64],
+    o: &mut [f64],
+    g: &mut [f64],
+    c_prev: &[f64],
+    c_t: &mut [f64],
+    tc_t: &mut [f64],
+    h_t: &mut [f64],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        unsafe { gates_avx2(f, i, o, g, c_prev, c_t, tc_t, h_t) };
+        return;
+    }
+    gates_body(f, i, o, g, c_prev, c_t, tc_t, h_t);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+fn gates_avx2(
+    f: &mut [f64],
+    i: &mut [f64],
+    o: &mut [f64],
+    g: &mut [f64],
+    c_prev: &[f64],
+    c_t: &mut [f64],
+    tc_t: &mut [f64],
+    h_t: &mut [f64],
+) {
+    gates_body(f, i, o, g, c_prev, c_t, tc_t, h_t);
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn gates_body(
+    f: &mut [f64],
+    i: &mut [f64],
+    o: &mut [f64],
+    g: &mut [f64],
+    c_prev: &[f64],
+    c_t: &mut [f64],
+    tc_t: &mut [f64],
+    h_t: &mut [f64],
+) {
+    let H = f.len();
+    let (i, o, g, c_prev) = (&mut i[..H], &mut o[..H], &mut g[..H], &c_prev[..H]);
+    let (c_t, tc_t, h_t) = (&mut c_t[..H], &mut tc_t[..H], &mut h_t[..H]);
+    for k in 0..H {
+        f[k] = sigmoid(f[k]); // f_t = σ(W^f_xh x_t + W^f_hh h_{t−1} + b^f_h)
+        i[k] = sigmoid(i[k]); // i_t = σ(W^i_xh x_t + W^i_hh h_{t−1} + b^i_h)
+        o[k] = sigmoid(o[k]); // o_t = σ(W^o_xh x_t + W^o_hh h_{t−1} + b^o_h)
+        g[k] = tanh(g[k]); //   g_t = tanh(W^g_xh x_t + W^g_hh h_{t−1} + b^g_h)
+        c_t[k] = f[k] * c_prev[k] + i[k] * g[k]; // c_t = f_t ∘ c_{t−1} + i_t ∘ g_t
+        tc_t[k] = tanh(c_t[k]);
+        h_t[k] = o[k] * tc_t[k]; // h_t = o_t ∘ tanh(c_t)
+    }
+}
+
 impl Cell for Lstm {
     const NAME: &'static str = "lstm";
     type Tape = LstmTape;
@@ -177,15 +244,7 @@ impl Cell for Lstm {
                 let cols = j * H..(j + 1) * H;
                 let (c_prev, c_t) = (&c_prev[cols.clone()], &mut c_t[cols.clone()]);
                 let (tc_t, h_t) = (&mut tc_t[cols.clone()], &mut h_t[cols]);
-                for k in 0..H {
-                    f[k] = sigmoid(f[k]); // f_t = σ(W^f_xh x_t + W^f_hh h_{t−1} + b^f_h)
-                    i[k] = sigmoid(i[k]); // i_t = σ(W^i_xh x_t + W^i_hh h_{t−1} + b^i_h)
-                    o[k] = sigmoid(o[k]); // o_t = σ(W^o_xh x_t + W^o_hh h_{t−1} + b^o_h)
-                    g[k] = g[k].tanh(); //   g_t = tanh(W^g_xh x_t + W^g_hh h_{t−1} + b^g_h)
-                    c_t[k] = f[k] * c_prev[k] + i[k] * g[k]; // c_t = f_t ∘ c_{t−1} + i_t ∘ g_t
-                    tc_t[k] = c_t[k].tanh();
-                    h_t[k] = o[k] * tc_t[k]; // h_t = o_t ∘ tanh(c_t)
-                }
+                gates(f, i, o, g, c_prev, c_t, tc_t, h_t);
             }
         }
     }

@@ -121,7 +121,9 @@ impl Cell for Rnn {
                 1.0,
                 h_t.as_view_mut(),
             ); // + W_hh h_{t−1}
-            h_t.apply(|a| *a = a.tanh()); // h_t = tanh(W_xh x_t + W_hh h_{t−1} + b_h)
+            let n = H * B;
+            let h_t = &mut tape.h.as_mut_slice()[(t + 1) * n..(t + 2) * n];
+            shared::fastmath::tanh_mut(h_t); // h_t = tanh(W_xh x_t + W_hh h_{t−1} + b_h)
         }
     }
 
