@@ -395,6 +395,16 @@ pub struct Eval {
     pub valid: f64,
 }
 
+impl Eval {
+    /// The line a run prints at each validation.
+    pub fn line(&self) -> String {
+        format!(
+            "step {:>5}  {:>7.1} s (wall {:>7.1} s)  train {:.4}  valid {:.4} nats/char",
+            self.step, self.seconds, self.wall_seconds, self.train, self.valid
+        )
+    }
+}
+
 /// Sentences of the generated corpus `text` trains on by default (≈ 0.3 M characters).
 pub const CORPUS_SENTENCES: usize = 10_000;
 
@@ -717,6 +727,29 @@ impl<C: Cell> Session<C> {
             panel = panel.with(s);
         }
         Figure::single(panel.with(train).with(valid))
+    }
+
+    /// The run's closing report: validation loss (and the text's entropy), steps, seconds,
+    /// parameters, a 300-character sample at temperature 1 drawn with `rng`, the checkpoint.
+    pub fn report(&self, corpus: &Corpus, rng: &mut Rng, model_path: &Path) -> Result<String> {
+        let e = self.history.last().copied().ok_or_else(|| {
+            Error::msg("no training step ran (--steps at or below the checkpoint's)")
+        })?;
+        let sample = self
+            .model
+            .sample_text(&corpus.stream, None, 300, 1.0, rng)?;
+        let floor = corpus
+            .floor
+            .map_or(String::new(), |f| format!(" (the text's entropy: {f:.4})"));
+        Ok(format!(
+            "validation {:.4} nats/char{floor} after {} steps ({:.0} s of training), {} parameters\n\
+             --- sample ---\n{sample}\n---\nwrote {}",
+            e.valid,
+            self.step,
+            e.seconds,
+            self.model.count(),
+            model_path.display()
+        ))
     }
 
     /// summary.json's fields.

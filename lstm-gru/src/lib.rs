@@ -377,7 +377,38 @@ pub fn clip_global_norm(grads: &mut [&mut DMatrix<f64>], max_norm: f64) -> f64 {
     norm
 }
 
-/// Which cell to run (a command-line choice; `All` runs the three one after another).
+/// Runs `$body` with the type `$C` set to the cell that `$kind` (a [`CellKind`]) names: the
+/// command line picks a cell at run time, the code is generic over it.
+#[macro_export]
+macro_rules! with_cell {
+    ($kind:expr, $C:ident => $body:expr) => {
+        match $kind {
+            $crate::CellKind::Rnn => {
+                type $C = $crate::Rnn;
+                $body
+            }
+            $crate::CellKind::Lstm => {
+                type $C = $crate::Lstm;
+                $body
+            }
+            $crate::CellKind::Gru => {
+                type $C = $crate::Gru;
+                $body
+            }
+        }
+    };
+}
+
+/// `v` if it is a positive finite number, else an error naming `flag` (for `--lr` and the like).
+pub fn positive(flag: &str, v: f64) -> shared::Result<f64> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(shared::Error::flag(flag, "must be a positive number"))
+    }
+}
+
+/// Which cell to run (a command-line choice).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum CellKind {
     /// Vanilla tanh RNN.
@@ -397,6 +428,9 @@ impl CellKind {
             CellKind::Gru => Gru::NAME,
         }
     }
+
+    /// All three, in the order a comparison runs them.
+    pub const ALL: [CellKind; 3] = [CellKind::Rnn, CellKind::Lstm, CellKind::Gru];
 
     /// The kind named `name`, if any.
     pub fn from_name(name: &str) -> Option<CellKind> {

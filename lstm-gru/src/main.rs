@@ -3,15 +3,15 @@
 //! - no flags: the adding problem with T = 100 for all three cells, one PNG. Expect the LSTM
 //!   and the GRU to reach held-out MSE < 0.01 and the vanilla RNN to stay near 1/6 ≈ 0.167.
 //! - `text --text FILE`: a character language model (2 × 128 LSTM by default) with validation
-//!   loss and a checkpoint; `sample` draws text from the checkpoint.
+//!   loss and a checkpoint (`--resume` continues it); `sample` draws text from the checkpoint.
 #![allow(non_snake_case)]
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use lstm_gru::charlm::{self, CharLm, Corpus, Session};
-use lstm_gru::{Cell, CellKind, Gru, Lstm, Rnn, adding};
+use lstm_gru::{Cell, CellKind, adding, positive, with_cell};
 use shared::data::text::CharStream;
+use shared::rng;
 use shared::run::{Run, RunArgs};
-use shared::{Error, rng};
 use std::path::PathBuf;
 
 /// Notes §6 "LSTM Networks" and "GRU Networks" (after Colah's blog) against the vanilla RNN.
@@ -36,19 +36,11 @@ enum Command {
     Sample(SampleArgs),
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Which {
-    Rnn,
-    Lstm,
-    Gru,
-    All,
-}
-
 #[derive(Args)]
 struct AddingArgs {
-    /// Cell to train (`all`: the three, on the same sequences).
-    #[arg(long, value_enum, default_value = "all")]
-    cell: Which,
+    /// Cell to train [default: the three, one after another, on the same sequences].
+    #[arg(long, value_enum)]
+    cell: Option<CellKind>,
     /// Sequence length T.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(2..))]
     length: u64,
@@ -92,7 +84,7 @@ struct TextArgs {
     /// Streams read side by side (mini-batch).
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
     batch: u64,
-    /// Most training steps.
+    /// Most training steps (in all, counting those of a resumed checkpoint).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     steps: u64,
     /// Stop after this many seconds of training: CPU seconds on Linux (fair on a shared machine),
@@ -133,53 +125,16 @@ struct SampleArgs {
     seed: u64,
 }
 
-/// Runs `$body` with the type `$C` set to the cell that `$kind` names.
-macro_rules! with_cell {
-    ($kind:expr, $C:ident => $body:expr) => {
-        match $kind {
-            CellKind::Rnn => {
-                type $C = Rnn;
-                $body
-            }
-            CellKind::Lstm => {
-                type $C = Lstm;
-                $body
-            }
-            CellKind::Gru => {
-                type $C = Gru;
-                $body
-            }
-        }
-    };
-}
-
 fn main() -> std::process::ExitCode {
-    shared::error::run_main(|| match Cli::parse() {
-        Cli {
-            command: None,
-            adding,
+    shared::error::run_main(|| {
+        let cli = Cli::parse();
+        match cli.command {
+            None => run_adding(&cli.adding),
+            Some(Command::Adding(a)) => run_adding(&a),
+            Some(Command::Text(a)) => with_cell!(a.cell, C => run_text::<C>(&a)),
+            Some(Command::Sample(a)) => run_sample(&a),
         }
-        | Cli {
-            command: Some(Command::Adding(adding)),
-            ..
-        } => run_adding(&adding),
-        Cli {
-            command: Some(Command::Text(a)),
-            ..
-        } => with_cell!(a.cell, C => run_text::<C>(&a)),
-        Cli {
-            command: Some(Command::Sample(a)),
-            ..
-        } => run_sample(&a),
     })
-}
-
-fn positive(flag: &str, v: f64) -> anyhow::Result<f64> {
-    if v.is_finite() && v > 0.0 {
-        Ok(v)
-    } else {
-        Err(Error::flag(flag, "must be a positive number").into())
-    }
 }
 
 fn run_adding(a: &AddingArgs) -> anyhow::Result<()> {
@@ -195,15 +150,9 @@ fn run_adding(a: &AddingArgs) -> anyhow::Result<()> {
         test_size: 256,
     };
     let run = Run::start("lstm-gru", &a.run)?;
-    let cells = match a.cell {
-        Which::All => vec![CellKind::Rnn, CellKind::Lstm, CellKind::Gru],
-        Which::Rnn => vec![CellKind::Rnn],
-        Which::Lstm => vec![CellKind::Lstm],
-        Which::Gru => vec![CellKind::Gru],
-    };
     println!("{}", adding::header(&cfg));
     let mut runs = Vec::new();
-    for kind in cells {
+    for kind in a.cell.map_or(CellKind::ALL.to_vec(), |k| vec![k]) {
         let bar = run.progress(cfg.steps as u64, kind.name());
         let (out, result) = with_cell!(kind, C => adding::train::<C>(&cfg, run.seed, &bar));
         bar.finish();
@@ -213,10 +162,7 @@ fn run_adding(a: &AddingArgs) -> anyhow::Result<()> {
             run.save_loss(&adding::figure(&runs, cfg.T, cfg.steps))?;
             return Err(e.into());
         }
-        println!(
-            "{}",
-            runs.last().map(adding::Outcome::row).unwrap_or_default()
-        );
+        println!("{}", runs[runs.len() - 1].row());
     }
     run.save_loss(&adding::figure(&runs, cfg.T, cfg.steps))?;
     run.save_summary(cfg.steps as u64, adding::summary(&cfg, &runs))?;
@@ -225,8 +171,9 @@ fn run_adding(a: &AddingArgs) -> anyhow::Result<()> {
 }
 
 fn run_text<C: Cell>(a: &TextArgs) -> anyhow::Result<()> {
-    // Data and settings first: a bad --text or flag leaves no output folder behind.
+    // Data, settings and checkpoint first: bad input leaves no output folder behind.
     let corpus = Corpus::load(a.text.as_deref(), a.run.seed)?;
+    let default_lr = if C::NAME == "rnn" { 2e-3 } else { 6e-3 };
     let cfg = charlm::Config {
         layers: a.layers as usize,
         hidden: a.hidden as usize,
@@ -234,60 +181,42 @@ fn run_text<C: Cell>(a: &TextArgs) -> anyhow::Result<()> {
         batch: a.batch as usize,
         steps: a.steps as usize,
         seconds: a.seconds.map(|s| positive("--seconds", s)).transpose()?,
-        lr: positive(
-            "--lr",
-            a.lr.unwrap_or(if C::NAME == "rnn" { 2e-3 } else { 6e-3 }),
-        )?,
+        lr: positive("--lr", a.lr.unwrap_or(default_lr))?,
         clip: 5.0,
         eval_every: a.eval_every as usize,
     };
-    let V = corpus.stream.vocab_size();
     let mut session = match &a.resume {
         Some(path) => Session::<C>::resume(path, &cfg, &corpus)?,
-        None => Session::<C>::new(&cfg, V, a.run.seed),
+        None => Session::<C>::new(&cfg, corpus.stream.vocab_size(), a.run.seed),
     };
     let mut args = a.run.clone();
-    args.out
-        .get_or_insert_with(|| PathBuf::from("runs/lstm-gru/text"));
+    args.out.get_or_insert_with(|| "runs/lstm-gru/text".into());
     let run = Run::start("lstm-gru", &args)?;
     println!("{}", corpus.describe(&cfg, C::NAME));
-    if session.step > 0 {
-        println!("resuming at step {}", session.step);
+    if let Some(path) = &a.resume {
+        println!("resuming at step {} of {}", session.step, path.display());
     }
     let model_path = run.path("model.safetensors");
     let bar = run.progress(cfg.steps as u64, C::NAME);
     let (train_ids, valid_ids) = (corpus.train_ids(), corpus.valid_ids());
     let trained = charlm::train(&cfg, &mut session, train_ids, valid_ids, &bar, |s, e| {
-        bar.println(format!(
-            "step {:>5}  {:>7.1} s (wall {:>7.1} s)  train {:.4}  valid {:.4} nats/char",
-            e.step, e.seconds, e.wall_seconds, e.train, e.valid
-        ));
-        s.save(&model_path, &cfg, &corpus)
+        bar.println(e.line());
+        s.save(&model_path, &cfg, &corpus) // the checkpoint of every validation
     });
     bar.finish();
-    let what = format!("{} × {} {}", cfg.layers, cfg.hidden, C::NAME);
-    let title = format!("{what} on {}", corpus.source);
+    let title = format!(
+        "{} × {} {} on {}",
+        cfg.layers,
+        cfg.hidden,
+        C::NAME,
+        corpus.source
+    );
     // The curves are written even when training stopped on a divergence.
     run.save_loss(&session.figure(title, corpus.floor))?;
     trained?;
-    let e = session.history.last().copied();
-    let e =
-        e.ok_or_else(|| Error::msg("no training step ran (--steps at or below the checkpoint's)"))?;
     run.save_summary(session.step as u64, session.summary(&cfg, corpus.floor))?;
-    let (model, mut rng) = (&session.model, rng::stream(run.seed, 9));
-    let sample = model.sample_text(&corpus.stream, None, 300, 1.0, &mut rng)?;
-    let floor = corpus
-        .floor
-        .map_or(String::new(), |f| format!(" (the text's entropy: {f:.4})"));
-    println!(
-        "validation {:.4} nats/char{floor} after {} steps ({:.0} s of training), {} parameters\n\
-         --- sample ---\n{sample}\n---\nwrote {}",
-        e.valid,
-        session.step,
-        e.seconds,
-        model.count(),
-        model_path.display()
-    );
+    let mut rng = rng::stream(run.seed, 9);
+    println!("{}", session.report(&corpus, &mut rng, &model_path)?);
     Ok(())
 }
 
