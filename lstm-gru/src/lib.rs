@@ -13,11 +13,15 @@
 //! - [`charlm`]: a character language model (Karpathy's char-rnn setting) with validation loss,
 //!   checkpoint and sampling.
 //!
-//! | cell | the notes' equations | module |
+//! | the notes' equations | forward | backward |
 //! |---|---|---|
-//! | vanilla | s_t = tanh(U x_t + W s_{t−1} + b_h) (here W_xh = U, W_hh = W) | [`rnn`] |
-//! | LSTM | f, i, o = σ(W_xh x_t + W_hh h_{t−1} + b_h), g = tanh(…), c_t = f∘c_{t−1} + i∘g, h_t = o∘tanh(c_t) | [`lstm`] |
-//! | GRU | z, r = σ(W·[h_{t−1}, x_t]), h̃ = tanh(W·[r∗h_{t−1}, x_t]), h_t = (1 − z)∗h_{t−1} + z∗h̃ | [`gru`] |
+//! | vanilla: s_t = tanh(U x_t + W s_{t−1} + b_h) (here W_xh = U, W_hh = W) | [`Rnn`]'s `Cell::forward` | `Cell::backward` |
+//! | LSTM: f, i, o = σ(W_xh x_t + W_hh h_{t−1} + b_h), g = tanh(…), c_t = f∘c_{t−1} + i∘g, h_t = o∘tanh(c_t) | [`Lstm`]: `input_part` (all t) + `step_product` (per t) + the gate loop | [`Lstm`]'s `Cell::backward`, gate by gate |
+//! | GRU: z, r = σ(W·[h_{t−1}, x_t]), h̃ = tanh(W·[r∗h_{t−1}, x_t]), h_t = (1 − z)∗h_{t−1} + z∗h̃ | [`Gru`]'s `Cell::forward` | [`Gru`]'s `Cell::backward` |
+//! | stacked: y₁ = RNN₁(x), …, y = RNN_n(y_{n−1}) | [`Stack::forward`] | [`Stack::backward`] |
+//! | y_t = Softmax(W_hy h_t + b_y) | [`charlm::CharLm::forward`] | [`charlm::CharLm::backward`] |
+//!
+//! The README maps every equation to file and line range.
 //!
 //! Size legend (as in llm.c): **D** input size, **H** hidden size, **T** time steps, **B**
 //! examples in a mini-batch, **L** layers, **V** vocabulary size. Columns are examples: a
@@ -25,8 +29,15 @@
 //! batch of 32 runs as matrix products, and the input part of every gate is one GEMM over all
 //! T steps at once (only the recurrent part W_hh h_{t−1} must go step by step).
 //!
-//! Expected result (`cargo run --release -p lstm-gru`): on the adding problem with T = 100 the
-//! LSTM and GRU reach held-out MSE < 0.01, the vanilla RNN stays near 0.167.
+//! Expected result (`cargo run --release -p lstm-gru`, ≈ 50 s): on the adding problem with
+//! T = 100 the LSTM and GRU reach held-out MSE < 0.01 (0.00017 and 0.00023 at seed 1), the
+//! vanilla RNN stays near 1/6 ≈ 0.167. `lstm-gru text`: a 2 × 128 LSTM reaches ≈ 0.71 nats per
+//! character on the generated corpus in 1000 steps (the text's entropy: 0.559). `--resume`
+//! continues a `text` checkpoint exactly ([`charlm::Session`]).
+//!
+//! Speed (`cargo bench -p lstm-gru`; one LSTM layer, H = D = 128, T = 50, forward + backward):
+//! ≈ 1.8 ms at batch 1, ≈ 37 ms at batch 32 (GEMM-bound: 1.26 GFLOP against a 54 GFLOP/s
+//! `gemm_256` yardstick); numpy 1.3–2× slower, PyTorch 2–6× (README, "Speed").
 
 #![allow(non_snake_case)]
 
@@ -115,7 +126,7 @@ pub trait Tape: Clone + std::fmt::Debug {
     fn carry(&mut self);
     /// h_0 = 0 (and c_0 = 0): independent sequences.
     fn reset(&mut self);
-    /// The initial state carried into the next chunk: [h_0] (LSTM: [h_0, c_0]), each H × B;
+    /// The initial state carried into the next chunk: `[h_0]` (LSTM: `[h_0, c_0]`), each H × B;
     /// a checkpoint keeps it so `--resume` continues the streams exactly.
     fn initial_state(&self) -> Vec<DMatrix<f64>>;
     /// Restores a state from [`Tape::initial_state`] (same count and shapes, else an error).
