@@ -20,7 +20,7 @@
 //! the old state and z → 1 replaces it by the candidate.
 
 use crate::{Cell, Tape, input_part, input_part_backward, step_product, step_product_tn};
-use crate::{sigmoid, tanh};
+use crate::{sigmoid, tanh, with_avx2};
 use nalgebra::{DMatrix, DMatrixView};
 use shared::activation::{sigmoid_grad, tanh_grad};
 use shared::linalg::gemm_nt;
@@ -166,11 +166,13 @@ impl Cell for Gru {
                 let r = &mut a[..H];
                 let cols = j * H..(j + 1) * H;
                 let (h_prev, rh_t) = (&h_prev[cols.clone()], &mut rh_t[cols]);
-                for k in 0..H {
-                    z[k] = sigmoid(z[k]); // z_t = σ(W_z · [h_{t−1}, x_t])
-                    r[k] = sigmoid(r[k]); // r_t = σ(W_r · [h_{t−1}, x_t])
-                    rh_t[k] = r[k] * h_prev[k]; // r_t ∗ h_{t−1}
-                }
+                with_avx2(|| {
+                    for k in 0..H {
+                        z[k] = sigmoid(z[k]); // z_t = σ(W_z · [h_{t−1}, x_t])
+                        r[k] = sigmoid(r[k]); // r_t = σ(W_r · [h_{t−1}, x_t])
+                        rh_t[k] = r[k] * h_prev[k]; // r_t ∗ h_{t−1}
+                    }
+                });
             }
             // + the h-columns of W applied to r_t ∗ h_{t−1}.
             step_product(
@@ -187,10 +189,12 @@ impl Cell for Gru {
                 let h_tilde = &mut a[H..2 * H];
                 let cols = j * H..(j + 1) * H;
                 let (h_prev, h_t) = (&h_prev[cols.clone()], &mut h_t[cols]);
-                for k in 0..H {
-                    h_tilde[k] = tanh(h_tilde[k]); // h̃_t = tanh(W · [r_t ∗ h_{t−1}, x_t])
-                    h_t[k] = (1.0 - z[k]) * h_prev[k] + z[k] * h_tilde[k]; // h_t = (1 − z_t) ∗ h_{t−1} + z_t ∗ h̃_t
-                }
+                with_avx2(|| {
+                    for k in 0..H {
+                        h_tilde[k] = tanh(h_tilde[k]); // h̃_t = tanh(W · [r_t ∗ h_{t−1}, x_t])
+                        h_t[k] = (1.0 - z[k]) * h_prev[k] + z[k] * h_tilde[k]; // h_t = (1 − z_t) ∗ h_{t−1} + z_t ∗ h̃_t
+                    }
+                });
             }
         }
     }

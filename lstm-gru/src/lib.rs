@@ -359,6 +359,26 @@ fn partial_dots_avx2(c: &[f64], x: &[f64], acc: &mut [f64; 16]) {
     }
 }
 
+/// Runs `f` compiled for AVX2 where the CPU has it (the closure is inlined into a function
+/// with that target feature), else as is: for the gates' elementwise loops, which vectorise
+/// with [`sigmoid`] and [`tanh`]. No fused multiply–adds either way: the same bits.
+#[inline(always)]
+pub(crate) fn with_avx2(f: impl FnOnce()) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        unsafe { call_avx2(f) };
+        return;
+    }
+    f();
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn call_avx2(f: impl FnOnce()) {
+    f();
+}
+
 /// σ(x) = 1/(1 + e^{−x}) through `shared::fastmath` (no libm call, no branch the compiler
 /// cannot turn into a select, so the gate loops vectorise): with e = e^{−|x|} ≤ 1,
 /// σ(x) = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0 (the same value, never overflowing).

@@ -15,7 +15,7 @@
 //! two bias vectors (b_ih + b_hh); the model is the same.
 
 use crate::{Cell, Tape, input_part, input_part_backward, step_product, step_product_tn};
-use crate::{sigmoid, tanh};
+use crate::{sigmoid, tanh, with_avx2};
 use nalgebra::{DMatrix, DMatrixView};
 use shared::activation::{sigmoid_grad, tanh_grad};
 use shared::linalg::gemm_nt;
@@ -114,45 +114,8 @@ impl Tape for LstmTape {
 }
 
 /// The nonlinear part of one LSTM step for one example (all slices of length H): the gates
-/// from their pre-activations (in place), then c_t, tanh(c_t) and h_t. Compiled for AVX2
-/// where the CPU has it (σ and tanh from `shared::fastmath` vectorise; no fused
-/// multiply–adds, so the same bits either way).
-#[allow(clippy::too_many_arguments)]
-fn gates(
-    f: &mut [f64],
-    i: &mut [f64],
-    o: &mut [f64],
-    g: &mut [f64],
-    c_prev: &[f64],
-    c_t: &mut [f64],
-    tc_t: &mut [f64],
-    h_t: &mut [f64],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        unsafe { gates_avx2(f, i, o, g, c_prev, c_t, tc_t, h_t) };
-        return;
-    }
-    gates_body(f, i, o, g, c_prev, c_t, tc_t, h_t);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments)]
-fn gates_avx2(
-    f: &mut [f64],
-    i: &mut [f64],
-    o: &mut [f64],
-    g: &mut [f64],
-    c_prev: &[f64],
-    c_t: &mut [f64],
-    tc_t: &mut [f64],
-    h_t: &mut [f64],
-) {
-    gates_body(f, i, o, g, c_prev, c_t, tc_t, h_t);
-}
-
+/// from their pre-activations (in place), then c_t, tanh(c_t) and h_t. Called through
+/// `with_avx2`, where σ and tanh from `shared::fastmath` vectorise.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn gates_body(
@@ -244,7 +207,7 @@ impl Cell for Lstm {
                 let cols = j * H..(j + 1) * H;
                 let (c_prev, c_t) = (&c_prev[cols.clone()], &mut c_t[cols.clone()]);
                 let (tc_t, h_t) = (&mut tc_t[cols.clone()], &mut h_t[cols]);
-                gates(f, i, o, g, c_prev, c_t, tc_t, h_t);
+                with_avx2(|| gates_body(f, i, o, g, c_prev, c_t, tc_t, h_t));
             }
         }
     }
