@@ -305,8 +305,23 @@ fn load_from<C: Cell>(ck: &mut shared::checkpoint::Checkpoint) -> Result<(CharLm
             "layers, hidden and a sorted vocabulary must be non-empty".into(),
         ));
     }
-    if L.saturating_mul(H) > 1 << 20 || vocab.chars.len() > 1 << 20 {
-        return Err(bad(format!("{L} layers of {H} units: too large")));
+    // The sizes in the metadata must be those of the stored tensors (which the file holds, so
+    // a forged `hidden` cannot make the model below allocate more than the file's size).
+    let one: C = C::new(1, 1, &mut rng::seeded(0));
+    let G = one
+        .params()
+        .iter()
+        .find(|(n, _)| *n == "W_hh")
+        .map_or(1, |(_, w)| w.nrows());
+    let V = vocab.chars.len();
+    let want = std::iter::once(("W_hy".to_string(), (V, H)))
+        .chain((0..L).map(|l| (format!("l{l}.W_hh"), (G * H, H))));
+    for (name, shape) in want {
+        if ck.shape(&name) != Some(shape) {
+            return Err(bad(format!(
+                "{L} layers of {H} units over {V} characters need a tensor `{name}` of shape {shape:?}"
+            )));
+        }
     }
     // Build a model of the right shape, then replace every parameter by the stored one.
     let mut model: CharLm<C> = CharLm::new(vocab.vocab_size(), H, L, &mut rng::seeded(0));

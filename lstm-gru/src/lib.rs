@@ -439,6 +439,31 @@ pub fn positive(flag: &str, v: f64) -> shared::Result<f64> {
     }
 }
 
+/// The most f64 values a run may hold in its buffers: 2^30, 8 GiB.
+pub const MAX_FLOATS: f64 = (1u64 << 30) as f64;
+
+/// Refuses sizes whose buffers would not fit in [`MAX_FLOATS`]: `floats` is the estimate of
+/// the f64 values the run would allocate, `flags` names the flags that set it.
+pub fn check_memory(floats: f64, flags: &str) -> shared::Result<()> {
+    if floats <= MAX_FLOATS {
+        return Ok(());
+    }
+    Err(shared::Error::msg(format!(
+        "{flags}: these sizes need about {:.0} GiB of buffers (at most {} GiB)",
+        floats * 8.0 / (1u64 << 30) as f64,
+        MAX_FLOATS as u64 * 8 >> 30
+    )))
+}
+
+/// f64 values of an L-layer stack of the widest cell (LSTM, G = 4H gate rows) with D inputs and
+/// H units over T steps of B examples: weights, gradients and Adam's two moments (4 · 4H(D + H)
+/// per layer) and the tape (gates, their gradients and the states: about 11 H per column).
+pub fn stack_floats(D: usize, H: usize, L: usize, T: usize, B: usize) -> f64 {
+    let (D, H, L, T, B) = (D as f64, H as f64, L as f64, T as f64, B as f64);
+    let weights = 4.0 * 4.0 * H * (D + H + 1.0) + (L - 1.0) * 4.0 * 4.0 * H * (2.0 * H + 1.0);
+    weights + L * 11.0 * H * T * B + D * T * B
+}
+
 /// Which cell to run (a command-line choice).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum CellKind {

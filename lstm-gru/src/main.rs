@@ -111,8 +111,8 @@ struct SampleArgs {
     /// Checkpoint written by `lstm-gru text`.
     #[arg(long, default_value = "runs/lstm-gru/text/model.safetensors")]
     model: PathBuf,
-    /// Characters to draw.
-    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Characters to draw (at most 10 million).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     len: u64,
     /// Softmax temperature (lower: more conservative).
     #[arg(long, default_value_t = 1.0)]
@@ -149,6 +149,9 @@ fn run_adding(a: &AddingArgs) -> anyhow::Result<()> {
         eval_every: 50,
         test_size: 256,
     };
+    let floats =
+        lstm_gru::stack_floats(2, cfg.hidden, cfg.layers, cfg.T, cfg.batch + cfg.test_size);
+    lstm_gru::check_memory(floats, "--hidden, --layers, --length, --batch")?;
     let run = Run::start("lstm-gru", &a.run)?;
     println!("{}", adding::header(&cfg));
     let mut runs = Vec::new();
@@ -185,9 +188,15 @@ fn run_text<C: Cell>(a: &TextArgs) -> anyhow::Result<()> {
         clip: 5.0,
         eval_every: a.eval_every as usize,
     };
+    let V = corpus.stream.vocab_size();
+    let floats = lstm_gru::stack_floats(V, cfg.hidden, cfg.layers, cfg.seq_len, cfg.batch);
+    lstm_gru::check_memory(
+        floats + 3.0 * (V * cfg.seq_len * cfg.batch) as f64,
+        "--hidden, --layers, --seq-len, --batch",
+    )?;
     let mut session = match &a.resume {
         Some(path) => Session::<C>::resume(path, &cfg, &corpus)?,
-        None => Session::<C>::new(&cfg, corpus.stream.vocab_size(), a.run.seed),
+        None => Session::<C>::new(&cfg, V, a.run.seed),
     };
     let mut args = a.run.clone();
     args.out.get_or_insert_with(|| "runs/lstm-gru/text".into());

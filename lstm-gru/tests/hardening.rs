@@ -103,7 +103,22 @@ fn bad_resume_files_and_bad_checkpoints() {
         ],
     )
     .unwrap();
-    for path in [&truncated, &corrupted, &other, &sizes] {
+    // Metadata claiming 10⁸ hidden units (a model of 10¹⁷ weights) over small tensors: refused
+    // before anything of that size is allocated.
+    let forged = dir.path().join("forged-sizes.safetensors");
+    shared::checkpoint::save(
+        &forged,
+        "lstm-gru",
+        &[("W_hy", &w), ("l0.W_hh", &w)],
+        &[
+            ("cell", "lstm".into()),
+            ("layers", "1".into()),
+            ("hidden", "100000000".into()),
+            ("vocab", "\"ab\"".into()),
+        ],
+    )
+    .unwrap();
+    for path in [&truncated, &corrupted, &other, &sizes, &forged] {
         let name = path.file_name().unwrap().to_str().unwrap();
         let o = run(&["sample", "--model", s(path)]);
         testing::assert_user_error(&o, &format!("sample {name}"), &[name]);
@@ -163,6 +178,15 @@ fn degenerate_texts_and_flags_out_of_range() {
         (&["text", "--seconds=-5"], "--seconds"),
         (&["sample", "--len", "0"], "--len"),
         (&["sample", "--temperature", "inf"], "--temperature"),
+        (&["sample", "--len", "100000000000000"], "--len"),
+        // Sizes whose buffers would not fit in memory: an error, not an allocation failure.
+        (&["adding", "--length", "100000000000"], "--length"),
+        (
+            &["adding", "--hidden", "20000", "--layers", "3"],
+            "--hidden",
+        ),
+        (&["text", "--hidden", "100000000"], "--hidden"),
+        (&["text", "--batch", "100000000"], "--batch"),
     ] {
         let o = run(args);
         testing::assert_user_error(&o, &format!("{args:?}"), &[mention]);
