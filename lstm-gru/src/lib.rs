@@ -451,7 +451,7 @@ pub fn check_memory(floats: f64, flags: &str) -> shared::Result<()> {
     Err(shared::Error::msg(format!(
         "{flags}: these sizes need about {:.0} GiB of buffers (at most {} GiB)",
         floats * 8.0 / (1u64 << 30) as f64,
-        MAX_FLOATS as u64 * 8 >> 30
+        (MAX_FLOATS as u64 * 8) >> 30
     )))
 }
 
