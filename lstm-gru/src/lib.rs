@@ -37,7 +37,7 @@
 //!
 //! Speed (`cargo bench -p lstm-gru`; one LSTM layer, H = D = 128, T = 50, forward + backward):
 //! ≈ 1.8 ms at batch 1, ≈ 37 ms at batch 32 (GEMM-bound: 1.26 GFLOP against a 54 GFLOP/s
-//! `gemm_256` yardstick); numpy 1.3–2× slower, PyTorch 2–6× (README, "Speed").
+//! `gemm_256` yardstick); numpy 1.2–2.7× slower, PyTorch 1.5–12× (README, "Speed").
 
 #![allow(non_snake_case)]
 
