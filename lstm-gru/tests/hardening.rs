@@ -125,6 +125,16 @@ fn bad_resume_files_and_bad_checkpoints() {
         let o = text(&out, "4", &["--resume", s(path)]);
         testing::assert_user_error(&o, &format!("--resume {name}"), &[name]);
     }
+    // A model-only checkpoint (`CharLm::save`, as `sample` reads): `sample` takes it, `--resume`
+    // needs the training state and says what is missing.
+    let plain = dir.path().join("model-only.safetensors");
+    let ck = shared::checkpoint::load(&good, "lstm-gru").unwrap();
+    let (model, vocab): (lstm_gru::charlm::CharLm<lstm_gru::Lstm>, _) =
+        lstm_gru::charlm::load(ck).unwrap();
+    model.save(&plain, &vocab.chars, 2).unwrap();
+    ok(&run(&["sample", "--model", s(&plain), "--len", "5"]));
+    let o = text(&out, "4", &["--resume", s(&plain)]);
+    testing::assert_user_error(&o, "--resume model-only", &["model-only.safetensors"]);
     // A checkpoint that does not fit the flags of the resumed run.
     for (flags, mention) in [
         (&["--hidden", "16"][..], "--hidden"),
