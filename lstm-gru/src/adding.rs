@@ -200,6 +200,16 @@ pub struct Config {
     pub test_size: usize,
 }
 
+impl Config {
+    /// Refuses sizes whose buffers (training and held-out tapes, weights, Adam) would exceed
+    /// [`crate::MAX_FLOATS`], naming the flags.
+    pub fn check_memory(&self) -> Result<()> {
+        let columns = self.batch + self.test_size;
+        let floats = crate::stack_floats(2, self.hidden, self.layers, self.T, columns);
+        crate::check_memory(floats, "--hidden, --layers, --length, --batch")
+    }
+}
+
 /// What a training run measured.
 #[derive(Clone, Debug)]
 pub struct Outcome {

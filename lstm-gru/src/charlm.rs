@@ -395,6 +395,17 @@ pub struct Config {
     pub eval_every: usize,
 }
 
+impl Config {
+    /// Refuses sizes whose buffers (the stack over V inputs, its tape, the one-hot inputs,
+    /// probabilities and their gradients) would exceed [`crate::MAX_FLOATS`], naming the flags.
+    pub fn check_memory(&self, V: usize) -> Result<()> {
+        let (T, B) = (self.seq_len, self.batch);
+        let floats = crate::stack_floats(V, self.hidden, self.layers, T, B);
+        let output = 3.0 * V as f64 * T as f64 * B as f64;
+        crate::check_memory(floats + output, "--hidden, --layers, --seq-len, --batch")
+    }
+}
+
 /// One validation point.
 #[derive(Clone, Copy, Debug)]
 pub struct Eval {

@@ -149,9 +149,7 @@ fn run_adding(a: &AddingArgs) -> anyhow::Result<()> {
         eval_every: 50,
         test_size: 256,
     };
-    let floats =
-        lstm_gru::stack_floats(2, cfg.hidden, cfg.layers, cfg.T, cfg.batch + cfg.test_size);
-    lstm_gru::check_memory(floats, "--hidden, --layers, --length, --batch")?;
+    cfg.check_memory()?;
     let run = Run::start("lstm-gru", &a.run)?;
     println!("{}", adding::header(&cfg));
     let mut runs = Vec::new();
@@ -189,11 +187,7 @@ fn run_text<C: Cell>(a: &TextArgs) -> anyhow::Result<()> {
         eval_every: a.eval_every as usize,
     };
     let V = corpus.stream.vocab_size();
-    let floats = lstm_gru::stack_floats(V, cfg.hidden, cfg.layers, cfg.seq_len, cfg.batch);
-    lstm_gru::check_memory(
-        floats + 3.0 * (V * cfg.seq_len * cfg.batch) as f64,
-        "--hidden, --layers, --seq-len, --batch",
-    )?;
+    cfg.check_memory(V)?;
     let mut session = match &a.resume {
         Some(path) => Session::<C>::resume(path, &cfg, &corpus)?,
         None => Session::<C>::new(&cfg, V, a.run.seed),
