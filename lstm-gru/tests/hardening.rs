@@ -164,6 +164,16 @@ fn degenerate_texts_and_flags_out_of_range() {
         &["one-char.txt", "one distinct"],
     );
     assert!(!out.exists(), "a rejected run leaves no output folder");
+    // Nor does a flag value checked after parsing (it once left an empty folder behind).
+    for flag in [&["--lr=-1"][..], &["--seconds", "0"]] {
+        let o = text(&out, "2", flag);
+        testing::assert_user_error(
+            &o,
+            &format!("{flag:?}"),
+            &[flag[0].split('=').next().unwrap()],
+        );
+        assert!(!out.exists(), "{flag:?} left an output folder");
+    }
     // A text that holds --batch streams but not of --seq-len 500.
     let small = dir.path().join("small.txt");
     std::fs::write(&small, "the cat sat on the mat. ".repeat(100)).unwrap();
