@@ -55,8 +55,10 @@
 
 #![allow(non_snake_case)]
 
+pub mod checkpoint;
 pub mod corpus;
 pub mod kernels;
+pub mod report;
 pub mod softmax;
 pub mod train;
 

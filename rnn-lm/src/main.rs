@@ -12,14 +12,14 @@
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, value_parser};
-use rnn_lm::corpus::{Prepared, Source, load_model, sample_sentences, save_model};
+use rnn_lm::checkpoint::{self, load_model};
+use rnn_lm::corpus::{Prepared, Source, sample_sentences};
+use rnn_lm::report::{self, Curves, Outcome};
 use rnn_lm::train::{Schedule, train_with_sgd};
 use rnn_lm::{Bptt, Buffers, Rnn};
-use serde_json::json;
-use shared::plot::{Figure, Panel, Series};
 use shared::run::{Run, RunArgs};
 use shared::{Error, rng};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -57,12 +57,12 @@ struct TrainArgs {
     /// Vocabulary: the most frequent tokens (SENTENCE_START/END included); the rest UNKNOWN_TOKEN.
     #[arg(long, default_value_t = 8000, value_parser = value_parser!(u64).range(3..))]
     vocab: u64,
-    /// Hidden units N_h.
-    #[arg(long, default_value_t = 100, value_parser = value_parser!(u64).range(1..))]
+    /// Hidden units N_h (at most 4096).
+    #[arg(long, default_value_t = 100, value_parser = value_parser!(u64).range(1..=4096))]
     hidden: u64,
-    /// Truncated BPTT: each output back-propagates through K earlier steps (the notes' K).
-    #[arg(long, default_value_t = 4)]
-    bptt: usize,
+    /// Truncated BPTT: each output back-propagates through K ≥ 1 earlier steps (the notes' K).
+    #[arg(long, default_value_t = 4, value_parser = value_parser!(u64).range(1..))]
+    bptt: u64,
     /// SGD learning rate (halved whenever an evaluation finds the loss rose).
     #[arg(long, default_value_t = 0.005)]
     lr: f64,
@@ -78,6 +78,9 @@ struct TrainArgs {
     /// Shortest generated sentence to keep, in words.
     #[arg(long, default_value_t = 7)]
     min_words: usize,
+    /// Continue the run whose checkpoint is in DIR (same data and flags; --epochs the total).
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -103,11 +106,11 @@ struct GenerateArgs {
 
 #[derive(Args)]
 struct GradcheckArgs {
-    /// Vocabulary size N_x (the tutorial: 100).
-    #[arg(long, default_value_t = 100, value_parser = value_parser!(u64).range(5..))]
+    /// Vocabulary size N_x (the tutorial: 100; at most 1000).
+    #[arg(long, default_value_t = 100, value_parser = value_parser!(u64).range(5..=1000))]
     vocab: u64,
-    /// Hidden units N_h (the tutorial: 10).
-    #[arg(long, default_value_t = 10, value_parser = value_parser!(u64).range(1..))]
+    /// Hidden units N_h (the tutorial: 10; at most 100).
+    #[arg(long, default_value_t = 10, value_parser = value_parser!(u64).range(1..=100))]
     hidden: u64,
     /// Truncation K; ≥ 3 is full BPTT on the sentence [0,1,2,3] (the tutorial uses 1000).
     #[arg(long, default_value_t = 1000)]
@@ -145,111 +148,118 @@ fn train(a: TrainArgs) -> Result<()> {
     let (corpus, floor) = source.load()?;
     let data = Prepared::new(&corpus, a.vocab as usize)?;
     println!("{}\n", data.describe());
-    let pairs = data.pairs(a.sentences.map_or(usize::MAX, |n| n as usize));
+    let pairs = data.first(a.sentences)?;
+    data.vocab.write(run.path(checkpoint::VOCAB))?;
 
-    // Model: U N_h × N_x, W N_h × N_h, V N_x × N_h, uniform ±1/√n.
-    let (N_x, N_h) = (data.vocab.len(), a.hidden as usize);
-    let mut model = Rnn::new(N_x, N_h, &mut rng::seeded(run.seed));
+    // Model: U N_h × N_x, W N_h × N_h, V N_x × N_h, uniform ±1/√n; or the checkpoint resumed.
+    let (N_x, N_h, n, K) = (
+        data.vocab.len(),
+        a.hidden as usize,
+        pairs.len(),
+        a.bptt as usize,
+    );
+    let steps = a.epochs * n as u64;
+    let spec = checkpoint::Spec {
+        hidden: N_h,
+        bptt: K,
+        lr: a.lr,
+        eval_every: a.eval_every,
+        sentences: n,
+    };
+    let (mut model, history, curves) = match &a.resume {
+        Some(dir) => {
+            let r = checkpoint::resume(dir, &data.vocab, &spec, a.epochs)?;
+            let last = r.history[r.history.len() - 1];
+            println!(
+                "Resuming {} at epoch {}, lr {}.",
+                dir.display(),
+                last.epoch,
+                last.lr
+            );
+            (r.model, r.history, r.curves)
+        }
+        None => (
+            Rnn::new(N_x, N_h, &mut rng::seeded(run.seed)),
+            Vec::new(),
+            Curves::new(steps),
+        ),
+    };
     let mut buf = Buffers::new(&model, 64);
-    let bptt = Bptt::Truncated(a.bptt);
-    let ln_N_x = (N_x as f64).ln();
-    let (n, w, K) = (pairs.len(), model.num_params(), a.bptt);
+    let (ln_N_x, w) = ((N_x as f64).ln(), model.num_params());
     println!("Training on {n} sentences: N_x = {N_x}, N_h = {N_h} ({w} weights), K = {K}.");
     println!("Untrained, the loss should be ln N_x = {ln_N_x:.6}.");
 
-    // SGD one sentence at a time; every --eval-every epochs the loss, and lr ×= 0.5 if it rose.
+    // SGD one sentence at a time; every --eval-every epochs the loss, and lr ×= 0.5 if it rose;
+    // a checkpoint at each evaluation.
     let schedule = Schedule {
         lr: a.lr,
         epochs: a.epochs,
         eval_every: a.eval_every,
-        bptt,
+        bptt: Bptt::Truncated(K),
     };
-    let mut evals = Series::new("loss on all training sentences");
-    let mut running = Series::new("training sentences, running average");
-    let every = (a.epochs * n as u64 / 2000).max(1);
-    let bar = run.progress(a.epochs * n as u64, "train");
-    let mut avg = None::<f64>;
+    let bar = run.progress(steps, "train");
+    bar.inc(history.last().map_or(0, |e| e.seen));
+    let curves = RefCell::new(curves);
     // Time of the SGD steps alone (evaluations left out).
-    let (mark, sgd_seconds) = (Cell::new(Instant::now()), Cell::new(0.0));
-    let history = train_with_sgd(
+    let (mark, sgd_seconds, steps_here) = (Cell::new(Instant::now()), Cell::new(0.0), Cell::new(0));
+    let result = train_with_sgd(
         &mut model,
         &pairs,
         &schedule,
+        history,
         &mut buf,
-        |e| {
-            let (t, seen, epoch, loss) = (run.elapsed(), e.seen, e.epoch, e.loss);
-            bar.println(format!(
-                "{t:>8.1} s: Loss after num_examples_seen={seen} epoch={epoch}: {loss:.6}"
-            ));
-            if e.halved {
-                bar.println(format!("Setting learning rate to {:.6}", e.lr));
-            }
-            evals.push(seen as f64, loss);
+        |h, model| {
+            let e = &h[h.len() - 1];
+            report::eval_lines(e, run.elapsed())
+                .iter()
+                .for_each(|l| bar.println(l));
+            curves.borrow_mut().eval(e);
+            checkpoint::save(&run.out, model, &spec, h, &curves.borrow())?;
             mark.set(Instant::now());
+            Ok(())
         },
         |seen, loss| {
             sgd_seconds.set(sgd_seconds.get() + mark.get().elapsed().as_secs_f64());
+            steps_here.set(steps_here.get() + 1);
             mark.set(Instant::now());
-            let mean = 0.99 * avg.unwrap_or(loss) + 0.01 * loss;
-            avg = Some(mean);
-            if seen % every == 0 {
-                running.push(seen as f64, mean);
+            let mean = curves.borrow_mut().step(seen, loss);
+            if seen % 100 == 0 {
                 bar.set_message(format!("loss {mean:.3}"));
             }
             bar.inc(1);
         },
-    )?;
-    bar.finish();
-    let seen = a.epochs * n as u64;
-    let ms_per_step = 1e3 * sgd_seconds.get() / seen as f64;
-    let (initial, last) = (history[0].loss, history[history.len() - 1].loss);
-    let lr = history[history.len() - 1].lr;
-
-    // Outputs: model, vocabulary, loss curves, summary; then the tutorial's generated sentences.
-    save_model(&run.out, &model, &data.vocab, a.bptt)?;
-    let mut panel = Panel::new(
-        "Britz's RNN language model (notes §6)",
-        "sentences seen",
-        "cross-entropy (nats per target word)",
-    )
-    .with(evals)
-    .with(running);
-    let flat = |name: &str, y: f64| {
-        let mut s = Series::new(name);
-        s.push(0.0, y);
-        s.push(seen as f64, y);
-        s
-    };
-    panel = panel.with(flat("ln N_x (uniform guess)", ln_N_x));
-    if let Some(h) = floor {
-        panel = panel.with(flat("entropy of the corpus (floor)", h));
-    }
-    run.save_loss(&Figure::single(panel))?;
-    run.save_summary(
-        seen,
-        json!({"initial_loss": initial, "final_loss": last, "ln_vocab": ln_N_x,
-               "entropy_floor": floor, "vocab_size": N_x, "hidden": N_h, "bptt": a.bptt,
-               "sentences": pairs.len(), "final_lr": lr, "ms_per_sgd_step": ms_per_step}),
-    )?;
-    println!(
-        "\nLoss {initial:.6} → {last:.6} (ln N_x = {:.6}{}), {ms_per_step:.3} ms per SGD step.",
-        ln_N_x,
-        floor.map_or(String::new(), |h| format!(", corpus entropy {h:.6}"))
     );
+    bar.finish();
+    // The curves up to the last good step, also when training diverged.
+    run.save_loss(&curves.borrow().figure(ln_N_x, floor, steps))?;
+    let outcome = Outcome {
+        N_x,
+        N_h,
+        bptt: K,
+        sentences: n,
+        ln_N_x,
+        floor,
+        history: result?,
+        sgd_step_ms: 1e3 * sgd_seconds.get() / steps_here.get().max(1) as f64,
+    };
+    run.save_summary(steps, outcome.summary())?;
+    println!("\n{}", outcome.line());
     println!("Generated sentences (at least {} words):", a.min_words);
     let mut r = rng::stream(run.seed, 2);
     match sample_sentences(&model, &data.vocab, a.samples, a.min_words, 100, &mut r) {
         Ok(sentences) => sentences.iter().for_each(|s| println!("  {s}")),
         Err(e) => println!("  ({e})"),
     }
-    println!(
-        "Wrote {}: model.safetensors, vocab.txt, loss.png, loss.csv, summary.json",
-        run.out.display()
-    );
+    let files = "model.safetensors, vocab.txt, loss.png, loss.csv, summary.json";
+    println!("Wrote {}: {files}", run.out.display());
     Ok(())
 }
 
 fn generate(a: GenerateArgs) -> Result<()> {
+    if a.min_words as u64 > a.max_words {
+        let msg = format!("{} is more than --max-words {}", a.min_words, a.max_words);
+        return Err(Error::flag("--min-words", msg).into());
+    }
     let (model, vocab) = load_model(&a.model)?;
     let mut r = rng::seeded(a.seed);
     for s in sample_sentences(
