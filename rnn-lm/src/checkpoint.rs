@@ -4,12 +4,13 @@
 //! what `--resume` needs to continue exactly: the evaluations so far (epoch, sentences seen,
 //! loss, learning rate) and the running-average curve.
 
-use crate::Rnn;
 use crate::report::Curves;
 use crate::train::Evaluation;
+use crate::train::Schedule;
+use crate::{Bptt, Rnn};
 use nalgebra::DMatrix;
 use shared::data::text::Vocab;
-use shared::{Error, Result, checkpoint};
+use shared::{Error, Result, checkpoint, rng};
 use std::path::{Path, PathBuf};
 
 /// The checkpoint's file name inside a run folder.
@@ -30,6 +31,18 @@ pub struct Spec {
     pub eval_every: u64,
     /// Training sentences (`--sentences`, or all of the data).
     pub sentences: usize,
+}
+
+impl Spec {
+    /// The tutorial's schedule for these settings and `epochs` epochs in all.
+    pub fn schedule(&self, epochs: u64) -> Schedule {
+        Schedule {
+            lr: self.lr,
+            epochs,
+            eval_every: self.eval_every,
+            bptt: Bptt::Truncated(self.bptt),
+        }
+    }
 }
 
 /// Where a resumed run starts: the evaluations so far and the curves up to the last one.
@@ -124,6 +137,25 @@ fn take_model(ck: &mut checkpoint::Checkpoint, N_x: usize) -> Result<Rnn> {
         W: ck.take("W", N_h, N_h)?,
         V: ck.take("V", N_x, N_h)?,
     })
+}
+
+/// Where training starts: a new model (the tutorial's initialisation with `seed`) when `resume`
+/// is `None`, else [`resume`]'s checkpoint.
+pub fn start(
+    resume: Option<&Path>,
+    vocab: &Vocab,
+    spec: &Spec,
+    epochs: u64,
+    seed: u64,
+) -> Result<Resumed> {
+    match resume {
+        Some(dir) => self::resume(dir, vocab, spec, epochs),
+        None => Ok(Resumed {
+            model: Rnn::new(vocab.len(), spec.hidden, &mut rng::seeded(seed)),
+            history: Vec::new(),
+            curves: Curves::new(epochs * spec.sentences as u64),
+        }),
+    }
 }
 
 /// The checkpoint in `dir` (`--resume DIR`), checked against this run: the same vocabulary

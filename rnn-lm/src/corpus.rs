@@ -28,7 +28,25 @@ pub enum Source<'a> {
     },
 }
 
-impl Source<'_> {
+impl<'a> Source<'a> {
+    /// The source the flags name: `--csv`, else `--text`, else the generated corpus of
+    /// `sentences` sentences (default 5000).
+    pub fn from_flags(
+        csv: Option<&'a Path>,
+        text: Option<&'a Path>,
+        seed: u64,
+        sentences: Option<u64>,
+    ) -> Source<'a> {
+        match (csv, text) {
+            (Some(path), _) => Source::Csv(path),
+            (None, Some(path)) => Source::Text(path),
+            (None, None) => Source::Generated {
+                seed,
+                sentences: sentences.unwrap_or(5000),
+            },
+        }
+    }
+
     /// The corpus, and for the generated one the floor of the loss per target word,
     /// −Σ ln p(sentence) / Σ (words + 1): the grammar's exact log-probabilities, with
     /// `SENTENCE_END` certain after the final `.` or `?`. Prints what it reads, as the tutorial.

@@ -591,6 +591,27 @@ impl std::fmt::Display for ParamCheck {
     }
 }
 
+/// The tutorial's check as `rnn-lm gradcheck` runs it: `np.random.seed(10); RNNNumpy(100, 10,
+/// bptt_truncate=1000)` on `[0,1,2,3] → [1,2,3,4]`, with the sizes, K and seed given. Returns
+/// the line saying what is compared, and the three checks.
+pub fn tutorial_gradient_check(
+    N_x: usize,
+    N_h: usize,
+    K: usize,
+    seed: u64,
+) -> (String, [ParamCheck; 3]) {
+    let mut model = Rnn::new(N_x, N_h, &mut rng::seeded(seed));
+    let (x, t) = ([0, 1, 2, 3], [1, 2, 3, 4]);
+    let what = if K + 1 < x.len() {
+        "the truncated loss"
+    } else {
+        "the loss (full BPTT)"
+    };
+    let head =
+        format!("N_x = {N_x}, N_h = {N_h}, K = {K}, {x:?} → {t:?}: finite differences of {what}");
+    (head, gradient_check(&mut model, &x, &t, Bptt::Truncated(K)))
+}
+
 /// The tutorial's `gradient_check`, on `model` itself (its code checks a global `model`):
 /// the backward pass for (`x`, `t`) against 4th-order central differences of every entry of
 /// U, W and V. With `Bptt::Truncated(K)` and K < T − 1 the finite differences are taken of

@@ -1,27 +1,21 @@
-//! `rnn-lm`: notes §6, Denny Britz's word-level RNN language model.
-//!
-//! With no flags it trains on 5000 sentences of the generated English-like corpus (252 tokens)
-//! for 10 epochs: the loss goes from ln 252 = 5.53 to about 2.23 nats per word, against the
-//! corpus's own entropy of 2.06, and it ends with ten generated sentences. `--csv FILE
-//! --sentences 100` is the tutorial's small run (first 100 sentences, 10 epochs, lr 0.005: 8.987 →
-//! 5.71 on its 8000-word vocabulary; `--text tinyshakespeare.txt --vocab 8000` goes 8.987 → 5.66
-//! the same way). `generate` samples from the saved model; `gradcheck` is the tutorial's
-//! gradient check.
+//! `rnn-lm`: notes §6, Denny Britz's word-level RNN language model. No flags: 5000 sentences of
+//! the generated English-like corpus, 10 epochs (ln 252 = 5.53 → 2.23 nats per word, corpus
+//! entropy 2.06), then ten generated sentences. `--csv FILE --sentences 100` is the tutorial's
+//! small run; `generate` samples from a saved model; `gradcheck` is the tutorial's check.
 
 #![allow(non_snake_case)]
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, value_parser};
+use rnn_lm::Buffers;
 use rnn_lm::checkpoint::{self, load_model};
 use rnn_lm::corpus::{Prepared, Source, sample_sentences};
-use rnn_lm::report::{self, Curves, Outcome};
-use rnn_lm::train::{Schedule, train_with_sgd};
-use rnn_lm::{Bptt, Buffers, Rnn};
+use rnn_lm::report::{self, Outcome, Tracker};
+use rnn_lm::train::train_with_sgd;
 use shared::run::{Run, RunArgs};
 use shared::{Error, rng};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// Notes §6 "DENNY BRITZ Language Model": h_i = tanh(U x_i + W h_{i−1}), y_i = softmax(V h_i),
 /// trained by SGD one sentence at a time with truncated BPTT.
@@ -64,7 +58,7 @@ struct TrainArgs {
     #[arg(long, default_value_t = 4, value_parser = value_parser!(u64).range(1..))]
     bptt: u64,
     /// SGD learning rate (halved whenever an evaluation finds the loss rose).
-    #[arg(long, default_value_t = 0.005)]
+    #[arg(long, default_value_t = 0.005, value_parser = positive)]
     lr: f64,
     /// Passes over the training sentences, in file order (no shuffling, as the tutorial).
     #[arg(long, default_value_t = 10, value_parser = value_parser!(u64).range(1..))]
@@ -131,20 +125,18 @@ fn main() -> std::process::ExitCode {
     })
 }
 
-fn train(a: TrainArgs) -> Result<()> {
-    if !(a.lr.is_finite() && a.lr > 0.0) {
-        return Err(Error::flag("--lr", format!("{} is not a positive number", a.lr)).into());
+/// A finite number > 0 (`--lr`).
+fn positive(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("{s} is not a positive number")),
     }
+}
+
+fn train(a: TrainArgs) -> Result<()> {
     let run = Run::start("rnn-lm", &a.run)?;
     // Data: sentences → SENTENCE_START … SENTENCE_END → top-N vocabulary → ids.
-    let source = match (&a.csv, &a.text) {
-        (Some(path), _) => Source::Csv(path),
-        (None, Some(path)) => Source::Text(path),
-        (None, None) => Source::Generated {
-            seed: a.run.seed,
-            sentences: a.sentences.unwrap_or(5000),
-        },
-    };
+    let source = Source::from_flags(a.csv.as_deref(), a.text.as_deref(), run.seed, a.sentences);
     let (corpus, floor) = source.load()?;
     let data = Prepared::new(&corpus, a.vocab as usize)?;
     println!("{}\n", data.describe());
@@ -152,12 +144,8 @@ fn train(a: TrainArgs) -> Result<()> {
     data.vocab.write(run.path(checkpoint::VOCAB))?;
 
     // Model: U N_h × N_x, W N_h × N_h, V N_x × N_h, uniform ±1/√n; or the checkpoint resumed.
-    let (N_x, N_h, n, K) = (
-        data.vocab.len(),
-        a.hidden as usize,
-        pairs.len(),
-        a.bptt as usize,
-    );
+    let (N_x, n) = (data.vocab.len(), pairs.len());
+    let (N_h, K) = (a.hidden as usize, a.bptt as usize);
     let steps = a.epochs * n as u64;
     let spec = checkpoint::Spec {
         hidden: N_h,
@@ -166,42 +154,23 @@ fn train(a: TrainArgs) -> Result<()> {
         eval_every: a.eval_every,
         sentences: n,
     };
-    let (mut model, history, curves) = match &a.resume {
-        Some(dir) => {
-            let r = checkpoint::resume(dir, &data.vocab, &spec, a.epochs)?;
-            let last = r.history[r.history.len() - 1];
-            println!(
-                "Resuming {} at epoch {}, lr {}.",
-                dir.display(),
-                last.epoch,
-                last.lr
-            );
-            (r.model, r.history, r.curves)
-        }
-        None => (
-            Rnn::new(N_x, N_h, &mut rng::seeded(run.seed)),
-            Vec::new(),
-            Curves::new(steps),
-        ),
-    };
-    let mut buf = Buffers::new(&model, 64);
+    let start = checkpoint::start(a.resume.as_deref(), &data.vocab, &spec, a.epochs, run.seed)?;
+    let (mut model, history) = (start.model, start.history);
+    if let (Some(dir), Some(e)) = (&a.resume, history.last()) {
+        let (dir, epoch, lr) = (dir.display(), e.epoch, e.lr);
+        println!("Resuming {dir} at epoch {epoch}, lr {lr}.");
+    }
     let (ln_N_x, w) = ((N_x as f64).ln(), model.num_params());
     println!("Training on {n} sentences: N_x = {N_x}, N_h = {N_h} ({w} weights), K = {K}.");
     println!("Untrained, the loss should be ln N_x = {ln_N_x:.6}.");
 
     // SGD one sentence at a time; every --eval-every epochs the loss, and lr ×= 0.5 if it rose;
     // a checkpoint at each evaluation.
-    let schedule = Schedule {
-        lr: a.lr,
-        epochs: a.epochs,
-        eval_every: a.eval_every,
-        bptt: Bptt::Truncated(K),
-    };
+    let schedule = spec.schedule(a.epochs);
     let bar = run.progress(steps, "train");
     bar.inc(history.last().map_or(0, |e| e.seen));
-    let curves = RefCell::new(curves);
-    // Time of the SGD steps alone (evaluations left out).
-    let (mark, sgd_seconds, steps_here) = (Cell::new(Instant::now()), Cell::new(0.0), Cell::new(0));
+    let tracker = RefCell::new(Tracker::new(start.curves));
+    let mut buf = Buffers::new(&model, 64);
     let result = train_with_sgd(
         &mut model,
         &pairs,
@@ -209,20 +178,16 @@ fn train(a: TrainArgs) -> Result<()> {
         history,
         &mut buf,
         |h, model| {
-            let e = &h[h.len() - 1];
-            report::eval_lines(e, run.elapsed())
-                .iter()
-                .for_each(|l| bar.println(l));
-            curves.borrow_mut().eval(e);
-            checkpoint::save(&run.out, model, &spec, h, &curves.borrow())?;
-            mark.set(Instant::now());
+            let (e, mut t) = (&h[h.len() - 1], tracker.borrow_mut());
+            let lines = report::eval_lines(e, run.elapsed());
+            lines.iter().for_each(|l| bar.println(l));
+            t.curves.eval(e);
+            checkpoint::save(&run.out, model, &spec, h, &t.curves)?;
+            t.restart_clock();
             Ok(())
         },
         |seen, loss| {
-            sgd_seconds.set(sgd_seconds.get() + mark.get().elapsed().as_secs_f64());
-            steps_here.set(steps_here.get() + 1);
-            mark.set(Instant::now());
-            let mean = curves.borrow_mut().step(seen, loss);
+            let mean = tracker.borrow_mut().step(seen, loss);
             if seen % 100 == 0 {
                 bar.set_message(format!("loss {mean:.3}"));
             }
@@ -230,18 +195,12 @@ fn train(a: TrainArgs) -> Result<()> {
         },
     );
     bar.finish();
-    // The curves up to the last good step, also when training diverged.
-    run.save_loss(&curves.borrow().figure(ln_N_x, floor, steps))?;
-    let outcome = Outcome {
-        N_x,
-        N_h,
-        bptt: K,
-        sentences: n,
-        ln_N_x,
-        floor,
-        history: result?,
-        sgd_step_ms: 1e3 * sgd_seconds.get() / steps_here.get().max(1) as f64,
-    };
+    // Outputs: the curves up to the last good step (also when training diverged), the summary,
+    // then the tutorial's generated sentences.
+    let t = tracker.into_inner();
+    run.save_loss(&t.curves.figure(ln_N_x, floor, steps))?;
+    let (history, ms) = (result?, t.ms_per_step());
+    let outcome = Outcome::new(N_x, spec, floor, history, ms);
     run.save_summary(steps, outcome.summary())?;
     println!("\n{}", outcome.line());
     println!("Generated sentences (at least {} words):", a.min_words);
@@ -262,37 +221,18 @@ fn generate(a: GenerateArgs) -> Result<()> {
     }
     let (model, vocab) = load_model(&a.model)?;
     let mut r = rng::seeded(a.seed);
-    for s in sample_sentences(
-        &model,
-        &vocab,
-        a.n,
-        a.min_words,
-        a.max_words as usize,
-        &mut r,
-    )? {
+    let max = a.max_words as usize;
+    for s in sample_sentences(&model, &vocab, a.n, a.min_words, max, &mut r)? {
         println!("{s}");
     }
     Ok(())
 }
 
 fn gradcheck(a: GradcheckArgs) -> Result<()> {
-    // The tutorial: np.random.seed(10); RNNNumpy(100, 10, bptt_truncate=1000); [0,1,2,3] → [1,2,3,4].
     let (N_x, N_h) = (a.vocab as usize, a.hidden as usize);
-    let mut model = Rnn::new(N_x, N_h, &mut rng::seeded(a.seed));
-    let (x, t) = ([0, 1, 2, 3], [1, 2, 3, 4]);
-    let what = if a.bptt + 1 < x.len() {
-        "the truncated loss"
-    } else {
-        "the loss (full BPTT)"
-    };
-    println!(
-        "N_x = {N_x}, N_h = {N_h}, K = {}, {x:?} → {t:?}: finite differences of {what}",
-        a.bptt
-    );
-    let checks = rnn_lm::gradient_check(&mut model, &x, &t, Bptt::Truncated(a.bptt));
-    for c in &checks {
-        println!("{c}");
-    }
+    let (head, checks) = rnn_lm::tutorial_gradient_check(N_x, N_h, a.bptt, a.seed);
+    println!("{head}");
+    checks.iter().for_each(|c| println!("{c}"));
     if !checks.iter().all(|c| c.passed()) {
         return Err(Error::msg("gradient check failed").into());
     }

@@ -1,9 +1,11 @@
 //! What a training run shows and keeps besides the model: the loss curves (evaluations and a
 //! running average of the sentence losses), the tutorial's evaluation line, the summary.
 
+use crate::checkpoint::Spec;
 use crate::train::Evaluation;
 use serde_json::{Value, json};
 use shared::plot::{Figure, Panel, Series};
+use std::time::Instant;
 
 /// Points of the running average kept over a whole run (at most about this many).
 const POINTS: u64 = 2000;
@@ -71,6 +73,47 @@ impl Curves {
     }
 }
 
+/// The curves of a run and the time of its SGD steps alone (evaluations and checkpoints left
+/// out), fed by the two callbacks of [`crate::train::train_with_sgd`].
+#[derive(Clone, Debug)]
+pub struct Tracker {
+    /// The curves so far.
+    pub curves: Curves,
+    mark: Instant,
+    sgd_seconds: f64,
+    steps: u64,
+}
+
+impl Tracker {
+    /// Starts the clock with `curves` (empty, or those of a resumed run).
+    pub fn new(curves: Curves) -> Tracker {
+        Tracker {
+            curves,
+            mark: Instant::now(),
+            sgd_seconds: 0.0,
+            steps: 0,
+        }
+    }
+
+    /// An SGD step just ended: its time, and its loss into the running average (returned).
+    pub fn step(&mut self, seen: u64, loss: f64) -> f64 {
+        self.sgd_seconds += self.mark.elapsed().as_secs_f64();
+        self.steps += 1;
+        self.mark = Instant::now();
+        self.curves.step(seen, loss)
+    }
+
+    /// The next step starts now (after an evaluation and its checkpoint).
+    pub fn restart_clock(&mut self) {
+        self.mark = Instant::now();
+    }
+
+    /// Milliseconds per SGD step so far in this process.
+    pub fn ms_per_step(&self) -> f64 {
+        1e3 * self.sgd_seconds / self.steps.max(1) as f64
+    }
+}
+
 /// The tutorial's line for an evaluation (with the time since the start), and its
 /// "Setting learning rate to …" line when the rate halved.
 pub fn eval_lines(e: &Evaluation, seconds: f64) -> Vec<String> {
@@ -89,12 +132,8 @@ pub fn eval_lines(e: &Evaluation, seconds: f64) -> Vec<String> {
 pub struct Outcome {
     /// Vocabulary size N_x.
     pub N_x: usize,
-    /// Hidden units N_h.
-    pub N_h: usize,
-    /// Truncation K.
-    pub bptt: usize,
-    /// Training sentences.
-    pub sentences: usize,
+    /// The run's settings (N_h, K, lr, sentences).
+    pub spec: Spec,
     /// `ln N_x`, the untrained loss.
     pub ln_N_x: f64,
     /// The corpus's entropy per target word, when known (the generated corpus).
@@ -106,12 +145,32 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The outcome of a run with `N_x` words (`history` must not be empty).
+    pub fn new(
+        N_x: usize,
+        spec: Spec,
+        floor: Option<f64>,
+        history: Vec<Evaluation>,
+        sgd_step_ms: f64,
+    ) -> Outcome {
+        assert!(!history.is_empty(), "a run evaluates at least once");
+        let ln_N_x = (N_x as f64).ln();
+        Outcome {
+            N_x,
+            spec,
+            ln_N_x,
+            floor,
+            history,
+            sgd_step_ms,
+        }
+    }
+
     /// The metrics of `summary.json`.
     pub fn summary(&self) -> Value {
         let (first, last) = (&self.history[0], &self.history[self.history.len() - 1]);
         json!({"initial_loss": first.loss, "final_loss": last.loss, "ln_vocab": self.ln_N_x,
-               "entropy_floor": self.floor, "vocab_size": self.N_x, "hidden": self.N_h,
-               "bptt": self.bptt, "sentences": self.sentences, "epochs": last.epoch,
+               "entropy_floor": self.floor, "vocab_size": self.N_x, "hidden": self.spec.hidden,
+               "bptt": self.spec.bptt, "sentences": self.spec.sentences, "epochs": last.epoch,
                "final_lr": last.lr, "sgd_step_ms": self.sgd_step_ms})
     }
 
