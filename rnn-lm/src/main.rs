@@ -141,7 +141,6 @@ fn train(a: TrainArgs) -> Result<()> {
     let data = Prepared::new(&corpus, a.vocab as usize)?;
     println!("{}\n", data.describe());
     let pairs = data.first(a.sentences)?;
-    data.vocab.write(run.path(checkpoint::VOCAB))?;
 
     // Model: U N_h × N_x, W N_h × N_h, V N_x × N_h, uniform ±1/√n; or the checkpoint resumed.
     let (N_x, n) = (data.vocab.len(), pairs.len());
@@ -156,6 +155,7 @@ fn train(a: TrainArgs) -> Result<()> {
     };
     let start = checkpoint::start(a.resume.as_deref(), &data.vocab, &spec, a.epochs, run.seed)?;
     let (mut model, history) = (start.model, start.history);
+    data.vocab.write(run.path(checkpoint::VOCAB))?; // after --resume compared it with its own
     if let (Some(dir), Some(e)) = (&a.resume, history.last()) {
         let (dir, epoch, lr) = (dir.display(), e.epoch, e.lr);
         println!("Resuming {dir} at epoch {epoch}, lr {lr}.");

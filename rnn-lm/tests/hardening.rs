@@ -408,6 +408,33 @@ fn bad_checkpoints_are_one_line_errors_for_generate_and_resume() {
         &s(&out),
     ]);
     assert_user_error(&o, "--resume on other data", &["--resume", "vocab.txt"]);
+    // The same into the checkpoint's own folder, with a vocabulary of the same size (40 of
+    // more than 40 distinct words, 27 sentences as the fixture): refused, and the folder's vocab.txt is left as it was.
+    let sentences: Vec<String> = (0..27)
+        .map(|i| format!("w{} w{} w{} .", 3 * i, 3 * i + 1, 3 * i + 2))
+        .collect();
+    std::fs::write(&text, sentences.join("\n")).unwrap();
+    let vocab = std::fs::read(good.join("vocab.txt")).unwrap();
+    let o = run(&[
+        "--text",
+        &s(&text),
+        "--resume",
+        &s(&good),
+        "--vocab",
+        "40",
+        "--hidden",
+        "8",
+        "--epochs",
+        "3",
+        "--out",
+        &s(&good),
+    ]);
+    assert_user_error(
+        &o,
+        "--resume on other data, same size",
+        &["--resume", "vocab.txt"],
+    );
+    assert_eq!(std::fs::read(good.join("vocab.txt")).unwrap(), vocab);
     // The good one still works both ways.
     ok(run(&[
         "generate",
