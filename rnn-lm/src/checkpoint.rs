@@ -9,7 +9,7 @@ use crate::train::Evaluation;
 use crate::train::Schedule;
 use crate::{Bptt, Rnn};
 use nalgebra::DMatrix;
-use shared::data::text::Vocab;
+use shared::data::text::{SENTENCE_END, SENTENCE_START, Vocab};
 use shared::{Error, Result, checkpoint, rng};
 use std::path::{Path, PathBuf};
 
@@ -121,9 +121,22 @@ fn file_in(dir: &Path, flag: &str) -> Result<PathBuf> {
 /// against the vocabulary.
 pub fn load_model(dir: &Path) -> Result<(Rnn, Vocab)> {
     let file = file_in(dir, "--model")?;
-    let vocab = Vocab::read(dir.join(VOCAB))?;
+    let vocab = read_vocab(dir)?;
     let mut ck = checkpoint::load(&file, "rnn-lm")?;
     Ok((take_model(&mut ck, vocab.len())?, vocab))
+}
+
+/// `dir/vocab.txt`, which must hold both sentence markers.
+fn read_vocab(dir: &Path) -> Result<Vocab> {
+    let path = dir.join(VOCAB);
+    let vocab = Vocab::read(&path)?;
+    for marker in [SENTENCE_START, SENTENCE_END] {
+        if vocab.id(marker).is_none() {
+            let msg = format!("no {marker}: not the vocabulary of an rnn-lm run");
+            return Err(Error::format(&path, "whole file", msg));
+        }
+    }
+    Ok(vocab)
 }
 
 fn take_model(ck: &mut checkpoint::Checkpoint, N_x: usize) -> Result<Rnn> {
@@ -162,7 +175,7 @@ pub fn start(
 /// (so the same data and `--vocab`), the same `spec`, and fewer than `epochs` epochs done.
 pub fn resume(dir: &Path, vocab: &Vocab, spec: &Spec, epochs: u64) -> Result<Resumed> {
     let file = file_in(dir, "--resume")?;
-    let saved = Vocab::read(dir.join(VOCAB))?;
+    let saved = read_vocab(dir)?;
     if saved.words() != vocab.words() {
         return Err(Error::flag(
             "--resume",

@@ -66,9 +66,9 @@ struct TrainArgs {
     /// Compute the loss over all training sentences every N epochs.
     #[arg(long, default_value_t = 1, value_parser = value_parser!(u64).range(1..))]
     eval_every: u64,
-    /// Sentences to generate after training.
-    #[arg(long, default_value_t = 10)]
-    samples: usize,
+    /// Sentences to generate after training (at most 100000).
+    #[arg(long, default_value_t = 10, value_parser = value_parser!(u64).range(0..=100_000))]
+    samples: u64,
     /// Shortest generated sentence to keep, in words.
     #[arg(long, default_value_t = 7)]
     min_words: usize,
@@ -84,14 +84,14 @@ struct GenerateArgs {
     /// Folder holding model.safetensors and vocab.txt of a training run.
     #[arg(long, value_name = "DIR", default_value = "runs/rnn-lm")]
     model: PathBuf,
-    /// Number of sentences.
-    #[arg(short, default_value_t = 10)]
-    n: usize,
+    /// Number of sentences (at most 100000).
+    #[arg(short, default_value_t = 10, value_parser = value_parser!(u64).range(0..=100_000))]
+    n: u64,
     /// Shortest sentence to keep, in words (the tutorial's senten_min_length).
     #[arg(long, default_value_t = 7)]
     min_words: usize,
-    /// Give up on a sentence after this many words without SENTENCE_END.
-    #[arg(long, default_value_t = 100, value_parser = value_parser!(u64).range(1..))]
+    /// Give up on a sentence after this many words without SENTENCE_END (at most 100000).
+    #[arg(long, default_value_t = 100, value_parser = value_parser!(u64).range(1..=100_000))]
     max_words: u64,
     /// Random seed of the sampling.
     #[arg(long, default_value_t = 1)]
@@ -205,7 +205,8 @@ fn train(a: TrainArgs) -> Result<()> {
     println!("\n{}", outcome.line());
     println!("Generated sentences (at least {} words):", a.min_words);
     let mut r = rng::stream(run.seed, 2);
-    match sample_sentences(&model, &data.vocab, a.samples, a.min_words, 100, &mut r) {
+    let (n, min) = (a.samples as usize, a.min_words);
+    match sample_sentences(&model, &data.vocab, n, min, 100, &mut r) {
         Ok(sentences) => sentences.iter().for_each(|s| println!("  {s}")),
         Err(e) => println!("  ({e})"),
     }
@@ -222,7 +223,7 @@ fn generate(a: GenerateArgs) -> Result<()> {
     let (model, vocab) = load_model(&a.model)?;
     let mut r = rng::seeded(a.seed);
     let max = a.max_words as usize;
-    for s in sample_sentences(&model, &vocab, a.n, a.min_words, max, &mut r)? {
+    for s in sample_sentences(&model, &vocab, a.n as usize, a.min_words, max, &mut r)? {
         println!("{s}");
     }
     Ok(())

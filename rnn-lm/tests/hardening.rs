@@ -189,6 +189,7 @@ fn flags_out_of_range_are_one_line_errors_naming_the_flag() {
         ("--eval-every", "0"),
         ("--sentences", "0"),
         ("--samples", "-1"),
+        ("--samples", "1000000000000"),
         ("--seed", "x"),
     ];
     for (flag, value) in cases {
@@ -211,6 +212,8 @@ fn flags_out_of_range_are_one_line_errors_naming_the_flag() {
     ok(train(1, &model, &[]));
     for a in [
         ["-n", "-1"],
+        ["-n", "1000000000000"],
+        ["--max-words", "1000000000000"],
         ["--max-words", "0"],
         ["--min-words", "101"],
         ["--seed", "-1"],
@@ -361,6 +364,20 @@ fn bad_checkpoints_are_one_line_errors_for_generate_and_resume() {
     v.push_str("zebra\n");
     std::fs::write(longer.join("vocab.txt"), v).unwrap();
     cases.push(("a longer vocabulary".into(), longer, "longer-vocab".into()));
+    // A vocabulary without the sentence markers.
+    let markers = folder_with(d, "no-markers", &good, &bytes);
+    let v = std::fs::read_to_string(good.join("vocab.txt")).unwrap();
+    std::fs::write(
+        markers.join("vocab.txt"),
+        v.replace("SENTENCE_START", "START"),
+    )
+    .unwrap();
+    let mention = "no-markers/vocab.txt".to_string();
+    cases.push((
+        "a vocabulary without SENTENCE_START".into(),
+        markers,
+        mention,
+    ));
     for (what, folder, mention) in &cases {
         let o = run(&["generate", "--model", &s(folder), "-n", "1"]);
         assert_user_error(&o, &format!("generate --model: {what}"), &[mention]);
