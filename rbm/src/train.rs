@@ -4,8 +4,10 @@
 //!
 //! The log-likelihood gradient is ∂ log p(v)/∂W = ⟨h vᵀ⟩_data − ⟨h vᵀ⟩_model; CD-k replaces
 //! the model expectation by the statistics after k steps of Gibbs sampling started at the data,
-//! PCD by those of chains that persist from one update to the next. Both give an *ascent*
-//! direction; `shared::optim` descends, so the optimizer is handed its negative.
+//! PCD by those of chains that persist from one update to the next; `Exact` computes it by
+//! enumerating the smaller layer ([`crate::partition::model_expectations`]), which is
+//! affordable because this chapter's Z is exact. All give an *ascent* direction;
+//! `shared::optim` descends, so the optimizer is handed its negative.
 
 use crate::{Grads, Rbm};
 use nalgebra::DMatrix;
@@ -20,6 +22,20 @@ pub enum Method {
     Cd,
     /// Persistent CD: k Gibbs steps of chains kept from the previous update.
     Pcd,
+    /// The exact model expectations, by enumeration (no sampling, no bias): with the whole
+    /// training set as the batch, gradient ascent on the exact log-likelihood.
+    Exact,
+}
+
+impl Method {
+    /// "CD-k", "PCD-k" or "exact gradient".
+    pub fn name(self, k: usize) -> String {
+        match self {
+            Method::Cd => format!("CD-{k}"),
+            Method::Pcd => format!("PCD-{k}"),
+            Method::Exact => "exact gradient".into(),
+        }
+    }
 }
 
 /// The training recipe (defaults: the guide's settings, as in the reference sheet's run).
@@ -41,6 +57,10 @@ pub struct Config {
     pub momentum_epochs: usize,
     /// L2 weight cost λ on W (not on the biases).
     pub weight_cost: f64,
+    /// `Some(E)`: ε decays linearly over E epochs, ε_e = ε (E − e + 1) / E in epoch e
+    /// (Robbins–Monro annealing: the noise of the updates shrinks to nothing at the end);
+    /// `None`: ε stays constant.
+    pub anneal_epochs: Option<usize>,
 }
 
 impl Default for Config {
@@ -54,8 +74,43 @@ impl Default for Config {
             momentum_final: 0.9,
             momentum_epochs: 5,
             weight_cost: 1e-4,
+            anneal_epochs: None,
         }
     }
+}
+
+/// Largest smaller layer training accepts: exact log Z (every epoch) and exact gradients
+/// enumerate 2^{min(n_v, n_h)} configurations.
+pub const MAX_EXACT_UNITS: usize = 20;
+
+/// Checks a recipe and the sizes before any training time is spent; errors name the flag.
+pub fn check(config: &Config, n_v: usize, n_h: usize) -> shared::Result<()> {
+    use shared::Error;
+    if !(config.lr > 0.0 && config.lr.is_finite()) {
+        return Err(Error::flag(
+            "--lr",
+            format!(
+                "the learning rate ε must be a positive number, got {}",
+                config.lr
+            ),
+        ));
+    }
+    if !(config.weight_cost >= 0.0 && config.weight_cost.is_finite()) {
+        return Err(Error::flag(
+            "--weight-cost",
+            format!("λ must be 0 or positive, got {}", config.weight_cost),
+        ));
+    }
+    if n_v.min(n_h) > MAX_EXACT_UNITS {
+        return Err(Error::flag(
+            "--hidden",
+            format!(
+                "{n_h} hidden and {n_v} visible units: the exact log Z sums over the smaller layer, \
+             which must have at most {MAX_EXACT_UNITS} units"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Visible units whose training frequency is 0 or 1 would get an infinite bias; their
@@ -142,6 +197,8 @@ pub struct Trainer {
     buf: Buffers,
     /// PCD's fantasy particles (n_v × B), None for CD.
     chains: Option<DMatrix<f64>>,
+    /// Updates made so far.
+    pub steps: u64,
 }
 
 impl Trainer {
@@ -172,19 +229,26 @@ impl Trainer {
             neg: Grads::zeros(n_v, n_h),
             buf: Buffers::new(n_v, n_h, B, B),
             chains,
+            steps: 0,
         }
     }
 
-    /// Changes the learning rate ε from the next update on (for an annealing schedule).
-    pub fn set_learning_rate(&mut self, lr: f64) {
-        self.config.lr = lr;
-        self.opt.lr = lr;
+    /// The learning rate of epoch `epoch` (1-based): ε, or ε (E − e + 1) / E when annealed
+    /// over E epochs (0 after epoch E).
+    pub fn learning_rate(&self, epoch: usize) -> f64 {
+        match self.config.anneal_epochs {
+            Some(E) if E > 0 => {
+                self.config.lr * (E + 1).saturating_sub(epoch.max(1)) as f64 / E as f64
+            }
+            _ => self.config.lr,
+        }
     }
 
-    /// The CD-k / PCD estimate of the log-likelihood gradient for the mini-batch of columns
-    /// `cols` of V, into [`Trainer::grads`]. Guide §3: the hidden units driven by data are
-    /// sampled; driven by reconstructions, their probabilities are used; the last
-    /// reconstruction is kept as probabilities (CD) and statistics use probabilities.
+    /// The CD-k / PCD estimate (or, for [`Method::Exact`], the exact value) of the
+    /// log-likelihood gradient for the mini-batch of columns `cols` of V, into
+    /// [`Trainer::grads`]. Guide §3: the hidden units driven by data are sampled; driven by
+    /// reconstructions, their probabilities are used; the last reconstruction is kept as
+    /// probabilities (CD) and statistics use probabilities.
     pub fn gradient(&mut self, rbm: &Rbm, V: &DMatrix<f64>, cols: &[usize], rng: &mut Rng) {
         let (n_v, n_h, B) = (rbm.n_v(), rbm.n_h(), cols.len());
         let C = self.chains.as_ref().map_or(B, |c| c.ncols());
@@ -203,6 +267,14 @@ impl Trainer {
         add_column_mean(&mut g.da, 0.0, 1.0, V0);
         add_column_mean(&mut g.db, 0.0, 1.0, H0);
         // Negative phase.
+        if self.config.method == Method::Exact {
+            // ⟨h vᵀ⟩_model, ⟨v⟩_model, ⟨h⟩_model by enumerating the smaller layer
+            let e = crate::partition::model_expectations(rbm);
+            g.dW -= &e.hv;
+            g.da -= &e.v;
+            g.db -= &e.h;
+            return;
+        }
         match &mut self.chains {
             None => {
                 // CD-k: h0 ~ p(h | v0), then k steps v ← p(v | h), h ← p(h | v).
@@ -239,7 +311,9 @@ impl Trainer {
 
     /// One update on the mini-batch `cols` of V: Δθ ← μΔθ + ε(∇ − λW), θ ← θ + Δθ (the guide's
     /// rule; `shared::optim`'s classic momentum with the negated direction as gradient).
+    /// Counts the update in [`Trainer::steps`].
     pub fn step(&mut self, rbm: &mut Rbm, V: &DMatrix<f64>, cols: &[usize], rng: &mut Rng) {
+        self.steps += 1;
         self.gradient(rbm, V, cols, rng);
         let (g, neg, λ) = (&self.grads, &mut self.neg, self.config.weight_cost);
         // −(∂ log p/∂W − λW): descent gradient of the negative log-likelihood plus ½λ‖W‖²
@@ -255,8 +329,10 @@ impl Trainer {
         self.opt.update(2, &mut rbm.b, &neg.db);
     }
 
-    /// One epoch (1-based number `epoch`, which sets the momentum) over all columns of V in
-    /// shuffled mini-batches; returns the number of updates.
+    /// One epoch (1-based number `epoch`, which sets the momentum and the annealed ε) over
+    /// all columns of V in shuffled mini-batches; returns the number of updates. Stops with
+    /// "training diverged at step N" at the first update that leaves a parameter non-finite
+    /// (`rbm` then holds those parameters: keep a copy of the last good ones).
     pub fn epoch(
         &mut self,
         rbm: &mut Rbm,
@@ -270,6 +346,7 @@ impl Trainer {
             self.config.momentum_final
         };
         self.opt.rule = Rule::ClassicMomentum { mu };
+        self.opt.lr = self.learning_rate(epoch);
         let order = shared::data::batch::Epoch::shuffled(
             rng,
             V.ncols(),
@@ -280,6 +357,14 @@ impl Trainer {
         for cols in order.batches() {
             self.step(rbm, V, cols, rng);
             steps += 1;
+            // One sum over the parameters (≈ 1 % of an update): any NaN or ±∞ makes it non-finite.
+            let total = rbm.W.sum() + rbm.a.sum() + rbm.b.sum();
+            if !total.is_finite() {
+                return Err(shared::Error::msg(format!(
+                    "training diverged at step {}: the weights became {total} (try a smaller --lr)",
+                    self.steps
+                )));
+            }
         }
         Ok(steps)
     }

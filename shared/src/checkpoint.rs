@@ -50,7 +50,32 @@ pub fn save(
     meta.insert(CHAPTER_KEY.into(), chapter.into());
     let buf = safetensors::serialize(views, Some(meta))
         .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
-    files::write_bytes_atomic(path, &buf)
+    files::write_bytes_atomic(path, &sorted_header(buf))
+}
+
+/// safetensors writes the metadata in its `HashMap`'s order, which changes from one process
+/// to the next; this rewrites the JSON header (8-byte little-endian length, JSON padded with
+/// spaces to a multiple of 8) with every object's keys sorted, so the same model and metadata
+/// always give the same bytes. Readers do not depend on the order of the header's keys.
+fn sorted_header(buf: Vec<u8>) -> Vec<u8> {
+    fn sort(v: &mut serde_json::Value) {
+        if let serde_json::Value::Object(m) = v {
+            m.sort_keys();
+            m.values_mut().for_each(sort);
+        }
+    }
+    let n = u64::from_le_bytes(buf[..8].try_into().expect("8-byte length")) as usize;
+    let Ok(mut header) = serde_json::from_slice::<serde_json::Value>(&buf[8..8 + n]) else {
+        return buf; // cannot happen: safetensors just wrote it
+    };
+    sort(&mut header);
+    let mut text = header.to_string().into_bytes();
+    text.resize(text.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + text.len() + buf.len() - 8 - n);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&buf[8 + n..]);
+    out
 }
 
 /// A loaded checkpoint: matrices by name and string metadata.
@@ -199,6 +224,31 @@ mod tests {
         let first = f64::from_le_bytes(raw[8 + n..16 + n].try_into().unwrap());
         let second = f64::from_le_bytes(raw[16 + n..24 + n].try_into().unwrap());
         assert_eq!((first, second), (w[(0, 0)], w[(0, 1)]));
+    }
+
+    #[test]
+    fn same_model_same_bytes() {
+        // The metadata map's order used to follow a HashMap's random state.
+        let dir = tempfile::tempdir().unwrap();
+        let w = DMatrix::from_fn(2, 3, |i, j| (i * 3 + j) as f64);
+        let meta: Vec<(&str, String)> = ["n_v", "n_h", "rows", "cols", "k", "lr"]
+            .iter()
+            .map(|k| (*k, format!("{k}-value")))
+            .collect();
+        let bytes: Vec<Vec<u8>> = (0..4)
+            .map(|k| {
+                let p = dir.path().join(format!("m{k}.safetensors"));
+                save(&p, "rbm", &[("W", &w), ("a", &w)], &meta).unwrap();
+                std::fs::read(&p).unwrap()
+            })
+            .collect();
+        assert!(bytes.iter().all(|b| *b == bytes[0]));
+        let mut ck = load(dir.path().join("m0.safetensors"), "rbm").unwrap();
+        assert_eq!(ck.take("a", 2, 3).unwrap(), w);
+        assert_eq!(ck.metadata["lr"], "lr-value");
+        // Header length is a multiple of 8, as safetensors writes it.
+        let n = u64::from_le_bytes(bytes[0][..8].try_into().unwrap());
+        assert_eq!(n % 8, 0);
     }
 
     #[test]
