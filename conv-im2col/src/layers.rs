@@ -220,7 +220,7 @@ pub fn relu_forward(A: &mut DMatrix<f64>) {
     activation::relu_mut(A);
 }
 
-/// ReLU backward in place, from the forward's output Z: dA = dZ ∘ [Z > 0]
+/// ReLU backward in place, from the forward's output Z: dA = dZ ∘ 1(Z > 0)
 /// (Saito keeps the mask x ≤ 0; Z > 0 is the same set).
 pub fn relu_backward(dZ: &mut DMatrix<f64>, Z: &DMatrix<f64>) {
     activation::relu_backward_mut(dZ, Z);

@@ -15,7 +15,7 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`im2col`] | `Geometry`, `im2col`, `col2im` (the matrix layout is explained there) |
+//! | [`im2col`](mod@im2col) | `Geometry`, `im2col`, `col2im` (the matrix layout is explained there) |
 //! | [`layers`] | `Convolution`, `Pooling`, ReLU, `Affine`, softmax-with-loss: forward and backward |
 //! | [`net`] | `SimpleConvNet` (figure 13), `LinearSoftmax` (baseline), epochs, accuracy |
 //! | [`example`] | figure 15, computed |

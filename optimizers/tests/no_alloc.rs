@@ -5,29 +5,10 @@
 #![allow(non_snake_case)]
 
 use optimizers::{Decay, Method, Setup};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use shared::testing::{CountingAlloc, allocations_during};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static ALLOC: CountingAlloc = CountingAlloc;
 
 #[test]
 fn epochs_allocate_nothing() {
@@ -42,18 +23,13 @@ fn epochs_allocate_nothing() {
             ..Setup::default()
         };
         let mut tr = setup.trainer(method, 300).unwrap();
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
         let mut cost = 0.0;
-        for _ in 0..20 {
-            cost += tr.epoch(&X, &Y);
-        }
-        let after = ALLOCATIONS.load(Ordering::SeqCst);
+        let n = allocations_during(|| {
+            for _ in 0..20 {
+                cost += tr.epoch(&X, &Y);
+            }
+        });
         assert!(cost.is_finite());
-        assert_eq!(
-            after - before,
-            0,
-            "{}: allocations in 20 epochs",
-            method.name()
-        );
+        assert_eq!(n, 0, "{}: allocations in 20 epochs", method.name());
     }
 }

@@ -145,6 +145,64 @@ pub fn assert_same_outputs(a: &Path, b: &Path, files: &[&str]) {
     );
 }
 
+/// A global allocator that counts the allocations made by the threads that asked to be
+/// counted, for tests that a training loop allocates nothing. Only the calling thread is
+/// counted (the test harness allocates on its own threads at any time). Declare it in the test
+/// binary:
+///
+/// ```no_run
+/// #[global_allocator]
+/// static ALLOC: shared::testing::CountingAlloc = shared::testing::CountingAlloc;
+///
+/// let n = shared::testing::allocations_during(|| { /* the loop */ });
+/// assert_eq!(n, 0);
+/// ```
+pub struct CountingAlloc;
+
+static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    static COUNTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn note_allocation() {
+    // `try_with`: the thread-local may already be gone while a thread shuts down.
+    if COUNTING.try_with(|c| c.get()).unwrap_or(false) {
+        COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is updated.
+unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        note_allocation();
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        note_allocation();
+        unsafe { std::alloc::System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// The number of allocations (and reallocations) `f` makes on the calling thread, when the
+/// test binary's global allocator is [`CountingAlloc`] (otherwise always 0).
+pub fn allocations_during(f: impl FnOnce()) -> usize {
+    use std::sync::atomic::Ordering;
+    COUNTING.with(|c| c.set(true));
+    let before = COUNT.load(Ordering::SeqCst);
+    f();
+    let after = COUNT.load(Ordering::SeqCst);
+    COUNTING.with(|c| c.set(false));
+    after - before
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
