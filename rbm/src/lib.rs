@@ -32,14 +32,14 @@
 
 #![allow(non_snake_case)]
 
-use nalgebra::DMatrix;
-use shared::activation::sigmoid;
+use nalgebra::{DMatrix, Dyn, Matrix, RawStorage, RawStorageMut, U1};
 use shared::linalg::{gemm, gemm_tn};
 
 pub mod data;
 pub mod monitor;
 pub mod partition;
 pub mod train;
+pub mod vexp;
 
 /// softplus(x) = ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^{−|x|}) so it never overflows.
 #[inline]
@@ -123,22 +123,42 @@ impl Rbm {
             .collect()
     }
 
-    /// p(h_j = 1 | v) = σ(b_j + (Wv)_j) for each column of V: H = σ(W V + b) (n_h × B), into `H`.
-    pub fn hidden_probs(&self, V: &DMatrix<f64>, H: &mut DMatrix<f64>) {
+    /// p(h_j = 1 | v) = σ(b_j + (Wv)_j) for each column of V: H = σ(W V + b) (n_h × B), into `H`
+    /// (a matrix or a view of one).
+    pub fn hidden_probs<S1, S2>(
+        &self,
+        V: &Matrix<f64, Dyn, Dyn, S1>,
+        H: &mut Matrix<f64, Dyn, Dyn, S2>,
+    ) where
+        S1: RawStorage<f64, Dyn, Dyn>,
+        S2: RawStorageMut<f64, Dyn, Dyn, RStride = U1>,
+    {
         for mut col in H.column_iter_mut() {
             col.copy_from(&self.b.column(0));
         }
         gemm(1.0, &self.W, V, 1.0, H);
-        H.apply(|x| *x = sigmoid(*x));
+        for mut col in H.column_iter_mut() {
+            vexp::sigmoid_mut(col.as_mut_slice()); // σ(·) entrywise, vectorised
+        }
     }
 
-    /// p(v_i = 1 | h) = σ(a_i + (Wᵀh)_i) for each column of H: V = σ(Wᵀ H + a) (n_v × B), into `V`.
-    pub fn visible_probs(&self, H: &DMatrix<f64>, V: &mut DMatrix<f64>) {
+    /// p(v_i = 1 | h) = σ(a_i + (Wᵀh)_i) for each column of H: V = σ(Wᵀ H + a) (n_v × B), into `V`
+    /// (a matrix or a view of one).
+    pub fn visible_probs<S1, S2>(
+        &self,
+        H: &Matrix<f64, Dyn, Dyn, S1>,
+        V: &mut Matrix<f64, Dyn, Dyn, S2>,
+    ) where
+        S1: RawStorage<f64, Dyn, Dyn>,
+        S2: RawStorageMut<f64, Dyn, Dyn, RStride = U1>,
+    {
         for mut col in V.column_iter_mut() {
             col.copy_from(&self.a.column(0));
         }
         gemm_tn(1.0, &self.W, H, 1.0, V);
-        V.apply(|x| *x = sigmoid(*x));
+        for mut col in V.column_iter_mut() {
+            vexp::sigmoid_mut(col.as_mut_slice()); // σ(·) entrywise, vectorised
+        }
     }
 }
 

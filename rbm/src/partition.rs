@@ -11,7 +11,7 @@
 //! | "and then sum" | [`NotesTable::Z`] |
 //! | Z = Σ_{V,H} e^{−E(V,H)} (definition) | [`z_brute_force`] |
 
-use crate::{Grads, Rbm, configurations, logsumexp};
+use crate::{Grads, Rbm, configurations, logsumexp, vexp};
 use nalgebra::{DMatrix, DMatrixView};
 use shared::linalg::{gemm, gemm_nt};
 
@@ -103,28 +103,6 @@ pub fn free_energy_brute_force(rbm: &Rbm, v: &[f64]) -> f64 {
 /// sum at n_h = 20 2.3× slower).
 const TABLE_DOUBLES: usize = 16_384;
 
-/// Factors 1 + e^{−|y|} ≤ 2 multiplied before taking a log: 2^1000 < f64::MAX.
-const PRODUCT_RUN: usize = 1000;
-
-/// Σ_o softplus(x_o + shift_o), as the notes' row-wise product of 1 + e^{y} in log space:
-/// ln Π_o (1 + e^{y_o}) = Σ_o max(y_o, 0) + ln Π_o (1 + e^{−|y_o|}). Each factor of the second
-/// product lies in (1, 2], so a run of up to [`PRODUCT_RUN`] of them cannot overflow: one exp
-/// per unit and one log per run, instead of an exp and a log per unit.
-#[inline]
-fn log_row_product(x: &[f64], shift: &[f64]) -> f64 {
-    let mut sum = 0.0;
-    for (x, shift) in x.chunks(PRODUCT_RUN).zip(shift.chunks(PRODUCT_RUN)) {
-        let mut prod = 1.0;
-        for (&xo, &so) in x.iter().zip(shift) {
-            let y = xo + so;
-            sum += y.max(0.0);
-            prod *= 1.0 + (-y.abs()).exp();
-        }
-        sum += prod.ln();
-    }
-    sum
-}
-
 /// log Σ_{s ∈ {0,1}^{n_s}} exp(c_sᵀ s + Σ_o softplus(c_o + (M s)_o)) for M n_o × n_s: the
 /// partition function summed over one layer (s) in closed form over the other (o).
 ///
@@ -166,20 +144,18 @@ fn log_sum_over(M: &DMatrix<f64>, c_s: &DMatrix<f64>, c_o: &DMatrix<f64>) -> f64
                 bias_g += c_s[j];
             }
         }
-        // X_low is column-major: column c (one configuration) is contiguous.
-        for ((tc, x), bl) in t
-            .iter_mut()
-            .zip(X_low.as_slice().chunks(n_o))
-            .zip(&bias_low)
-        {
-            *tc = bias_g + bl + log_row_product(x, &shift);
+        // t_c = Σ_o softplus(X_low[o, c] + shift_o): the notes' row-wise product, in log space
+        // (X_low is column-major: column c, one configuration, is contiguous)
+        vexp::log_row_products(X_low.as_slice(), n_o, &shift, &mut t, None);
+        for (tc, bl) in t.iter_mut().zip(&bias_low) {
+            *tc += bias_g + bl; // + c_sᵀ s
         }
         let block_max = t.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if block_max > m {
             acc *= (m - block_max).exp();
             m = block_max;
         }
-        acc += t.iter().map(|&x| (x - m).exp()).sum::<f64>();
+        acc += t.iter().map(|&x| vexp::exp_nonpositive(x - m)).sum::<f64>(); // x ≤ m
     }
     m + acc.ln()
 }
@@ -287,26 +263,11 @@ fn expectations_over(M: &DMatrix<f64>, c_s: &DMatrix<f64>, c_o: &DMatrix<f64>) -
                 .for_each(|(s, w)| *s += w);
             bias_g += c_s[j];
         }
-        for (c, (x, p)) in X_low
-            .as_slice()
-            .chunks(n_o)
-            .zip(P.as_mut_slice().chunks_mut(n_o))
-            .enumerate()
-        {
-            // y = c_o + M s; σ(y) and softplus(y) from the same e^{−|y|}
-            let (mut lin, mut log_prod, mut prod) = (0.0, 0.0, 1.0);
-            for (o, ((&xo, &so), po)) in x.iter().zip(&shift).zip(p.iter_mut()).enumerate() {
-                let y = xo + so;
-                let e = (-y.abs()).exp();
-                *po = if y >= 0.0 { 1.0 } else { e } / (1.0 + e);
-                lin += y.max(0.0);
-                prod *= 1.0 + e;
-                if (o + 1) % PRODUCT_RUN == 0 {
-                    log_prod += prod.ln();
-                    prod = 1.0;
-                }
-            }
-            t[c] = bias_g + bias_low[c] + lin + log_prod + prod.ln();
+        // t_c = Σ_o softplus(y_o) and P[:, c] = σ(y), y = c_o + M s, from the same e^{−|y|}
+        let sig = Some(P.as_mut_slice());
+        vexp::log_row_products(X_low.as_slice(), n_o, &shift, &mut t, sig);
+        for (tc, bl) in t.iter_mut().zip(&bias_low) {
+            *tc += bias_g + bl; // + c_sᵀ s
         }
         let block_max = t.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if block_max > m {
@@ -320,7 +281,7 @@ fn expectations_over(M: &DMatrix<f64>, c_s: &DMatrix<f64>, c_o: &DMatrix<f64>) -
         // w_s = e^{t_s − m} (into t); P ← P diag(w)
         let mut w_block = 0.0;
         for (tc, mut col) in t.iter_mut().zip(P.column_iter_mut()) {
-            *tc = (*tc - m).exp();
+            *tc = vexp::exp_nonpositive(*tc - m); // t ≤ m
             w_block += *tc;
             col *= *tc;
         }

@@ -10,7 +10,7 @@
 //! `shared::optim` descends, so the optimizer is handed its negative.
 
 use crate::{Grads, Rbm};
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, Dyn, Matrix, RawStorage, RawStorageMut};
 use shared::linalg::gemm_nt;
 use shared::optim::{Optimizer, Rule};
 use shared::rng::{self, Rng};
@@ -130,8 +130,15 @@ pub fn init(n_h: usize, V: &DMatrix<f64>, rng: &mut Rng) -> Rbm {
     Rbm::new(W, a, DMatrix::zeros(n_h, 1))
 }
 
+/// A dynamically sized matrix or a view of one (a block of columns of a buffer).
+pub type Mat<S> = Matrix<f64, Dyn, Dyn, S>;
+
 /// S = 1 where u < P (u ~ U[0, 1) independently), else 0: a binary sample of each unit.
-pub fn sample_bernoulli(P: &DMatrix<f64>, S: &mut DMatrix<f64>, rng: &mut Rng) {
+pub fn sample_bernoulli<S1, S2>(P: &Mat<S1>, S: &mut Mat<S2>, rng: &mut Rng)
+where
+    S1: RawStorage<f64, Dyn, Dyn>,
+    S2: RawStorageMut<f64, Dyn, Dyn>,
+{
     assert_eq!(P.shape(), S.shape());
     for (s, &p) in S.iter_mut().zip(P.iter()) {
         *s = if rng::uniform(rng, 0.0, 1.0) < p {
@@ -143,7 +150,7 @@ pub fn sample_bernoulli(P: &DMatrix<f64>, S: &mut DMatrix<f64>, rng: &mut Rng) {
 }
 
 /// Replaces each probability in P by a binary sample of it, in place.
-pub fn sample_bernoulli_mut(P: &mut DMatrix<f64>, rng: &mut Rng) {
+pub fn sample_bernoulli_mut<S: RawStorageMut<f64, Dyn, Dyn>>(P: &mut Mat<S>, rng: &mut Rng) {
     for p in P.iter_mut() {
         *p = if rng::uniform(rng, 0.0, 1.0) < *p {
             1.0
@@ -153,33 +160,32 @@ pub fn sample_bernoulli_mut(P: &mut DMatrix<f64>, rng: &mut Rng) {
     }
 }
 
-/// out ← β out + α · (mean of the columns of M), without a temporary (out: rows × 1).
-fn add_column_mean(out: &mut DMatrix<f64>, beta: f64, alpha: f64, M: &DMatrix<f64>) {
+/// out ← out + α · (mean of the columns of M), without a temporary (out: rows × 1).
+fn add_column_mean<S: RawStorage<f64, Dyn, Dyn>>(out: &mut DMatrix<f64>, alpha: f64, M: &Mat<S>) {
     let s = alpha / M.ncols().max(1) as f64;
-    out.apply(|o| *o *= beta);
     for col in M.column_iter() {
         out.column_mut(0).axpy(s, &col, 1.0);
     }
 }
 
 /// Preallocated matrices of one update: B examples, C negative-phase chains (C = B for CD).
+/// The data and the negative phase sit side by side, so that the two statistics
+/// H0 V0ᵀ / B − Hk Vkᵀ / C are one product over B + C columns.
 #[derive(Clone, Debug)]
 struct Buffers {
-    V0: DMatrix<f64>, // n_v × B: the mini-batch
-    H0: DMatrix<f64>, // n_h × B: p(h | v0)
+    B: usize,
+    VV: DMatrix<f64>, // n_v × (B + C): [V0 | Vk], the mini-batch and the visible states after k steps
+    HH: DMatrix<f64>, // n_h × (B + C): [H0 | Hk], p(h | v0) and p(h | vk)
     Hs: DMatrix<f64>, // n_h × C: sampled hidden states
-    Vk: DMatrix<f64>, // n_v × C: visible after k steps
-    Hk: DMatrix<f64>, // n_h × C: p(h | vk)
 }
 
 impl Buffers {
     fn new(n_v: usize, n_h: usize, B: usize, C: usize) -> Buffers {
         Buffers {
-            V0: DMatrix::zeros(n_v, B),
-            H0: DMatrix::zeros(n_h, B),
+            B,
+            VV: DMatrix::zeros(n_v, B + C),
+            HH: DMatrix::zeros(n_h, B + C),
             Hs: DMatrix::zeros(n_h, C),
-            Vk: DMatrix::zeros(n_v, C),
-            Hk: DMatrix::zeros(n_h, C),
         }
     }
 }
@@ -252,61 +258,70 @@ impl Trainer {
     pub fn gradient(&mut self, rbm: &Rbm, V: &DMatrix<f64>, cols: &[usize], rng: &mut Rng) {
         let (n_v, n_h, B) = (rbm.n_v(), rbm.n_h(), cols.len());
         let C = self.chains.as_ref().map_or(B, |c| c.ncols());
-        if self.buf.V0.ncols() != B || self.buf.Vk.ncols() != C {
+        if self.buf.B != B || self.buf.Hs.ncols() != C {
             self.buf = Buffers::new(n_v, n_h, B, C); // only when the last batch is smaller
         }
-        let Buffers { V0, H0, Hs, Vk, Hk } = &mut self.buf;
+        let Buffers { VV, HH, Hs, .. } = &mut self.buf;
+        let (mut V0, mut Vk) = VV.columns_range_pair_mut(0..B, B..B + C);
+        let (mut H0, mut Hk) = HH.columns_range_pair_mut(0..B, B..B + C);
         for (c, &n) in cols.iter().enumerate() {
             V0.column_mut(c).copy_from(&V.column(n));
         }
         let g = &mut self.grads;
         // Positive phase: H0 = σ(W V0 + b)   (n_h × B)
-        rbm.hidden_probs(V0, H0);
-        // ⟨h vᵀ⟩_data = H0 V0ᵀ / B;  ⟨v⟩_data, ⟨h⟩_data: column means
-        gemm_nt(1.0 / B as f64, H0, V0, 0.0, &mut g.dW);
-        add_column_mean(&mut g.da, 0.0, 1.0, V0);
-        add_column_mean(&mut g.db, 0.0, 1.0, H0);
+        rbm.hidden_probs(&V0, &mut H0);
+        // ⟨v⟩_data, ⟨h⟩_data: column means
+        g.da.fill(0.0);
+        g.db.fill(0.0);
+        add_column_mean(&mut g.da, 1.0, &V0);
+        add_column_mean(&mut g.db, 1.0, &H0);
         // Negative phase.
-        if self.config.method == Method::Exact {
-            // ⟨h vᵀ⟩_model, ⟨v⟩_model, ⟨h⟩_model by enumerating the smaller layer
-            let e = crate::partition::model_expectations(rbm);
-            g.dW -= &e.hv;
-            g.da -= &e.v;
-            g.db -= &e.h;
-            return;
-        }
-        match &mut self.chains {
-            None => {
+        match (self.config.method, &mut self.chains) {
+            (Method::Exact, _) => {
+                // ⟨h vᵀ⟩_data = H0 V0ᵀ / B; the model's ⟨h vᵀ⟩, ⟨v⟩, ⟨h⟩ by enumerating the
+                // smaller layer
+                gemm_nt(1.0 / B as f64, &H0, &V0, 0.0, &mut g.dW);
+                let e = crate::partition::model_expectations(rbm);
+                g.dW -= &e.hv;
+                g.da -= &e.v;
+                g.db -= &e.h;
+                return;
+            }
+            (_, None) => {
                 // CD-k: h0 ~ p(h | v0), then k steps v ← p(v | h), h ← p(h | v).
-                sample_bernoulli(H0, Hs, rng);
+                sample_bernoulli(&H0, Hs, rng);
                 for t in 1..=self.config.k {
-                    rbm.visible_probs(Hs, Vk); // Vk = σ(Wᵀ Hs + a)   (n_v × B)
+                    rbm.visible_probs(Hs, &mut Vk); // Vk = σ(Wᵀ Hs + a)   (n_v × B)
                     if t < self.config.k {
-                        sample_bernoulli_mut(Vk, rng);
+                        sample_bernoulli_mut(&mut Vk, rng);
                     }
-                    rbm.hidden_probs(Vk, Hk); // Hk = σ(W Vk + b)   (n_h × B)
+                    rbm.hidden_probs(&Vk, &mut Hk); // Hk = σ(W Vk + b)   (n_h × B)
                     if t < self.config.k {
-                        sample_bernoulli(Hk, Hs, rng);
+                        sample_bernoulli(&Hk, Hs, rng);
                     }
                 }
             }
-            Some(chains) => {
+            (_, Some(chains)) => {
                 // PCD-k: the chains take k full Gibbs steps from where they were.
                 Vk.copy_from(chains);
                 for _ in 0..self.config.k {
-                    rbm.hidden_probs(Vk, Hk);
-                    sample_bernoulli(Hk, Hs, rng);
-                    rbm.visible_probs(Hs, Vk);
-                    sample_bernoulli_mut(Vk, rng);
+                    rbm.hidden_probs(&Vk, &mut Hk);
+                    sample_bernoulli(&Hk, Hs, rng);
+                    rbm.visible_probs(Hs, &mut Vk);
+                    sample_bernoulli_mut(&mut Vk, rng);
                 }
-                chains.copy_from(Vk);
-                rbm.hidden_probs(Vk, Hk);
+                chains.copy_from(&Vk);
+                rbm.hidden_probs(&Vk, &mut Hk);
             }
         }
-        // ⟨h vᵀ⟩_model ≈ Hk Vkᵀ / C, likewise ⟨v⟩, ⟨h⟩
-        gemm_nt(-1.0 / C as f64, Hk, Vk, 1.0, &mut g.dW);
-        add_column_mean(&mut g.da, 1.0, -1.0, Vk);
-        add_column_mean(&mut g.db, 1.0, -1.0, Hk);
+        // ⟨v⟩_model ≈ mean of Vk, ⟨h⟩_model ≈ mean of Hk
+        add_column_mean(&mut g.da, -1.0, &Vk);
+        add_column_mean(&mut g.db, -1.0, &Hk);
+        // ⟨h vᵀ⟩_data − ⟨h vᵀ⟩_model ≈ H0 V0ᵀ / B − Hk Vkᵀ / C = [H0 / B | −Hk / C] [V0 | Vk]ᵀ:
+        // the two sums of outer products as one product over B + C columns
+        H0.apply(|h| *h /= B as f64);
+        Hk.apply(|h| *h /= -(C as f64));
+        gemm_nt(1.0, HH, VV, 0.0, &mut g.dW);
     }
 
     /// One update on the mini-batch `cols` of V: Δθ ← μΔθ + ε(∇ − λW), θ ← θ + Δθ (the guide's
