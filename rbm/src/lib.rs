@@ -137,9 +137,7 @@ impl Rbm {
             col.copy_from(&self.b.column(0));
         }
         gemm(1.0, &self.W, V, 1.0, H);
-        for mut col in H.column_iter_mut() {
-            vexp::sigmoid_mut(col.as_mut_slice()); // σ(·) entrywise, vectorised
-        }
+        vexp::sigmoid_matrix(H); // σ(·) entrywise, vectorised
     }
 
     /// p(v_i = 1 | h) = σ(a_i + (Wᵀh)_i) for each column of H: V = σ(Wᵀ H + a) (n_v × B), into `V`
@@ -156,9 +154,7 @@ impl Rbm {
             col.copy_from(&self.a.column(0));
         }
         gemm_tn(1.0, &self.W, H, 1.0, V);
-        for mut col in V.column_iter_mut() {
-            vexp::sigmoid_mut(col.as_mut_slice()); // σ(·) entrywise, vectorised
-        }
+        vexp::sigmoid_matrix(V); // σ(·) entrywise, vectorised
     }
 }
 

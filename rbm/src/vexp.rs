@@ -90,6 +90,33 @@ fn sigmoid_base(x: &mut [f64]) {
 
 dispatch!(sigmoid_avx2, sigmoid_base, (x: &mut [f64]) -> ());
 
+/// M ← σ(M) entrywise for a matrix or a view of whole columns (one dispatch for all columns).
+pub fn sigmoid_matrix<S>(M: &mut Matrix<f64, Dyn, Dyn, S>)
+where
+    S: RawStorageMut<f64, Dyn, Dyn, RStride = U1>,
+{
+    #[inline(always)]
+    fn body<S: RawStorageMut<f64, Dyn, Dyn, RStride = U1>>(M: &mut Matrix<f64, Dyn, Dyn, S>) {
+        for mut col in M.column_iter_mut() {
+            sigmoid_base(col.as_mut_slice());
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn body_avx2<S: RawStorageMut<f64, Dyn, Dyn, RStride = U1>>(M: &mut Matrix<f64, Dyn, Dyn, S>) {
+        body(M)
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        unsafe { body_avx2(M) };
+        return;
+    }
+    body(M)
+}
+
+use nalgebra::{Dyn, Matrix, RawStorageMut, U1};
+
 /// Lanes of the kernels' independent partial sums and products (explicit, so the order of
 /// the floating-point operations is fixed whatever the vector width).
 const LANES: usize = 8;
