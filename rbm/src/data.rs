@@ -83,23 +83,21 @@ pub struct Defaults {
 }
 
 impl Defaults {
-    /// The data set's CD / PCD recipe: `hidden` units, `epochs` epochs of CD-`k`, ε = `lr`,
+    /// The data set's CD / PCD recipe: `hidden` units, `epochs` epochs of CD-`k` at ε = `lr`,
     /// mini-batches of 10; for [`Method::Exact`] instead full-batch ascent on the exact
-    /// log-likelihood, ε = 0.3 for `exact_epochs` epochs (one update each).
+    /// log-likelihood, `exact.0` epochs (one update each) at ε = `exact.1`.
     fn new(
         method: Method,
         hidden: usize,
-        (epochs, exact_epochs): (usize, usize),
-        k: usize,
-        lr: f64,
-        anneal: bool,
+        (epochs, k, lr, anneal): (usize, usize, f64, bool),
+        exact: (usize, f64),
     ) -> Defaults {
         match method {
             Method::Exact => Defaults {
                 hidden,
-                epochs: exact_epochs,
+                epochs: exact.0,
                 k,
-                lr: 0.3,
+                lr: exact.1,
                 batch: None,
                 anneal: false,
             },
@@ -120,8 +118,8 @@ impl Defaults {
 /// `--mnist DIR` (t10k: 16 hidden, 20 epochs of CD-1, ε 0.05; 8000 training images), else
 /// `side` × `side` bars and stripes (16 hidden, 300 epochs of CD-20, ε 0.004 annealed to 0;
 /// 3000 training examples: every pattern equally often). With [`Method::Exact`]: 2000 (bars),
-/// 1000 (digits) or 50 (MNIST) full-batch epochs at ε 0.3. `train` overrides the number of
-/// training examples.
+/// 1000 (digits) full-batch epochs at ε 0.3, or 50 (MNIST) at ε 0.05. `train` overrides the
+/// number of training examples.
 pub fn by_flags(
     digits: Option<&std::path::Path>,
     mnist: Option<&std::path::Path>,
@@ -134,16 +132,22 @@ pub fn by_flags(
         let name = format!("{} (8 × 8 digits, binarised at 8/16)", f.display());
         let set = shared::data::digits::load_digits_csv(f)?;
         let data = binarised_split(&set, train.unwrap_or(1500), seed, name)?;
-        return Ok((data, Defaults::new(method, 12, (50, 1000), 1, 0.05, false)));
+        return Ok((
+            data,
+            Defaults::new(method, 12, (50, 1, 0.05, false), (1000, 0.3)),
+        ));
     }
     if let Some(d) = mnist {
         let name = format!("MNIST t10k in {} (binarised at 0.5)", d.display());
         let set = shared::data::idx::load_mnist_dir(d, "t10k")?;
         let data = binarised_split(&set, train.unwrap_or(8000), seed, name)?;
-        return Ok((data, Defaults::new(method, 16, (20, 50), 1, 0.05, false)));
+        return Ok((
+            data,
+            Defaults::new(method, 16, (20, 1, 0.05, false), (50, 0.05)),
+        ));
     }
     let copies = train.unwrap_or(3000) / bars::pattern_count(side);
-    let defaults = Defaults::new(method, 16, (300, 2000), 20, 0.004, true);
+    let defaults = Defaults::new(method, 16, (300, 20, 0.004, true), (2000, 0.3));
     Ok((bars_and_stripes(side, copies, 1000, seed), defaults))
 }
 

@@ -15,20 +15,36 @@
 //! log Z = logsumexp_h [bᵀh + Σ_i softplus(a_i + (Wᵀh)_i)], or the same sum over v with the
 //! roles swapped; [`partition::log_z`] sums over whichever layer is smaller, so a layer of up
 //! to ~20 units makes Z exact and stable. Then log p(v) = −F(v) − log Z with the free energy
-//! F(v) = −aᵀv − Σ_j softplus(b_j + (Wv)_j) ([`Rbm::free_energy`]).
+//! F(v) = −aᵀv − Σ_j softplus(b_j + (Wv)_j) ([`Rbm::free_energy`]). The same enumeration gives
+//! the model's expectations, hence the exact gradient ([`partition::model_expectations`]),
+//! which CD-k and PCD estimate by Gibbs sampling ([`train::Trainer`]).
 //!
 //! # Sizes
 //! n_v visible units, n_h hidden units, B examples in a mini-batch (one per column), N examples
 //! in a data set. W is n_h × n_v (the notes' and PA4's orientation), a is n_v × 1, b is n_h × 1,
 //! data V is n_v × N with entries 0 or 1.
 //!
+//! # The notes' equations, and beyond, in code
+//! | equation | code |
+//! |---|---|
+//! | Hᵀ = `[[0,0],[0,1],[1,0],[1,1]]` | [`configurations`] |
+//! | Hᵀ W V, → 1 + e^{·}, row-wise product, sum (Z; the H = (0,0) row is 8) | [`partition::notes_table`] |
+//! | Z = Σ_{V,H} e^{−E(V,H)}, E = −aᵀv − bᵀh − hᵀWv | [`partition::z_brute_force`], [`Rbm::energy`] |
+//! | log Z = logsumexp_h [bᵀh + Σ_i softplus(a_i + (Wᵀh)_i)] | [`partition::log_z`] (row products: [`vexp::log_row_products`]) |
+//! | F(v), log p(v) = −F(v) − log Z | [`Rbm::free_energy`], [`partition::log_probs`] |
+//! | p(h = 1 \| v) = σ(Wv + b), p(v = 1 \| h) = σ(Wᵀh + a) | [`Rbm::hidden_probs`], [`Rbm::visible_probs`] |
+//! | ∂ log p / ∂W = ⟨hvᵀ⟩_data − ⟨hvᵀ⟩_model | [`partition::exact_gradient`]; CD-k / PCD: [`train::Trainer::gradient`] |
+//! | Δθ ← μΔθ + ε(∇ − λW) | [`train::Trainer::step`] |
+//!
 //! # Expected results
 //! The reference sheet's test vectors to 1e-9 (n_v = 2, n_h = 1, W = `[[1], [−0.5]]`:
-//! Z = 9.9735337589). Bars and stripes 4 × 4, 16 hidden units, CD-20: −11.09 (independent
-//! pixels) → −3.58 after 300 epochs, 0.18 nats short of the optimum −ln 30 = −3.401 (−3.51 after
-//! 1000 epochs; CD-1 stalls near −8). The binarised 8 × 8 digits, 12 hidden units, CD-1: from the
-//! independent-pixel baseline (≈ −25.1) to −19.3 … −20.6 nats per image at epoch 50 over five
-//! seeds (the numpy run of the same recipe: −19.51).
+//! Z = 9.9735337589). Bars and stripes 4 × 4, 16 hidden units, CD-20, ε = 0.004 annealed to 0
+//! (the default run): −11.09 (independent pixels) → −3.52 after 300 epochs (seeds 1–3: −3.514 …
+//! −3.531), 0.12 nats short of the optimum −ln 30 = −3.401; the exact gradient with the same 16
+//! hidden units (`--method exact`) gets to −3.427 (0.026 short; −3.410 without weight cost):
+//! the rest of CD's gap is its bias. The binarised 8 × 8 digits, 12 hidden units, CD-1: from
+//! the independent-pixel baseline (≈ −25.1) to −19.2 … −21.3 nats per image at epoch 50 over
+//! five seeds (the numpy run of the same recipe: −19.51); the exact gradient: −18.00.
 
 #![allow(non_snake_case)]
 

@@ -10,6 +10,8 @@
 //! | "row-wise product" | [`NotesTable::rows`] |
 //! | "and then sum" | [`NotesTable::Z`] |
 //! | Z = Σ_{V,H} e^{−E(V,H)} (definition) | [`z_brute_force`] |
+//! | log Z = logsumexp_h [bᵀh + Σ_i softplus(a_i + (Wᵀh)_i)] (the table in log space) | [`log_z`] |
+//! | ⟨v⟩, ⟨h⟩, ⟨hvᵀ⟩ under p(v, h) = e^{−E} / Z, by the same enumeration | [`model_expectations`] |
 
 use crate::{Grads, Rbm, configurations, logsumexp, vexp};
 use nalgebra::{DMatrix, DMatrixView};

@@ -15,8 +15,8 @@ use shared::linalg::gemm_nt;
 use shared::optim::{Optimizer, Rule};
 use shared::rng::{self, Rng};
 
-/// How the negative (model) statistics are collected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How the negative (model) statistics are collected (`--method`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Method {
     /// CD-k: k Gibbs steps from the data of the mini-batch.
     Cd,
@@ -34,6 +34,15 @@ impl Method {
             Method::Cd => format!("CD-{k}"),
             Method::Pcd => format!("PCD-{k}"),
             Method::Exact => "exact gradient".into(),
+        }
+    }
+
+    /// Epochs between two evaluations of the exact likelihood: every epoch, except for the
+    /// exact method, whose epochs are single updates (about 200 evaluations in all).
+    pub fn evaluate_every(self, epochs: usize) -> usize {
+        match self {
+            Method::Exact => (epochs / 200).max(1),
+            Method::Cd | Method::Pcd => 1,
         }
     }
 }
