@@ -22,6 +22,18 @@
 //! the program (line 8) computes (t − X₂)·X₂(1 − X₂), the *negative* of dX̄₂, and adds. Both are
 //! gradient descent with learning rate 1. [`ElevenLines`] keeps the program's form, [`Net`] the
 //! equations' form.
+//!
+//! The notes' equations in the code (the README gives the line ranges):
+//!
+//! | notes | code |
+//! |---|---|
+//! | §2 ∂f/∂A = (∂f/∂Y)Xᵀ, ∂f/∂X = Aᵀ(∂f/∂Y) | [`chain_rule::matrix_identity`] |
+//! | §2 figure 3, σ' = y(1 − y); figure 4's network and its backward pass | [`chain_rule::sigmoid_chain`], [`chain_rule::ExampleNet::grads`] |
+//! | §3 figure 5, linear / logistic / softmax nets | [`simple_nets::SimpleNet`] |
+//! | §4.1 figure 12, lines 1–4 | [`xor_data`], [`ElevenLines::new`] |
+//! | §4.1 lines 6–11 | [`ElevenLines::iteration`] |
+//! | §4 X_{i+1} = σ(X_i W_i) | [`Net::forward`] |
+//! | §4 dX_L, dX̄_i, dW_{i−1}, dX_{i−1} | [`Net::backward`], [`Net::step`] |
 
 #![allow(non_snake_case)]
 
@@ -258,6 +270,22 @@ impl XorNet {
         }
     }
 
+    /// Saves W_0 … W_{L−1} as `W0`, `W1`, … (row-major F64) with the layer sizes in the
+    /// metadata (see `shared::checkpoint`).
+    pub fn save(&self, path: &std::path::Path, layers: &[usize]) -> shared::Result<()> {
+        let W = self.weights();
+        let names: Vec<String> = (0..W.len()).map(|i| format!("W{i}")).collect();
+        let tensors: Vec<(&str, &DMatrix<f64>)> =
+            names.iter().map(String::as_str).zip(&W).collect();
+        let layers: Vec<String> = layers.iter().map(usize::to_string).collect();
+        shared::checkpoint::save(
+            path,
+            "backprop-xor",
+            &tensors,
+            &[("layers", layers.join(","))],
+        )
+    }
+
     /// The weights W_0 … W_{L−1} (n_i × n_{i+1}).
     pub fn weights(&self) -> Vec<DMatrix<f64>> {
         match self {
@@ -268,6 +296,32 @@ impl XorNet {
             XorNet::Deep(net, _, _) => net.W.clone(),
         }
     }
+}
+
+/// The mean absolute error trask prints, mean |t − X_L| over the four examples.
+pub fn mean_abs_error(X_L: &[f64; 4]) -> f64 {
+    let (_, t) = xor_data();
+    X_L.iter()
+        .zip(t.iter())
+        .map(|(y, t)| (t - y).abs())
+        .sum::<f64>()
+        / 4.0
+}
+
+/// The table of the four examples after training: inputs, target, output X_L.
+pub fn outputs_table(X_L: &[f64; 4]) -> String {
+    let (X0, t) = xor_data();
+    let mut s = String::from("  x1 x2 | target | output\n");
+    for i in 0..4 {
+        s += &format!(
+            "   {}  {} |   {}    | {:.8}\n",
+            X0[(i, 0)],
+            X0[(i, 1)],
+            t[i],
+            X_L[i]
+        );
+    }
+    s
 }
 
 #[cfg(test)]

@@ -7,9 +7,10 @@
 #![allow(non_snake_case)]
 
 use anyhow::{Result, bail};
-use backprop_xor::{Init, XorNet, chain_rule, simple_nets, xor_data};
+use backprop_xor::{
+    Init, XorNet, chain_rule, mean_abs_error, outputs_table, simple_nets, xor_data,
+};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use nalgebra::DMatrix;
 use serde_json::json;
 use shared::Error;
 use shared::plot::{Figure, Panel, Series};
@@ -105,7 +106,6 @@ fn train(a: TrainArgs) -> Result<()> {
         ),
     };
     let run = Run::start("backprop-xor", &a.run)?;
-    let (X0, t) = xor_data();
     let mut net = XorNet::new(&a.layers, a.lr, &mut init);
     let lines = if matches!(net, XorNet::Eleven(_)) {
         "11 lines"
@@ -116,19 +116,26 @@ fn train(a: TrainArgs) -> Result<()> {
         "notes §4.1, a neural network in {lines}: layers {l:?}, {} iterations, α = {}, weights from {from}",
         a.iterations, a.lr
     );
+    let title = format!("XOR, layers {l:?}: mean absolute error");
+    let figure = |curve: &Series| {
+        Figure::single(
+            Panel::new(title.as_str(), "iteration", "mean |t − output|")
+                .log_y()
+                .with(curve.clone()),
+        )
+    };
     let bar = run.progress(a.iterations, "train");
     let mut curve = Series::new("mean |t − X_L|");
     let mut X2 = [0.0; 4];
     for j in 0..a.iterations {
         X2 = net.iteration(); // the output before this iteration's update, as trask prints it
-        let err = X2
-            .iter()
-            .zip(t.iter())
-            .map(|(y, t)| (t - y).abs())
-            .sum::<f64>()
-            / 4.0;
+        let err = mean_abs_error(&X2);
+        if let Err(diverged) = shared::error::check_finite(j, err) {
+            run.save_loss(&figure(&curve))?; // the curve up to the last finite error
+            bail!(diverged);
+        }
         if j % 100 == 0 || j + 1 == a.iterations {
-            curve.push(j as f64, shared::error::check_finite(j, err)?);
+            curve.push(j as f64, err);
             bar.set_position(j + 1);
         }
         if j % a.report_every == 0 {
@@ -137,46 +144,15 @@ fn train(a: TrainArgs) -> Result<()> {
     }
     bar.finish();
     let final_error = curve.last().unwrap_or(f64::NAN);
-    println!("\n  x1 x2 | target | output");
-    for i in 0..4 {
-        println!(
-            "   {}  {} |   {}    | {:.8}",
-            X0[(i, 0)],
-            X0[(i, 1)],
-            t[i],
-            X2[i]
-        );
-    }
+    print!("\n{}", outputs_table(&X2));
     println!(
         "final mean |t − X_L| = {final_error:.6} after {} iterations",
         a.iterations
     );
-
-    let title = format!("XOR, layers {l:?}: mean absolute error");
-    run.save_loss(&Figure::single(
-        Panel::new(title, "iteration", "mean |t − output|")
-            .log_y()
-            .with(curve),
-    ))?;
-    let W = net.weights();
-    let names: Vec<String> = (0..W.len()).map(|i| format!("W{i}")).collect();
-    let tensors: Vec<(&str, &DMatrix<f64>)> = names.iter().map(String::as_str).zip(&W).collect();
-    let layers = l
-        .iter()
-        .map(|n| n.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
-    shared::checkpoint::save(
-        run.path("model.safetensors"),
-        "backprop-xor",
-        &tensors,
-        &[("layers", layers)],
-    )?;
-    let rng = if a.rng == RngKind::Numpy {
-        "numpy"
-    } else {
-        "chacha"
-    };
+    run.save_loss(&figure(&curve))?;
+    net.save(&run.path("model.safetensors"), l)?;
+    let rng = ["numpy", "chacha"][(a.rng == RngKind::Chacha) as usize];
+    let t = xor_data().1;
     run.save_summary(a.iterations, json!({"final_error": final_error, "outputs": X2, "targets": t.as_slice(), "layers": l, "lr": a.lr, "rng": rng}))?;
     println!(
         "wrote {}/{{loss.png, loss.csv, summary.json, model.safetensors}}",

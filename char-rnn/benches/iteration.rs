@@ -1,14 +1,24 @@
-//! One iteration of min-char-rnn at the reference's sizes: N_x = 65, N_h = 100, T = 25
-//! (forward, backward, clip, Adagrad). The numpy gist takes ≈ 1.0 ms per iteration.
+//! One iteration of min-char-rnn at the reference's sizes (issue 13's unit): N_x = 65
+//! characters, N_h = 100, T = 25; forward, backward, clip, Adagrad. Its pieces, a
+//! 200-character sample, and the machine's yardstick, one 256 × 256 × 256 f64 GEMM.
+//!
+//! Throughput columns count floating-point operations of the matrix products as "items"
+//! (`Gitem/s` = GFLOP/s): 2,455,000 per iteration (`CharRnn::product_flops`), 2 · 256³ per
+//! GEMM. `bench/compare/char-rnn.py` times the same units in numpy under the same names.
+//!
+//! Run: `cargo bench -p char-rnn` (the machine is shared: read the `fastest` column).
 #![allow(non_snake_case, non_upper_case_globals)]
 
 use char_rnn::trainer::{Config, Trainer};
 use char_rnn::vocab::Text;
 use char_rnn::{Grads, Work};
-use nalgebra::DVector;
+use divan::counter::ItemsCount;
+use nalgebra::{DMatrix, DVector};
 use shared::rng;
 
 const N_x: usize = 65;
+const N_h: usize = 100;
+const T: usize = 25;
 
 /// A random text over 65 characters (long enough that p rarely wraps in a bench).
 fn text() -> Text {
@@ -17,51 +27,68 @@ fn text() -> Text {
     let raw: String = (0..200_000)
         .map(|_| alphabet[rng::below(&mut r, N_x)])
         .collect();
-    Text::new(&raw, 25, "random").unwrap()
+    Text::new(&raw, T, "random").unwrap()
+}
+
+/// A carried state in tanh's range.
+fn state() -> DVector<f64> {
+    DVector::from_fn(N_h, |i, _| (i as f64 * 0.1).sin() * 0.5)
 }
 
 fn main() {
     divan::main();
 }
 
-/// Trainer::step: lossFun + smooth loss + clip + Adagrad + move on.
+/// `Trainer::step`: lossFun (forward + backward) + smooth loss + clip + Adagrad + next chunk.
 #[divan::bench]
 fn iteration(b: divan::Bencher) {
     let text = text();
     let mut t = Trainer::new(N_x, Config::default(), 1);
-    b.bench_local(|| t.step(divan::black_box(&text)).unwrap());
+    let flops = t.model.product_flops(T);
+    b.counter(ItemsCount::new(flops))
+        .bench_local(|| t.step(divan::black_box(&text)).unwrap());
 }
 
-/// Forward pass alone (25 steps of (6.k1), one GEMM for (6.k2), softmax, loss).
-#[divan::bench]
-fn forward(b: divan::Bencher) {
-    let text = text();
-    let data = &text.data;
-    let t = Trainer::new(N_x, Config::default(), 1);
-    let mut work = Work::new(N_x, 100, 25);
-    let s = DVector::from_fn(100, |i, _| (i as f64 * 0.1).sin() * 0.5);
-    b.bench_local(|| t.model.forward(&data[0..25], &data[1..26], &s, &mut work));
-}
-
-/// Forward + backward (the reference's lossFun).
+/// Forward + backward (the reference's lossFun), no update.
 #[divan::bench]
 fn loss_and_grads(b: divan::Bencher) {
     let text = text();
     let data = &text.data;
     let t = Trainer::new(N_x, Config::default(), 1);
-    let mut work = Work::new(N_x, 100, 25);
-    let mut grads = Grads::zeros_like(&t.model);
-    let s = DVector::from_fn(100, |i, _| (i as f64 * 0.1).sin() * 0.5);
-    b.bench_local(|| {
-        t.model
-            .loss_and_grads(&data[0..25], &data[1..26], &s, &mut work, &mut grads)
-    });
+    let (mut work, mut grads, s) = (Work::new(N_x, N_h, T), Grads::zeros_like(&t.model), state());
+    b.counter(ItemsCount::new(t.model.product_flops(T)))
+        .bench_local(|| {
+            t.model
+                .loss_and_grads(&data[0..T], &data[1..T + 1], &s, &mut work, &mut grads)
+        });
 }
 
-/// A 200-character sample (the reference needs ≈ 4.2 ms).
+/// The forward pass alone: 25 steps of (K1), one GEMM for (K2), softmax and loss.
+#[divan::bench]
+fn forward(b: divan::Bencher) {
+    let text = text();
+    let data = &text.data;
+    let t = Trainer::new(N_x, Config::default(), 1);
+    let (mut work, s) = (Work::new(N_x, N_h, T), state());
+    // W s_{t−1} for T steps and V S.
+    let flops = (2 * N_h * N_h * T + 2 * N_x * N_h * T) as u64;
+    b.counter(ItemsCount::new(flops))
+        .bench_local(|| t.model.forward(&data[0..T], &data[1..T + 1], &s, &mut work));
+}
+
+/// A 200-character sample (feed a character, draw the next, 200 times).
 #[divan::bench]
 fn sample_200(b: divan::Bencher) {
     let t = Trainer::new(N_x, Config::default(), 1);
     let mut r = rng::seeded(5);
     b.bench_local(|| t.model.sample_primed(&[0], 200, 1.0, &mut r));
+}
+
+/// The yardstick: one 256 × 256 × 256 f64 product (`DMatrix` `*`, matrixmultiply's kernel).
+#[divan::bench]
+fn gemm_256(b: divan::Bencher) {
+    let x = DMatrix::from_fn(256, 256, |i, j| ((i * 7 + j * 3) as f64 * 0.01).sin());
+    let y = DMatrix::from_fn(256, 256, |i, j| ((i * 5 + j * 11) as f64 * 0.01).cos());
+    b.counter(ItemsCount::new(2 * 256u64.pow(3)))
+        .bench_local(|| divan::black_box(&x) * divan::black_box(&y));
 }

@@ -37,8 +37,21 @@ pub struct TextInfo {
 }
 
 /// Saves `trainer` (trained on a text with vocabulary `vocab`, described by `text`) to `path`.
+/// Weights that are no longer finite are not saved (the training diverged; the checkpoint
+/// already on disk stays the last good one): that is an error.
 pub fn save(path: &Path, trainer: &Trainer, vocab: &Vocab, text: &TextInfo) -> Result<()> {
     let m = &trainer.model;
+    if [&m.U, &m.W, &m.V, &m.b_h, &m.b_y]
+        .iter()
+        .any(|p| p.iter().any(|v| !v.is_finite()))
+    {
+        return Err(Error::msg(format!(
+            "training diverged at step {}: the weights are no longer finite (try a smaller --lr); \
+             {} was left as it was",
+            trainer.n.saturating_sub(1),
+            path.display()
+        )));
+    }
     let st = trainer.opt.state();
     let mut tensors: Vec<(String, &DMatrix<f64>)> = vec![
         ("U".into(), &m.U),
@@ -85,6 +98,19 @@ pub fn save(path: &Path, trainer: &Trainer, vocab: &Vocab, text: &TextInfo) -> R
     checkpoint::save(path, CHAPTER, &refs, &meta)
 }
 
+/// [`save`] once the training is known not to have diverged: the loss of the next chunk
+/// under the current weights is finite ([`Trainer::check_next`]). Otherwise that is the error,
+/// and the checkpoint already at `path` stays the last good one.
+pub fn save_checked(
+    path: &Path,
+    trainer: &mut Trainer,
+    text: &Text,
+    info: &TextInfo,
+) -> Result<()> {
+    trainer.check_next(text)?;
+    save(path, trainer, &text.vocab, info)
+}
+
 /// The folder's checkpoint file, with a clear error when it is missing.
 pub fn file_in(dir: &Path, flag: &str) -> Result<std::path::PathBuf> {
     let path = dir.join(FILE);
@@ -103,6 +129,13 @@ pub fn file_in(dir: &Path, flag: &str) -> Result<std::path::PathBuf> {
 fn read_model(ck: &mut Checkpoint) -> Result<(CharRnn, Vocab)> {
     let vocab = Vocab::from_json(ck.meta_str("vocabulary")?, &ck.path.display().to_string())?;
     let N_h: usize = ck.meta("hidden")?;
+    if N_h == 0 {
+        return Err(Error::format(
+            &ck.path,
+            "safetensors metadata",
+            "hidden is 0",
+        ));
+    }
     let N_x = vocab.len();
     let model = CharRnn {
         U: ck.take("U", N_h, N_x)?,
@@ -131,6 +164,11 @@ pub fn load(path: &Path) -> Result<(Trainer, Vocab, TextInfo)> {
         clip: ck.meta("clip")?,
     };
     let bad = |msg: String| Error::format(path, "safetensors metadata", msg);
+    for (name, v) in [("lr", config.lr), ("clip", config.clip)] {
+        if !(v > 0.0 && v.is_finite()) {
+            return Err(bad(format!("{name} {v} is not a positive number")));
+        }
+    }
     let mut s = Vec::with_capacity(5);
     let mut v = Vec::with_capacity(5);
     for (name, p) in NAMES

@@ -6,11 +6,11 @@
 //! iterations, and the samples grow speaker names ("JULIO CLENDO:") and word-like tokens.
 #![allow(non_snake_case)]
 
-use char_rnn::checkpoint;
+use char_rnn::{checkpoint, report};
 use clap::{Args, Parser, Subcommand, value_parser};
 use shared::run::{Run, RunArgs};
 use shared::{Error, rng};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Notes §6: Karpathy's minimal character-level vanilla RNN (min-char-rnn).
 /// With no subcommand: `train` on the generated corpus.
@@ -68,8 +68,8 @@ struct SampleArgs {
     #[arg(long, value_name = "DIR")]
     model: PathBuf,
     /// Characters to draw
-    #[arg(long, default_value_t = 200)]
-    len: usize,
+    #[arg(long, default_value_t = 200, value_parser = value_parser!(u64).range(0..=10_000_000))]
+    len: u64,
     /// Softmax temperature τ > 0: below 1 safer characters, above 1 more surprises
     #[arg(long, default_value_t = 1.0)]
     temperature: f64,
@@ -106,80 +106,47 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
     };
     let default = format!("generated:{}:{CORPUS_SENTENCES}", run.seed);
     let (mut trainer, text, info) = checkpoint::start(&flags, default, run.seed)?;
-    let config = trainer.config;
-    let (T, vocab) = (config.seq_len, &text.vocab);
-    println!(
-        "data has {} characters, {} unique ({}).",
-        text.data.len(),
-        vocab.len(),
-        info.source
-    );
-    println!(
-        "N_h = {}, T = {T}, Adagrad lr {}, clip ±{}; starting at iteration {}",
-        config.hidden, config.lr, config.clip, trainer.n
-    );
+    let vocab = &text.vocab;
+    println!("{}", report::header(&trainer, &text, &info));
     let ckpt = run.path(checkpoint::FILE);
     let bar = run.progress(a.iterations, "train");
     let first = trainer.n;
-    for _ in 0..a.iterations {
-        let n = trainer.n;
-        let report = a.sample_every > 0 && n % a.sample_every == 0;
-        if report {
-            let s = trainer.sample_here(&text, 200);
-            bar.println(format!("----\n {} \n----", vocab.decode(&s)));
+    // The reference's loop; the checkpoint is rewritten (atomically) every --checkpoint-every
+    // iterations and at the end. A divergence stops it with the last good checkpoint in place.
+    let trained = (|| -> shared::Result<()> {
+        for _ in 0..a.iterations {
+            let n = trainer.n;
+            let show = a.sample_every > 0 && n % a.sample_every == 0;
+            if show {
+                let s = trainer.sample_here(&text, 200);
+                bar.println(report::sample(&vocab.decode(&s)));
+            }
+            trainer.step(&text)?;
+            if show {
+                bar.println(report::progress(n, &trainer));
+                bar.set_message(format!("loss {:.2}", trainer.smooth_loss));
+            }
+            if a.checkpoint_every > 0 && trainer.n % a.checkpoint_every == 0 {
+                checkpoint::save_checked(&ckpt, &mut trainer, &text, &info)?;
+            }
+            bar.inc(1);
         }
-        trainer.step(&text)?;
-        if report {
-            bar.println(format!("iter {n}, loss: {:.6}", trainer.smooth_loss));
-            bar.set_message(format!("loss {:.2}", trainer.smooth_loss));
-        }
-        if a.checkpoint_every > 0 && trainer.n % a.checkpoint_every == 0 {
-            checkpoint::save(&ckpt, &trainer, vocab, &info)?;
-        }
-        bar.inc(1);
-    }
+        checkpoint::save_checked(&ckpt, &mut trainer, &text, &info)
+    })();
     bar.finish();
-    checkpoint::save(&ckpt, &trainer, vocab, &info)?;
-    let s = trainer.sample_here(&text, 200);
-    println!("----\n {} \n----", vocab.decode(&s));
-    let (loss, done) = (trainer.smooth_loss, trainer.n - first);
-    let uniform = T as f64 * (vocab.len() as f64).ln();
-    println!(
-        "iter {}, loss: {loss:.6} = {:.4} nats per character (uniform guess: {uniform:.4} per chunk)",
-        trainer.n - 1,
-        loss / T as f64
-    );
-    if let Some(h) = text.entropy {
-        println!("the corpus's exact entropy: {h:.4} nats per character (the floor)");
-    }
-    println!(
-        "{:.1} µs per iteration (wall clock); wrote {} and loss.png to {}",
-        run.elapsed() * 1e6 / done as f64,
-        checkpoint::FILE,
-        run.out.display()
-    );
-    let name = match text.entropy {
-        Some(_) => "the generated corpus".into(),
-        None => Path::new(&info.source)
-            .file_name()
-            .map_or(info.source.clone(), |n| n.to_string_lossy().into()),
-    };
-    let title = format!(
-        "char-rnn on {name} (N_h = {}, T = {T}, N_x = {})",
-        config.hidden,
-        vocab.len()
-    );
+    // The curves up to the last good iteration, also after a divergence.
     let floor = text.entropy.map(|h| ("the corpus's entropy (floor)", h));
+    let title = report::title(&trainer, &text, &info);
     run.save_loss(&trainer.loss_figure(title, floor))?;
-    run.save_summary(
-        done,
-        serde_json::json!({
-            "final_loss": loss, "nats_per_char": loss / T as f64, "iterations_total": trainer.n,
-            "position": trainer.p, "vocab_size": vocab.len(), "text_chars": text.data.len(),
-            "text": info.source, "hidden": config.hidden, "seq_len": T, "lr": config.lr,
-            "entropy_per_char": text.entropy,
-        }),
-    )?;
+    trained?;
+    let s = trainer.sample_here(&text, 200);
+    println!("{}", report::sample(&vocab.decode(&s)));
+    let done = trainer.n - first;
+    println!(
+        "{}",
+        report::finish(&trainer, &text, done, run.elapsed(), &run.out)
+    );
+    run.save_summary(done, report::metrics(&trainer, &text, &info))?;
     Ok(())
 }
 
@@ -203,7 +170,7 @@ fn sample(a: SampleArgs) -> anyhow::Result<()> {
                 .unwrap_or_else(|| rng::below(&mut rng, vocab.len())),
         ],
     };
-    let out = model.sample_primed(&prime, a.len, a.temperature, &mut rng);
+    let out = model.sample_primed(&prime, a.len as usize, a.temperature, &mut rng);
     println!("{}{}", vocab.decode(&prime), vocab.decode(&out));
     Ok(())
 }

@@ -68,6 +68,8 @@ pub struct Trainer {
     pub history: Vec<(u64, f64)>,
     grads: Grads,
     work: Work,
+    /// The distinct characters of the current chunk, sorted (the non-zero columns of dU).
+    seen: Vec<usize>,
 }
 
 impl Trainer {
@@ -90,6 +92,7 @@ impl Trainer {
         Trainer {
             grads: Grads::zeros_like(&model),
             work: Work::new(N_x, N_h, T),
+            seen: Vec::with_capacity(T),
             s_prev: DVector::zeros(N_h),
             n: 0,
             p: 0,
@@ -113,10 +116,7 @@ impl Trainer {
     /// (summed over its T characters).
     pub fn step(&mut self, text: &Text) -> Result<f64> {
         let T = self.config.seq_len;
-        let w = text.windows.window(self.p / T);
-        assert_eq!(w.p, self.p, "position {} is not a chunk start", self.p);
-        let x = &text.data[w.inputs]; // inputs = data[p : p+T]
-        let targets = &text.data[w.targets]; // targets = data[p+1 : p+T+1]
+        let (x, targets) = self.chunk(text);
         let loss =
             self.model
                 .loss_and_grads(x, targets, &self.s_prev, &mut self.work, &mut self.grads);
@@ -127,13 +127,19 @@ impl Trainer {
         }
         // hprev = hs[T−1]: the state carried into the next chunk.
         self.s_prev.copy_from(&self.work.last_state());
-        self.grads.clip(self.config.clip);
+        // dU = Σ_t dz_t x_tᵀ is zero outside the columns of the characters in this chunk; there
+        // clipping and Adagrad change nothing (mem += 0², W −= 0), so they visit only `seen`.
+        self.seen.clear();
+        self.seen.extend_from_slice(x);
+        self.seen.sort_unstable();
+        self.seen.dedup();
+        self.grads.clip_seen(self.config.clip, &self.seen);
         // mem += d²;  W −= lr·d / sqrt(mem + 1e-8), for U, W, V, b_h, b_y in that order.
         self.opt.lr = self.config.lr;
         self.opt.begin_step();
         let g = &self.grads;
         let m = &mut self.model;
-        self.opt.update(0, &mut m.U, &g.dU);
+        self.opt.update_columns(0, &mut m.U, &g.dU, &self.seen);
         self.opt.update(1, &mut m.W, &g.dW);
         self.opt.update(2, &mut m.V, &g.dV);
         self.opt.update(3, &mut m.b_h, &g.db_h);
@@ -150,6 +156,22 @@ impl Trainer {
             self.s_prev.fill(0.0);
         }
         Ok(loss)
+    }
+
+    /// The chunk at p: (inputs data[p : p+T], targets data[p+1 : p+T+1]).
+    fn chunk<'a>(&self, text: &'a Text) -> (&'a [usize], &'a [usize]) {
+        let w = text.windows.window(self.p / self.config.seq_len);
+        assert_eq!(w.p, self.p, "position {} is not a chunk start", self.p);
+        (&text.data[w.inputs], &text.data[w.targets])
+    }
+
+    /// The loss of the next chunk under the current weights, without learning from it (only
+    /// scratch buffers change): an error if it is not finite. Checked before a checkpoint is
+    /// written, so a diverged run never replaces the last good one.
+    pub fn check_next(&mut self, text: &Text) -> Result<f64> {
+        let (x, targets) = self.chunk(text);
+        let loss = self.model.forward(x, targets, &self.s_prev, &mut self.work);
+        check_finite(self.n, loss)
     }
 
     /// The reference's progress sample: `len` characters drawn from the carried state and the

@@ -6,7 +6,7 @@
 
 #![allow(non_snake_case)]
 
-use conv_im2col::net::{Classifier, train_epoch};
+use conv_im2col::net::{Classifier, Sampling, train_epoch};
 use conv_im2col::{Config, Convolution, Geometry, Init, SimpleConvNet, im2col_into};
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
@@ -122,6 +122,17 @@ fn epoch_8000(b: Bencher) {
     let mut step = 0;
     b.counter(ItemsCount::new(80 * net_flops(N)))
         .bench_local(|| {
-            train_epoch(&mut net, &mut opt, &x, &t, N, &mut step, &mut r, |_, _| {}).unwrap()
+            train_epoch(
+                &mut net,
+                &mut opt,
+                &x,
+                &t,
+                N,
+                Sampling::Shuffled,
+                &mut step,
+                &mut r,
+                |_, _| {},
+            )
+            .unwrap()
         });
 }

@@ -85,10 +85,11 @@ impl Convolution {
         // A = W colᵀ + b 1ᵀ, the transpose of Saito's out = col·col_W + b.  FN × (N·P),
         // stored in Y's memory: column (n, oy, ox) of A is Y[(oy, ox, ·), n].
         ensure_shape(Y, P * FN, N);
-        let mut A = DMatrixViewMut::from_slice(Y.as_mut_slice(), FN, N * P);
-        for mut a in A.column_iter_mut() {
-            a.copy_from(&self.b);
+        let b = self.b.as_slice();
+        for a in Y.as_mut_slice().chunks_exact_mut(FN) {
+            a.copy_from_slice(b); // column (n, oy, ox) of A starts as b
         }
+        let mut A = DMatrixViewMut::from_slice(Y.as_mut_slice(), FN, N * P);
         gemm_nt(1.0, &self.W, &self.col, 1.0, &mut A);
     }
 
@@ -106,9 +107,12 @@ impl Convolution {
         // dA: dY seen as FN × (N·P), the layout of A (no copy)
         let dA = DMatrixView::from_slice(dY.as_slice(), FN, N * P);
         // A = W colᵀ + b 1ᵀ  ⇒  db = dA 1 (Saito: db = np.sum(dout, axis=0))   FN × 1
-        self.db.fill(0.0);
-        for a in dA.column_iter() {
-            self.db += a;
+        let db = self.db.as_mut_slice();
+        db.fill(0.0);
+        for a in dY.as_slice().chunks_exact(FN) {
+            for (d, v) in db.iter_mut().zip(a) {
+                *d += v; // a = column (n, oy, ox) of dA
+            }
         }
         // A = W colᵀ  ⇒  dW = dA col (Saito: dW = colᵀ·dout, transposed as our W is)   FN × K
         gemm(1.0, &dA, &self.col, 0.0, &mut self.dW);
@@ -176,11 +180,12 @@ impl Pooling {
                         for fx in 0..g.fw {
                             let at = ((s * oy + fy) * g.w + s * ox + fx) * C;
                             let v = &x[at..at + C];
-                            for c in 0..C {
+                            let lanes = y.iter_mut().zip(arg.iter_mut()).zip(v);
+                            for (c, ((y, a), &v)) in lanes.enumerate() {
                                 // if v > y { y = v; arg = at + c }, as masks (no branch)
-                                let take = ((v[c] > y[c]) as usize).wrapping_neg();
-                                arg[c] ^= (arg[c] ^ (at + c)) & take;
-                                y[c] = y[c].max(v[c]);
+                                let take = ((v > *y) as usize).wrapping_neg();
+                                *a ^= (*a ^ (at + c)) & take;
+                                *y = y.max(v);
                             }
                         }
                     }
@@ -220,7 +225,7 @@ pub fn relu_forward(A: &mut DMatrix<f64>) {
     activation::relu_mut(A);
 }
 
-/// ReLU backward in place, from the forward's output Z: dA = dZ ∘ 1(Z > 0)
+/// ReLU backward in place, from the forward's output Z: dA = dZ ∘ \[Z > 0\]
 /// (Saito keeps the mask x ≤ 0; Z > 0 is the same set).
 pub fn relu_backward(dZ: &mut DMatrix<f64>, Z: &DMatrix<f64>) {
     activation::relu_backward_mut(dZ, Z);

@@ -5,9 +5,13 @@
 //! X (C·H·W) × N ─ Conv W1,b1 ─ A1 ─ ReLU ─ Z1 ─ Pool ─ P1 ─ Affine W2,b2 ─ A2 ─ ReLU ─ Z2
 //!   ─ Affine W3,b3 ─ S3 ─ Softmax ─ Y3 ─ cross-entropy with t ─ L
 //! ```
+//! The code pools A1 first and applies the ReLU to the pooled maxima: max over a window of
+//! max(0, a) = max(0, max over the window of a), so P1 = pool(relu(A1)) = relu(pool(A1)), with
+//! the same gradient (the window's maximum gets dP1 where it is > 0, every other input 0), on
+//! 4× fewer values: two passes over the network's largest array saved.
 //! Legend (MNIST sizes): N = 100 examples per batch, C·H·W = 1·28·28, FN = 30 filters of
 //! 5 × 5 → A1 (24·24·30) × N, pool 2 × 2 stride 2 → P1 (12·12·30 = 4320) × N, hidden 100,
-//! 10 classes. ReLU works in place, so A1 holds Z1 and A2 holds Z2 after the forward. A1 and
+//! 10 classes. ReLU works in place, so P1 and A2 hold their ReLU outputs after the forward. A1 and
 //! P1 are channels-last, (y, x, f) inside a column (see [`crate::layers`]).
 
 #![allow(non_snake_case)]
@@ -19,10 +23,9 @@ use crate::layers::{
     softmax_with_loss_forward,
 };
 use nalgebra::DMatrix;
-use shared::data::batch::{Epoch, LastBatch};
 use shared::optim::{Eps, Optimizer, Rule};
 use shared::plot::{Image, Scale, save_image_grid};
-use shared::rng::Rng;
+use shared::rng::{self, Rng};
 use shared::{Error, Result, checkpoint, init};
 use std::time::Instant;
 
@@ -143,9 +146,9 @@ pub struct SimpleConvNet {
     pub affine2: Affine,
     /// W3 classes × hidden, b3 classes × 1.
     pub affine3: Affine,
-    /// (OH·OW·FN) × N: conv output A1, then Z1 = relu(A1) in place.
+    /// (OH·OW·FN) × N: conv output A1 (before the ReLU).
     A1: DMatrix<f64>,
-    /// (PH·PW·FN) × N: pooled.
+    /// (PH·PW·FN) × N: pool(A1), then P1 = relu(pool(A1)) = pool(relu(A1)) in place.
     P1: DMatrix<f64>,
     /// hidden × N: A2, then Z2 = relu(A2) in place.
     A2: DMatrix<f64>,
@@ -241,11 +244,12 @@ impl SimpleConvNet {
 
     /// Forward to the scores S3 (classes × N) of a batch X ((C·H·W) × N).
     pub fn forward(&mut self, X: &DMatrix<f64>) -> &DMatrix<f64> {
-        // A1 = conv(X); Z1 = relu(A1)                        (OH·OW·FN) × N
+        // A1 = conv(X)                                      (OH·OW·FN) × N
         self.conv1.forward(X, &mut self.A1);
-        relu_forward(&mut self.A1);
-        // P1 = pool(Z1)                                      (PH·PW·FN) × N
+        // P1 = pool(Z1), Z1 = relu(A1), computed as relu(pool(A1)) (same numbers)
+        //                                                    (PH·PW·FN) × N
         self.pool1.forward(&self.A1, &mut self.P1);
+        relu_forward(&mut self.P1);
         // A2 = W2 P1 + b2; Z2 = relu(A2)                     hidden × N
         self.affine2.forward(&self.P1, &mut self.A2);
         relu_forward(&mut self.A2);
@@ -317,10 +321,11 @@ impl Classifier for SimpleConvNet {
         // A2 = W2 P1 + b2  ⇒  dW2 = dA2 P1ᵀ, db2, dP1 = W2ᵀ dA2
         self.affine2
             .backward(&self.P1, &self.dA2, Some(&mut self.dP1));
-        // P1 = pool(Z1)  ⇒  dZ1 = dP1 routed to each window's maximum
+        // P1 = relu(pool(A1))  ⇒  dP1 ∘ [P1 > 0] (= Z1 = relu(A1) ⇒ dZ1 ∘ [Z1 > 0] at
+        // each window's maximum, the only input pool(Z1) passes a gradient to)
+        relu_backward(&mut self.dP1, &self.P1);
+        // P1 = pool(·)  ⇒  dA1 = dP1 routed to each window's maximum of A1
         self.pool1.backward(&self.dP1, &mut self.dA1);
-        // Z1 = relu(A1)  ⇒  dA1 = dZ1 ∘ [Z1 > 0]
-        relu_backward(&mut self.dA1, &self.A1);
         // A1 = conv(X)  ⇒  dW1 = dA1 col, db1 (X needs no gradient)
         self.conv1.backward(&self.dA1, None);
         loss
@@ -406,10 +411,20 @@ impl Batch {
     }
 }
 
-/// One epoch: the examples in a fresh random order (no replacement, unlike Saito's trainer,
-/// which draws each batch with replacement), in mini-batches of `batch` (a smaller last one
-/// kept); after each step `on_step(step, loss)`. A non-finite loss is an error
-/// ("training diverged at step N"). Returns the mean loss.
+/// How an epoch draws its mini-batches (also the `--sampling` flag's values).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sampling {
+    /// Every example once, in a fresh random order (the last batch may be smaller).
+    #[default]
+    Shuffled,
+    /// ⌈n / batch⌉ batches of `batch` examples each drawn uniformly *with replacement*, as
+    /// Saito's `common/trainer.py` does (`np.random.choice(train_size, batch_size)`).
+    Replacement,
+}
+
+/// One epoch of mini-batches of `batch` drawn by `sampling`; after each step
+/// `on_step(step, loss)`. A non-finite loss is an error ("training diverged at step N").
+/// Returns the mean loss per example.
 #[allow(clippy::too_many_arguments)]
 pub fn train_epoch<M: Classifier>(
     model: &mut M,
@@ -417,23 +432,37 @@ pub fn train_epoch<M: Classifier>(
     images: &DMatrix<f64>,
     labels: &[usize],
     batch: usize,
+    sampling: Sampling,
     step: &mut u64,
     rng: &mut Rng,
     mut on_step: impl FnMut(u64, f64),
 ) -> Result<f64> {
-    let epoch = Epoch::shuffled(rng, labels.len(), batch, LastBatch::Keep)?;
+    let n = labels.len();
+    if batch == 0 {
+        return Err(Error::msg("the batch size must be at least 1"));
+    }
+    let order: Vec<usize> = match sampling {
+        // the same permutation as shared::data::batch::Epoch::shuffled draws
+        Sampling::Shuffled => rng::permutation(rng, n),
+        // ⌈n/B⌉·B indices uniform in 0..n, drawn up front from the same stream
+        Sampling::Replacement => (0..n.div_ceil(batch) * batch)
+            .map(|_| rng::below(rng, n))
+            .collect(),
+    };
     let mut b = Batch::default();
     let mut total = 0.0;
-    for idx in epoch.batches() {
+    let mut seen = 0;
+    for idx in order.chunks(batch) {
         b.gather(images, labels, idx);
         let loss = model.gradient(&b.X, &b.t);
         model.update(opt);
         *step += 1;
         shared::error::check_finite(*step, loss)?;
         total += loss * idx.len() as f64;
+        seen += idx.len();
         on_step(*step, loss);
     }
-    Ok(total / labels.len().max(1) as f64)
+    Ok(total / seen.max(1) as f64)
 }
 
 /// Fraction of `images` (one per column) classified as `labels`, in chunks of `batch`.
@@ -484,8 +513,9 @@ pub struct EpochReport {
     pub seconds: f64,
 }
 
-/// Trains `model` on `split.train` for `epochs` epochs of mini-batches of `batch`, calling
-/// `on_step(step, loss)` after every step and `on_epoch(model, report)` after every epoch.
+/// Trains `model` on `split.train` for `epochs` epochs of mini-batches of `batch` drawn by
+/// `sampling`, calling `on_step(step, loss)` after every step and `on_epoch(model, report)`
+/// after every epoch.
 #[allow(clippy::too_many_arguments)]
 pub fn fit<M: Classifier>(
     model: &mut M,
@@ -493,6 +523,7 @@ pub fn fit<M: Classifier>(
     split: &Split,
     epochs: u64,
     batch: usize,
+    sampling: Sampling,
     rng: &mut Rng,
     mut on_step: impl FnMut(u64, f64),
     mut on_epoch: impl FnMut(&mut M, &EpochReport),
@@ -508,6 +539,7 @@ pub fn fit<M: Classifier>(
             &train.images,
             &train.labels,
             batch,
+            sampling,
             &mut step,
             rng,
             &mut on_step,

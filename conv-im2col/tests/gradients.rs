@@ -195,6 +195,38 @@ fn pooling_is_the_row_max_of_im2col() {
     }
 }
 
+#[test]
+fn relu_then_pool_equals_pool_then_relu_forward_and_backward() {
+    // SimpleConvNet computes pool(relu(A1)) as relu(pool(A1)): the same outputs and the same
+    // gradient, exactly, also where A1 is negative (whole windows below 0 included).
+    use conv_im2col::layers::{relu_backward, relu_forward};
+    let g = Geometry::new(4, 6, 8, 2, 2, 2, 0).unwrap();
+    let N = 3;
+    let A = random(g.input_len(), N, 11).map(|v| v - 0.6); // ~70 % negative
+    let dP = random(g.c * g.windows(), N, 12);
+    let mut pool = Pooling::new(g);
+    // The notes' order: Z = relu(A); P = pool(Z); dZ = route(dP); dA = dZ ∘ [Z > 0]
+    let mut Z = A.clone();
+    relu_forward(&mut Z);
+    let (mut P, mut dA) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+    pool.forward(&Z, &mut P);
+    pool.backward(&dP, &mut dA);
+    relu_backward(&mut dA, &Z);
+    // The network's order: P' = relu(pool(A)); dP' = dP ∘ [P' > 0]; dA' = route(dP')
+    let (mut P2, mut dA2) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+    pool.forward(&A, &mut P2);
+    relu_forward(&mut P2);
+    let mut dP2 = dP.clone();
+    relu_backward(&mut dP2, &P2);
+    pool.backward(&dP2, &mut dA2);
+    assert!(
+        P.iter().filter(|&&v| v == 0.0).count() > 5,
+        "some windows are all negative"
+    );
+    assert_eq!(P, P2);
+    assert_eq!(dA, dA2);
+}
+
 #[derive(Clone)]
 struct AffineProbe {
     layer: Affine,

@@ -5,7 +5,7 @@
 #![allow(non_snake_case)]
 
 use conv_im2col::data::{self, Split};
-use conv_im2col::net::{Classifier, LinearSoftmax, accuracy, fit};
+use conv_im2col::net::{Classifier, LinearSoftmax, Sampling, accuracy, fit, train_epoch};
 use conv_im2col::{Config, Init, SimpleConvNet};
 use shared::optim::{Optimizer, Rule};
 use shared::rng;
@@ -20,6 +20,7 @@ fn train<M: Classifier>(model: &mut M, split: &Split, epochs: u64, seed: u64) ->
         split,
         epochs,
         50,
+        Sampling::Shuffled,
         &mut rng::seeded(seed),
         |_, _| {},
         |_, _| {},
@@ -72,6 +73,33 @@ fn a_checkpoint_gives_back_the_same_network() {
     shared::checkpoint::save(&path, "rbm", &[("W", &net.conv1.W)], &[]).unwrap();
     let e = SimpleConvNet::load(&path).unwrap_err().to_string();
     assert!(e.contains("rbm"), "{e}");
+    // A checkpoint whose sizes say one thing and tensors another: a clear error.
+    net.save(&path).unwrap();
+    let ck = shared::checkpoint::load(&path, "conv-im2col").unwrap();
+    let meta: Vec<(&str, String)> = ck
+        .metadata
+        .iter()
+        .filter(|(k, _)| *k != "chapter")
+        .map(|(k, v)| {
+            (
+                k.as_str(),
+                if k == "hidden" { "8".into() } else { v.clone() },
+            )
+        })
+        .collect();
+    let tensors: Vec<(&str, &nalgebra::DMatrix<f64>)> = ["W1", "b1", "W2", "b2", "W3", "b3"]
+        .into_iter()
+        .zip(net.params())
+        .collect();
+    shared::checkpoint::save(&path, "conv-im2col", &tensors, &meta).unwrap();
+    let e = SimpleConvNet::load(&path).unwrap_err().to_string();
+    assert!(e.contains("W2") && e.contains("expected 8×"), "{e}");
+    // A truncated file names itself.
+    net.save(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let e = SimpleConvNet::load(&path).unwrap_err().to_string();
+    assert!(e.contains("model.safetensors"), "{e}");
 }
 
 /// Writes an IDX image file (magic 0x803) and a label file (0x801), gzipped when `gz`.
@@ -140,4 +168,40 @@ fn mnist_folder_with_train_files_trains_on_them() {
     let empty = tempfile::tempdir().unwrap();
     let e = data::mnist(empty.path(), 1, 1).unwrap_err().to_string();
     assert!(e.contains(&empty.path().display().to_string()), "{e}");
+}
+
+#[test]
+fn both_samplings_take_ceil_n_over_b_steps_and_are_seeded() {
+    // 30 examples, batch 8: ⌈30/8⌉ = 4 steps either way; with replacement every batch is full.
+    let split = data::generated(3, 30, 5);
+    let (X, t) = (&split.train.images, &split.train.labels);
+    let epoch = |sampling: Sampling, seed: u64| {
+        let mut net = LinearSoftmax::new(784, 10, &mut rng::seeded(1));
+        let mut opt = Optimizer::new(Rule::adam(), 1e-3);
+        let (mut step, mut losses) = (0, Vec::new());
+        let mean = train_epoch(
+            &mut net,
+            &mut opt,
+            X,
+            t,
+            8,
+            sampling,
+            &mut step,
+            &mut rng::seeded(seed),
+            |_, l| losses.push(l),
+        )
+        .unwrap();
+        (step, mean, losses)
+    };
+    for sampling in [Sampling::Shuffled, Sampling::Replacement] {
+        let (steps, mean, losses) = epoch(sampling, 2);
+        assert_eq!(steps, 4);
+        assert_eq!(epoch(sampling, 2).2, losses, "same seed, same batches");
+        assert_ne!(epoch(sampling, 3).2, losses, "another seed, other batches");
+        assert!(mean.is_finite());
+    }
+    assert_ne!(
+        epoch(Sampling::Shuffled, 2).2,
+        epoch(Sampling::Replacement, 2).2
+    );
 }

@@ -1,9 +1,17 @@
-//! Speed of §1's training step at the assignment's sizes (V 250, D 50, H 200, B 100):
-//! one batch (forward, backward, momentum update: ≈ 48 MFLOP of GEMM) and one epoch of the
-//! assignment's 372,550 training 4-grams (3725 batches, ≈ 180 GFLOP). Target: ≤ 10 s/epoch.
-//! Word ids are random: the cost does not depend on them.
+//! Speed of §1's training step at the assignment's sizes (V 250, D 50, H 200, B 100), the units
+//! issue 13 names for this chapter: `one_batch` (forward, cross-entropy, backward, momentum
+//! update of 100 cases) and `one_epoch_372550` (the 3,725 batches of the assignment's 372,550
+//! training 4-grams; target ≤ 10 s). Throughput is shown as items/s with one item = one
+//! floating-point operation of the six GEMMs (a multiply-add counts 2: 48 MFLOP per batch), so
+//! "37 Gitem/s" reads as 37 GFLOP/s; `gemm_256` is the machine's f64 GEMM speed to compare
+//! with. `validation_pass_46568` is one forward pass over a validation set (train.m runs three
+//! per epoch). Word ids are random: the cost does not depend on them.
+//! `bench/compare/ngram-lm.py` times the same units in numpy.
 
-use ngram_lm::{Gram, Hyper, Trainer, train_epoch};
+use divan::counter::ItemsCount;
+use divan::{Bencher, black_box};
+use nalgebra::DMatrix;
+use ngram_lm::{Gram, Hyper, Trainer, gemm_flops_per_batch, train_epoch};
 use shared::rng;
 
 fn main() {
@@ -17,23 +25,48 @@ fn grams(n: usize) -> Vec<Gram> {
         .collect()
 }
 
+fn trainer() -> Trainer {
+    Trainer::new(250, &Hyper::default(), &mut rng::seeded(1)).unwrap()
+}
+
+/// One batch of 100: forward, CE, backward, update (48 MFLOP of GEMM).
 #[divan::bench]
-fn one_batch(bencher: divan::Bencher) {
+fn one_batch(b: Bencher) {
     let data = grams(100);
-    let mut t = Trainer::new(250, &Hyper::default(), &mut rng::seeded(1)).unwrap();
-    bencher.bench_local(|| t.step(divan::black_box(&data)));
+    let mut t = trainer();
+    b.counter(ItemsCount::new(gemm_flops_per_batch(&t.model, 100)))
+        .bench_local(|| t.step(black_box(&data)));
 }
 
+/// One epoch: 3,725 batches of 100 over 372,550 4-grams (≈ 179 GFLOP of GEMM).
 #[divan::bench(sample_count = 3, sample_size = 1)]
-fn one_epoch_372550(bencher: divan::Bencher) {
+fn one_epoch_372550(b: Bencher) {
     let data = grams(372_550);
-    let mut t = Trainer::new(250, &Hyper::default(), &mut rng::seeded(1)).unwrap();
-    bencher.bench_local(|| train_epoch(&mut t, divan::black_box(&data), &[], 100, |_| {}).unwrap());
+    let mut t = trainer();
+    let flops = (372_550 / 100) as u64 * gemm_flops_per_batch(&t.model, 100);
+    b.counter(ItemsCount::new(flops))
+        .bench_local(|| train_epoch(&mut t, black_box(&data), &[], 100, |_| {}).unwrap());
 }
 
+/// One forward pass over 46,568 4-grams, in chunks of 1000 (≈ 15 GFLOP).
 #[divan::bench(sample_count = 5, sample_size = 1)]
-fn validation_pass_46568(bencher: divan::Bencher) {
+fn validation_pass_46568(b: Bencher) {
     let data = grams(46_568);
-    let t = Trainer::new(250, &Hyper::default(), &mut rng::seeded(1)).unwrap();
-    bencher.bench_local(|| t.model.cross_entropy(divan::black_box(&data)));
+    let t = trainer();
+    let (v, d, h) = (250u64, 50u64, 200u64);
+    let flops = 2 * 46_568 * (3 * d * h + h * v);
+    b.counter(ItemsCount::new(flops))
+        .bench_local(|| t.model.cross_entropy(black_box(&data)));
+}
+
+/// The machine's yardstick: one 256 × 256 × 256 f64 `DMatrix` product (matrixmultiply's
+/// kernel, as in the step's GEMMs), into a preallocated result.
+#[divan::bench]
+fn gemm_256(b: Bencher) {
+    let mut r = rng::seeded(5);
+    let a = DMatrix::from_fn(256, 256, |_, _| rng::uniform(&mut r, -1.0, 1.0));
+    let c = DMatrix::from_fn(256, 256, |_, _| rng::uniform(&mut r, -1.0, 1.0));
+    let mut out = DMatrix::zeros(256, 256);
+    b.counter(ItemsCount::new(2 * 256u64.pow(3)))
+        .bench_local(|| black_box(&a).mul_to(&c, &mut out));
 }

@@ -109,9 +109,15 @@ impl Dataset {
         Ok(d)
     }
 
-    /// Every id below V and every set non-empty.
+    /// At least 2 words, every id below V and every set non-empty.
     fn check(&self) -> Result<()> {
         let v = self.vocab.len();
+        if v < 2 {
+            return Err(Error::msg(format!(
+                "{}: the vocabulary has {v} word(s): a language model needs at least 2",
+                self.source
+            )));
+        }
         for (name, set) in [
             ("training", &self.train),
             ("validation", &self.valid),

@@ -7,8 +7,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use ngram_lm::data::{Dataset, Source};
+use ngram_lm::report::{Curves, Final, MODALS, momentum, non_negative, positive};
 use ngram_lm::{Event, Hyper, Trainer, picture, train_epoch, words};
-use shared::plot::{Figure, Panel, Series};
 use shared::run::{Run, RunArgs};
 use std::path::PathBuf;
 
@@ -81,7 +81,7 @@ struct TrainArgs {
     #[arg(long, default_value_t = 0.1, value_parser = non_negative, allow_hyphen_values = true)]
     lr: f64,
     /// Momentum μ of Δ ← μΔ + g, W ← W − αΔ.
-    #[arg(long, default_value_t = 0.9, value_parser = non_negative, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0.9, value_parser = momentum, allow_hyphen_values = true)]
     momentum: f64,
     /// Embedding size D (the notes' 50).
     #[arg(long, default_value_t = 50, value_parser = positive)]
@@ -98,7 +98,7 @@ struct TrainArgs {
 
 #[derive(Args, Clone)]
 struct ModelArg {
-    /// Folder of a trained model [default: the last `train` run's --out, else runs/ngram-lm]
+    /// Folder of a trained model, or its model.safetensors [default: the last `train` run's --out, else runs/ngram-lm]
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
 }
@@ -150,76 +150,56 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
         _ => Source::Generated(a.sentences),
     };
     let data = Dataset::load(&source, run.seed)?;
+    ngram_lm::check_sizes(&hyper, data.vocab.len(), data.train.len())?;
     println!("{}", data.describe());
-    let mut trainer = Trainer::new(
-        data.vocab.len(),
-        &hyper,
-        &mut shared::rng::stream(run.seed, 1),
-    )?;
+    let seed = &mut shared::rng::stream(run.seed, 1);
+    let mut trainer = Trainer::new(data.vocab.len(), &hyper, seed)?;
     let batches = data.train.len() / hyper.batch;
-    let mut train_s = Series::new("train (mean of 100 batches)");
-    let mut valid_s = Series::new("validation");
+    let mut curves = Curves::new(data.entropy_floor);
     let mut avg = f64::NAN;
     let bar = run.progress((a.epochs * batches) as u64, "train");
     for epoch in 0..a.epochs {
         bar.println(format!("Epoch {}", epoch + 1));
-        let at = |batch: usize| epoch as f64 + batch as f64 / batches as f64;
-        avg = train_epoch(
-            &mut trainer,
-            &data.train,
-            &data.valid,
-            hyper.batch,
-            |e| match e {
-                Event::Train { batch, ce } => {
-                    bar.set_position((epoch * batches + batch) as u64);
-                    bar.println(format!("Batch {batch} Train CE {ce:.3}"));
-                    train_s.push(at(batch), ce);
-                }
-                Event::Valid { batch, ce } => {
-                    bar.println(format!("Running validation ... Validation CE {ce:.3}"));
-                    valid_s.push(at(batch), ce);
-                }
-            },
-        )?;
+        let done = train_epoch(&mut trainer, &data.train, &data.valid, hyper.batch, |e| {
+            if let Event::Train { batch, .. } = e {
+                bar.set_position((epoch * batches + batch) as u64);
+            }
+            bar.println(e.line());
+            curves.record(epoch, batches, e);
+        });
+        match done {
+            Ok(ce) => avg = ce,
+            Err(e) => {
+                // A diverged run keeps its curves up to the last report; earlier outputs in
+                // --out (a previous run's model) are left as they were.
+                bar.finish();
+                run.save_loss(&curves.figure(a.epochs as f64))?;
+                return Err(e.into());
+            }
+        }
         bar.println(format!("Average Training CE {avg:.3}"));
     }
     bar.finish();
     let m = &trainer.model;
-    let (valid, test) = (m.cross_entropy(&data.valid), m.cross_entropy(&data.test));
-    println!("Finished Training.\nFinal Training CE {avg:.3}");
-    println!("Final Validation CE {valid:.3}\nFinal Test CE {test:.3}");
+    let last = Final {
+        train: avg,
+        valid: m.cross_entropy(&data.valid),
+        test: m.cross_entropy(&data.test),
+        vocab: data.vocab.len(),
+        floor: data.entropy_floor,
+    };
+    curves.valid.push(a.epochs as f64, last.valid);
+    print!("{}", last.text());
     println!("Training took {:.2} seconds", run.elapsed());
-    valid_s.push(a.epochs as f64, valid);
-    let mut panel = Panel::new(
-        "§1 language model: cross-entropy per predicted word",
-        "epoch",
-        "CE (nats)",
-    )
-    .with(train_s)
-    .with(valid_s);
-    if let Some(h) = data.entropy_floor {
-        println!("Entropy floor of the generator {h:.3} (no model can do better on average)");
-        let mut floor = Series::new("entropy floor of the generator");
-        floor.push(0.0, h);
-        floor.push(a.epochs as f64, h);
-        panel = panel.with(floor);
-    }
-    run.save_loss(&Figure::single(panel))?;
+    run.save_loss(&curves.figure(a.epochs as f64))?;
     m.save(run.path("model.safetensors"))?;
     data.vocab.write(run.path("vocab.txt"))?;
-    let modals = [
-        "can", "could", "should", "would", "might", "may", "will", "must",
-    ];
-    picture::save_embedding(
-        run.path("embedding.png"),
-        &m.W0,
-        data.vocab.words(),
-        &modals,
-    )?;
-    ngram_lm::data::remember_last_run(&run.out)?;
-    let metrics = serde_json::json!({"train_ce": avg, "valid_ce": valid, "test_ce": test,
-        "final_loss": avg, "entropy_floor": data.entropy_floor, "data": data.describe()});
-    run.save_summary((a.epochs * batches) as u64, metrics)?;
+    let words = data.vocab.words();
+    picture::save_embedding(run.path("embedding.png"), &m.W0, words, &MODALS)?;
+    if let Err(e) = ngram_lm::data::remember_last_run(&run.out) {
+        eprintln!("warning: `nearest` / `predict` / `distance` will need --model: {e}");
+    }
+    run.save_summary(trainer.steps, last.metrics(&data.describe()))?;
     println!("wrote {}", run.out.display());
     // The assignment's three helpers on the model just trained.
     print!("{}", data.demo(m)?);
@@ -228,20 +208,4 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
 
 fn model_dir(arg: &ModelArg) -> PathBuf {
     arg.model.clone().unwrap_or_else(ngram_lm::data::last_run)
-}
-
-/// clap parser for sizes and counts: a whole number ≥ 1.
-fn positive(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(format!("{s} is not a whole number ≥ 1")),
-    }
-}
-
-/// clap parser for rates: a finite number ≥ 0.
-fn non_negative(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
-        _ => Err(format!("{s} is not a finite number ≥ 0")),
-    }
 }

@@ -9,11 +9,16 @@ use std::path::Path;
 
 /// The rows of `W` (V × D) projected on their first two principal components: V × 2, and the
 /// fraction of the variance each component explains. Each axis's sign is fixed so that its
-/// largest loading is positive (the same W always gives the same picture).
+/// largest loading is positive (the same W always gives the same picture). The covariance is
+/// taken of W / max|W| (same components; no overflow for the huge weights of a diverged run).
 pub fn pca2(W: &DMatrix<f64>) -> (DMatrix<f64>, [f64; 2]) {
     let (v, d) = W.shape();
-    let mean = W.row_mean(); // 1 × D
-    let mut Xc = W.clone(); // V × D, centred
+    let scale = match W.amax() {
+        s if s > 0.0 && s.is_finite() => s,
+        _ => 1.0,
+    };
+    let mean = W.row_mean() / scale; // 1 × D
+    let mut Xc = W / scale; // V × D, scaled and centred
     for mut row in Xc.row_iter_mut() {
         row -= &mean;
     }
@@ -39,7 +44,7 @@ pub fn pca2(W: &DMatrix<f64>) -> (DMatrix<f64>, [f64; 2]) {
             0.0
         };
     }
-    (&Xc * E, explained)
+    (&Xc * E * scale, explained)
 }
 
 /// Draws `embedding.png`: each word of `words` at its PCA coordinates of `W0`'s rows, the
@@ -52,8 +57,14 @@ pub fn save_embedding(
 ) -> Result<()> {
     let path = path.as_ref();
     assert_eq!(W0.nrows(), words.len(), "one word per row of W0");
-    shared::plot::fonts()?;
     let (P, explained) = pca2(W0); // V × 2
+    if !P.iter().all(|x| x.is_finite()) {
+        return Err(Error::msg(format!(
+            "{}: the embeddings W0 are not finite numbers: nothing to draw",
+            path.display()
+        )));
+    }
+    shared::plot::fonts()?;
     let span = |c: usize| {
         let (lo, hi) = (P.column(c).min(), P.column(c).max());
         let pad = 0.06 * (hi - lo).max(1e-9);

@@ -42,9 +42,14 @@ pub fn predict(model: &Model, context: [usize; CONTEXT], k: usize) -> Vec<(usize
     p
 }
 
-/// Loads `model.safetensors` and `vocab.txt` from a training run's folder `dir`.
+/// Loads `model.safetensors` and `vocab.txt` from a training run's folder `dir`, or, when `dir`
+/// is a file, that checkpoint and the `vocab.txt` beside it.
 pub fn load_trained(dir: &Path) -> Result<(Model, Vocab)> {
-    let path = dir.join("model.safetensors");
+    let (path, folder) = if dir.is_file() {
+        (dir.to_path_buf(), dir.parent().unwrap_or(Path::new(".")))
+    } else {
+        (dir.join("model.safetensors"), dir)
+    };
     if !path.is_file() {
         return Err(Error::msg(format!(
             "no trained model at {} (run `ngram-lm train` first, or pass --model DIR)",
@@ -52,7 +57,7 @@ pub fn load_trained(dir: &Path) -> Result<(Model, Vocab)> {
         )));
     }
     let model = Model::load(&path)?;
-    let vocab_path = dir.join("vocab.txt");
+    let vocab_path = folder.join("vocab.txt");
     let vocab = Vocab::read(&vocab_path)?;
     if vocab.len() != model.vocab() {
         return Err(Error::format(

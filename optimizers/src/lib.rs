@@ -11,7 +11,8 @@
 //! notebook's `forward_propagation` / `backward_propagation` do), its training loop
 //! ([`Trainer`]: mini-batches of 64 reshuffled every epoch, the cost summed per batch and
 //! divided by m per epoch), the 2-D loss surfaces of `optimizers paths` ([`paths`]), the
-//! decision-boundary picture ([`boundary`]) and the `--csv` reader ([`points`]).
+//! decision-boundary picture ([`boundary`]), the `--csv` reader ([`points`]) and the
+//! experiment's data, table and summary ([`experiment`]).
 //!
 //! Size legend (columns are examples, as in the notebook):
 //! `m` examples in a mini-batch (64, the last one of an epoch 44), `N = 300` training
@@ -25,10 +26,23 @@
 //! figures differ by seed; the ordering (Adam far ahead, momentum = GD to the third digit)
 //! holds: seed 1 gives 86.7 / 86.7 / 96.7 % (cost 0.327 / 0.327 / 0.064), seeds 1–8 give
 //! GD 86–90 % and Adam 91–99 %.
+//!
+//! The notes' equations in the code (the README gives the line ranges):
+//!
+//! | notes §8 / notebook | code |
+//! |---|---|
+//! | mini-batch GD W ← W − α dW; momentum v ← βv + (1 − β)dW, W ← W − αv; Adam | [`shared::optim::Rule`] via [`Method::rule`] |
+//! | mini-batches reshuffled every epoch, one update per batch | [`Trainer::epoch`] |
+//! | Z1 = W1X + b1, A1 = relu(Z1), …, A3 = σ(Z3) | [`Net::forward`] |
+//! | cost Σ −[y ln a3 + (1 − y) ln(1 − a3)] | [`Net::cost`], [`bce_from_logit`] |
+//! | dZ3 = (A3 − Y)/m, dW3 = dZ3 A2ᵀ, db3, dA2 = W3ᵀ dZ3, dZ2 = dA2 ∘ (A2 > 0), … | [`Net::backward`] |
+//! | He initialisation; `predict` | [`Net::he`]; [`Net::accuracy`] |
+//! | learning-rate decay | [`Decay`] |
 
 #![allow(non_snake_case)]
 
 pub mod boundary;
+pub mod experiment;
 pub mod paths;
 pub mod points;
 
@@ -77,6 +91,19 @@ impl Method {
         Method::Rmsprop,
         Method::ClassicMomentum,
     ];
+
+    /// One `--optimizer` entry: a rule's name, or `all` for every rule.
+    pub fn parse_list(s: &str) -> Result<Vec<Method>, String> {
+        if s == "all" {
+            return Ok(Method::ALL.to_vec());
+        }
+        <Method as clap::ValueEnum>::from_str(s, false)
+            .map(|m| vec![m])
+            .map_err(|_| {
+                let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+                format!("unknown optimizer `{s}`; one of {}, all", names.join(", "))
+            })
+    }
 
     /// The name used on the command line and in file names (`boundary-<name>.png`).
     pub fn name(self) -> &'static str {

@@ -9,13 +9,14 @@
 #![allow(non_snake_case)]
 
 use anyhow::{Result, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+use optimizers::experiment::{self, Data, Outcome, RuleFlags};
 use optimizers::paths::{self, Surface};
-use optimizers::{Decay, Hyper, LAYERS, Method, Setup};
+use optimizers::{Decay, Hyper, LAYERS, Method};
 use serde_json::json;
 use shared::Error;
 use shared::optim::Eps;
-use shared::plot::{Figure, Panel, Series};
+use shared::plot::Series;
 use shared::run::{Run, RunArgs};
 use std::path::PathBuf;
 
@@ -44,43 +45,14 @@ enum Cmd {
 struct TrainArgs {
     /// Update rules to compare, comma-separated: gd, momentum, adam, nesterov, adagrad,
     /// rmsprop, classic-momentum, or all.
-    #[arg(long, value_delimiter = ',', default_value = "gd,momentum,adam", value_parser = parse_optimizer)]
+    #[arg(long, value_delimiter = ',', default_value = "gd,momentum,adam", value_parser = Method::parse_list)]
     optimizer: Vec<Vec<Method>>,
     /// Passes over the training set.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     epochs: u64,
-    /// Learning rate α (α₀ when --lr-decay is on).
-    #[arg(long, default_value_t = 0.0007)]
-    lr: f64,
-    /// Examples per mini-batch (the last batch of an epoch keeps the remainder: 300 → 4×64 + 44).
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
-    batch_size: u64,
-    /// Momentum β (also μ of nesterov and classic-momentum).
-    #[arg(long, default_value_t = 0.9)]
-    beta: f64,
-    /// Adam's β₁.
-    #[arg(long, default_value_t = 0.9)]
-    beta1: f64,
-    /// Adam's β₂.
-    #[arg(long, default_value_t = 0.999)]
-    beta2: f64,
-    /// ε of Adam, Adagrad and RMSProp.
-    #[arg(long, default_value_t = 1e-8)]
-    epsilon: f64,
-    /// Where Adam adds ε: outside the root, √ŝ + ε (the notebook, Kingma & Ba), or inside,
-    /// √(ŝ + ε) (the notes), which damps steps of gradients below ~√ε = 1e-4.
-    #[arg(long, value_enum, default_value_t = EpsAt::Outside)]
-    adam_eps: EpsAt,
-    /// Learning-rate decay after each epoch: every-epoch α₀/(1 + r·epoch) (update_lr) or
-    /// schedule α₀/(1 + r·⌊epoch/interval⌋) (schedule_lr_decay).
-    #[arg(long, value_enum, default_value_t = DecayArg::Off)]
-    lr_decay: DecayArg,
-    /// The decay rate r.
-    #[arg(long, default_value_t = 1.0)]
-    decay_rate: f64,
-    /// The schedule's interval in epochs.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
-    time_interval: u64,
+    /// The rules' hyperparameters and the learning-rate schedule.
+    #[command(flatten)]
+    rules: RuleFlags,
     /// Number of moons points.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(2..))]
     samples: u64,
@@ -97,29 +69,6 @@ struct TrainArgs {
     run: RunArgs,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum EpsAt {
-    Outside,
-    Inside,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum DecayArg {
-    Off,
-    EveryEpoch,
-    Schedule,
-}
-
-fn parse_optimizer(s: &str) -> std::result::Result<Vec<Method>, String> {
-    if s == "all" {
-        return Ok(Method::ALL.to_vec());
-    }
-    Method::from_str(s, false).map(|m| vec![m]).map_err(|_| {
-        let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
-        format!("unknown optimizer `{s}`; one of {}, all", names.join(", "))
-    })
-}
-
 fn main() -> std::process::ExitCode {
     shared::error::run_main(|| {
         let cli = Cli::parse();
@@ -133,34 +82,9 @@ fn main() -> std::process::ExitCode {
     })
 }
 
-fn check(flag: &str, ok: bool, msg: &str) -> Result<()> {
-    if !ok {
-        bail!(Error::flag(flag, msg));
-    }
-    Ok(())
-}
-
 fn train(a: TrainArgs) -> Result<()> {
-    let positive = |v: f64| v.is_finite() && v > 0.0;
-    let non_negative = |v: f64| v.is_finite() && v >= 0.0;
-    check("--lr", positive(a.lr), "must be a positive number")?;
-    check(
-        "--epsilon",
-        positive(a.epsilon),
-        "must be a positive number",
-    )?;
-    check("--noise", non_negative(a.noise), "must be a number ≥ 0")?;
-    check(
-        "--decay-rate",
-        non_negative(a.decay_rate),
-        "must be a number ≥ 0",
-    )?;
-    for (flag, v) in [
-        ("--beta", a.beta),
-        ("--beta1", a.beta1),
-        ("--beta2", a.beta2),
-    ] {
-        check(flag, (0.0..1.0).contains(&v), "must be in [0, 1)")?;
+    if !(a.noise.is_finite() && a.noise >= 0.0) {
+        bail!(Error::flag("--noise", "must be a number ≥ 0"));
     }
     let mut methods: Vec<Method> = Vec::new();
     for &m in a.optimizer.iter().flatten() {
@@ -168,60 +92,41 @@ fn train(a: TrainArgs) -> Result<()> {
             methods.push(m);
         }
     }
-    let adam_eps = [Eps::Outside, Eps::InsideSqrt][(a.adam_eps == EpsAt::Inside) as usize];
-    let hyper = Hyper {
-        beta: a.beta,
-        beta1: a.beta1,
-        beta2: a.beta2,
-        epsilon: a.epsilon,
-        adam_eps,
-        ..Hyper::default()
-    };
-    let (rate, interval) = (a.decay_rate, a.time_interval);
-    let decay = match a.lr_decay {
-        DecayArg::Off => Decay::Off,
-        DecayArg::EveryEpoch => Decay::EveryEpoch { rate },
-        DecayArg::Schedule => Decay::Schedule { rate, interval },
-    };
+    let setup = a.rules.setup(a.run.seed)?;
     let run = Run::start("optimizers", &a.run)?;
-    let setup = Setup {
-        seed: run.seed,
-        lr: a.lr,
-        batch_size: a.batch_size as usize,
-        hyper,
-        decay,
+    let data = match &a.csv {
+        Some(p) => Data::csv(p)?,
+        None => Data::moons(run.seed, a.samples as usize, a.noise),
     };
-    let (X, labels, data) = match &a.csv {
-        Some(p) => {
-            let (X, labels) = optimizers::points::load_csv(p)?;
-            (X, labels, p.display().to_string())
-        }
-        None => {
-            let (X, labels) =
-                shared::data::moons::make_moons(run.seed, a.samples as usize, a.noise);
-            (
-                X,
-                labels,
-                format!("moons, {} points, noise {}", a.samples, a.noise),
-            )
-        }
-    };
-    let Y = optimizers::labels_row(&labels); // 1 × N
     println!(
-        "notes §8: network {LAYERS:?} (ReLU, ReLU, sigmoid), He init, {data}; {} epochs, mini-batch {}, α = {}, seed {}",
-        a.epochs, a.batch_size, a.lr, run.seed
+        "notes §8: network {LAYERS:?} (ReLU, ReLU, sigmoid), He init, {}; {} epochs, mini-batch {}, α = {}, seed {}",
+        data.name, a.epochs, setup.batch_size, setup.lr, run.seed
     );
     let bar = run.progress(a.epochs * methods.len() as u64, "train");
-    let title = format!("Cost per epoch (α = {}, mini-batch {})", a.lr, a.batch_size);
-    let mut panel = Panel::new(title, "epoch", "cost (cross-entropy)");
-    let mut results = Vec::new();
+    let mut done: Vec<Outcome> = Vec::new();
     for (k, &method) in methods.iter().enumerate() {
-        let mut tr = setup.trainer(method, labels.len())?;
+        let mut tr = setup.trainer(method, data.labels.len())?;
         bar.println(format!("── {} ──", method.name()));
         let (mut curve, mut printed, mut cost) = (Series::new(method.name()), Vec::new(), f64::NAN);
         let clock = std::time::Instant::now();
         for i in 0..a.epochs {
-            cost = shared::error::check_finite(i, tr.epoch(&X, &Y))?;
+            cost = tr.epoch(&data.X, &data.Y);
+            if let Err(diverged) = shared::error::check_finite(i, cost) {
+                // Keep the curves so far (this rule's up to its last finite epoch); the models of
+                // the rules already trained stay as written.
+                let partial = Outcome {
+                    method,
+                    curve,
+                    printed,
+                    final_cost: cost,
+                    accuracy: f64::NAN,
+                    steps: 0,
+                    seconds: 0.0,
+                };
+                done.push(partial);
+                run.save_loss(&experiment::figure(&done, setup.lr, setup.batch_size))?;
+                bail!(diverged);
+            }
             if i % 100 == 0 || i + 1 == a.epochs {
                 curve.push(i as f64, cost);
                 bar.set_position(k as u64 * a.epochs + i + 1);
@@ -232,69 +137,33 @@ fn train(a: TrainArgs) -> Result<()> {
             }
         }
         let (seconds, steps) = (clock.elapsed().as_secs_f64(), tr.opt.state().t);
-        let acc = tr.net.accuracy(&X, &labels);
+        let accuracy = tr.net.accuracy(&data.X, &data.labels);
         bar.println(format!(
-            "Accuracy: {acc:.6}   ({steps} steps in {seconds:.3} s)"
+            "Accuracy: {accuracy:.6}   ({steps} steps in {seconds:.3} s)"
         ));
-        let name = method.name();
-        let title = format!(
-            "{name}: decision boundary, training accuracy {:.1} %",
-            100.0 * acc
-        );
-        optimizers::boundary::save_png(
-            run.path(&format!("boundary-{name}.png")),
-            &tr.net,
-            &X,
-            &labels,
-            &title,
-        )?;
-        let meta = [
-            ("layers", "2,5,2,1".to_string()),
-            ("optimizer", name.to_string()),
-        ];
-        let model = run.path(&format!("model-{name}.safetensors"));
-        shared::checkpoint::save(model, "optimizers", &tr.net.tensors(), &meta)?;
-        results.push(
-            json!({"optimizer": name, "final_cost": cost, "accuracy": acc,
-            "costs_printed": printed, "steps": steps, "train_seconds": seconds}),
-        );
-        panel = panel.with(curve);
+        experiment::save_rule(&run, method, &tr.net, &data, accuracy)?;
+        done.push(Outcome {
+            method,
+            curve,
+            printed,
+            final_cost: cost,
+            accuracy,
+            steps,
+            seconds,
+        });
     }
     bar.finish();
-    println!("\noptimizer         final cost   training accuracy   train time");
-    let by_name = |key: &str| -> serde_json::Map<String, serde_json::Value> {
-        let rows = results.iter().map(|r| {
-            (
-                r["optimizer"].as_str().unwrap_or("?").to_string(),
-                r[key].clone(),
-            )
-        });
-        rows.collect()
-    };
-    let (costs, accs) = (by_name("final_cost"), by_name("accuracy"));
-    for r in &results {
-        let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
-        let name = r["optimizer"].as_str().unwrap_or("?");
-        let (cost, acc, secs) = (f("final_cost"), 100.0 * f("accuracy"), f("train_seconds"));
-        println!("{name:<17} {cost:>10.6}   {acc:>17.1} %   {secs:>8.3} s");
-    }
-    if a.csv.is_none() && decay == Decay::Off {
+    print!("\n{}", experiment::table(&done));
+    if a.csv.is_none() && setup.decay == Decay::Off {
         println!(
             "(the notebook, with its own moons and weights: gd 79.7 %, momentum 79.7 %, adam 94 %)"
         );
     }
-    run.save_loss(&Figure::single(panel))?;
-    let steps: u64 = results.iter().filter_map(|r| r["steps"].as_u64()).sum();
-    let eps = if adam_eps == Eps::Outside {
-        "outside"
-    } else {
-        "inside"
-    };
-    run.save_summary(
-        steps,
-        json!({"accuracy": accs, "final_cost": costs, "runs": results, "data": data,
-        "epochs": a.epochs, "lr": a.lr, "batch_size": a.batch_size, "adam_eps": eps}),
-    )?;
+    run.save_loss(&experiment::figure(&done, setup.lr, setup.batch_size))?;
+    let steps: u64 = done.iter().map(|o| o.steps).sum();
+    let eps = ["outside", "inside"][(setup.hyper.adam_eps == Eps::InsideSqrt) as usize];
+    let settings = json!({"epochs": a.epochs, "lr": setup.lr, "batch_size": setup.batch_size, "adam_eps": eps});
+    run.save_summary(steps, experiment::summary(&done, &data, settings))?;
     println!(
         "wrote {}/{{loss.png, loss.csv, boundary-*.png, model-*.safetensors, summary.json}}",
         run.out.display()
@@ -305,18 +174,14 @@ fn train(a: TrainArgs) -> Result<()> {
 fn draw_paths(args: RunArgs) -> Result<()> {
     let run = Run::start("optimizers", &args)?;
     let mut panels = Vec::new();
-    let mut summary = Vec::new();
     for s in Surface::ALL {
         let ts = paths::trajectories(s, &Method::ALL, &Hyper::default());
         println!("{}", paths::report(s, &ts));
-        for t in &ts {
-            summary.push(json!({"surface": format!("{s:?}"), "optimizer": t.method.name(), "lr": t.lr,
-                "steps": t.points.len() - 1, "final_f": t.final_f(s), "tol": s.tol(), "steps_to_tol": t.steps_to(s, s.tol())}));
-        }
         panels.push((s, ts));
     }
     paths::save_png(run.path("paths.png"), &panels)?;
     paths::save_csv(run.path("paths.csv"), &panels)?;
+    let summary = paths::summary(&panels);
     let steps = summary.iter().filter_map(|r| r["steps"].as_u64()).sum();
     run.save_summary(steps, json!({"paths": summary}))?;
     println!(

@@ -220,6 +220,20 @@ pub fn report(s: Surface, ts: &[Trajectory]) -> String {
     out
 }
 
+/// The `paths` entry of `summary.json`: per surface and rule, α, steps, f at the last point
+/// and the first step with f below [`Surface::tol`].
+pub fn summary(panels: &[(Surface, Vec<Trajectory>)]) -> Vec<serde_json::Value> {
+    let mut rows = Vec::new();
+    for (s, ts) in panels {
+        for t in ts {
+            rows.push(serde_json::json!({"surface": format!("{s:?}"),
+                "optimizer": t.method.name(), "lr": t.lr, "steps": t.points.len() - 1,
+                "final_f": t.final_f(*s), "tol": s.tol(), "steps_to_tol": t.steps_to(*s, s.tol())}));
+        }
+    }
+    rows
+}
+
 /// Every point of every trajectory as CSV rows `surface,optimizer,step,x,y` (atomically).
 pub fn save_csv(path: impl AsRef<Path>, panels: &[(Surface, Vec<Trajectory>)]) -> Result<()> {
     shared::files::write_atomic(path, |w| {

@@ -24,16 +24,32 @@
 //!
 //! Expected result: after 10 000 random examples (a, b < 128) the network adds all 16 384
 //! pairs exactly, and since the same weights act at every step it keeps adding 10-, 16-, even
-//! 64-bit numbers when simply run for more steps: the notes' reading of h_i as the carry.
+//! 64-bit numbers when simply run for more steps: the notes' reading of h_i as the carry. With
+//! trask's random numbers ([`Draws::Numpy`], numpy's `np.random.seed(0)`: the binary's
+//! default) the run prints his post's output to the last digit: error 3.45638663 on
+//! 9 + 60 = 1 at example 0, …, 0.21595037 on 11 + 3 = 14 at example 9000.
+//!
+//! The notes' equations in the code (the README gives the line ranges):
+//!
+//! | notes §6 | code |
+//! |---|---|
+//! | x_i, t_i: bit i of a, b, a + b | [`Sequence::set`] |
+//! | z_i = W_xh x_i + W_hh h_{i−1}, h_i = σ(z_i), y_i = σ(W_hy h_i) | [`Adder::forward`] |
+//! | (t_i − y_i) ∘ y_i(1 − y_i) (L²), t_i − y_i (logistic); E | [`Cost::delta`], [`Cost::value`] |
+//! | dW_hy, dz_i, dW_hh, dW_xh | [`Adder::backward`] |
+//! | W ← W + α dW | [`Adder::update`], [`Adder::train_step`] |
+//! | trained on 7 bits, works on 10 bits | [`accuracy_on`], [`training::test_wider`] |
+//! | Example 6.1 | [`example_6_1`] |
 
 #![allow(non_snake_case)]
 
 pub mod example_6_1;
 pub mod report;
+pub mod training;
 
 use nalgebra::{DMatrix, DVector, Vector1};
 use shared::activation::{sigmoid, sigmoid_grad, sigmoid_mut};
-use shared::rng::{self, Rng};
+use shared::rng::{self, NumpyRandom, Rng};
 
 /// The chapter name (output folder, checkpoint metadata).
 pub const CHAPTER: &str = "rnn-adder";
@@ -219,6 +235,22 @@ impl Adder {
         Adder { W_xh, W_hh, W_hy }
     }
 
+    /// trask's exact weights: after `np.random.seed(s)`, `synapse_0 = 2*np.random.random((2,N_h)) - 1`,
+    /// then `synapse_1` (N_h × 1), then `synapse_h` (N_h × N_h), each filled row by row. His
+    /// row vectors multiply from the left (`X·synapse_0`), so W_xh = synapse_0ᵀ, W_hy =
+    /// synapse_1ᵀ, W_hh = synapse_hᵀ: a row-major draw of the transpose is a column-major fill.
+    pub fn from_numpy(N_h: usize, r: &mut NumpyRandom) -> Self {
+        let mut draw = |n: usize| {
+            (0..n)
+                .map(|_| 2.0 * r.random_sample() - 1.0)
+                .collect::<Vec<_>>()
+        };
+        let W_xh = DMatrix::from_column_slice(N_h, 2, &draw(2 * N_h)); // N_h × 2
+        let W_hy = DMatrix::from_column_slice(1, N_h, &draw(N_h)); // 1 × N_h
+        let W_hh = DMatrix::from_column_slice(N_h, N_h, &draw(N_h * N_h)); // N_h × N_h
+        Adder { W_xh, W_hh, W_hy }
+    }
+
     /// N_h, the number of hidden units.
     pub fn hidden(&self) -> usize {
         self.W_hh.nrows()
@@ -339,6 +371,86 @@ impl Adder {
     pub fn add(&self, seq: &Sequence, ws: &mut Bptt) -> u64 {
         self.forward(seq, ws);
         ws.sum()
+    }
+}
+
+/// Which generator draws a training run's weights and examples (`--rng`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RngKind {
+    /// numpy's legacy `np.random.seed(seed)` stream: trask's weights and examples, bit for bit.
+    Numpy,
+    /// The workspace's ChaCha8 (`shared::rng`).
+    Chacha,
+}
+
+/// The random draws of a training run: first the weights, then two addends per example.
+#[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // one per run
+pub enum Draws {
+    /// numpy's MT19937 after `np.random.seed(seed)`, used as trask's program uses it: the three
+    /// weight matrices ([`Adder::from_numpy`]), then `np.random.randint(2^(T−1))` for a and for
+    /// b, one stream for everything. Reproduces his printed output (tested).
+    Numpy(NumpyRandom),
+    /// ChaCha8, one stream per purpose: the weights from stream 0, the examples from stream 1
+    /// (the examples do not shift when N_h changes).
+    ChaCha {
+        /// Stream 0: the initial weights.
+        weights: Rng,
+        /// Stream 1: the addends.
+        data: Rng,
+    },
+}
+
+impl Draws {
+    /// The draws of a run seeded with `seed`; numpy's seeds are 32-bit (an error names `--seed`).
+    pub fn new(kind: RngKind, seed: u64) -> shared::Result<Self> {
+        Ok(match kind {
+            RngKind::Numpy => {
+                let s = u32::try_from(seed).map_err(|_| {
+                    shared::Error::flag(
+                        "--seed",
+                        "numpy seeds are below 2^32 (or use --rng chacha)",
+                    )
+                })?;
+                Draws::Numpy(NumpyRandom::new(s))
+            }
+            RngKind::Chacha => Draws::ChaCha {
+                weights: rng::stream(seed, 0),
+                data: rng::stream(seed, 1),
+            },
+        })
+    }
+
+    /// The initial model with N_h hidden units (draw it before the first example).
+    pub fn model(&mut self, N_h: usize) -> Adder {
+        match self {
+            Draws::Numpy(r) => Adder::from_numpy(N_h, r),
+            Draws::ChaCha { weights, .. } => Adder::new(N_h, weights),
+        }
+    }
+
+    /// The next example's addends a, b < 2^(bits−1): trask's `a_int = np.random.randint(
+    /// largest_number/2)`, then `b_int` likewise.
+    pub fn pair(&mut self, bits: usize) -> (u64, u64) {
+        assert!((2..=64).contains(&bits));
+        match self {
+            Draws::Numpy(r) => {
+                let a = r.randint(1 << (bits - 1));
+                (a, r.randint(1 << (bits - 1)))
+            }
+            Draws::ChaCha { data, .. } => {
+                let a = random_addend(bits, data);
+                (a, random_addend(bits, data))
+            }
+        }
+    }
+
+    /// How a report names the generator, e.g. `np.random.seed(0)`.
+    pub fn describe(&self, seed: u64) -> String {
+        match self {
+            Draws::Numpy(_) => format!("np.random.seed({seed})"),
+            Draws::ChaCha { .. } => format!("ChaCha8 seed {seed}"),
+        }
     }
 }
 

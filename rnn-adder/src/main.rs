@@ -1,28 +1,28 @@
 //! `cargo run --release -p rnn-adder`: notes §6, RNN toy model (trask's binary adder).
 //!
 //! A vanilla RNN with 16 sigmoid hidden units reads two numbers one bit pair per step, least
-//! significant first, and outputs the bits of their sum. Expect, with the defaults: the error
-//! stays near 4 for a few thousand examples, then falls; after 10 000 examples all 16 384
-//! sums a + b (a, b < 128) are right, and the same weights, run for more steps, add 10-, 16-,
-//! 32- and 64-bit numbers. `rnn-adder example-6-1` prints the notes' Example 6.1.
+//! significant first, and outputs the bits of their sum. The default run draws its weights and
+//! examples from numpy's `np.random.seed(0)` stream, as trask's post does, and prints his
+//! numbers (error 3.45638663 on 9 + 60 = 1 at example 0, … 0.21595037 on 11 + 3 = 14 at 9000).
+//! Expect the error to stay near 4 for a few thousand examples, then fall; after 10 000
+//! examples all 16 384 sums a + b (a, b < 128) are right, and the same weights, run for more
+//! steps, add 10-, 16-, 32- and 64-bit numbers. `rnn-adder example-6-1` prints Example 6.1.
 
 #![allow(non_snake_case)]
 
 use clap::{Parser, Subcommand, builder::RangedU64ValueParser};
-use rnn_adder::report::{self, thousands};
-use rnn_adder::{
-    Adder, CHAPTER, Cost, Sequence, accuracy_on, all_pairs, example_6_1, random_addend,
-    random_pairs,
-};
-use serde_json::json;
-use shared::plot::{Figure, Legend, Panel, Series};
+use report::thousands;
+use rnn_adder::training::{Curves, Summary, TestSets, test_wider};
+use rnn_adder::{CHAPTER, Cost, Draws, RngKind, Sequence, accuracy_on, example_6_1, report};
+use shared::Error;
 use shared::run::{Run, RunArgs};
-use shared::{Error, rng};
 
 /// Notes §6 RNN toy model: a vanilla RNN learns binary addition (trask's adder), trained by
 /// BPTT written out by hand. `example-6-1` works through the notes' Example 6.1.
 #[derive(Parser, Debug)]
 #[command(name = "rnn-adder", version)]
+// trask's post seeds numpy with 0: the default run is his.
+#[command(mut_arg("seed", |a| a.default_value("0")))]
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
@@ -41,6 +41,10 @@ struct Args {
     /// Cost: the notes' L² cost or the logistic (cross-entropy) cost
     #[arg(long, value_enum, default_value_t = Cost::L2)]
     cost: Cost,
+    /// Generator of the weights and examples: `numpy` is np.random.seed(--seed) used as trask
+    /// uses it (his printed numbers, bit for bit), `chacha` the workspace's generator
+    #[arg(long, value_enum, default_value_t = RngKind::Numpy)]
+    rng: RngKind,
     /// Widths (bits) of the sums to test generalisation on, comma-separated
     #[arg(long, value_delimiter = ',', default_values_t = [10, 16, 32, 64],
           value_parser = RangedU64ValueParser::<usize>::new().range(2..=64))]
@@ -86,65 +90,54 @@ fn train(args: &Args) -> anyhow::Result<()> {
             format!("must be positive, got {}", args.lr),
         ))?;
     }
+    let mut draws = Draws::new(args.rng, args.run.seed)?;
     let run = Run::start(CHAPTER, &args.run)?;
     let (T, N_h, cost, half) = (args.bits, args.hidden, args.cost, 1u64 << (args.bits - 1));
-    // One stream per purpose: the weights do not change when the data draws more numbers.
-    let mut model = Adder::new(N_h, &mut rng::stream(run.seed, 0));
-    let mut data = rng::stream(run.seed, 1);
+    let mut model = draws.model(N_h);
     let wider = args.eval_bits.first().copied().unwrap_or(T + 2);
-    let probe = random_pairs(wider, 1000, &mut rng::stream(run.seed, 2));
-    // The test pairs of the training width: all of them up to 65,536 (--bits 9), else a sample.
-    let (test, test_name) = if T <= 9 {
-        (
-            all_pairs(T),
-            format!("all {} pairs", thousands(half * half)),
-        )
-    } else {
-        (
-            random_pairs(T, 16_384, &mut rng::stream(run.seed, 4)),
-            "16,384 random pairs".into(),
-        )
-    };
+    let tests = TestSets::new(T, wider, run.seed);
     println!("rnn-adder · notes §6 RNN toy model: a vanilla RNN learns a + b, one bit per step");
     println!(
-        "  {T}-bit sums (a, b < {half}), N_h = {N_h}, α = {}, {} cost, {} examples, seed {}\n",
+        "  {T}-bit sums (a, b < {half}), N_h = {N_h}, α = {}, {} cost, {} examples, weights and examples from {}\n",
         args.lr,
         cost.label(),
         thousands(args.iterations),
-        run.seed
+        draws.describe(run.seed)
     );
-    println!(
-        "{}",
-        report::header(T, if T <= 9 { "all pairs" } else { "sampled" })
-    );
+    let test = if tests.exhaustive() {
+        "all pairs"
+    } else {
+        "sampled"
+    };
+    println!("{}", report::header(T, test));
 
     let (mut seq, mut ws) = (Sequence::new(T), model.buffers(T));
-    let mut error = Series::new("Σ|t − y| per example");
-    let mut acc_all = Series::new(format!(
-        "all {} pairs, {T}-bit sums",
-        thousands(half * half)
-    ));
-    let mut acc_wide = Series::new(format!("1,000 random {wider}-bit sums"));
-    let mut first_perfect = None;
+    let mut curves = Curves::new(&tests);
+    let title = format!(
+        "rnn-adder: a vanilla RNN learns binary addition (N_h = {N_h}, {} cost, {})",
+        cost.label(),
+        draws.describe(run.seed)
+    );
     let bar = run.progress(args.iterations, "train");
     // Time spent training only (the accuracy measurements are excluded).
     let (mut train_secs, mut clock) = (0.0, std::time::Instant::now());
     for it in 0..args.iterations {
-        seq.set(random_addend(T, &mut data), random_addend(T, &mut data));
+        let (a, b) = draws.pair(T);
+        seq.set(a, b);
         let e = model.train_step(&seq, cost, args.lr, &mut ws);
-        error.push(it as f64, shared::error::check_finite(it, e)?);
+        if let Err(diverged) = shared::error::check_finite(it, e) {
+            // Keep the curves up to the last finite example, then stop.
+            run.save_loss(&curves.figure(&title, T))?;
+            Err(diverged)?;
+        }
+        curves.error.push(it as f64, e);
         bar.inc(1);
         let last = it + 1 == args.iterations;
         if !it.is_multiple_of(args.eval_every) && !it.is_multiple_of(args.report_every) && !last {
             continue;
         }
         train_secs += clock.elapsed().as_secs_f64();
-        let acc = accuracy_on(&model, T, &test);
-        acc_all.push(it as f64, acc.fraction());
-        acc_wide.push(it as f64, accuracy_on(&model, wider, &probe).fraction());
-        if acc.correct == acc.total && first_perfect.is_none() {
-            first_perfect = Some(it);
-        }
+        let acc = curves.measure(it, &model, &tests);
         if it.is_multiple_of(args.report_every) || last {
             // ws.y still holds this example's forward pass: the prediction before the update.
             bar.println(report::row(it, e, &seq, ws.sum(), acc.fraction()));
@@ -155,91 +148,44 @@ fn train(args: &Args) -> anyhow::Result<()> {
     bar.finish();
 
     // The final figures: every pair of the trained width, then wider sums with the same weights.
-    let all = accuracy_on(&model, T, &test);
+    let all = accuracy_on(&model, T, &tests.pairs);
     let per_example = 1e6 * train_secs / args.iterations as f64;
     println!(
         "\nafter {} examples ({train_secs:.2} s, {per_example:.1} µs each):",
         thousands(args.iterations)
     );
     println!(
-        "  {test_name} a, b < {half} ({T}-bit sums): {}",
+        "  {} a, b < {half} ({T}-bit sums): {}",
+        tests.name,
         report::accuracy(all)
     );
     println!(
         "  wider sums, the same weights run for more steps ({} random pairs each):",
         thousands(args.eval_pairs as u64)
     );
-    let mut eval = rng::stream(run.seed, 3);
-    let mut wide = Vec::new();
-    for &bits in &args.eval_bits {
-        let acc = accuracy_on(
-            &model,
-            bits,
-            &random_pairs(bits, args.eval_pairs, &mut eval),
-        );
-        let (a, b) = (
-            random_addend(bits, &mut eval),
-            random_addend(bits, &mut eval),
-        );
-        let pred = model.add(&Sequence::of(a, b, bits), &mut model.buffers(bits));
-        let example = format!("{a} + {b} = {pred} {}", report::mark(pred == a + b));
-        println!(
-            "    {bits:>2}-bit sums: {}   e.g. {example}",
-            report::accuracy(acc)
-        );
-        wide.push(
-            json!({"bits": bits, "pairs": acc.total, "correct": acc.correct,
-                         "accuracy": acc.fraction()}),
-        );
+    let wide = test_wider(&model, &args.eval_bits, args.eval_pairs, run.seed);
+    for w in &wide {
+        println!("{}", report::wider(w));
     }
 
-    // The per-example error is too noisy to read: the figure shows its moving average.
-    let smooth = error.smoothed(0.99, "moving average (0.99)");
-    let final_error = smooth.last();
-    // Every 10th point is plenty for an 800-pixel panel (and keeps loss.csv small).
-    let smooth = Series {
-        points: smooth.points.iter().step_by(10).copied().collect(),
-        ..smooth
-    };
-    let title = format!(
-        "rnn-adder: a vanilla RNN learns binary addition (N_h = {N_h}, {} cost, seed {})",
-        cost.label(),
-        run.seed
-    );
-    let figure = Figure {
-        title,
-        panels: vec![
-            Panel::new(
-                "training error (trask's Error, smoothed)",
-                "example",
-                format!("Σ|t − y| over the {T} bits"),
-            )
-            .with(smooth),
-            Panel::new(
-                "accuracy (every bit right)",
-                "example",
-                "fraction of sums right",
-            )
-            .legend(Legend::LowerRight)
-            .with(acc_all)
-            .with(acc_wide),
-        ],
-    };
-    run.save_loss(&figure)?;
+    run.save_loss(&curves.figure(&title, T))?;
     model.save(
         &run.path("model.safetensors"),
         &[("bits", T.to_string()), ("cost", cost.name().into())],
     )?;
-    run.save_summary(
-        args.iterations,
-        json!({
-            "cost": cost.name(), "hidden": N_h, "bits": T, "lr": args.lr,
-            "final_error": final_error, "train_seconds": train_secs,
-            "accuracy": all.fraction(), "pairs": all.total, "correct": all.correct,
-            "first_all_correct_at": first_perfect,
-            "accuracy_wider": wide,
-        }),
-    )?;
+    let rng = ["numpy", "chacha"][(args.rng == RngKind::Chacha) as usize];
+    let summary = Summary {
+        cost,
+        hidden: N_h,
+        bits: T,
+        lr: args.lr,
+        rng,
+        train_seconds: train_secs,
+        accuracy: all,
+        curves: &curves,
+        wider: &wide,
+    };
+    run.save_summary(args.iterations, summary.json())?;
     let files = "{loss.png, loss.csv, summary.json, model.safetensors}";
     println!("\nwrote {}/{files}", run.out.display());
     Ok(())

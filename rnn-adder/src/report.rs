@@ -1,6 +1,7 @@
 //! The lines the binary prints: trask's report every 1000 examples, as one aligned row, and
 //! the final accuracies. Kept here so `main.rs` reads as the training loop.
 
+use crate::training::Wider;
 use crate::{Accuracy, Sequence, binary};
 
 /// 16384 → "16,384".
@@ -52,23 +53,35 @@ fn sum_width(bits: usize) -> usize {
 pub fn header(bits: usize, test: &str) -> String {
     let (b, w) = (bits.max(4), sum_width(bits));
     format!(
-        "{:>9}  {:>6}  {:<b$}  {:<b$}  {:>w$}  {:>9}",
+        "{:>9}  {:>10}  {:<b$}  {:<b$}  {:>w$}  {:>9}",
         "example", "error", "pred", "true", "a + b = pred", test
     )
 }
 
-/// trask's report for example `it` as one row: his error Σ|t − y|, the predicted and true bits
+/// trask's report for example `it` as one row: his error Σ|t − y| (to 8 decimals, as numpy
+/// printed his `Error:[ 3.45638663]`), the predicted and true bits
 /// (most significant first), `a + b = pred` marked right or wrong, and the accuracy on the test
 /// pairs (all pairs of the width).
 pub fn row(it: u64, error: f64, seq: &Sequence, pred: u64, test: f64) -> String {
     let bits = seq.len();
     let (b, w) = (bits.max(4), sum_width(bits));
     format!(
-        "{it:>9}  {error:>6.4}  {:<b$}  {:<b$}  {:>w$}  {:>7.2} %",
+        "{it:>9}  {error:>10.8}  {:<b$}  {:<b$}  {:>w$}  {:>7.2} %",
         binary(pred, bits),
         binary(seq.c(), bits),
         sum(seq.a, seq.b, pred, bits),
         100.0 * test
+    )
+}
+
+/// One line of the test on wider sums: `16-bit sums: 20,000 / 20,000 = 100.00 %   e.g. …`.
+pub fn wider(w: &Wider) -> String {
+    let (a, b, pred) = w.example;
+    format!(
+        "    {:>2}-bit sums: {}   e.g. {a} + {b} = {pred} {}",
+        w.bits,
+        accuracy(w.acc),
+        mark(pred == a + b)
     )
 }
 
@@ -85,7 +98,7 @@ mod tests {
         let r = row(0, 3.45638663, &seq, 1, 0.0);
         assert_eq!(
             r,
-            "        0  3.4564  00000001  01000101    9 +  60 =   1 ✗     0.00 %"
+            "        0  3.45638663  00000001  01000101    9 +  60 =   1 ✗     0.00 %"
         );
         assert_eq!(header(8, "all pairs").chars().count(), r.chars().count());
         // Narrow sums: the columns are as wide as their titles.

@@ -1,10 +1,18 @@
-//! One SGD step of the tutorial's model: vocabulary N_x = 8000, hidden N_h = 100, K = 4, on a
-//! sentence of T tokens (the issue's figure is T = 20; the numpy reference was timed at T = 45,
-//! 69–86 ms per step). Run: `cargo bench -p rnn-lm`.
+//! One SGD step of the tutorial's model (issue 13's unit): vocabulary N_x = 8000, hidden
+//! N_h = 100, K = 4, on a sentence of T tokens (the issue's figure is T = 20; the numpy tutorial
+//! was timed at T = 45, 69–86 ms per step). Run: `cargo bench -p rnn-lm`.
+//!
+//! Counters: one "item" is one floating-point operation of the products with V, 2·N_x·N_h·T
+//! each (three in a step, one in the forward pass), so divan's `item/s` column reads as
+//! FLOP/s. `gemm_256` (one 256 × 256 × 256 f64 `DMatrix` product, counted the same way) is
+//! the machine's yardstick. `v_products` times each product with V alone at T = 20, through
+//! matrixmultiply (`shared::linalg`) and through this crate's kernels (`rnn_lm::kernels`).
 #![allow(non_snake_case)]
 
 use divan::Bencher;
-use rnn_lm::{Bptt, Buffers, Rnn};
+use divan::counter::ItemsCount;
+use nalgebra::DMatrix;
+use rnn_lm::{Bptt, Buffers, Rnn, kernels};
 use shared::rng;
 
 fn main() {
@@ -13,6 +21,11 @@ fn main() {
 
 const N_X: usize = 8000;
 const N_H: usize = 100;
+
+/// FLOPs of one product with V for a sentence of `T` tokens.
+fn flops(T: usize) -> usize {
+    2 * N_X * N_H * T
+}
 
 /// The model and a random sentence of `T` input tokens with its targets.
 fn setup(T: usize) -> (Rnn, Vec<usize>, Vec<usize>, Buffers) {
@@ -28,12 +41,138 @@ fn setup(T: usize) -> (Rnn, Vec<usize>, Vec<usize>, Buffers) {
 fn sgd_step(bencher: Bencher, T: usize) {
     let (mut model, x, t, mut buf) = setup(T);
     // Small lr: the weights barely move over the many iterations, so every one costs the same.
-    bencher.bench_local(|| model.sgd_step(&x, &t, Bptt::Truncated(4), 1e-9, &mut buf));
+    bencher
+        .counter(ItemsCount::new(3 * flops(T)))
+        .bench_local(|| model.sgd_step(&x, &t, Bptt::Truncated(4), 1e-9, &mut buf));
 }
 
 /// The forward pass and the loss alone (what an evaluation pass costs per sentence).
 #[divan::bench(args = [20, 45])]
 fn forward_loss(bencher: Bencher, T: usize) {
     let (model, x, t, mut buf) = setup(T);
-    bencher.bench_local(|| model.sentence_loss(&x, &t, &mut buf));
+    bencher
+        .counter(ItemsCount::new(flops(T)))
+        .bench_local(|| model.sentence_loss(&x, &t, &mut buf));
+}
+
+/// The yardstick: one 256³ f64 product (`C ← A B`, nalgebra's matrixmultiply kernel).
+#[divan::bench]
+fn gemm_256(bencher: Bencher) {
+    let mut r = rng::seeded(1);
+    let a = shared::init::uniform(256, 256, -1.0, 1.0, &mut r);
+    let b = shared::init::uniform(256, 256, -1.0, 1.0, &mut r);
+    let mut c = DMatrix::zeros(256, 256);
+    bencher
+        .counter(ItemsCount::new(2 * 256 * 256 * 256usize))
+        .bench_local(|| c.gemm(1.0, &a, &b, 0.0));
+}
+
+/// Each product with V at T = 20, both ways.
+mod v_products {
+    use super::*;
+    use shared::linalg::{gemm, gemm_nt, gemm_tn};
+
+    const T: usize = 20;
+
+    struct Operands {
+        V: DMatrix<f64>,  // N_x × N_h
+        H: DMatrix<f64>,  // N_h × T
+        Ht: DMatrix<f64>, // T × N_h
+        dY: DMatrix<f64>, // N_x × T
+        Y: DMatrix<f64>,  // N_x × T
+        Z: DMatrix<f64>,  // N_h × T
+        P: Vec<[f64; kernels::LANES]>,
+    }
+
+    fn operands() -> Operands {
+        let mut r = rng::seeded(3);
+        let V = shared::init::uniform_inv_sqrt(N_X, N_H, N_H, &mut r);
+        let H = shared::init::uniform(N_H, T, -1.0, 1.0, &mut r);
+        let dY = shared::init::uniform(N_X, T, -1e-3, 1e-3, &mut r);
+        Operands {
+            Ht: H.transpose(),
+            V,
+            H,
+            dY,
+            Y: DMatrix::zeros(N_X, T),
+            Z: DMatrix::zeros(N_H, T),
+            P: vec![[0.0; kernels::LANES]; N_H * T],
+        }
+    }
+
+    /// `Y = V H` through matrixmultiply (packs all of V, pads T = 20 to 24 columns).
+    #[divan::bench]
+    fn matrixmultiply_V_H(bencher: Bencher) {
+        let mut o = operands();
+        bencher
+            .counter(ItemsCount::new(flops(T)))
+            .bench_local(|| gemm(1.0, &o.V, &o.H, 0.0, &mut o.Y));
+    }
+
+    /// `Y = V H` through `kernels::scores`.
+    #[divan::bench]
+    fn kernel_V_H(bencher: Bencher) {
+        let mut o = operands();
+        bencher.counter(ItemsCount::new(flops(T))).bench_local(|| {
+            kernels::scores(
+                o.V.as_slice(),
+                o.Ht.as_slice(),
+                o.Y.as_mut_slice(),
+                N_X,
+                N_H,
+                T,
+            )
+        });
+    }
+
+    /// `Z = Vᵀ dY` through matrixmultiply (packs Vᵀ: a transposing copy of all of V).
+    #[divan::bench]
+    fn matrixmultiply_Vt_dY(bencher: Bencher) {
+        let mut o = operands();
+        bencher
+            .counter(ItemsCount::new(flops(T)))
+            .bench_local(|| gemm_tn(1.0, &o.V, &o.dY, 0.0, &mut o.Z));
+    }
+
+    /// `V ← V − lr dY Hᵀ` through matrixmultiply (V is its output: not packed).
+    #[divan::bench]
+    fn matrixmultiply_update(bencher: Bencher) {
+        let mut o = operands();
+        bencher
+            .counter(ItemsCount::new(flops(T)))
+            .bench_local(|| gemm_nt(-1e-9, &o.dY, &o.H, 1.0, &mut o.V));
+    }
+
+    /// `Z = Vᵀ dY` then `V ← V − lr dY Hᵀ`, two matrixmultiply calls (the step before the kernels).
+    #[divan::bench]
+    fn matrixmultiply_Vt_dY_then_update(bencher: Bencher) {
+        let mut o = operands();
+        bencher
+            .counter(ItemsCount::new(2 * flops(T)))
+            .bench_local(|| {
+                gemm_tn(1.0, &o.V, &o.dY, 0.0, &mut o.Z);
+                gemm_nt(-1e-9, &o.dY, &o.H, 1.0, &mut o.V);
+            });
+    }
+
+    /// The same two products in one pass over V (`kernels::output_backward`).
+    #[divan::bench]
+    fn kernel_Vt_dY_and_update(bencher: Bencher) {
+        let mut o = operands();
+        bencher
+            .counter(ItemsCount::new(2 * flops(T)))
+            .bench_local(|| {
+                kernels::output_backward(
+                    o.V.as_mut_slice(),
+                    o.dY.as_slice(),
+                    o.H.as_slice(),
+                    1e-9,
+                    o.Z.as_mut_slice(),
+                    &mut o.P,
+                    N_X,
+                    N_H,
+                    T,
+                )
+            });
+    }
 }

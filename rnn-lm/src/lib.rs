@@ -56,14 +56,16 @@
 #![allow(non_snake_case)]
 
 pub mod corpus;
+pub mod kernels;
 pub mod softmax;
 pub mod train;
 
 use nalgebra::{DMatrix, DVector};
 use shared::activation::tanh_grad;
+use shared::fastmath;
 use shared::gradcheck::{self, Report};
 use shared::init;
-use shared::linalg::{gemm, gemm_nt, gemm_tn, matvec_acc};
+use shared::linalg::{gemm_nt, gemm_tn, matvec_acc};
 use shared::rng::{self, Rng};
 use softmax::softmax_mut;
 
@@ -145,10 +147,12 @@ pub struct Buffers {
     pub D: DMatrix<f64>,
     /// N_h × T: `Wᵀ b_{i,j+1}` for all chains at once, before the `∘ (1 − h_j²)`.
     WtB: DMatrix<f64>,
-    /// N_h: the pre-activation `U x_i + W h_{i−1}` in the forward pass.
-    a: DVector<f64>,
     /// N_h: `Wᵀ dz_{i+1}` in full BPTT.
     Wtb: DVector<f64>,
+    /// T × N_h: `Hᵀ`, the states h_0 … h_{T−1} as rows, for [`kernels::scores`].
+    Ht: Vec<f64>,
+    /// N_h · T partial sums of `Vᵀ (y_i − t_i)` ([`kernels::output_backward`]).
+    P: Vec<[f64; kernels::LANES]>,
     /// Length of the sentence the buffers hold.
     T: usize,
 }
@@ -163,8 +167,9 @@ impl Buffers {
             Z: DMatrix::zeros(N_h, T),
             D: DMatrix::zeros(N_h, T),
             WtB: DMatrix::zeros(N_h, T),
-            a: DVector::zeros(N_h),
             Wtb: DVector::zeros(N_h),
+            Ht: vec![0.0; T * N_h],
+            P: vec![[0.0; kernels::LANES]; N_h * T],
             T: 0,
         }
     }
@@ -184,6 +189,8 @@ impl Buffers {
             grow(&mut self.Z, new);
             grow(&mut self.D, new);
             grow(&mut self.WtB, new);
+            self.Ht.resize(new * self.H.nrows(), 0.0);
+            self.P.resize(self.H.nrows() * new, [0.0; kernels::LANES]);
         }
     }
 
@@ -238,20 +245,26 @@ impl Rnn {
         let T = x.len();
         buf.reserve(T);
         buf.T = T;
+        let (N_x, N_h) = (self.N_x(), self.N_h());
         buf.H.column_mut(0).fill(0.0); // h_{−1} = 0
         for (i, &x_i) in x.iter().enumerate() {
             // h_i = tanh(U x_i + W h_{i−1}); U x_i with one-hot x_i is column x_i of U.
-            buf.a.copy_from(&self.U.column(x_i)); // N_h
-            matvec_acc(&self.W, buf.H.column(i).as_slice(), buf.a.as_mut_slice());
-            let mut h_i = buf.H.column_mut(i + 1); // N_h
-            for (h, a) in h_i.iter_mut().zip(buf.a.iter()) {
-                *h = a.tanh();
-            }
+            let (before, after) = buf.H.as_mut_slice().split_at_mut((i + 1) * N_h);
+            let (h_prev, h_i) = (&before[i * N_h..], &mut after[..N_h]); // N_h each
+            h_i.copy_from_slice(self.U.column(x_i).as_slice());
+            matvec_acc(&self.W, h_prev, h_i);
+            fastmath::tanh_mut(h_i); // vectorised tanh, within 4 ulp of libm's
         }
         // y_i = softmax(V h_i) for every i at once: Y = V H[:, 1..=T]  (N_x × N_h · N_h × T).
-        let mut Y = buf.Y.columns_mut(0, T); // N_x × T
-        gemm(1.0, &self.V, &buf.H.columns(1, T), 0.0, &mut Y);
-        for y_i in buf.Y.as_mut_slice().chunks_exact_mut(self.N_x()).take(T) {
+        let Ht = &mut buf.Ht[..T * N_h]; // T × N_h: Ht[l·T + i] = h_i[l]
+        for (i, h_i) in buf.H.columns(1, T).column_iter().enumerate() {
+            for (l, h) in h_i.iter().enumerate() {
+                Ht[l * T + i] = *h;
+            }
+        }
+        let Y = &mut buf.Y.as_mut_slice()[..N_x * T]; // N_x × T
+        kernels::scores(self.V.as_slice(), Ht, Y, N_x, N_h, T);
+        for y_i in Y.chunks_exact_mut(N_x) {
             softmax_mut(y_i);
         }
     }
@@ -277,26 +290,16 @@ impl Rnn {
         total / words.max(1) as f64
     }
 
-    /// The output deltas shared by both BPTTs, after a forward pass over the same sentence:
-    /// `Y ← Y − T` (`y_i − t_i`) and `Z = Vᵀ (Y − T)` (`Vᵀ (y_i − t_i)` for every i).
-    fn output_deltas(&self, t: &[usize], buf: &mut Buffers) {
-        let T = buf.T;
-        assert_eq!(t.len(), T, "one target per input token");
-        // ∂L/∂(V h_i) = y_i − t_i (softmax with cross-entropy), t_i one-hot.
+    /// `Y ← Y − T` after a forward pass over the same sentence: ∂L/∂(V h_i) = `y_i − t_i`
+    /// (softmax with cross-entropy, `t_i` one-hot), the output deltas of both BPTTs.
+    fn subtract_targets(&self, t: &[usize], buf: &mut Buffers) {
+        assert_eq!(t.len(), buf.T, "one target per input token");
         for (i, &t_i) in t.iter().enumerate() {
             buf.Y[(t_i, i)] -= 1.0;
         }
-        // Vᵀ (y_i − t_i) for all i: (N_x × N_h)ᵀ · N_x × T → N_h × T.
-        gemm_tn(
-            1.0,
-            &self.V,
-            &buf.Y.columns(0, T),
-            0.0,
-            &mut buf.Z.columns_mut(0, T),
-        );
     }
 
-    /// `δ_j` of the notes' truncated BPTT, into `buf.D` (after [`Self::output_deltas`]).
+    /// `δ_j` of the notes' truncated BPTT, into `buf.D` (after `Z = Vᵀ (Y − T)`).
     fn truncated_deltas(&self, K: usize, buf: &mut Buffers) {
         let T = buf.T;
         let Buffers { H, Z, D, WtB, .. } = buf;
@@ -333,8 +336,7 @@ impl Rnn {
         }
     }
 
-    /// `dz_j` of the notes' RNN toy model (full BPTT), into `buf.D` (after
-    /// [`Self::output_deltas`]).
+    /// `dz_j` of the notes' RNN toy model (full BPTT), into `buf.D` (after `Z = Vᵀ (Y − T)`).
     fn full_deltas(&self, buf: &mut Buffers) {
         let T = buf.T;
         let Buffers { H, Z, D, Wtb, .. } = buf;
@@ -365,12 +367,20 @@ impl Rnn {
             buf.T,
             "backward needs the forward pass of the same sentence"
         );
-        self.output_deltas(t, buf);
+        self.subtract_targets(t, buf);
+        let T = buf.T;
+        // Vᵀ (y_i − t_i) for all i: (N_x × N_h)ᵀ · N_x × T → N_h × T.
+        gemm_tn(
+            1.0,
+            &self.V,
+            &buf.Y.columns(0, T),
+            0.0,
+            &mut buf.Z.columns_mut(0, T),
+        );
         match bptt {
             Bptt::Truncated(K) => self.truncated_deltas(K, buf),
             Bptt::Full => self.full_deltas(buf),
         }
-        let T = buf.T;
         // dV = Σ_{i=T−1}^{0} (y_i − t_i) h_iᵀ, as one GEMM: (Y − T) H[:, 1..=T]ᵀ.
         gemm_nt(
             1.0,
@@ -408,21 +418,27 @@ impl Rnn {
     ) -> f64 {
         self.forward(x, buf);
         let loss = buf.loss(t);
-        // The deltas use the old V and W: compute them all before updating either.
-        self.output_deltas(t, buf);
+        self.subtract_targets(t, buf);
+        let (T, N_x, N_h) = (buf.T, self.N_x(), self.N_h());
+        // In one pass over V (kernels::output_backward), block by block of rows:
+        //   Z = Vᵀ (Y − T)  (Vᵀ (y_i − t_i) for all i, with the old V), then
+        //   V ← V − lr dV,  dV = Σ_i (y_i − t_i) h_iᵀ = (Y − T) H[:, 1..=T]ᵀ.
+        kernels::output_backward(
+            self.V.as_mut_slice(),
+            &buf.Y.as_slice()[..N_x * T],          // N_x × T: y_i − t_i
+            &buf.H.as_slice()[N_h..N_h * (T + 1)], // N_h × T: h_0 … h_{T−1}
+            lr,
+            &mut buf.Z.as_mut_slice()[..N_h * T], // N_h × T
+            &mut buf.P,
+            N_x,
+            N_h,
+            T,
+        );
+        // The deltas use the old W (Z used the old V): compute them before updating W.
         match bptt {
             Bptt::Truncated(K) => self.truncated_deltas(K, buf),
             Bptt::Full => self.full_deltas(buf),
         }
-        let T = buf.T;
-        // V ← V − lr dV,  dV = Σ_i (y_i − t_i) h_iᵀ = (Y − T) H[:, 1..=T]ᵀ  (one GEMM into V).
-        gemm_nt(
-            -lr,
-            &buf.Y.columns(0, T),
-            &buf.H.columns(1, T),
-            1.0,
-            &mut self.V,
-        );
         // W ← W − lr dW,  dW = Σ_j δ_j h_{j−1}ᵀ = D H[:, 0..T]ᵀ.
         gemm_nt(
             -lr,
@@ -459,9 +475,17 @@ impl Rnn {
             let mut h: DVector<f64> = frozen.column(start).into_owned(); // h_{start−1}, N_h
             for &x_j in &x[start..=i] {
                 // h_j = tanh(U x_j + W h_{j−1})
-                h = (self.U.column(x_j) + &self.W * &h).map(f64::tanh);
+                h = (self.U.column(x_j) + &self.W * &h).map(fastmath::tanh);
             }
-            gemm(1.0, &self.V, &h, 0.0, &mut y); // V h_i
+            // V h_i
+            kernels::scores(
+                self.V.as_slice(),
+                h.as_slice(),
+                y.as_mut_slice(),
+                self.N_x(),
+                self.N_h(),
+                1,
+            );
             softmax_mut(y.as_mut_slice());
             total -= y[(t[i], 0)].ln();
         }
@@ -492,8 +516,15 @@ impl Rnn {
             // h_i = tanh(U x_i + W h_{i−1}),  y_i = softmax(V h_i)
             a.copy_from(&self.U.column(x_i));
             matvec_acc(&self.W, h.as_slice(), a.as_mut_slice());
-            h.zip_apply(&a, |h, a| *h = a.tanh());
-            gemm(1.0, &self.V, &h, 0.0, &mut y);
+            h.zip_apply(&a, |h, a| *h = fastmath::tanh(a)); // the same tanh as in training
+            kernels::scores(
+                self.V.as_slice(),
+                h.as_slice(),
+                y.as_mut_slice(),
+                self.N_x(),
+                self.N_h(),
+                1,
+            );
             softmax_mut(y.as_mut_slice());
             for &w in never {
                 y[(w, 0)] = 0.0;

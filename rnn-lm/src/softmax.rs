@@ -6,50 +6,7 @@
 //! (no call, no branch) and sums with independent accumulators. Results agree with
 //! `shared::activation::softmax_columns_mut` to a few units in the last place (a test checks it).
 
-/// Below this, e^x is under f64's smallest normal number: [`exp_nonpositive`] returns 0.
-const UNDERFLOW: f64 = -708.0;
-/// ln 2 split in two (Cody–Waite): `LN2_HI` has 21 trailing zero bits, so `k · LN2_HI` is exact
-/// for the |k| ≤ 1022 that occur here.
-const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // 0.693147180369123816490
-const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // 1.90821492927058770002e-10
-/// 1.5 · 2⁵²: adding it to a number of magnitude < 2⁵¹ rounds it to an integer held in the low
-/// mantissa bits (round to nearest, branch-free, vectorisable).
-const ROUND: f64 = 6_755_399_441_055_744.0;
-
-/// e^x for x ≤ 0 (the max-subtracted scores of a softmax), within 2 ulp of libm's `exp`;
-/// 0 below −708 (where e^x leaves the normal range), NaN for NaN.
-#[inline(always)]
-pub fn exp_nonpositive(x: f64) -> f64 {
-    // e^x = 2^k e^r with k = round(x / ln 2) and r = x − k ln 2 in [−ln2/2, ln2/2].
-    let xc = if x < UNDERFLOW { UNDERFLOW } else { x }; // keeps NaN
-    let t = xc * std::f64::consts::LOG2_E + ROUND;
-    let k = t - ROUND;
-    let r = (xc - k * LN2_HI) - k * LN2_LO;
-    // e^r by Taylor to r¹³/13! (the next term is < 5e-18 of the sum for |r| ≤ 0.347), Horner.
-    let mut p = 1.0 / 6_227_020_800.0; // 1/13!
-    for c in [
-        1.0 / 479_001_600.0, // 1/12!
-        1.0 / 39_916_800.0,
-        1.0 / 3_628_800.0,
-        1.0 / 362_880.0,
-        1.0 / 40_320.0,
-        1.0 / 5_040.0,
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        0.5,
-        1.0,
-        1.0,
-    ] {
-        p = p * r + c;
-    }
-    // 2^k: t's bits minus ROUND's bits are k; k + 1023 in the exponent field is 2^k.
-    let k_int = t.to_bits().wrapping_sub(ROUND.to_bits());
-    let two_k = f64::from_bits(k_int.wrapping_add(1023) << 52);
-    let y = p * two_k;
-    if x < UNDERFLOW { 0.0 } else { y }
-}
+use shared::fastmath::exp_nonpositive;
 
 /// `y ← softmax(y)` in place on one column (any length ≥ 1): `y_w = e^{s_w − max} / Σ e^{s_v − max}`.
 ///
@@ -108,22 +65,6 @@ fn softmax_portable(y: &mut [f64]) {
 mod tests {
     use super::*;
     use nalgebra::DMatrix;
-
-    #[test]
-    fn exp_agrees_with_libm_within_two_ulp() {
-        let mut worst = 0.0f64;
-        let n = 200_000;
-        for i in 0..=n {
-            let x = -708.0 * (i as f64 / n as f64).powi(3); // dense near 0, where softmax lives
-            let (a, b) = (exp_nonpositive(x), x.exp());
-            worst = worst.max((a - b).abs() / b);
-        }
-        assert!(worst < 2.0 * f64::EPSILON, "max relative error {worst:e}");
-        assert_eq!(exp_nonpositive(0.0), 1.0);
-        assert_eq!(exp_nonpositive(-1000.0), 0.0);
-        assert_eq!(exp_nonpositive(f64::NEG_INFINITY), 0.0);
-        assert!(exp_nonpositive(f64::NAN).is_nan());
-    }
 
     #[test]
     fn softmax_matches_libm_exp_with_a_compensated_sum() {

@@ -3,7 +3,9 @@
 //! Each matrix is stored as an F64 tensor of shape [rows, cols] in row-major order (nalgebra
 //! is column-major; the conversion happens here). The metadata records the chapter that wrote
 //! the file, so loading another chapter's checkpoint is a clear error instead of a silently
-//! wrong model, and [`Checkpoint::take`] checks every shape.
+//! wrong model, and [`Checkpoint::take`] checks every shape. A checksum of the tensors' bytes
+//! (metadata `checksum`) turns a flipped bit in the weights into an error as well (files
+//! without it, from before it existed, still load).
 
 use crate::error::{Error, Result};
 use crate::files;
@@ -14,6 +16,23 @@ use std::path::{Path, PathBuf};
 
 /// Metadata key holding the chapter name.
 pub const CHAPTER_KEY: &str = "chapter";
+/// Metadata key holding the checksum of the tensors (see [`checksum`]).
+pub const CHECKSUM_KEY: &str = "checksum";
+
+/// `fnv1a64:<16 hex digits>`: FNV-1a (64-bit) over each tensor's name and data bytes as stored,
+/// tensors in name order. Not cryptographic: it catches corruption, not tampering.
+pub fn checksum<'a>(tensors: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
+    let mut sorted: Vec<(&str, &[u8])> = tensors.into_iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (name, data) in sorted {
+        for &byte in name.as_bytes().iter().chain([0u8].iter()).chain(data) {
+            h ^= u64::from(byte);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("fnv1a64:{h:016x}")
+}
 
 /// Writes `tensors` (name, matrix) and `metadata` to a safetensors file at `path`, atomically.
 /// The chapter name is stored under the `chapter` metadata key.
@@ -48,32 +67,43 @@ pub fn save(
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
     meta.insert(CHAPTER_KEY.into(), chapter.into());
+    let sum = checksum(
+        tensors
+            .iter()
+            .zip(&bytes)
+            .map(|((n, _), b)| (*n, b.as_slice())),
+    );
+    meta.insert(CHECKSUM_KEY.into(), sum);
     let buf = safetensors::serialize(views, Some(meta))
         .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
     files::write_bytes_atomic(path, &sorted_header(buf))
 }
 
-/// safetensors writes the metadata in its `HashMap`'s order, which changes from one process
-/// to the next; this rewrites the JSON header (8-byte little-endian length, JSON padded with
-/// spaces to a multiple of 8) with every object's keys sorted, so the same model and metadata
-/// always give the same bytes. Readers do not depend on the order of the header's keys.
+/// safetensors writes the metadata in the order of a `HashMap`, which changes from run to run;
+/// this rewrites the JSON header with every key sorted (same length, same padding), so the same
+/// model and metadata always give the same bytes.
 fn sorted_header(buf: Vec<u8>) -> Vec<u8> {
-    fn sort(v: &mut serde_json::Value) {
-        if let serde_json::Value::Object(m) = v {
-            m.sort_keys();
-            m.values_mut().for_each(sort);
-        }
-    }
-    let n = u64::from_le_bytes(buf[..8].try_into().expect("8-byte length")) as usize;
-    let Ok(mut header) = serde_json::from_slice::<serde_json::Value>(&buf[8..8 + n]) else {
-        return buf; // cannot happen: safetensors just wrote it
+    let Some(n) = buf
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+    else {
+        return buf;
     };
-    sort(&mut header);
-    let mut text = header.to_string().into_bytes();
-    text.resize(text.len().next_multiple_of(8), b' ');
-    let mut out = Vec::with_capacity(8 + text.len() + buf.len() - 8 - n);
-    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
-    out.extend_from_slice(&text);
+    let Some(header) = buf.get(8..8 + n) else {
+        return buf;
+    };
+    // serde_json's maps are BTreeMaps (no `preserve_order`): printing sorts the keys.
+    let sorted = match serde_json::from_slice::<serde_json::Value>(header) {
+        Ok(v) => v.to_string(),
+        Err(_) => return buf,
+    };
+    if sorted.len() > n {
+        return buf;
+    }
+    let mut out = Vec::with_capacity(buf.len());
+    out.extend_from_slice(&buf[..8]);
+    out.extend_from_slice(sorted.as_bytes());
+    out.resize(8 + n, b' ');
     out.extend_from_slice(&buf[8 + n..]);
     out
 }
@@ -93,11 +123,16 @@ pub struct Checkpoint {
 /// another chapter, a truncated or corrupted file is a clear error.
 pub fn load(path: impl AsRef<Path>, chapter: &str) -> Result<Checkpoint> {
     let path = path.as_ref();
-    let buf = files::read(path)?;
+    parse(&files::read(path)?, path, chapter)
+}
+
+/// Parses the bytes of a checkpoint of `chapter` ([`load`] without the file system); `path`
+/// names the source in errors and is kept in [`Checkpoint::path`].
+pub fn parse(buf: &[u8], path: &Path, chapter: &str) -> Result<Checkpoint> {
     let bad = |msg: String| Error::format(path, "safetensors", msg);
-    let st = SafeTensors::deserialize(&buf)
+    let st = SafeTensors::deserialize(buf)
         .map_err(|e| bad(format!("not a readable safetensors file ({e})")))?;
-    let (_, header) = SafeTensors::read_metadata(&buf)
+    let (_, header) = SafeTensors::read_metadata(buf)
         .map_err(|e| bad(format!("not a readable safetensors file ({e})")))?;
     let metadata = header.metadata().clone().unwrap_or_default();
     match metadata.get(CHAPTER_KEY) {
@@ -110,6 +145,15 @@ pub fn load(path: impl AsRef<Path>, chapter: &str) -> Result<Checkpoint> {
         None => {
             return Err(bad(format!(
                 "is not a checkpoint of `{chapter}` (no chapter in its metadata)"
+            )));
+        }
+    }
+    if let Some(want) = metadata.get(CHECKSUM_KEY) {
+        let views = st.tensors();
+        let got = checksum(views.iter().map(|(n, v)| (n.as_str(), v.data())));
+        if &got != want {
+            return Err(bad(format!(
+                "the tensors do not match their checksum ({got}, recorded {want}): the file is corrupted"
             )));
         }
     }
@@ -202,6 +246,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_same_model_gives_the_same_bytes() {
+        // The metadata goes through a HashMap: its order must not reach the file.
+        let dir = tempfile::tempdir().unwrap();
+        let w = DMatrix::from_fn(3, 2, |i, j| (i * 2 + j) as f64 - 2.5);
+        let meta: Vec<(&str, String)> = ["a", "b", "c", "d", "e", "f", "g", "h"]
+            .iter()
+            .map(|k| (*k, format!("value of {k}")))
+            .collect();
+        let mut files = Vec::new();
+        for i in 0..6 {
+            let p = dir.path().join(format!("m{i}.safetensors"));
+            save(&p, "test", &[("W", &w), ("V", &w)], &meta).unwrap();
+            files.push(std::fs::read(&p).unwrap());
+        }
+        assert!(files.iter().all(|f| f == &files[0]));
+        let mut ck = load(dir.path().join("m3.safetensors"), "test").unwrap();
+        assert_eq!(ck.take("W", 3, 2).unwrap(), w);
+        assert_eq!(ck.meta_str("h").unwrap(), "value of h");
+        let n = u64::from_le_bytes(files[0][..8].try_into().unwrap());
+        assert_eq!(n % 8, 0);
+    }
+
+    #[test]
     fn round_trip_keeps_values_shapes_and_metadata() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("model.safetensors");
@@ -227,31 +294,6 @@ mod tests {
     }
 
     #[test]
-    fn same_model_same_bytes() {
-        // The metadata map's order used to follow a HashMap's random state.
-        let dir = tempfile::tempdir().unwrap();
-        let w = DMatrix::from_fn(2, 3, |i, j| (i * 3 + j) as f64);
-        let meta: Vec<(&str, String)> = ["n_v", "n_h", "rows", "cols", "k", "lr"]
-            .iter()
-            .map(|k| (*k, format!("{k}-value")))
-            .collect();
-        let bytes: Vec<Vec<u8>> = (0..4)
-            .map(|k| {
-                let p = dir.path().join(format!("m{k}.safetensors"));
-                save(&p, "rbm", &[("W", &w), ("a", &w)], &meta).unwrap();
-                std::fs::read(&p).unwrap()
-            })
-            .collect();
-        assert!(bytes.iter().all(|b| *b == bytes[0]));
-        let mut ck = load(dir.path().join("m0.safetensors"), "rbm").unwrap();
-        assert_eq!(ck.take("a", 2, 3).unwrap(), w);
-        assert_eq!(ck.metadata["lr"], "lr-value");
-        // Header length is a multiple of 8, as safetensors writes it.
-        let n = u64::from_le_bytes(bytes[0][..8].try_into().unwrap());
-        assert_eq!(n % 8, 0);
-    }
-
-    #[test]
     fn wrong_chapter_shape_or_corruption_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("m.safetensors");
@@ -270,5 +312,35 @@ mod tests {
         assert!(load(&p, "rnn-lm").is_err());
         std::fs::write(&p, b"").unwrap();
         assert!(load(&p, "rnn-lm").is_err());
+    }
+
+    #[test]
+    fn a_flipped_bit_in_the_weights_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.safetensors");
+        let w = DMatrix::from_fn(3, 4, |i, j| (i * 4 + j) as f64 * 0.5);
+        let b = DMatrix::from_fn(3, 1, |i, _| i as f64 - 1.0);
+        save(&p, "rbm", &[("W", &w), ("b", &b)], &[]).unwrap();
+        assert!(load(&p, "rbm").is_ok());
+        let raw = std::fs::read(&p).unwrap();
+        for at in [
+            raw.len() - 1,
+            raw.len() - 60,
+            raw.len() - 3 * 8 - 12 * 8 + 3,
+        ] {
+            let mut bad = raw.clone();
+            bad[at] ^= 0x10; // a finite, plausible but wrong value
+            std::fs::write(&p, &bad).unwrap();
+            let e = load(&p, "rbm").unwrap_err().to_string();
+            assert!(e.contains("checksum") && e.contains("corrupted"), "{e}");
+        }
+        // Without the checksum (files written before it existed) the file still loads.
+        let mut meta = HashMap::new();
+        meta.insert(CHAPTER_KEY.to_string(), "rbm".to_string());
+        let bytes: Vec<u8> = w.transpose().iter().flat_map(|v| v.to_le_bytes()).collect();
+        let view = TensorView::new(Dtype::F64, vec![3, 4], &bytes).unwrap();
+        let old = safetensors::serialize(vec![("W".to_string(), view)], Some(meta)).unwrap();
+        std::fs::write(&p, old).unwrap();
+        assert_eq!(load(&p, "rbm").unwrap().take("W", 3, 4).unwrap(), w);
     }
 }

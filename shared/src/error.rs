@@ -81,11 +81,21 @@ pub fn check_finite(step: u64, loss: f64) -> Result<f64> {
     }
 }
 
-/// Formats an error and its causes on one line: `outer: inner: innermost`.
+/// Formats an error and its causes on one line: `outer: inner: innermost`. Line breaks become
+/// spaces and other control characters (e.g. bytes of a corrupted file quoted in a message)
+/// are escaped, so the message stays one printable line.
 pub fn one_line(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in err.chain() {
-        let text = cause.to_string().replace('\n', " ");
+        let text: String = cause
+            .to_string()
+            .chars()
+            .map(|c| match c {
+                '\n' | '\r' | '\t' => " ".to_string(),
+                c if c.is_control() => c.escape_unicode().to_string(),
+                c => c.to_string(),
+            })
+            .collect();
         // thiserror's `{source}` already embeds the cause's text: don't say it twice.
         if parts.last().is_some_and(|prev| prev.ends_with(&text)) {
             continue;
@@ -157,6 +167,12 @@ mod tests {
             Error::flag("--hidden", "must be at least 1").to_string(),
             "--hidden: must be at least 1"
         );
+    }
+
+    #[test]
+    fn control_characters_cannot_break_the_line() {
+        let e = anyhow::Error::new(Error::format("x.mat", "byte 9", "name `a\x0bb\rc\u{85}`"));
+        assert_eq!(one_line(&e), "x.mat: byte 9: name `a\\u{b}b c\\u{85}`");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`activation`] | sigmoid, tanh, relu, column-wise softmax; derivatives from the output |
+//! | [`fastmath`] | vectorisable e^x, e^x − 1 and tanh (no libm call), and their in-place slice forms |
 //! | [`loss`] | cross-entropy (with the notes' `tiny`), binary cross-entropy, squared error, accuracy |
 //! | [`init`] | seeded uniform, normal, He and ±1/√n initialisers |
 //! | [`gradcheck`] | finite-difference gradients and their comparison with a backward pass |
@@ -21,6 +22,7 @@ pub mod activation;
 pub mod checkpoint;
 pub mod data;
 pub mod error;
+pub mod fastmath;
 pub mod files;
 pub mod gradcheck;
 pub mod init;

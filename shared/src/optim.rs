@@ -147,32 +147,66 @@ impl Optimizer {
             g.shape(),
             "parameter {i}: gradient shape differs"
         );
+        let (rule, lr, t) = (self.rule, self.lr, self.state.t.max(1) as i32);
+        let (v, s) = self.slot(i, w.shape());
+        apply(rule, lr, t, w.as_mut_slice(), g.as_slice(), v, s);
+    }
+
+    /// [`Optimizer::update`] for a parameter whose gradient is zero outside the columns `cols`
+    /// (strictly increasing): e.g. an input matrix U whose gradient Σ_t δ_t x_tᵀ with one-hot
+    /// x_t only has the columns of the characters or words seen. Under SGD and Adagrad a zero
+    /// gradient changes neither the weight nor the state, so only those columns are visited:
+    /// the same bits as `update`, in a fraction of the time. The other rules move on a zero
+    /// gradient too (a velocity, decaying averages): for them this is `update`.
+    pub fn update_columns(
+        &mut self,
+        i: usize,
+        w: &mut DMatrix<f64>,
+        g: &DMatrix<f64>,
+        cols: &[usize],
+    ) {
+        if !matches!(self.rule, Rule::Sgd | Rule::Adagrad { .. }) {
+            return self.update(i, w, g);
+        }
+        assert_eq!(
+            w.shape(),
+            g.shape(),
+            "parameter {i}: gradient shape differs"
+        );
+        assert!(
+            cols.windows(2).all(|c| c[0] < c[1]) && cols.last().is_none_or(|&c| c < w.ncols()),
+            "update_columns: columns must be strictly increasing and below {}",
+            w.ncols()
+        );
+        debug_assert!(
+            (0..g.ncols())
+                .filter(|c| cols.binary_search(c).is_err())
+                .all(|c| g.column(c).iter().all(|&x| x == 0.0)),
+            "update_columns: a column outside `cols` has a non-zero gradient"
+        );
+        let (rule, lr, t) = (self.rule, self.lr, self.state.t.max(1) as i32);
+        let m = w.nrows();
+        let (v, s) = self.slot(i, w.shape());
+        let (w, g) = (w.as_mut_slice(), g.as_slice());
+        for &c in cols {
+            let r = c * m..(c + 1) * m; // column c, column-major
+            let (w, g) = (&mut w[r.clone()], &g[r.clone()]);
+            apply(rule, lr, t, w, g, &mut v[r.clone()], &mut s[r]);
+        }
+    }
+
+    /// The state buffers of parameter `i` (zeros of `shape` the first time).
+    fn slot(&mut self, i: usize, shape: (usize, usize)) -> (&mut [f64], &mut [f64]) {
         while self.state.v.len() <= i {
             self.state.v.push(DMatrix::zeros(0, 0));
             self.state.s.push(DMatrix::zeros(0, 0));
         }
         let (v, s) = (&mut self.state.v[i], &mut self.state.s[i]);
-        if v.shape() != w.shape() {
-            *v = DMatrix::zeros(w.nrows(), w.ncols());
-            *s = DMatrix::zeros(w.nrows(), w.ncols());
+        if v.shape() != shape {
+            *v = DMatrix::zeros(shape.0, shape.1);
+            *s = DMatrix::zeros(shape.0, shape.1);
         }
-        let (rule, lr, t) = (self.rule, self.lr, self.state.t.max(1) as i32);
-        let (w, g, v, s) = (
-            w.as_mut_slice(),
-            g.as_slice(),
-            v.as_mut_slice(),
-            s.as_mut_slice(),
-        );
-        // The element-wise rules vectorise; with AVX2 the divisions and square roots (the
-        // bottleneck of the adaptive rules) run twice as wide. Same operations, same order,
-        // correctly rounded either way: bit-identical results on every machine.
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            unsafe { apply_rule_avx2(rule, lr, t, w, g, v, s) };
-            return;
-        }
-        apply_rule(rule, lr, t, w, g, v, s);
+        (v.as_mut_slice(), s.as_mut_slice())
     }
 
     /// The optimizer's state, for a checkpoint.
@@ -184,6 +218,20 @@ impl Optimizer {
     pub fn set_state(&mut self, state: State) {
         self.state = state;
     }
+}
+
+/// [`apply_rule`] compiled for the widest instructions this CPU has.
+fn apply(rule: Rule, lr: f64, t: i32, w: &mut [f64], g: &[f64], v: &mut [f64], s: &mut [f64]) {
+    // The element-wise rules vectorise; with AVX2 the divisions and square roots (the
+    // bottleneck of the adaptive rules) run twice as wide. Same operations, same order,
+    // correctly rounded either way: bit-identical results on every machine.
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        unsafe { apply_rule_avx2(rule, lr, t, w, g, v, s) };
+        return;
+    }
+    apply_rule(rule, lr, t, w, g, v, s);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -298,7 +346,17 @@ pub fn schedule_lr_decay(lr0: f64, epoch: u64, decay_rate: f64, time_interval: u
 
 /// Clips every entry of `g` to [−limit, limit] in place (min-char-rnn's `np.clip(d, -5, 5)`).
 pub fn clip(g: &mut DMatrix<f64>, limit: f64) {
-    g.apply(|v| *v = v.clamp(-limit, limit));
+    assert!(limit >= 0.0, "clip: the limit {limit} is not ≥ 0");
+    // v.clamp(−limit, limit), written as comparisons so it vectorises (NaN stays NaN).
+    for v in g.as_mut_slice() {
+        *v = if *v < -limit {
+            -limit
+        } else if *v > limit {
+            limit
+        } else {
+            *v
+        };
+    }
 }
 
 #[cfg(test)]
@@ -518,9 +576,54 @@ mod tests {
 
     #[test]
     fn clip_limits_entries() {
-        let mut g = DMatrix::from_row_slice(1, 3, &[-7.0, 0.5, 9.0]);
+        let mut g = DMatrix::from_row_slice(1, 4, &[-7.0, 0.5, 9.0, f64::NAN]);
         clip(&mut g, 5.0);
-        assert_eq!(g.as_slice(), &[-5.0, 0.5, 5.0]);
+        assert_eq!(&g.as_slice()[..3], &[-5.0, 0.5, 5.0]);
+        assert!(g[(0, 3)].is_nan(), "a NaN gradient stays visible");
+    }
+
+    #[test]
+    fn update_columns_is_update_when_the_other_columns_have_no_gradient() {
+        let adagrad = Rule::Adagrad {
+            eps: 1e-8,
+            at: Eps::InsideSqrt,
+        };
+        for rule in [
+            Rule::Sgd,
+            adagrad,
+            Rule::adam(),
+            Rule::Momentum { beta: 0.9 },
+        ] {
+            let w0 = DMatrix::from_fn(5, 7, |i, j| ((i * 7 + j) as f64 * 0.3).sin());
+            let (mut full, mut cols) = (Optimizer::new(rule, 0.1), Optimizer::new(rule, 0.1));
+            let (mut wf, mut wc) = (w0.clone(), w0.clone());
+            let mut col6_after_step1 = nalgebra::DVector::zeros(5);
+            for step in 0..3 {
+                // A one-hot input's gradient: columns 1, 4 (and 6 at step 1) only.
+                let seen: &[usize] = if step == 1 { &[1, 4, 6] } else { &[1, 4] };
+                let g = DMatrix::from_fn(5, 7, |i, j| {
+                    if seen.contains(&j) {
+                        ((i + j + step) as f64 * 0.7).cos()
+                    } else {
+                        0.0
+                    }
+                });
+                full.begin_step();
+                full.update(0, &mut wf, &g);
+                cols.begin_step();
+                cols.update_columns(0, &mut wc, &g, seen);
+                if step == 1 {
+                    col6_after_step1 = wc.column(6).into_owned();
+                }
+            }
+            assert_eq!(wf, wc, "{rule:?}");
+            assert_eq!(full.state(), cols.state(), "{rule:?}");
+            // Column 6 had a gradient at step 1 only: SGD and Adagrad leave it alone at step 2,
+            // momentum and Adam keep moving it (so they cannot skip it).
+            let sparse = matches!(rule, Rule::Sgd | Rule::Adagrad { .. });
+            assert_eq!(wc.column(6) == col6_after_step1, sparse, "{rule:?}");
+            assert_eq!(wc.column(0), w0.column(0), "never seen, never moved");
+        }
     }
 
     #[test]

@@ -121,6 +121,37 @@ impl NumpyRandom {
         let b = (self.next_u32() >> 6) as f64;
         (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
     }
+
+    /// Two 32-bit outputs as one 64-bit number, the first in the high half (numpy's legacy
+    /// `next_uint64` on MT19937).
+    pub fn next_u64(&mut self) -> u64 {
+        let hi = u64::from(self.next_u32());
+        (hi << 32) | u64::from(self.next_u32())
+    }
+
+    /// `np.random.randint(high)`: an integer in `[0, high)` (high ≥ 1), drawn as numpy's legacy
+    /// `RandomState.randint` does: with `max = high − 1` and `mask` the smallest `2^k − 1 ≥ max`,
+    /// take `draw & mask` and reject values above `max`, where `draw` is one 32-bit output when
+    /// `max` fits in 32 bits and [`NumpyRandom::next_u64`] otherwise. `high = 1` draws nothing.
+    pub fn randint(&mut self, high: u64) -> u64 {
+        assert!(high >= 1, "randint needs high ≥ 1");
+        let max = high - 1;
+        if max == 0 {
+            return 0;
+        }
+        // Smallest all-ones mask covering max: fill every bit below the highest set one.
+        let mask = u64::MAX >> max.leading_zeros();
+        loop {
+            let v = if max <= u64::from(u32::MAX) {
+                u64::from(self.next_u32()) & mask
+            } else {
+                self.next_u64() & mask
+            };
+            if v <= max {
+                return v;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -163,6 +194,38 @@ mod tests {
         for (a, b) in row.iter().zip(want) {
             assert!((a - b).abs() < 5e-7, "{row:?}");
         }
+    }
+
+    #[test]
+    fn numpy_legacy_randint() {
+        // np.random.RandomState(5): randint(100) ×8 (mask 127, rejects 100–127), then
+        // randint(2**40) ×3 and randint(2**63) ×3 (64-bit draws), randint(1) ×2 (no draw) and
+        // randint(7); values printed by numpy 2.4.
+        let mut r = NumpyRandom::new(5);
+        let small: Vec<u64> = (0..8).map(|_| r.randint(100)).collect();
+        assert_eq!(small, [99, 78, 61, 16, 73, 8, 62, 27]);
+        let wide: Vec<u64> = (0..3).map(|_| r.randint(1 << 40)).collect();
+        assert_eq!(wide, [483_262_925_470, 894_627_945_991, 876_979_584_911]);
+        let widest: Vec<u64> = (0..3).map(|_| r.randint(1 << 63)).collect();
+        assert_eq!(
+            widest,
+            [
+                5_686_793_371_791_357_365,
+                2_757_029_700_492_225_616,
+                5_893_232_909_157_508_140
+            ]
+        );
+        assert_eq!((r.randint(1), r.randint(1), r.randint(7)), (0, 0, 5));
+        // randint(2**32) is the raw 32-bit stream.
+        let mut r = NumpyRandom::new(5);
+        let raw: Vec<u64> = (0..3).map(|_| r.randint(1 << 32)).collect();
+        assert_eq!(raw, [953_453_411, 236_996_814, 3_739_766_767]);
+        // trask's RNN post: np.random.seed(0), 304 weights, then randint(128) twice → 9 + 60.
+        let mut r = NumpyRandom::new(0);
+        for _ in 0..304 {
+            r.random_sample();
+        }
+        assert_eq!((r.randint(128), r.randint(128)), (9, 60));
     }
 
     #[test]

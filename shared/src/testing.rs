@@ -116,10 +116,15 @@ fn is_timing_key(k: &str) -> bool {
 
 fn strip_timing(m: &mut serde_json::Map<String, Value>) {
     m.retain(|k, _| !is_timing_key(k));
-    for v in m.values_mut() {
-        if let Value::Object(inner) = v {
-            strip_timing(inner);
-        }
+    m.values_mut().for_each(strip_value);
+}
+
+/// Strips timing keys inside objects at any depth, also inside arrays (e.g. a list of runs).
+fn strip_value(v: &mut Value) {
+    match v {
+        Value::Object(inner) => strip_timing(inner),
+        Value::Array(items) => items.iter_mut().for_each(strip_value),
+        _ => {}
     }
 }
 
@@ -224,13 +229,13 @@ mod tests {
         let p = dir.path().join("summary.json");
         std::fs::write(
             &p,
-            r#"{"seed":1,"wall_seconds":2.5,"steps_per_second":9,"args":["x"],"final_loss":0.5,"adam":{"seconds":1,"acc":0.9}}"#,
+            r#"{"seed":1,"wall_seconds":2.5,"steps_per_second":9,"args":["x"],"final_loss":0.5,"adam":{"seconds":1,"acc":0.9},"runs":[{"train_seconds":0.1,"cost":2},[{"x_ms":3}]]}"#,
         )
         .unwrap();
         let v = summary_without_timing(&p);
         assert_eq!(
             v,
-            serde_json::json!({"seed":1,"final_loss":0.5,"adam":{"acc":0.9}})
+            serde_json::json!({"seed":1,"final_loss":0.5,"adam":{"acc":0.9},"runs":[{"cost":2},[{}]]})
         );
     }
 }

@@ -47,7 +47,12 @@ pub const MAX_PIXEL: u32 = 16;
 /// 0..=9, 10 classes. Errors name the file, the line and the field.
 pub fn load_digits_csv(path: impl AsRef<Path>) -> Result<ImageSet> {
     let path = path.as_ref();
-    let text = files::read_text(path)?;
+    parse_digits_csv(&files::read_text(path)?, path)
+}
+
+/// Parses the text of a digits CSV ([`load_digits_csv`] without the file system); `path` only
+/// names the source in errors.
+pub fn parse_digits_csv(text: &str, path: &Path) -> Result<ImageSet> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

@@ -36,24 +36,46 @@ pub struct IdxImages {
     pub pixels: Vec<u8>,
 }
 
+/// The two bytes every gzip stream starts with.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Deflate's best compression ratio (a 258-byte match per two 1-bit codes): a gzip stream
+/// of L bytes never decompresses to more than 1032·L bytes.
+const MAX_GZIP_RATIO: usize = 1032;
+
 /// Reads a whole file, gunzipping it when it starts with the gzip magic bytes.
 pub fn read_maybe_gz(path: impl AsRef<Path>) -> Result<Vec<u8>> {
     let path = path.as_ref();
     let bytes = files::read(path)?;
-    if !bytes.starts_with(&[0x1f, 0x8b]) {
+    if !bytes.starts_with(&GZIP_MAGIC) {
         return Ok(bytes);
     }
+    Ok(gunzip(&bytes, path, usize::MAX, false)?.0)
+}
+
+/// Decompresses the gzip stream `gz`, keeping at most its first `keep` bytes. Returns them
+/// and, with `count_rest`, the whole decompressed length (what follows the kept bytes is
+/// decompressed into nothing, only counted), else the number of bytes kept.
+fn gunzip(gz: &[u8], path: &Path, keep: usize, count_rest: bool) -> Result<(Vec<u8>, usize)> {
+    let corrupt = |e: std::io::Error| {
+        Error::format(
+            path,
+            "gzip stream",
+            format!("cannot decompress ({e}): the .gz file is truncated or corrupt"),
+        )
+    };
+    let mut decoder = flate2::read::GzDecoder::new(gz);
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes.as_slice())
+    (&mut decoder)
+        .take(keep as u64)
         .read_to_end(&mut out)
-        .map_err(|e| {
-            Error::format(
-                path,
-                "gzip stream",
-                format!("cannot decompress ({e}): the .gz file is truncated or corrupt"),
-            )
-        })?;
-    Ok(out)
+        .map_err(corrupt)?;
+    let mut total = out.len();
+    if count_rest && total == keep {
+        let rest = std::io::copy(&mut decoder, &mut std::io::sink()).map_err(corrupt)?;
+        total = total.saturating_add(usize::try_from(rest).unwrap_or(usize::MAX));
+    }
+    Ok((out, total))
 }
 
 /// Big-endian u32 at `at` (the caller has checked the length).
@@ -100,15 +122,8 @@ fn check_magic(bytes: &[u8], path: &Path, magic: u32, what: &str) -> Result<()> 
     Ok(())
 }
 
-/// Checks that exactly `expected` data bytes follow the header.
-fn check_length(
-    bytes: &[u8],
-    path: &Path,
-    start: usize,
-    expected: usize,
-    what: &str,
-) -> Result<()> {
-    let have = bytes.len() - start;
+/// Checks that exactly `expected` data bytes follow the header, when `have` do.
+fn check_length(path: &Path, start: usize, have: usize, expected: usize, what: &str) -> Result<()> {
     if have != expected {
         let how = if have < expected {
             "truncated"
@@ -124,11 +139,76 @@ fn check_length(
     Ok(())
 }
 
+/// Parses the bytes of an IDX file (plain, or gzip when they start with `1f 8b`): checks the
+/// magic number and the header of `dims` sizes, and that exactly their product of data bytes
+/// follows. Returns the sizes and the data bytes.
+///
+/// A gzip file is read header first: sizes that announce more data than the file could
+/// decompress to are refused before anything is allocated for them, and the data is then
+/// decompressed up to the announced length (anything after it is only counted).
+fn parse_idx(
+    bytes: &[u8],
+    path: &Path,
+    magic: u32,
+    dims: usize,
+    what: &str,
+    items: &str,
+) -> Result<(Vec<usize>, Vec<u8>)> {
+    let start = 4 + 4 * dims;
+    let gz = bytes.starts_with(&GZIP_MAGIC);
+    let h = if gz {
+        header(
+            &gunzip(bytes, path, start, false)?.0,
+            path,
+            magic,
+            dims,
+            what,
+        )?
+    } else {
+        header(bytes, path, magic, dims, what)?
+    };
+    let expected = h
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| {
+            Error::format(
+                path,
+                "byte 4",
+                format!("the header's sizes {h:?} overflow: too large"),
+            )
+        })?;
+    if !gz {
+        check_length(path, start, bytes.len() - start, expected, items)?;
+        return Ok((h, bytes[start..].to_vec()));
+    }
+    let most = bytes.len().saturating_mul(MAX_GZIP_RATIO);
+    if expected.saturating_add(start) > most {
+        return Err(Error::format(
+            path,
+            format!("byte {start}"),
+            format!(
+                "truncated: the header announces {expected} bytes of {items}, more than the \
+                 {} bytes of this .gz file can decompress to (at most {most})",
+                bytes.len()
+            ),
+        ));
+    }
+    let (mut data, total) = gunzip(bytes, path, start + expected, true)?;
+    check_length(path, start, total - start, expected, items)?;
+    data.drain(..start);
+    Ok((h, data))
+}
+
 /// Reads an IDX image file (magic `0x00000803`), plain or gzip.
 pub fn read_idx_images(path: impl AsRef<Path>) -> Result<IdxImages> {
     let path = path.as_ref();
-    let bytes = read_maybe_gz(path)?;
-    let h = header(&bytes, path, IMAGES_MAGIC, 3, "images")?;
+    parse_idx_images(&files::read(path)?, path)
+}
+
+/// Parses the bytes of an IDX image file, plain or gzip ([`read_idx_images`] without the
+/// file system); `path` only names the source in errors.
+pub fn parse_idx_images(bytes: &[u8], path: &Path) -> Result<IdxImages> {
+    let (h, pixels) = parse_idx(bytes, path, IMAGES_MAGIC, 3, "images", "pixels")?;
     let (n, rows, cols) = (h[0], h[1], h[2]);
     if rows == 0 || cols == 0 {
         return Err(Error::format(
@@ -137,32 +217,24 @@ pub fn read_idx_images(path: impl AsRef<Path>) -> Result<IdxImages> {
             format!("image size {rows}×{cols} has no pixel"),
         ));
     }
-    let expected = n
-        .checked_mul(rows)
-        .and_then(|x| x.checked_mul(cols))
-        .ok_or_else(|| {
-            Error::format(
-                path,
-                "byte 4",
-                format!("{n} images of {rows}×{cols} is too large"),
-            )
-        })?;
-    check_length(&bytes, path, 16, expected, "pixels")?;
     Ok(IdxImages {
         n,
         rows,
         cols,
-        pixels: bytes[16..].to_vec(),
+        pixels,
     })
 }
 
 /// Reads an IDX label file (magic `0x00000801`), plain or gzip: N labels.
 pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<u8>> {
     let path = path.as_ref();
-    let bytes = read_maybe_gz(path)?;
-    let n = header(&bytes, path, LABELS_MAGIC, 1, "labels")?[0];
-    check_length(&bytes, path, 8, n, "labels")?;
-    Ok(bytes[8..].to_vec())
+    parse_idx_labels(&files::read(path)?, path)
+}
+
+/// Parses the bytes of an IDX label file, plain or gzip ([`read_idx_labels`] without the file
+/// system); `path` only names the source in errors.
+pub fn parse_idx_labels(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
+    Ok(parse_idx(bytes, path, LABELS_MAGIC, 1, "labels", "labels")?.1)
 }
 
 /// An image file and a label file as one [`ImageSet`]: images (rows·cols) × N with pixels
@@ -374,6 +446,35 @@ mod tests {
         std::fs::write(&p, gz(&short[..1000])).unwrap();
         let e = read_idx_images(&p).unwrap_err().to_string();
         assert!(e.contains("truncated"), "{e}");
+    }
+
+    #[test]
+    fn gz_header_announcing_more_than_the_file_can_hold_is_refused_before_decompressing() {
+        let p = Path::new("big.gz");
+        // 60,000 images of 28×28 (47 MB) announced by a .gz of a few dozen bytes.
+        let mut b = images_bytes(0, 28, 28);
+        b[4..8].copy_from_slice(&60_000u32.to_be_bytes());
+        let small = gz(&b);
+        let e = parse_idx_images(&small, p).unwrap_err().to_string();
+        assert!(
+            e.contains("big.gz: byte 16: truncated: the header announces 47040000 bytes")
+                && e.contains(&format!("the {} bytes of this .gz file", small.len())),
+            "{e}"
+        );
+        // The bound is deflate's: 1 MB of zeros compresses ~1000:1 and still reads.
+        let mut zeros = labels_bytes(&[]);
+        zeros[4..8].copy_from_slice(&1_000_000u32.to_be_bytes());
+        zeros.resize(8 + 1_000_000, 0);
+        let packed = gz(&zeros);
+        assert!(packed.len() * 900 < zeros.len(), "{}", packed.len());
+        assert_eq!(parse_idx_labels(&packed, p).unwrap().len(), 1_000_000);
+        // Trailing bytes after the announced data are counted, not kept.
+        zeros.extend([7; 5]);
+        let e = parse_idx_labels(&gz(&zeros), p).unwrap_err().to_string();
+        assert!(
+            e.contains("trailing bytes") && e.contains("the file has 1000005"),
+            "{e}"
+        );
     }
 
     #[test]

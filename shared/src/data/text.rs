@@ -22,6 +22,7 @@
 //! | `'s` `'m` `'ll` `'re` `'ve` `'d` `n't` | unchanged | a lone clitic is a token |
 //! | `it's` `i'm` `don't` `can't` | `it` `'s` · `i` `'m` · `do` `n't` · `ca` `n't` | clitics are split off as the Treebank does |
 //! | `'quoted'` `league-` | `'` `quoted` `'` · `league` `-` | other quotes and trailing dashes are split off |
+//! | `mother,--i` `--thou` | `mother` `,` `--` `i` · `--` `thou` | a run of two or more `-` inside a chunk is a token of its own; the pieces around it are split by these rules |
 //!
 //! Everything else stays inside its word (`rec/rush/pass`, `3.5`, `https://a.b/c`, `&gt;`).
 //!
@@ -111,6 +112,22 @@ fn split_chunk(chunk: &str, out: &mut Vec<String>) {
     // A chunk of punctuation only: `--`, `...` stay whole, `?!` becomes `?` `!`.
     if !word.chars().any(char::is_alphanumeric) {
         push_punctuation_runs(word, out);
+        return;
+    }
+
+    // A dash of two or more `-` inside a chunk separates words, as the Treebank's `--` rule:
+    // `mother,--i` is `mother,` `--` `i`, each side split by the rules that follow.
+    if let Some(at) = word.find("--") {
+        let dashes = word[at..].len() - word[at..].trim_start_matches('-').len();
+        let (before, rest) = word.split_at(at);
+        let (dash, after) = rest.split_at(dashes);
+        if !before.is_empty() {
+            split_chunk(before, out);
+        }
+        out.push(dash.to_string());
+        if !after.is_empty() {
+            split_chunk(after, out);
+        }
         return;
     }
 
@@ -456,7 +473,12 @@ impl Vocab {
     /// Reads a vocabulary file: one word per line, line k = id k − 1 (blank lines are errors).
     pub fn read(path: impl AsRef<Path>) -> Result<Vocab> {
         let path = path.as_ref();
-        let text = files::read_text(path)?;
+        Vocab::parse(&files::read_text(path)?, path)
+    }
+
+    /// Parses the text of a vocabulary file ([`Vocab::read`] without the file system); `path`
+    /// only names the source in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Vocab> {
         let mut words = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let word = line.trim_end_matches('\r');
@@ -669,6 +691,25 @@ mod tests {
         );
         assert_eq!(toks("What ?!!! ..."), ["what", "?", "!", "!", "!", "..."]);
         assert!(toks(" \n\t ").is_empty());
+    }
+
+    #[test]
+    fn a_double_dash_inside_a_chunk_is_its_own_token() {
+        // tinyshakespeare writes dashes glued to words and punctuation: `mother,--i`.
+        assert_eq!(toks("Mother,--I"), ["mother", ",", "--", "i"]);
+        assert_eq!(
+            toks("thus--speak--it --thou me,-- not--'Sdeath!"),
+            [
+                "thus", "--", "speak", "--", "it", "--", "thou", "me", ",", "--", "not", "--", "'",
+                "sdeath", "!"
+            ]
+        );
+        assert_eq!(
+            toks("hag-born--not wretch.---"),
+            ["hag-born", "--", "not", "wretch", ".", "---"]
+        );
+        // One dash stays inside a word or is split off its end, as before.
+        assert_eq!(toks("can't-do league-"), ["can't-do", "league", "-"]);
     }
 
     #[test]

@@ -1,0 +1,262 @@
+//! The LSTM cell of the notes (§6, after Colah; Hochreiter & Schmidhuber 1997):
+//!
+//! ```text
+//! f_t = σ(W^f_xh x_t + W^f_hh h_{t−1} + b^f_h)     forget gate
+//! i_t = σ(W^i_xh x_t + W^i_hh h_{t−1} + b^i_h)     input gate
+//! o_t = σ(W^o_xh x_t + W^o_hh h_{t−1} + b^o_h)     output gate
+//! g_t = tanh(W^g_xh x_t + W^g_hh h_{t−1} + b^g_h)
+//! c_t = f_t ∘ c_{t−1} + i_t ∘ g_t                   cell state
+//! h_t = o_t ∘ tanh(c_t)                             hidden state
+//! ```
+//!
+//! The four gates' weights are stacked as row blocks f, i, o, g of one matrix (the notes'
+//! W^f_xh is rows 0..H of `W_xh`, W^i_xh rows H..2H, …), so each step computes all four
+//! recurrent terms with one 4H × H product. PyTorch's `nn.LSTM` stacks them i, f, g, o and has
+//! two bias vectors (b_ih + b_hh); the model is the same.
+
+use crate::{Cell, Tape, input_part, input_part_backward, step_product, step_product_tn};
+use nalgebra::{DMatrix, DMatrixView};
+use shared::activation::{sigmoid, sigmoid_grad, tanh_grad};
+use shared::linalg::gemm_nt;
+use shared::rng::Rng;
+
+/// Row block of the forget gate f in `W_xh`, `W_hh`, `b_h` (block k is rows kH..(k+1)H).
+pub const F: usize = 0;
+/// Row block of the input gate i.
+pub const I: usize = 1;
+/// Row block of the output gate o.
+pub const O: usize = 2;
+/// Row block of the candidate g.
+pub const G: usize = 3;
+
+/// LSTM parameters (or, for a gradient buffer, their gradients).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lstm {
+    /// 4H × D: W^f_xh, W^i_xh, W^o_xh, W^g_xh stacked as row blocks.
+    pub W_xh: DMatrix<f64>,
+    /// 4H × H: W^f_hh, W^i_hh, W^o_hh, W^g_hh stacked as row blocks.
+    pub W_hh: DMatrix<f64>,
+    /// 4H × 1: b^f_h, b^i_h, b^o_h, b^g_h.
+    pub b_h: DMatrix<f64>,
+}
+
+/// What the LSTM's forward pass records (all steps), plus the backward pass's buffers.
+#[derive(Clone, Debug)]
+pub struct LstmTape {
+    T: usize,
+    B: usize,
+    H: usize,
+    /// 4H × T·B: the gates [f; i; o; g] of step t in columns tB..(t+1)B (pre-activations
+    /// until the step's nonlinearities overwrite them).
+    A: DMatrix<f64>,
+    /// H × (T+1)·B: c_0 … c_T.
+    c: DMatrix<f64>,
+    /// H × T·B: tanh(c_1) … tanh(c_T).
+    tc: DMatrix<f64>,
+    /// H × (T+1)·B: h_0 … h_T.
+    h: DMatrix<f64>,
+    /// 4H × T·B: ∂E/∂(pre-activation) of every gate, filled by the backward pass.
+    dA: DMatrix<f64>,
+    /// H × B: ∂E/∂h_t arriving from step t+1.
+    dh_next: DMatrix<f64>,
+    /// H × B: ∂E/∂c_t arriving from step t+1.
+    dc_next: DMatrix<f64>,
+}
+
+impl LstmTape {
+    /// H × (T+1)·B: c_0 … c_T.
+    pub fn cell_states(&self) -> DMatrixView<'_, f64> {
+        self.c.columns(0, self.c.ncols())
+    }
+    /// 4H × T·B: the gate activations [f; i; o; g] of every step.
+    pub fn gates(&self) -> DMatrixView<'_, f64> {
+        self.A.columns(0, self.A.ncols())
+    }
+}
+
+impl Tape for LstmTape {
+    fn steps(&self) -> usize {
+        self.T
+    }
+    fn batch(&self) -> usize {
+        self.B
+    }
+    fn outputs(&self) -> DMatrixView<'_, f64> {
+        self.h.columns(self.B, self.T * self.B)
+    }
+    fn h(&self, t: usize) -> DMatrixView<'_, f64> {
+        self.h.columns(t * self.B, self.B)
+    }
+    fn carry(&mut self) {
+        let n = self.B * self.H;
+        let end = self.T * n;
+        self.h.as_mut_slice().copy_within(end..end + n, 0);
+        self.c.as_mut_slice().copy_within(end..end + n, 0);
+    }
+    fn reset(&mut self) {
+        self.h.columns_mut(0, self.B).fill(0.0);
+        self.c.columns_mut(0, self.B).fill(0.0);
+    }
+}
+
+impl Cell for Lstm {
+    const NAME: &'static str = "lstm";
+    type Tape = LstmTape;
+
+    /// Weights uniform in ±1/√H; biases 0 except the forget gate's, 1, so that c_t starts
+    /// out remembered (Gers et al. 2000; char-rnn does the same; the notes give no values).
+    fn new(D: usize, H: usize, rng: &mut Rng) -> Self {
+        let W_xh = shared::init::uniform_inv_sqrt(4 * H, D, H, rng);
+        let W_hh = shared::init::uniform_inv_sqrt(4 * H, H, H, rng);
+        let mut b_h = DMatrix::zeros(4 * H, 1);
+        b_h.rows_mut(F * H, H).fill(1.0);
+        Lstm { W_xh, W_hh, b_h }
+    }
+
+    fn input_size(&self) -> usize {
+        self.W_xh.ncols()
+    }
+
+    fn hidden_size(&self) -> usize {
+        self.W_hh.ncols()
+    }
+
+    fn tape(&self, T: usize, B: usize) -> LstmTape {
+        let H = self.hidden_size();
+        LstmTape {
+            T,
+            B,
+            H,
+            A: DMatrix::zeros(4 * H, T * B),
+            c: DMatrix::zeros(H, (T + 1) * B),
+            tc: DMatrix::zeros(H, T * B),
+            h: DMatrix::zeros(H, (T + 1) * B),
+            dA: DMatrix::zeros(4 * H, T * B),
+            dh_next: DMatrix::zeros(H, B),
+            dc_next: DMatrix::zeros(H, B),
+        }
+    }
+
+    fn forward(&self, X: DMatrixView<'_, f64>, tape: &mut LstmTape) {
+        let (T, B, H) = (tape.T, tape.B, tape.H);
+        assert_eq!(H, self.hidden_size(), "tape of another hidden size");
+        // W^·_xh x_t + b^· _h of all four gates for all T steps: one GEMM.
+        input_part(&self.W_xh, &self.b_h, &X, tape.A.columns_mut(0, T * B));
+        let n = B * H; // entries of one state block h_t or c_t
+        for t in 0..T {
+            // + W^·_hh h_{t−1}: the four gates' recurrent terms as one 4H × H product.
+            step_product(
+                1.0,
+                self.W_hh.as_view(),
+                tape.h.columns(t * B, B),
+                1.0,
+                tape.A.columns_mut(t * B, B),
+            );
+            let A_t = &mut tape.A.as_mut_slice()[t * 4 * n..(t + 1) * 4 * n]; // 4H × B
+            let (c_prev, c_t) = tape.c.as_mut_slice()[t * n..(t + 2) * n].split_at_mut(n);
+            let tc_t = &mut tape.tc.as_mut_slice()[t * n..(t + 1) * n]; // H × B
+            let h_t = &mut tape.h.as_mut_slice()[(t + 1) * n..(t + 2) * n]; // H × B
+            for (j, a) in A_t.chunks_exact_mut(4 * H).enumerate() {
+                // Example j: its gates, and its columns of c_{t−1}, c_t, tanh(c_t), h_t.
+                let (f, a) = a.split_at_mut(H);
+                let (i, a) = a.split_at_mut(H);
+                let (o, g) = a.split_at_mut(H);
+                let cols = j * H..(j + 1) * H;
+                let (c_prev, c_t) = (&c_prev[cols.clone()], &mut c_t[cols.clone()]);
+                let (tc_t, h_t) = (&mut tc_t[cols.clone()], &mut h_t[cols]);
+                for k in 0..H {
+                    f[k] = sigmoid(f[k]); // f_t = σ(W^f_xh x_t + W^f_hh h_{t−1} + b^f_h)
+                    i[k] = sigmoid(i[k]); // i_t = σ(W^i_xh x_t + W^i_hh h_{t−1} + b^i_h)
+                    o[k] = sigmoid(o[k]); // o_t = σ(W^o_xh x_t + W^o_hh h_{t−1} + b^o_h)
+                    g[k] = g[k].tanh(); //   g_t = tanh(W^g_xh x_t + W^g_hh h_{t−1} + b^g_h)
+                    c_t[k] = f[k] * c_prev[k] + i[k] * g[k]; // c_t = f_t ∘ c_{t−1} + i_t ∘ g_t
+                    tc_t[k] = c_t[k].tanh();
+                    h_t[k] = o[k] * tc_t[k]; // h_t = o_t ∘ tanh(c_t)
+                }
+            }
+        }
+    }
+
+    fn backward(
+        &self,
+        X: DMatrixView<'_, f64>,
+        tape: &mut LstmTape,
+        dH: DMatrixView<'_, f64>,
+        grad: &mut Lstm,
+        dX: Option<&mut DMatrix<f64>>,
+    ) {
+        let (T, B, H) = (tape.T, tape.B, tape.H);
+        assert_eq!(dH.shape(), (H, T * B), "dH is H × T·B");
+        let n = B * H;
+        tape.dh_next.fill(0.0); // nothing arrives from beyond step T
+        tape.dc_next.fill(0.0);
+        for t in (0..T).rev() {
+            let A_t = &tape.A.as_slice()[t * 4 * n..(t + 1) * 4 * n]; // f, i, o, g
+            let dA_t = &mut tape.dA.as_mut_slice()[t * 4 * n..(t + 1) * 4 * n];
+            let c_prev = &tape.c.as_slice()[t * n..(t + 1) * n];
+            let tc_t = &tape.tc.as_slice()[t * n..(t + 1) * n];
+            let dh_next = tape.dh_next.as_mut_slice();
+            let dc_next = tape.dc_next.as_mut_slice();
+            for (j, (a, da)) in A_t
+                .chunks_exact(4 * H)
+                .zip(dA_t.chunks_exact_mut(4 * H))
+                .enumerate()
+            {
+                let (f, a) = a.split_at(H);
+                let (i, a) = a.split_at(H);
+                let (o, g) = a.split_at(H);
+                let (da_f, da) = da.split_at_mut(H);
+                let (da_i, da) = da.split_at_mut(H);
+                let (da_o, da_g) = da.split_at_mut(H);
+                let dH_tj = dH.column(t * B + j);
+                let cols = j * H..(j + 1) * H;
+                let (c_prev, tc_t) = (&c_prev[cols.clone()], &tc_t[cols.clone()]);
+                let (dh_next, dc_next) = (&mut dh_next[cols.clone()], &mut dc_next[cols]);
+                for k in 0..H {
+                    // h_t feeds the layer above (dH) and step t+1 (through W_hh).
+                    let dh = dH_tj[k] + dh_next[k];
+                    // h_t = o_t ∘ tanh(c_t), o_t = σ(a^o)  ⇒  ∂E/∂a^o = dh ∘ tanh(c_t) ∘ o(1 − o).
+                    da_o[k] = dh * tc_t[k] * sigmoid_grad(o[k]);
+                    // c_t reaches E through h_t = o_t ∘ tanh(c_t) and c_{t+1} = f_{t+1} ∘ c_t + …
+                    let dc = dh * o[k] * tanh_grad(tc_t[k]) + dc_next[k];
+                    // c_t = f_t ∘ c_{t−1} + i_t ∘ g_t, then each gate's own nonlinearity.
+                    da_f[k] = dc * c_prev[k] * sigmoid_grad(f[k]);
+                    da_i[k] = dc * g[k] * sigmoid_grad(i[k]);
+                    da_g[k] = dc * i[k] * tanh_grad(g[k]);
+                    dc_next[k] = dc * f[k]; // ∂E/∂c_{t−1}, through f_t ∘ c_{t−1}
+                }
+            }
+            // h_{t−1} entered all four gates through W_hh: ∂E/∂h_{t−1} = W_hhᵀ dA_t.
+            step_product_tn(
+                1.0,
+                self.W_hh.as_view(),
+                tape.dA.columns(t * B, B),
+                0.0,
+                tape.dh_next.as_view_mut(),
+            );
+        }
+        // dW_hh = Σ_t dA_t h_{t−1}ᵀ for all steps in one product (h_0 … h_{T−1} are the
+        // first T·B columns of h).
+        gemm_nt(
+            1.0,
+            &tape.dA,
+            &tape.h.columns(0, T * B),
+            1.0,
+            &mut grad.W_hh,
+        );
+        // dW_xh = Σ_t dA_t x_tᵀ, db_h = Σ_t dA_t 1, dx_t = W_xhᵀ dA_t.
+        input_part_backward(&self.W_xh, &tape.dA, &X, &mut grad.W_xh, &mut grad.b_h, dX);
+    }
+
+    fn params(&self) -> Vec<(&'static str, &DMatrix<f64>)> {
+        vec![
+            ("W_xh", &self.W_xh),
+            ("W_hh", &self.W_hh),
+            ("b_h", &self.b_h),
+        ]
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut DMatrix<f64>> {
+        vec![&mut self.W_xh, &mut self.W_hh, &mut self.b_h]
+    }
+}

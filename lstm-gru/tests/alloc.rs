@@ -1,0 +1,91 @@
+//! The hot loop allocates nothing of its own: in a forward + backward pass over a sequence
+//! batch (tape made beforehand), the only heap allocations on this thread (counted by a global
+//! allocator) are the packing buffers matrixmultiply's GEMM allocates once per call. So the
+//! count must equal the number of GEMM calls: at batch 1 the per-step products are nalgebra
+//! matrix–vector products (no allocation) and only the once-per-sequence GEMMs remain.
+#![allow(non_snake_case)]
+
+use lstm_gru::{Cell, Gru, Lstm, Rnn};
+use nalgebra::DMatrix;
+use shared::rng;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell as StdCell;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: StdCell<usize> = const { StdCell::new(0) };
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(|n| n.get())
+}
+
+fn allocations_in_one_pass<C: Cell>(B: usize) -> usize {
+    let (D, H) = (16, 32);
+    let cell = C::new(D, H, &mut rng::seeded(1));
+    let X = shared::init::uniform(D, T * B, -1.0, 1.0, &mut rng::seeded(2));
+    let dH = shared::init::uniform(H, T * B, -1.0, 1.0, &mut rng::seeded(3));
+    let mut tape = cell.tape(T, B);
+    let mut grad = cell.zeros_like();
+    let mut dX = DMatrix::zeros(D, T * B);
+    let mut pass = |tape: &mut C::Tape, grad: &mut C| {
+        cell.forward(X.columns(0, T * B), tape);
+        cell.backward(
+            X.columns(0, T * B),
+            tape,
+            dH.columns(0, T * B),
+            grad,
+            Some(&mut dX),
+        );
+    };
+    pass(&mut tape, &mut grad); // warm-up
+    let before = allocations();
+    pass(&mut tape, &mut grad);
+    allocations() - before
+}
+
+const T: usize = 10;
+
+#[test]
+fn the_only_allocations_are_the_gemm_packing_buffers() {
+    // Per sequence: the input part (1 GEMM), dW_hh (1; the GRU's is split in 2), dW_xh and dX
+    // (2). Per step with B > 1: the recurrent product forward and its transpose backward (the
+    // GRU has two of each: [z; r] and h̃).
+    for B in [1, 8] {
+        let per_step = |products: usize| if B == 1 { 0 } else { products * T };
+        assert_eq!(
+            allocations_in_one_pass::<Rnn>(B),
+            4 + per_step(2),
+            "rnn, batch {B}"
+        );
+        assert_eq!(
+            allocations_in_one_pass::<Lstm>(B),
+            4 + per_step(2),
+            "lstm, batch {B}"
+        );
+        assert_eq!(
+            allocations_in_one_pass::<Gru>(B),
+            5 + per_step(4),
+            "gru, batch {B}"
+        );
+    }
+}

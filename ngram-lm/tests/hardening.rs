@@ -1,0 +1,521 @@
+//! Issue 12 on the real binary: every file flag against bad files, truncated and corrupted
+//! `.mat` files and checkpoints, flags out of range, corpora too small, unknown words, an
+//! `--out` that cannot be written, divergence, a kill at any moment, two runs at once, and the
+//! same seed giving the same outputs. Each bad input must end with exit code 2 and one line
+//! `error: ...` naming the file or flag (`shared::testing::assert_user_error`).
+
+use shared::data::text::Vocab;
+use shared::testing::{self, assert_user_error, bad_files};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+mod common;
+use common::{WORDS, train_tiny};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ngram-lm");
+
+/// Runs the binary in `cwd` (it records its last run in `cwd/runs/ngram-lm.last`).
+fn run_in(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn name(p: &Path) -> &str {
+    p.file_name().unwrap().to_str().unwrap()
+}
+
+/// A short training run on a small generated corpus: 2 epochs of ~65 batches, tiny sizes.
+const SMALL: [&str; 11] = [
+    "--sentences",
+    "400",
+    "--epochs",
+    "2",
+    "--batch",
+    "20",
+    "--embed",
+    "4",
+    "--hidden",
+    "8",
+    "--quiet",
+];
+
+/// `train` with SMALL's flags, `--out out`, and `extra` flag/value pairs replacing SMALL's.
+fn small_args<'a>(out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args: Vec<&str> = vec!["train"];
+    let mut i = 0;
+    while i < SMALL.len() {
+        if extra.contains(&SMALL[i]) {
+            i += 2; // a flag with its value, given again in `extra`
+        } else {
+            args.push(SMALL[i]);
+            i += 1;
+        }
+    }
+    args.extend(["--out", s(out)]);
+    args.extend(extra);
+    args
+}
+
+fn train_small(cwd: &Path, out: &Path, extra: &[&str]) -> Output {
+    run_in(cwd, &small_args(out, extra))
+}
+
+/// A folder with a tiny trained model (14 words) and its vocabulary, as `train` writes them.
+fn saved_model(dir: &Path) -> PathBuf {
+    let m = dir.join("model");
+    std::fs::create_dir_all(&m).unwrap();
+    let (t, _) = train_tiny(3);
+    t.model.save(m.join("model.safetensors")).unwrap();
+    Vocab::from_words(WORDS.map(String::from).to_vec())
+        .unwrap()
+        .write(m.join("vocab.txt"))
+        .unwrap();
+    m
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/tests/fixtures")
+        .join(name)
+}
+
+#[test]
+fn every_file_flag_rejects_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out");
+    for (what, path) in bad_files(d) {
+        for flag in ["--text", "--mat"] {
+            let o = run_in(d, &["train", flag, s(&path), "--out", s(&out), "--quiet"]);
+            assert_user_error(&o, &format!("{flag} {what}"), &[name(&path)]);
+        }
+        // --model as the file itself, then as a folder holding it under each expected name.
+        let o = run_in(d, &["nearest", "could", "--model", s(&path)]);
+        assert_user_error(&o, &format!("--model {what}"), &[name(&path)]);
+        if !path.is_file() {
+            continue;
+        }
+        for file in ["model.safetensors", "vocab.txt"] {
+            let m = saved_model(&d.join(format!("with-bad-{file}")));
+            std::fs::copy(&path, m.join(file)).unwrap();
+            let o = run_in(d, &["predict", "you", "could", "see", "--model", s(&m)]);
+            assert_user_error(&o, &format!("{file} = {what}"), &[file]);
+        }
+    }
+    // vocab.txt missing or a folder beside a good model.
+    let m = saved_model(&d.join("no-vocab"));
+    std::fs::remove_file(m.join("vocab.txt")).unwrap();
+    assert_user_error(
+        &run_in(d, &["distance", "can", "will", "--model", s(&m)]),
+        "vocab.txt missing",
+        &["vocab.txt"],
+    );
+    std::fs::create_dir(m.join("vocab.txt")).unwrap();
+    assert_user_error(
+        &run_in(d, &["distance", "can", "will", "--model", s(&m)]),
+        "vocab.txt a folder",
+        &["vocab.txt", "directory"],
+    );
+    // The model file itself is accepted as --model (vocab.txt beside it).
+    let m = saved_model(&d.join("direct"));
+    let o = run_in(
+        d,
+        &[
+            "distance",
+            "can",
+            "can",
+            "--model",
+            s(&m.join("model.safetensors")),
+        ],
+    );
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "distance can can: 0.00\n"
+    );
+}
+
+#[test]
+fn truncated_or_corrupted_mat_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out");
+    let tiny = [
+        "--epochs", "1", "--batch", "5", "--embed", "3", "--hidden", "4",
+    ];
+    // The plain and the compressed fixture in data.mat's layout, cut at many lengths.
+    for fix in ["hinton_like.mat", "hinton_like_z.mat"] {
+        let bytes = std::fs::read(fixture(fix)).unwrap();
+        let cut = d.join(format!("cut-{fix}"));
+        let step = bytes.len() / 23;
+        for n in (0..bytes.len()).step_by(step).chain([bytes.len() - 1]) {
+            std::fs::write(&cut, &bytes[..n]).unwrap();
+            let mut args = vec!["train", "--mat", s(&cut), "--out", s(&out), "--quiet"];
+            args.extend(tiny);
+            assert_user_error(
+                &run_in(d, &args),
+                &format!("{fix} cut at {n} of {} bytes", bytes.len()),
+                &[name(&cut)],
+            );
+        }
+        // Random bytes overwritten: either the file still reads as a valid data set (the format
+        // has no checksum) and training runs, or a clear error; never a panic.
+        let bad = d.join(format!("flipped-{fix}"));
+        let mut r = shared::rng::seeded(17);
+        let (mut ok, mut errors) = (0, 0);
+        for _ in 0..30 {
+            let mut b = bytes.clone();
+            for _ in 0..1 + shared::rng::below(&mut r, 3) {
+                let at = shared::rng::below(&mut r, b.len());
+                b[at] = shared::rng::below(&mut r, 256) as u8;
+            }
+            std::fs::write(&bad, &b).unwrap();
+            let mut args = vec!["train", "--mat", s(&bad), "--out", s(&out), "--quiet"];
+            args.extend(tiny);
+            let o = run_in(d, &args);
+            if o.status.success() {
+                ok += 1;
+            } else {
+                assert_user_error(&o, &format!("{fix} with bytes overwritten"), &[name(&bad)]);
+                errors += 1;
+            }
+        }
+        println!("{fix}: 30 corruptions, {ok} still valid, {errors} clear errors");
+        assert!(errors > 0);
+    }
+}
+
+#[test]
+fn truncated_corrupted_or_foreign_checkpoints_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let m = saved_model(d);
+    let file = m.join("model.safetensors");
+    let good = std::fs::read(&file).unwrap();
+    let query = ["nearest", "could", "-k", "3", "--model", s(&m)];
+    assert!(run_in(d, &query).status.success());
+    let header = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
+    // Truncated anywhere: in the length prefix, the JSON header, the tensors.
+    for n in [
+        0,
+        5,
+        8,
+        8 + header / 2,
+        8 + header,
+        good.len() / 2,
+        good.len() - 1,
+    ] {
+        std::fs::write(&file, &good[..n]).unwrap();
+        assert_user_error(
+            &run_in(d, &query),
+            &format!("cut at {n}"),
+            &["model.safetensors"],
+        );
+    }
+    // One byte changed in the header or in the weights (the checksum catches the latter).
+    for at in [
+        3,
+        8 + header / 3,
+        8 + header + 11,
+        good.len() / 2,
+        good.len() - 2,
+    ] {
+        let mut b = good.clone();
+        b[at] ^= 0x24;
+        std::fs::write(&file, &b).unwrap();
+        assert_user_error(
+            &run_in(d, &query),
+            &format!("byte {at} changed"),
+            &["model.safetensors"],
+        );
+    }
+    // Another chapter's checkpoint.
+    let w = nalgebra::DMatrix::from_element(3, 3, 0.5);
+    shared::checkpoint::save(&file, "char-rnn", &[("W", &w)], &[]).unwrap();
+    assert_user_error(
+        &run_in(d, &query),
+        "char-rnn checkpoint",
+        &["model.safetensors", "char-rnn"],
+    );
+    // An ngram-lm checkpoint whose tensors do not have the sizes its metadata states.
+    let (t, _) = train_tiny(0);
+    let mm = &t.model;
+    let wrong_w1 = nalgebra::DMatrix::from_element(mm.W1.nrows() + 1, mm.W1.ncols(), 0.1);
+    shared::checkpoint::save(
+        &file,
+        "ngram-lm",
+        &[
+            ("W0", &mm.W0),
+            ("W1", &wrong_w1),
+            ("b1", &mm.b1),
+            ("W2", &mm.W2),
+            ("b2", &mm.b2),
+        ],
+        &[
+            ("vocab", "14".into()),
+            ("embed", "8".into()),
+            ("hidden", "16".into()),
+        ],
+    )
+    .unwrap();
+    assert_user_error(
+        &run_in(d, &query),
+        "W1 of another size",
+        &["model.safetensors", "W1"],
+    );
+    // A model of another vocabulary size than vocab.txt.
+    std::fs::write(&file, &good).unwrap();
+    std::fs::write(m.join("vocab.txt"), "could\nwould\n").unwrap();
+    assert_user_error(
+        &run_in(d, &query),
+        "vocab of 2",
+        &["vocab.txt", "2 words for a model of 14"],
+    );
+}
+
+#[test]
+fn flags_out_of_range_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out");
+    for (flag, value) in [
+        ("--hidden", "0"),
+        ("--embed", "0"),
+        ("--batch", "0"),
+        ("--epochs", "0"),
+        ("--vocab", "0"),
+        ("--sentences", "0"),
+        ("--lr", "-1"),
+        ("--lr", "nan"),
+        ("--lr", "inf"),
+        ("--momentum", "1"),
+        ("--momentum", "-0.5"),
+        ("--weight-decay", "-1"),
+        ("--hidden", "many"),
+    ] {
+        let o = run_in(d, &["train", flag, value, "--out", s(&out), "--quiet"]);
+        assert_user_error(&o, &format!("{flag} {value}"), &[flag, value]);
+    }
+    let m = saved_model(d);
+    let o = run_in(d, &["nearest", "could", "-k", "0", "--model", s(&m)]);
+    assert_user_error(&o, "-k 0", &["-k", "0"]);
+    // A batch larger than the training set (the analogue of a sequence longer than the data).
+    let o = train_small(d, &out, &["--batch", "100000"]);
+    assert_user_error(
+        &o,
+        "--batch 100000",
+        &["--batch", "100000", "training 4-grams"],
+    );
+    // Sizes that cannot fit in memory are refused before anything is allocated.
+    let o = train_small(d, &out, &["--hidden", "4000000000"]);
+    assert_user_error(&o, "--hidden 4e9", &["--hidden", "GiB"]);
+}
+
+#[test]
+fn corpora_too_small_or_of_one_word_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out");
+    let cases = [
+        ("three-words.txt", "the cat sat\n".repeat(500), "no 4-gram"),
+        (
+            "one-word.txt",
+            "word word word word word\n".repeat(200),
+            "1 word(s)",
+        ),
+        (
+            "one-line.txt",
+            "one two three four five six\n".to_string(),
+            "no 4-gram",
+        ),
+    ];
+    for (file, text, says) in cases {
+        let p = d.join(file);
+        std::fs::write(&p, text).unwrap();
+        let o = run_in(d, &["train", "--text", s(&p), "--out", s(&out), "--quiet"]);
+        assert_user_error(&o, file, &[file, says]);
+        // --vocab 1 leaves a single word too, whatever the text.
+        let o = run_in(
+            d,
+            &[
+                "train",
+                "--text",
+                s(&p),
+                "--vocab",
+                "1",
+                "--out",
+                s(&out),
+                "--quiet",
+            ],
+        );
+        assert_user_error(&o, &format!("{file} --vocab 1"), &[file]);
+    }
+}
+
+#[test]
+fn unknown_words_are_errors_that_suggest_close_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let m = saved_model(d);
+    let cases: [&[&str]; 4] = [
+        &["nearest", "coud"],
+        &["predict", "you", "coud", "see"],
+        &["predict", "you", "could", "coud"],
+        &["distance", "could", "coud"],
+    ];
+    for args in cases {
+        let mut a = args.to_vec();
+        a.extend(["--model", s(&m)]);
+        let o = run_in(d, &a);
+        assert_user_error(
+            &o,
+            &args.join(" "),
+            &[
+                "'coud' is not in the vocabulary of 14 words",
+                "closest: could",
+            ],
+        );
+        assert!(o.stdout.is_empty());
+    }
+    // Typed in capitals: looked up lower-cased, so it is found.
+    let o = run_in(d, &["distance", "COULD", "Can", "--model", s(&m)]);
+    assert!(o.status.success(), "{o:?}");
+}
+
+#[test]
+fn an_out_that_cannot_be_written_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let blocker = d.join("a-regular-file");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let o = train_small(d, &blocker.join("run"), &[]);
+    assert_user_error(&o, "--out under a file", &["a-regular-file"]);
+    let o = train_small(d, &blocker, &[]);
+    assert_user_error(&o, "--out is a file", &["--out", "a-regular-file"]);
+    // Where the last run cannot be recorded (`runs` is a file here), training still succeeds
+    // and says `nearest` will need --model.
+    std::fs::write(d.join("runs"), "in the way").unwrap();
+    let o = train_small(d, &d.join("elsewhere"), &[]);
+    assert!(o.status.success(), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("warning: ") && err.contains("--model"),
+        "{err}"
+    );
+    assert!(d.join("elsewhere/model.safetensors").is_file());
+}
+
+#[test]
+fn divergence_stops_keeps_the_curves_and_the_previous_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out");
+    assert!(train_small(d, &out, &[]).status.success());
+    let model = std::fs::read(out.join("model.safetensors")).unwrap();
+    let _ = std::fs::remove_file(out.join("loss.csv"));
+    // A huge weight decay makes W ← W(1 − αλ) − ... grow without bound: NaN at step 157
+    // (123 batches of 10 per epoch here: one curve point, at batch 100, before it).
+    let o = train_small(
+        d,
+        &out,
+        &["--weight-decay", "1000", "--epochs", "5", "--batch", "10"],
+    );
+    assert_user_error(
+        &o,
+        "--weight-decay 1000",
+        &["training diverged at step 157"],
+    );
+    let csv = std::fs::read_to_string(out.join("loss.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .any(|l| l.contains(",train (mean of 100 batches),")),
+        "{csv}"
+    );
+    assert!(out.join("loss.png").is_file());
+    // The model of the earlier run is untouched and still answers.
+    assert_eq!(std::fs::read(out.join("model.safetensors")).unwrap(), model);
+    let o = run_in(d, &["nearest", "could", "--model", s(&out)]);
+    assert!(o.status.success(), "{o:?}");
+    // A learning rate so large that the update overflows: NaN within a few steps.
+    let o = train_small(d, &out, &["--lr", "1e308"]);
+    assert_user_error(&o, "--lr 1e308", &["training diverged at step", "NaN"]);
+    // --lr 1e6 does not reach a non-finite number (the CE's log floor caps it at 30 nats, as
+    // train.m's lr-100 run ends at 26.7): the run ends and says it diverged.
+    let o = train_small(d, &out, &["--lr", "1e6"]);
+    assert!(o.status.success(), "{o:?}");
+    let log = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        log.contains("note: the validation CE is above ln 250"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_kill_at_any_moment_leaves_loadable_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out");
+    assert!(train_small(d, &out, &[]).status.success());
+    // Kill runs into the same folder after 0 … 0.4 s: before, during and after their writes (a
+    // run takes ≈ 0.4 s here, most of it syncing its six output files).
+    for k in 0..12u64 {
+        let seed = (k + 2).to_string();
+        let args = small_args(&out, &["--seed", &seed]);
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(35 * k));
+        let _ = child.kill(); // SIGKILL
+        child.wait().unwrap();
+        // Whatever run's files are there, each is whole: the model loads with its vocabulary.
+        let o = run_in(d, &["nearest", "could", "--model", s(&out)]);
+        assert!(o.status.success(), "after a kill at {} ms: {o:?}", 35 * k);
+        let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
+        assert!(serde_json::from_str::<serde_json::Value>(&summary).is_ok());
+    }
+}
+
+#[test]
+fn same_seed_same_outputs_even_with_two_runs_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let files = [
+        "loss.csv",
+        "loss.png",
+        "model.safetensors",
+        "vocab.txt",
+        "embedding.png",
+    ];
+    let (a, b, c) = (d.join("a"), d.join("b"), d.join("c"));
+    // Two at the same time in the same working folder, then one alone.
+    let spawn = |out: &Path| {
+        Command::new(BIN)
+            .args(small_args(out, &[]))
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut pa, mut pb) = (spawn(&a), spawn(&b));
+    assert!(pa.wait().unwrap().success() && pb.wait().unwrap().success());
+    assert!(train_small(d, &c, &[]).status.success());
+    testing::assert_same_outputs(&a, &b, &files);
+    testing::assert_same_outputs(&a, &c, &files);
+    // Another seed, another model: the comparison above can fail.
+    let e = d.join("e");
+    assert!(train_small(d, &e, &["--seed", "2"]).status.success());
+    let model = |p: &Path| std::fs::read(p.join("model.safetensors")).unwrap();
+    assert_ne!(model(&a), model(&e));
+}
