@@ -30,7 +30,7 @@
 //! | Hᵀ = `[[0,0],[0,1],[1,0],[1,1]]` | [`configurations`] |
 //! | Hᵀ W V, → 1 + e^{·}, row-wise product, sum (Z; the H = (0,0) row is 8) | [`partition::notes_table`] |
 //! | Z = Σ_{V,H} e^{−E(V,H)}, E = −aᵀv − bᵀh − hᵀWv | [`partition::z_brute_force`], [`Rbm::energy`] |
-//! | log Z = logsumexp_h [bᵀh + Σ_i softplus(a_i + (Wᵀh)_i)] | [`partition::log_z`] (row products: [`vexp::log_row_products`]) |
+//! | log Z = logsumexp_h [bᵀh + Σ_i softplus(a_i + (Wᵀh)_i)] | [`partition::log_z`] (row products: [`row_product::log_row_products`]) |
 //! | F(v), log p(v) = −F(v) − log Z | [`Rbm::free_energy`], [`partition::log_probs`] |
 //! | p(h = 1 \| v) = σ(Wv + b), p(v = 1 \| h) = σ(Wᵀh + a) | [`Rbm::hidden_probs`], [`Rbm::visible_probs`] |
 //! | ∂ log p / ∂W = ⟨hvᵀ⟩_data − ⟨hvᵀ⟩_model | [`partition::exact_gradient`]; CD-k / PCD: [`train::Trainer::gradient`] |
@@ -54,8 +54,8 @@ use shared::linalg::{gemm, gemm_tn};
 pub mod data;
 pub mod monitor;
 pub mod partition;
+pub mod row_product;
 pub mod train;
-pub mod vexp;
 
 /// softplus(x) = ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^{−|x|}) so it never overflows.
 #[inline]
@@ -153,7 +153,7 @@ impl Rbm {
             col.copy_from(&self.b.column(0));
         }
         gemm(1.0, &self.W, V, 1.0, H);
-        vexp::sigmoid_matrix(H); // σ(·) entrywise, vectorised
+        sigmoid_columns(H);
     }
 
     /// p(v_i = 1 | h) = σ(a_i + (Wᵀh)_i) for each column of H: V = σ(Wᵀ H + a) (n_v × B), into `V`
@@ -170,7 +170,18 @@ impl Rbm {
             col.copy_from(&self.a.column(0));
         }
         gemm_tn(1.0, &self.W, H, 1.0, V);
-        vexp::sigmoid_matrix(V); // σ(·) entrywise, vectorised
+        sigmoid_columns(V);
+    }
+}
+
+/// M ← σ(M) entrywise (vectorised: [`shared::fastmath::sigmoid_mut`]), column by column, for a
+/// matrix or a view of one.
+fn sigmoid_columns<S>(M: &mut Matrix<f64, Dyn, Dyn, S>)
+where
+    S: RawStorageMut<f64, Dyn, Dyn, RStride = U1>,
+{
+    for mut col in M.column_iter_mut() {
+        shared::fastmath::sigmoid_mut(col.as_mut_slice());
     }
 }
 

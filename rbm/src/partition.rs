@@ -13,8 +13,9 @@
 //! | log Z = logsumexp_h [bᵀh + Σ_i softplus(a_i + (Wᵀh)_i)] (the table in log space) | [`log_z`] |
 //! | ⟨v⟩, ⟨h⟩, ⟨hvᵀ⟩ under p(v, h) = e^{−E} / Z, by the same enumeration | [`model_expectations`] |
 
-use crate::{Grads, Rbm, configurations, logsumexp, vexp};
+use crate::{Grads, Rbm, configurations, logsumexp, row_product};
 use nalgebra::{DMatrix, DMatrixView};
+use shared::fastmath::exp_nonpositive;
 use shared::linalg::{gemm, gemm_nt};
 
 /// The notes' table: one row per hidden configuration H.
@@ -148,7 +149,7 @@ fn log_sum_over(M: &DMatrix<f64>, c_s: &DMatrix<f64>, c_o: &DMatrix<f64>) -> f64
         }
         // t_c = Σ_o softplus(X_low[o, c] + shift_o): the notes' row-wise product, in log space
         // (X_low is column-major: column c, one configuration, is contiguous)
-        vexp::log_row_products(X_low.as_slice(), n_o, &shift, &mut t, None);
+        row_product::log_row_products(X_low.as_slice(), n_o, &shift, &mut t, None);
         for (tc, bl) in t.iter_mut().zip(&bias_low) {
             *tc += bias_g + bl; // + c_sᵀ s
         }
@@ -157,7 +158,7 @@ fn log_sum_over(M: &DMatrix<f64>, c_s: &DMatrix<f64>, c_o: &DMatrix<f64>) -> f64
             acc *= (m - block_max).exp();
             m = block_max;
         }
-        acc += t.iter().map(|&x| vexp::exp_nonpositive(x - m)).sum::<f64>(); // x ≤ m
+        acc += t.iter().map(|&x| exp_nonpositive(x - m)).sum::<f64>(); // x ≤ m
     }
     m + acc.ln()
 }
@@ -267,7 +268,7 @@ fn expectations_over(M: &DMatrix<f64>, c_s: &DMatrix<f64>, c_o: &DMatrix<f64>) -
         }
         // t_c = Σ_o softplus(y_o) and P[:, c] = σ(y), y = c_o + M s, from the same e^{−|y|}
         let sig = Some(P.as_mut_slice());
-        vexp::log_row_products(X_low.as_slice(), n_o, &shift, &mut t, sig);
+        row_product::log_row_products(X_low.as_slice(), n_o, &shift, &mut t, sig);
         for (tc, bl) in t.iter_mut().zip(&bias_low) {
             *tc += bias_g + bl; // + c_sᵀ s
         }
@@ -283,7 +284,7 @@ fn expectations_over(M: &DMatrix<f64>, c_s: &DMatrix<f64>, c_o: &DMatrix<f64>) -
         // w_s = e^{t_s − m} (into t); P ← P diag(w)
         let mut w_block = 0.0;
         for (tc, mut col) in t.iter_mut().zip(P.column_iter_mut()) {
-            *tc = vexp::exp_nonpositive(*tc - m); // t ≤ m
+            *tc = exp_nonpositive(*tc - m); // t ≤ m
             w_block += *tc;
             col *= *tc;
         }
