@@ -174,14 +174,24 @@ impl Rbm {
     }
 }
 
-/// M ← σ(M) entrywise (vectorised: [`shared::fastmath::sigmoid_mut`]), column by column, for a
-/// matrix or a view of one.
+/// M ← σ(M) entrywise (vectorised: [`shared::fastmath::sigmoid_mut`]) for a matrix or a view
+/// of one: in one pass when its columns follow each other in memory (a matrix, or a range of
+/// whole columns of one, as the CD buffers are), so short columns (12 hidden units) leave no
+/// scalar remainder per column; else column by column.
 fn sigmoid_columns<S>(M: &mut Matrix<f64, Dyn, Dyn, S>)
 where
     S: RawStorageMut<f64, Dyn, Dyn, RStride = U1>,
 {
-    for mut col in M.column_iter_mut() {
-        shared::fastmath::sigmoid_mut(col.as_mut_slice());
+    let (rows, cols) = M.shape();
+    if M.strides() == (1, rows) {
+        // SAFETY: row stride 1 and column stride = rows: the rows · cols entries of M are one
+        // contiguous run from its first entry, all owned by M's storage, borrowed mutably here.
+        let all = unsafe { std::slice::from_raw_parts_mut(M.as_mut_ptr(), rows * cols) };
+        shared::fastmath::sigmoid_mut(all);
+    } else {
+        for mut col in M.column_iter_mut() {
+            shared::fastmath::sigmoid_mut(col.as_mut_slice());
+        }
     }
 }
 
@@ -232,6 +242,43 @@ mod tests {
         assert!(softplus(-1000.0) >= 0.0 && softplus(-1000.0) < 1e-300);
         assert!((logsumexp(&[1000.0, 1000.0]) - (1000.0 + 2f64.ln())).abs() < 1e-12);
         assert_eq!(logsumexp(&[]), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn probabilities_are_the_same_in_matrices_and_in_views() {
+        let W = DMatrix::from_fn(12, 5, |j, i| ((j * 5 + i) as f64 * 0.37).sin() * 3.0);
+        let a = DMatrix::from_fn(5, 1, |i, _| i as f64 * 0.1 - 0.2);
+        let b = DMatrix::from_fn(12, 1, |j, _| 0.5 - j as f64 * 0.1);
+        let rbm = Rbm::new(W, a, b);
+        let V = DMatrix::from_fn(5, 3, |i, c| ((i + c) % 2) as f64);
+        let mut H = DMatrix::zeros(12, 3);
+        rbm.hidden_probs(&V, &mut H); // one contiguous pass
+        let want = DMatrix::from_fn(12, 3, |j, c| {
+            let x = rbm.b[j] + (0..5).map(|i| rbm.W[(j, i)] * V[(i, c)]).sum::<f64>();
+            1.0 / (1.0 + (-x).exp())
+        });
+        assert!((&H - &want).amax() < 1e-15);
+        // Whole columns of a wider matrix (contiguous), and rows 2..14 of a taller one
+        // (column stride 16 ≠ 12 rows: column by column): the same bits.
+        let mut wide = DMatrix::from_element(12, 5, 7.0);
+        rbm.hidden_probs(&V, &mut wide.columns_range_mut(1..4));
+        let mut tall = DMatrix::from_element(16, 3, 7.0);
+        rbm.hidden_probs(&V, &mut tall.view_mut((2, 0), (12, 3)));
+        assert_eq!(wide.columns_range(1..4), H);
+        assert_eq!(tall.view((2, 0), (12, 3)), H);
+        // Nothing outside the views was touched.
+        assert!(
+            wide.column(0)
+                .iter()
+                .chain(wide.column(4).iter())
+                .all(|&x| x == 7.0)
+        );
+        assert!(
+            tall.rows(0, 2)
+                .iter()
+                .chain(tall.rows(14, 2).iter())
+                .all(|&x| x == 7.0)
+        );
     }
 
     #[test]
