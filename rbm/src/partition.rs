@@ -106,53 +106,103 @@ pub fn free_energy_brute_force(rbm: &Rbm, v: &[f64]) -> f64 {
 /// sum at n_h = 20 2.3× slower).
 const TABLE_DOUBLES: usize = 16_384;
 
+/// The block layout shared by [`log_sum_over`] and [`expectations_over`] for M n_o × n_s: the
+/// summed layer's units split into `high` ones (enumerated one configuration g at a time) and
+/// `low` ones, whose 2^low configurations make one table reused for every g.
+struct Blocks<'a> {
+    /// n_o × n_s, and the two layers' biases (n_s × 1, n_o × 1).
+    M: &'a DMatrix<f64>,
+    c_s: &'a DMatrix<f64>,
+    c_o: &'a DMatrix<f64>,
+    /// Units of s enumerated in the outer loop (the first ones).
+    high: usize,
+    /// Units of s in the table (the last ones).
+    low: usize,
+    /// low × 2^low: the low units' configurations as columns.
+    S_low: DMatrix<f64>,
+    /// n_o × 2^low: X_low = M[:, high..] S_low (the notes' stacked rows HᵀW, for the low units).
+    X_low: DMatrix<f64>,
+    /// 2^low: c_sᵀ s for the low part of each configuration.
+    bias_low: Vec<f64>,
+}
+
+impl<'a> Blocks<'a> {
+    fn new(M: &'a DMatrix<f64>, c_s: &'a DMatrix<f64>, c_o: &'a DMatrix<f64>) -> Blocks<'a> {
+        let (n_o, n_s) = M.shape();
+        assert!(
+            n_s <= MAX_ENUMERATED,
+            "2^{n_s} configurations is too many to enumerate"
+        );
+        // 2^low columns of n_o values fill at most TABLE_DOUBLES (n_o = 64: low = 8).
+        let fit = (TABLE_DOUBLES / n_o.max(1)).max(2).ilog2() as usize;
+        let low = n_s.min(fit);
+        let high = n_s - low;
+        let S_low = configurations(low).transpose(); // low × 2^low
+        // X_low = M[:, high..] S_low   (n_o × 2^low)
+        let mut X_low = DMatrix::zeros(n_o, S_low.ncols());
+        gemm(1.0, &M.columns(high, low), &S_low, 0.0, &mut X_low);
+        let bias_low = (0..S_low.ncols())
+            .map(|c| c_s.rows(high, low).column(0).dot(&S_low.column(c)))
+            .collect();
+        Blocks {
+            M,
+            c_s,
+            c_o,
+            high,
+            low,
+            S_low,
+            X_low,
+            bias_low,
+        }
+    }
+
+    /// Whether high unit j is on in configuration g of the high units (unit 0 most significant).
+    fn bit(&self, g: usize, j: usize) -> bool {
+        (g >> (self.high - 1 - j)) & 1 == 1
+    }
+
+    /// shift ← c_o + M_high g (n_o), returning c_sᵀ g for the high part of s.
+    fn shift(&self, g: usize, shift: &mut [f64]) -> f64 {
+        shift.copy_from_slice(self.c_o.as_slice());
+        let mut bias_g = 0.0;
+        for j in (0..self.high).filter(|&j| self.bit(g, j)) {
+            shift
+                .iter_mut()
+                .zip(self.M.column(j).iter())
+                .for_each(|(s, w)| *s += w);
+            bias_g += self.c_s[j];
+        }
+        bias_g
+    }
+
+    /// The table's log row products for configuration g of the high units, into t (2^low):
+    /// t_c = c_sᵀ s + Σ_o softplus(X_low[o, c] + shift_o), with σ of the same sums into `sig`.
+    fn log_rows(&self, bias_g: f64, shift: &[f64], t: &mut [f64], sig: Option<&mut [f64]>) {
+        // the notes' row-wise product, in log space (X_low is column-major: column c, one
+        // configuration, is contiguous)
+        let n_o = self.X_low.nrows();
+        row_product::log_row_products(self.X_low.as_slice(), n_o, shift, t, sig);
+        for (tc, bl) in t.iter_mut().zip(&self.bias_low) {
+            *tc += bias_g + bl; // + c_sᵀ s
+        }
+    }
+}
+
 /// log Σ_{s ∈ {0,1}^{n_s}} exp(c_sᵀ s + Σ_o softplus(c_o + (M s)_o)) for M n_o × n_s: the
 /// partition function summed over one layer (s) in closed form over the other (o).
 ///
-/// The summed layer's units are split into high and low ones: the table X_low = M_low S_low
-/// (the notes' stacked rows HᵀW, for the configurations of the low units) is made once by
-/// one GEMM; each configuration g of the high units shifts every column by the same vector
-/// c_o + M_high g. Terms are combined by a running logsumexp.
+/// The summed layer's units are split into high and low ones ([`Blocks`]): the table
+/// X_low = M_low S_low (the notes' stacked rows HᵀW, for the configurations of the low units)
+/// is made once by one GEMM; each configuration g of the high units shifts every column by
+/// the same vector c_o + M_high g. Terms are combined by a running logsumexp.
 fn log_sum_over(M: &DMatrix<f64>, c_s: &DMatrix<f64>, c_o: &DMatrix<f64>) -> f64 {
-    let (n_o, n_s) = M.shape();
-    assert!(
-        n_s <= MAX_ENUMERATED,
-        "2^{n_s} configurations is too many to enumerate"
-    );
-    // 2^low columns of n_o values fill at most TABLE_DOUBLES (n_o = 64: low = 8).
-    let fit = (TABLE_DOUBLES / n_o.max(1)).max(2).ilog2() as usize;
-    let low = n_s.min(fit);
-    let high = n_s - low;
-    let S_low = configurations(low).transpose(); // low × 2^low
-    let n_low = S_low.ncols();
-    // X_low = M[:, high..] S_low   (n_o × 2^low)
-    let mut X_low = DMatrix::zeros(n_o, n_low);
-    gemm(1.0, &M.columns(high, low), &S_low, 0.0, &mut X_low);
-    // c_sᵀ s for the low part of s   (2^low)
-    let bias_low: Vec<f64> = (0..n_low)
-        .map(|c| c_s.rows(high, low).column(0).dot(&S_low.column(c)))
-        .collect();
-    let mut shift = vec![0.0; n_o]; // c_o + M_high g   (n_o)
-    let mut t = vec![0.0; n_low];
+    let b = Blocks::new(M, c_s, c_o);
+    let mut shift = vec![0.0; M.nrows()]; // c_o + M_high g   (n_o)
+    let mut t = vec![0.0; b.S_low.ncols()];
     let (mut m, mut acc) = (f64::NEG_INFINITY, 0.0); // log Σ = m + ln acc
-    for g in 0..(1usize << high) {
-        shift.copy_from_slice(c_o.as_slice());
-        let mut bias_g = 0.0;
-        for j in 0..high {
-            if (g >> (high - 1 - j)) & 1 == 1 {
-                shift
-                    .iter_mut()
-                    .zip(M.column(j).iter())
-                    .for_each(|(s, w)| *s += w);
-                bias_g += c_s[j];
-            }
-        }
-        // t_c = Σ_o softplus(X_low[o, c] + shift_o): the notes' row-wise product, in log space
-        // (X_low is column-major: column c, one configuration, is contiguous)
-        row_product::log_row_products(X_low.as_slice(), n_o, &shift, &mut t, None);
-        for (tc, bl) in t.iter_mut().zip(&bias_low) {
-            *tc += bias_g + bl; // + c_sᵀ s
-        }
+    for g in 0..(1usize << b.high) {
+        let bias_g = b.shift(g, &mut shift);
+        b.log_rows(bias_g, &shift, &mut t, None);
         let block_max = t.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if block_max > m {
             acc *= (m - block_max).exp();
@@ -229,21 +279,8 @@ pub struct ModelExpectations {
 /// ⟨o sᵀ⟩ of a block is one GEMM, σ(·)·diag(w) times the low units' configurations.
 fn expectations_over(M: &DMatrix<f64>, c_s: &DMatrix<f64>, c_o: &DMatrix<f64>) -> Sums {
     let (n_o, n_s) = M.shape();
-    assert!(
-        n_s <= MAX_ENUMERATED,
-        "2^{n_s} configurations is too many to enumerate"
-    );
-    let fit = (TABLE_DOUBLES / n_o.max(1)).max(2).ilog2() as usize;
-    let low = n_s.min(fit);
-    let high = n_s - low;
-    let S_low = configurations(low).transpose(); // low × 2^low
-    let n_low = S_low.ncols();
-    // X_low = M[:, high..] S_low   (n_o × 2^low)
-    let mut X_low = DMatrix::zeros(n_o, n_low);
-    gemm(1.0, &M.columns(high, low), &S_low, 0.0, &mut X_low);
-    let bias_low: Vec<f64> = (0..n_low)
-        .map(|c| c_s.rows(high, low).column(0).dot(&S_low.column(c)))
-        .collect();
+    let b = Blocks::new(M, c_s, c_o);
+    let (high, low, n_low) = (b.high, b.low, b.S_low.ncols());
     let mut P = DMatrix::zeros(n_o, n_low); // σ(c_o + M s) of the block, then × w_s
     let mut t = vec![0.0; n_low]; // c_sᵀ s + Σ_o softplus(c_o + (M s)_o)
     let mut shift = vec![0.0; n_o]; // c_o + M_high g
@@ -256,22 +293,9 @@ fn expectations_over(M: &DMatrix<f64>, c_s: &DMatrix<f64>, c_o: &DMatrix<f64>) -
     };
     let (mut m, mut total) = (f64::NEG_INFINITY, 0.0); // Z = e^m · total
     for g in 0..(1usize << high) {
-        let bit = |j: usize| (g >> (high - 1 - j)) & 1 == 1; // unit j < high in g
-        shift.copy_from_slice(c_o.as_slice());
-        let mut bias_g = 0.0;
-        for j in (0..high).filter(|&j| bit(j)) {
-            shift
-                .iter_mut()
-                .zip(M.column(j).iter())
-                .for_each(|(s, w)| *s += w);
-            bias_g += c_s[j];
-        }
-        // t_c = Σ_o softplus(y_o) and P[:, c] = σ(y), y = c_o + M s, from the same e^{−|y|}
-        let sig = Some(P.as_mut_slice());
-        row_product::log_row_products(X_low.as_slice(), n_o, &shift, &mut t, sig);
-        for (tc, bl) in t.iter_mut().zip(&bias_low) {
-            *tc += bias_g + bl; // + c_sᵀ s
-        }
+        let bias_g = b.shift(g, &mut shift);
+        // t_c and P[:, c] = σ(y), y = c_o + M s, from the same e^{−|y|}
+        b.log_rows(bias_g, &shift, &mut t, Some(P.as_mut_slice()));
         let block_max = t.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if block_max > m {
             let r = (m - block_max).exp(); // 0 on the first block
@@ -295,14 +319,14 @@ fn expectations_over(M: &DMatrix<f64>, c_s: &DMatrix<f64>, c_o: &DMatrix<f64>) -
         }
         sum.o += &Po;
         // high units: constant g in the block: ⟨o s_jᵀ⟩ += Po, ⟨s_j⟩ += Σ w
-        for j in (0..high).filter(|&j| bit(j)) {
+        for j in (0..high).filter(|&j| b.bit(g, j)) {
             sum.os.column_mut(j).axpy(1.0, &Po.column(0), 1.0);
             sum.s[j] += w_block;
         }
         // low units: ⟨o sᵀ⟩ += P diag(w) S_lowᵀ, ⟨s⟩ += S_low w
-        gemm_nt(1.0, &P, &S_low, 1.0, &mut sum.os.columns_mut(high, low));
+        gemm_nt(1.0, &P, &b.S_low, 1.0, &mut sum.os.columns_mut(high, low));
         let w = DMatrixView::from_slice(&t, n_low, 1);
-        gemm(1.0, &S_low, &w, 1.0, &mut sum.s.rows_mut(high, low));
+        gemm(1.0, &b.S_low, &w, 1.0, &mut sum.s.rows_mut(high, low));
     }
     let inv = 1.0 / total;
     sum.s *= inv;
