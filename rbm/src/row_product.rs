@@ -2,7 +2,7 @@
 //! the kernel of the exact log Z and of the model's expectations ([`crate::partition`]).
 //!
 //! e^x comes from [`shared::fastmath::exp_nonpositive`] (no libm call, so the loops vectorise);
-//! every sum and product runs in [`LANES`] partial results combined in a fixed order, and Rust
+//! every sum and product runs in `LANES` (8) partial results combined in a fixed order, and Rust
 //! never contracts a multiply and an add on its own, so the portable build and the AVX2 /
 //! AVX-512 variants chosen at run time give bit-identical results.
 
