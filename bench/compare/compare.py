@@ -100,7 +100,13 @@ def main():
             if r is None:
                 print(f"  no Rust bench named {unit}", file=sys.stderr)
             rows.append((crate, unit, r, numpy.get(unit), torch.get(unit)))
-    ratio = lambda other, r: f"{other / r:.0f}×" if other and r else "–"
+
+    def ratio(other, r):
+        if not (other and r):
+            return "–"
+        x = other / r
+        return f"{x:.0f}×" if x >= 10 else f"{x:.1f}×"
+
     if markdown:
         print("| crate | unit | this workspace | numpy | PyTorch CPU | vs numpy | vs PyTorch |")
         print("|---|---|---|---|---|---|---|")

@@ -191,7 +191,7 @@ def main():
     rng = np.random.default_rng(1)
     a = rng.random((256, 256))
     b = rng.random((256, 256))
-    print(f"gemm_256\t{fastest(lambda: a @ b, 200):.1f}", flush=True)
+    print(f"conv/gemm_256\t{fastest(lambda: a @ b, 200):.1f}", flush=True)
 
     conv = Conv(0.01 * rng.standard_normal((FN, C, FS, FS)), np.zeros(FN))
     x = rng.random((N, C, H, W))
@@ -201,11 +201,11 @@ def main():
         conv.forward(x)
         conv.backward(dy)
 
-    print(f"conv_forward_backward\t{fastest(conv_unit, 50):.1f}", flush=True)
+    print(f"conv/conv_forward_backward\t{fastest(conv_unit, 50):.1f}", flush=True)
 
     net = SimpleConvNet(rng)
     t = np.arange(N) % 10
-    print(f"simple_convnet_batch\t{fastest(lambda: net.step(x, t), 30):.1f}", flush=True)
+    print(f"conv/simple_convnet_batch\t{fastest(lambda: net.step(x, t), 30):.1f}", flush=True)
 
     if "--epoch" in sys.argv:
         X = rng.random((8000, C, H, W))

@@ -66,7 +66,7 @@ class SimpleConvNet(torch.nn.Module):
 def main():
     torch.manual_seed(1)
     a, b = torch.rand(256, 256), torch.rand(256, 256)
-    print(f"gemm_256\t{fastest(lambda: a @ b, 200):.1f}", flush=True)
+    print(f"conv/gemm_256\t{fastest(lambda: a @ b, 200):.1f}", flush=True)
 
     W = (0.01 * torch.randn(FN, 1, FS, FS)).requires_grad_()
     bias = torch.zeros(FN, requires_grad=True)
@@ -79,7 +79,7 @@ def main():
         W.grad = bias.grad = x.grad = None
         F.conv2d(x, W, bias).backward(dy)
 
-    print(f"conv_forward_backward\t{fastest(conv_unit, 50):.1f}", flush=True)
+    print(f"conv/conv_forward_backward\t{fastest(conv_unit, 50):.1f}", flush=True)
 
     net = SimpleConvNet()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
@@ -93,7 +93,7 @@ def main():
         opt.step()
         return loss
 
-    print(f"simple_convnet_batch\t{fastest(lambda: step(xb, t), 30):.1f}", flush=True)
+    print(f"conv/simple_convnet_batch\t{fastest(lambda: step(xb, t), 30):.1f}", flush=True)
 
     if "--epoch" in sys.argv:
         X, T = torch.rand(8000, 1, 28, 28), torch.arange(8000) % 10

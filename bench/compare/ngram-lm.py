@@ -121,9 +121,9 @@ def fastest(f, rounds):
 
 
 units = [
-    ("one_batch", one_batch, 500),
-    ("one_epoch_372550", one_epoch, 2),
-    ("gemm_256", gemm_256, 300),
+    ("step/one_batch", one_batch, 500),
+    ("step/one_epoch_372550", one_epoch, 2),
+    ("step/gemm_256", gemm_256, 300),
 ]
 for name, f, rounds in units:
     print(f"{name}\t{fastest(f, rounds):.1f}", flush=True)

@@ -4,7 +4,6 @@
 //! ..., output data는 시작 단어인 'SENTENCE_START'만을 제외").
 
 use crate::Rnn;
-use shared::checkpoint;
 use shared::data::comments::Comments;
 use shared::data::grammar;
 use shared::data::text::{Corpus, SENTENCE_END, SENTENCE_START, SentenceMode, Vocab};
@@ -12,35 +11,6 @@ use shared::rng::Rng;
 use shared::{Error, Result};
 use std::collections::HashSet;
 use std::path::Path;
-
-/// Writes `model` as `model.safetensors` (tensors U, W, V, row-major F64) and its vocabulary as
-/// `vocab.txt` (one word per line, line k = id k − 1) into `dir`.
-pub fn save_model(dir: &Path, model: &Rnn, vocab: &Vocab, bptt: usize) -> Result<()> {
-    checkpoint::save(
-        dir.join("model.safetensors"),
-        "rnn-lm",
-        &[("U", &model.U), ("W", &model.W), ("V", &model.V)],
-        &[
-            ("hidden", model.N_h().to_string()),
-            ("vocab", model.N_x().to_string()),
-            ("bptt", bptt.to_string()),
-        ],
-    )?;
-    vocab.write(dir.join("vocab.txt"))
-}
-
-/// Reads what [`save_model`] wrote, checking the shapes against the vocabulary.
-pub fn load_model(dir: &Path) -> Result<(Rnn, Vocab)> {
-    let vocab = Vocab::read(dir.join("vocab.txt"))?;
-    let mut ck = checkpoint::load(dir.join("model.safetensors"), "rnn-lm")?;
-    let (N_x, N_h) = (vocab.len(), ck.meta::<usize>("hidden")?);
-    let model = Rnn {
-        U: ck.take("U", N_h, N_x)?,
-        W: ck.take("W", N_h, N_h)?,
-        V: ck.take("V", N_x, N_h)?,
-    };
-    Ok((model, vocab))
-}
 
 /// Where the sentences come from.
 #[derive(Clone, Copy, Debug)]
@@ -58,7 +28,25 @@ pub enum Source<'a> {
     },
 }
 
-impl Source<'_> {
+impl<'a> Source<'a> {
+    /// The source the flags name: `--csv`, else `--text`, else the generated corpus of
+    /// `sentences` sentences (default 5000).
+    pub fn from_flags(
+        csv: Option<&'a Path>,
+        text: Option<&'a Path>,
+        seed: u64,
+        sentences: Option<u64>,
+    ) -> Source<'a> {
+        match (csv, text) {
+            (Some(path), _) => Source::Csv(path),
+            (None, Some(path)) => Source::Text(path),
+            (None, None) => Source::Generated {
+                seed,
+                sentences: sentences.unwrap_or(5000),
+            },
+        }
+    }
+
     /// The corpus, and for the generated one the floor of the loss per target word,
     /// −Σ ln p(sentence) / Σ (words + 1): the grammar's exact log-probabilities, with
     /// `SENTENCE_END` certain after the final `.` or `?`. Prints what it reads, as the tutorial.
@@ -70,9 +58,11 @@ impl Source<'_> {
                 if let Some(cut) = &comments.truncated {
                     println!("{}: {cut}", path.display());
                 }
-                Ok((comments.corpus(), None))
+                Ok((check(comments.corpus(), path)?, None))
             }
-            Source::Text(path) => Ok((Corpus::load(path, SentenceMode::Prose)?, None)),
+            Source::Text(path) => {
+                Ok((check(Corpus::load(path, SentenceMode::Prose)?, path)?, None))
+            }
             Source::Generated { seed, sentences } => {
                 if sentences > 1_000_000 {
                     let msg = "the generated corpus has at most 1000000 sentences";
@@ -87,6 +77,24 @@ impl Source<'_> {
             }
         }
     }
+}
+
+/// `corpus` read from `path` if it has something to learn: at least one sentence and two
+/// distinct words (tokens with a letter or digit; punctuation alone does not count).
+fn check(corpus: Corpus, path: &Path) -> Result<Corpus> {
+    let words: HashSet<&str> = corpus
+        .tokens()
+        .filter(|t| t.chars().any(char::is_alphanumeric))
+        .collect();
+    if words.len() < 2 {
+        let found = match words.iter().next() {
+            Some(w) => format!("only one distinct word ('{w}')"),
+            None => "no word".to_string(),
+        };
+        let msg = format!("{found}: a language model needs at least two");
+        return Err(Error::format(path, "whole file", msg));
+    }
+    Ok(corpus)
 }
 
 /// Sentences as word ids, with their vocabulary.
@@ -156,6 +164,19 @@ impl Prepared {
             .take(n)
             .map(|s| (&s[..s.len() - 1], &s[1..]))
             .collect()
+    }
+
+    /// [`Prepared::pairs`] of the first `n` sentences (`--sentences`), all when `n` is `None`;
+    /// error if there are fewer than `n`.
+    pub fn first(&self, n: Option<u64>) -> Result<Vec<(&[usize], &[usize])>> {
+        let have = self.sentences.len();
+        match n {
+            Some(n) if n > have as u64 => {
+                let msg = format!("{n}, but the data has only {have} sentences");
+                Err(Error::flag("--sentences", msg))
+            }
+            _ => Ok(self.pairs(n.map_or(have, |n| n as usize))),
+        }
     }
 
     /// What the tutorial prints after preprocessing, and the first training pair as the notes

@@ -35,20 +35,26 @@ pub struct Evaluation {
 }
 
 /// Trains `model` on `pairs` (input, target) by `schedule`. Evaluates before training, every
-/// `eval_every` epochs, and once more after the last epoch; `on_eval` sees each evaluation as it
-/// happens, `on_step` each SGD step (sentences seen, that sentence's loss per target word).
-/// Error if a loss becomes NaN or infinite.
+/// `eval_every` epochs, and once more after the last epoch; `on_eval` sees the evaluations so
+/// far (the new one last) and the model as it is then (to write a checkpoint), `on_step` each SGD step (sentences seen,
+/// that sentence's loss per target word). `history` is empty for a fresh start; to resume, it
+/// holds the evaluations of the interrupted run, and training continues after the last one
+/// (its epoch, sentences seen and learning rate), so the result is the one of an uninterrupted
+/// run. Error if a loss becomes NaN or infinite, or if `on_eval` fails.
 pub fn train_with_sgd(
     model: &mut Rnn,
     pairs: &[(&[usize], &[usize])],
     schedule: &Schedule,
+    history: Vec<Evaluation>,
     buf: &mut Buffers,
-    mut on_eval: impl FnMut(&Evaluation),
+    mut on_eval: impl FnMut(&[Evaluation], &Rnn) -> Result<()>,
     mut on_step: impl FnMut(u64, f64),
 ) -> Result<Vec<Evaluation>> {
-    let mut evals: Vec<Evaluation> = Vec::new();
-    let mut lr = schedule.lr;
-    let mut seen = 0u64;
+    let resumed = !history.is_empty();
+    let (start, mut seen, mut lr) = history
+        .last()
+        .map_or((0, 0, schedule.lr), |e| (e.epoch, e.seen, e.lr));
+    let mut evals = history;
     let mut evaluate = |epoch: u64, seen: u64, model: &Rnn, buf: &mut Buffers, lr: &mut f64| {
         let loss = check_finite(seen, model.loss(pairs.iter().copied(), buf))?;
         // Adjust the learning rate if the loss increases.
@@ -63,12 +69,12 @@ pub fn train_with_sgd(
             lr: *lr,
             halved,
         };
-        on_eval(&e);
         evals.push(e);
-        Ok::<(), shared::Error>(())
+        on_eval(&evals, model)
     };
-    for epoch in 0..schedule.epochs {
-        if epoch % schedule.eval_every == 0 {
+    for epoch in start..schedule.epochs {
+        // A resumed run has already evaluated at `start`.
+        if epoch % schedule.eval_every == 0 && (epoch > start || !resumed) {
             evaluate(epoch, seen, model, buf, &mut lr)?;
         }
         for &(x, t) in pairs {
@@ -77,6 +83,8 @@ pub fn train_with_sgd(
             on_step(seen, check_finite(seen, loss)?);
         }
     }
-    evaluate(schedule.epochs, seen, model, buf, &mut lr)?;
+    if start < schedule.epochs || !resumed {
+        evaluate(schedule.epochs, seen, model, buf, &mut lr)?;
+    }
     Ok(evals)
 }

@@ -1,7 +1,9 @@
 //! The data path (CSV → sentences → vocabulary → ids), the training schedule, and the binary.
 #![allow(non_snake_case)]
 
-use rnn_lm::corpus::{Prepared, load_model, sample_sentences, save_model};
+use rnn_lm::checkpoint::{self, Spec, load_model};
+use rnn_lm::corpus::{Prepared, sample_sentences};
+use rnn_lm::report::Curves;
 use rnn_lm::train::{Schedule, train_with_sgd};
 use rnn_lm::{Bptt, Buffers, Rnn};
 use shared::data::comments::Comments;
@@ -70,8 +72,16 @@ fn training_on_the_fixture_lowers_the_loss_and_the_model_round_trips() {
         eval_every: 10,
         bptt: Bptt::Truncated(4),
     };
-    let history =
-        train_with_sgd(&mut model, &pairs, &schedule, &mut buf, |_| {}, |_, _| {}).unwrap();
+    let history = train_with_sgd(
+        &mut model,
+        &pairs,
+        &schedule,
+        Vec::new(),
+        &mut buf,
+        |_, _| Ok(()),
+        |_, _| {},
+    )
+    .unwrap();
     let epochs: Vec<u64> = history.iter().map(|e| e.epoch).collect();
     assert_eq!(epochs, [0, 10, 20, 30]);
     let (first, last) = (history[0].loss, history[3].loss);
@@ -80,7 +90,17 @@ fn training_on_the_fixture_lowers_the_loss_and_the_model_round_trips() {
     assert!(last < first - 1.0, "loss {first} → {last}");
     // Saved and loaded, the model is the same and still generates (never UNKNOWN_TOKEN).
     let dir = tempfile::tempdir().unwrap();
-    save_model(dir.path(), &model, &data.vocab, 4).unwrap();
+    let spec = Spec {
+        hidden: 16,
+        bptt: 4,
+        lr: 0.05,
+        eval_every: 10,
+        sentences: pairs.len(),
+    };
+    data.vocab
+        .write(dir.path().join(checkpoint::VOCAB))
+        .unwrap();
+    checkpoint::save(dir.path(), &model, &spec, &history, &Curves::new(1)).unwrap();
     let (back, vocab) = load_model(dir.path()).unwrap();
     assert_eq!(back, model);
     let mut r = rng::seeded(3);
@@ -111,8 +131,12 @@ fn the_learning_rate_halves_when_the_loss_rises() {
         &mut model,
         &pairs,
         &schedule,
+        Vec::new(),
         &mut buf,
-        |e| seen.push(*e),
+        |h, _| {
+            seen.push(h[h.len() - 1]);
+            Ok(())
+        },
         |_, _| {},
     );
     let history = history.unwrap();
@@ -130,7 +154,15 @@ fn the_learning_rate_halves_when_the_loss_rises() {
         lr: 1000.0,
         ..schedule
     };
-    let e = train_with_sgd(&mut model, &pairs, &schedule, &mut buf, |_| {}, |_, _| {});
+    let e = train_with_sgd(
+        &mut model,
+        &pairs,
+        &schedule,
+        Vec::new(),
+        &mut buf,
+        |_, _| Ok(()),
+        |_, _| {},
+    );
     assert!(e.unwrap_err().to_string().contains("diverged"));
 }
 
@@ -221,7 +253,16 @@ fn a_short_run_on_the_generated_corpus_learns() {
         eval_every: 4,
         bptt: Bptt::Truncated(4),
     };
-    let h = train_with_sgd(&mut model, &pairs, &schedule, &mut buf, |_| {}, |_, _| {}).unwrap();
+    let h = train_with_sgd(
+        &mut model,
+        &pairs,
+        &schedule,
+        Vec::new(),
+        &mut buf,
+        |_, _| Ok(()),
+        |_, _| {},
+    )
+    .unwrap();
     let (first, last) = (h[0].loss, h[h.len() - 1].loss);
     eprintln!("generated corpus: loss {first} → {last}");
     assert!(

@@ -14,7 +14,9 @@ pub enum Error {
     /// A file or folder could not be read, written, created or renamed.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file or folder.
         path: PathBuf,
+        /// What the operating system said.
         #[source]
         source: std::io::Error,
     },
@@ -22,16 +24,29 @@ pub enum Error {
     /// "line 12", "byte 4096" or "field `trainData`").
     #[error("{}: {where_}: {msg}", path.display())]
     Format {
+        /// The file.
         path: PathBuf,
+        /// Where in it: "line 12", "byte 4096", "field `trainData`".
         where_: String,
+        /// What was wrong there.
         msg: String,
     },
     /// A command-line value out of range or inconsistent with the data (`flag` like `--hidden`).
     #[error("{flag}: {msg}")]
-    Flag { flag: String, msg: String },
+    Flag {
+        /// The flag as the user writes it, e.g. `--hidden`.
+        flag: String,
+        /// Why its value cannot be used.
+        msg: String,
+    },
     /// Training produced a non-finite loss.
     #[error("training diverged at step {step}: the loss became {loss} (try a smaller --lr)")]
-    Diverged { step: u64, loss: f64 },
+    Diverged {
+        /// The training step (as the chapter counts them) whose loss was not finite.
+        step: u64,
+        /// That loss (NaN or ±∞).
+        loss: f64,
+    },
     /// Anything else the user can act on (an unknown word, a checkpoint of another chapter, ...).
     #[error("{0}")]
     Msg(String),

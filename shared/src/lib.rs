@@ -18,6 +18,8 @@
 //! | [`checkpoint`] | safetensors checkpoints (row-major F64, chapter recorded, shapes checked) |
 //! | [`testing`] | support for the chapters' integration tests: the bad-input contract, bad files, same-seed comparisons |
 
+#![warn(missing_docs)]
+
 pub mod activation;
 pub mod checkpoint;
 pub mod data;

@@ -43,21 +43,46 @@ pub enum Rule {
     /// W ← W − α g.
     Sgd,
     /// The notes' momentum: v ← βv + (1 − β) g; W ← W − α v. No bias correction (as Ng).
-    Momentum { beta: f64 },
+    Momentum {
+        /// β, the weight of the old velocity (Ng: 0.9).
+        beta: f64,
+    },
     /// Velocity form: Δ ← μΔ + g; W ← W − α Δ (Hinton's assignment 2).
-    ClassicMomentum { mu: f64 },
+    ClassicMomentum {
+        /// μ, the momentum coefficient (Hinton: 0.9).
+        mu: f64,
+    },
     /// Nesterov momentum, CS231n's implementation form:
     /// v_prev = v; v ← μv − α g; W ← W − μ v_prev + (1 + μ) v.
-    Nesterov { mu: f64 },
+    Nesterov {
+        /// μ, the momentum coefficient.
+        mu: f64,
+    },
     /// G ← G + g²; W ← W − α g / √(G + ε) (or (√G + ε)).
-    Adagrad { eps: f64, at: Eps },
+    Adagrad {
+        /// ε, the guard against division by zero.
+        eps: f64,
+        /// Whether ε goes inside or outside the square root.
+        at: Eps,
+    },
     /// s ← ρs + (1 − ρ)g²; W ← W − α g / √(s + ε) (or (√s + ε)).
-    RmsProp { decay: f64, eps: f64, at: Eps },
+    RmsProp {
+        /// ρ, the decay of the running mean of g².
+        decay: f64,
+        /// ε, the guard against division by zero.
+        eps: f64,
+        /// Whether ε goes inside or outside the square root.
+        at: Eps,
+    },
     /// Adam with bias correction (t counts update steps, starting at 1).
     Adam {
+        /// β₁, the decay of the first moment m (0.9).
         beta1: f64,
+        /// β₂, the decay of the second moment v (0.999).
         beta2: f64,
+        /// ε, the guard against division by zero (1e-8).
         eps: f64,
+        /// Where ε goes: inside the root (as the notes), outside (as Ng), or outside without correcting v.
         at: Eps,
     },
 }
