@@ -4,6 +4,7 @@
 
 #![allow(non_snake_case)]
 
+use crate::train::Method;
 use nalgebra::DMatrix;
 use shared::data::{ImageSet, bars};
 use shared::rng;
@@ -64,56 +65,89 @@ pub fn binarised_split(set: &ImageSet, n_train: usize, seed: u64, name: String) 
     })
 }
 
-/// The recipe defaults that go with a data set.
+/// The recipe defaults that go with a data set and a training method.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Defaults {
     /// Hidden units.
     pub hidden: usize,
     /// Epochs.
     pub epochs: usize,
-    /// Gibbs steps of CD-k.
+    /// Gibbs steps of CD-k / PCD-k.
     pub k: usize,
     /// Learning rate ε.
     pub lr: f64,
+    /// Mini-batch size; `None`: the whole training set (one update per epoch).
+    pub batch: Option<usize>,
+    /// ε annealed linearly to 0 over the epochs (else constant).
+    pub anneal: bool,
 }
 
-/// The data of a run by its flags: `--digits FILE` (12 hidden, 50 epochs of CD-1, ε 0.05; 1500
-/// training images), else `--mnist DIR` (t10k: 16 hidden, 20 epochs of CD-1; 8000 training
-/// images), else `side` × `side` bars and stripes (16 hidden, 300 epochs of CD-20, ε 0.002;
-/// 3000 training examples: every pattern equally often). `train` overrides the number of
-/// training examples.
+impl Defaults {
+    /// The data set's CD / PCD recipe: `hidden` units, `epochs` epochs of CD-`k` at ε = `lr`,
+    /// mini-batches of 10; for [`Method::Exact`] instead full-batch ascent on the exact
+    /// log-likelihood, `exact.0` epochs (one update each) at ε = `exact.1`.
+    fn new(
+        method: Method,
+        hidden: usize,
+        (epochs, k, lr, anneal): (usize, usize, f64, bool),
+        exact: (usize, f64),
+    ) -> Defaults {
+        match method {
+            Method::Exact => Defaults {
+                hidden,
+                epochs: exact.0,
+                k,
+                lr: exact.1,
+                batch: None,
+                anneal: false,
+            },
+            Method::Cd | Method::Pcd => Defaults {
+                hidden,
+                epochs,
+                k,
+                lr,
+                batch: Some(10),
+                anneal,
+            },
+        }
+    }
+}
+
+/// The data of a run by its flags, and the recipe that goes with them and `method`:
+/// `--digits FILE` (12 hidden, 50 epochs of CD-1, ε 0.05; 1500 training images), else
+/// `--mnist DIR` (t10k: 16 hidden, 20 epochs of CD-1, ε 0.05; 8000 training images), else
+/// `side` × `side` bars and stripes (16 hidden, 300 epochs of CD-20, ε 0.004 annealed to 0;
+/// 3000 training examples: every pattern equally often). With [`Method::Exact`]: 2000 (bars),
+/// 1000 (digits) full-batch epochs at ε 0.3, or 50 (MNIST) at ε 0.05. `train` overrides the
+/// number of training examples.
 pub fn by_flags(
     digits: Option<&std::path::Path>,
     mnist: Option<&std::path::Path>,
     side: usize,
     train: Option<usize>,
+    method: Method,
     seed: u64,
 ) -> Result<(Data, Defaults)> {
-    let cd1 = |hidden, epochs| Defaults {
-        hidden,
-        epochs,
-        k: 1,
-        lr: 0.05,
-    };
     if let Some(f) = digits {
         let name = format!("{} (8 × 8 digits, binarised at 8/16)", f.display());
         let set = shared::data::digits::load_digits_csv(f)?;
         let data = binarised_split(&set, train.unwrap_or(1500), seed, name)?;
-        return Ok((data, cd1(12, 50)));
+        return Ok((
+            data,
+            Defaults::new(method, 12, (50, 1, 0.05, false), (1000, 0.3)),
+        ));
     }
     if let Some(d) = mnist {
         let name = format!("MNIST t10k in {} (binarised at 0.5)", d.display());
         let set = shared::data::idx::load_mnist_dir(d, "t10k")?;
         let data = binarised_split(&set, train.unwrap_or(8000), seed, name)?;
-        return Ok((data, cd1(16, 20)));
+        return Ok((
+            data,
+            Defaults::new(method, 16, (20, 1, 0.05, false), (50, 0.05)),
+        ));
     }
     let copies = train.unwrap_or(3000) / bars::pattern_count(side);
-    let defaults = Defaults {
-        hidden: 16,
-        epochs: 300,
-        k: 20,
-        lr: 0.002,
-    };
+    let defaults = Defaults::new(method, 16, (300, 20, 0.004, true), (2000, 0.3));
     Ok((bars_and_stripes(side, copies, 1000, seed), defaults))
 }
 

@@ -1,13 +1,145 @@
-//! What a training run shows: the per-epoch curves as `loss.png` / `loss.csv`, and matrices
-//! whose columns are images (Gibbs samples, each hidden unit's weights) as image grids.
+//! What a training run shows: the header and per-epoch lines it prints, the curves as
+//! `loss.png` / `loss.csv`, matrices whose columns are images (Gibbs samples, each hidden
+//! unit's weights) as image grids, the model file, and the final report and `summary.json`.
 
 #![allow(non_snake_case)]
 
-use crate::train::Stats;
+use crate::Rbm;
+use crate::data::Data;
+use crate::partition::log_probs;
+use crate::train::{self, Config, Stats};
 use nalgebra::DMatrix;
+use serde_json::{Value, json};
 use shared::Result;
 use shared::plot::{Figure, Image, Panel, Scale, Series, save_image_grid};
+use std::fmt::Write;
 use std::path::Path;
+
+/// The independent-pixel model's mean log-likelihood on the training and held-out data
+/// ([`train::independent_baseline`]): where training starts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Baselines {
+    /// On the training set.
+    pub train: f64,
+    /// On the held-out set.
+    pub test: f64,
+}
+
+impl Baselines {
+    /// The baselines of a data set (pixel frequencies from its training part).
+    pub fn of(data: &Data) -> Baselines {
+        Baselines {
+            train: train::independent_baseline(&data.train, &data.train),
+            test: train::independent_baseline(&data.train, &data.test),
+        }
+    }
+}
+
+/// The run's name for titles: "CD-20, n_h = 16".
+fn run_name(config: &Config, n_h: usize) -> String {
+    format!("{}, n_h = {n_h}", config.method.name(config.k))
+}
+
+/// The lines printed before training: the data, the recipe, the baselines, the table header.
+pub fn header(data: &Data, n_h: usize, config: &Config, base: &Baselines) -> String {
+    let mut s = String::new();
+    let (n_v, N) = data.train.shape();
+    let _ = writeln!(s, "notes §7 RBM: {}", data.name);
+    let anneal = if config.anneal_epochs.is_some() {
+        " annealed linearly to 0"
+    } else {
+        ""
+    };
+    let batch = if config.batch >= N {
+        "full batch".to_string()
+    } else {
+        format!("batch {}", config.batch)
+    };
+    let _ = writeln!(
+        s,
+        "n_v = {n_v}, n_h = {n_h}, {}, ε = {}{anneal}, {batch}, momentum {} → {} after epoch {}, weight cost {}",
+        config.method.name(config.k),
+        config.lr,
+        config.momentum_start,
+        config.momentum_final,
+        config.momentum_epochs,
+        config.weight_cost
+    );
+    let optimum = data
+        .optimum
+        .map_or(String::new(), |o| format!("; optimum {o:.4}"));
+    let _ = writeln!(
+        s,
+        "independent-pixel baseline: {:.4} train, {:.4} held-out nats per image{optimum}",
+        base.train, base.test
+    );
+    let _ = writeln!(
+        s,
+        "epoch | exact log p(v) train  held-out |   log Z   | recon error | F gap"
+    );
+    s
+}
+
+/// One line of the per-epoch table (numbers of 10⁶ and more, as after a divergence, in
+/// scientific notation so the columns stay readable).
+pub fn row(epoch: usize, s: &Stats) -> String {
+    let cell = |x: f64, w: usize| {
+        if x.abs() < 1e6 || !x.is_finite() {
+            format!("{x:w$.4}")
+        } else {
+            format!("{x:w$.3e}")
+        }
+    };
+    format!(
+        "{epoch:5} | {} {} | {} | {} | {}",
+        cell(s.train_ll, 20),
+        cell(s.test_ll, 9),
+        cell(s.log_z, 9),
+        cell(s.recon, 11),
+        cell(s.fe_gap, 7)
+    )
+}
+
+/// The final lines (log-likelihoods, distance to the optimum and the mass on the training
+/// patterns when the data are bars and stripes) and the chapter's metrics for `summary.json`.
+pub fn final_report(
+    rbm: &Rbm,
+    data: &Data,
+    config: &Config,
+    stats: &Stats,
+    base: &Baselines,
+) -> (String, Value) {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "final exact mean log p(v): {:.4} train, {:.4} held-out ({:+.4} nats over the baseline)",
+        stats.train_ll,
+        stats.test_ll,
+        stats.train_ll - base.train
+    );
+    let mut summary = json!({"final_train_ll": stats.train_ll, "final_test_ll": stats.test_ll,
+        "baseline_train_ll": base.train, "baseline_test_ll": base.test, "log_z": stats.log_z,
+        "recon_error": stats.recon, "fe_gap": stats.fe_gap, "n_v": rbm.n_v(), "n_h": rbm.n_h(),
+        "k": config.k, "method": config.method.name(config.k), "lr": config.lr,
+        "annealed": config.anneal_epochs.is_some(), "batch": config.batch});
+    if let Some(o) = data.optimum {
+        let P = shared::data::bars::all_patterns(data.shape.0); // n_v × (2^{n+1} − 2)
+        let mass: f64 = log_probs(rbm, &P, stats.log_z)
+            .iter()
+            .map(|l| l.exp())
+            .sum();
+        let _ = writeln!(
+            s,
+            "optimum {o:.4}: {:.4} nats short; the model puts {:.2} % of its mass on the {} patterns",
+            o - stats.train_ll,
+            100.0 * mass,
+            P.ncols()
+        );
+        summary["optimum"] = json!(o);
+        summary["pattern_mass"] = json!(mass);
+    }
+    (s, summary)
+}
 
 /// The exact log-likelihoods, reconstruction error and free-energy gap of every epoch.
 #[derive(Clone, Debug)]
@@ -43,10 +175,12 @@ impl History {
         self.fe_gap.push(x, s.fe_gap);
     }
 
-    /// The figure: log-likelihoods with the optimum (if known) or else the independent-pixel
-    /// `baseline` as a flat line; the distance to the optimum (log scale, if known); the
-    /// reconstruction error (log scale); the free-energy gap.
-    pub fn figure(&self, title: String, optimum: Option<f64>, baseline: f64) -> Figure {
+    /// The figure: log-likelihoods with the optimum (if known, as for bars and stripes) or
+    /// else the independent-pixel baseline as a flat line; the distance to the optimum (log
+    /// scale, if known); the reconstruction error (log scale); the free-energy gap.
+    pub fn figure(&self, data: &Data, config: &Config, n_h: usize, base: &Baselines) -> Figure {
+        let title = format!("RBM, {}", run_name(config, n_h));
+        let (optimum, baseline) = (data.optimum, base.train);
         let flat = |y: f64, name: &str| Series {
             name: name.into(),
             points: self.train.points.iter().map(|p| (p.0, y)).collect(),
@@ -108,7 +242,7 @@ pub fn save_grid(
 /// steps from `rng`), filters.png (row j of W as an image) and model.safetensors (W, a, b).
 pub fn save_outputs(
     out: &Path,
-    rbm: &crate::Rbm,
+    rbm: &Rbm,
     shape: (usize, usize),
     rng: &mut shared::rng::Rng,
 ) -> Result<()> {
@@ -124,6 +258,12 @@ pub fn save_outputs(
         shape,
         Scale::PerImage,
     )?;
+    save_model(out, rbm, shape)
+}
+
+/// `out`/model.safetensors: W (n_h × n_v), a, b, with n_v, n_h and the image shape as
+/// metadata (written atomically).
+pub fn save_model(out: &Path, rbm: &Rbm, shape: (usize, usize)) -> Result<()> {
     let meta = [
         ("n_v", rbm.n_v().to_string()),
         ("n_h", rbm.n_h().to_string()),

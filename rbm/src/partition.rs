@@ -10,9 +10,12 @@
 //! | "row-wise product" | [`NotesTable::rows`] |
 //! | "and then sum" | [`NotesTable::Z`] |
 //! | Z = Σ_{V,H} e^{−E(V,H)} (definition) | [`z_brute_force`] |
+//! | log Z = logsumexp_h [bᵀh + Σ_i softplus(a_i + (Wᵀh)_i)] (the table in log space) | [`log_z`] |
+//! | ⟨v⟩, ⟨h⟩, ⟨hvᵀ⟩ under p(v, h) = e^{−E} / Z, by the same enumeration | [`model_expectations`] |
 
-use crate::{Grads, Rbm, configurations, logsumexp, softplus};
-use nalgebra::DMatrix;
+use crate::{Grads, Rbm, configurations, logsumexp, row_product};
+use nalgebra::{DMatrix, DMatrixView};
+use shared::fastmath::exp_nonpositive;
 use shared::linalg::{gemm, gemm_nt};
 
 /// The notes' table: one row per hidden configuration H.
@@ -103,83 +106,109 @@ pub fn free_energy_brute_force(rbm: &Rbm, v: &[f64]) -> f64 {
 /// sum at n_h = 20 2.3× slower).
 const TABLE_DOUBLES: usize = 16_384;
 
-/// Factors 1 + e^{−|y|} ≤ 2 multiplied before taking a log: 2^1000 < f64::MAX.
-const PRODUCT_RUN: usize = 1000;
+/// The block layout shared by [`log_sum_over`] and [`expectations_over`] for M n_o × n_s: the
+/// summed layer's units split into `high` ones (enumerated one configuration g at a time) and
+/// `low` ones, whose 2^low configurations make one table reused for every g.
+struct Blocks<'a> {
+    /// n_o × n_s, and the two layers' biases (n_s × 1, n_o × 1).
+    M: &'a DMatrix<f64>,
+    c_s: &'a DMatrix<f64>,
+    c_o: &'a DMatrix<f64>,
+    /// Units of s enumerated in the outer loop (the first ones).
+    high: usize,
+    /// Units of s in the table (the last ones).
+    low: usize,
+    /// low × 2^low: the low units' configurations as columns.
+    S_low: DMatrix<f64>,
+    /// n_o × 2^low: X_low = M[:, high..] S_low (the notes' stacked rows HᵀW, for the low units).
+    X_low: DMatrix<f64>,
+    /// 2^low: c_sᵀ s for the low part of each configuration.
+    bias_low: Vec<f64>,
+}
 
-/// Σ_o softplus(x_o + shift_o), as the notes' row-wise product of 1 + e^{y} in log space:
-/// ln Π_o (1 + e^{y_o}) = Σ_o max(y_o, 0) + ln Π_o (1 + e^{−|y_o|}). Each factor of the second
-/// product lies in (1, 2], so a run of up to [`PRODUCT_RUN`] of them cannot overflow: one exp
-/// per unit and one log per run, instead of an exp and a log per unit.
-#[inline]
-fn log_row_product(x: &[f64], shift: &[f64]) -> f64 {
-    let mut sum = 0.0;
-    for (x, shift) in x.chunks(PRODUCT_RUN).zip(shift.chunks(PRODUCT_RUN)) {
-        let mut prod = 1.0;
-        for (&xo, &so) in x.iter().zip(shift) {
-            let y = xo + so;
-            sum += y.max(0.0);
-            prod *= 1.0 + (-y.abs()).exp();
+impl<'a> Blocks<'a> {
+    fn new(M: &'a DMatrix<f64>, c_s: &'a DMatrix<f64>, c_o: &'a DMatrix<f64>) -> Blocks<'a> {
+        let (n_o, n_s) = M.shape();
+        assert!(
+            n_s <= MAX_ENUMERATED,
+            "2^{n_s} configurations is too many to enumerate"
+        );
+        // 2^low columns of n_o values fill at most TABLE_DOUBLES (n_o = 64: low = 8).
+        let fit = (TABLE_DOUBLES / n_o.max(1)).max(2).ilog2() as usize;
+        let low = n_s.min(fit);
+        let high = n_s - low;
+        let S_low = configurations(low).transpose(); // low × 2^low
+        // X_low = M[:, high..] S_low   (n_o × 2^low)
+        let mut X_low = DMatrix::zeros(n_o, S_low.ncols());
+        gemm(1.0, &M.columns(high, low), &S_low, 0.0, &mut X_low);
+        let bias_low = (0..S_low.ncols())
+            .map(|c| c_s.rows(high, low).column(0).dot(&S_low.column(c)))
+            .collect();
+        Blocks {
+            M,
+            c_s,
+            c_o,
+            high,
+            low,
+            S_low,
+            X_low,
+            bias_low,
         }
-        sum += prod.ln();
     }
-    sum
+
+    /// Whether high unit j is on in configuration g of the high units (unit 0 most significant).
+    fn bit(&self, g: usize, j: usize) -> bool {
+        (g >> (self.high - 1 - j)) & 1 == 1
+    }
+
+    /// shift ← c_o + M_high g (n_o), returning c_sᵀ g for the high part of s.
+    fn shift(&self, g: usize, shift: &mut [f64]) -> f64 {
+        shift.copy_from_slice(self.c_o.as_slice());
+        let mut bias_g = 0.0;
+        for j in (0..self.high).filter(|&j| self.bit(g, j)) {
+            shift
+                .iter_mut()
+                .zip(self.M.column(j).iter())
+                .for_each(|(s, w)| *s += w);
+            bias_g += self.c_s[j];
+        }
+        bias_g
+    }
+
+    /// The table's log row products for configuration g of the high units, into t (2^low):
+    /// t_c = c_sᵀ s + Σ_o softplus(X_low[o, c] + shift_o), with σ of the same sums into `sig`.
+    fn log_rows(&self, bias_g: f64, shift: &[f64], t: &mut [f64], sig: Option<&mut [f64]>) {
+        // the notes' row-wise product, in log space (X_low is column-major: column c, one
+        // configuration, is contiguous)
+        let n_o = self.X_low.nrows();
+        row_product::log_row_products(self.X_low.as_slice(), n_o, shift, t, sig);
+        for (tc, bl) in t.iter_mut().zip(&self.bias_low) {
+            *tc += bias_g + bl; // + c_sᵀ s
+        }
+    }
 }
 
 /// log Σ_{s ∈ {0,1}^{n_s}} exp(c_sᵀ s + Σ_o softplus(c_o + (M s)_o)) for M n_o × n_s: the
 /// partition function summed over one layer (s) in closed form over the other (o).
 ///
-/// The summed layer's units are split into high and low ones: the table X_low = M_low S_low
-/// (the notes' stacked rows HᵀW, for the configurations of the low units) is made once by
-/// one GEMM; each configuration g of the high units shifts every column by the same vector
-/// c_o + M_high g. Terms are combined by a running logsumexp.
+/// The summed layer's units are split into high and low ones ([`Blocks`]): the table
+/// X_low = M_low S_low (the notes' stacked rows HᵀW, for the configurations of the low units)
+/// is made once by one GEMM; each configuration g of the high units shifts every column by
+/// the same vector c_o + M_high g. Terms are combined by a running logsumexp.
 fn log_sum_over(M: &DMatrix<f64>, c_s: &DMatrix<f64>, c_o: &DMatrix<f64>) -> f64 {
-    let (n_o, n_s) = M.shape();
-    assert!(
-        n_s <= MAX_ENUMERATED,
-        "2^{n_s} configurations is too many to enumerate"
-    );
-    // 2^low columns of n_o values fill at most TABLE_DOUBLES (n_o = 64: low = 8).
-    let fit = (TABLE_DOUBLES / n_o.max(1)).max(2).ilog2() as usize;
-    let low = n_s.min(fit);
-    let high = n_s - low;
-    let S_low = configurations(low).transpose(); // low × 2^low
-    let n_low = S_low.ncols();
-    // X_low = M[:, high..] S_low   (n_o × 2^low)
-    let mut X_low = DMatrix::zeros(n_o, n_low);
-    gemm(1.0, &M.columns(high, low), &S_low, 0.0, &mut X_low);
-    // c_sᵀ s for the low part of s   (2^low)
-    let bias_low: Vec<f64> = (0..n_low)
-        .map(|c| c_s.rows(high, low).column(0).dot(&S_low.column(c)))
-        .collect();
-    let mut shift = vec![0.0; n_o]; // c_o + M_high g   (n_o)
-    let mut t = vec![0.0; n_low];
+    let b = Blocks::new(M, c_s, c_o);
+    let mut shift = vec![0.0; M.nrows()]; // c_o + M_high g   (n_o)
+    let mut t = vec![0.0; b.S_low.ncols()];
     let (mut m, mut acc) = (f64::NEG_INFINITY, 0.0); // log Σ = m + ln acc
-    for g in 0..(1usize << high) {
-        shift.copy_from_slice(c_o.as_slice());
-        let mut bias_g = 0.0;
-        for j in 0..high {
-            if (g >> (high - 1 - j)) & 1 == 1 {
-                shift
-                    .iter_mut()
-                    .zip(M.column(j).iter())
-                    .for_each(|(s, w)| *s += w);
-                bias_g += c_s[j];
-            }
-        }
-        // X_low is column-major: column c (one configuration) is contiguous.
-        for ((tc, x), bl) in t
-            .iter_mut()
-            .zip(X_low.as_slice().chunks(n_o))
-            .zip(&bias_low)
-        {
-            *tc = bias_g + bl + log_row_product(x, &shift);
-        }
+    for g in 0..(1usize << b.high) {
+        let bias_g = b.shift(g, &mut shift);
+        b.log_rows(bias_g, &shift, &mut t, None);
         let block_max = t.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if block_max > m {
             acc *= (m - block_max).exp();
             m = block_max;
         }
-        acc += t.iter().map(|&x| (x - m).exp()).sum::<f64>();
+        acc += t.iter().map(|&x| exp_nonpositive(x - m)).sum::<f64>(); // x ≤ m
     }
     m + acc.ln()
 }
@@ -225,17 +254,126 @@ pub fn mean_log_prob(rbm: &Rbm, V: &DMatrix<f64>, log_z: f64) -> f64 {
     lp.iter().sum::<f64>() / lp.len().max(1) as f64
 }
 
+/// The model's expectations, exact: log Z, ⟨v⟩_model (n_v × 1), ⟨h⟩_model (n_h × 1) and
+/// ⟨h vᵀ⟩_model (n_h × n_v), with p(v, h) = e^{−E(v,h)} / Z.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelExpectations {
+    /// log Z.
+    pub log_z: f64,
+    /// n_v × 1: ⟨v⟩_model.
+    pub v: DMatrix<f64>,
+    /// n_h × 1: ⟨h⟩_model.
+    pub h: DMatrix<f64>,
+    /// n_h × n_v: ⟨h vᵀ⟩_model.
+    pub hv: DMatrix<f64>,
+}
+
+/// Enumerates one layer s (n_s units) and sums the other, o, in closed form, as
+/// [`log_sum_over`] does (M n_o × n_s, biases c_s, c_o): returns log Z, ⟨s⟩, ⟨o⟩ (n_o × 1) and
+/// ⟨o sᵀ⟩ (n_o × n_s). For a configuration s of the summed layer the other layer is
+/// independent given s: p(o = 1 | s) = σ(c_o + M s), so ⟨o sᵀ⟩ = Σ_s p(s) σ(c_o + M s) sᵀ with
+/// p(s) = exp(c_sᵀ s + Σ_o softplus(c_o + (M s)_o) − log Z).
+///
+/// One pass in blocks (the table of [`log_sum_over`]): each block's unnormalised weights
+/// w_s = e^{t_s − m} against the running maximum m, the accumulators rescaled when m grows;
+/// ⟨o sᵀ⟩ of a block is one GEMM, σ(·)·diag(w) times the low units' configurations.
+fn expectations_over(M: &DMatrix<f64>, c_s: &DMatrix<f64>, c_o: &DMatrix<f64>) -> Sums {
+    let (n_o, n_s) = M.shape();
+    let b = Blocks::new(M, c_s, c_o);
+    let (high, low, n_low) = (b.high, b.low, b.S_low.ncols());
+    let mut P = DMatrix::zeros(n_o, n_low); // σ(c_o + M s) of the block, then × w_s
+    let mut t = vec![0.0; n_low]; // c_sᵀ s + Σ_o softplus(c_o + (M s)_o)
+    let mut shift = vec![0.0; n_o]; // c_o + M_high g
+    let mut Po = DMatrix::zeros(n_o, 1); // Σ_s w_s σ(c_o + M s) of the block
+    let mut sum = Sums {
+        log_z: 0.0,
+        s: DMatrix::zeros(n_s, 1),
+        o: DMatrix::zeros(n_o, 1),
+        os: DMatrix::zeros(n_o, n_s),
+    };
+    let (mut m, mut total) = (f64::NEG_INFINITY, 0.0); // Z = e^m · total
+    for g in 0..(1usize << high) {
+        let bias_g = b.shift(g, &mut shift);
+        // t_c and P[:, c] = σ(y), y = c_o + M s, from the same e^{−|y|}
+        b.log_rows(bias_g, &shift, &mut t, Some(P.as_mut_slice()));
+        let block_max = t.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if block_max > m {
+            let r = (m - block_max).exp(); // 0 on the first block
+            total *= r;
+            sum.s.apply(|x| *x *= r);
+            sum.o.apply(|x| *x *= r);
+            sum.os.apply(|x| *x *= r);
+            m = block_max;
+        }
+        // w_s = e^{t_s − m} (into t); P ← P diag(w)
+        let mut w_block = 0.0;
+        for (tc, mut col) in t.iter_mut().zip(P.column_iter_mut()) {
+            *tc = exp_nonpositive(*tc - m); // t ≤ m
+            w_block += *tc;
+            col *= *tc;
+        }
+        total += w_block;
+        Po.fill(0.0);
+        for col in P.column_iter() {
+            Po.column_mut(0).axpy(1.0, &col, 1.0);
+        }
+        sum.o += &Po;
+        // high units: constant g in the block: ⟨o s_jᵀ⟩ += Po, ⟨s_j⟩ += Σ w
+        for j in (0..high).filter(|&j| b.bit(g, j)) {
+            sum.os.column_mut(j).axpy(1.0, &Po.column(0), 1.0);
+            sum.s[j] += w_block;
+        }
+        // low units: ⟨o sᵀ⟩ += P diag(w) S_lowᵀ, ⟨s⟩ += S_low w
+        gemm_nt(1.0, &P, &b.S_low, 1.0, &mut sum.os.columns_mut(high, low));
+        let w = DMatrixView::from_slice(&t, n_low, 1);
+        gemm(1.0, &b.S_low, &w, 1.0, &mut sum.s.rows_mut(high, low));
+    }
+    let inv = 1.0 / total;
+    sum.s *= inv;
+    sum.o *= inv;
+    sum.os *= inv;
+    sum.log_z = m + total.ln();
+    sum
+}
+
+/// What [`expectations_over`] returns, in the layers' roles (s summed over, o in closed form).
+struct Sums {
+    log_z: f64,
+    s: DMatrix<f64>,  // n_s × 1
+    o: DMatrix<f64>,  // n_o × 1
+    os: DMatrix<f64>, // n_o × n_s
+}
+
+/// log Z and the model's expectations ⟨v⟩, ⟨h⟩, ⟨h vᵀ⟩, exact, enumerating whichever layer is
+/// smaller (about 2^20 configurations at most is practical).
+pub fn model_expectations(rbm: &Rbm) -> ModelExpectations {
+    if rbm.n_h() <= rbm.n_v() {
+        // s = h, o = v: M = Wᵀ (n_v × n_h), ⟨o sᵀ⟩ = ⟨v hᵀ⟩
+        let e = expectations_over(&rbm.W.transpose(), &rbm.b, &rbm.a);
+        ModelExpectations {
+            log_z: e.log_z,
+            v: e.o,
+            h: e.s,
+            hv: e.os.transpose(),
+        }
+    } else {
+        // s = v, o = h: M = W (n_h × n_v), ⟨o sᵀ⟩ = ⟨h vᵀ⟩
+        let e = expectations_over(&rbm.W, &rbm.a, &rbm.b);
+        ModelExpectations {
+            log_z: e.log_z,
+            v: e.s,
+            h: e.o,
+            hv: e.os,
+        }
+    }
+}
+
 /// The exact gradient of the mean log-likelihood (1/N) Σ_n log p(v_n) over the columns of V:
 /// ∂/∂W = ⟨h vᵀ⟩_data − ⟨h vᵀ⟩_model, ∂/∂a = ⟨v⟩_data − ⟨v⟩_model, ∂/∂b = ⟨h⟩_data − ⟨h⟩_model,
-/// the model expectations by enumerating the smaller layer (up to 2^16 configurations).
-/// This is the ascent direction CD estimates.
-pub fn exact_gradient(rbm: &Rbm, V: &DMatrix<f64>) -> Grads {
+/// the model expectations by enumerating the smaller layer ([`model_expectations`]).
+/// This is the ascent direction CD estimates. Also returns log Z (of the same parameters).
+pub fn exact_gradient_and_log_z(rbm: &Rbm, V: &DMatrix<f64>) -> (Grads, f64) {
     let (n_v, n_h, N) = (rbm.n_v(), rbm.n_h(), V.ncols());
-    assert!(
-        n_v.min(n_h) <= 16,
-        "exact gradients enumerate at most 2^16 states"
-    );
-    let lz = log_z(rbm);
     let mut g = Grads::zeros(n_v, n_h);
     // Data term: H_d = σ(W V + b)   (n_h × N);  ⟨h vᵀ⟩_data = H_d Vᵀ / N
     let mut Hd = DMatrix::zeros(n_h, N);
@@ -243,41 +381,17 @@ pub fn exact_gradient(rbm: &Rbm, V: &DMatrix<f64>) -> Grads {
     gemm_nt(1.0 / N as f64, &Hd, V, 0.0, &mut g.dW);
     g.da.copy_from(&(V.column_sum() / N as f64));
     g.db.copy_from(&(Hd.column_sum() / N as f64));
-    // Model term: Pv (n_v × K) and Ph (n_h × K) hold ⟨v | state k⟩ and ⟨h | state k⟩ for the K
-    // enumerated states of the smaller layer, p their probabilities.
-    let (Pv, Ph, p) = if n_h <= n_v {
-        let Hs = configurations(n_h).transpose(); // n_h × 2^{n_h}
-        let mut Pv = DMatrix::zeros(n_v, Hs.ncols());
-        rbm.visible_probs(&Hs, &mut Pv);
-        // p(h) = exp(bᵀh + Σ_i softplus(a_i + (Wᵀh)_i) − log Z)
-        let X = &rbm.W.transpose() * &Hs;
-        let p: Vec<f64> = (0..Hs.ncols())
-            .map(|k| {
-                let t = rbm.b.column(0).dot(&Hs.column(k))
-                    + (0..n_v)
-                        .map(|i| softplus(rbm.a[i] + X[(i, k)]))
-                        .sum::<f64>();
-                (t - lz).exp()
-            })
-            .collect();
-        (Pv, Hs, p)
-    } else {
-        let Vs = configurations(n_v).transpose(); // n_v × 2^{n_v}
-        let mut Ph = DMatrix::zeros(n_h, Vs.ncols());
-        rbm.hidden_probs(&Vs, &mut Ph);
-        let p: Vec<f64> = log_probs(rbm, &Vs, lz).iter().map(|l| l.exp()).collect();
-        (Vs, Ph, p)
-    };
-    let P = DMatrix::from_fn(Pv.ncols(), 1, |k, _| p[k]);
-    // ⟨h vᵀ⟩_model = Ph diag(p) Pvᵀ
-    let mut Php = Ph.clone();
-    for (k, mut col) in Php.column_iter_mut().enumerate() {
-        col *= p[k];
-    }
-    gemm_nt(-1.0, &Php, &Pv, 1.0, &mut g.dW);
-    g.da -= &Pv * &P;
-    g.db -= &Ph * &P;
-    g
+    // Model term.
+    let e = model_expectations(rbm);
+    g.dW -= &e.hv;
+    g.da -= &e.v;
+    g.db -= &e.h;
+    (g, e.log_z)
+}
+
+/// [`exact_gradient_and_log_z`] without log Z.
+pub fn exact_gradient(rbm: &Rbm, V: &DMatrix<f64>) -> Grads {
+    exact_gradient_and_log_z(rbm, V).0
 }
 
 /// Every visible configuration (as the columns of an n_v × 2^{n_v} matrix, in the notes'
@@ -288,9 +402,14 @@ pub fn all_visible_log_probs(rbm: &Rbm) -> (DMatrix<f64>, Vec<f64>) {
     (Vs, lp)
 }
 
-/// The RBM of the `partition` command from its flags: W row by row (n_h × n_v values;
-/// default the reference sheet's [[1, −2, 0.5], [0.3, 0.7, −1]] for 3 × 2, else N(0, 1)
-/// draws from `seed`), visible and hidden biases (default 0). Errors name the flag.
+/// Largest layer the `partition` report takes: it lists the notes' table (2^{n_h} rows of
+/// n_v entries), every one of the 2^{n_v} visible vectors, and sums Z by brute force.
+pub const REPORT_MAX_UNITS: usize = 16;
+
+/// The RBM of the `partition` command from its flags: n_v and n_h in 1..=[`REPORT_MAX_UNITS`],
+/// W row by row (n_h × n_v finite values; default the reference sheet's
+/// [[1, −2, 0.5], [0.3, 0.7, −1]] for 3 × 2, else N(0, 1) draws from `seed`), visible and
+/// hidden biases (default 0). Errors name the flag.
 pub fn rbm_from_flags(
     n_v: usize,
     n_h: usize,
@@ -299,17 +418,40 @@ pub fn rbm_from_flags(
     b: Option<Vec<f64>>,
     seed: u64,
 ) -> shared::Result<Rbm> {
+    for (flag, n, layer) in [("--visible", n_v, "visible"), ("--hidden", n_h, "hidden")] {
+        if !(1..=REPORT_MAX_UNITS).contains(&n) {
+            return Err(shared::Error::flag(
+                flag,
+                format!(
+                    "{n} {layer} units: need 1 to {REPORT_MAX_UNITS} (the report enumerates all \
+                     2^{n} {layer} configurations; training sums exactly over up to 20)"
+                ),
+            ));
+        }
+    }
     let list = |flag: &str, v: Option<Vec<f64>>, default: DMatrix<f64>| match v {
         None => Ok(default),
-        Some(v) if v.len() == default.len() => Ok(DMatrix::from_row_slice(
-            default.nrows(),
-            default.ncols(),
-            &v,
-        )),
-        Some(v) => Err(shared::Error::flag(
+        Some(v) if v.len() != default.len() => Err(shared::Error::flag(
             flag,
-            format!("{} values given, {} needed", v.len(), default.len()),
+            format!(
+                "{} values given, {} needed ({} × {})",
+                v.len(),
+                default.len(),
+                default.nrows(),
+                default.ncols()
+            ),
         )),
+        Some(v) => match v.iter().position(|x| !x.is_finite()) {
+            Some(k) => Err(shared::Error::flag(
+                flag,
+                format!("value {} is {}: every value must be finite", k + 1, v[k]),
+            )),
+            None => Ok(DMatrix::from_row_slice(
+                default.nrows(),
+                default.ncols(),
+                &v,
+            )),
+        },
     };
     let W0 = if (n_v, n_h) == (3, 2) {
         DMatrix::from_row_slice(2, 3, &[1.0, -2.0, 0.5, 0.3, 0.7, -1.0])

@@ -4,22 +4,47 @@
 //!
 //! The log-likelihood gradient is ∂ log p(v)/∂W = ⟨h vᵀ⟩_data − ⟨h vᵀ⟩_model; CD-k replaces
 //! the model expectation by the statistics after k steps of Gibbs sampling started at the data,
-//! PCD by those of chains that persist from one update to the next. Both give an *ascent*
-//! direction; `shared::optim` descends, so the optimizer is handed its negative.
+//! PCD by those of chains that persist from one update to the next; `Exact` computes it by
+//! enumerating the smaller layer ([`crate::partition::model_expectations`]), which is
+//! affordable because this chapter's Z is exact. All give an *ascent* direction;
+//! `shared::optim` descends, so the optimizer is handed its negative.
 
 use crate::{Grads, Rbm};
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, Dyn, Matrix, RawStorage, RawStorageMut};
 use shared::linalg::gemm_nt;
 use shared::optim::{Optimizer, Rule};
 use shared::rng::{self, Rng};
 
-/// How the negative (model) statistics are collected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How the negative (model) statistics are collected (`--method`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Method {
     /// CD-k: k Gibbs steps from the data of the mini-batch.
     Cd,
     /// Persistent CD: k Gibbs steps of chains kept from the previous update.
     Pcd,
+    /// The exact model expectations, by enumeration (no sampling, no bias): with the whole
+    /// training set as the batch, gradient ascent on the exact log-likelihood.
+    Exact,
+}
+
+impl Method {
+    /// "CD-k", "PCD-k" or "exact gradient".
+    pub fn name(self, k: usize) -> String {
+        match self {
+            Method::Cd => format!("CD-{k}"),
+            Method::Pcd => format!("PCD-{k}"),
+            Method::Exact => "exact gradient".into(),
+        }
+    }
+
+    /// Epochs between two evaluations of the exact likelihood: every epoch, except for the
+    /// exact method, whose epochs are single updates (about 200 evaluations in all).
+    pub fn evaluate_every(self, epochs: usize) -> usize {
+        match self {
+            Method::Exact => (epochs / 200).max(1),
+            Method::Cd | Method::Pcd => 1,
+        }
+    }
 }
 
 /// The training recipe (defaults: the guide's settings, as in the reference sheet's run).
@@ -41,6 +66,10 @@ pub struct Config {
     pub momentum_epochs: usize,
     /// L2 weight cost λ on W (not on the biases).
     pub weight_cost: f64,
+    /// `Some(E)`: ε decays linearly over E epochs, ε_e = ε (E − e + 1) / E in epoch e
+    /// (Robbins–Monro annealing: the noise of the updates shrinks to nothing at the end);
+    /// `None`: ε stays constant.
+    pub anneal_epochs: Option<usize>,
 }
 
 impl Default for Config {
@@ -54,8 +83,43 @@ impl Default for Config {
             momentum_final: 0.9,
             momentum_epochs: 5,
             weight_cost: 1e-4,
+            anneal_epochs: None,
         }
     }
+}
+
+/// Largest smaller layer training accepts: exact log Z (every epoch) and exact gradients
+/// enumerate 2^{min(n_v, n_h)} configurations.
+pub const MAX_EXACT_UNITS: usize = 20;
+
+/// Checks a recipe and the sizes before any training time is spent; errors name the flag.
+pub fn check(config: &Config, n_v: usize, n_h: usize) -> shared::Result<()> {
+    use shared::Error;
+    if !(config.lr > 0.0 && config.lr.is_finite()) {
+        return Err(Error::flag(
+            "--lr",
+            format!(
+                "the learning rate ε must be a positive number, got {}",
+                config.lr
+            ),
+        ));
+    }
+    if !(config.weight_cost >= 0.0 && config.weight_cost.is_finite()) {
+        return Err(Error::flag(
+            "--weight-cost",
+            format!("λ must be 0 or positive, got {}", config.weight_cost),
+        ));
+    }
+    if n_v.min(n_h) > MAX_EXACT_UNITS {
+        return Err(Error::flag(
+            "--hidden",
+            format!(
+                "{n_h} hidden and {n_v} visible units: the exact log Z sums over the smaller layer, \
+             which must have at most {MAX_EXACT_UNITS} units"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Visible units whose training frequency is 0 or 1 would get an infinite bias; their
@@ -75,8 +139,15 @@ pub fn init(n_h: usize, V: &DMatrix<f64>, rng: &mut Rng) -> Rbm {
     Rbm::new(W, a, DMatrix::zeros(n_h, 1))
 }
 
+/// A dynamically sized matrix or a view of one (a block of columns of a buffer).
+pub type Mat<S> = Matrix<f64, Dyn, Dyn, S>;
+
 /// S = 1 where u < P (u ~ U[0, 1) independently), else 0: a binary sample of each unit.
-pub fn sample_bernoulli(P: &DMatrix<f64>, S: &mut DMatrix<f64>, rng: &mut Rng) {
+pub fn sample_bernoulli<S1, S2>(P: &Mat<S1>, S: &mut Mat<S2>, rng: &mut Rng)
+where
+    S1: RawStorage<f64, Dyn, Dyn>,
+    S2: RawStorageMut<f64, Dyn, Dyn>,
+{
     assert_eq!(P.shape(), S.shape());
     for (s, &p) in S.iter_mut().zip(P.iter()) {
         *s = if rng::uniform(rng, 0.0, 1.0) < p {
@@ -88,7 +159,7 @@ pub fn sample_bernoulli(P: &DMatrix<f64>, S: &mut DMatrix<f64>, rng: &mut Rng) {
 }
 
 /// Replaces each probability in P by a binary sample of it, in place.
-pub fn sample_bernoulli_mut(P: &mut DMatrix<f64>, rng: &mut Rng) {
+pub fn sample_bernoulli_mut<S: RawStorageMut<f64, Dyn, Dyn>>(P: &mut Mat<S>, rng: &mut Rng) {
     for p in P.iter_mut() {
         *p = if rng::uniform(rng, 0.0, 1.0) < *p {
             1.0
@@ -98,33 +169,32 @@ pub fn sample_bernoulli_mut(P: &mut DMatrix<f64>, rng: &mut Rng) {
     }
 }
 
-/// out ← β out + α · (mean of the columns of M), without a temporary (out: rows × 1).
-fn add_column_mean(out: &mut DMatrix<f64>, beta: f64, alpha: f64, M: &DMatrix<f64>) {
+/// out ← out + α · (mean of the columns of M), without a temporary (out: rows × 1).
+fn add_column_mean<S: RawStorage<f64, Dyn, Dyn>>(out: &mut DMatrix<f64>, alpha: f64, M: &Mat<S>) {
     let s = alpha / M.ncols().max(1) as f64;
-    out.apply(|o| *o *= beta);
     for col in M.column_iter() {
         out.column_mut(0).axpy(s, &col, 1.0);
     }
 }
 
 /// Preallocated matrices of one update: B examples, C negative-phase chains (C = B for CD).
+/// The data and the negative phase sit side by side, so that the two statistics
+/// H0 V0ᵀ / B − Hk Vkᵀ / C are one product over B + C columns.
 #[derive(Clone, Debug)]
 struct Buffers {
-    V0: DMatrix<f64>, // n_v × B: the mini-batch
-    H0: DMatrix<f64>, // n_h × B: p(h | v0)
+    B: usize,
+    VV: DMatrix<f64>, // n_v × (B + C): [V0 | Vk], the mini-batch and the visible states after k steps
+    HH: DMatrix<f64>, // n_h × (B + C): [H0 | Hk], p(h | v0) and p(h | vk)
     Hs: DMatrix<f64>, // n_h × C: sampled hidden states
-    Vk: DMatrix<f64>, // n_v × C: visible after k steps
-    Hk: DMatrix<f64>, // n_h × C: p(h | vk)
 }
 
 impl Buffers {
     fn new(n_v: usize, n_h: usize, B: usize, C: usize) -> Buffers {
         Buffers {
-            V0: DMatrix::zeros(n_v, B),
-            H0: DMatrix::zeros(n_h, B),
+            B,
+            VV: DMatrix::zeros(n_v, B + C),
+            HH: DMatrix::zeros(n_h, B + C),
             Hs: DMatrix::zeros(n_h, C),
-            Vk: DMatrix::zeros(n_v, C),
-            Hk: DMatrix::zeros(n_h, C),
         }
     }
 }
@@ -142,6 +212,8 @@ pub struct Trainer {
     buf: Buffers,
     /// PCD's fantasy particles (n_v × B), None for CD.
     chains: Option<DMatrix<f64>>,
+    /// Updates made so far.
+    pub steps: u64,
 }
 
 impl Trainer {
@@ -172,74 +244,100 @@ impl Trainer {
             neg: Grads::zeros(n_v, n_h),
             buf: Buffers::new(n_v, n_h, B, B),
             chains,
+            steps: 0,
         }
     }
 
-    /// Changes the learning rate ε from the next update on (for an annealing schedule).
-    pub fn set_learning_rate(&mut self, lr: f64) {
-        self.config.lr = lr;
-        self.opt.lr = lr;
+    /// The learning rate of epoch `epoch` (1-based): ε, or ε (E − e + 1) / E when annealed
+    /// over E epochs (0 after epoch E).
+    pub fn learning_rate(&self, epoch: usize) -> f64 {
+        match self.config.anneal_epochs {
+            Some(E) if E > 0 => {
+                self.config.lr * (E + 1).saturating_sub(epoch.max(1)) as f64 / E as f64
+            }
+            _ => self.config.lr,
+        }
     }
 
-    /// The CD-k / PCD estimate of the log-likelihood gradient for the mini-batch of columns
-    /// `cols` of V, into [`Trainer::grads`]. Guide §3: the hidden units driven by data are
-    /// sampled; driven by reconstructions, their probabilities are used; the last
-    /// reconstruction is kept as probabilities (CD) and statistics use probabilities.
+    /// The CD-k / PCD estimate (or, for [`Method::Exact`], the exact value) of the
+    /// log-likelihood gradient for the mini-batch of columns `cols` of V, into
+    /// [`Trainer::grads`]. Guide §3: the hidden units driven by data are sampled; driven by
+    /// reconstructions, their probabilities are used; the last reconstruction is kept as
+    /// probabilities (CD) and statistics use probabilities.
     pub fn gradient(&mut self, rbm: &Rbm, V: &DMatrix<f64>, cols: &[usize], rng: &mut Rng) {
         let (n_v, n_h, B) = (rbm.n_v(), rbm.n_h(), cols.len());
         let C = self.chains.as_ref().map_or(B, |c| c.ncols());
-        if self.buf.V0.ncols() != B || self.buf.Vk.ncols() != C {
+        if self.buf.B != B || self.buf.Hs.ncols() != C {
             self.buf = Buffers::new(n_v, n_h, B, C); // only when the last batch is smaller
         }
-        let Buffers { V0, H0, Hs, Vk, Hk } = &mut self.buf;
+        let Buffers { VV, HH, Hs, .. } = &mut self.buf;
+        let (mut V0, mut Vk) = VV.columns_range_pair_mut(0..B, B..B + C);
+        let (mut H0, mut Hk) = HH.columns_range_pair_mut(0..B, B..B + C);
         for (c, &n) in cols.iter().enumerate() {
             V0.column_mut(c).copy_from(&V.column(n));
         }
         let g = &mut self.grads;
         // Positive phase: H0 = σ(W V0 + b)   (n_h × B)
-        rbm.hidden_probs(V0, H0);
-        // ⟨h vᵀ⟩_data = H0 V0ᵀ / B;  ⟨v⟩_data, ⟨h⟩_data: column means
-        gemm_nt(1.0 / B as f64, H0, V0, 0.0, &mut g.dW);
-        add_column_mean(&mut g.da, 0.0, 1.0, V0);
-        add_column_mean(&mut g.db, 0.0, 1.0, H0);
+        rbm.hidden_probs(&V0, &mut H0);
+        // ⟨v⟩_data, ⟨h⟩_data: column means
+        g.da.fill(0.0);
+        g.db.fill(0.0);
+        add_column_mean(&mut g.da, 1.0, &V0);
+        add_column_mean(&mut g.db, 1.0, &H0);
         // Negative phase.
-        match &mut self.chains {
-            None => {
+        match (self.config.method, &mut self.chains) {
+            (Method::Exact, _) => {
+                // ⟨h vᵀ⟩_data = H0 V0ᵀ / B; the model's ⟨h vᵀ⟩, ⟨v⟩, ⟨h⟩ by enumerating the
+                // smaller layer
+                gemm_nt(1.0 / B as f64, &H0, &V0, 0.0, &mut g.dW);
+                let e = crate::partition::model_expectations(rbm);
+                g.dW -= &e.hv;
+                g.da -= &e.v;
+                g.db -= &e.h;
+                return;
+            }
+            (_, None) => {
                 // CD-k: h0 ~ p(h | v0), then k steps v ← p(v | h), h ← p(h | v).
-                sample_bernoulli(H0, Hs, rng);
+                sample_bernoulli(&H0, Hs, rng);
                 for t in 1..=self.config.k {
-                    rbm.visible_probs(Hs, Vk); // Vk = σ(Wᵀ Hs + a)   (n_v × B)
+                    rbm.visible_probs(Hs, &mut Vk); // Vk = σ(Wᵀ Hs + a)   (n_v × B)
                     if t < self.config.k {
-                        sample_bernoulli_mut(Vk, rng);
+                        sample_bernoulli_mut(&mut Vk, rng);
                     }
-                    rbm.hidden_probs(Vk, Hk); // Hk = σ(W Vk + b)   (n_h × B)
+                    rbm.hidden_probs(&Vk, &mut Hk); // Hk = σ(W Vk + b)   (n_h × B)
                     if t < self.config.k {
-                        sample_bernoulli(Hk, Hs, rng);
+                        sample_bernoulli(&Hk, Hs, rng);
                     }
                 }
             }
-            Some(chains) => {
+            (_, Some(chains)) => {
                 // PCD-k: the chains take k full Gibbs steps from where they were.
                 Vk.copy_from(chains);
                 for _ in 0..self.config.k {
-                    rbm.hidden_probs(Vk, Hk);
-                    sample_bernoulli(Hk, Hs, rng);
-                    rbm.visible_probs(Hs, Vk);
-                    sample_bernoulli_mut(Vk, rng);
+                    rbm.hidden_probs(&Vk, &mut Hk);
+                    sample_bernoulli(&Hk, Hs, rng);
+                    rbm.visible_probs(Hs, &mut Vk);
+                    sample_bernoulli_mut(&mut Vk, rng);
                 }
-                chains.copy_from(Vk);
-                rbm.hidden_probs(Vk, Hk);
+                chains.copy_from(&Vk);
+                rbm.hidden_probs(&Vk, &mut Hk);
             }
         }
-        // ⟨h vᵀ⟩_model ≈ Hk Vkᵀ / C, likewise ⟨v⟩, ⟨h⟩
-        gemm_nt(-1.0 / C as f64, Hk, Vk, 1.0, &mut g.dW);
-        add_column_mean(&mut g.da, 1.0, -1.0, Vk);
-        add_column_mean(&mut g.db, 1.0, -1.0, Hk);
+        // ⟨v⟩_model ≈ mean of Vk, ⟨h⟩_model ≈ mean of Hk
+        add_column_mean(&mut g.da, -1.0, &Vk);
+        add_column_mean(&mut g.db, -1.0, &Hk);
+        // ⟨h vᵀ⟩_data − ⟨h vᵀ⟩_model ≈ H0 V0ᵀ / B − Hk Vkᵀ / C = [H0 / B | −Hk / C] [V0 | Vk]ᵀ:
+        // the two sums of outer products as one product over B + C columns
+        H0.apply(|h| *h /= B as f64);
+        Hk.apply(|h| *h /= -(C as f64));
+        gemm_nt(1.0, HH, VV, 0.0, &mut g.dW);
     }
 
     /// One update on the mini-batch `cols` of V: Δθ ← μΔθ + ε(∇ − λW), θ ← θ + Δθ (the guide's
     /// rule; `shared::optim`'s classic momentum with the negated direction as gradient).
+    /// Counts the update in [`Trainer::steps`].
     pub fn step(&mut self, rbm: &mut Rbm, V: &DMatrix<f64>, cols: &[usize], rng: &mut Rng) {
+        self.steps += 1;
         self.gradient(rbm, V, cols, rng);
         let (g, neg, λ) = (&self.grads, &mut self.neg, self.config.weight_cost);
         // −(∂ log p/∂W − λW): descent gradient of the negative log-likelihood plus ½λ‖W‖²
@@ -255,8 +353,10 @@ impl Trainer {
         self.opt.update(2, &mut rbm.b, &neg.db);
     }
 
-    /// One epoch (1-based number `epoch`, which sets the momentum) over all columns of V in
-    /// shuffled mini-batches; returns the number of updates.
+    /// One epoch (1-based number `epoch`, which sets the momentum and the annealed ε) over
+    /// all columns of V in shuffled mini-batches; returns the number of updates. Stops with
+    /// "training diverged at step N" at the first update that leaves a parameter non-finite
+    /// (`rbm` then holds those parameters: keep a copy of the last good ones).
     pub fn epoch(
         &mut self,
         rbm: &mut Rbm,
@@ -270,6 +370,7 @@ impl Trainer {
             self.config.momentum_final
         };
         self.opt.rule = Rule::ClassicMomentum { mu };
+        self.opt.lr = self.learning_rate(epoch);
         let order = shared::data::batch::Epoch::shuffled(
             rng,
             V.ncols(),
@@ -280,6 +381,14 @@ impl Trainer {
         for cols in order.batches() {
             self.step(rbm, V, cols, rng);
             steps += 1;
+            // One sum over the parameters (≈ 1 % of an update): any NaN or ±∞ makes it non-finite.
+            let total = rbm.W.sum() + rbm.a.sum() + rbm.b.sum();
+            if !total.is_finite() {
+                return Err(shared::Error::msg(format!(
+                    "training diverged at step {}: the weights became {total} (try a smaller --lr)",
+                    self.steps
+                )));
+            }
         }
         Ok(steps)
     }

@@ -77,10 +77,16 @@ fn bad_input_is_a_one_line_error() {
         &["partition", "--weights", "1,2"],
         "error: --weights: 2 values given, 6 needed",
     );
-    fails_with(&["partition", "--visible", "17"], "--visible");
+    fails_with(
+        &["partition", "--visible", "17"],
+        "error: --visible: 17 visible units: need 1 to 16",
+    );
     fails_with(&["--hidden", "0"], "--hidden");
     fails_with(&["--k", "0"], "--k");
-    fails_with(&["--lr", "-0.1"], "error: --lr / --weight-cost: need ε > 0");
+    fails_with(
+        &["--lr", "-0.1"],
+        "error: --lr: the learning rate ε must be a positive number, got -0.1",
+    );
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.csv");
     let out = dir.path().join("out");
@@ -90,7 +96,7 @@ fn bad_input_is_a_one_line_error() {
     // 5 × 5 bars: 25 visible units, and 30 hidden: neither layer can be enumerated.
     fails_with(
         &["--side", "5", "--hidden", "30", "--out", o],
-        "error: --hidden: exact log Z",
+        "error: --hidden: 30 hidden and 25 visible units: the exact log Z",
     );
 }
 
@@ -122,7 +128,8 @@ fn a_short_bars_run_writes_every_output() {
         s["final_train_ll"].as_f64().unwrap(),
         s["baseline_train_ll"].as_f64().unwrap(),
     );
-    // CD-20 leaves the saddle at W ≈ 0 after about 6 epochs: −11.09 → −6.98 at epoch 15.
+    // CD-20 leaves the saddle at W ≈ 0 after about 6 epochs: −11.09 → −7.91 at epoch 15
+    // (ε annealed over these 15 epochs).
     assert!(ll > base + 2.0, "{base} → {ll}");
     assert_eq!(s["n_h"], 16);
     let mut ck = shared::checkpoint::load(out.join("model.safetensors"), "rbm").unwrap();

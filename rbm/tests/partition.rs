@@ -8,7 +8,7 @@ use approx::assert_relative_eq;
 use nalgebra::DMatrix;
 use rbm::partition::{
     all_visible_log_probs, exact_gradient, free_energy_brute_force, log_z, log_z_over_hidden,
-    log_z_over_visible, mean_log_prob, notes_table, z_brute_force,
+    log_z_over_visible, mean_log_prob, model_expectations, notes_table, z_brute_force,
 };
 use rbm::{Rbm, configurations};
 use shared::gradcheck;
@@ -279,6 +279,62 @@ fn exact_gradient_matches_finite_differences() {
         for rep in checks {
             assert!(rep.max_rel_error < 1e-6, "{rep:?}");
             assert!(rep.max_abs_numeric > 1e-3, "{rep:?}");
+        }
+    }
+}
+
+/// ⟨v⟩, ⟨h⟩, ⟨h vᵀ⟩ under p(v, h) = e^{−E(v,h)} / Z the slow way: every configuration of the
+/// hidden layer, p(h) from its closed-form sum over v, E[v | h] = σ(a + Wᵀh).
+fn expectations_by_hand(rbm: &Rbm) -> (f64, DMatrix<f64>, DMatrix<f64>, DMatrix<f64>) {
+    let (n_v, n_h) = (rbm.n_v(), rbm.n_h());
+    let Hs = configurations(n_h);
+    let logs: Vec<f64> = (0..Hs.nrows())
+        .map(|k| {
+            let h = Hs.row(k).transpose();
+            let x = rbm.W.transpose() * &h + &rbm.a;
+            rbm.b.dot(&h) + x.iter().map(|&y| rbm::softplus(y)).sum::<f64>()
+        })
+        .collect();
+    let lz = rbm::logsumexp(&logs);
+    let (mut v, mut hm, mut hv) = (
+        DMatrix::zeros(n_v, 1),
+        DMatrix::zeros(n_h, 1),
+        DMatrix::zeros(n_h, n_v),
+    );
+    for (k, l) in logs.iter().enumerate() {
+        let p = (l - lz).exp();
+        let h = Hs.row(k).transpose();
+        let ev = (rbm.W.transpose() * &h + &rbm.a).map(shared::activation::sigmoid);
+        v += &ev * p;
+        hm += &h * p;
+        hv += &h * ev.transpose() * p;
+    }
+    (lz, v, hm, hv)
+}
+
+#[test]
+fn model_expectations_match_the_slow_sum_over_many_blocks() {
+    let mut r = rng::seeded(16);
+    // 400 visible units: the block table holds 2^5 configurations, so 2^9 hidden ones take
+    // 16 blocks; the transposed shape enumerates the visible layer the same way.
+    for (n_v, n_h, scale) in [(400, 9, 0.3), (9, 400, 0.3), (5, 4, 2.0)] {
+        let rbm = random_rbm(n_v, n_h, scale, true, &mut r);
+        let e = model_expectations(&rbm);
+        let (lz, v, h, hv) = if n_h <= n_v {
+            expectations_by_hand(&rbm)
+        } else {
+            // Swap the layers' roles: hidden ↔ visible, W ↔ Wᵀ.
+            let swapped = Rbm::new(rbm.W.transpose(), rbm.b.clone(), rbm.a.clone());
+            let (lz, h, v, vh) = expectations_by_hand(&swapped);
+            (lz, v, h, vh.transpose())
+        };
+        assert_relative_eq!(e.log_z, lz, max_relative = 1e-13);
+        assert_relative_eq!(e.log_z, log_z(&rbm), max_relative = 1e-13);
+        for (got, want) in [(&e.v, &v), (&e.h, &h), (&e.hv, &hv)] {
+            assert_eq!(got.shape(), want.shape());
+            let err = (got - want).amax();
+            assert!(err < 1e-12, "({n_v}, {n_h}): error {err}");
+            assert!(want.amax() > 0.1);
         }
     }
 }

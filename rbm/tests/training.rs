@@ -227,3 +227,90 @@ fn gibbs_samples_have_the_right_marginals_without_weights() {
         assert!((got - want).abs() < 0.025, "unit {i}: {got} vs {want}");
     }
 }
+
+#[test]
+fn the_exact_method_ascends_the_exact_gradient_to_near_the_optimum() {
+    let P = bars(3); // 14 patterns, each once: the mean over them is the whole objective
+    let mut r = rng::seeded(11);
+    let mut m = train::init(6, &P, &mut r);
+    m.W = shared::init::normal(6, 9, 0.0, 0.5, &mut r);
+    let cfg = Config {
+        method: Method::Exact,
+        lr: 0.3,
+        batch: P.ncols(),
+        ..Config::default()
+    };
+    let mut t = Trainer::new(&m, cfg, &mut r);
+    // Its direction is the exact gradient (data term with probabilities, model term enumerated).
+    let cols: Vec<usize> = (0..P.ncols()).collect();
+    t.gradient(&m, &P, &cols, &mut r);
+    let exact = exact_gradient(&m, &P);
+    let err = flat(&t.grads)
+        .iter()
+        .zip(flat(&exact))
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(err < 1e-13, "{err}");
+    // Full-batch ascent: one update per epoch; no sampling, so it gets close to −ln 14.
+    let before = mean_log_prob(&m, &P, log_z(&m));
+    for e in 1..=1000 {
+        assert_eq!(t.epoch(&mut m, &P, e, &mut r).unwrap(), 1);
+    }
+    let after = mean_log_prob(&m, &P, log_z(&m));
+    let optimum = -(14f64.ln());
+    assert!(
+        after > optimum - 0.1,
+        "{before} → {after} (optimum {optimum})"
+    );
+    assert_eq!(t.steps, 1000);
+}
+
+#[test]
+fn annealing_lowers_the_learning_rate_linearly_to_zero() {
+    let P = bars(3);
+    let m = train::init(3, &P, &mut rng::seeded(12));
+    let mut cfg = Config {
+        lr: 0.4,
+        anneal_epochs: Some(4),
+        ..Config::default()
+    };
+    let t = Trainer::new(&m, cfg.clone(), &mut rng::seeded(13));
+    for (e, want) in [0.4, 0.3, 0.2, 0.1, 0.0, 0.0].iter().enumerate() {
+        assert!(
+            (t.learning_rate(e + 1) - want).abs() < 1e-15,
+            "epoch {}",
+            e + 1
+        );
+    }
+    cfg.anneal_epochs = None;
+    let t = Trainer::new(&m, cfg, &mut rng::seeded(13));
+    assert_eq!(t.learning_rate(9), 0.4);
+}
+
+#[test]
+fn a_non_finite_weight_stops_the_epoch_with_its_step() {
+    let P = repeat(&bars(3), 10); // 140 examples: 14 updates per epoch
+    let mut r = rng::seeded(14);
+    let mut m = train::init(4, &P, &mut r);
+    let cfg = Config {
+        lr: 1e6, // ε λ = 100: W is multiplied by about −99 per update
+        ..Config::default()
+    };
+    let mut t = Trainer::new(&m, cfg, &mut r);
+    let mut e = 1;
+    let err = loop {
+        match t.epoch(&mut m, &P, e, &mut r) {
+            Ok(n) => assert_eq!(n, 14),
+            Err(err) => break err.to_string(),
+        }
+        e += 1;
+        assert!(e < 100, "never diverged");
+    };
+    let want = format!("training diverged at step {}:", t.steps);
+    assert!(err.starts_with(&want), "{err}");
+    assert_eq!(
+        (t.steps as usize - 1) / 14 + 1,
+        e,
+        "the step falls in epoch {e}"
+    );
+}

@@ -350,6 +350,16 @@ fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
     (bold, inside(&all))
 }
 
+/// A tick value that is zero up to rounding (plotters' −6.9e−18 for 0) as 0, given the axis
+/// range [lo, hi].
+fn snap(v: f64, lo: f64, hi: f64) -> f64 {
+    if v.abs() <= 1e-9 * (hi - lo).abs() {
+        0.0
+    } else {
+        v
+    }
+}
+
 /// A tick label: integers without decimals, others with three significant digits.
 fn tick(v: f64) -> String {
     if v == 0.0 {
@@ -428,8 +438,8 @@ fn draw_panel<DB: DrawingBackend>(
                 .configure_mesh()
                 .x_desc(panel.x_label.as_str())
                 .y_desc(panel.y_label.as_str())
-                .x_label_formatter(&|v| tick(*v))
-                .y_label_formatter(&|v| tick(*v))
+                .x_label_formatter(&|v| tick(snap(*v, x0, x1)))
+                .y_label_formatter(&|v| tick(snap(*v, y0, y1)))
                 .label_style(("sans-serif", 15))
                 .axis_desc_style(("sans-serif", 17))
                 .light_line_style(RGBColor(235, 235, 235))
@@ -703,6 +713,8 @@ mod tests {
         assert_eq!(tick(0.0012), "0.0012");
         assert_eq!(tick(0.00012), "1.2e-4");
         assert_eq!(tick(0.0), "0");
+        assert_eq!(tick(snap(-6.9e-18, -0.05, 0.005)), "0");
+        assert_eq!(tick(snap(1e-4, 1e-4, 5.0)), "1.0e-4");
     }
 
     #[test]
