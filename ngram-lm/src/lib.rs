@@ -55,6 +55,7 @@
 
 #![allow(non_snake_case)]
 
+pub mod checkpoint;
 pub mod data;
 pub mod picture;
 pub mod report;
@@ -386,9 +387,13 @@ impl Model {
         )
     }
 
-    /// Loads a model saved by [`Model::save`], checking every shape.
+    /// Loads a model saved by [`Model::save`] (or a training checkpoint), checking every shape.
     pub fn load(path: impl AsRef<Path>) -> Result<Model> {
-        let mut ck = shared::checkpoint::load(path, CHAPTER)?;
+        Model::from_checkpoint(&mut shared::checkpoint::load(path, CHAPTER)?)
+    }
+
+    /// Takes the parameters out of a loaded checkpoint, checking them against its sizes.
+    pub fn from_checkpoint(ck: &mut shared::checkpoint::Checkpoint) -> Result<Model> {
         let (v, d, h): (usize, usize, usize) =
             (ck.meta("vocab")?, ck.meta("embed")?, ck.meta("hidden")?);
         Ok(Model {
@@ -485,7 +490,13 @@ impl Trainer {
             )));
         }
         let model = Model::new(vocab, hyper.embed, hyper.hidden, hyper.init_wt, rng);
-        Ok(Trainer {
+        Ok(Trainer::from_model(model, hyper))
+    }
+
+    /// A trainer for `model` with zero velocities and no step taken (a resumed run then
+    /// restores both, see [`checkpoint::resume`]).
+    pub fn from_model(model: Model, hyper: &Hyper) -> Trainer {
+        Trainer {
             buf: model.buffers(hyper.batch),
             grads: model.zero_grads(),
             // Δ ← μΔ + g;  W ← W − αΔ  (train.m: delta = momentum·delta + grad/batchsize;
@@ -494,7 +505,7 @@ impl Trainer {
             weight_decay: hyper.weight_decay,
             steps: 0,
             model,
-        })
+        }
     }
 
     /// One batch: forward, cross-entropy, backward, momentum update of every parameter
