@@ -44,6 +44,11 @@
 //! Reference tutorial: Hinton's Coursera "Neural Networks for Machine Learning", programming
 //! assignment 2 (train.m, fprop.m, load_data.m), whose code §1 analyses.
 //!
+//! ## Checkpoints
+//! `train` rewrites `model.safetensors` atomically after every epoch with what continuing
+//! needs (velocities, epoch, curves, flags, data fingerprints; [`checkpoint`]), and
+//! `train --resume DIR` continues it to the same bytes as a run that was never interrupted.
+//!
 //! ## Expected result
 //! On the assignment's corpus (`raw_sentences.txt`, 372,550 training 4-grams), 10 epochs with
 //! the defaults give train ≈ 2.53, validation ≈ 2.60, test ≈ 2.61 nats per word (after 1

@@ -27,7 +27,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Train (the default); saves model.safetensors, vocab.txt, loss.png, embedding.png.
+    /// Train (the default): model.safetensors after every epoch (a checkpoint --resume continues), vocab.txt, loss.png, embedding.png.
     Train(TrainArgs),
     /// The K words whose embeddings are nearest to WORD (display_nearest_words).
     Nearest {
@@ -93,7 +93,7 @@ struct TrainArgs {
     /// The notes' weight decay λ on W1 and W2 (0 in the assignment).
     #[arg(long, default_value_t = 0.0, value_parser = non_negative, allow_hyphen_values = true)]
     weight_decay: f64,
-    /// Continue the run whose checkpoint (written after every epoch) is DIR or DIR/model.safetensors, up to --epochs in all (same data and flags)
+    /// Continue a run from its checkpoint (a run folder or its model.safetensors, written after every epoch) up to --epochs in all; give the same data and flags
     #[arg(long, value_name = "DIR_OR_FILE")]
     resume: Option<PathBuf>,
     #[command(flatten)]
