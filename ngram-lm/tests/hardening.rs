@@ -730,6 +730,23 @@ fn resume_refuses_checkpoints_flags_and_data_that_do_not_fit() {
     assert_user_error(&o, "--text", &["--resume", "other data"]);
     // None of these wrote anything.
     assert!(!out.join("model.safetensors").exists());
+    // The checkpoint knows its vocabulary: `nearest` refuses a vocab.txt of the same size with
+    // the words in another order (what an interrupted run on other data could leave beside it).
+    let vocab = run.join("vocab.txt");
+    assert!(
+        run_in(d, &["nearest", "could", "--model", s(&run)])
+            .status
+            .success()
+    );
+    let words = std::fs::read_to_string(&vocab).unwrap();
+    let reversed: String = words.lines().rev().map(|w| format!("{w}\n")).collect();
+    std::fs::write(&vocab, reversed).unwrap();
+    let o = run_in(d, &["nearest", "could", "--model", s(&run)]);
+    assert_user_error(
+        &o,
+        "vocab.txt reversed",
+        &["vocab.txt", "not the vocabulary"],
+    );
 }
 
 /// The epoch of the checkpoint `file`, `None` while there is none; a checkpoint that does not
