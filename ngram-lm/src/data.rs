@@ -20,6 +20,23 @@ pub enum Source {
     Mat(PathBuf),
 }
 
+impl Source {
+    /// The source the command line names: `--text FILE` (keeping `vocab` words), else `--mat
+    /// FILE`, else `sentences` of the generated corpus.
+    pub fn from_flags(
+        text: Option<&PathBuf>,
+        mat: Option<&PathBuf>,
+        vocab: usize,
+        sentences: usize,
+    ) -> Source {
+        match (text, mat) {
+            (Some(f), _) => Source::Text(f.clone(), vocab),
+            (_, Some(f)) => Source::Mat(f.clone()),
+            _ => Source::Generated(sentences),
+        }
+    }
+}
+
 /// A vocabulary and its train / validation / test 4-grams.
 #[derive(Clone, Debug)]
 pub struct Dataset {

@@ -44,6 +44,11 @@
 //! Reference tutorial: Hinton's Coursera "Neural Networks for Machine Learning", programming
 //! assignment 2 (train.m, fprop.m, load_data.m), whose code §1 analyses.
 //!
+//! ## Checkpoints
+//! `train` rewrites `model.safetensors` atomically after every epoch with what continuing
+//! needs (velocities, epoch, curves, flags, data fingerprints; [`checkpoint`]), and
+//! `train --resume DIR` continues it to the same bytes as a run that was never interrupted.
+//!
 //! ## Expected result
 //! On the assignment's corpus (`raw_sentences.txt`, 372,550 training 4-grams), 10 epochs with
 //! the defaults give train ≈ 2.53, validation ≈ 2.60, test ≈ 2.61 nats per word (after 1
@@ -55,6 +60,7 @@
 
 #![allow(non_snake_case)]
 
+pub mod checkpoint;
 pub mod data;
 pub mod picture;
 pub mod report;
@@ -386,9 +392,13 @@ impl Model {
         )
     }
 
-    /// Loads a model saved by [`Model::save`], checking every shape.
+    /// Loads a model saved by [`Model::save`] (or a training checkpoint), checking every shape.
     pub fn load(path: impl AsRef<Path>) -> Result<Model> {
-        let mut ck = shared::checkpoint::load(path, CHAPTER)?;
+        Model::from_checkpoint(&mut shared::checkpoint::load(path, CHAPTER)?)
+    }
+
+    /// Takes the parameters out of a loaded checkpoint, checking them against its sizes.
+    pub fn from_checkpoint(ck: &mut shared::checkpoint::Checkpoint) -> Result<Model> {
         let (v, d, h): (usize, usize, usize) =
             (ck.meta("vocab")?, ck.meta("embed")?, ck.meta("hidden")?);
         Ok(Model {
@@ -485,7 +495,13 @@ impl Trainer {
             )));
         }
         let model = Model::new(vocab, hyper.embed, hyper.hidden, hyper.init_wt, rng);
-        Ok(Trainer {
+        Ok(Trainer::from_model(model, hyper))
+    }
+
+    /// A trainer for `model` with zero velocities and no step taken (a resumed run then
+    /// restores both, see [`checkpoint::resume`]).
+    pub fn from_model(model: Model, hyper: &Hyper) -> Trainer {
+        Trainer {
             buf: model.buffers(hyper.batch),
             grads: model.zero_grads(),
             // Δ ← μΔ + g;  W ← W − αΔ  (train.m: delta = momentum·delta + grad/batchsize;
@@ -494,7 +510,7 @@ impl Trainer {
             weight_decay: hyper.weight_decay,
             steps: 0,
             model,
-        })
+        }
     }
 
     /// One batch: forward, cross-entropy, backward, momentum update of every parameter

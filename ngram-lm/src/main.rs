@@ -6,9 +6,10 @@
 //! validation ≈ 2.60, test ≈ 2.61 nats per word, and the modals nearest to `could`.
 
 use clap::{Args, Parser, Subcommand};
+use ngram_lm::checkpoint::{self, Spec};
 use ngram_lm::data::{Dataset, Source};
-use ngram_lm::report::{Curves, Final, MODALS, momentum, non_negative, positive};
-use ngram_lm::{Event, Hyper, Trainer, picture, train_epoch, words};
+use ngram_lm::report::{Final, MODALS, momentum, non_negative, positive};
+use ngram_lm::{Event, Hyper, picture, train_epoch, words};
 use shared::run::{Run, RunArgs};
 use std::path::PathBuf;
 
@@ -26,7 +27,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Train (the default); saves model.safetensors, vocab.txt, loss.png, embedding.png.
+    /// Train (the default): model.safetensors after every epoch (a checkpoint --resume continues), vocab.txt, loss.png, embedding.png.
     Train(TrainArgs),
     /// The K words whose embeddings are nearest to WORD (display_nearest_words).
     Nearest {
@@ -92,6 +93,9 @@ struct TrainArgs {
     /// The notes' weight decay λ on W1 and W2 (0 in the assignment).
     #[arg(long, default_value_t = 0.0, value_parser = non_negative, allow_hyphen_values = true)]
     weight_decay: f64,
+    /// Continue a run from its checkpoint (a run folder or its model.safetensors, written after every epoch) up to --epochs in all; give the same data and flags
+    #[arg(long, value_name = "DIR_OR_FILE")]
+    resume: Option<PathBuf>,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -144,21 +148,25 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
         ..Hyper::default()
     };
     let run = Run::start(ngram_lm::CHAPTER, &a.run)?;
-    let source = match (&a.text, &a.mat) {
-        (Some(f), _) => Source::Text(f.clone(), a.vocab),
-        (_, Some(f)) => Source::Mat(f.clone()),
-        _ => Source::Generated(a.sentences),
-    };
+    let source = Source::from_flags(a.text.as_ref(), a.mat.as_ref(), a.vocab, a.sentences);
     let data = Dataset::load(&source, run.seed)?;
     ngram_lm::check_sizes(&hyper, data.vocab.len(), data.train.len())?;
     println!("{}", data.describe());
-    let seed = &mut shared::rng::stream(run.seed, 1);
-    let mut trainer = Trainer::new(data.vocab.len(), &hyper, seed)?;
-    let batches = data.train.len() / hyper.batch;
-    let mut curves = Curves::new(data.entropy_floor);
+    // A new model (weights from stream 1 of the seed), or the --resume checkpoint.
+    let spec = Spec::new(hyper, run.seed, &data);
+    let rng = &mut shared::rng::stream(run.seed, 1);
+    let floor = data.entropy_floor;
+    let start = checkpoint::start(a.resume.as_deref(), &spec, a.epochs, floor, rng)?;
+    let (mut trainer, mut curves) = (start.trainer, start.curves);
+    data.vocab.write(run.path(checkpoint::VOCAB))?;
+    if let Some(from) = &a.resume {
+        println!("Resuming {} after epoch {}", from.display(), start.epoch);
+    }
+    let (batches, ckpt) = (spec.batches, run.path(checkpoint::FILE));
     let mut avg = f64::NAN;
     let bar = run.progress((a.epochs * batches) as u64, "train");
-    for epoch in 0..a.epochs {
+    bar.set_position((start.epoch * batches) as u64);
+    for epoch in start.epoch..a.epochs {
         bar.println(format!("Epoch {}", epoch + 1));
         let done = train_epoch(&mut trainer, &data.train, &data.valid, hyper.batch, |e| {
             if let Event::Train { batch, .. } = e {
@@ -170,30 +178,23 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
         match done {
             Ok(ce) => avg = ce,
             Err(e) => {
-                // A diverged run keeps its curves up to the last report; earlier outputs in
-                // --out (a previous run's model) are left as they were.
+                // A diverged run keeps its curves up to the last report and the checkpoint of
+                // its last whole epoch (or what --out held before).
                 bar.finish();
                 run.save_loss(&curves.figure(a.epochs as f64))?;
                 return Err(e.into());
             }
         }
         bar.println(format!("Average Training CE {avg:.3}"));
+        checkpoint::save(&ckpt, &trainer, &curves, epoch + 1, &spec)?;
     }
     bar.finish();
     let m = &trainer.model;
-    let last = Final {
-        train: avg,
-        valid: m.cross_entropy(&data.valid),
-        test: m.cross_entropy(&data.test),
-        vocab: data.vocab.len(),
-        floor: data.entropy_floor,
-    };
+    let last = Final::measure(m, &data, avg);
     curves.valid.push(a.epochs as f64, last.valid);
     print!("{}", last.text());
     println!("Training took {:.2} seconds", run.elapsed());
     run.save_loss(&curves.figure(a.epochs as f64))?;
-    m.save(run.path("model.safetensors"))?;
-    data.vocab.write(run.path("vocab.txt"))?;
     let words = data.vocab.words();
     picture::save_embedding(run.path("embedding.png"), &m.W0, words, &MODALS)?;
     if let Err(e) = ngram_lm::data::remember_last_run(&run.out) {

@@ -2,7 +2,8 @@
 //! `loss.csv`), the final report and `summary.json`'s metrics; and the command line's value
 //! parsers.
 
-use crate::Event;
+use crate::data::Dataset;
+use crate::{Event, Model};
 use shared::plot::{Figure, Panel, Series};
 
 /// The modal verbs the notes' example puts nearest to `could`, drawn in red in `embedding.png`.
@@ -86,6 +87,18 @@ pub struct Final {
 }
 
 impl Final {
+    /// The final cross-entropies of `model` on `data`'s validation and test sets, with `train`
+    /// the mean batch CE of the last epoch.
+    pub fn measure(model: &Model, data: &Dataset, train: f64) -> Final {
+        Final {
+            train,
+            valid: model.cross_entropy(&data.valid),
+            test: model.cross_entropy(&data.test),
+            vocab: data.vocab.len(),
+            floor: data.entropy_floor,
+        }
+    }
+
     /// train.m's closing lines (without its timing line), the floor when known, and a note when
     /// the model ended worse than guessing uniformly (a diverged run: the CE of the log's floor
     /// is finite, so such a run ends without an error).

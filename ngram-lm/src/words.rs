@@ -1,7 +1,7 @@
 //! The vocabulary and the assignment's three helpers on a trained model:
 //! `display_nearest_words`, `predict_next_word` and `word_distance`.
 
-use crate::{CONTEXT, Model};
+use crate::{CONTEXT, Model, checkpoint};
 use shared::data::text::Vocab;
 use shared::{Error, Result};
 use std::path::Path;
@@ -56,8 +56,9 @@ pub fn load_trained(dir: &Path) -> Result<(Model, Vocab)> {
             path.display()
         )));
     }
-    let model = Model::load(&path)?;
-    let vocab_path = folder.join("vocab.txt");
+    let mut ck = shared::checkpoint::load(&path, crate::CHAPTER)?;
+    let model = Model::from_checkpoint(&mut ck)?;
+    let vocab_path = folder.join(checkpoint::VOCAB);
     let vocab = Vocab::read(&vocab_path)?;
     if vocab.len() != model.vocab() {
         return Err(Error::format(
@@ -65,6 +66,14 @@ pub fn load_trained(dir: &Path) -> Result<(Model, Vocab)> {
             "vocabulary",
             format!("{} words for a model of {}", vocab.len(), model.vocab()),
         ));
+    }
+    // A training checkpoint knows its vocabulary's fingerprint: the same number of other words
+    // (an interrupted run of another corpus into the same folder) is an error too.
+    if let Some(want) = ck.metadata.get("vocab_hash")
+        && *want != checkpoint::vocab_fingerprint(&vocab)
+    {
+        let msg = format!("not the vocabulary {} was trained with", path.display());
+        return Err(Error::format(&vocab_path, "vocabulary", msg));
     }
     Ok((model, vocab))
 }

@@ -81,6 +81,12 @@ fn saved_model(dir: &Path) -> PathBuf {
     m
 }
 
+/// The epoch and the step count a training checkpoint was written at.
+fn epoch_of(file: &Path) -> (usize, u64) {
+    let ck = shared::checkpoint::load(file, "ngram-lm").unwrap();
+    (ck.meta("epoch").unwrap(), ck.meta("steps").unwrap())
+}
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/tests/fixtures")
@@ -420,6 +426,7 @@ fn divergence_stops_keeps_the_curves_and_the_previous_model() {
     let out = d.join("out");
     assert!(train_small(d, &out, &[]).status.success());
     let model = std::fs::read(out.join("model.safetensors")).unwrap();
+    assert_eq!(epoch_of(&out.join("model.safetensors")), (2, 2 * 61));
     let _ = std::fs::remove_file(out.join("loss.csv"));
     // A huge weight decay makes W ← W(1 − αλ) − ... grow without bound: NaN at step 157
     // (123 batches of 10 per epoch here: one curve point, at batch 100, before it).
@@ -440,10 +447,29 @@ fn divergence_stops_keeps_the_curves_and_the_previous_model() {
         "{csv}"
     );
     assert!(out.join("loss.png").is_file());
-    // The model of the earlier run is untouched and still answers.
-    assert_eq!(std::fs::read(out.join("model.safetensors")).unwrap(), model);
+    // The checkpoint is the last good one, that of epoch 1 (123 batches), and still answers.
+    let ckpt = out.join("model.safetensors");
+    assert_ne!(std::fs::read(&ckpt).unwrap(), model);
+    assert_eq!(epoch_of(&ckpt), (1, 123));
     let o = run_in(d, &["nearest", "could", "--model", s(&out)]);
     assert!(o.status.success(), "{o:?}");
+    // Resumed, the same run diverges at the same step: the state it continues from is exact.
+    let o = train_small(
+        d,
+        &out,
+        &[
+            "--weight-decay",
+            "1000",
+            "--epochs",
+            "5",
+            "--batch",
+            "10",
+            "--resume",
+            s(&out),
+        ],
+    );
+    assert_user_error(&o, "resumed", &["training diverged at step 157"]);
+    assert_eq!(epoch_of(&ckpt), (1, 123));
     // A learning rate so large that the update overflows: NaN within a few steps.
     let o = train_small(d, &out, &["--lr", "1e308"]);
     assert_user_error(&o, "--lr 1e308", &["training diverged at step", "NaN"]);
@@ -518,4 +544,282 @@ fn same_seed_same_outputs_even_with_two_runs_at_once() {
     assert!(train_small(d, &e, &["--seed", "2"]).status.success());
     let model = |p: &Path| std::fs::read(p.join("model.safetensors")).unwrap();
     assert_ne!(model(&a), model(&e));
+}
+
+/// `train` with SMALL's flags and `--epochs epochs` into `out`, then `extra`; must succeed.
+fn train_ok(cwd: &Path, out: &Path, epochs: &str, extra: &[&str]) -> String {
+    let mut flags = vec!["--epochs", epochs];
+    flags.extend(extra);
+    let o = train_small(cwd, out, &flags);
+    assert!(o.status.success(), "{o:?}");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The files a run writes besides summary.json (compared by `assert_same_outputs` too).
+const OUTPUTS: [&str; 5] = [
+    "loss.csv",
+    "loss.png",
+    "model.safetensors",
+    "vocab.txt",
+    "embedding.png",
+];
+
+#[test]
+fn resume_continues_to_the_bytes_of_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (straight, two, one, more) = (d.join("3"), d.join("2+1"), d.join("1"), d.join("1+2"));
+    train_ok(d, &straight, "3", &[]);
+    // 2 epochs, then --resume the folder into itself up to 3.
+    train_ok(d, &two, "2", &[]);
+    assert_eq!(epoch_of(&two.join("model.safetensors")), (2, 122));
+    let log = train_ok(d, &two, "3", &["--resume", s(&two)]);
+    assert!(log.contains(" after epoch 2\nEpoch 3\n"), "{log}");
+    assert!(!log.contains("Epoch 2\n"), "{log}");
+    testing::assert_same_outputs(&straight, &two, &OUTPUTS);
+    // 1 epoch, then --resume its model.safetensors into another folder up to 2, then up to 3.
+    train_ok(d, &one, "1", &[]);
+    let file = one.join("model.safetensors");
+    train_ok(d, &more, "2", &["--resume", s(&file)]);
+    train_ok(d, &more, "3", &["--resume", s(&more)]);
+    testing::assert_same_outputs(&straight, &more, &OUTPUTS);
+    // The comparison can fail: 2 epochs are not 3.
+    assert_ne!(
+        std::fs::read(one.join("loss.csv")).unwrap(),
+        std::fs::read(straight.join("loss.csv")).unwrap()
+    );
+}
+
+/// A copy of the checkpoint `good` with its tensors and metadata edited by `edit`.
+fn edited(
+    good: &Path,
+    to: &Path,
+    edit: impl FnOnce(
+        &mut std::collections::HashMap<String, nalgebra::DMatrix<f64>>,
+        &mut std::collections::HashMap<String, String>,
+    ),
+) {
+    let mut ck = shared::checkpoint::load(good, "ngram-lm").unwrap();
+    edit(&mut ck.tensors, &mut ck.metadata);
+    let tensors: Vec<(&str, &nalgebra::DMatrix<f64>)> =
+        ck.tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let meta: Vec<(&str, String)> = ck
+        .metadata
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    shared::checkpoint::save(to, "ngram-lm", &tensors, &meta).unwrap();
+}
+
+#[test]
+fn resume_refuses_checkpoints_flags_and_data_that_do_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = d.join("run");
+    train_ok(d, &run, "2", &[]);
+    let good = run.join("model.safetensors");
+    let bytes = std::fs::read(&good).unwrap();
+    let out = d.join("out");
+    let resume = |from: &Path, extra: &[&str]| {
+        let mut flags = vec!["--epochs", "3", "--resume", s(from)];
+        flags.extend(extra);
+        run_in(d, &small_args(&out, &flags))
+    };
+    // The checkpoint works as it is.
+    assert!(resume(&good, &[]).status.success());
+    std::fs::remove_dir_all(&out).unwrap();
+    // Files that are not a checkpoint of this run.
+    let bad = d.join("bad.safetensors");
+    let w = nalgebra::DMatrix::from_element(3, 3, 0.5);
+    shared::checkpoint::save(&bad, "char-rnn", &[("W", &w)], &[]).unwrap();
+    assert_user_error(
+        &resume(&bad, &[]),
+        "char-rnn",
+        &["bad.safetensors", "char-rnn"],
+    );
+    let plain = saved_model(d).join("model.safetensors");
+    assert_user_error(&resume(&plain, &[]), "no state", &["cannot be resumed"]);
+    assert_user_error(&resume(&d.join("nowhere"), &[]), "missing", &["--resume"]);
+    for n in [0, 100, bytes.len() / 2, bytes.len() - 1] {
+        std::fs::write(&bad, &bytes[..n]).unwrap();
+        let what = format!("cut at {n}");
+        assert_user_error(&resume(&bad, &[]), &what, &["bad.safetensors"]);
+    }
+    let mut flipped = bytes.clone();
+    flipped[bytes.len() - 100] ^= 0x24;
+    std::fs::write(&bad, &flipped).unwrap();
+    assert_user_error(
+        &resume(&bad, &[]),
+        "flipped",
+        &["bad.safetensors", "checksum"],
+    );
+    // Tensors of other sizes, a missing velocity, an epoch that does not match its steps.
+    type Edit = fn(
+        &mut std::collections::HashMap<String, nalgebra::DMatrix<f64>>,
+        &mut std::collections::HashMap<String, String>,
+    );
+    let edits: [(&str, Edit, &str); 5] = [
+        (
+            "delta.W1 of another size",
+            |t, _| {
+                t.insert("delta.W1".into(), nalgebra::DMatrix::zeros(2, 2));
+            },
+            "delta.W1",
+        ),
+        (
+            "W2 of another size",
+            |t, _| {
+                t.insert("W2".into(), nalgebra::DMatrix::zeros(8, 3));
+            },
+            "W2",
+        ),
+        (
+            "no delta.b2",
+            |t, _| {
+                t.remove("delta.b2");
+            },
+            "delta.b2",
+        ),
+        (
+            "curve of 3 columns",
+            |t, _| {
+                t.insert("curve.train".into(), nalgebra::DMatrix::zeros(1, 3));
+            },
+            "curve.train",
+        ),
+        (
+            "epoch 1 of 122 steps",
+            |_, m| {
+                m.insert("epoch".into(), "1".into());
+            },
+            "`epoch` 1 and `steps` 122",
+        ),
+    ];
+    for (what, edit, says) in edits {
+        edited(&good, &bad, edit);
+        assert_user_error(&resume(&bad, &[]), what, &["bad.safetensors", says]);
+    }
+    // Flags that contradict the checkpoint, named.
+    for (flag, value) in [
+        ("--hidden", "9"),
+        ("--embed", "5"),
+        ("--batch", "10"),
+        ("--lr", "0.2"),
+        ("--momentum", "0.5"),
+        ("--weight-decay", "0.01"),
+        ("--seed", "2"),
+    ] {
+        let o = resume(&good, &[flag, value]);
+        assert_user_error(
+            &o,
+            &format!("{flag} {value}"),
+            &[flag, value, "trained with"],
+        );
+    }
+    let o = run_in(
+        d,
+        &small_args(&out, &["--epochs", "2", "--resume", s(&good)]),
+    );
+    assert_user_error(&o, "--epochs 2", &["--epochs", "already done 2 epochs"]);
+    // Other data: more sentences, or a text file.
+    let o = resume(&good, &["--sentences", "401"]);
+    assert_user_error(&o, "--sentences 401", &["--resume", "other data"]);
+    let text = d.join("corpus.txt");
+    std::fs::write(&text, "one two three four five six\n".repeat(100)).unwrap();
+    let o = resume(&good, &["--text", s(&text)]);
+    assert_user_error(&o, "--text", &["--resume", "other data"]);
+    // None of these wrote anything.
+    assert!(!out.join("model.safetensors").exists());
+    // The checkpoint knows its vocabulary: `nearest` refuses a vocab.txt of the same size with
+    // the words in another order (what an interrupted run on other data could leave beside it).
+    let vocab = run.join("vocab.txt");
+    assert!(
+        run_in(d, &["nearest", "could", "--model", s(&run)])
+            .status
+            .success()
+    );
+    let words = std::fs::read_to_string(&vocab).unwrap();
+    let reversed: String = words.lines().rev().map(|w| format!("{w}\n")).collect();
+    std::fs::write(&vocab, reversed).unwrap();
+    let o = run_in(d, &["nearest", "could", "--model", s(&run)]);
+    assert_user_error(
+        &o,
+        "vocab.txt reversed",
+        &["vocab.txt", "not the vocabulary"],
+    );
+}
+
+/// The epoch of the checkpoint `file`, `None` while there is none; a checkpoint that does not
+/// load (a torn write) fails the test.
+fn poll_epoch(file: &Path) -> Option<usize> {
+    file.exists().then(|| epoch_of(file).0)
+}
+
+#[test]
+fn sigkill_mid_training_then_resume_ends_with_the_bytes_of_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // ~330 batches per epoch, 24 epochs: a checkpoint every few ms.
+    const EPOCHS: &str = "24";
+    let long = |out: &Path, extra: &[&str]| -> Vec<String> {
+        let mut a = small_args(out, &["--sentences", "2000", "--epochs", EPOCHS]);
+        a.extend(extra);
+        a.iter().map(|x| x.to_string()).collect()
+    };
+    let straight = d.join("straight");
+    let whole = Command::new(BIN)
+        .args(long(&straight, &[]))
+        .current_dir(d)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut resumed_from = Vec::new();
+    // Kill once the checkpoint of epoch k is there, plus 0–3 ms: before, during or after the
+    // next epoch's write.
+    for (i, k) in [1usize, 4, 9, 15].into_iter().enumerate() {
+        let killed = d.join(format!("killed-{k}"));
+        let mut child = Command::new(BIN)
+            .args(long(&killed, &[]))
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let ckpt = killed.join("model.safetensors");
+        let t0 = std::time::Instant::now();
+        while poll_epoch(&ckpt).is_none_or(|e| e < k) {
+            assert!(t0.elapsed() < Duration::from_secs(120), "no checkpoint {k}");
+            assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        std::thread::sleep(Duration::from_millis(i as u64));
+        let _ = child.kill(); // SIGKILL
+        child.wait().unwrap();
+        // The last checkpoint is whole and usable.
+        let (epoch, steps) = epoch_of(&ckpt);
+        assert!(epoch >= k && steps > 0, "epoch {epoch}");
+        let o = run_in(d, &["nearest", "could", "--model", s(&killed)]);
+        assert!(o.status.success(), "after the kill at epoch {epoch}: {o:?}");
+        if epoch.to_string() == EPOCHS {
+            continue; // finished before the kill landed: nothing to resume
+        }
+        resumed_from.push((k, epoch));
+        let o = run_in(
+            d,
+            &long(&killed, &["--resume", s(&killed)])
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
+        assert!(o.status.success(), "resume after epoch {epoch}: {o:?}");
+        let log = String::from_utf8_lossy(&o.stdout);
+        assert!(log.contains(&format!("after epoch {epoch}\n")), "{log}");
+    }
+    let o = whole.wait_with_output().unwrap();
+    assert!(o.status.success(), "{o:?}");
+    println!("(kill target, checkpoint epoch) resumed: {resumed_from:?}");
+    assert!(resumed_from.len() >= 3, "{resumed_from:?}");
+    for (k, _) in &resumed_from {
+        testing::assert_same_outputs(&d.join(format!("killed-{k}")), &straight, &OUTPUTS);
+    }
 }
