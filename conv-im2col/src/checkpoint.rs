@@ -56,6 +56,23 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// The spec of a run on `split` with these flags (`names`: `--init`, `--adam`,
+    /// `--sampling` as they are written in summary.json).
+    pub fn new(split: &Split, seed: u64, batch: usize, lr: f64, names: [String; 3]) -> Self {
+        let [init, adam, sampling] = names;
+        Spec {
+            seed,
+            data: split.description.clone(),
+            fingerprint: fingerprint(split),
+            train_examples: split.train.len(),
+            batch,
+            lr,
+            init,
+            adam,
+            sampling,
+        }
+    }
+
     /// (flag, metadata key, value), in the order they are checked.
     fn entries(&self) -> [(&'static str, &'static str, String); 9] {
         [

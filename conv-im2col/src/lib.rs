@@ -21,6 +21,7 @@
 //! | [`example`] | figure 15, computed |
 //! | [`data`] | train / test splits of the generated digits, MNIST, the 8×8 digits CSV |
 //! | [`report`] | the `train` command's report lines, curves, baseline run |
+//! | [`checkpoint`] | `model.safetensors` after every epoch, and `train --resume` (exact) |
 //!
 //! The notes' equations in the code (line ranges in the crate's README):
 //!
