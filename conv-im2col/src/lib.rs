@@ -21,6 +21,7 @@
 //! | [`example`] | figure 15, computed |
 //! | [`data`] | train / test splits of the generated digits, MNIST, the 8×8 digits CSV |
 //! | [`report`] | the `train` command's report lines, curves, baseline run |
+//! | [`checkpoint`] | `model.safetensors` after every epoch, and `train --resume` (exact) |
 //!
 //! The notes' equations in the code (line ranges in the crate's README):
 //!
@@ -45,6 +46,7 @@
 //! sheet's single numpy run reports 97.4 %; the book 98.96 % on the full 60k training set). An
 //! epoch of 8000 images (forward, backward, Adam) takes about 2 s of one core.
 
+pub mod checkpoint;
 pub mod data;
 pub mod example;
 pub mod im2col;

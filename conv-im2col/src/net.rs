@@ -107,7 +107,7 @@ impl Config {
     }
 
     /// The metadata stored in a checkpoint.
-    fn metadata(&self) -> Vec<(&'static str, String)> {
+    pub fn metadata(&self) -> Vec<(&'static str, String)> {
         vec![
             ("channels", self.channels.to_string()),
             ("height", self.height.to_string()),
@@ -275,9 +275,14 @@ impl SimpleConvNet {
         checkpoint::save(path, CHAPTER, &tensors, &self.config.metadata())
     }
 
-    /// Loads a network saved by [`SimpleConvNet::save`].
+    /// Loads a network saved by [`SimpleConvNet::save`] (or a training checkpoint,
+    /// [`crate::checkpoint`], which holds the same tensors and sizes).
     pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
-        let mut ck = checkpoint::load(path, CHAPTER)?;
+        Self::from_checkpoint(&mut checkpoint::load(path, CHAPTER)?)
+    }
+
+    /// Takes the sizes and W1 … b3 out of a loaded checkpoint, checking every shape.
+    pub fn from_checkpoint(ck: &mut checkpoint::Checkpoint) -> Result<Self> {
         let config = Config {
             channels: ck.meta("channels")?,
             height: ck.meta("height")?,
@@ -528,33 +533,60 @@ pub fn fit<M: Classifier>(
     mut on_step: impl FnMut(u64, f64),
     mut on_epoch: impl FnMut(&mut M, &EpochReport),
 ) -> Result<Vec<EpochReport>> {
-    let (train, test) = (&split.train, &split.test);
     let mut step = 0;
     let mut reports = Vec::new();
     for epoch in 1..=epochs {
-        let t0 = Instant::now();
-        let mean_loss = train_epoch(
+        let r = train_and_test(
             model,
             opt,
-            &train.images,
-            &train.labels,
+            split,
+            epoch,
             batch,
             sampling,
             &mut step,
             rng,
             &mut on_step,
         )?;
-        let seconds = t0.elapsed().as_secs_f64();
-        let r = EpochReport {
-            epoch,
-            mean_loss,
-            test_accuracy: accuracy(model, &test.images, &test.labels, 500),
-            seconds,
-        };
         on_epoch(model, &r);
         reports.push(r);
     }
     Ok(reports)
+}
+
+/// Epoch number `epoch` of [`fit`]: [`train_epoch`] on `split.train` (steps counted on from
+/// `step`), then the accuracy on `split.test`.
+#[allow(clippy::too_many_arguments)]
+pub fn train_and_test<M: Classifier>(
+    model: &mut M,
+    opt: &mut Optimizer,
+    split: &Split,
+    epoch: u64,
+    batch: usize,
+    sampling: Sampling,
+    step: &mut u64,
+    rng: &mut Rng,
+    on_step: impl FnMut(u64, f64),
+) -> Result<EpochReport> {
+    let (train, test) = (&split.train, &split.test);
+    let t0 = Instant::now();
+    let mean_loss = train_epoch(
+        model,
+        opt,
+        &train.images,
+        &train.labels,
+        batch,
+        sampling,
+        step,
+        rng,
+        on_step,
+    )?;
+    let seconds = t0.elapsed().as_secs_f64();
+    Ok(EpochReport {
+        epoch,
+        mean_loss,
+        test_accuracy: accuracy(model, &test.images, &test.labels, 500),
+        seconds,
+    })
 }
 
 /// Draws the first-channel FH × FW slice of each filter (rows of W) of `before` and `after`

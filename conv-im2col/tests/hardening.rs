@@ -478,3 +478,239 @@ fn two_runs_at_once_in_different_folders_do_not_interfere() {
         );
     }
 }
+
+/// `TINY` with `--epochs` set to `epochs`, then the flag-value pairs of `extra` (replacing
+/// TINY's value of the same flag, as a flag may be given once).
+fn tiny(epochs: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = TINY.iter().map(|s| s.to_string()).collect();
+    for pair in ["--epochs", epochs].chunks(2).chain(extra.chunks(2)) {
+        match args.iter().position(|a| a == pair[0]) {
+            Some(i) => args[i + 1] = pair[1].to_string(),
+            None => args.extend(pair.iter().map(|s| s.to_string())),
+        }
+    }
+    args
+}
+
+fn run_ok(args: &[String], out: &Path) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(&args, out);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The epoch a checkpoint holds (it must load as a network, too).
+fn epoch_of(file: &Path) -> u64 {
+    conv_im2col::SimpleConvNet::load(file).unwrap();
+    let ck = shared::checkpoint::load(file, "conv-im2col").unwrap();
+    ck.meta("epoch").unwrap()
+}
+
+#[test]
+fn a_resumed_run_gives_the_same_bytes_as_one_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n);
+    for (sampling, extra) in [
+        ("shuffled", &[][..]),
+        (
+            "replacement",
+            &["--sampling", "replacement", "--init", "he"][..],
+        ),
+    ] {
+        let (straight, part) = (d(&format!("{sampling}-3")), d(&format!("{sampling}-2")));
+        run_ok(&tiny("3", extra), &straight);
+        // 2 epochs, then --resume FOLDER to 3 into another folder.
+        run_ok(&tiny("2", extra), &part);
+        assert_eq!(epoch_of(&part.join("model.safetensors")), 2);
+        let resumed = d(&format!("{sampling}-resumed"));
+        let mut args = tiny("3", extra);
+        args.extend(["--resume".into(), part.to_str().unwrap().into()]);
+        run_ok(&args, &resumed);
+        testing::assert_same_outputs(&straight, &resumed, &OUTPUTS);
+        // 1 epoch, then --resume FILE in place to 2, then to 3.
+        let inplace = d(&format!("{sampling}-inplace"));
+        run_ok(&tiny("1", extra), &inplace);
+        for epochs in ["2", "3"] {
+            let mut args = tiny(epochs, extra);
+            let file = inplace.join("model.safetensors");
+            args.extend(["--resume".into(), file.to_str().unwrap().into()]);
+            run_ok(&args, &inplace);
+        }
+        testing::assert_same_outputs(&straight, &inplace, &OUTPUTS);
+    }
+}
+
+/// Rewrites the checkpoint `src` to `dst` after `edit` changed its tensors or metadata.
+fn edited(
+    src: &Path,
+    dst: &Path,
+    edit: impl FnOnce(
+        &mut std::collections::HashMap<String, nalgebra::DMatrix<f64>>,
+        &mut std::collections::HashMap<String, String>,
+    ),
+) -> PathBuf {
+    let mut ck = shared::checkpoint::load(src, "conv-im2col").unwrap();
+    edit(&mut ck.tensors, &mut ck.metadata);
+    let tensors: Vec<(&str, &nalgebra::DMatrix<f64>)> =
+        ck.tensors.iter().map(|(k, m)| (k.as_str(), m)).collect();
+    let meta: Vec<(&str, String)> = ck
+        .metadata
+        .iter()
+        .filter(|(k, _)| !["chapter", "checksum"].contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    shared::checkpoint::save(dst, "conv-im2col", &tensors, &meta).unwrap();
+    dst.to_path_buf()
+}
+
+#[test]
+fn resume_refuses_bad_checkpoints_and_contradicting_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good");
+    run_ok(&tiny("2", &[]), &good);
+    let file = good.join("model.safetensors");
+    let out = dir.path().join("out");
+    let resume = |path: &Path, flags: &[&str]| {
+        let mut args = tiny("3", flags);
+        args.extend(["--resume".into(), path.to_str().unwrap().into()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&args, &out)
+    };
+    // Files that are not a checkpoint at all, and a folder without one.
+    for (what, path) in testing::bad_files(dir.path()) {
+        let o = resume(&path, &[]);
+        assert_user_error(&o, &format!("--resume {what}"), &[name(&path)]);
+    }
+    // Another chapter's checkpoint, truncated, a flipped bit.
+    let other = dir.path().join("char-rnn.safetensors");
+    let w = nalgebra::DMatrix::from_element(2, 2, 0.5);
+    shared::checkpoint::save(&other, "char-rnn", &[("W", &w)], &[]).unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    let cut = dir.path().join("cut.safetensors");
+    std::fs::write(&cut, &bytes[..bytes.len() - 1000]).unwrap();
+    let flipped = dir.path().join("flipped.safetensors");
+    let mut f = bytes.clone();
+    let at = f.len() - 5000;
+    f[at] ^= 0x10;
+    std::fs::write(&flipped, f).unwrap();
+    for (path, says) in [
+        (&other, "chapter `char-rnn`"),
+        (&cut, "cut.safetensors"),
+        (&flipped, "corrupted"),
+    ] {
+        assert_user_error(&resume(path, &[]), name(path), &[says]);
+    }
+    // Edited: other sizes than its tensors, counts that do not fit, a missing moment.
+    let d = dir.path();
+    let cases = [
+        (
+            edited(&file, &d.join("hidden.safetensors"), |_, m| {
+                m.insert("hidden".into(), "50".into());
+            }),
+            "expected 50×",
+        ),
+        (
+            edited(&file, &d.join("epoch.safetensors"), |_, m| {
+                m.insert("epoch".into(), "1".into());
+            }),
+            "do not fit",
+        ),
+        (
+            edited(&file, &d.join("moment.safetensors"), |t, _| {
+                t.remove("adam.v.W2");
+            }),
+            "adam.v.W2",
+        ),
+        (
+            edited(&file, &d.join("curve.safetensors"), |t, _| {
+                t.get_mut("curve.loss").unwrap()[(1, 0)] = 7.0;
+            }),
+            "curve.loss",
+        ),
+    ];
+    for (path, says) in &cases {
+        assert_user_error(&resume(path, &[]), name(path), &[name(path), says]);
+    }
+    // Flags that contradict the checkpoint (the run folder or the file itself).
+    let flags: [(&[&str], &str); 10] = [
+        (&["--seed", "2"], "--seed"),
+        (&["--lr", "0.002"], "--lr"),
+        (&["--init", "he"], "--init"),
+        (&["--adam", "saito"], "--adam"),
+        (&["--sampling", "replacement"], "--sampling"),
+        (&["--filter-size", "3"], "--filter-size"),
+        (&["--train-size", "30"], "--train-size"),
+        (&["--test-size", "5"], "--test-size"),
+        (&["--batch", "10"], "--batch"),
+        (&["--epochs", "2"], "already done 2 epochs"),
+    ];
+    for (extra, says) in flags {
+        for path in [&good, &file] {
+            let o = resume(path, extra);
+            assert_user_error(&o, &format!("{extra:?}"), &[says]);
+        }
+    }
+    assert!(!out.exists(), "a refused resume must not create --out");
+    // The good checkpoint itself resumes.
+    assert!(resume(&good, &[]).status.success());
+}
+
+#[test]
+fn sigkill_mid_training_leaves_a_checkpoint_that_resume_continues_exactly() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    // 20 epochs of 5 steps, a 10 MB checkpoint (synced, renamed) after each: a kill lands in
+    // a step, an evaluation or a write.
+    let args = tiny("20", &["--train-size", "50", "--batch", "10"]);
+    let straight = dir.path().join("straight");
+    run_ok(&args, &straight);
+    for (k, wait_ms) in [0u64, 170, 450].into_iter().enumerate() {
+        let killed = dir.path().join(format!("killed-{k}"));
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .args(["--quiet", "--out"])
+            .arg(&killed)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let file = killed.join("model.safetensors");
+        let start = Instant::now();
+        while !file.exists() {
+            assert!(start.elapsed() < Duration::from_secs(60), "no checkpoint");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis(wait_ms));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before the kill: make it longer"
+        );
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // The checkpoint on disk is whole: it loads, at an epoch the run had finished.
+        let n = epoch_of(&file);
+        assert!((1..20).contains(&n), "epoch {n}");
+        let temp = std::fs::read_dir(&killed)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains(".tmp")
+            })
+            .count();
+        println!(
+            "kill {k} after {wait_ms} ms: checkpoint of epoch {n}, {temp} temporary file(s) left"
+        );
+        // --resume (in place) finishes the run: the same bytes as the uninterrupted one.
+        let mut resume = args.clone();
+        resume.extend(["--resume".into(), killed.to_str().unwrap().into()]);
+        run_ok(&resume, &killed);
+        testing::assert_same_outputs(&straight, &killed, &OUTPUTS);
+    }
+}
