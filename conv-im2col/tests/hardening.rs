@@ -712,5 +712,12 @@ fn sigkill_mid_training_leaves_a_checkpoint_that_resume_continues_exactly() {
         resume.extend(["--resume".into(), killed.to_str().unwrap().into()]);
         run_ok(&resume, &killed);
         testing::assert_same_outputs(&straight, &killed, &OUTPUTS);
+        // The resumed run's writes removed what the killed writer left behind.
+        let left: Vec<_> = std::fs::read_dir(&killed)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "kill {k}: temporary files left: {left:?}");
     }
 }

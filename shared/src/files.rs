@@ -58,7 +58,8 @@ pub fn temp_path(path: &Path) -> PathBuf {
 }
 
 /// Moves a finished temporary file over `path` (and syncs it first so the rename never
-/// exposes an empty file after a power loss).
+/// exposes an empty file after a power loss), then removes the temporaries of `path` that
+/// killed writers left behind (those whose process id no longer exists).
 pub fn commit_temp(tmp: &Path, path: &Path) -> Result<()> {
     if let Ok(f) = File::open(tmp) {
         let _ = f.sync_all();
@@ -66,7 +67,51 @@ pub fn commit_temp(tmp: &Path, path: &Path) -> Result<()> {
     fs::rename(tmp, path).map_err(|e| {
         let _ = fs::remove_file(tmp);
         Error::io(path, e)
-    })
+    })?;
+    remove_stale_temps(path);
+    Ok(())
+}
+
+/// Removes what killed runs left behind: temporary files of `path` (named as [`temp_path`]
+/// names them, with another process id) whose writing process no longer exists. Best effort:
+/// errors are ignored, a live process's file is never touched, and where there is no `/proc`
+/// to ask, nothing is removed.
+fn remove_stale_temps(path: &Path) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let pid = std::process::id().to_string();
+    let own = temp_path(path);
+    let Some(own) = own.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    // `own` is `<prefix>.tmp<pid><suffix>`: any other pid in that place is a candidate.
+    let Some((prefix, rest)) = own.split_once(&format!(".tmp{pid}")) else {
+        return;
+    };
+    let (prefix, suffix) = (format!("{prefix}.tmp"), rest.to_string());
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if let Some(digits) = name
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(&suffix))
+            && !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && digits != pid
+            && !proc.join(digits).exists()
+        {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Writes `path` atomically: `write` fills a buffered temporary file, which is then renamed
@@ -121,6 +166,29 @@ mod tests {
         assert!(err.is_err());
         assert_eq!(fs::read(&p).unwrap(), b"good");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_finished_write_removes_temporaries_of_dead_writers_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.safetensors");
+        // A writer killed mid-write (no process has this id: Linux pids stay below 2²²), a
+        // live one (this test's parent chain always has pid 1 on Linux), another file's
+        // temporary, and a file that only looks similar.
+        let dead = dir.path().join(".model.tmp999999999.safetensors");
+        let live = dir.path().join(".model.tmp1.safetensors");
+        let other = dir.path().join(".loss.tmp999999999.png");
+        let similar = dir.path().join(".model.tmpx9.safetensors");
+        for f in [&dead, &live, &other, &similar] {
+            fs::write(f, b"partial").unwrap();
+        }
+        write_bytes_atomic(&path, b"whole").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"whole");
+        if Path::new("/proc/self").exists() {
+            assert!(!dead.exists(), "a dead writer's temporary stays");
+            assert_eq!(live.exists(), Path::new("/proc/1").exists());
+        }
+        assert!(other.exists() && similar.exists());
     }
 
     #[test]
