@@ -77,6 +77,7 @@
 pub mod checkpoint;
 pub mod corpus;
 pub mod kernels;
+pub mod parallel;
 pub mod report;
 pub mod softmax;
 pub mod train;
@@ -176,6 +177,8 @@ pub struct Buffers {
     P: Vec<[f64; kernels::LANES]>,
     /// Length of the sentence the buffers hold.
     T: usize,
+    /// Threads for the products with V ([`parallel`]); 1 unless [`Buffers::with_threads`].
+    threads: usize,
 }
 
 impl Buffers {
@@ -192,7 +195,27 @@ impl Buffers {
             Ht: vec![0.0; T * N_h],
             P: vec![[0.0; kernels::LANES]; N_h * T],
             T: 0,
+            threads: 1,
         }
+    }
+
+    /// The same buffers, with the products with V of [`Rnn::forward`] and [`Rnn::sgd_step`]
+    /// (hence also [`Rnn::loss`]) split over `threads` threads (1 ..= [`parallel::MAX_THREADS`]):
+    /// `Y = V H` and the softmax by time steps, the backward pass over V by hidden units. Results
+    /// are bit-identical to one thread; each call then starts `threads − 1` scoped threads.
+    pub fn with_threads(mut self, threads: usize) -> shared::Result<Buffers> {
+        if !(1..=parallel::MAX_THREADS).contains(&threads) {
+            let max = parallel::MAX_THREADS;
+            let msg = format!("{threads} threads: give 1 to {max}");
+            return Err(shared::Error::msg(msg));
+        }
+        self.threads = threads;
+        Ok(self)
+    }
+
+    /// Threads for the products with V (see [`Buffers::with_threads`]).
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// Makes room for a sentence of `T` tokens (allocates only when T is a new maximum).
@@ -284,10 +307,9 @@ impl Rnn {
             }
         }
         let Y = &mut buf.Y.as_mut_slice()[..N_x * T]; // N_x × T
-        kernels::scores(self.V.as_slice(), Ht, Y, N_x, N_h, T);
-        for y_i in Y.chunks_exact_mut(N_x) {
-            softmax_mut(y_i);
-        }
+        // Y = V H (kernels::scores), then y_i = softmax(column i) (softmax_mut), on buf.threads
+        // threads by time steps.
+        parallel::scores_softmax(self.V.as_slice(), Ht, Y, N_x, N_h, T, buf.threads);
     }
 
     /// `L = Σ_i −ln y_i[t_i]`: the summed loss of one sentence (forward pass into `buf`).
@@ -443,8 +465,9 @@ impl Rnn {
         let (T, N_x, N_h) = (buf.T, self.N_x(), self.N_h());
         // In one pass over V (kernels::output_backward), block by block of rows:
         //   Z = Vᵀ (Y − T)  (Vᵀ (y_i − t_i) for all i, with the old V), then
-        //   V ← V − lr dV,  dV = Σ_i (y_i − t_i) h_iᵀ = (Y − T) H[:, 1..=T]ᵀ.
-        kernels::output_backward(
+        //   V ← V − lr dV,  dV = Σ_i (y_i − t_i) h_iᵀ = (Y − T) H[:, 1..=T]ᵀ;
+        // on buf.threads threads by columns of V.
+        parallel::output_backward(
             self.V.as_mut_slice(),
             &buf.Y.as_slice()[..N_x * T],          // N_x × T: y_i − t_i
             &buf.H.as_slice()[N_h..N_h * (T + 1)], // N_h × T: h_0 … h_{T−1}
@@ -454,6 +477,7 @@ impl Rnn {
             N_x,
             N_h,
             T,
+            buf.threads,
         );
         // The deltas use the old W (Z used the old V): compute them before updating W.
         match bptt {
