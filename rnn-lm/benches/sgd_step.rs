@@ -7,6 +7,8 @@
 //! FLOP/s. `gemm_256` (one 256 × 256 × 256 f64 `DMatrix` product, counted the same way) is
 //! the machine's yardstick. `v_products` times each product with V alone at T = 20, through
 //! matrixmultiply (`shared::linalg`) and through this crate's kernels (`rnn_lm::kernels`).
+//! The `threads2` units run the same on two threads (`rnn_lm::parallel`, bit-identical
+//! results); `thread_scope_spawn_one` is what starting one scoped thread costs.
 #![allow(non_snake_case)]
 
 use divan::Bencher;

@@ -26,6 +26,12 @@
 //!
 //! `f64::mul_add` is exactly rounded on every target (an FMA instruction where the CPU has
 //! one, else libm's `fma`), so all three versions give bit-identical results (a test checks it).
+//!
+//! ## Parts on their own
+//! [`scores_columns`] computes some columns of Y (time steps), [`output_backward_columns`] some
+//! columns of V (hidden units) with their rows of Z's partial sums, [`add_partial_sums`] adds
+//! those up: the chains above do not depend on how Y or V is cut, so the parts computed apart
+//! (on several threads, [`crate::parallel`]) are bit-identical to one call (a test checks it).
 
 /// Lanes of the partial sums of `Vᵀ (Y − T)`: fixed, so that the sums do not depend on the CPU.
 pub const LANES: usize = 8;

@@ -44,13 +44,17 @@
 //!   to column `x_j`. The `b_ij` recursion itself is the notes' (`N_h`-sized matrix-vector work).
 //! - `softmax` uses its own vectorised exponential ([`softmax`]): 8000 libm calls per step cost
 //!   as much as a GEMM.
+//! - Optionally on several threads ([`Buffers::with_threads`], `--threads N`, [`parallel`]):
+//!   `Y = V H` and the softmax split by time steps, `Vᵀ (Y − T)` and the update of V by columns
+//!   of V; each number is still computed by one thread in the same order, so the results are
+//!   bit-identical to one thread.
 //!
 //! ## Where each equation is
 //! | notes §6 | code |
 //! |---|---|
-//! | h_i = tanh(U x_i + W h_{i−1}), y_i = softmax(V h_i) | [`Rnn::forward`] ([`kernels::scores`], [`softmax::softmax_mut`]) |
+//! | h_i = tanh(U x_i + W h_{i−1}), y_i = softmax(V h_i) | [`Rnn::forward`] ([`kernels::scores`], [`softmax::softmax_mut`]; threads: [`parallel::scores_softmax`]) |
 //! | L = Σ −ln y_i\[t_i\] | [`Buffers::loss`], [`Rnn::loss`] |
-//! | y_i − t_i, dV | [`Rnn::backward`], [`Rnn::sgd_step`] ([`kernels::output_backward`]) |
+//! | y_i − t_i, dV | [`Rnn::backward`], [`Rnn::sgd_step`] ([`kernels::output_backward`]; threads: [`parallel::output_backward`]) |
 //! | z_i, b_ij | `Rnn::truncated_deltas` (full BPTT: `Rnn::full_deltas`) |
 //! | dW, dU | [`Rnn::backward`], [`Rnn::sgd_step`] |
 //! | SGD, lr halving, evaluations | [`train::train_with_sgd`] |
@@ -70,7 +74,8 @@
 //!   entropy of 2.057.
 //! - One SGD step at N_x = 8000, N_h = 100 is three products with V of 2·N_x·N_h·T flops:
 //!   2.6–2.8 ms at T = 20 (`cargo bench -p rnn-lm`, fastest sample) against 8.0 ms for the same
-//!   batched math in numpy and 41 ms for the tutorial's per-step numpy code.
+//!   batched math in numpy and 41 ms for the tutorial's per-step numpy code; on two threads
+//!   1.45 ms (fastest sample of `sgd_step_threads2/20`, the machine shared and noisy).
 
 #![allow(non_snake_case)]
 
