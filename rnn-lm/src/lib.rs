@@ -204,10 +204,10 @@ impl Buffers {
         }
     }
 
-    /// The same buffers, with the products with V of [`Rnn::forward`] and [`Rnn::sgd_step`]
-    /// (hence also [`Rnn::loss`]) split over `threads` threads (1 ..= [`parallel::MAX_THREADS`]):
-    /// `Y = V H` and the softmax by time steps, the backward pass over V by hidden units. Results
-    /// are bit-identical to one thread; each call then starts `threads − 1` scoped threads.
+    /// The same buffers, with the products with V of [`Rnn::forward`] (hence [`Rnn::loss`]) and
+    /// [`Rnn::sgd_step`] on `threads` threads (1 ..= [`parallel::MAX_THREADS`]): `Y = V H` and the
+    /// softmax by time steps, the backward over V by hidden units, bit-identical to one thread;
+    /// a product too small to repay a thread start stays on one ([`parallel::MIN_WORK_PER_THREAD`]).
     pub fn with_threads(mut self, threads: usize) -> shared::Result<Buffers> {
         if !(1..=parallel::MAX_THREADS).contains(&threads) {
             let max = parallel::MAX_THREADS;
