@@ -7,6 +7,8 @@
 //! FLOP/s. `gemm_256` (one 256 × 256 × 256 f64 `DMatrix` product, counted the same way) is
 //! the machine's yardstick. `v_products` times each product with V alone at T = 20, through
 //! matrixmultiply (`shared::linalg`) and through this crate's kernels (`rnn_lm::kernels`).
+//! The `threads2` units run the same on two threads (`rnn_lm::parallel`, bit-identical
+//! results); `thread_scope_spawn_one` is what starting one scoped thread costs.
 #![allow(non_snake_case)]
 
 use divan::Bencher;
@@ -44,6 +46,37 @@ fn sgd_step(bencher: Bencher, T: usize) {
     bencher
         .counter(ItemsCount::new(3 * flops(T)))
         .bench_local(|| model.sgd_step(&x, &t, Bptt::Truncated(4), 1e-9, &mut buf));
+}
+
+/// [`sgd_step`] with the products with V on two threads (`Buffers::with_threads(2)`,
+/// `rnn_lm::parallel`): the same bytes, a scoped thread started twice per step.
+#[divan::bench(args = [20, 45])]
+fn sgd_step_threads2(bencher: Bencher, T: usize) {
+    let (mut model, x, t, buf) = setup(T);
+    let mut buf = buf.with_threads(2).unwrap();
+    bencher
+        .counter(ItemsCount::new(3 * flops(T)))
+        .bench_local(|| model.sgd_step(&x, &t, Bptt::Truncated(4), 1e-9, &mut buf));
+}
+
+/// [`forward_loss`] on two threads.
+#[divan::bench(args = [20, 45])]
+fn forward_loss_threads2(bencher: Bencher, T: usize) {
+    let (model, x, t, buf) = setup(T);
+    let mut buf = buf.with_threads(2).unwrap();
+    bencher
+        .counter(ItemsCount::new(flops(T)))
+        .bench_local(|| model.sentence_loss(&x, &t, &mut buf));
+}
+
+/// The cost of one `std::thread::scope` that starts one thread doing nothing.
+#[divan::bench]
+fn thread_scope_spawn_one(bencher: Bencher) {
+    bencher.bench_local(|| {
+        std::thread::scope(|s| {
+            s.spawn(|| divan::black_box(1));
+        })
+    });
 }
 
 /// The forward pass and the loss alone (what an evaluation pass costs per sentence).
@@ -125,6 +158,40 @@ mod v_products {
         });
     }
 
+    /// `Y = V H` and the softmax of its columns on two threads (by time steps).
+    #[divan::bench]
+    fn threads2_V_H_softmax(bencher: Bencher) {
+        let mut o = operands();
+        bencher.counter(ItemsCount::new(flops(T))).bench_local(|| {
+            rnn_lm::parallel::scores_softmax(
+                o.V.as_slice(),
+                o.Ht.as_slice(),
+                o.Y.as_mut_slice(),
+                N_X,
+                N_H,
+                T,
+                2,
+            )
+        });
+    }
+
+    /// `Y = V H` and the softmax of its columns on one thread (the same code path).
+    #[divan::bench]
+    fn threads1_V_H_softmax(bencher: Bencher) {
+        let mut o = operands();
+        bencher.counter(ItemsCount::new(flops(T))).bench_local(|| {
+            rnn_lm::parallel::scores_softmax(
+                o.V.as_slice(),
+                o.Ht.as_slice(),
+                o.Y.as_mut_slice(),
+                N_X,
+                N_H,
+                T,
+                1,
+            )
+        });
+    }
+
     /// `Z = Vᵀ dY` through matrixmultiply (packs Vᵀ: a transposing copy of all of V).
     #[divan::bench]
     fn matrixmultiply_Vt_dY(bencher: Bencher) {
@@ -172,6 +239,28 @@ mod v_products {
                     N_X,
                     N_H,
                     T,
+                )
+            });
+    }
+
+    /// [`kernel_Vt_dY_and_update`] on two threads (by columns of V).
+    #[divan::bench]
+    fn threads2_Vt_dY_and_update(bencher: Bencher) {
+        let mut o = operands();
+        bencher
+            .counter(ItemsCount::new(2 * flops(T)))
+            .bench_local(|| {
+                rnn_lm::parallel::output_backward(
+                    o.V.as_mut_slice(),
+                    o.dY.as_slice(),
+                    o.H.as_slice(),
+                    1e-9,
+                    o.Z.as_mut_slice(),
+                    &mut o.P,
+                    N_X,
+                    N_H,
+                    T,
+                    2,
                 )
             });
     }

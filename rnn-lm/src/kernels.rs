@@ -26,6 +26,12 @@
 //!
 //! `f64::mul_add` is exactly rounded on every target (an FMA instruction where the CPU has
 //! one, else libm's `fma`), so all three versions give bit-identical results (a test checks it).
+//!
+//! ## Parts on their own
+//! [`scores_columns`] computes some columns of Y (time steps), [`output_backward_columns`] some
+//! columns of V (hidden units) with their rows of Z's partial sums, [`add_partial_sums`] adds
+//! those up: the chains above do not depend on how Y or V is cut, so the parts computed apart
+//! (on several threads, [`crate::parallel`]) are bit-identical to one call (a test checks it).
 
 /// Lanes of the partial sums of `Vᵀ (Y − T)`: fixed, so that the sums do not depend on the CPU.
 pub const LANES: usize = 8;
@@ -85,44 +91,66 @@ macro_rules! const_width5 {
 /// `Hᵀ` column-major (n × k), so `Ht[l·n + j] = H[l, j]` and the n entries of H used at step l
 /// are side by side. `m = N_x`, `k = N_h`, `n = T`.
 pub fn scores(V: &[f64], Ht: &[f64], Y: &mut [f64], m: usize, k: usize, n: usize) {
+    scores_columns(V, Ht, Y, m, k, n, 0)
+}
+
+/// Columns `j0 .. j0 + c` of `Y ← V H` ([`scores`]), `c = Y.len() / m`: `Y` holds just those
+/// columns (m × c, contiguous in column-major order), `Ht` is all of `Hᵀ` (n × k). Each entry is
+/// the same chain as in [`scores`], so columns computed apart (e.g. on two threads) are
+/// bit-identical to one call.
+pub fn scores_columns(
+    V: &[f64],
+    Ht: &[f64],
+    Y: &mut [f64],
+    m: usize,
+    k: usize,
+    n: usize,
+    j0: usize,
+) {
+    let c = Y.len().checked_div(m).unwrap_or(0);
     assert!(
-        V.len() == m * k && Ht.len() == k * n && Y.len() == m * n,
+        V.len() == m * k && Ht.len() == k * n && Y.len() == m * c && j0 + c <= n,
         "scores: shapes"
     );
+    let Ht = &Ht[j0.min(Ht.len())..]; // Ht[l·n + j] = H[l, j0 + j]
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F (and with it FMA), checked on the line above.
-            return unsafe { scores_avx512(V, Ht, Y, m, k, n) };
+            return unsafe { scores_avx512(V, Ht, n, Y, m, k, c) };
         }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU has AVX2 and FMA, checked on the line above.
-            return unsafe { scores_avx2(V, Ht, Y, m, k, n) };
+            return unsafe { scores_avx2(V, Ht, n, Y, m, k, c) };
         }
     }
-    scores_body::<2>(V, Ht, Y, m, k, n)
+    scores_body::<2>(V, Ht, n, Y, m, k, c)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-fn scores_avx512(V: &[f64], Ht: &[f64], Y: &mut [f64], m: usize, k: usize, n: usize) {
-    scores_body::<8>(V, Ht, Y, m, k, n)
+#[allow(clippy::too_many_arguments)]
+fn scores_avx512(V: &[f64], Ht: &[f64], ldh: usize, Y: &mut [f64], m: usize, k: usize, n: usize) {
+    scores_body::<8>(V, Ht, ldh, Y, m, k, n)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn scores_avx2(V: &[f64], Ht: &[f64], Y: &mut [f64], m: usize, k: usize, n: usize) {
-    scores_body::<4>(V, Ht, Y, m, k, n)
+#[allow(clippy::too_many_arguments)]
+fn scores_avx2(V: &[f64], Ht: &[f64], ldh: usize, Y: &mut [f64], m: usize, k: usize, n: usize) {
+    scores_body::<4>(V, Ht, ldh, Y, m, k, n)
 }
 
 /// Columns of Y per tile of [`scores`].
 const SCORES_COLS: usize = 12;
 
+/// `n` columns of Y; `Ht[l·ldh + j] = H[l, j]`.
 #[inline(always)]
 fn scores_body<const MR: usize>(
     V: &[f64],
     Ht: &[f64],
+    ldh: usize,
     Y: &mut [f64],
     m: usize,
     k: usize,
@@ -134,7 +162,7 @@ fn scores_body<const MR: usize>(
         let mut j0 = 0;
         for q in 0..chunks {
             let c = (n - j0) / (chunks - q); // equal chunks: T = 20 is 10 + 10
-            const_width!(c, W => scores_tile::<MR, W>(V, Ht, Y, m, k, n, r, j0));
+            const_width!(c, W => scores_tile::<MR, W>(V, Ht, Y, m, k, ldh, r, j0));
             j0 += c;
         }
     }
@@ -143,7 +171,7 @@ fn scores_body<const MR: usize>(
             // (V h_j)[w] = Σ_l V[w, l] h_j[l]
             let mut s = 0.0;
             for l in 0..k {
-                s = V[l * m + w].mul_add(Ht[l * n + j], s);
+                s = V[l * m + w].mul_add(Ht[l * ldh + j], s);
             }
             Y[j * m + w] = s;
         }
@@ -151,7 +179,7 @@ fn scores_body<const MR: usize>(
 }
 
 /// Rows `r .. r + MR`, columns `j0 .. j0 + C` of `Y = V H`: `MR × C` accumulators; per step l
-/// one column of V (MR values) and C broadcast entries of H.
+/// one column of V (MR values) and C broadcast entries of H (`Ht[l·ldh + j] = H[l, j]`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 fn scores_tile<const MR: usize, const C: usize>(
@@ -160,7 +188,7 @@ fn scores_tile<const MR: usize, const C: usize>(
     Y: &mut [f64],
     m: usize,
     k: usize,
-    n: usize,
+    ldh: usize,
     r: usize,
     j0: usize,
 ) {
@@ -168,7 +196,7 @@ fn scores_tile<const MR: usize, const C: usize>(
     for l in 0..k {
         let mut v = [0.0f64; MR];
         v.copy_from_slice(&V[l * m + r..l * m + r + MR]);
-        let h = &Ht[l * n + j0..l * n + j0 + C];
+        let h = &Ht[l * ldh + j0..l * ldh + j0 + C];
         for c in 0..C {
             for q in 0..MR {
                 acc[c][q] = v[q].mul_add(h[c], acc[c][q]);
@@ -200,26 +228,72 @@ pub fn output_backward(
     n: usize,
 ) {
     assert!(
-        V.len() == m * k
-            && dY.len() == m * n
-            && H.len() == k * n
-            && Z.len() == k * n
-            && P.len() >= k * n,
+        Z.len() == k * n && P.len() >= k * n,
         "output_backward: shapes"
     );
+    let P = &mut P[..k * n];
+    output_backward_columns(V, dY, H, lr, P, m, k, n, 0);
+    add_partial_sums(P, Z, k, n, 0);
+}
+
+/// [`output_backward`] on columns `l0 .. l0 + c` of V (hidden units), `c = V.len() / m`: `V`
+/// holds just those columns (m × c, contiguous in column-major order), `dY` and `H` are whole,
+/// and `P` (c·n long) receives the partial sums of rows `l0 .. l0 + c` of `Z = Vᵀ dY`
+/// (`P[i·c + l]` for `Z[l0 + l, i]`; [`add_partial_sums`] adds them up). Every entry of Z and
+/// of V is computed by the same chain as in one call over all columns, so parts computed apart
+/// (e.g. on two threads) give bit-identical results.
+#[allow(clippy::too_many_arguments)]
+pub fn output_backward_columns(
+    V: &mut [f64],
+    dY: &[f64],
+    H: &[f64],
+    lr: f64,
+    P: &mut [[f64; LANES]],
+    m: usize,
+    k: usize,
+    n: usize,
+    l0: usize,
+) {
+    let c = V.len().checked_div(m).unwrap_or(0);
+    assert!(
+        V.len() == m * c
+            && l0 + c <= k
+            && dY.len() == m * n
+            && H.len() == k * n
+            && P.len() == c * n,
+        "output_backward: shapes"
+    );
+    let H = &H[l0.min(H.len())..]; // H[i·k + l] = H[l0 + l, i]
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F (and with it FMA), checked on the line above.
-            return unsafe { backward_avx512(V, dY, H, lr, Z, P, m, k, n) };
+            return unsafe { backward_avx512(V, dY, H, k, lr, P, m, c, n) };
         }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU has AVX2 and FMA, checked on the line above.
-            return unsafe { backward_avx2(V, dY, H, lr, Z, P, m, k, n) };
+            return unsafe { backward_avx2(V, dY, H, k, lr, P, m, c, n) };
         }
     }
-    backward_body::<4, 6, 1, 2>(V, dY, H, lr, Z, P, m, k, n)
+    backward_body::<4, 6, 1, 2>(V, dY, H, k, lr, P, m, c, n)
+}
+
+/// `Z[l0 + l, i] = Σ_q P[i·c + l][q]` for the `c = P.len() / n` rows of Z (k × n) whose partial
+/// sums [`output_backward_columns`] left in `P`, added in a fixed order:
+/// ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7)).
+pub fn add_partial_sums(P: &[[f64; LANES]], Z: &mut [f64], k: usize, n: usize, l0: usize) {
+    let c = P.len().checked_div(n).unwrap_or(0);
+    assert!(
+        Z.len() == k * n && P.len() == c * n && l0 + c <= k,
+        "add_partial_sums: shapes"
+    );
+    for i in 0..n {
+        let z = &mut Z[i * k + l0..i * k + l0 + c];
+        for (z, p) in z.iter_mut().zip(&P[i * c..(i + 1) * c]) {
+            *z = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -229,14 +303,14 @@ fn backward_avx512(
     V: &mut [f64],
     dY: &[f64],
     H: &[f64],
+    ldh: usize,
     lr: f64,
-    Z: &mut [f64],
     P: &mut [[f64; LANES]],
     m: usize,
     k: usize,
     n: usize,
 ) {
-    backward_body::<16, 10, 4, 5>(V, dY, H, lr, Z, P, m, k, n)
+    backward_body::<16, 10, 4, 5>(V, dY, H, ldh, lr, P, m, k, n)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -246,24 +320,26 @@ fn backward_avx2(
     V: &mut [f64],
     dY: &[f64],
     H: &[f64],
+    ldh: usize,
     lr: f64,
-    Z: &mut [f64],
     P: &mut [[f64; LANES]],
     m: usize,
     k: usize,
     n: usize,
 ) {
-    backward_body::<8, 6, 2, 2>(V, dY, H, lr, Z, P, m, k, n)
+    backward_body::<8, 6, 2, 2>(V, dY, H, ldh, lr, P, m, k, n)
 }
 
+/// The `k` columns of V that `V` holds (m × k), `H[i·ldh + l]` = row l of those columns' part of
+/// H, the partial sums into `P` (k × n).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn backward_body<const MR: usize, const C: usize, const LB: usize, const IB: usize>(
     V: &mut [f64],
     dY: &[f64],
     H: &[f64],
+    ldh: usize,
     lr: f64,
-    Z: &mut [f64],
     P: &mut [[f64; LANES]],
     m: usize,
     k: usize,
@@ -302,7 +378,7 @@ fn backward_body<const MR: usize, const C: usize, const LB: usize, const IB: usi
                 let mut l0 = 0;
                 while l0 < k {
                     let c = (k - l0).min(C);
-                    const_width!(c, W => update_tile::<MR, W>(V, dY, H, lr, m, k, n, r, l0));
+                    const_width!(c, W => update_tile::<MR, W>(V, dY, H, lr, m, ldh, n, r, l0));
                     l0 += c;
                 }
             }
@@ -311,15 +387,12 @@ fn backward_body<const MR: usize, const C: usize, const LB: usize, const IB: usi
                     // dV[w, l] = Σ_i (y_i − t_i)[w] h_i[l]
                     let mut s = 0.0;
                     for i in 0..n {
-                        s = dY[i * m + w].mul_add(H[i * k + l], s);
+                        s = dY[i * m + w].mul_add(H[i * ldh + l], s);
                     }
                     V[l * m + w] = (-lr).mul_add(s, V[l * m + w]);
                 }
             }
         }
-    }
-    for (z, p) in Z.iter_mut().zip(P.iter()) {
-        *z = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
     }
 }
 
@@ -379,7 +452,7 @@ fn update_tile<const MR: usize, const C: usize>(
     H: &[f64],
     lr: f64,
     m: usize,
-    k: usize,
+    ldh: usize,
     n: usize,
     r: usize,
     l0: usize,
@@ -388,7 +461,7 @@ fn update_tile<const MR: usize, const C: usize>(
     for i in 0..n {
         let mut d = [0.0f64; MR];
         d.copy_from_slice(&dY[i * m + r..i * m + r + MR]);
-        let h = &H[i * k + l0..i * k + l0 + C];
+        let h = &H[i * ldh + l0..i * ldh + l0 + C];
         for c in 0..C {
             for q in 0..MR {
                 acc[c][q] = d[q].mul_add(h[c], acc[c][q]);
@@ -443,11 +516,11 @@ mod tests {
         match version {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `versions` lists only what this CPU supports.
-            "avx512" => unsafe { scores_avx512(V, Ht, Y, m, k, n) },
+            "avx512" => unsafe { scores_avx512(V, Ht, n, Y, m, k, n) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above.
-            "avx2" => unsafe { scores_avx2(V, Ht, Y, m, k, n) },
-            _ => scores_body::<2>(V, Ht, Y, m, k, n),
+            "avx2" => unsafe { scores_avx2(V, Ht, n, Y, m, k, n) },
+            _ => scores_body::<2>(V, Ht, n, Y, m, k, n),
         }
     }
 
@@ -464,15 +537,17 @@ mod tests {
         k: usize,
         n: usize,
     ) {
+        let P = &mut P[..k * n];
         match version {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `versions` lists only what this CPU supports.
-            "avx512" => unsafe { backward_avx512(V, dY, H, lr, Z, P, m, k, n) },
+            "avx512" => unsafe { backward_avx512(V, dY, H, k, lr, P, m, k, n) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above.
-            "avx2" => unsafe { backward_avx2(V, dY, H, lr, Z, P, m, k, n) },
-            _ => backward_body::<4, 6, 1, 2>(V, dY, H, lr, Z, P, m, k, n),
+            "avx2" => unsafe { backward_avx2(V, dY, H, k, lr, P, m, k, n) },
+            _ => backward_body::<4, 6, 1, 2>(V, dY, H, k, lr, P, m, k, n),
         }
+        add_partial_sums(P, Z, k, n, 0);
     }
 
     #[test]
@@ -531,6 +606,65 @@ mod tests {
                     None => first = Some(all),
                     Some(f) => assert!(*f == all, "{version} differs from portable at {m}×{k}×{n}"),
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn columns_computed_apart_equal_one_call_bit_for_bit() {
+        // What the threads of `parallel` do: Y by columns (time steps), the backward by columns
+        // of V (hidden units), each part on its own, in uneven parts, some empty.
+        for (m, k, n) in [(803, 100, 20), (600, 23, 21), (37, 3, 2)] {
+            let V = random(m, k, 4);
+            let Ht = random(n, k, 5);
+            let H = Ht.transpose();
+            let dY = random(m, n, 6);
+            let lr = 0.11;
+            let mut Y1 = vec![0.0; m * n];
+            scores(V.as_slice(), Ht.as_slice(), &mut Y1, m, k, n);
+            let (mut Z1, mut P1) = (vec![0.0; k * n], vec![[0.0; LANES]; k * n]);
+            let mut V1 = V.as_slice().to_vec();
+            output_backward(
+                &mut V1,
+                dY.as_slice(),
+                H.as_slice(),
+                lr,
+                &mut Z1,
+                &mut P1,
+                m,
+                k,
+                n,
+            );
+            for cuts in [
+                vec![0, n / 3, n],
+                vec![0, 0, n, n],
+                vec![0, 1, n / 2, n - 1, n],
+            ] {
+                let mut Y = vec![f64::NAN; m * n];
+                let mut rest = &mut Y[..];
+                for w in cuts.windows(2) {
+                    let (part, tail) = rest.split_at_mut((w[1] - w[0]) * m);
+                    scores_columns(V.as_slice(), Ht.as_slice(), part, m, k, n, w[0]);
+                    rest = tail;
+                }
+                assert!(Y == Y1, "Y by columns {cuts:?} at {m}×{k}×{n}");
+            }
+            for cuts in [vec![0, k / 2, k], vec![0, 0, k, k], vec![0, 1, k / 3, k]] {
+                let (mut Z, mut P) = (vec![f64::NAN; k * n], vec![[f64::NAN; LANES]; k * n]);
+                let mut V2 = V.as_slice().to_vec();
+                let (mut rest_V, mut rest_P) = (&mut V2[..], &mut P[..]);
+                for w in cuts.windows(2) {
+                    let c = w[1] - w[0];
+                    let (v, tail_V) = rest_V.split_at_mut(c * m);
+                    let (p, tail_P) = rest_P.split_at_mut(c * n);
+                    output_backward_columns(v, dY.as_slice(), H.as_slice(), lr, p, m, k, n, w[0]);
+                    add_partial_sums(p, &mut Z, k, n, w[0]);
+                    (rest_V, rest_P) = (tail_V, tail_P);
+                }
+                assert!(
+                    Z == Z1 && V2 == V1,
+                    "backward by columns {cuts:?} at {m}×{k}×{n}"
+                );
             }
         }
     }

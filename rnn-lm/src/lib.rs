@@ -44,13 +44,17 @@
 //!   to column `x_j`. The `b_ij` recursion itself is the notes' (`N_h`-sized matrix-vector work).
 //! - `softmax` uses its own vectorised exponential ([`softmax`]): 8000 libm calls per step cost
 //!   as much as a GEMM.
+//! - Optionally on several threads ([`Buffers::with_threads`], `--threads N`, [`parallel`]):
+//!   `Y = V H` and the softmax split by time steps, `Vᵀ (Y − T)` and the update of V by columns
+//!   of V; each number is still computed by one thread in the same order, so the results are
+//!   bit-identical to one thread.
 //!
 //! ## Where each equation is
 //! | notes §6 | code |
 //! |---|---|
-//! | h_i = tanh(U x_i + W h_{i−1}), y_i = softmax(V h_i) | [`Rnn::forward`] ([`kernels::scores`], [`softmax::softmax_mut`]) |
+//! | h_i = tanh(U x_i + W h_{i−1}), y_i = softmax(V h_i) | [`Rnn::forward`] ([`kernels::scores`], [`softmax::softmax_mut`]; threads: [`parallel::scores_softmax`]) |
 //! | L = Σ −ln y_i\[t_i\] | [`Buffers::loss`], [`Rnn::loss`] |
-//! | y_i − t_i, dV | [`Rnn::backward`], [`Rnn::sgd_step`] ([`kernels::output_backward`]) |
+//! | y_i − t_i, dV | [`Rnn::backward`], [`Rnn::sgd_step`] ([`kernels::output_backward`]; threads: [`parallel::output_backward`]) |
 //! | z_i, b_ij | `Rnn::truncated_deltas` (full BPTT: `Rnn::full_deltas`) |
 //! | dW, dU | [`Rnn::backward`], [`Rnn::sgd_step`] |
 //! | SGD, lr halving, evaluations | [`train::train_with_sgd`] |
@@ -70,13 +74,15 @@
 //!   entropy of 2.057.
 //! - One SGD step at N_x = 8000, N_h = 100 is three products with V of 2·N_x·N_h·T flops:
 //!   2.6–2.8 ms at T = 20 (`cargo bench -p rnn-lm`, fastest sample) against 8.0 ms for the same
-//!   batched math in numpy and 41 ms for the tutorial's per-step numpy code.
+//!   batched math in numpy and 41 ms for the tutorial's per-step numpy code; on two threads
+//!   1.45 ms (fastest sample of `sgd_step_threads2/20`, the machine shared and noisy).
 
 #![allow(non_snake_case)]
 
 pub mod checkpoint;
 pub mod corpus;
 pub mod kernels;
+pub mod parallel;
 pub mod report;
 pub mod softmax;
 pub mod train;
@@ -176,6 +182,8 @@ pub struct Buffers {
     P: Vec<[f64; kernels::LANES]>,
     /// Length of the sentence the buffers hold.
     T: usize,
+    /// Threads for the products with V ([`parallel`]); 1 unless [`Buffers::with_threads`].
+    threads: usize,
 }
 
 impl Buffers {
@@ -192,7 +200,27 @@ impl Buffers {
             Ht: vec![0.0; T * N_h],
             P: vec![[0.0; kernels::LANES]; N_h * T],
             T: 0,
+            threads: 1,
         }
+    }
+
+    /// The same buffers, with the products with V of [`Rnn::forward`] (hence [`Rnn::loss`]) and
+    /// [`Rnn::sgd_step`] on `threads` threads (1 ..= [`parallel::MAX_THREADS`]): `Y = V H` and the
+    /// softmax by time steps, the backward over V by hidden units, bit-identical to one thread;
+    /// a product too small to repay a thread start stays on one ([`parallel::MIN_WORK_PER_THREAD`]).
+    pub fn with_threads(mut self, threads: usize) -> shared::Result<Buffers> {
+        if !(1..=parallel::MAX_THREADS).contains(&threads) {
+            let max = parallel::MAX_THREADS;
+            let msg = format!("{threads} threads: give 1 to {max}");
+            return Err(shared::Error::msg(msg));
+        }
+        self.threads = threads;
+        Ok(self)
+    }
+
+    /// Threads for the products with V (see [`Buffers::with_threads`]).
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// Makes room for a sentence of `T` tokens (allocates only when T is a new maximum).
@@ -284,10 +312,9 @@ impl Rnn {
             }
         }
         let Y = &mut buf.Y.as_mut_slice()[..N_x * T]; // N_x × T
-        kernels::scores(self.V.as_slice(), Ht, Y, N_x, N_h, T);
-        for y_i in Y.chunks_exact_mut(N_x) {
-            softmax_mut(y_i);
-        }
+        // Y = V H (kernels::scores), then y_i = softmax(column i) (softmax_mut), on buf.threads
+        // threads by time steps.
+        parallel::scores_softmax(self.V.as_slice(), Ht, Y, N_x, N_h, T, buf.threads);
     }
 
     /// `L = Σ_i −ln y_i[t_i]`: the summed loss of one sentence (forward pass into `buf`).
@@ -443,8 +470,9 @@ impl Rnn {
         let (T, N_x, N_h) = (buf.T, self.N_x(), self.N_h());
         // In one pass over V (kernels::output_backward), block by block of rows:
         //   Z = Vᵀ (Y − T)  (Vᵀ (y_i − t_i) for all i, with the old V), then
-        //   V ← V − lr dV,  dV = Σ_i (y_i − t_i) h_iᵀ = (Y − T) H[:, 1..=T]ᵀ.
-        kernels::output_backward(
+        //   V ← V − lr dV,  dV = Σ_i (y_i − t_i) h_iᵀ = (Y − T) H[:, 1..=T]ᵀ;
+        // on buf.threads threads by columns of V.
+        parallel::output_backward(
             self.V.as_mut_slice(),
             &buf.Y.as_slice()[..N_x * T],          // N_x × T: y_i − t_i
             &buf.H.as_slice()[N_h..N_h * (T + 1)], // N_h × T: h_0 … h_{T−1}
@@ -454,6 +482,7 @@ impl Rnn {
             N_x,
             N_h,
             T,
+            buf.threads,
         );
         // The deltas use the old W (Z used the old V): compute them before updating W.
         match bptt {

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, value_parser};
 use rnn_lm::Buffers;
 use rnn_lm::checkpoint::{self, load_model};
 use rnn_lm::corpus::{Prepared, Source, sample_sentences};
+use rnn_lm::parallel::MAX_THREADS;
 use rnn_lm::report::{self, Outcome, Tracker};
 use rnn_lm::train::train_with_sgd;
 use shared::run::{Run, RunArgs};
@@ -72,6 +73,9 @@ struct TrainArgs {
     /// Shortest generated sentence to keep, in words.
     #[arg(long, default_value_t = 7)]
     min_words: usize,
+    /// Threads for the products with V (1 to 8; results are bit-identical for any number).
+    #[arg(long, default_value_t = 1, value_parser = value_parser!(u64).range(1..=MAX_THREADS as u64))]
+    threads: u64,
     /// Continue the run whose checkpoint is in DIR (same data and flags; --epochs the total).
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
@@ -161,7 +165,11 @@ fn train(a: TrainArgs) -> Result<()> {
         println!("Resuming {dir} at epoch {epoch}, lr {lr}.");
     }
     let (ln_N_x, w) = ((N_x as f64).ln(), model.num_params());
-    println!("Training on {n} sentences: N_x = {N_x}, N_h = {N_h} ({w} weights), K = {K}.");
+    let on = match a.threads {
+        1 => String::new(),
+        t => format!(" on {t} threads"),
+    };
+    println!("Training on {n} sentences{on}: N_x = {N_x}, N_h = {N_h} ({w} weights), K = {K}.");
     println!("Untrained, the loss should be ln N_x = {ln_N_x:.6}.");
 
     // SGD one sentence at a time; every --eval-every epochs the loss, and lr ×= 0.5 if it rose;
@@ -170,7 +178,7 @@ fn train(a: TrainArgs) -> Result<()> {
     let bar = run.progress(steps, "train");
     bar.inc(history.last().map_or(0, |e| e.seen));
     let tracker = RefCell::new(Tracker::new(start.curves));
-    let mut buf = Buffers::new(&model, 64);
+    let mut buf = Buffers::new(&model, 64).with_threads(a.threads as usize)?;
     let result = train_with_sgd(
         &mut model,
         &pairs,

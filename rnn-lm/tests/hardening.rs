@@ -191,6 +191,9 @@ fn flags_out_of_range_are_one_line_errors_naming_the_flag() {
         ("--samples", "-1"),
         ("--samples", "1000000000000"),
         ("--seed", "x"),
+        ("--threads", "0"),
+        ("--threads", "9"),
+        ("--threads", "two"),
     ];
     for (flag, value) in cases {
         let arg = format!("{flag}={value}");
@@ -653,4 +656,56 @@ fn two_runs_at_once_do_not_interfere_and_the_same_seed_gives_the_same_bytes() {
         std::fs::read(a.join("model.safetensors")).unwrap(),
         std::fs::read(d.join("model.safetensors")).unwrap()
     );
+}
+
+#[test]
+fn two_threads_write_the_same_bytes_as_one() {
+    // A text of 100 sentences of 25 words drawn from 5000 made-up ones: about 2000 distinct
+    // words, so that N_x · N_h · T passes the threshold at which the products are split.
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("words.txt");
+    let mut r = shared::rng::seeded(3);
+    let mut body = String::new();
+    for _ in 0..100 {
+        for _ in 0..25 {
+            body.push_str(&format!("w{} ", shared::rng::below(&mut r, 5000)));
+        }
+        body.push_str(".\n");
+    }
+    std::fs::write(&text, body).unwrap();
+    let files = ["model.safetensors", "vocab.txt", "loss.csv"];
+    let mut outs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(threads);
+        let o = run(&[
+            "--text",
+            &s(&text),
+            "--epochs",
+            "1",
+            "--samples",
+            "0",
+            "--threads",
+            threads,
+            "--out",
+            &s(&out),
+            "-q",
+        ]);
+        let o = ok(o);
+        // N_x · 100 · 25 ≥ 2 · rnn_lm::parallel::MIN_WORK_PER_THREAD: the steps are split.
+        let n_x: usize = o
+            .split("N_x = ")
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            n_x * 100 * 25 >= 2 * rnn_lm::parallel::MIN_WORK_PER_THREAD,
+            "{o}"
+        );
+        outs.push(out);
+    }
+    assert_same_outputs(&outs[0], &outs[1], &files);
 }
