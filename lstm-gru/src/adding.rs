@@ -175,6 +175,73 @@ impl<C: Cell> AddingNet<C> {
         p.push(&mut self.b_y);
         p
     }
+
+    /// The buffers of [`Parallel::backward`] for T steps of B sequences on `threads` threads.
+    pub fn parallel(&self, T: usize, B: usize, threads: usize) -> Parallel<C> {
+        let parts = crate::parallel::groups(B, threads)
+            .into_iter()
+            .map(|(j0, b)| Part {
+                j0,
+                w: b as f64 / B as f64,
+                batch: Batch::new(T, b),
+                tape: self.tape(T, b),
+                grad: self.zeros_like(),
+                mse: 0.0,
+            })
+            .collect();
+        Parallel { parts }
+    }
+}
+
+/// [`AddingNet::backward`] with the batch's sequences split over threads
+/// ([`crate::parallel`]): each group's own batch copy, tape and gradient buffer.
+#[derive(Clone, Debug)]
+pub struct Parallel<C: Cell> {
+    parts: Vec<Part<C>>,
+}
+
+/// One group of sequences j0 .. j0 + B_g.
+#[derive(Clone, Debug)]
+struct Part<C: Cell> {
+    j0: usize,
+    /// w_g = B_g / B.
+    w: f64,
+    batch: Batch,
+    tape: AddingTape<C>,
+    grad: AddingNet<C>,
+    mse: f64,
+}
+
+impl<C: Cell> Parallel<C> {
+    /// Threads used (min(N, B)).
+    pub fn threads(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// Forward and backward pass of `batch`, group g on thread g; *accumulates*
+    /// ∂MSE/∂θ = Σ_g w_g ∂MSE_g/∂θ into `grad` and returns MSE = Σ_g w_g MSE_g (g in order).
+    pub fn backward(&mut self, net: &AddingNet<C>, batch: &Batch, grad: &mut AddingNet<C>) -> f64 {
+        let B = batch.target.ncols();
+        for p in self.parts.iter_mut() {
+            let b = p.batch.target.ncols();
+            crate::parallel::gather_columns(
+                batch.X.columns(0, batch.X.ncols()),
+                B,
+                p.j0,
+                &mut p.batch.X,
+            );
+            p.batch.target.copy_from(&batch.target.columns(p.j0, b));
+        }
+        crate::parallel::for_each_part(&mut self.parts, |p| {
+            p.grad.params_mut().into_iter().for_each(|g| g.fill(0.0));
+            p.mse = net.backward(&p.batch, &mut p.tape, &mut p.grad);
+        });
+        let parts: Vec<(f64, Vec<&mut DMatrix<f64>>)> = (self.parts.iter_mut())
+            .map(|p| (p.w, p.grad.params_mut()))
+            .collect();
+        crate::parallel::add_weighted(grad.params_mut(), &parts);
+        self.parts.iter().map(|p| p.w * p.mse).sum()
+    }
 }
 
 /// Settings of one adding-problem training run.
@@ -198,6 +265,8 @@ pub struct Config {
     pub eval_every: usize,
     /// Held-out sequences (drawn once from the seed).
     pub test_size: usize,
+    /// Threads for each mini-batch (1: the single-threaded code; see [`crate::parallel`]).
+    pub threads: usize,
 }
 
 impl Config {
@@ -261,6 +330,8 @@ fn run<C: Cell>(cfg: &Config, seed: u64, progress: &Progress, out: &mut Outcome)
     let mut data = rng::stream(seed, 2);
     let test = batch(cfg.T, cfg.test_size, &mut rng::stream(seed, 3));
     let mut tape = net.tape(cfg.T, cfg.batch);
+    let threads = crate::parallel::check_threads(cfg.threads)?;
+    let mut parallel = (threads > 1).then(|| net.parallel(cfg.T, cfg.batch, threads));
     let mut test_tape = net.tape(cfg.T, cfg.test_size);
     let mut opt = Optimizer::new(Rule::adam(), cfg.lr);
     out.params = net.params_mut().iter().map(|p| p.len()).sum();
@@ -280,7 +351,10 @@ fn run<C: Cell>(cfg: &Config, seed: u64, progress: &Progress, out: &mut Outcome)
     for step in 1..=cfg.steps {
         b.draw(&mut data);
         grad.params_mut().into_iter().for_each(|g| g.fill(0.0));
-        let mse = net.backward(&b, &mut tape, &mut grad);
+        let mse = match parallel.as_mut() {
+            None => net.backward(&b, &mut tape, &mut grad),
+            Some(p) => p.backward(&net, &b, &mut grad),
+        };
         out.seconds = start.elapsed().as_secs_f64();
         check_finite(step as u64, mse)?;
         out.train_mse.push(step as f64, mse);

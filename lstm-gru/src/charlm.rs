@@ -393,6 +393,9 @@ pub struct Config {
     pub clip: f64,
     /// Validate every this many steps.
     pub eval_every: usize,
+    /// Threads for each mini-batch: the B streams split into groups ([`Parallel`]); 1 runs
+    /// the single-threaded code.
+    pub threads: usize,
 }
 
 impl Config {
@@ -816,6 +819,8 @@ pub fn train<C: Cell>(
         )));
     }
     let mut grad = session.model.zeros_like();
+    let threads = crate::parallel::check_threads(cfg.threads)?;
+    let mut parallel = (threads > 1).then(|| Parallel::new(session, threads));
     let (mut inputs, mut targets) = (vec![0; T * B], vec![0; T * B]);
     let (mut seconds, mut wall_seconds, mut sum, mut count) = (0.0, 0.0, 0.0, 0usize);
     progress.inc(session.step as u64);
@@ -824,14 +829,17 @@ pub fn train<C: Cell>(
         let k = session.step % streams.chunks;
         if k == 0 {
             session.tape.rnn.reset(); // a new pass over the text starts from zero states
+            (parallel.iter_mut()).for_each(|p| p.reset());
         }
         streams.chunk(train_ids, k, &mut inputs, &mut targets);
         grad.zero();
-        let loss = session
-            .model
-            .backward(&inputs, &targets, &mut session.tape, &mut grad);
+        let loss = match parallel.as_mut() {
+            None => (session.model).backward(&inputs, &targets, &mut session.tape, &mut grad),
+            Some(p) => p.backward(&session.model, &inputs, &targets, &mut grad),
+        };
         check_finite(session.step as u64 + 1, loss)?;
         session.tape.rnn.carry();
+        (parallel.iter_mut()).for_each(|p| p.carry());
         let mut g = grad.params_mut();
         clip_global_norm(&mut g, cfg.clip);
         let g: Vec<&DMatrix<f64>> = g.into_iter().map(|g| &*g).collect();
@@ -857,8 +865,127 @@ pub fn train<C: Cell>(
                 valid,
             };
             session.history.push(e);
+            if let Some(p) = &parallel {
+                p.store_state(session); // the checkpoint keeps the streams' carried states
+            }
             on_eval(session, &e)?;
         }
     }
+    if let Some(p) = &parallel {
+        p.store_state(session);
+    }
     Ok(())
+}
+
+/// [`CharLm::backward`] with the B streams split into contiguous groups, one per thread
+/// ([`crate::parallel`]). Each group has its own inputs, tape (which carries its streams'
+/// states from chunk to chunk) and gradient buffer, made once per run.
+#[derive(Clone, Debug)]
+pub struct Parallel<C: Cell> {
+    parts: Vec<Part<C>>,
+}
+
+/// The streams j0 .. j0 + B_g.
+#[derive(Clone, Debug)]
+struct Part<C: Cell> {
+    j0: usize,
+    /// w_g = B_g / B.
+    w: f64,
+    inputs: Vec<usize>,
+    targets: Vec<usize>,
+    tape: LmTape<C>,
+    grad: CharLm<C>,
+    loss: f64,
+}
+
+impl<C: Cell> Parallel<C> {
+    /// Groups for `session`'s T and B on `threads` threads (fewer if B < threads), starting
+    /// from the session tape's carried states (those of a resumed checkpoint).
+    pub fn new(session: &Session<C>, threads: usize) -> Self {
+        let (T, B) = (session.tape.rnn.steps(), session.tape.rnn.batch());
+        let parts = crate::parallel::groups(B, threads)
+            .into_iter()
+            .map(|(j0, b)| {
+                let mut tape = session.model.tape(T, b);
+                for (mine, all) in tape.rnn.tapes.iter_mut().zip(&session.tape.rnn.tapes) {
+                    let state: Vec<DMatrix<f64>> = (all.initial_state().iter())
+                        .map(|m| m.columns(j0, b).into_owned())
+                        .collect();
+                    mine.set_initial_state(&state)
+                        .expect("same layers and shapes");
+                }
+                Part {
+                    j0,
+                    w: b as f64 / B as f64,
+                    inputs: vec![0; T * b],
+                    targets: vec![0; T * b],
+                    tape,
+                    grad: session.model.zeros_like(),
+                    loss: 0.0,
+                }
+            })
+            .collect();
+        Parallel { parts }
+    }
+
+    /// Threads used.
+    pub fn threads(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// Zero states in every group.
+    pub fn reset(&mut self) {
+        self.parts.iter_mut().for_each(|p| p.tape.rnn.reset());
+    }
+
+    /// h_0 ← h_T (and c_0 ← c_T) in every group.
+    pub fn carry(&mut self) {
+        self.parts.iter_mut().for_each(|p| p.tape.rnn.carry());
+    }
+
+    /// Copies the groups' carried states into `session`'s tape (columns j0 .. j0 + B_g).
+    pub fn store_state(&self, session: &mut Session<C>) {
+        for (l, all) in session.tape.rnn.tapes.iter_mut().enumerate() {
+            let mut state = all.initial_state();
+            for p in &self.parts {
+                let mine = p.tape.rnn.tapes[l].initial_state();
+                for (m, g) in state.iter_mut().zip(&mine) {
+                    m.columns_mut(p.j0, g.ncols()).copy_from(g);
+                }
+            }
+            all.set_initial_state(&state)
+                .expect("same layers and shapes");
+        }
+    }
+
+    /// Forward and backward pass of the chunk (`inputs`, `targets`: T·B ids, step t of stream
+    /// j at tB + j), group g on thread g; *accumulates* ∂E/∂θ = Σ_g w_g ∂E_g/∂θ into `grad`
+    /// and returns E = Σ_g w_g E_g (g in order).
+    pub fn backward(
+        &mut self,
+        model: &CharLm<C>,
+        inputs: &[usize],
+        targets: &[usize],
+        grad: &mut CharLm<C>,
+    ) -> f64 {
+        let T = self.parts[0].tape.rnn.steps();
+        let B = inputs.len() / T;
+        for p in self.parts.iter_mut() {
+            let b = p.inputs.len() / T;
+            for t in 0..T {
+                let (mine, all) = (t * b..(t + 1) * b, t * B + p.j0..t * B + p.j0 + b);
+                p.inputs[mine.clone()].copy_from_slice(&inputs[all.clone()]);
+                p.targets[mine].copy_from_slice(&targets[all]);
+            }
+        }
+        crate::parallel::for_each_part(&mut self.parts, |p| {
+            p.grad.zero();
+            p.loss = model.backward(&p.inputs, &p.targets, &mut p.tape, &mut p.grad);
+        });
+        let parts: Vec<(f64, Vec<&mut DMatrix<f64>>)> = (self.parts.iter_mut())
+            .map(|p| (p.w, p.grad.params_mut()))
+            .collect();
+        crate::parallel::add_weighted(grad.params_mut(), &parts);
+        self.parts.iter().map(|p| p.w * p.loss).sum()
+    }
 }

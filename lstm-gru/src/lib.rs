@@ -45,6 +45,7 @@ pub mod adding;
 pub mod charlm;
 pub mod gru;
 pub mod lstm;
+pub mod parallel;
 pub mod rnn;
 pub mod stack;
 
@@ -62,7 +63,7 @@ use shared::rng::Rng;
 ///
 /// The gradient of a cell has the cell's own type (as llm.c keeps `ParameterTensors` for both
 /// weights and gradients): `grad.W_hh` is ∂E/∂W_hh.
-pub trait Cell: Clone + Sized {
+pub trait Cell: Clone + Sized + Send + Sync {
     /// "rnn", "lstm" or "gru".
     const NAME: &'static str;
     /// What the forward pass keeps for the backward pass.
@@ -112,7 +113,7 @@ pub trait Cell: Clone + Sized {
 }
 
 /// The recorded forward pass of one layer over T steps of B examples.
-pub trait Tape: Clone + std::fmt::Debug {
+pub trait Tape: Clone + std::fmt::Debug + Send {
     /// T.
     fn steps(&self) -> usize;
     /// B.

@@ -59,6 +59,10 @@ struct AddingArgs {
     /// Adam's learning rate.
     #[arg(long, default_value_t = 0.01)]
     lr: f64,
+    /// Threads per mini-batch: its sequences split into N groups run side by side, the
+    /// gradients added in a fixed order (1: single-threaded; N > 1 equals it up to rounding).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
+    threads: u64,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -102,6 +106,10 @@ struct TextArgs {
     /// --steps, exactly as if it had not stopped; give the same flags as that run.
     #[arg(long, value_name = "FILE")]
     resume: Option<PathBuf>,
+    /// Threads per mini-batch: its sequences split into N groups run side by side, the
+    /// gradients added in a fixed order (1: single-threaded; N > 1 equals it up to rounding).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
+    threads: u64,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -148,6 +156,7 @@ fn run_adding(a: &AddingArgs) -> anyhow::Result<()> {
         clip: 1.0,
         eval_every: 50,
         test_size: 256,
+        threads: a.threads as usize,
     };
     cfg.check_memory()?;
     let run = Run::start("lstm-gru", &a.run)?;
@@ -185,6 +194,7 @@ fn run_text<C: Cell>(a: &TextArgs) -> anyhow::Result<()> {
         lr: positive("--lr", a.lr.unwrap_or(default_lr))?,
         clip: 5.0,
         eval_every: a.eval_every as usize,
+        threads: a.threads as usize,
     };
     let V = corpus.stream.vocab_size();
     cfg.check_memory(V)?;

@@ -56,6 +56,7 @@ fn short() -> Config {
         lr: 0.01,
         clip: 5.0,
         eval_every: 100,
+        threads: 1,
     }
 }
 

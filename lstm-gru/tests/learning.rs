@@ -18,6 +18,7 @@ fn short(steps: usize) -> Config {
         clip: 1.0,
         eval_every: 100,
         test_size: 256,
+        threads: 1,
     }
 }
 
