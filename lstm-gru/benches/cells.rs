@@ -6,6 +6,10 @@
 //! per-step recurrent product alone. The unit names match `bench/compare/lstm-gru.py` (numpy)
 //! and `lstm-gru_torch.py` (PyTorch): `cells/lstm/32` etc.
 //!
+//! `lstm_threads2/32`, `gru_threads2/32`: the same unit with the 32 sequences split into two
+//! groups of 16 on two threads (`--threads 2`, [`lstm_gru::parallel`]): the groups' columns
+//! gathered, forward + backward per group on its own thread, the gradients added in order.
+//!
 //! Run: `cargo bench -p lstm-gru`.
 #![allow(non_snake_case)]
 
@@ -47,6 +51,59 @@ fn fwd_bwd<C: Cell>(bencher: Bencher, B: usize, gate_rows: usize) {
 #[divan::bench(args = [1, 32])]
 fn lstm(bencher: Bencher, B: usize) {
     fwd_bwd::<Lstm>(bencher, B, 4 * H);
+}
+
+/// [`fwd_bwd`] with the B sequences split over `threads` threads.
+fn fwd_bwd_split<C: Cell>(bencher: Bencher, B: usize, gate_rows: usize, threads: usize) {
+    use lstm_gru::parallel::{add_weighted, for_each_part, gather_columns, groups};
+    let cell = C::new(D, H, &mut rng::seeded(1));
+    let X = shared::init::uniform(D, T * B, -1.0, 1.0, &mut rng::seeded(2));
+    let dH = shared::init::uniform(H, T * B, -1.0, 1.0, &mut rng::seeded(3));
+    let mut grad = cell.zeros_like();
+    // Per group: (j0, its X, its dH, tape, gradient, ∂E/∂x), made once.
+    let mut parts: Vec<_> = groups(B, threads)
+        .into_iter()
+        .map(|(j0, b)| {
+            let x = DMatrix::zeros(D, T * b);
+            let dh = DMatrix::zeros(H, T * b);
+            (
+                j0,
+                x,
+                dh,
+                cell.tape(T, b),
+                cell.zeros_like(),
+                DMatrix::zeros(D, T * b),
+            )
+        })
+        .collect();
+    let flop = 6 * gate_rows * T * B * (D + H);
+    bencher.counter(ItemsCount::new(flop)).bench_local(|| {
+        for (j0, x, dh, ..) in parts.iter_mut() {
+            gather_columns(X.columns(0, T * B), B, *j0, x);
+            gather_columns(dH.columns(0, T * B), B, *j0, dh);
+        }
+        for_each_part(&mut parts, |(_, x, dh, tape, g, dx)| {
+            let n = x.ncols();
+            cell.forward(x.columns(0, n), tape);
+            g.zero();
+            cell.backward(x.columns(0, n), tape, dh.columns(0, n), g, Some(dx));
+        });
+        grad.zero();
+        // dE/dθ = Σ_g dE_g/dθ (dH is the raw ∂E/∂h, not a mean: weights 1).
+        let sums: Vec<(f64, Vec<&mut DMatrix<f64>>)> =
+            parts.iter_mut().map(|p| (1.0, p.4.params_mut())).collect();
+        add_weighted(grad.params_mut(), &sums);
+    });
+}
+
+#[divan::bench(args = [32])]
+fn lstm_threads2(bencher: Bencher, B: usize) {
+    fwd_bwd_split::<Lstm>(bencher, B, 4 * H, 2);
+}
+
+#[divan::bench(args = [32])]
+fn gru_threads2(bencher: Bencher, B: usize) {
+    fwd_bwd_split::<Gru>(bencher, B, 3 * H, 2);
 }
 
 #[divan::bench(args = [1, 32])]
