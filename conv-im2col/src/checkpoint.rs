@@ -17,6 +17,7 @@
 
 use crate::data::Split;
 use crate::net::{CHAPTER, Config, EpochReport, Sampling, SimpleConvNet, accuracy, train_and_test};
+use crate::parallel::Parallel;
 use crate::report::Curves;
 use nalgebra::DMatrix;
 use shared::checkpoint::{self, Checkpoint};
@@ -134,6 +135,9 @@ pub struct Session {
     pub curves: Curves,
     /// W1 before training, FN × (C·FH·FW).
     pub W1_start: DMatrix<f64>,
+    /// The replicas and buffers of `--threads N` for N > 1 (not in the checkpoint: a
+    /// resumed run may use another N, see [`crate::parallel`]).
+    par: Option<Parallel>,
 }
 
 impl Session {
@@ -146,7 +150,22 @@ impl Session {
             rng: rng::stream(seed, BATCH_STREAM),
             epoch: 0,
             curves: Curves::default(),
+            par: None,
         }
+    }
+
+    /// The session on `threads` threads (1 to [`crate::parallel::MAX_THREADS`]): each
+    /// mini-batch split into that many groups ([`crate::parallel`]); 1 is the single-threaded
+    /// code. The replicas and their buffers are made here, once.
+    pub fn with_threads(mut self, threads: usize) -> Result<Self> {
+        let par = Parallel::new(&self.net, threads)?;
+        self.par = (threads > 1).then_some(par);
+        Ok(self)
+    }
+
+    /// N of `--threads N`.
+    pub fn threads(&self) -> usize {
+        self.par.as_ref().map_or(1, Parallel::threads)
     }
 
     /// A new run (`resume` = `None`), or the checkpoint `resume` (a run folder or its
@@ -177,22 +196,27 @@ impl Session {
     ) -> Result<(EpochReport, f64)> {
         let mut step = self.opt.state().t;
         let loss = &mut self.curves.loss;
-        let r = train_and_test(
-            &mut self.net,
-            &mut self.opt,
-            split,
-            self.epoch + 1,
-            batch,
-            sampling,
-            &mut step,
-            &mut self.rng,
-            |s, l| {
-                loss.push(s as f64, l);
-                on_step(s, l);
-            },
-        )?;
+        let on_step = |s, l| {
+            loss.push(s as f64, l);
+            on_step(s, l);
+        };
+        let (net, opt, rng, epoch) = (&mut self.net, &mut self.opt, &mut self.rng, self.epoch + 1);
         let train = &split.train;
-        let tr = accuracy(&mut self.net, &train.images, &train.labels, 500);
+        let (r, tr) = match &mut self.par {
+            None => {
+                let r = train_and_test(
+                    net, opt, split, epoch, batch, sampling, &mut step, rng, on_step,
+                )?;
+                (r, accuracy(net, &train.images, &train.labels, 500))
+            }
+            Some(par) => {
+                let mut m = par.on(net);
+                let r = train_and_test(
+                    &mut m, opt, split, epoch, batch, sampling, &mut step, rng, on_step,
+                )?;
+                (r, accuracy(&mut m, &train.images, &train.labels, 500))
+            }
+        };
         self.curves.train.push(r.epoch as f64, tr);
         self.curves.test.push(r.epoch as f64, r.test_accuracy);
         self.epoch = r.epoch;
@@ -365,6 +389,7 @@ impl Session {
             epoch,
             curves,
             W1_start,
+            par: None,
         })
     }
 }

@@ -52,6 +52,7 @@ pub mod example;
 pub mod im2col;
 pub mod layers;
 pub mod net;
+pub mod parallel;
 pub mod report;
 
 pub use im2col::{Geometry, col2im, col2im_into, im2col, im2col_into};

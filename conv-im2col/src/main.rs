@@ -77,6 +77,11 @@ struct TrainArgs {
     /// (each batch drawn with replacement, as Saito's `common/trainer.py`).
     #[arg(long, value_enum, default_value_t = Sampling::Shuffled)]
     sampling: Sampling,
+    /// Threads per mini-batch: its examples split into N groups run side by side, the
+    /// gradients combined in a fixed order (1: single-threaded; N > 1 equals it up to
+    /// rounding). Not stored in the checkpoint: --resume may use another N.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
+    threads: u64,
     /// Continue the run whose checkpoint is DIR/model.safetensors (or FILE) up to --epochs,
     /// exactly as if it had not stopped; every other flag must be the run's own.
     #[arg(long, value_name = "DIR_OR_FILE")]
@@ -142,11 +147,15 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
     };
     let names = [&a.init as &dyn std::fmt::Debug, &a.adam, &a.sampling].map(|n| format!("{n:?}"));
     let spec = Spec::new(&split, a.run.seed, batch, a.lr, names);
-    let mut s = Session::start(a.resume.as_deref(), net, rule, &spec, a.epochs)?;
+    let mut s = Session::start(a.resume.as_deref(), net, rule, &spec, a.epochs)?
+        .with_threads(a.threads as usize)?;
     // Data, model and checkpoint are fine: only now make --out (a refused run leaves no folder).
     let run = Run::start("conv-im2col", &a.run)?;
     println!("{}", report::data_line(&split));
     println!("{}", report::network_line(&s.net, &spec.adam, a.lr, batch));
+    if a.threads > 1 {
+        println!("each mini-batch split over {} threads", s.threads());
+    }
     if let Some(from) = &a.resume {
         println!("resumed from {} after epoch {}", from.display(), s.epoch);
     }
@@ -195,6 +204,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         serde_json::json!({
             "data": split.description, "epochs": a.epochs, "batch": a.batch, "lr": a.lr,
             "init": spec.init, "adam": spec.adam, "sampling": spec.sampling,
+            "threads": a.threads,
             "parameters": s.net.parameter_count(),
             "train_accuracy": last(&curves.train), "test_accuracy": last(&curves.test),
             "linear_train_accuracy": base.train_accuracy, "linear_test_accuracy": base.test_accuracy,

@@ -242,6 +242,25 @@ impl SimpleConvNet {
         ]
     }
 
+    /// [dW1, db1, dW2, db2, dW3, db3], to combine the groups' gradients
+    /// ([`crate::parallel`]).
+    pub(crate) fn grads_mut(&mut self) -> [&mut DMatrix<f64>; 6] {
+        [
+            &mut self.conv1.dW,
+            &mut self.conv1.db,
+            &mut self.affine2.dW,
+            &mut self.affine2.db,
+            &mut self.affine3.dW,
+            &mut self.affine3.db,
+        ]
+    }
+
+    /// The scores S3 (classes × N) of the last [`SimpleConvNet::forward`] (probabilities Y3
+    /// after a [`SimpleConvNet::loss`]).
+    pub fn last_scores(&self) -> &DMatrix<f64> {
+        &self.S3
+    }
+
     /// Forward to the scores S3 (classes × N) of a batch X ((C·H·W) × N).
     pub fn forward(&mut self, X: &DMatrix<f64>) -> &DMatrix<f64> {
         // A1 = conv(X)                                      (OH·OW·FN) × N

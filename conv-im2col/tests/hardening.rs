@@ -358,7 +358,7 @@ fn bad_digits_csv_files_are_clear_errors() {
 fn flags_out_of_range_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let cases: [(&[&str], &str); 15] = [
+    let cases: [(&[&str], &str); 18] = [
         (&["--epochs", "0"], "--epochs"),
         (&["--batch", "0"], "--batch"),
         (&["--train-size", "0"], "--train-size"),
@@ -374,6 +374,9 @@ fn flags_out_of_range_are_clear_errors() {
         (&["--adam", "nadam"], "--adam"),
         (&["--sampling", "random"], "--sampling"),
         (&["--mnist", "a", "--digits", "b"], "--digits"),
+        (&["--threads", "0"], "--threads"),
+        (&["--threads", "9"], "--threads"),
+        (&["--threads", "two"], "--threads"),
     ];
     for (flags, mention) in cases {
         let mut args = vec!["train"];
