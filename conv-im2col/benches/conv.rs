@@ -7,6 +7,7 @@
 #![allow(non_snake_case)]
 
 use conv_im2col::net::{Classifier, Sampling, train_epoch};
+use conv_im2col::parallel::Parallel;
 use conv_im2col::{Config, Convolution, Geometry, Init, SimpleConvNet, im2col_into};
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
@@ -102,6 +103,28 @@ fn simple_convnet_batch(b: Bencher) {
     b.counter(ItemsCount::new(net_flops(N))).bench_local(|| {
         let loss = net.gradient(black_box(&x), &t);
         net.update(&mut opt);
+        loss
+    });
+}
+
+/// The same step with `--threads 2`: the batch split into two groups of 50, forward +
+/// backward of each on its own thread, the gradients combined, then Adam.
+#[divan::bench]
+fn simple_convnet_batch_threads2(b: Bencher) {
+    let mut net = SimpleConvNet::new(
+        Config::simple(1, 28, 28),
+        Init::Std(0.01),
+        &mut rng::seeded(1),
+    )
+    .unwrap();
+    let mut par = Parallel::new(&net, 2).unwrap();
+    let mut opt = Optimizer::new(Rule::adam(), 1e-3);
+    let x = images(N, 5);
+    let t: Vec<usize> = (0..N).map(|i| i % 10).collect();
+    b.counter(ItemsCount::new(net_flops(N))).bench_local(|| {
+        let mut m = par.on(&mut net);
+        let loss = m.gradient(black_box(&x), &t);
+        m.update(&mut opt);
         loss
     });
 }

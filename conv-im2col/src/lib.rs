@@ -22,6 +22,7 @@
 //! | [`data`] | train / test splits of the generated digits, MNIST, the 8×8 digits CSV |
 //! | [`report`] | the `train` command's report lines, curves, baseline run |
 //! | [`checkpoint`] | `model.safetensors` after every epoch, and `train --resume` (exact) |
+//! | [`parallel`] | `train --threads N`: each mini-batch split into N groups on N threads |
 //!
 //! The notes' equations in the code (line ranges in the crate's README):
 //!
@@ -34,6 +35,7 @@
 //! | figure 15: 9 × 75; pixel 22 → (−0.53) + 0.77 + 0.05 + 0.03 + 0.29 + (−0.29) = 0.32 | [`example::figure15`] |
 //! | conv forward out = col·col_W + b; backward db, dW = colᵀ·dout, dx = col2im(dout·col_Wᵀ) | [`Convolution::forward`], [`Convolution::backward`] |
 //! | max pooling, ReLU, affine, softmax with loss | [`Pooling`], [`layers::relu_forward`], [`Affine`], [`layers::softmax_with_loss_forward`] |
+//! | data-parallel batches: L = Σ_g w_g L_g, ∂L/∂θ = Σ_g w_g ∂L_g/∂θ, w_g = B_g / B | [`parallel::Threaded`] |
 //!
 //! Size legend: N examples per batch, C × H × W input, FN filters of FH × FW, stride S, pad P,
 //! OH × OW conv output, PH × PW pooled output, K = C·FH·FW taps.
@@ -44,7 +46,8 @@
 //! 98.3–98.4 % with `--init he`; with Saito's 0.01·N(0, 1) init 96.1–96.8 % at epoch 8, the
 //! spread an independent numpy run of the same recipe also shows (97.0 / 96.7 %; the reference
 //! sheet's single numpy run reports 97.4 %; the book 98.96 % on the full 60k training set). An
-//! epoch of 8000 images (forward, backward, Adam) takes about 2 s of one core.
+//! epoch of 8000 images (forward, backward, Adam) takes about 2 s of one core; `train --threads
+//! 2` splits each mini-batch over both cores ([`parallel`]), about 1.4 s of wall time.
 
 pub mod checkpoint;
 pub mod data;

@@ -6,7 +6,8 @@
 //! accuracy against about 80 % for a linear softmax classifier; on MNIST t10k split 8000 / 2000
 //! (`--mnist DIR --init he`) about 98.4 % in 8 epochs (96.1–96.8 % with Saito's 0.01 init).
 //! model.safetensors is rewritten (atomically) after every epoch; `train --resume DIR` continues
-//! a stopped run to `--epochs` with the same bytes as an uninterrupted run.
+//! a stopped run to `--epochs` with the same bytes as an uninterrupted run. `--threads N` splits
+//! each mini-batch over N threads (equal to one thread up to rounding; `conv_im2col::parallel`).
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
