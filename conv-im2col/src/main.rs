@@ -81,7 +81,7 @@ struct TrainArgs {
     /// Threads per mini-batch: its examples split into N groups run side by side, the
     /// gradients combined in a fixed order (1: single-threaded; N > 1 equals it up to
     /// rounding). Not stored in the checkpoint: --resume may use another N.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
     threads: u64,
     /// Continue the run whose checkpoint is DIR/model.safetensors (or FILE) up to --epochs,
     /// exactly as if it had not stopped; every other flag must be the run's own.
