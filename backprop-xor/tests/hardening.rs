@@ -9,13 +9,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_backprop-xor");
 
 /// A short training run writing to `out`, plus `extra` flags.
 fn short(out: &Path, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = ["--quiet", "--iterations", "2000", "--out"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    args.push(out.display().to_string());
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
+    testing::args_with_out(&["--quiet", "--iterations", "2000"], out, extra)
 }
 
 #[test]

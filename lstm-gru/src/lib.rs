@@ -136,6 +136,14 @@ pub trait Tape: Clone + std::fmt::Debug + Send {
     fn set_initial_state(&mut self, state: &[DMatrix<f64>]) -> shared::Result<()>;
 }
 
+/// For [`Tape::carry`]: in a sequence of states stored as T + 1 blocks of H × B (s_0 … s_T,
+/// block t in columns tB..(t+1)B), s_0 ← s_T.
+pub(crate) fn carry_last_block(seq: &mut DMatrix<f64>, T: usize, B: usize) {
+    let n = B * seq.nrows();
+    let end = T * n;
+    seq.as_mut_slice().copy_within(end..end + n, 0);
+}
+
 /// Copies `state` into the H × B blocks `dst` (for [`Tape::set_initial_state`]).
 pub(crate) fn copy_state(
     state: &[DMatrix<f64>],

@@ -56,9 +56,7 @@ impl Tape for RnnTape {
         self.h.columns(t * self.B, self.B)
     }
     fn carry(&mut self) {
-        let n = self.B * self.H;
-        let end = self.T * n;
-        self.h.as_mut_slice().copy_within(end..end + n, 0);
+        crate::carry_last_block(&mut self.h, self.T, self.B);
     }
     fn reset(&mut self) {
         self.h.columns_mut(0, self.B).fill(0.0);

@@ -10,13 +10,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_optimizers");
 
 /// A short run (a few epochs) writing to `out`, plus `extra` flags.
 fn short(out: &Path, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = ["--quiet", "--epochs", "150", "--print-every", "50", "--out"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    args.push(out.display().to_string());
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
+    testing::args_with_out(
+        &["--quiet", "--epochs", "150", "--print-every", "50"],
+        out,
+        extra,
+    )
 }
 
 #[test]

@@ -9,24 +9,21 @@ const BIN: &str = env!("CARGO_BIN_EXE_rnn-adder");
 
 /// A short, cheap training run (few evaluations) writing to `out`, plus `extra` flags.
 fn short<'a>(out: &'a Path, extra: &[&'a str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "--quiet",
-        "--iterations",
-        "300",
-        "--eval-every",
-        "100",
-        "--eval-bits",
-        "10",
-        "--eval-pairs",
-        "50",
-        "--out",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.push(out.display().to_string());
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
+    testing::args_with_out(
+        &[
+            "--quiet",
+            "--iterations",
+            "300",
+            "--eval-every",
+            "100",
+            "--eval-bits",
+            "10",
+            "--eval-pairs",
+            "50",
+        ],
+        out,
+        extra,
+    )
 }
 
 #[test]

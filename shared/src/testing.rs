@@ -24,6 +24,16 @@ pub fn run<S: AsRef<std::ffi::OsStr>>(bin: &str, args: &[S]) -> Output {
         .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"))
 }
 
+/// The arguments of a run: `base` (e.g. a short run's flags), then `--out out`, then `extra`
+/// (the flags a test varies).
+pub fn args_with_out(base: &[&str], out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+    args.push("--out".into());
+    args.push(out.display().to_string());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
 /// Asserts the DESIGN.md contract for bad input: exit code 2, stderr is one line starting with
 /// `error: ` that contains every string of `mentions`, and no panic text anywhere. `what`
 /// names the case in the failure message.
