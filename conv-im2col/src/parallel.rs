@@ -26,32 +26,10 @@
 use crate::im2col::ensure_shape;
 use crate::net::{Classifier, SimpleConvNet};
 use nalgebra::DMatrix;
+use shared::Result;
 use shared::optim::Optimizer;
-use shared::{Error, Result};
 
-/// The most threads `--threads` accepts.
-pub const MAX_THREADS: usize = 8;
-
-/// `--threads N` checked: 1 ≤ N ≤ [`MAX_THREADS`].
-pub fn check_threads(n: usize) -> Result<usize> {
-    if (1..=MAX_THREADS).contains(&n) {
-        Ok(n)
-    } else {
-        Err(Error::flag(
-            "--threads",
-            format!("must be 1 to {MAX_THREADS}, not {n}"),
-        ))
-    }
-}
-
-/// The groups of a batch of `B` columns on `threads` threads: (first column n0, width B_g),
-/// min(threads, B) near-equal contiguous parts (a batch smaller than N uses fewer threads).
-pub fn groups(B: usize, threads: usize) -> Vec<(usize, usize)> {
-    let n = threads.min(B).max(1);
-    (0..n)
-        .map(|g| (B * g / n, B * (g + 1) / n - B * g / n))
-        .collect()
-}
+pub use shared::parallel::{MAX_THREADS, check_threads, groups};
 
 /// One group's inputs and result.
 #[derive(Clone, Debug, Default)]

@@ -13,31 +13,8 @@
 //! batch are grouped differently). N = 1 runs the single-threaded code unchanged.
 
 use nalgebra::{DMatrix, DMatrixView};
-use shared::{Error, Result};
 
-/// The most threads `--threads` accepts.
-pub const MAX_THREADS: usize = 8;
-
-/// `--threads N` checked: 1 ≤ N ≤ [`MAX_THREADS`].
-pub fn check_threads(n: usize) -> Result<usize> {
-    if (1..=MAX_THREADS).contains(&n) {
-        Ok(n)
-    } else {
-        Err(Error::flag(
-            "--threads",
-            format!("must be 1 to {MAX_THREADS}, not {n}"),
-        ))
-    }
-}
-
-/// The groups of a batch of `B` columns on `threads` threads: (first column j0, width B_g),
-/// min(threads, B) near-equal contiguous parts (a batch smaller than N uses fewer threads).
-pub fn groups(B: usize, threads: usize) -> Vec<(usize, usize)> {
-    let n = threads.min(B).max(1);
-    (0..n)
-        .map(|g| (B * g / n, B * (g + 1) / n - B * g / n))
-        .collect()
-}
+pub use shared::parallel::{MAX_THREADS, check_threads, groups};
 
 /// `dst` (D × T·b) ← the columns of sequences j0 .. j0 + b of `src` (D × T·B, step t of
 /// sequence j in column tB + j).
@@ -82,17 +59,6 @@ pub fn add_weighted(grad: Vec<&mut DMatrix<f64>>, parts: &[(f64, Vec<&mut DMatri
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn groups_cover_the_batch_in_order() {
-        assert_eq!(groups(32, 1), vec![(0, 32)]);
-        assert_eq!(groups(32, 2), vec![(0, 16), (16, 16)]);
-        assert_eq!(groups(5, 2), vec![(0, 2), (2, 3)]);
-        assert_eq!(groups(2, 8), vec![(0, 1), (1, 1)]);
-        assert_eq!(groups(1, 2), vec![(0, 1)]);
-        assert!(check_threads(0).is_err() && check_threads(9).is_err());
-        assert_eq!(check_threads(8).unwrap(), 8);
-    }
 
     #[test]
     fn gather_picks_the_group_columns_of_every_step() {

@@ -209,12 +209,7 @@ impl Buffers {
     /// softmax by time steps, the backward over V by hidden units, bit-identical to one thread;
     /// a product too small to repay a thread start stays on one ([`parallel::MIN_WORK_PER_THREAD`]).
     pub fn with_threads(mut self, threads: usize) -> shared::Result<Buffers> {
-        if !(1..=parallel::MAX_THREADS).contains(&threads) {
-            let max = parallel::MAX_THREADS;
-            let msg = format!("{threads} threads: give 1 to {max}");
-            return Err(shared::Error::msg(msg));
-        }
-        self.threads = threads;
+        self.threads = shared::parallel::check_threads(threads)?;
         Ok(self)
     }
 

@@ -18,8 +18,8 @@
 use crate::kernels::{self, LANES};
 use crate::softmax::softmax_mut;
 
-/// The most threads [`crate::Buffers::with_threads`] accepts.
-pub const MAX_THREADS: usize = 8;
+/// The most threads [`crate::Buffers::with_threads`] accepts (the workspace's `--threads` range).
+pub use shared::parallel::MAX_THREADS;
 
 /// Multiply-adds a thread must get for a product with V to be split: starting a scoped thread
 /// costs 20–90 µs on this machine (`thread_scope_spawn_one` in the bench), about what 2 M

@@ -140,7 +140,11 @@ fn thread_counts_out_of_range_are_errors() {
     let model = Rnn::new(10, 3, &mut rng::seeded(1));
     for bad in [0, MAX_THREADS + 1] {
         let e = Buffers::new(&model, 2).with_threads(bad).unwrap_err();
-        assert!(e.to_string().contains(&format!("{bad} threads")), "{e}");
+        let e = e.to_string();
+        assert!(
+            e.contains("--threads") && e.contains(&format!("not {bad}")),
+            "{e}"
+        );
     }
     assert_eq!(Buffers::new(&model, 2).threads(), 1);
 }

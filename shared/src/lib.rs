@@ -9,6 +9,7 @@
 //! | [`gradcheck`] | finite-difference gradients and their comparison with a backward pass |
 //! | [`linalg`] | fast AᵀB and ABᵀ products (nalgebra's transposed products skip the fast kernel) |
 //! | [`optim`] | the update rules of §8: SGD, momentum (two forms), Nesterov, Adagrad, RMSProp, Adam |
+//! | [`parallel`] | `--threads N`: its range and the split of a mini-batch into per-thread groups |
 //! | [`plot`] | loss curves (one or more panels, log axis, legend) and image grids to PNG; CSV of the same numbers |
 //! | [`data`] | generated datasets and loaders for the public ones |
 //! | [`error`] | the one place user-facing errors are defined and printed (`error: ...`, exit 2) |
@@ -31,6 +32,7 @@ pub mod init;
 pub mod linalg;
 pub mod loss;
 pub mod optim;
+pub mod parallel;
 pub mod plot;
 pub mod rng;
 pub mod run;
