@@ -208,10 +208,10 @@ impl Net {
             b.dXbar[i].copy_from(&b.dX[i]);
             shared::activation::sigmoid_backward_mut(&mut b.dXbar[i], &b.X[i]);
             // dW_{i−1} = X_{i−1}ᵀ dX̄_i
-            shared::linalg::gemm_tn(1.0, &b.X[i - 1], &b.dXbar[i], 0.0, &mut b.dW[i - 1]);
+            shared::kernels::gemm_tn(1.0, &b.X[i - 1], &b.dXbar[i], 0.0, &mut b.dW[i - 1]);
             // dX_{i−1} = dX̄_i W_{i−1}ᵀ   (not needed for the input layer)
             if i > 1 {
-                shared::linalg::gemm_nt(1.0, &b.dXbar[i], &self.W[i - 1], 0.0, &mut b.dX[i - 1]);
+                shared::kernels::gemm_nt(1.0, &b.dXbar[i], &self.W[i - 1], 0.0, &mut b.dX[i - 1]);
             }
         }
     }

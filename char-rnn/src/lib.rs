@@ -59,8 +59,8 @@ pub mod trainer;
 pub mod vocab;
 
 use nalgebra::{DMatrix, DVector};
-use shared::fastmath;
-use shared::linalg::{gemm, gemm_nt, gemm_tn, matvec_acc};
+use shared::kernels::fastmath;
+use shared::kernels::{gemm, gemm_nt, gemm_tn, matvec_acc};
 use shared::rng::{self, Rng};
 
 pub use trainer::Trainer;

@@ -48,7 +48,7 @@ fn an_iteration_allocates_nothing_but_the_gemm_packing_buffers() {
     let b = nalgebra::DMatrix::from_element(100, 25, 0.25);
     let mut c = nalgebra::DMatrix::zeros(65, 25);
     let before = ALLOCATIONS.load(Ordering::SeqCst);
-    shared::linalg::gemm(1.0, &a, &b, 0.0, &mut c);
+    shared::kernels::gemm(1.0, &a, &b, 0.0, &mut c);
     let per_gemm = ALLOCATIONS.load(Ordering::SeqCst) - before;
 
     let alphabet: Vec<char> = (0..65u8).map(|i| (b'!' + i) as char).collect();

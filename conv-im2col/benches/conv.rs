@@ -40,7 +40,7 @@ fn gemm_256(b: Bencher) {
     let a = DMatrix::from_column_slice(256, 256, &a);
     let mut c = DMatrix::zeros(256, 256);
     b.counter(ItemsCount::new(2 * 256usize.pow(3)))
-        .bench_local(|| shared::linalg::gemm(1.0, black_box(&a), &a, 0.0, &mut c));
+        .bench_local(|| shared::kernels::gemm(1.0, black_box(&a), &a, 0.0, &mut c));
 }
 
 /// The conv forward GEMM alone: out = col·Wᵀ, (57600 × 25)·(25 × 30).
@@ -51,7 +51,7 @@ fn conv_gemm_forward(b: Bencher) {
     im2col_into(&images(N, 2), &g, &mut col);
     let mut out = DMatrix::zeros(col.nrows(), FN);
     b.counter(ItemsCount::new(2 * col.nrows() * g.taps() * FN))
-        .bench_local(|| shared::linalg::gemm_nt(1.0, black_box(&col), &layer.W, 0.0, &mut out));
+        .bench_local(|| shared::kernels::gemm_nt(1.0, black_box(&col), &layer.W, 0.0, &mut out));
 }
 
 /// im2col of a batch of 100 MNIST images (no arithmetic: counted in images).

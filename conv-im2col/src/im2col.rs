@@ -17,7 +17,7 @@
 //! storage be column-major because then (a) im2col copies whole runs of an image row (OW
 //! contiguous pixels when S = 1) into contiguous memory, and (b) every product the layer needs
 //! reads `col` in place through matrixmultiply's strides: `col·Wᵀ` (forward), `doutᵀ·col` (dW),
-//! `dout·W` (dcol), via `shared::linalg::{gemm_nt, gemm_tn, gemm}`. No transposed copy.
+//! `dout·W` (dcol), via `shared::kernels::{gemm_nt, gemm_tn, gemm}`. No transposed copy.
 //!
 //! **Images.** A batch is a `DMatrix` (C·H·W) × N with one example per column, pixels in
 //! (c, y, x) row-major order inside the column: the memory of numpy's (N, C, H, W) array.

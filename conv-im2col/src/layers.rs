@@ -22,7 +22,7 @@
 use crate::im2col::{Geometry, col2im_into, ensure_shape, im2col_into};
 use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut};
 use shared::activation;
-use shared::linalg::{gemm, gemm_nt, gemm_tn};
+use shared::kernels::{gemm, gemm_nt, gemm_tn};
 
 /// Convolution layer: FN filters of C × FH × FW, stride S, pad P. Forward is im2col and one
 /// GEMM; backward is two GEMMs and col2im.

@@ -125,7 +125,7 @@ fn gemm_256(bencher: Bencher) {
     let mut c = DMatrix::zeros(n, n);
     bencher
         .counter(ItemsCount::new(2 * n * n * n))
-        .bench_local(|| shared::linalg::gemm(1.0, &a, &b, 0.0, &mut c));
+        .bench_local(|| shared::kernels::gemm(1.0, &a, &b, 0.0, &mut c));
 }
 
 /// The LSTM's per-step recurrent product at batch 32: (4H × H)(H × 32).
@@ -136,5 +136,5 @@ fn gemm_lstm_step_b32(bencher: Bencher) {
     let mut a = DMatrix::zeros(4 * H, 32);
     bencher
         .counter(ItemsCount::new(2 * 4 * H * H * 32))
-        .bench_local(|| shared::linalg::gemm(1.0, &w, &h, 1.0, &mut a));
+        .bench_local(|| shared::kernels::gemm(1.0, &w, &h, 1.0, &mut a));
 }

@@ -79,7 +79,7 @@ fn gemm_256() {
     let a = shared::init::uniform(n, n, -1.0, 1.0, &mut rng::seeded(4));
     let b = shared::init::uniform(n, n, -1.0, 1.0, &mut rng::seeded(5));
     let mut c = DMatrix::zeros(n, n);
-    let s = cpu_per_call(|| shared::linalg::gemm(1.0, &a, &b, 0.0, &mut c));
+    let s = cpu_per_call(|| shared::kernels::gemm(1.0, &a, &b, 0.0, &mut c));
     println!(
         "f64 GEMM 256³: {:.0} µs, {:.1} GFLOP/s (the roof)",
         s * 1e6,

@@ -125,7 +125,7 @@ impl<C: Cell> AddingNet<C> {
         self.rnn.forward(batch.X.columns(0, T * B), &mut tape.rnn);
         let h_T = tape.rnn.h(T); // H × B
         // y = W_hy h_T + b_y
-        shared::linalg::gemm(1.0, &self.W_hy, &h_T, 0.0, &mut tape.y);
+        shared::kernels::gemm(1.0, &self.W_hy, &h_T, 0.0, &mut tape.y);
         tape.y.add_scalar_mut(self.b_y[(0, 0)]);
         tape.y
             .iter()
@@ -146,10 +146,10 @@ impl<C: Cell> AddingNet<C> {
             .for_each(|(d, (y, t))| *d = 2.0 * (y - t) / B as f64);
         let h_T = tape.rnn.h(T);
         // y = W_hy h_T + b_y  ⇒  dW_hy += dy h_Tᵀ, db_y += Σ dy, ∂E/∂h_T = W_hyᵀ dy
-        shared::linalg::gemm_nt(1.0, &tape.dy, &h_T, 1.0, &mut grad.W_hy);
+        shared::kernels::gemm_nt(1.0, &tape.dy, &h_T, 1.0, &mut grad.W_hy);
         grad.b_y[(0, 0)] += tape.dy.sum();
         let mut dh_T = tape.dY.columns_mut((T - 1) * B, B);
-        shared::linalg::gemm_tn(1.0, &self.W_hy, &tape.dy, 0.0, &mut dh_T);
+        shared::kernels::gemm_tn(1.0, &self.W_hy, &tape.dy, 0.0, &mut dh_T);
         self.rnn.backward(
             batch.X.columns(0, T * B),
             &mut tape.rnn,

@@ -13,7 +13,7 @@ use nalgebra::DMatrix;
 use shared::activation::softmax_columns_mut;
 use shared::data::{grammar, text::CharStream};
 use shared::error::check_finite;
-use shared::linalg::{gemm, gemm_nt, gemm_tn};
+use shared::kernels::{gemm, gemm_nt, gemm_tn};
 use shared::optim::{Optimizer, Rule};
 use shared::plot::{Figure, Panel, Series};
 use shared::rng::{self, Rng};

@@ -23,7 +23,7 @@ use crate::{Cell, Tape, input_part, input_part_backward, step_product, step_prod
 use crate::{sigmoid, tanh, with_avx2};
 use nalgebra::{DMatrix, DMatrixView};
 use shared::activation::{sigmoid_grad, tanh_grad};
-use shared::linalg::gemm_nt;
+use shared::kernels::gemm_nt;
 use shared::rng::Rng;
 
 /// Row block of the update gate z in `W_xh`, `W_hh`, `b_h` (block k is rows kH..(k+1)H).

@@ -57,7 +57,7 @@ pub use rnn::Rnn;
 pub use stack::{Stack, StackTape};
 
 use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut};
-use shared::linalg::{gemm, gemm_nt, gemm_tn};
+use shared::kernels::{gemm, gemm_nt, gemm_tn};
 use shared::rng::Rng;
 
 /// One recurrent layer: parameters, a forward pass over a whole sequence batch that records
@@ -390,20 +390,20 @@ fn call_avx2(f: impl FnOnce()) {
     f();
 }
 
-/// σ(x) = 1/(1 + e^{−x}) through `shared::fastmath` (no libm call, no branch the compiler
+/// σ(x) = 1/(1 + e^{−x}) through `shared::kernels::fastmath` (no libm call, no branch the compiler
 /// cannot turn into a select, so the gate loops vectorise): with e = e^{−|x|} ≤ 1,
 /// σ(x) = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0 (the same value, never overflowing).
 #[inline(always)]
 pub fn sigmoid(x: f64) -> f64 {
-    let e = shared::fastmath::exp_nonpositive(-x.abs());
+    let e = shared::kernels::fastmath::exp_nonpositive(-x.abs());
     let num = if x >= 0.0 { 1.0 } else { e };
     num / (1.0 + e)
 }
 
-/// tanh x through `shared::fastmath` (see [`sigmoid`]).
+/// tanh x through `shared::kernels::fastmath` (see [`sigmoid`]).
 #[inline(always)]
 pub fn tanh(x: f64) -> f64 {
-    shared::fastmath::tanh(x)
+    shared::kernels::fastmath::tanh(x)
 }
 
 /// Scales all gradients down together so their joint L2 norm is at most `max_norm` (Pascanu

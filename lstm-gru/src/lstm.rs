@@ -18,7 +18,7 @@ use crate::{Cell, Tape, input_part, input_part_backward, step_product, step_prod
 use crate::{sigmoid, tanh, with_avx2};
 use nalgebra::{DMatrix, DMatrixView};
 use shared::activation::{sigmoid_grad, tanh_grad};
-use shared::linalg::gemm_nt;
+use shared::kernels::gemm_nt;
 use shared::rng::Rng;
 
 /// Row block of the forget gate f in `W_xh`, `W_hh`, `b_h` (block k is rows kH..(k+1)H).
@@ -113,7 +113,7 @@ impl Tape for LstmTape {
 
 /// The nonlinear part of one LSTM step for one example (all slices of length H): the gates
 /// from their pre-activations (in place), then c_t, tanh(c_t) and h_t. Called through
-/// `with_avx2`, where σ and tanh from `shared::fastmath` vectorise.
+/// `with_avx2`, where σ and tanh from `shared::kernels::fastmath` vectorise.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn gates_body(

@@ -7,7 +7,7 @@
 use crate::{Cell, Tape, input_part, input_part_backward, step_product, step_product_tn};
 use nalgebra::{DMatrix, DMatrixView};
 use shared::activation::tanh_grad;
-use shared::linalg::gemm_nt;
+use shared::kernels::gemm_nt;
 use shared::rng::Rng;
 
 /// Vanilla RNN parameters (or, for a gradient buffer, their gradients).
@@ -121,7 +121,7 @@ impl Cell for Rnn {
             ); // + W_hh h_{t−1}
             let n = H * B;
             let h_t = &mut tape.h.as_mut_slice()[(t + 1) * n..(t + 2) * n];
-            shared::fastmath::tanh_mut(h_t); // h_t = tanh(W_xh x_t + W_hh h_{t−1} + b_h)
+            shared::kernels::fastmath::tanh_mut(h_t); // h_t = tanh(W_xh x_t + W_hh h_{t−1} + b_h)
         }
     }
 

@@ -68,7 +68,7 @@ pub mod words;
 
 use nalgebra::DMatrix;
 use shared::activation::{sigmoid_backward_mut, sigmoid_mut, softmax_columns_mut};
-use shared::linalg::{gemm, gemm_nt, gemm_tn};
+use shared::kernels::{gemm, gemm_nt, gemm_tn};
 use shared::optim::{Optimizer, Rule};
 use shared::rng::Rng;
 use shared::{Error, Result};

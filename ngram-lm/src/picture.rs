@@ -24,7 +24,7 @@ pub fn pca2(W: &DMatrix<f64>) -> (DMatrix<f64>, [f64; 2]) {
     }
     // C = Xcᵀ Xc / (V − 1)  (D × D)
     let mut C = DMatrix::zeros(d, d);
-    shared::linalg::gemm_tn(1.0 / (v.max(2) - 1) as f64, &Xc, &Xc, 0.0, &mut C);
+    shared::kernels::gemm_tn(1.0 / (v.max(2) - 1) as f64, &Xc, &Xc, 0.0, &mut C);
     let eig = SymmetricEigen::new(C);
     let mut order: Vec<usize> = (0..d).collect();
     order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]));

@@ -36,6 +36,6 @@ fn an_epoch_allocates_only_the_gemm_packing_buffers() {
         nalgebra::DMatrix::<f64>::zeros(8, 8),
     );
     let mut c = nalgebra::DMatrix::<f64>::zeros(8, 8);
-    let n = shared::testing::allocations_during(|| shared::linalg::gemm(1.0, &a, &b, 0.0, &mut c));
+    let n = shared::testing::allocations_during(|| shared::kernels::gemm(1.0, &a, &b, 0.0, &mut c));
     assert_eq!(n, 1);
 }

@@ -89,7 +89,7 @@ fn gemm_256(b: Bencher) {
     let B = shared::init::normal(256, 256, 0.0, 1.0, &mut r);
     let mut C = DMatrix::zeros(256, 256);
     b.counter(ItemsCount::new(2 * 256usize.pow(3)))
-        .bench_local(|| shared::linalg::gemm(1.0, black_box(&A), black_box(&B), 0.0, &mut C));
+        .bench_local(|| shared::kernels::gemm(1.0, black_box(&A), black_box(&B), 0.0, &mut C));
 }
 
 /// Exact log Z summed over 2^{n_h} hidden configurations, n_v = 64; counted in

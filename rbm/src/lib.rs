@@ -56,7 +56,7 @@
 #![allow(non_snake_case)]
 
 use nalgebra::{DMatrix, Dyn, Matrix, RawStorage, RawStorageMut, U1};
-use shared::linalg::{gemm, gemm_tn};
+use shared::kernels::{gemm, gemm_tn};
 
 pub mod data;
 pub mod monitor;
@@ -181,7 +181,7 @@ impl Rbm {
     }
 }
 
-/// M ← σ(M) entrywise (vectorised: [`shared::fastmath::sigmoid_mut`]) for a matrix or a view
+/// M ← σ(M) entrywise (vectorised: [`shared::kernels::fastmath::sigmoid_mut`]) for a matrix or a view
 /// of one: in one pass when its columns follow each other in memory (a matrix, or a range of
 /// whole columns of one, as the CD buffers are), so short columns (12 hidden units) leave no
 /// scalar remainder per column; else column by column.
@@ -194,10 +194,10 @@ where
         // SAFETY: row stride 1 and column stride = rows: the rows · cols entries of M are one
         // contiguous run from its first entry, all owned by M's storage, borrowed mutably here.
         let all = unsafe { std::slice::from_raw_parts_mut(M.as_mut_ptr(), rows * cols) };
-        shared::fastmath::sigmoid_mut(all);
+        shared::kernels::fastmath::sigmoid_mut(all);
     } else {
         for mut col in M.column_iter_mut() {
-            shared::fastmath::sigmoid_mut(col.as_mut_slice());
+            shared::kernels::fastmath::sigmoid_mut(col.as_mut_slice());
         }
     }
 }

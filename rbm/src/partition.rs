@@ -15,8 +15,8 @@
 
 use crate::{Grads, Rbm, configurations, logsumexp, row_product};
 use nalgebra::{DMatrix, DMatrixView};
-use shared::fastmath::exp_nonpositive;
-use shared::linalg::{gemm, gemm_nt};
+use shared::kernels::fastmath::exp_nonpositive;
+use shared::kernels::{gemm, gemm_nt};
 
 /// The notes' table: one row per hidden configuration H.
 ///

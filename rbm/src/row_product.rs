@@ -1,12 +1,12 @@
 //! The notes' row-wise product ln Π_i (1 + e^{y_i}) in log space, with its σ(y_i) on the side:
 //! the kernel of the exact log Z and of the model's expectations ([`crate::partition`]).
 //!
-//! e^x comes from [`shared::fastmath::exp_nonpositive`] (no libm call, so the loops vectorise);
+//! e^x comes from [`shared::kernels::fastmath::exp_nonpositive`] (no libm call, so the loops vectorise);
 //! every sum and product runs in `LANES` (8) partial results combined in a fixed order, and Rust
 //! never contracts a multiply and an add on its own, so the portable build and the AVX2 /
 //! AVX-512 variants chosen at run time give bit-identical results.
 
-use shared::fastmath::exp_nonpositive;
+use shared::kernels::fastmath::exp_nonpositive;
 
 /// `$wide`: the same code as `$base` (an `#[inline(always)]` function), compiled with
 /// `$feature`; the public kernel calls the widest one the CPU has (checked at run time).
@@ -166,7 +166,7 @@ mod tests {
         assert_eq!(got, log_row_product(&x, &s));
         assert!((got - want).abs() < 1e-12 * want.abs(), "{got} {want}");
         for ((x, s), p) in x.iter().zip(&s).zip(&sig) {
-            assert_eq!(*p, shared::fastmath::sigmoid(x + s));
+            assert_eq!(*p, shared::kernels::fastmath::sigmoid(x + s));
         }
         // The table form, column by column, equals the single-column form.
         let X: Vec<f64> = x[..2496].to_vec(); // 3 columns of 832

@@ -11,7 +11,7 @@
 
 use crate::{Grads, Rbm};
 use nalgebra::{DMatrix, Dyn, Matrix, RawStorage, RawStorageMut};
-use shared::linalg::gemm_nt;
+use shared::kernels::gemm_nt;
 use shared::optim::{Optimizer, Rule};
 use shared::rng::{self, Rng};
 

@@ -33,7 +33,7 @@ fn example(bencher: divan::Bencher, cost: Cost) {
 }
 
 /// The machine's f64 GEMM speed: one 256 × 256 × 256 product (2·256³ FLOPs) with
-/// `shared::linalg::gemm` (matrixmultiply's kernel, one thread).
+/// `shared::kernels::gemm` (matrixmultiply's kernel, one thread).
 #[divan::bench]
 fn gemm_256(bencher: divan::Bencher) {
     let n = 256;
@@ -42,7 +42,7 @@ fn gemm_256(bencher: divan::Bencher) {
     let mut c = nalgebra::DMatrix::<f64>::zeros(n, n);
     bencher
         .counter(ItemsCount::new(2 * n * n * n))
-        .bench_local(|| shared::linalg::gemm(1.0, &a, &b, 0.0, &mut c));
+        .bench_local(|| shared::kernels::gemm(1.0, &a, &b, 0.0, &mut c));
 }
 
 /// The forward pass only (what evaluating one sum costs).

@@ -6,7 +6,7 @@
 //! each (three in a step, one in the forward pass), so divan's `item/s` column reads as
 //! FLOP/s. `gemm_256` (one 256 × 256 × 256 f64 `DMatrix` product, counted the same way) is
 //! the machine's yardstick. `v_products` times each product with V alone at T = 20, through
-//! matrixmultiply (`shared::linalg`) and through this crate's kernels (`rnn_lm::kernels`).
+//! matrixmultiply (`shared::kernels`) and through this crate's kernels (`rnn_lm::kernels`).
 //! The `threads2` units run the same on two threads (`rnn_lm::parallel`, bit-identical
 //! results); `thread_scope_spawn_one` is what starting one scoped thread costs.
 #![allow(non_snake_case)]
@@ -103,7 +103,7 @@ fn gemm_256(bencher: Bencher) {
 /// Each product with V at T = 20, both ways.
 mod v_products {
     use super::*;
-    use shared::linalg::{gemm, gemm_nt, gemm_tn};
+    use shared::kernels::{gemm, gemm_nt, gemm_tn};
 
     const T: usize = 20;
 

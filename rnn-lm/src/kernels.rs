@@ -7,7 +7,7 @@
 //! V ← V − lr (Y − T) Hᵀ    N_x × T · T × N_h      dV = Σ_i (y_i − t_i) h_iᵀ, into V     (update)
 //! ```
 //!
-//! matrixmultiply (behind `shared::linalg`) copies its left operand into packed panels before
+//! matrixmultiply (behind `shared::kernels`) copies its left operand into packed panels before
 //! multiplying; for `V H` and `Vᵀ (Y − T)` that operand is all of V (6.4 MB), copied for only
 //! T = 20 columns of work, and T = 20 fills two and a half of its 8-column tiles. Measured on
 //! this machine (fastest of 400, T = 20): `V H` 0.91 ms (35 GFLOP/s), `Vᵀ (Y − T)` 0.97 ms
@@ -480,7 +480,7 @@ fn update_tile<const MR: usize, const C: usize>(
 mod tests {
     use super::*;
     use nalgebra::DMatrix;
-    use shared::linalg::{gemm, gemm_nt, gemm_tn};
+    use shared::kernels::{gemm, gemm_nt, gemm_tn};
 
     fn random(rows: usize, cols: usize, seed: u64) -> DMatrix<f64> {
         let mut r = shared::rng::seeded(seed);
@@ -565,7 +565,7 @@ mod tests {
             let H = random(k, n, 2);
             let dY = random(m, n, 3);
             let lr = 0.37;
-            // References: shared::linalg (matrixmultiply).
+            // References: shared::kernels (matrixmultiply).
             let mut Y_ref = DMatrix::zeros(m, n);
             gemm(1.0, &V, &H, 0.0, &mut Y_ref);
             let mut Z_ref = DMatrix::zeros(k, n);

@@ -89,10 +89,10 @@ pub mod train;
 
 use nalgebra::{DMatrix, DVector};
 use shared::activation::tanh_grad;
-use shared::fastmath;
 use shared::gradcheck::{self, Report};
 use shared::init;
-use shared::linalg::{gemm_nt, gemm_tn, matvec_acc};
+use shared::kernels::fastmath;
+use shared::kernels::{gemm_nt, gemm_tn, matvec_acc};
 use shared::rng::{self, Rng};
 use softmax::softmax_mut;
 

@@ -6,7 +6,7 @@
 //! (no call, no branch) and sums with independent accumulators. Results agree with
 //! `shared::activation::softmax_columns_mut` to a few units in the last place (a test checks it).
 
-use shared::fastmath::exp_nonpositive;
+use shared::kernels::fastmath::exp_nonpositive;
 
 /// `y ← softmax(y)` in place on one column (any length ≥ 1): `y_w = e^{s_w − max} / Σ e^{s_v − max}`.
 ///

@@ -3,15 +3,15 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`activation`] | sigmoid, tanh, relu, column-wise softmax; derivatives from the output |
-//! | [`fastmath`] | vectorisable e^x, e^x − 1 and tanh (no libm call), and their in-place slice forms |
 //! | [`loss`] | cross-entropy (with the notes' `tiny`), binary cross-entropy, squared error, accuracy |
 //! | [`init`] | seeded uniform, normal, He and ±1/√n initialisers |
 //! | [`gradcheck`] | finite-difference gradients and their comparison with a backward pass |
-//! | [`linalg`] | fast AᵀB and ABᵀ products (nalgebra's transposed products skip the fast kernel) |
+//! | [`kernels`] | the engine layer's fast paths (products, e^x, tanh, σ), each beside its plain reference |
 //! | [`optim`] | the update rules of §8: SGD, momentum (two forms), Nesterov, Adagrad, RMSProp, Adam |
 //! | [`parallel`] | `--threads N`: its range and the split of a mini-batch into per-thread groups |
 //! | [`plot`] | loss curves (one or more panels, log axis, legend) and image grids to PNG; CSV of the same numbers |
 //! | [`data`] | generated datasets and loaders for the public ones |
+//! | [`cli`] | the command-line checks every chapter shares (a positive number, ...) |
 //! | [`error`] | the one place user-facing errors are defined and printed (`error: ...`, exit 2) |
 //! | [`files`] | reading files with errors that name them; atomic writes (temp file + rename) |
 //! | [`rng`] | the seeded generator (ChaCha8) and the few sampling helpers every chapter needs |
@@ -23,13 +23,13 @@
 
 pub mod activation;
 pub mod checkpoint;
+pub mod cli;
 pub mod data;
 pub mod error;
-pub mod fastmath;
 pub mod files;
 pub mod gradcheck;
 pub mod init;
-pub mod linalg;
+pub mod kernels;
 pub mod loss;
 pub mod optim;
 pub mod parallel;

@@ -20,6 +20,7 @@
 //! and damps steps of small gradients (at t = 1 a gradient of 1e-4 moves W by 0.71α instead of
 //! ≈ α). min-char-rnn's Adagrad uses `sqrt(mem + 1e-8)`: inside.
 
+use multiversion::multiversion;
 use nalgebra::DMatrix;
 
 /// Where ε is added in the denominator of the adaptive rules.
@@ -245,31 +246,11 @@ impl Optimizer {
     }
 }
 
-/// [`apply_rule`] compiled for the widest instructions this CPU has.
+/// [`apply_rule`] compiled for the widest instructions this CPU has: with AVX2 the divisions and
+/// square roots (the bottleneck of the adaptive rules) run twice as wide. Same operations, same
+/// order, correctly rounded either way: bit-identical results on every machine.
+#[multiversion(targets("x86_64+avx2"))]
 fn apply(rule: Rule, lr: f64, t: i32, w: &mut [f64], g: &[f64], v: &mut [f64], s: &mut [f64]) {
-    // The element-wise rules vectorise; with AVX2 the divisions and square roots (the
-    // bottleneck of the adaptive rules) run twice as wide. Same operations, same order,
-    // correctly rounded either way: bit-identical results on every machine.
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        unsafe { apply_rule_avx2(rule, lr, t, w, g, v, s) };
-        return;
-    }
-    apply_rule(rule, lr, t, w, g, v, s);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn apply_rule_avx2(
-    rule: Rule,
-    lr: f64,
-    t: i32,
-    w: &mut [f64],
-    g: &[f64],
-    v: &mut [f64],
-    s: &mut [f64],
-) {
     apply_rule(rule, lr, t, w, g, v, s);
 }
 

@@ -10,6 +10,7 @@
 //! which matrixmultiply does not serve (packing A each call costs more than the product) and
 //! nalgebra's `gemv` runs at baseline SSE2 width.
 
+use multiversion::multiversion;
 use nalgebra::{DMatrix, Dim, Matrix, RawStorage, RawStorageMut};
 
 /// One f64 GEMM `c ← α op(a) op(b) + β c` on raw strides; `m × k` times `k × n`.
@@ -151,18 +152,11 @@ pub fn matvec_acc(a: &DMatrix<f64>, x: &[f64], y: &mut [f64]) {
         x.len(),
         y.len()
     );
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        unsafe { matvec_acc_avx2(a.as_slice(), x, y) };
-        return;
-    }
-    matvec_acc_body(a.as_slice(), x, y);
+    matvec_acc_dispatch(a.as_slice(), x, y);
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn matvec_acc_avx2(a: &[f64], x: &[f64], y: &mut [f64]) {
+#[multiversion(targets("x86_64+avx2"))]
+fn matvec_acc_dispatch(a: &[f64], x: &[f64], y: &mut [f64]) {
     matvec_acc_body(a, x, y);
 }
 

@@ -5,8 +5,11 @@
 //! The recurrent chapters spend a large share of each step in libm: rnn-lm's softmax over 8000
 //! words, char-rnn's 25 × 100 tanh and 25 × 65 exponentials per chunk (about 7 ns a call through
 //! glibc). These functions agree with libm to a few units in the last place (the tests bound
-//! it) and run several lanes at a time. The slice forms pick AVX-512 or AVX2 at run time; Rust
-//! never fuses a multiply and an add on its own, so every path gives the same bits.
+//! it) and run several lanes at a time. The slice forms are compiled for AVX-512 and AVX2 as
+//! well as the baseline and pick once at run time (see [`crate::kernels`]); Rust never fuses a
+//! multiply and an add on its own, so every path gives the same bits as the plain loop beside it.
+
+use multiversion::multiversion;
 
 /// Below this, e^x is under f64's smallest normal number: [`exp_nonpositive`] returns 0.
 const UNDERFLOW: f64 = -708.0;
@@ -97,30 +100,8 @@ pub fn tanh(x: f64) -> f64 {
 }
 
 /// Applies [`tanh`] to every entry of `v` in place.
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
 pub fn tanh_mut(v: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F, checked on the line above.
-            return unsafe { tanh_mut_avx512(v) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked on the line above.
-            return unsafe { tanh_mut_avx2(v) };
-        }
-    }
-    tanh_mut_body(v)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn tanh_mut_avx512(v: &mut [f64]) {
-    tanh_mut_body(v)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn tanh_mut_avx2(v: &mut [f64]) {
     tanh_mut_body(v)
 }
 
@@ -142,30 +123,8 @@ pub fn sigmoid(x: f64) -> f64 {
 }
 
 /// Applies [`sigmoid`] to every entry of `v` in place.
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
 pub fn sigmoid_mut(v: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F, checked on the line above.
-            return unsafe { sigmoid_mut_avx512(v) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked on the line above.
-            return unsafe { sigmoid_mut_avx2(v) };
-        }
-    }
-    sigmoid_mut_body(v)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn sigmoid_mut_avx512(v: &mut [f64]) {
-    sigmoid_mut_body(v)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn sigmoid_mut_avx2(v: &mut [f64]) {
     sigmoid_mut_body(v)
 }
 
@@ -182,30 +141,8 @@ fn sigmoid_mut_body(v: &mut [f64]) {
 ///
 /// The sum runs in 8 interleaved partial sums, added at the end in a fixed order, so it is
 /// the same on every instruction set.
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
 pub fn exp_shifted_mut(v: &mut [f64], shift: f64) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F, checked on the line above.
-            return unsafe { exp_shifted_avx512(v, shift) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked on the line above.
-            return unsafe { exp_shifted_avx2(v, shift) };
-        }
-    }
-    exp_shifted_body(v, shift)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn exp_shifted_avx512(v: &mut [f64], shift: f64) -> f64 {
-    exp_shifted_body(v, shift)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn exp_shifted_avx2(v: &mut [f64], shift: f64) -> f64 {
     exp_shifted_body(v, shift)
 }
 

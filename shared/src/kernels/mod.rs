@@ -1,0 +1,25 @@
+//! The engine layer's kernels: the fast paths the chapters' models call, each beside the plain
+//! loop it must agree with.
+//!
+//! The notes layer (each chapter's `model.rs`) is written on nalgebra, one equation per line;
+//! what makes it fast and is not in the notes lives here. Every kernel keeps its reference, a
+//! plain loop or a nalgebra expression, next to it; a test compares the two and a bench times
+//! them.
+//!
+//! Instruction sets are picked in one way everywhere: a kernel body is written once, marked
+//! `#[inline(always)]`, and a `#[multiversion(targets(...))]` wrapper compiles it for AVX-512 and
+//! AVX2 besides the baseline and dispatches once per process. Rust never contracts a multiply
+//! and an add into an FMA on its own, so every path gives the same bits.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`gemm`] | `c ← α op(a) op(b) + β c` on any strided nalgebra matrix (the transposed products nalgebra runs slowly), and `y ← y + A x` |
+//! | [`fastmath`] | vectorisable e^x, e^x − 1, tanh and σ (no libm call), and their in-place slice forms |
+//! | [`sum`] | the bias gradient Σ_t dz_t (the sum of a matrix's columns) |
+
+pub mod fastmath;
+pub mod gemm;
+pub mod sum;
+
+pub use gemm::{gemm, gemm_nt, gemm_tn, matvec_acc};
+pub use sum::sum_columns;
