@@ -206,6 +206,8 @@ impl Session {
         chapter: Chapter,
         start: Start<'_, A>,
     ) -> Result<Started<A>> {
+        // Armed first: a Ctrl-C during the setup then stops the run at its first step.
+        arm_ctrl_c();
         let resume_file = match start.resume {
             Some(p) => Some(model_file(p, "--resume")?),
             None => None,
@@ -232,7 +234,6 @@ impl Session {
         };
         let typed: A = serde_json::from_value(flags.clone())
             .map_err(|e| Error::msg(format!("the checkpoint's flags cannot be read ({e})")))?;
-        arm_ctrl_c();
         Ok(Started {
             session: Session { flags, ..session },
             flags: typed,
