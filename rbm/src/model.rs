@@ -116,7 +116,13 @@ impl Rbm {
 
     /// Persistent CD (Tieleman 2008): the negative statistics come from `chains` (n_v × C,
     /// binary), which take k full Gibbs steps from where the last update left them.
-    pub fn pcd(&self, V0: &DMatrix<f64>, chains: &mut DMatrix<f64>, k: usize, rng: &mut Rng) -> Grads {
+    pub fn pcd(
+        &self,
+        V0: &DMatrix<f64>,
+        chains: &mut DMatrix<f64>,
+        k: usize,
+        rng: &mut Rng,
+    ) -> Grads {
         let H0 = self.hidden_probs(V0); // n_h × B: p(h = 1 | v0), the positive phase
         for _ in 0..k {
             let h = sample_bernoulli(&self.hidden_probs(chains), rng); // n_h × C: h ~ p(h | v)
