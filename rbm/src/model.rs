@@ -111,6 +111,7 @@ impl Rbm {
         }
         let Vk = self.visible_probs(&h); // n_v × B: the k-th reconstruction p(v = 1 | h)
         let Hk = self.hidden_probs(&Vk); // n_h × B: p(h = 1 | vk), the negative phase
+        // ⟨h vᵀ⟩_data − ⟨h vᵀ⟩_model ≈ H0 V0ᵀ / B − Hk Vkᵀ / B (and the same for v and h)
         Grads::statistics(V0, &H0).minus(&Grads::statistics(&Vk, &Hk))
     }
 
@@ -129,18 +130,21 @@ impl Rbm {
             *chains = sample_bernoulli(&self.visible_probs(&h), rng); // n_v × C: v ~ p(v | h)
         }
         let Hk = self.hidden_probs(chains); // n_h × C: p(h = 1 | v) of the chains
+        // ⟨h vᵀ⟩_data − ⟨h vᵀ⟩_model ≈ H0 V0ᵀ / B − Hk chainsᵀ / C (and the same for v and h)
         Grads::statistics(V0, &H0).minus(&Grads::statistics(chains, &Hk))
     }
 
     /// One update along an ascent direction g, PA4's `optimize` with the guide's weight cost λ
     /// (on W only): Δ ← μΔ + (g − λW), θ ← θ + εΔ for θ = W, a, b (`velocity` holds Δ).
     pub fn update(&mut self, g: &Grads, velocity: &mut Grads, lr: f64, mu: f64, weight_cost: f64) {
+        // Δ ← μΔ + (g − λW), the weight cost on W only
         velocity.dW = &velocity.dW * mu + (&g.dW - &self.W * weight_cost); // n_h × n_v
         velocity.da = &velocity.da * mu + &g.da; // n_v × 1
         velocity.db = &velocity.db * mu + &g.db; // n_h × 1
-        self.W += &velocity.dW * lr;
-        self.a += &velocity.da * lr;
-        self.b += &velocity.db * lr;
+        // θ ← θ + εΔ
+        self.W += &velocity.dW * lr; // n_h × n_v
+        self.a += &velocity.da * lr; // n_v × 1
+        self.b += &velocity.db * lr; // n_h × 1
     }
 }
 
@@ -294,8 +298,10 @@ pub fn free_energy_brute_force(rbm: &Rbm, v: &DVector<f64>) -> f64 {
 /// the logarithm of the notes' rows (2^{n_h} × 1), and the rows' a + HᵀW (2^{n_h} × n_v).
 fn log_rows(rbm: &Rbm) -> (DMatrix<f64>, DMatrix<f64>, DMatrix<f64>) {
     let Ht = configurations(rbm.n_h()); // 2^{n_h} × n_h: the notes' Hᵀ
-    let X = &Ht * &rbm.W + ones(Ht.nrows()).transpose() * rbm.a.transpose(); // 2^{n_h} × n_v: a + HᵀW per row
-    let t = &Ht * &rbm.b + X.map(softplus) * ones(X.ncols()).transpose(); // 2^{n_h} × 1: ln(e^{bᵀH} × row-wise product)
+    // X = Hᵀ W + 1 aᵀ: the notes' rows HᵀW, each plus aᵀ   (2^{n_h} × n_v)
+    let X = &Ht * &rbm.W + ones(Ht.nrows()).transpose() * rbm.a.transpose();
+    // t = Hᵀ b + softplus(X) 1: ln(e^{bᵀH} · row-wise product of 1 + e^X)   (2^{n_h} × 1)
+    let t = &Ht * &rbm.b + X.map(softplus) * ones(X.ncols()).transpose();
     (Ht, X, t)
 }
 
