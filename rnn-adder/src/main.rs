@@ -14,7 +14,6 @@ use clap::{Parser, Subcommand, ValueEnum, builder::RangedU64ValueParser};
 use rnn_adder::report::{self, Summary};
 use rnn_adder::train::{Curves, TestSets, accuracy_on, test_wider, thousands};
 use rnn_adder::{CHAPTER, Cost, Draws, RngKind, Sequence, checkpoint, example_6_1};
-use shared::Error;
 use shared::run::{Run, RunArgs};
 
 /// Notes §6 RNN toy model: a vanilla RNN learns binary addition (trask's adder), trained by
@@ -102,12 +101,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn train(args: &Args) -> anyhow::Result<()> {
-    if !(args.lr.is_finite() && args.lr > 0.0) {
-        Err(Error::flag(
-            "--lr",
-            format!("must be positive, got {}", args.lr),
-        ))?;
-    }
+    shared::cli::check_positive("--lr", args.lr)?;
     let mut draws = Draws::new(args.rng, args.run.seed)?;
     let run = Run::start(CHAPTER, &args.run)?;
     let (T, N_h, cost, half) = (
@@ -172,24 +166,12 @@ fn train(args: &Args) -> anyhow::Result<()> {
 
     // The final figures: every pair of the trained width, then wider sums with the same weights.
     let all = accuracy_on(&model, T, &tests.pairs);
-    let per_example = 1e6 * train_secs / args.iterations as f64;
-    println!(
-        "\nafter {} examples ({train_secs:.2} s, {per_example:.1} µs each):",
-        thousands(args.iterations)
-    );
-    println!(
-        "  {} a, b < {half} ({T}-bit sums): {}",
-        tests.name,
-        report::accuracy(all)
-    );
-    println!(
-        "  wider sums, the same weights run for more steps ({} random pairs each):",
-        thousands(args.eval_pairs as u64)
-    );
     let wide = test_wider(&model, &args.eval_bits, args.eval_pairs, run.seed);
-    for w in &wide {
-        println!("{}", report::wider(w));
-    }
+    let (n, pairs) = (args.iterations, args.eval_pairs);
+    println!(
+        "{}",
+        report::after(n, train_secs, &tests, all, pairs, &wide)
+    );
 
     run.save_loss(&curves.figure(&title, T))?;
     checkpoint::save(

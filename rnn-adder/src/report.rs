@@ -3,7 +3,7 @@
 //! `main.rs` reads as the training loop.
 
 use crate::model::{Cost, Sequence};
-use crate::train::{Accuracy, Curves, Wider, thousands};
+use crate::train::{Accuracy, Curves, TestSets, Wider, thousands};
 use serde_json::{Value, json};
 
 /// `v` in `bits` binary digits, most significant first (as trask prints them).
@@ -80,6 +80,37 @@ pub fn wider(w: &Wider) -> String {
         accuracy(w.acc),
         mark(pred == a + b)
     )
+}
+
+/// The lines after `examples` training examples that took `train_secs`: the accuracy on the
+/// test pairs, then on the wider sums (`pairs` random pairs each).
+pub fn after(
+    examples: u64,
+    train_secs: f64,
+    tests: &TestSets,
+    all: Accuracy,
+    pairs: usize,
+    wide: &[Wider],
+) -> String {
+    let per_example = 1e6 * train_secs / examples as f64;
+    let (T, half) = (tests.bits, 1u64 << (tests.bits - 1));
+    let mut s = format!(
+        "\nafter {} examples ({train_secs:.2} s, {per_example:.1} µs each):\n",
+        thousands(examples)
+    );
+    s += &format!(
+        "  {} a, b < {half} ({T}-bit sums): {}\n",
+        tests.name,
+        accuracy(all)
+    );
+    s += &format!(
+        "  wider sums, the same weights run for more steps ({} random pairs each):",
+        thousands(pairs as u64)
+    );
+    for w in wide {
+        s += &format!("\n{}", wider(w));
+    }
+    s
 }
 
 /// The chapter's metrics for `summary.json`.

@@ -166,8 +166,14 @@ fn bad_flags_are_one_line_errors_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     for (args, says) in [
         (vec!["--hidden", "0"], "--hidden"),
-        (vec!["--lr", "-1"], "error: --lr: must be positive"),
-        (vec!["--lr", "NaN"], "error: --lr: must be positive"),
+        (
+            vec!["--lr", "-1"],
+            "error: --lr: -1 is not a positive number",
+        ),
+        (
+            vec!["--lr", "NaN"],
+            "error: --lr: NaN is not a positive number",
+        ),
         (vec!["--bits", "1"], "--bits"),
         (vec!["--eval-bits", "10,65"], "--eval-bits"),
         (vec!["--cost", "l1"], "--cost"),
