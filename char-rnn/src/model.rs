@@ -2,7 +2,7 @@
 //!
 //! Sizes: N_x characters (the vocabulary), N_h hidden units, T characters per chunk.
 //! U: N_h × N_x, W: N_h × N_h, V: N_x × N_h, b_h: N_h × 1, b_y: N_x × 1; x_t is the one-hot
-//! of character x[t] (N_x × 1), s_t: N_h × 1, y_t: N_x × 1.
+//! of character `x[t]` (N_x × 1), s_t: N_h × 1, y_t: N_x × 1.
 //!
 //! ```text
 //! s_t = tanh(U x_t + W s_{t−1} + b_h)          (K1)
