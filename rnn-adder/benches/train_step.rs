@@ -21,7 +21,7 @@ fn flops(T: usize, N: usize) -> usize {
     T * (2 * N * N + 6 * N) + T * (2 * N * N + 10 * N) + (T - 1) * 2 * N * N + 2 * (N * N + 3 * N)
 }
 
-/// One example: forward + backward + update, as in the training loop (the unit).
+/// One example: forward + backward + update, as in the training loop.
 #[divan::bench(args = [Cost::L2, Cost::Logistic])]
 fn example(bencher: divan::Bencher, cost: Cost) {
     let mut model = Adder::new(16, &mut shared::rng::seeded(1));
