@@ -7,11 +7,11 @@
 use crate::data::Split;
 use crate::fast::{Classifier, ensure_shape};
 use nalgebra::DMatrix;
-use shared::{Error, Result};
 use shared::optim::{Eps, Optimizer, Rule};
 use shared::plot::{Figure, Legend, Panel, Series};
 use shared::rng::{self, Rng};
 use shared::run::Run;
+use shared::{Error, Result};
 use std::time::Instant;
 
 /// A reusable mini-batch: the images of some columns of a set, and their labels.

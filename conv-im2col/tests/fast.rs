@@ -28,7 +28,11 @@ fn close(what: &str, a: &DMatrix<f64>, b: &DMatrix<f64>, tol: f64) {
     assert_eq!(a.shape(), b.shape(), "{what}: shapes");
     let (err, scale) = ((a - b).norm(), b.norm());
     assert!(scale > 0.0, "{what}: compared zeros");
-    assert!(err <= tol * scale, "{what}: ‖a − b‖ = {err:e}, ‖b‖ = {scale:e}");
+    println!("{what}: relative error {:.1e}", err / scale);
+    assert!(
+        err <= tol * scale,
+        "{what}: ‖a − b‖ = {err:e}, ‖b‖ = {scale:e}"
+    );
 }
 
 /// A (C·H·W) × N batch in (c, y, x) order → the same maps in (y, x, c) order, as the engine
@@ -44,7 +48,10 @@ fn channels_first(X: &DMatrix<f64>, C: usize) -> DMatrix<f64> {
     DMatrix::from_fn(X.nrows(), X.ncols(), |i, n| X[((i % HW) * C + i / HW, n)])
 }
 
-const CASES: [(usize, usize, usize, usize, usize, usize, usize, usize); 7] = [
+/// (C, H, W, FH, FW, S, P, N).
+type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
+
+const CASES: [Case; 7] = [
     (3, 7, 7, 5, 5, 1, 0, 2),
     (2, 6, 5, 3, 2, 2, 1, 3),
     (1, 9, 8, 4, 3, 3, 2, 2),
@@ -239,13 +246,20 @@ fn fast_network_is_the_model_loss_and_every_gradient() {
         let model = SimpleConvNet::new(config, Init::He, &mut rng::seeded(i as u64)).unwrap();
         let mut fast = FastConvNet::from_model(&model);
         let N = 5;
-        let X = random(config.channels * config.height * config.width, N, 70 + i as u64);
+        let X = random(
+            config.channels * config.height * config.width,
+            N,
+            70 + i as u64,
+        );
         let t: Vec<usize> = (0..N).map(|n| (n * 3 + i) % config.classes).collect();
         let cache = model.forward(&X);
         close("scores", fast.forward(&X), &cache.S3, 1e-12);
         let (L, grads) = model.gradient(&X, &t);
         let L_fast = fast.gradient(&X, &t);
-        assert!((L_fast - L).abs() <= 1e-12 * L.abs(), "config {i}: {L_fast} vs {L}");
+        assert!(
+            (L_fast - L).abs() <= 1e-12 * L.abs(),
+            "config {i}: {L_fast} vs {L}"
+        );
         let fast_grads = fast.grads_for_model();
         let names = ["dW1", "db1", "dW2", "db2", "dW3", "db3"];
         for ((name, a), b) in names.iter().zip(fast_grads.all()).zip(grads.all()) {
@@ -255,8 +269,17 @@ fn fast_network_is_the_model_loss_and_every_gradient() {
         let mut model = model;
         model.update(&grads, &mut Optimizer::new(Rule::Sgd, 0.1));
         fast.update(&mut Optimizer::new(Rule::Sgd, 0.1));
-        for ((name, a), b) in names.iter().zip(fast.to_model().unwrap().params()).zip(model.params()) {
-            close(&format!("config {i} {} after a step", &name[1..]), a, b, 1e-12);
+        for ((name, a), b) in names
+            .iter()
+            .zip(fast.to_model().unwrap().params())
+            .zip(model.params())
+        {
+            close(
+                &format!("config {i} {} after a step", &name[1..]),
+                a,
+                b,
+                1e-12,
+            );
         }
     }
 }
@@ -269,7 +292,10 @@ fn from_model_and_to_model_are_inverse() {
     let fast = FastConvNet::new(config, Init::Std(0.3), &mut rng::seeded(9)).unwrap();
     // Both draw the same numbers; only the meaning of W2's columns differs.
     assert_eq!(fast.affine2.W, model.W2);
-    assert_eq!(w2_from_model(&w2_to_model(&model.W2, &config), &config), model.W2);
+    assert_eq!(
+        w2_from_model(&w2_to_model(&model.W2, &config), &config),
+        model.W2
+    );
 }
 
 #[test]

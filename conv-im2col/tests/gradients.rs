@@ -178,7 +178,11 @@ fn pooling_takes_the_first_maximum_of_each_window() {
                 ties += (w.iter().filter(|&&v| v == max).count() > 1) as usize;
                 assert_eq!(Y[((c * 3 + oy) * 4 + ox, n)], max);
                 for j in 0..4 {
-                    assert_eq!(dX[(pixel(j), n)], f64::from(j == first), "window ({c}, {oy}, {ox})");
+                    assert_eq!(
+                        dX[(pixel(j), n)],
+                        f64::from(j == first),
+                        "window ({c}, {oy}, {ox})"
+                    );
                 }
             }
         }
@@ -274,7 +278,12 @@ fn margins(net: &SimpleConvNet, X: &DMatrix<f64>) -> (f64, f64, f64, bool) {
     let maps = c.A1.nrows() / FN;
     let filters_alive = (0..FN).all(|f| c.A1.rows(f * maps, maps).max() > 0.0);
     let hidden_alive = c.A2.row_iter().all(|r| r.max() > 0.0);
-    (c.A1.amin(), pool_gap, c.A2.amin(), filters_alive && hidden_alive)
+    (
+        c.A1.amin(),
+        pool_gap,
+        c.A2.amin(),
+        filters_alive && hidden_alive,
+    )
 }
 
 #[test]

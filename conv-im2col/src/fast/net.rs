@@ -28,7 +28,6 @@ use shared::optim::Optimizer;
 use shared::rng::Rng;
 use shared::{Result, init};
 
-
 /// A model trained on mini-batches of images (one per column) with class labels.
 pub trait Classifier {
     /// The class scores (K × N) of the batch `X`.
@@ -250,4 +249,3 @@ impl Classifier for LinearSoftmax {
         opt.update(1, &mut self.affine.b, &self.affine.db);
     }
 }
-

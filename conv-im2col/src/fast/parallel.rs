@@ -77,12 +77,7 @@ impl Parallel {
 
     /// Copies the columns of each group of `X` (and their labels `t`, if any) into the
     /// group buffers and the network's weights into the replicas; returns the groups.
-    fn scatter(
-        &mut self,
-        net: &FastConvNet,
-        X: &DMatrix<f64>,
-        t: &[usize],
-    ) -> Vec<(usize, usize)> {
+    fn scatter(&mut self, net: &FastConvNet, X: &DMatrix<f64>, t: &[usize]) -> Vec<(usize, usize)> {
         let parts = groups(X.ncols(), self.threads());
         let len = X.nrows();
         for (&(n0, b), grp) in parts.iter().zip(&mut self.groups) {

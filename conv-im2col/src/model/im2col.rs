@@ -143,7 +143,11 @@ pub fn im2col(X: &DMatrix<f64>, g: &Geometry) -> DMatrix<f64> {
 /// the pixel it was copied from; returns (C·H·W) × N. In backprop dX = col2im(dcol), the
 /// notes' "sum of the dcol values wherever the pixel appears".
 pub fn col2im(col: &DMatrix<f64>, g: &Geometry) -> DMatrix<f64> {
-    assert_eq!(col.ncols(), g.taps(), "col2im: col must have C·FH·FW columns");
+    assert_eq!(
+        col.ncols(),
+        g.taps(),
+        "col2im: col must have C·FH·FW columns"
+    );
     assert_eq!(col.nrows() % g.windows(), 0, "col2im: rows must be N·OH·OW");
     let mut dX = DMatrix::zeros(g.input_len(), col.nrows() / g.windows());
     for k in 0..col.ncols() {

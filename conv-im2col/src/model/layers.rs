@@ -84,7 +84,9 @@ pub fn pooling_forward(g: &Geometry, X: &DMatrix<f64>) -> (DMatrix<f64>, DMatrix
     // window (c, oy, ox) of example n: the PH·PW taps of channel c in row (n, oy, ox) of col
     let window = |i: usize, n: usize| col.view((n * P + i % P, i / P * PP), (1, PP));
     // arg_max = np.argmax(col, axis=1), per channel                (C·OH·OW) × N
-    let arg_max = DMatrix::from_fn(g.c * P, N, |i, n| first_argmax(window(i, n).iter().copied()));
+    let arg_max = DMatrix::from_fn(g.c * P, N, |i, n| {
+        first_argmax(window(i, n).iter().copied())
+    });
     // Y = np.max(col, axis=1), per channel                          (C·OH·OW) × N
     let Y = DMatrix::from_fn(g.c * P, N, |i, n| window(i, n)[arg_max[(i, n)]]);
     (Y, arg_max)
@@ -94,7 +96,11 @@ pub fn pooling_forward(g: &Geometry, X: &DMatrix<f64>) -> (DMatrix<f64>, DMatrix
 /// maximum, every other input gets 0; returns dX ((C·H·W) × N).
 pub fn pooling_backward(g: &Geometry, arg_max: &DMatrix<usize>, dY: &DMatrix<f64>) -> DMatrix<f64> {
     let (N, P, PP) = (dY.ncols(), g.windows(), g.fh * g.fw);
-    assert_eq!(arg_max.shape(), dY.shape(), "backward needs the forward's arg_max");
+    assert_eq!(
+        arg_max.shape(),
+        dY.shape(),
+        "backward needs the forward's arg_max"
+    );
     // dmax[(n, oy, ox), (c, arg_max)] = dY[(c, oy, ox), n], 0 elsewhere   (N·OH·OW) × (C·PH·PW)
     let mut dcol = DMatrix::zeros(N * P, g.taps());
     for n in 0..N {

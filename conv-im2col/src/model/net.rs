@@ -305,7 +305,11 @@ impl SimpleConvNet {
 
     /// The backward pass from dS3 = ∂L/∂S3 (classes × N) of the forward that made `c`.
     pub fn backward(&self, c: &Cache, dS3: &DMatrix<f64>) -> Grads {
-        assert_eq!(dS3.shape(), c.S3.shape(), "dS3 must be of this forward's scores");
+        assert_eq!(
+            dS3.shape(),
+            c.S3.shape(),
+            "dS3 must be of this forward's scores"
+        );
         // S3 = W3 Z2 + b3 1ᵀ  ⇒  dW3 = dS3 Z2ᵀ, db3 = dS3 1, dZ2 = W3ᵀ dS3
         let (dW3, db3, dZ2) = affine_backward(&self.W3, &c.Z2, dS3);
         // Z2 = relu(A2)  ⇒  dA2 = dZ2 ∘ [Z2 > 0]                  hidden × N
