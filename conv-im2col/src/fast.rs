@@ -1,7 +1,8 @@
 //! The engine layer: the network that `train` runs, computing what [`crate::model`] computes,
 //! faster. Nothing here is new mathematics; every function has its plain counterpart in the
-//! model, and `tests/fast.rs` checks each against it (im2col and col2im bit for bit, the
-//! layers and the whole network's loss and gradients to 1e-12 on several sizes).
+//! model, and the tests check each against it (im2col and col2im bit for bit in
+//! `tests/im2col.rs`; the layers and the whole network's loss and gradients to 1e-12 on
+//! several sizes in `tests/fast.rs`).
 //!
 //! | file | what makes it fast |
 //! |---|---|
@@ -69,14 +70,6 @@ impl FastConvNet {
     /// columns in the model's order).
     pub fn grads_for_model(&self) -> Grads {
         let [dW1, db1, dW2, db2, dW3, db3] = self.grads().map(Clone::clone);
-        let dW2 = w2_to_model(&dW2, &self.config);
-        Grads {
-            dW1,
-            db1,
-            dW2,
-            db2,
-            dW3,
-            db3,
-        }
+        Grads::from([dW1, db1, w2_to_model(&dW2, &self.config), db2, dW3, db3])
     }
 }

@@ -206,6 +206,20 @@ pub struct Grads {
     pub db3: DMatrix<f64>,
 }
 
+impl From<[DMatrix<f64>; 6]> for Grads {
+    /// From [dW1, db1, dW2, db2, dW3, db3].
+    fn from([dW1, db1, dW2, db2, dW3, db3]: [DMatrix<f64>; 6]) -> Self {
+        Grads {
+            dW1,
+            db1,
+            dW2,
+            db2,
+            dW3,
+            db3,
+        }
+    }
+}
+
 impl Grads {
     /// [dW1, db1, dW2, db2, dW3, db3].
     pub fn all(&self) -> [&DMatrix<f64>; 6] {
@@ -322,14 +336,7 @@ impl SimpleConvNet {
         let dA1 = relu_backward(&dZ1, &c.Z1);
         // A1 = conv(X)  ⇒  dW1 = doutᵀ col1, db1 = doutᵀ 1 (X needs no gradient)
         let (dW1, db1, _dX) = convolution_backward(&self.W1, &self.conv, &c.col1, &dA1);
-        Grads {
-            dW1,
-            db1,
-            dW2,
-            db2,
-            dW3,
-            db3,
-        }
+        Grads::from([dW1, db1, dW2, db2, dW3, db3])
     }
 
     /// One optimizer step with the gradients `g` (parameters numbered 0 … 5 in the order of
