@@ -334,7 +334,8 @@ impl SimpleConvNet {
         let dZ1 = pooling_backward(&self.pool, &c.arg_max1, &dP1);
         // Z1 = relu(A1)  ⇒  dA1 = dZ1 ∘ [Z1 > 0]                  (FN·OH·OW) × N
         let dA1 = relu_backward(&dZ1, &c.Z1);
-        // A1 = conv(X)  ⇒  dW1 = doutᵀ col1, db1 = doutᵀ 1 (X needs no gradient)
+        // A1 = conv(X): out = col1 W1ᵀ + 1 b1ᵀ  ⇒  dW1 = doutᵀ col1, db1 = doutᵀ 1, dout being dA1
+        // read back as (N·OH·OW) × FN; the input's gradient dX is not needed and is dropped
         let (dW1, db1, _dX) = convolution_backward(&self.W1, &self.conv, &c.col1, &dA1);
         Grads::from([dW1, db1, dW2, db2, dW3, db3])
     }
