@@ -10,9 +10,10 @@
 
 use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand};
-use optimizers::experiment::{self, Data, Outcome, RuleFlags};
+use optimizers::data::Data;
+use optimizers::experiment::{self, Outcome, RuleFlags};
 use optimizers::paths::{self, Surface};
-use optimizers::{Decay, Hyper, LAYERS, Method};
+use optimizers::{Decay, Hyper, LAYERS, Method, fast};
 use serde_json::json;
 use shared::Error;
 use shared::optim::Eps;
@@ -137,7 +138,7 @@ fn train(a: TrainArgs) -> Result<()> {
             }
         }
         let (seconds, steps) = (clock.elapsed().as_secs_f64(), tr.opt.state().t);
-        let accuracy = tr.net.accuracy(&data.X, &data.labels);
+        let accuracy = fast::accuracy(&tr.net, &data.X, &data.labels);
         bar.println(format!(
             "Accuracy: {accuracy:.6}   ({steps} steps in {seconds:.3} s)"
         ));

@@ -16,7 +16,7 @@
 //! Classic momentum (Δ ← μΔ + g, W ← W − α_c Δ) with α_c = α(1 − β) takes exactly the notes'
 //! momentum path (v = (1 − β)Δ): it is drawn as dots on that line to show it.
 
-use crate::{Hyper, Method};
+use crate::train::{Hyper, Method};
 use nalgebra::DMatrix;
 use plotters::prelude::*;
 use plotters::style::FontStyle;

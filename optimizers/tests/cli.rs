@@ -186,10 +186,7 @@ fn csv_points_train_and_bad_csv_is_one_clear_error() {
 fn bad_flags_exit_2_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     for (args, want) in [
-        (vec!["--lr", "0"], "--lr"),
-        (vec!["--lr", "nan"], "--lr"),
         (vec!["--beta", "1"], "--beta"),
-        (vec!["--epsilon=-1"], "--epsilon"),
         (vec!["--noise=-0.1"], "--noise"),
     ] {
         let out = run(&args, dir.path());
@@ -200,7 +197,24 @@ fn bad_flags_exit_2_with_one_line() {
             "{args:?}: {err}"
         );
     }
-    // clap's own checks also exit with 2.
+    // clap's own checks (shared::cli::positive for --lr and --epsilon) also exit with 2, their
+    // `error:` line naming the flag and the value.
+    for (args, want) in [
+        (vec!["--lr", "0"], "--lr"),
+        (vec!["--lr", "nan"], "--lr"),
+        (vec!["--epsilon=-1"], "--epsilon"),
+    ] {
+        let out = run(&args, dir.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        let first = err.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with("error: ")
+                && first.contains(want)
+                && first.contains("not a positive number"),
+            "{args:?}: {err}"
+        );
+    }
     for args in [
         vec!["--optimizer", "sgdd"],
         vec!["--epochs", "0"],

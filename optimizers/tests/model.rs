@@ -1,11 +1,14 @@
-//! The network's backward pass against finite differences, the training loop against the
-//! notebook's loop written out, and the experiment's outcome (Adam far ahead of gradient
-//! descent, momentum ≈ gradient descent) at a fixed seed.
+//! The notes layer's backward pass against finite differences, the engine path against the
+//! notes layer, the training loop against the notebook's loop written out, and the
+//! experiment's outcome (Adam far ahead of gradient descent, momentum ≈ gradient descent) at a
+//! fixed seed.
 
 #![allow(non_snake_case)]
 
 use nalgebra::DMatrix;
-use optimizers::{BATCH_STREAM, Decay, INIT_STREAM, LAYERS, Method, Net, Setup, Trainer};
+use optimizers::{
+    BATCH_STREAM, Decay, Grads, INIT_STREAM, LAYERS, Method, Net, Setup, Trainer, fast,
+};
 use shared::data::batch::{Epochs, LastBatch};
 use shared::gradcheck;
 use shared::optim::Rule;
@@ -14,10 +17,26 @@ use shared::optim::Rule;
 /// the loss up to 2h away, so a ReLU kink closer than that to some Z would spoil the check.
 const H: f64 = gradcheck::STEP;
 
+/// He weights of `layers` from the ChaCha stream of `seed`.
+fn he(layers: [usize; 4], seed: u64) -> Net {
+    let mut rng = shared::rng::stream(seed, INIT_STREAM);
+    Net::he(layers, || shared::rng::normal(&mut rng))
+}
+
+/// `net` with biases away from 0 so that every parameter has a visible gradient:
+/// b1 = (slope·i + offset)_i, b2 = s2, b3 = s3.
+fn with_biases(mut net: Net, (slope, offset): (f64, f64), s2: f64, s3: f64) -> Net {
+    net.b1
+        .iter_mut()
+        .enumerate()
+        .for_each(|(i, b)| *b = slope * i as f64 + offset);
+    net.b2.fill(s2);
+    net.b3.fill(s3);
+    net
+}
+
 fn smallest_pre_activation(net: &Net, X: &DMatrix<f64>) -> f64 {
-    let mut c = net.cache(X.ncols());
-    c.X.copy_from(X);
-    net.forward(&mut c);
+    let c = net.forward(X);
     c.Z1.iter()
         .chain(c.Z2.iter())
         .fold(f64::INFINITY, |m, z| m.min(z.abs()))
@@ -29,24 +48,12 @@ fn check_gradients(layers: [usize; 4], m: usize) {
     let (seed, mut net, X, Y) = (0..50)
         .find_map(|seed| {
             let (X, labels) = shared::data::moons::make_moons(seed, m, 0.2);
-            // Biases away from 0 so that every parameter has a visible gradient.
-            let mut net = Net::he(layers, &mut shared::rng::stream(seed, INIT_STREAM));
-            net.b1
-                .iter_mut()
-                .enumerate()
-                .for_each(|(i, b)| *b = 0.1 * i as f64 - 0.15);
-            net.b2.fill(0.2);
-            net.b3.fill(-0.1);
+            let net = with_biases(he(layers, seed), (0.1, -0.15), 0.2, -0.1);
             (smallest_pre_activation(&net, &X) > 4.0 * H)
                 .then(|| (seed, net, X, optimizers::labels_row(&labels)))
         })
         .expect("a seed with no pre-activation near a ReLU kink");
-    let mut c = net.cache(m);
-    c.X.copy_from(&X);
-    c.Y.copy_from(&Y);
-    net.forward(&mut c);
-    let mut g = net.grads();
-    net.backward(&mut c, &mut g);
+    let g = net.backward(&net.forward(&X), &Y);
     let loss = |n: &Net| n.loss(&X, &Y);
     let names = ["W1", "b1", "W2", "b2", "W3", "b3"];
     let analytic = g.all();
@@ -75,14 +82,69 @@ fn backward_matches_finite_differences() {
     check_gradients([2, 7, 3, 1], 12);
 }
 
+/// The relative difference of two numbers, against the larger magnitude (and at least 1e-300).
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs()).max(1e-300)
+}
+
+#[test]
+fn the_engine_path_is_the_notes_layer() {
+    // Cost and every gradient of fast.rs against model.rs, for several widths and batch sizes
+    // (including one example and the epoch's last batch of 44), at trained-looking biases.
+    let mut checked = 0;
+    for (layers, m, seed) in [
+        (LAYERS, 1, 1),
+        (LAYERS, 7, 2),
+        (LAYERS, 44, 3),
+        (LAYERS, 64, 4),
+        ([2, 7, 3, 1], 12, 5),
+        ([2, 16, 9, 1], 300, 6),
+    ] {
+        let (X, labels) = shared::data::moons::make_moons(seed, m, 0.2);
+        let Y = optimizers::labels_row(&labels);
+        let net = with_biases(he(layers, seed), (0.05, -0.1), 0.1, -0.2);
+        let c = net.forward(&X);
+        let (cost, g) = (net.cost(&c, &Y), net.backward(&c, &Y));
+
+        let mut fc = fast::Cache::new(&net, m);
+        fc.load(&X, &Y, &(0..m).collect::<Vec<_>>());
+        fast::forward(&net, &mut fc);
+        let mut fg = Grads::zeros(&net);
+        fast::backward(&net, &mut fc, &mut fg);
+        let what = format!("{layers:?} m = {m}");
+        assert!(rel(fast::cost(&fc), cost) <= 1e-12, "{what}: cost");
+        assert!((&fc.fwd.A3 - &c.A3).amax() <= 1e-14, "{what}: A3");
+        for (k, (a, b)) in fg.all().iter().zip(g.all()).enumerate() {
+            for (x, y) in a.iter().zip(b.iter()) {
+                // Entries that cancel to ~0 are compared absolutely, against the gradient's scale.
+                let scale = b.amax().max(1e-300);
+                assert!(
+                    rel(*x, *y) <= 1e-12 || (x - y).abs() <= 1e-14 * scale,
+                    "{what}: gradient {k}: {x} vs {y}"
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(fast::accuracy(&net, &X, &labels), {
+            let right =
+                c.A3.iter()
+                    .zip(&labels)
+                    .filter(|&(&a, &l)| (a > 0.5) == (l == 1));
+            right.count() as f64 / m as f64
+        });
+    }
+    assert!(checked > 100, "{checked}");
+}
+
 #[test]
 fn one_epoch_is_the_notebooks_loop_written_out() {
-    // The notebook's `model` for gradient descent: for each mini-batch of the shuffled
-    // epoch, forward, cost, backward, W ← W − α dW; the cost summed and divided by N.
+    // The notebook's `model` for gradient descent, on the notes layer: for each mini-batch of
+    // the shuffled epoch, forward, cost, backward, W ← W − α dW; the cost summed and divided by
+    // N. The trainer runs the engine path: the two agree to 1e-12 over three epochs.
     let (X, labels) = shared::data::moons::make_moons(4, 300, 0.2);
     let Y = optimizers::labels_row(&labels);
     let lr = 0.05;
-    let net0 = Net::he(LAYERS, &mut shared::rng::stream(4, INIT_STREAM));
+    let net0 = he(LAYERS, 4);
     let mut tr = Trainer::new(
         net0.clone(),
         Rule::Sgd,
@@ -110,13 +172,9 @@ fn one_epoch_is_the_notebooks_loop_written_out() {
         for idx in order.batches() {
             let Xb = X.select_columns(idx); // 2 × m
             let Yb = Y.select_columns(idx); // 1 × m
-            cost += net.loss(&Xb, &Yb) * idx.len() as f64;
-            let mut c = net.cache(idx.len());
-            c.X.copy_from(&Xb);
-            c.Y.copy_from(&Yb);
-            net.forward(&mut c);
-            let mut g = net.grads();
-            net.backward(&mut c, &mut g);
+            let c = net.forward(&Xb);
+            cost += net.cost(&c, &Yb);
+            let g = net.backward(&c, &Yb);
             for (W, dW) in net.params_mut().into_iter().zip(g.all()) {
                 *W -= lr * dW;
             }
@@ -139,7 +197,7 @@ fn one_epoch_is_the_notebooks_loop_written_out() {
 fn decay_changes_the_rate_between_epochs() {
     let (X, labels) = shared::data::moons::make_moons(2, 300, 0.2);
     let Y = optimizers::labels_row(&labels);
-    let net = Net::he(LAYERS, &mut shared::rng::stream(2, INIT_STREAM));
+    let net = he(LAYERS, 2);
     let decay = Decay::Schedule {
         rate: 1.0,
         interval: 2,
@@ -168,7 +226,7 @@ fn train(method: Method, seed: u64, epochs: u64) -> (f64, f64) {
     for _ in 0..epochs {
         cost = tr.epoch(&X, &Y);
     }
-    (cost, tr.net.accuracy(&X, &labels))
+    (cost, fast::accuracy(&tr.net, &X, &labels))
 }
 
 #[test]
