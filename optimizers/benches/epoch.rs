@@ -1,10 +1,11 @@
 //! One epoch of the notebook's experiment (300 moons, mini-batches 4 × 64 + 44, network
-//! [2, 5, 2, 1]): 5 forward + backward passes and 5 updates. The default run does 10 000 of
+//! [2, 5, 2, 1]): numpy's reseeded shuffle, 5 forward + backward passes and 5 updates. The default run does 10 000 of
 //! these per optimizer; numpy's notebook needs several seconds for them.
 
 #![allow(non_snake_case)]
 
 use divan::{Bencher, black_box};
+use optimizers::data::{Data, RngKind};
 use optimizers::{Grads, INIT_STREAM, LAYERS, Method, Net, Setup, fast};
 
 fn main() {
@@ -18,10 +19,9 @@ fn moons_epoch(b: Bencher, rule: &str) {
         .into_iter()
         .find(|m| m.name() == rule)
         .unwrap();
-    let (X, labels) = shared::data::moons::make_moons(1, 300, 0.2);
-    let Y = optimizers::labels_row(&labels);
+    let data = Data::moons(RngKind::Numpy, 3, 300, 0.2).unwrap();
     let mut tr = Setup::default().trainer(method, 300).unwrap();
-    b.bench_local(|| black_box(tr.epoch(black_box(&X), black_box(&Y))));
+    b.bench_local(|| black_box(tr.epoch(black_box(&data.X), black_box(&data.Y))));
 }
 
 /// Forward and backward of one mini-batch of 64 (no update): the engine path that training

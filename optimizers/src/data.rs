@@ -3,7 +3,59 @@
 
 use nalgebra::DMatrix;
 use shared::Result;
+use shared::rng::NumpyRandom;
 use std::path::Path;
+
+/// The notebook's `np.random.seed(3)`, before `make_moons` and again before the He weights:
+/// `optimizers`' default `--seed`.
+pub const NOTEBOOK_SEED: u64 = 3;
+
+/// `--rng numpy`: the notebook's `model` sets `seed = 10` and increments it before each epoch's
+/// `random_mini_batches` (epoch 0 draws from `np.random.seed(11)`).
+pub const BATCH_SEED: u32 = 10;
+
+/// Which generator draws the moons, the initial weights and the mini-batches (`--rng`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RngKind {
+    /// numpy's legacy generator as the notebook uses it: `np.random.seed(seed)` before
+    /// scikit-learn's `make_moons` and again before the He weights, `np.random.seed(11)`,
+    /// `seed(12)`, … before each epoch's mini-batches. With seed 3, the notebook's numbers.
+    Numpy,
+    /// The workspace's ChaCha8 (`shared::rng`), one stream each for the moons, the weights and
+    /// the mini-batches.
+    Chacha,
+}
+
+impl RngKind {
+    /// `numpy` or `chacha`, as the flag and `summary.json` write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RngKind::Numpy => "numpy",
+            RngKind::Chacha => "chacha",
+        }
+    }
+}
+
+/// `seed` as numpy takes it (`np.random.seed` refuses seeds from 2^32 on): an error naming
+/// `--seed` otherwise.
+pub fn numpy_seed(seed: u64) -> shared::Result<u32> {
+    u32::try_from(seed).map_err(|_| {
+        shared::Error::flag("--seed", "numpy seeds are below 2^32 (or use --rng chacha)")
+    })
+}
+
+/// How a run's random numbers are drawn, for its header line.
+pub fn describe_rng(rng: RngKind, seed: u64) -> String {
+    match rng {
+        RngKind::Numpy => format!(
+            "numpy's np.random.seed({seed}) for the moons and again for the weights, \
+             np.random.seed({}), seed({}), … for the mini-batches of epochs 0, 1, …",
+            BATCH_SEED + 1,
+            BATCH_SEED + 2
+        ),
+        RngKind::Chacha => format!("ChaCha8 seed {seed}"),
+    }
+}
 
 /// Labels as the notebook's Y: 1 × N of 0.0 / 1.0.
 pub fn labels_row(labels: &[usize]) -> DMatrix<f64> {
@@ -25,11 +77,19 @@ pub struct Data {
 }
 
 impl Data {
-    /// The notebook's `load_dataset`: `n` moons with Gaussian noise `noise`, drawn from `seed`.
-    pub fn moons(seed: u64, n: usize, noise: f64) -> Self {
-        let (X, labels) = shared::data::moons::make_moons(seed, n, noise);
+    /// The notebook's `load_dataset`: `n` moons with Gaussian noise `noise`, drawn by `rng`
+    /// seeded with `seed` (numpy: `np.random.seed(seed)` then scikit-learn's `make_moons`, the
+    /// notebook's points for seed 3, bit for bit). Error if a numpy seed does not fit in 32 bits.
+    pub fn moons(rng: RngKind, seed: u64, n: usize, noise: f64) -> Result<Self> {
+        let (X, labels) = match rng {
+            RngKind::Numpy => {
+                let mut np = NumpyRandom::new(numpy_seed(seed)?);
+                shared::data::moons::make_moons_numpy(&mut np, n, noise)
+            }
+            RngKind::Chacha => shared::data::moons::make_moons(seed, n, noise),
+        };
         let name = format!("moons, {n} points, noise {noise}");
-        Self::new(X, labels, name)
+        Ok(Self::new(X, labels, name))
     }
 
     /// Points from a CSV file of `x1,x2,label` lines (see [`crate::points`]).

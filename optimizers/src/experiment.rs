@@ -3,7 +3,7 @@
 
 #![allow(non_snake_case)]
 
-use crate::data::Data;
+use crate::data::{Data, RngKind};
 use crate::model::Net;
 use crate::train::{Decay, Hyper, Method, Setup};
 use clap::ValueEnum;
@@ -36,9 +36,10 @@ pub struct RuleFlags {
     /// ε of Adam, Adagrad and RMSProp.
     #[arg(long, default_value_t = 1e-8, value_parser = shared::cli::positive)]
     pub epsilon: f64,
-    /// Where Adam adds ε: outside the root, √ŝ + ε (the notebook, Kingma & Ba), or inside,
-    /// √(ŝ + ε) (the notes), which damps steps of gradients below ~√ε = 1e-4.
-    #[arg(long, value_enum, default_value_t = EpsAt::Outside)]
+    /// Where Adam adds ε: inside the root, √(ŝ + ε) (the notes, and the notebook's printed
+    /// run), which damps steps of gradients below ~√ε = 1e-4, or outside, √ŝ + ε (Kingma & Ba,
+    /// the notebook's later versions).
+    #[arg(long, value_enum, default_value_t = EpsAt::Inside)]
     pub adam_eps: EpsAt,
     /// Learning-rate decay after each epoch: every-epoch α₀/(1 + r·epoch) (update_lr) or
     /// schedule α₀/(1 + r·⌊epoch/interval⌋) (schedule_lr_decay).
@@ -55,10 +56,10 @@ pub struct RuleFlags {
 /// `--adam-eps`: where Adam adds ε.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum EpsAt {
-    /// √ŝ + ε (the notebook, Kingma & Ba).
-    Outside,
-    /// √(ŝ + ε) (the notes).
+    /// √(ŝ + ε) (the notes, the notebook's printed run).
     Inside,
+    /// √ŝ + ε (Kingma & Ba, the notebook's later versions).
+    Outside,
 }
 
 /// `--lr-decay`: the learning-rate schedule.
@@ -73,8 +74,9 @@ pub enum DecayArg {
 }
 
 impl RuleFlags {
-    /// The experiment's [`Setup`] for `seed`; a value out of range is an error naming its flag.
-    pub fn setup(&self, seed: u64) -> Result<Setup> {
+    /// The experiment's [`Setup`] for the generator `rng` seeded with `seed`; a value out of
+    /// range is an error naming its flag.
+    pub fn setup(&self, rng: RngKind, seed: u64) -> Result<Setup> {
         shared::cli::check_positive("--lr", self.lr)?;
         shared::cli::check_positive("--epsilon", self.epsilon)?;
         let unit = |v: f64| (0.0..1.0).contains(&v);
@@ -111,12 +113,22 @@ impl RuleFlags {
             ..Hyper::default()
         };
         Ok(Setup {
+            rng,
             seed,
             lr: self.lr,
             batch_size: self.batch_size as usize,
             hyper,
             decay,
         })
+    }
+}
+
+/// Where Adam adds ε, as `summary.json` and the output say it: (`inside`/`outside`, the update).
+pub fn adam_eps(at: Eps) -> (&'static str, &'static str) {
+    match at {
+        Eps::InsideSqrt => ("inside", "W ← W − α v̂/√(ŝ + ε)"),
+        Eps::Outside => ("outside", "W ← W − α v̂/(√ŝ + ε)"),
+        Eps::OutsideUncorrected => ("outside (uncorrected s)", "W ← W − α_t v/(√s + ε)"),
     }
 }
 

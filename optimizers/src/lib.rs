@@ -53,8 +53,10 @@ pub mod points;
 
 pub mod train;
 
+pub mod batch_size;
 pub mod boundary;
 pub mod experiment;
+pub mod momentum;
 pub mod paths;
 
 pub use data::labels_row;

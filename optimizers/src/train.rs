@@ -5,16 +5,18 @@
 //! epoch). The forward and backward passes are [`crate::fast`]'s (the engine path of
 //! [`crate::model`]).
 
+use crate::data::{BATCH_SEED, NOTEBOOK_SEED, RngKind, numpy_seed};
 use crate::fast;
 use crate::model::{Grads, LAYERS, Net};
 use nalgebra::DMatrix;
 use shared::data::batch::{Epoch, Epochs, LastBatch};
 use shared::optim::{Eps, Optimizer, Rule, State};
-use shared::rng::Rng;
+use shared::rng::{NumpyRandom, Rng};
 
-/// The [`shared::rng::stream`] the initial weights are drawn from (the moons use their own).
+/// `--rng chacha`: the [`shared::rng::stream`] the initial weights are drawn from (the moons
+/// use their own).
 pub const INIT_STREAM: u64 = 1;
-/// The [`shared::rng::stream`] the mini-batch shuffles are drawn from.
+/// `--rng chacha`: the [`shared::rng::stream`] the mini-batch shuffles are drawn from.
 pub const BATCH_STREAM: u64 = 2;
 
 /// The update rules the chapter compares, by the names the command line uses.
@@ -113,24 +115,26 @@ pub struct Hyper {
     pub beta2: f64,
     /// ε of Adam, Adagrad and RMSProp.
     pub epsilon: f64,
-    /// Where Adam adds ε: the notebook's `√ŝ + ε` ([`Eps::Outside`], default) or the notes'
-    /// `√(ŝ + ε)` ([`Eps::InsideSqrt`]). Inside, ε = 1e-8 acts like ε ≈ 1e-4 outside: entries
-    /// whose gradients are below ~1e-4 take steps well under α (at t = 1, g = 1e-4 moves by
-    /// 0.71α instead of ≈ α); for larger gradients the two agree to ~ε/g².
+    /// Where Adam adds ε: the notes' `√(ŝ + ε)` ([`Eps::InsideSqrt`], the default: the
+    /// notebook's printed run (v1b) uses it too) or `√ŝ + ε` ([`Eps::Outside`]: Kingma & Ba,
+    /// CS231n, the notebook's later versions). Inside, ε = 1e-8 acts like ε ≈ 1e-4 outside:
+    /// entries whose gradients are below ~1e-4 take steps well under α (at t = 1, g = 1e-4
+    /// moves by 0.71α instead of ≈ α); for larger gradients the two agree to ~ε/g².
     pub adam_eps: Eps,
     /// RMSProp's decay ρ.
     pub rms_decay: f64,
 }
 
 impl Default for Hyper {
-    /// The notebook's values: β 0.9, β₁ 0.9, β₂ 0.999, ε 1e-8 outside; RMSProp ρ 0.9.
+    /// The notebook's values: β 0.9, β₁ 0.9, β₂ 0.999, ε 1e-8 inside the root (the notes);
+    /// RMSProp ρ 0.9.
     fn default() -> Self {
         Hyper {
             beta: 0.9,
             beta1: 0.9,
             beta2: 0.999,
             epsilon: 1e-8,
-            adam_eps: Eps::Outside,
+            adam_eps: Eps::InsideSqrt,
             rms_decay: 0.9,
         }
     }
@@ -166,7 +170,11 @@ impl Decay {
 /// by the update rule.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Setup {
-    /// Seeds the weights ([`INIT_STREAM`]) and the batch shuffles ([`BATCH_STREAM`]).
+    /// Where the weights and the batch shuffles come from.
+    pub rng: RngKind,
+    /// numpy: `np.random.seed(seed)` before the He weights (the mini-batches are seeded as the
+    /// notebook seeds them, [`BATCH_SEED`]); ChaCha: the streams [`INIT_STREAM`] and
+    /// [`BATCH_STREAM`] of `seed`.
     pub seed: u64,
     /// α (α₀ when decayed).
     pub lr: f64,
@@ -179,11 +187,12 @@ pub struct Setup {
 }
 
 impl Default for Setup {
-    /// The notebook's experiment: α 0.0007, mini-batches of 64, β 0.9, Adam 0.9 / 0.999 / 1e-8,
-    /// no decay; seed 1.
+    /// The notebook's experiment: numpy's generator seeded with 3, α 0.0007, mini-batches of
+    /// 64, β 0.9, Adam 0.9 / 0.999 / 1e-8 (inside the root), no decay.
     fn default() -> Self {
         Setup {
-            seed: 1,
+            rng: RngKind::Numpy,
+            seed: NOTEBOOK_SEED,
             lr: 0.0007,
             batch_size: 64,
             hyper: Hyper::default(),
@@ -194,13 +203,85 @@ impl Default for Setup {
 
 impl Setup {
     /// A [`Trainer`] of the notebook's network ([`LAYERS`], He init) with `method` for `n`
-    /// examples. Error if the batch size is 0.
+    /// examples. Error if the batch size is 0, or a numpy seed does not fit in 32 bits.
     pub fn trainer(&self, method: Method, n: usize) -> shared::Result<Trainer> {
-        let mut rng = shared::rng::stream(self.seed, INIT_STREAM);
-        let net = Net::he(LAYERS, || shared::rng::normal(&mut rng));
-        let batches = shared::rng::stream(self.seed, BATCH_STREAM);
+        let (net, shuffle) = match self.rng {
+            RngKind::Numpy => {
+                // initialize_parameters_he: np.random.seed(3); W = np.random.randn(…) · √(2/n)
+                let mut np = NumpyRandom::new(numpy_seed(self.seed)?);
+                let net = Net::he(LAYERS, || np.gauss());
+                (net, Shuffle::Numpy { seed: BATCH_SEED })
+            }
+            RngKind::Chacha => {
+                let mut rng = shared::rng::stream(self.seed, INIT_STREAM);
+                let net = Net::he(LAYERS, || shared::rng::normal(&mut rng));
+                let batches = shared::rng::stream(self.seed, BATCH_STREAM);
+                (net, Shuffle::ChaCha(batches))
+            }
+        };
         let rule = method.rule(&self.hyper);
-        Trainer::new(net, rule, self.lr, self.decay, n, self.batch_size, batches)
+        Trainer::new(net, rule, self.lr, self.decay, n, self.batch_size, shuffle)
+    }
+}
+
+/// How each epoch's order of the examples is drawn.
+#[derive(Clone, Debug)]
+pub enum Shuffle {
+    /// The notebook's `random_mini_batches(X, Y, size, seed)`, called with `seed` incremented
+    /// before each epoch: epoch e is `np.random.seed(seed + e + 1); np.random.permutation(N)`.
+    /// (numpy refuses seeds from 2^32 on; here they would wrap, after 4·10⁹ epochs.)
+    Numpy {
+        /// The notebook's `seed = 10` before the first epoch.
+        seed: u32,
+    },
+    /// One ChaCha8 generator shuffling epoch after epoch ([`shared::data::batch::Epochs`]).
+    ChaCha(Rng),
+}
+
+/// The order of the examples in the current epoch, and how the next one is drawn.
+#[derive(Clone, Debug)]
+enum Order {
+    Numpy { seed: u32, order: Vec<usize> },
+    ChaCha { epochs: Epochs, epoch: Epoch },
+}
+
+impl Order {
+    fn new(shuffle: Shuffle, n: usize, batch_size: usize) -> shared::Result<Order> {
+        Ok(match shuffle {
+            Shuffle::Numpy { seed } => Order::Numpy {
+                seed,
+                order: (0..n).collect(),
+            },
+            Shuffle::ChaCha(rng) => {
+                let epochs = Epochs::shuffled(rng, n, batch_size, LastBatch::Keep)?;
+                let epoch = Epoch::in_order(n, batch_size, LastBatch::Keep)?;
+                Order::ChaCha { epochs, epoch }
+            }
+        })
+    }
+
+    /// Draws the next epoch's order in place (allocates nothing).
+    fn next(&mut self) {
+        match self {
+            Order::Numpy { seed, order } => {
+                *seed = seed.wrapping_add(1);
+                let mut np = NumpyRandom::new(*seed);
+                for (i, o) in order.iter_mut().enumerate() {
+                    *o = i;
+                }
+                np.shuffle(order);
+            }
+            Order::ChaCha { epochs, epoch } => epochs.next_into(epoch),
+        }
+    }
+
+    /// The examples in this epoch's order (cut into mini-batches by the trainer, the last
+    /// smaller one kept).
+    fn order(&self) -> &[usize] {
+        match self {
+            Order::Numpy { order, .. } => order,
+            Order::ChaCha { epoch, .. } => epoch.order(),
+        }
     }
 }
 
@@ -219,16 +300,15 @@ pub struct Trainer {
     pub decay: Decay,
     /// Epochs completed.
     pub epochs_done: u64,
-    epochs: Epochs,
-    order: Epoch,
-    fresh: bool,
+    batch_size: usize,
+    order: Order,
     caches: Vec<fast::Cache>,
     grads: Grads,
 }
 
 impl Trainer {
     /// A trainer for `n` examples in mini-batches of `batch_size` (the last smaller one kept,
-    /// 300 → 4 × 64 + 44), shuffled by `batch_rng`. Error if `batch_size` is 0.
+    /// 300 → 4 × 64 + 44), each epoch's order drawn by `shuffle`. Error if `batch_size` is 0.
     pub fn new(
         net: Net,
         rule: Rule,
@@ -236,14 +316,15 @@ impl Trainer {
         decay: Decay,
         n: usize,
         batch_size: usize,
-        batch_rng: Rng,
+        shuffle: Shuffle,
     ) -> shared::Result<Trainer> {
-        let mut epochs = Epochs::shuffled(batch_rng, n, batch_size, LastBatch::Keep)?;
-        let order = epochs
-            .next()
-            .ok_or_else(|| shared::Error::msg("no epochs"))?;
+        let order = Order::new(shuffle, n, batch_size)?;
         // One cache per batch size: B, and N mod B when B does not divide N.
-        let mut sizes: Vec<usize> = order.batches().map(<[usize]>::len).collect();
+        let mut sizes: Vec<usize> = order
+            .order()
+            .chunks(batch_size)
+            .map(<[usize]>::len)
+            .collect();
         sizes.sort_unstable();
         sizes.dedup();
         let caches = sizes.iter().map(|&m| fast::Cache::new(&net, m)).collect();
@@ -266,24 +347,21 @@ impl Trainer {
             lr0: lr,
             decay,
             epochs_done: 0,
-            epochs,
+            batch_size,
             order,
-            fresh: true,
             caches,
             grads,
         })
     }
 
-    /// One epoch over X (n0 × N), Y (1 × N): for each mini-batch, forward, cost, backward and
-    /// one update. Returns the epoch's cost, Σ_batches cost / N, computed (as the notebook
-    /// does) from each batch's forward pass before its update.
+    /// One epoch over X (n0 × N), Y (1 × N): a new order of the examples, then for each
+    /// mini-batch, forward, cost, backward and one update. Returns the epoch's cost,
+    /// Σ_batches cost / N, computed (as the notebook does) from each batch's forward pass
+    /// before its update.
     pub fn epoch(&mut self, X: &DMatrix<f64>, Y: &DMatrix<f64>) -> f64 {
-        if !self.fresh {
-            self.epochs.next_into(&mut self.order);
-        }
-        self.fresh = false;
+        self.order.next();
         let mut cost_total = 0.0;
-        for idx in self.order.batches() {
+        for idx in self.order.order().chunks(self.batch_size) {
             let c = self
                 .caches
                 .iter_mut()
