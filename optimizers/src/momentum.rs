@@ -40,7 +40,7 @@ pub fn momentum_sweep(s: Surface, betas: &[f64], lr: f64, steps: usize) -> Vec<T
 /// and the sign changes of y (zig-zags across the valley) and of x (overshoots along it).
 pub fn table(s: Surface, ts: &[Trajectory]) -> String {
     let mut out = format!(
-        "{:<17} {:<6} {:>10} {:>12} {:>14} {:>14}\n",
+        "{:<17} {:<6} {:>10} {:>17} {:>14} {:>14}\n",
         "rule",
         "α",
         "f(last)",
@@ -54,7 +54,7 @@ pub fn table(s: Surface, ts: &[Trajectory]) -> String {
             .steps_to(s, s.tol())
             .map_or("never".to_string(), |k| k.to_string());
         out += &format!(
-            "{:<17} {:<6} {:>10.3e} {:>12} {:>14} {:>14}\n",
+            "{:<17} {:<6} {:>10.3e} {:>17} {:>14} {:>14}\n",
             t.name,
             t.lr,
             t.final_f(s),

@@ -226,6 +226,7 @@ impl Setup {
 
 /// How each epoch's order of the examples is drawn.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // one per trainer
 pub enum Shuffle {
     /// The notebook's `random_mini_batches(X, Y, size, seed)`, called with `seed` incremented
     /// before each epoch: epoch e is `np.random.seed(seed + e + 1); np.random.permutation(N)`.
@@ -240,6 +241,7 @@ pub enum Shuffle {
 
 /// The order of the examples in the current epoch, and how the next one is drawn.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // one per trainer
 enum Order {
     Numpy { seed: u32, order: Vec<usize> },
     ChaCha { epochs: Epochs, epoch: Epoch },

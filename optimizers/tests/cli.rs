@@ -75,7 +75,34 @@ fn short_run_prints_costs_and_writes_every_output() {
 }
 
 #[test]
-fn all_rules_and_the_notes_epsilon() {
+fn the_default_run_says_where_adams_epsilon_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["--epochs", "3", "--optimizer", "adam"], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Adam: W ← W − α v̂/√(ŝ + ε), ε = 1e-8 inside the square root"),
+        "{text}"
+    );
+    assert!(text.contains("np.random.seed(3)"), "{text}");
+    // The notebook's first printed Adam cost.
+    assert!(text.contains("Cost after epoch 0: 0.702166"), "{text}");
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        (&s["adam_eps"], &s["rng"], &s["seed"]),
+        (&"inside".into(), &"numpy".into(), &3.into())
+    );
+    assert_eq!(s["adam_update"], "W ← W − α v̂/√(ŝ + ε)");
+}
+
+#[test]
+fn all_rules_and_the_notebooks_later_epsilon() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(
         &[
@@ -84,7 +111,7 @@ fn all_rules_and_the_notes_epsilon() {
             "--epochs",
             "50",
             "--adam-eps",
-            "inside",
+            "outside",
         ],
         dir.path(),
     );
@@ -96,7 +123,8 @@ fn all_rules_and_the_notes_epsilon() {
     let s: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
             .unwrap();
-    assert_eq!(s["adam_eps"], "inside");
+    assert_eq!(s["adam_eps"], "outside");
+    assert_eq!(s["adam_update"], "W ← W − α v̂/(√ŝ + ε)");
     for name in [
         "gd",
         "momentum",
@@ -229,4 +257,78 @@ fn bad_flags_exit_2_with_one_line() {
     let out = run(&["--optimizer", "sgdd"], dir.path());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("unknown optimizer `sgdd`"), "{err}");
+}
+
+#[test]
+fn batch_size_writes_two_panels_a_table_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["batch-size", "--epochs", "20", "--quiet", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for row in ["batch 300 (all)", "batch 64", "batch 1 (SGD)"] {
+        assert!(text.contains(row), "{text}");
+    }
+    assert_eq!(png_size(&dir.path().join("loss.png")), (1600, 520));
+    let csv = std::fs::read_to_string(dir.path().join("loss.csv")).unwrap();
+    // Two panels × three batch sizes × 21 points (before training and after each epoch).
+    assert_eq!(csv.lines().count(), 1 + 2 * 3 * 21);
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    let sizes: Vec<u64> = s["batch_sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["batch_size"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sizes, [300, 64, 1]);
+    assert_eq!(s["steps"], 20 * (1 + 5 + 300));
+    // One α per batch size or one for all.
+    let out = bin()
+        .args(["batch-size", "--lr", "0.1,0.2", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("error: --lr: 2 values for 3 batch sizes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn momentum_draws_the_beta_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["momentum", "--steps", "30", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for b in ["β=0 ", "β=0.5", "β=0.9 ", "β=0.99 ", "β=0.999"] {
+        assert!(text.contains(&format!("momentum {b}")), "{b}: {text}");
+    }
+    assert_eq!(png_size(&dir.path().join("momentum.png")), (900, 640));
+    assert_eq!(png_size(&dir.path().join("loss.png")), (800, 520));
+    let csv = std::fs::read_to_string(dir.path().join("momentum.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 5 * 31);
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(s["momentum"].as_array().unwrap().len(), 5);
+    assert_eq!(s["momentum"][2]["beta"], 0.9);
 }

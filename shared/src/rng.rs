@@ -188,7 +188,7 @@ impl NumpyRandom {
     }
 
     /// `np.random.shuffle(x)` for a 1-d array, numpy's legacy algorithm: for i = n − 1 down to
-    /// 1, swap x[i] with x[j], j uniform in 0..=i drawn as [`NumpyRandom::randint`]`(i + 1)`
+    /// 1, swap `x[i]` with `x[j]`, j uniform in 0..=i drawn as [`NumpyRandom::randint`]`(i + 1)`
     /// (numpy's `random_interval(i)`: masked rejection).
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
@@ -329,7 +329,10 @@ mod tests {
         // np.random.seed(11); np.random.permutation(300): the notebook's first epoch of
         // mini-batches (seed 10, incremented before the epoch); its first 12 and last 6.
         let p = NumpyRandom::new(11).permutation(300);
-        assert_eq!(p[..12], [174, 113, 86, 239, 12, 252, 261, 39, 200, 61, 122, 279]);
+        assert_eq!(
+            p[..12],
+            [174, 113, 86, 239, 12, 252, 261, 39, 200, 61, 122, 279]
+        );
         assert_eq!(p[294..], [71, 161, 269, 91, 80, 191]);
         let mut sorted = p.clone();
         sorted.sort();
