@@ -152,8 +152,8 @@ pub enum Decay {
 }
 
 impl Decay {
-    /// The learning rate after `epoch` epochs (applied from epoch `epoch` on, as the notebook
-    /// calls the decay at the end of each epoch).
+    /// The notebook's `decay(learning_rate0, epoch, decay_rate)`: the learning rate its
+    /// `model` sets at the end of epoch `epoch` (counted from 0), used from epoch `epoch + 1` on.
     pub fn lr(&self, lr0: f64, epoch: u64) -> f64 {
         match *self {
             Decay::Off => lr0,
@@ -375,8 +375,9 @@ impl Trainer {
             fast::backward(&self.net, c, &mut self.grads);
             self.opt.step(&mut self.net.params_mut(), &self.grads.all());
         }
-        self.epochs_done += 1;
+        // The notebook, after epoch i: learning_rate = decay(learning_rate0, i, decay_rate).
         self.opt.lr = self.decay.lr(self.lr0, self.epochs_done);
+        self.epochs_done += 1;
         cost_total / X.ncols() as f64
     }
 

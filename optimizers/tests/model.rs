@@ -211,8 +211,9 @@ fn decay_changes_the_rate_between_epochs() {
         rates.push(tr.opt.lr);
         tr.epoch(&X, &Y);
     }
-    // The notebook decays after each epoch: epochs 0, 1 at α₀; 2, 3 at α₀/2; 4 at α₀/3.
-    assert_eq!(rates, [0.1, 0.1, 0.05, 0.05, 0.1 / 3.0]);
+    // The notebook sets α = decay(α₀, i) at the end of epoch i: epoch 0 at α₀, epoch i + 1 at
+    // α₀/(1 + ⌊i/2⌋): epochs 0, 1, 2 at α₀; 3, 4 at α₀/2.
+    assert_eq!(rates, [0.1, 0.1, 0.1, 0.05, 0.05]);
 }
 
 /// Trains the notebook's net with `method` for `epochs` epochs on 300 moons: (cost of the last
