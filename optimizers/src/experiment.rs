@@ -123,15 +123,6 @@ impl RuleFlags {
     }
 }
 
-/// Where Adam adds ε, as `summary.json` and the output say it: (`inside`/`outside`, the update).
-pub fn adam_eps(at: Eps) -> (&'static str, &'static str) {
-    match at {
-        Eps::InsideSqrt => ("inside", "W ← W − α v̂/√(ŝ + ε)"),
-        Eps::Outside => ("outside", "W ← W − α v̂/(√ŝ + ε)"),
-        Eps::OutsideUncorrected => ("outside (uncorrected s)", "W ← W − α_t v/(√s + ε)"),
-    }
-}
-
 /// One rule's training run: its cost curve and final figures.
 #[derive(Clone, Debug)]
 pub struct Outcome {

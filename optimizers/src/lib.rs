@@ -12,10 +12,11 @@
 //! - [`fast`]: the same passes as the plain loops over preallocated buffers that training runs
 //!   (tested against [`model`]);
 //! - the update rules themselves live in [`shared::optim`] (every chapter uses them);
-//! - [`data`] (the moons or a `--csv` file, read by [`points`]), [`train`] (the rules compared
-//!   and the notebook's `model` loop, [`Trainer`]), [`experiment`] (flags, table, figure,
-//!   summary), [`boundary`] (the decision-boundary picture) and [`paths`] (the rules' walks on
-//!   2-D loss surfaces, `optimizers paths`).
+//! - [`data`] (the moons or a `--csv` file, read by [`points`], and which generator draws
+//!   them), [`train`] (the rules compared and the notebook's `model` loop, [`Trainer`]),
+//!   [`experiment`] (flags, table, figure, summary), [`boundary`] (the decision-boundary
+//!   picture), [`paths`] (the rules' walks on 2-D loss surfaces, `optimizers paths`),
+//!   [`batch_size`] and [`momentum`] (the notes' claims about batch size and β).
 //!
 //! Size legend (columns are examples, as in the notebook):
 //! `m` examples in a mini-batch (64, the last one of an epoch 44), `N = 300` training
@@ -23,12 +24,17 @@
 //! `X: n0 × m`, `Y: 1 × m`, `W1: n1 × n0`, `b1: n1 × 1`, `Z1, A1: n1 × m`,
 //! `W2: n2 × n1`, `b2: n2 × 1`, `Z2, A2: n2 × m`, `W3: 1 × n2`, `b3: 1 × 1`, `Z3, A3: 1 × m`.
 //!
-//! Expected result (the notebook, 10 000 epochs, lr 0.0007): training accuracy 79.7 % for
-//! gradient descent, 79.7 % for momentum, 94 % for Adam; cost 0.468 / 0.468 / 0.129 at
-//! epoch 9000. Our moons and initial weights are drawn by our own seeded generator, so the
-//! figures differ by seed; the ordering (Adam far ahead, momentum = GD to the third digit)
-//! holds: seed 1 gives 86.7 / 86.7 / 96.7 % (cost 0.327 / 0.327 / 0.064), seeds 1–8 give
-//! GD 86–90 % and Adam 91–99 %.
+//! Expected result: the notebook's, digit for digit. Its random numbers come from numpy's
+//! legacy generator, reimplemented in [`shared::rng::NumpyRandom`] (with scikit-learn's
+//! `make_moons` in [`shared::data::moons::make_moons_numpy`]), so the default run draws the
+//! notebook's moons, weights and mini-batches and prints its costs (gradient descent:
+//! 0.702405 at epoch 0, 0.468014 at epoch 9000) and training accuracies: 0.796667 for
+//! gradient descent, 0.796667 for momentum, 0.94 for Adam (whose printed run puts ε inside the
+//! square root, as the notes do). `--rng chacha` draws them from the workspace's ChaCha8.
+//!
+//! Beside the notebook, the notes' two claims: batch sizes ([`batch_size`]: 300, 64 and 1,
+//! against epochs and wall seconds) and momentum's β ([`momentum`]: 0 to 0.999 on an
+//! ill-conditioned bowl).
 //!
 //! The notes' equations in the code:
 //!
@@ -39,8 +45,14 @@
 //! | Z1 = W1X + b1, A1 = relu(Z1), …, A3 = σ(Z3) | [`Net::forward`] ([`fast::forward`]) |
 //! | cost Σ −[y ln a3 + (1 − y) ln(1 − a3)] | [`Net::cost`], [`bce_from_logit`] ([`fast::cost`]) |
 //! | dZ3 = (A3 − Y)/m, dW3 = dZ3 A2ᵀ, db3, dA2 = W3ᵀ dZ3, dZ2 = dA2 ∘ (A2 > 0), … | [`Net::backward`] ([`fast::backward`]) |
-//! | He initialisation; `predict` | [`Net::he`]; [`fast::accuracy`] |
-//! | learning-rate decay | [`Decay`] |
+//! | He initialisation (`np.random.seed(3)`, `randn`) | [`Net::he`], [`Setup::trainer`] |
+//! | `random_mini_batches`, reseeded with 10 + 1, 10 + 2, … each epoch | [`train::Shuffle`] |
+//! | `load_dataset` (`make_moons` after `np.random.seed(3)`) | [`data::Data::moons`] |
+//! | `predict` | [`fast::accuracy`] |
+//! | learning-rate decay (`update_lr`, `schedule_lr_decay`) | [`Decay`] |
+//! | Adam's ε inside (the notes) or outside the root | [`Hyper::adam_eps`] |
+//! | batch, mini-batch and stochastic gradient descent | [`batch_size::run`] |
+//! | momentum's β, usually 0.8–0.999 | [`momentum::momentum_sweep`] |
 
 #![allow(non_snake_case)]
 

@@ -12,9 +12,9 @@
 use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand};
 use optimizers::data::{BATCH_SEED, Data, RngKind, describe_rng};
-use optimizers::experiment::{self, Outcome, RuleFlags, adam_eps};
-use optimizers::paths::{self, Surface};
-use optimizers::{Decay, Hyper, LAYERS, Method, batch_size, fast, momentum};
+use optimizers::experiment::{self, Outcome, RuleFlags};
+use optimizers::train::adam_eps;
+use optimizers::{Decay, LAYERS, Method, batch_size, fast, momentum, paths};
 use serde_json::json;
 use shared::Error;
 use shared::plot::Series;
@@ -91,7 +91,7 @@ fn main() -> std::process::ExitCode {
             None => train(cli.train),
             Some(Cmd::Paths { mut run }) => {
                 run.out = run.out.or_else(|| Some("runs/optimizers/paths".into()));
-                draw_paths(run)
+                Ok(paths::command(run)?)
             }
             Some(Cmd::BatchSize(mut a)) => {
                 a.run.out = a
@@ -206,29 +206,6 @@ fn train(a: TrainArgs) -> Result<()> {
     run.save_summary(steps, experiment::summary(&done, &data, settings))?;
     println!(
         "wrote {}/{{loss.png, loss.csv, boundary-*.png, model-*.safetensors, summary.json}}",
-        run.out.display()
-    );
-    Ok(())
-}
-
-fn draw_paths(args: RunArgs) -> Result<()> {
-    let run = Run::start("optimizers", &args)?;
-    let mut panels = Vec::new();
-    for s in Surface::ALL {
-        let ts = paths::trajectories(s, &Method::ALL, &Hyper::default());
-        println!("{}", paths::report(s, &ts, s.steps()));
-        panels.push((s, ts));
-    }
-    let (eps_at, update) = adam_eps(Hyper::default().adam_eps);
-    println!("(Adam: {update}, ε {eps_at} the square root, as the notes)");
-    let title = "Notes §8: the same start, one path per update rule";
-    paths::save_png(run.path("paths.png"), title, &panels)?;
-    paths::save_csv(run.path("paths.csv"), &panels)?;
-    let summary = paths::summary(&panels);
-    let steps = summary.iter().filter_map(|r| r["steps"].as_u64()).sum();
-    run.save_summary(steps, json!({"paths": summary}))?;
-    println!(
-        "wrote {}/{{paths.png, paths.csv, summary.json}}",
         run.out.display()
     );
     Ok(())

@@ -16,11 +16,12 @@
 //! Classic momentum (Δ ← μΔ + g, W ← W − α_c Δ) with α_c = α(1 − β) takes exactly the notes'
 //! momentum path (v = (1 − β)Δ): it is drawn as dots on that line to show it.
 
-use crate::train::{Hyper, Method};
+use crate::train::{Hyper, Method, adam_eps};
 use nalgebra::DMatrix;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use shared::optim::Optimizer;
+use shared::run::{Run, RunArgs};
 use shared::{Error, Result};
 use std::path::Path;
 
@@ -283,6 +284,31 @@ pub fn save_csv(path: impl AsRef<Path>, panels: &[(Surface, Vec<Trajectory>)]) -
         }
         out.flush()
     })
+}
+
+/// Runs `optimizers paths`: every rule on both surfaces; prints the tables, writes `paths.png`,
+/// `paths.csv` and `summary.json`.
+pub fn command(args: RunArgs) -> Result<()> {
+    let run = Run::start("optimizers", &args)?;
+    let mut panels = Vec::new();
+    for s in Surface::ALL {
+        let ts = trajectories(s, &Method::ALL, &Hyper::default());
+        println!("{}", report(s, &ts, s.steps()));
+        panels.push((s, ts));
+    }
+    let (eps_at, update) = adam_eps(Hyper::default().adam_eps);
+    println!("(Adam: {update}, ε {eps_at} the square root, as the notes)");
+    let title = "Notes §8: the same start, one path per update rule";
+    save_png(run.path("paths.png"), title, &panels)?;
+    save_csv(run.path("paths.csv"), &panels)?;
+    let rows = summary(&panels);
+    let steps = rows.iter().filter_map(|r| r["steps"].as_u64()).sum();
+    run.save_summary(steps, serde_json::json!({ "paths": rows }))?;
+    println!(
+        "wrote {}/{{paths.png, paths.csv, summary.json}}",
+        run.out.display()
+    );
+    Ok(())
 }
 
 /// Line segments where a sampled field crosses `level` (marching squares): `values[j·nx + i]`

@@ -140,6 +140,15 @@ impl Default for Hyper {
     }
 }
 
+/// Where Adam adds ε, as `summary.json` and the output say it: (`inside`/`outside`, the update).
+pub fn adam_eps(at: Eps) -> (&'static str, &'static str) {
+    match at {
+        Eps::InsideSqrt => ("inside", "W ← W − α v̂/√(ŝ + ε)"),
+        Eps::Outside => ("outside", "W ← W − α v̂/(√ŝ + ε)"),
+        Eps::OutsideUncorrected => ("outside (uncorrected s)", "W ← W − α_t v/(√s + ε)"),
+    }
+}
+
 /// Learning-rate decay between epochs (the notebook's 2021 version).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Decay {
