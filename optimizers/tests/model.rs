@@ -6,7 +6,7 @@
 #![allow(non_snake_case)]
 
 use nalgebra::DMatrix;
-use optimizers::data::RngKind;
+use optimizers::data::{Data, RngKind};
 use optimizers::train::Shuffle;
 use optimizers::{
     BATCH_STREAM, Decay, Grads, Hyper, INIT_STREAM, LAYERS, Method, Net, Setup, Trainer, fast,
@@ -14,6 +14,7 @@ use optimizers::{
 use shared::data::batch::{Epochs, LastBatch};
 use shared::gradcheck;
 use shared::optim::{Eps, Rule};
+use shared::rng::NumpyRandom;
 
 /// Step of the finite differences (shared::gradcheck::STEP): the 4th-order stencil evaluates
 /// the loss up to 2h away, so a ReLU kink closer than that to some Z would spoil the check.
@@ -138,6 +139,50 @@ fn the_engine_path_is_the_notes_layer() {
     assert!(checked > 100, "{checked}");
 }
 
+/// One epoch of the notebook's `model` for gradient descent, written out on the notes layer:
+/// the examples in `order`, in mini-batches of 64 (the last one smaller), each forward, cost,
+/// backward and W ← W − α dW. Returns the epoch's cost, Σ_batches cost / N.
+fn written_out_epoch(
+    net: &mut Net,
+    X: &DMatrix<f64>,
+    Y: &DMatrix<f64>,
+    order: &[usize],
+    lr: f64,
+) -> f64 {
+    let mut cost = 0.0;
+    for idx in order.chunks(64) {
+        let Xb = X.select_columns(idx); // 2 × m
+        let Yb = Y.select_columns(idx); // 1 × m
+        let c = net.forward(&Xb);
+        cost += net.cost(&c, &Yb);
+        let g = net.backward(&c, &Yb);
+        for (W, dW) in net.params_mut().into_iter().zip(g.all()) {
+            *W -= lr * dW;
+        }
+    }
+    cost / X.ncols() as f64
+}
+
+/// One trainer epoch against the written-out one: its cost and every parameter after it, to
+/// 1e-12.
+fn assert_same_epoch(
+    tr: &mut Trainer,
+    net: &Net,
+    X: &DMatrix<f64>,
+    Y: &DMatrix<f64>,
+    cost: f64,
+    epoch: usize,
+) {
+    let by_trainer = tr.epoch(X, Y);
+    assert!(
+        (by_trainer - cost).abs() < 1e-12,
+        "epoch {epoch}: {by_trainer} vs {cost}"
+    );
+    for ((name, a), (_, b)) in tr.net.tensors().iter().zip(net.tensors().iter()) {
+        assert!((*a - *b).amax() < 1e-12, "epoch {epoch}: {name}");
+    }
+}
+
 #[test]
 fn one_epoch_is_the_notebooks_loop_written_out() {
     // The notebook's `model` for gradient descent, on the notes layer: for each mini-batch of
@@ -170,29 +215,31 @@ fn one_epoch_is_the_notebooks_loop_written_out() {
         let order = epochs.next().unwrap();
         let sizes: Vec<usize> = order.batches().map(|b| b.len()).collect();
         assert_eq!(sizes, [64, 64, 64, 64, 44]);
-        let mut cost = 0.0;
-        for idx in order.batches() {
-            let Xb = X.select_columns(idx); // 2 × m
-            let Yb = Y.select_columns(idx); // 1 × m
-            let c = net.forward(&Xb);
-            cost += net.cost(&c, &Yb);
-            let g = net.backward(&c, &Yb);
-            for (W, dW) in net.params_mut().into_iter().zip(g.all()) {
-                *W -= lr * dW;
-            }
-        }
-        let by_trainer = tr.epoch(&X, &Y);
-        assert!(
-            (by_trainer - cost / 300.0).abs() < 1e-12,
-            "epoch {epoch}: {by_trainer} vs {}",
-            cost / 300.0
-        );
-        for ((name, a), (_, b)) in tr.net.tensors().iter().zip(net.tensors().iter()) {
-            assert!((*a - *b).amax() < 1e-12, "epoch {epoch}: {name}");
-        }
+        let cost = written_out_epoch(&mut net, &X, &Y, order.order(), lr);
+        assert_same_epoch(&mut tr, &net, &X, &Y, cost, epoch);
     }
     // t counts mini-batch steps: 5 per epoch.
     assert_eq!(tr.opt.state().t, 15);
+}
+
+#[test]
+fn epochs_are_the_notebooks_random_mini_batches_reseeded() {
+    // The notebook's `model` with numpy's generator: seed = 10; before each epoch seed += 1,
+    // np.random.seed(seed), one permutation of the 300 columns, batches of 64 and 44.
+    let data = Data::moons(RngKind::Numpy, 3, 300, 0.2).unwrap();
+    let lr = 0.05;
+    let setup = Setup {
+        lr,
+        ..Setup::default()
+    };
+    let mut net = setup.trainer(Method::Gd, 300).unwrap().net;
+    let shuffle = Shuffle::Numpy { seed: 10 };
+    let mut tr = Trainer::new(net.clone(), Rule::Sgd, lr, Decay::Off, 300, 64, shuffle).unwrap();
+    for (epoch, seed) in (11..14).enumerate() {
+        let order = NumpyRandom::new(seed).permutation(300);
+        let cost = written_out_epoch(&mut net, &data.X, &data.Y, &order, lr);
+        assert_same_epoch(&mut tr, &net, &data.X, &data.Y, cost, epoch);
+    }
 }
 
 #[test]
