@@ -59,6 +59,9 @@
 
 #![allow(non_snake_case)]
 
+pub mod checkpoint;
+pub mod cli;
+pub mod commands;
 pub mod data;
 pub mod fast;
 pub mod model;
