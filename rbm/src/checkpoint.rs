@@ -36,7 +36,10 @@ pub fn load_model(ck: &mut Checkpoint) -> Result<Saved> {
         return Err(Error::format(
             &ck.path,
             "safetensors metadata",
-            format!("images of {} × {} are not {n_v} visible units", shape.0, shape.1),
+            format!(
+                "images of {} × {} are not {n_v} visible units",
+                shape.0, shape.1
+            ),
         ));
     }
     let W = ck.take("W", n_h, n_v)?;
@@ -132,7 +135,10 @@ impl Checkpointed for State {
         out.meta("steps", self.trainer.steps);
         out.meta("rng_word_pos", self.rng.get_word_pos());
         let horizon = self.trainer.config.anneal_epochs;
-        out.meta("anneal_epochs", horizon.map_or("none".into(), |e| e.to_string()));
+        out.meta(
+            "anneal_epochs",
+            horizon.map_or("none".into(), |e| e.to_string()),
+        );
         out.meta("data", &self.data);
     }
 
@@ -156,7 +162,10 @@ impl Checkpointed for State {
             .zip(PARAMETERS)
             .map(|(&(r, c), name)| ck.take(&format!("velocity.{name}"), r, c))
             .collect::<Result<_>>()?;
-        let s = v.iter().map(|m| DMatrix::zeros(m.nrows(), m.ncols())).collect();
+        let s = v
+            .iter()
+            .map(|m| DMatrix::zeros(m.nrows(), m.ncols()))
+            .collect();
         let opt = optim::State {
             t: ck.meta("optimizer_t")?,
             v,

@@ -14,9 +14,7 @@ use anyhow::Result;
 use shared::error::check_finite;
 use shared::rng;
 use shared::say;
-use shared::session::{
-    Chapter, Checkpointed, Given, Session, Start, check_memory, model_file,
-};
+use shared::session::{Chapter, Checkpointed, Given, Session, Start, check_memory, model_file};
 use shared::{Error, files};
 
 /// `rbm` / `rbm train`: trains (or, with `--resume`, continues) a run and writes its curves,
@@ -50,12 +48,19 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
         method: a.method,
         k: a.k.map_or(d.k, |k| k as usize),
         lr: a.lr.unwrap_or(d.lr),
-        batch: a.batch.map(|b| b as usize).or(d.batch).unwrap_or(data.train.ncols()),
+        batch: a
+            .batch
+            .map(|b| b as usize)
+            .or(d.batch)
+            .unwrap_or(data.train.ncols()),
         weight_cost: a.weight_cost,
         anneal_epochs: anneal.then_some(epochs),
         ..Config::default()
     };
-    let (n_v, n_h) = (data.train.nrows(), a.hidden.map_or(d.hidden, |h| h as usize));
+    let (n_v, n_h) = (
+        data.train.nrows(),
+        a.hidden.map_or(d.hidden, |h| h as usize),
+    );
     train::check(&config, n_v, n_h)?;
     let B = config.batch as f64;
     let bytes = 8.0 * B * 3.0 * (n_v + n_h) as f64;
@@ -63,10 +68,19 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
     let mut state = match started.resumed {
         None => State::new(n_h, config, &data, seed),
         Some(mut ck) => {
-            let resume = Resume { data: &data, config, seed };
+            let resume = Resume {
+                data: &data,
+                config,
+                seed,
+            };
             let state = State::load(&mut ck, resume)?;
             check_total(&state, epochs, &session)?;
-            say!("resuming {} after epoch {} ({} updates)", ck.path.display(), state.epoch, state.trainer.steps)?;
+            say!(
+                "resuming {} after epoch {} ({} updates)",
+                ck.path.display(),
+                state.epoch,
+                state.trainer.steps
+            )?;
             state
         }
     };
@@ -91,7 +105,9 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
     let mut stats = None;
     while state.epoch < epochs {
         let epoch = state.epoch + 1;
-        let done = state.trainer.epoch(&mut state.rbm, &data.train, epoch, &mut state.rng);
+        let done = state
+            .trainer
+            .epoch(&mut state.rbm, &data.train, epoch, &mut state.rng);
         state.epoch = epoch;
         bar.inc(1);
         let last = epoch == epochs;
@@ -180,7 +196,9 @@ pub fn sample(chapter: Chapter, a: &SampleArgs) -> Result<()> {
     let (n, steps, T) = (a.samples as usize, a.steps as usize, a.temperature);
     let session = Session::outputs(chapter, &a.run, Some("sample"), a)?;
     let (rbm, (rows, cols)) = (&saved.rbm, saved.shape);
-    let trained = saved.epoch.map_or(String::new(), |e| format!(", {e} epochs"));
+    let trained = saved
+        .epoch
+        .map_or(String::new(), |e| format!(", {e} epochs"));
     say!(
         "model: {} (n_v = {}, n_h = {}, {rows} × {cols} images{trained})",
         file.display(),
@@ -217,7 +235,11 @@ pub fn sample(chapter: Chapter, a: &SampleArgs) -> Result<()> {
 /// partition.json.
 pub fn partition(chapter: Chapter, p: &PartitionArgs) -> Result<()> {
     let (n_v, n_h) = (p.visible as usize, p.hidden as usize);
-    let (w, a, b) = (p.weights.clone(), p.visible_bias.clone(), p.hidden_bias.clone());
+    let (w, a, b) = (
+        p.weights.clone(),
+        p.visible_bias.clone(),
+        p.hidden_bias.clone(),
+    );
     let rbm = partition::rbm_from_flags(n_v, n_h, w, a, b, p.run.seed)?;
     let text = partition::report(&rbm, 64)?;
     let numbers = partition::numbers(&rbm)?;
@@ -226,7 +248,10 @@ pub fn partition(chapter: Chapter, p: &PartitionArgs) -> Result<()> {
         say!("{line}")?;
     }
     let json = serde_json::to_string_pretty(&numbers).map_err(Error::msg)?;
-    files::write_bytes_atomic(session.output("partition.json"), format!("{json}\n").as_bytes())?;
+    files::write_bytes_atomic(
+        session.output("partition.json"),
+        format!("{json}\n").as_bytes(),
+    )?;
     session.finish()?;
     Ok(())
 }

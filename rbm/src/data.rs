@@ -6,9 +6,9 @@
 
 use nalgebra::DMatrix;
 use shared::data::{ImageSet, bars, idx};
-use std::path::Path;
 use shared::rng;
 use shared::{Error, Result};
+use std::path::Path;
 
 /// Training and held-out data with what the report needs to know about them.
 #[derive(Clone, Debug)]
@@ -102,8 +102,8 @@ pub const MNIST_T10K_TRAIN: usize = 8000;
 /// `train` (default [`MNIST_T10K_TRAIN`]) to train and the rest held out. The data's name says
 /// which split it is.
 pub fn mnist(dir: &Path, train: Option<usize>, seed: u64) -> Result<Data> {
-    let t10k = idx::load_mnist_dir(dir, "t10k")?;
-    if !has_mnist_training_files(dir) {
+    let (full, t10k) = idx::load_mnist_parts(dir)?;
+    let Some(mut full) = full else {
         let n = train.unwrap_or(MNIST_T10K_TRAIN);
         let name = format!(
             "MNIST t10k in {} (no train-* files there: {n} of its {} images to train, the rest \
@@ -112,28 +112,21 @@ pub fn mnist(dir: &Path, train: Option<usize>, seed: u64) -> Result<Data> {
             t10k.len()
         );
         return binarised_split(&t10k, n, seed, name, Source::Mnist);
-    }
-    let mut full = idx::load_mnist_dir(dir, "train")?;
-    if (full.rows, full.cols) != (t10k.rows, t10k.cols) {
-        return Err(Error::format(
-            dir,
-            "train images",
-            format!(
-                "they are {}×{}, the t10k images {}×{}: one RBM cannot model both",
-                full.rows, full.cols, t10k.rows, t10k.cols
-            ),
-        ));
-    }
+    };
     let available = full.len();
     let n = train.unwrap_or(available);
     if n > available {
         return Err(Error::flag(
             "--train",
-            format!("{n} training images, but train-* in {} holds {available}", dir.display()),
+            format!(
+                "{n} training images, but train-* in {} holds {available}",
+                dir.display()
+            ),
         ));
     }
     // In place: the 60,000 images are 376 MB as f64, and a copy would double that.
-    full.images.apply(|p| *p = if *p >= 0.5 { 1.0 } else { 0.0 });
+    full.images
+        .apply(|p| *p = if *p >= 0.5 { 1.0 } else { 0.0 });
     let train = if n == available {
         full.images
     } else {
@@ -153,13 +146,6 @@ pub fn mnist(dir: &Path, train: Option<usize>, seed: u64) -> Result<Data> {
         optimum: None,
         source: Source::Mnist,
     })
-}
-
-/// Does `dir` hold MNIST's training images (any of the names the loader accepts)?
-fn has_mnist_training_files(dir: &Path) -> bool {
-    ["train-images-idx3-ubyte", "train-images.idx3-ubyte"]
-        .iter()
-        .any(|stem| dir.join(stem).is_file() || dir.join(format!("{stem}.gz")).is_file())
 }
 
 /// The data of a run by its flags: `--digits FILE` (1500 training images), else `--mnist DIR`

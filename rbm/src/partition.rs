@@ -136,7 +136,11 @@ pub fn numbers(rbm: &Rbm) -> shared::Result<serde_json::Value> {
     };
     let (n_v, n_h) = (rbm.n_v(), rbm.n_h());
     let Vs = configurations(n_v).transpose();
-    let p: Vec<f64> = rbm.free_energy(&Vs).iter().map(|f| (-f - lz).exp()).collect();
+    let p: Vec<f64> = rbm
+        .free_energy(&Vs)
+        .iter()
+        .map(|f| (-f - lz).exp())
+        .collect();
     let brute = (n_v + n_h <= BRUTE_FORCE_MAX_UNITS).then(|| z_brute_force(rbm));
     Ok(serde_json::json!({
         "n_v": n_v, "n_h": n_h, "W": rows(&rbm.W), "a": rbm.a.as_slice(), "b": rbm.b.as_slice(),

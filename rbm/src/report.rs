@@ -12,8 +12,8 @@ use nalgebra::DMatrix;
 use serde_json::{Value, json};
 use shared::Result;
 use shared::plot::{Figure, Image, Panel, Scale, Series, save_image_grid};
-use std::fmt::Write;
 use shared::session::Session;
+use std::fmt::Write;
 use std::path::Path;
 
 /// The independent-pixel model's mean log-likelihood on the training and held-out data
@@ -223,7 +223,13 @@ pub fn save_pictures(
 ) -> Result<()> {
     let S = crate::train::gibbs_samples(rbm, 64, 1000, rng);
     let samples = "Gibbs samples (1000 steps)";
-    save_grid(&session.output("samples.png"), samples, &S, shape, Scale::Unit)?;
+    save_grid(
+        &session.output("samples.png"),
+        samples,
+        &S,
+        shape,
+        Scale::Unit,
+    )?;
     let filters = "hidden units' weights";
     let W_t = rbm.W.transpose();
     let path = session.output("filters.png");
@@ -242,7 +248,13 @@ pub fn samples_as_text(S: &DMatrix<f64>, (rows, cols): (usize, usize), count: us
             let line: Vec<String> = shown
                 .clone()
                 .map(|k| {
-                    let pixel = |c: usize| if S[(r * cols + c, k)] >= 0.5 { '#' } else { '.' };
+                    let pixel = |c: usize| {
+                        if S[(r * cols + c, k)] >= 0.5 {
+                            '#'
+                        } else {
+                            '.'
+                        }
+                    };
                     (0..cols).map(pixel).collect()
                 })
                 .collect();

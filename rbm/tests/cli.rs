@@ -180,5 +180,8 @@ fn digits_csv_by_flag() {
     assert!(ll > base + 2.0, "{base} → {ll}");
     let o = dir.path().join("all-forty");
     let o = o.to_str().unwrap();
-    fails_with(&["--digits", c, "--train", "40", "--out", o], "error: --train: 40 leaves none");
+    fails_with(
+        &["--digits", c, "--train", "40", "--out", o],
+        "error: --train: 40 leaves none",
+    );
 }

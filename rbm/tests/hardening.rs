@@ -511,10 +511,6 @@ fn mnist_folder(dir: &Path, name: &str, train: Option<usize>, t10k: usize) -> Pa
     d
 }
 
-fn summary(out: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
-}
-
 #[test]
 fn mnist_trains_on_train_and_holds_out_t10k_or_splits_t10k_alone() {
     let dir = tempfile::tempdir().unwrap();
@@ -525,29 +521,37 @@ fn mnist_trains_on_train_and_holds_out_t10k_or_splits_t10k_alone() {
         args.extend(["--quiet", "--out", s(&out)]);
         (testing::run(BIN, &args), out)
     };
-    let first_line = |o: &std::process::Output| {
-        testing::ok(o, "an MNIST run");
-        String::from_utf8_lossy(&o.stdout).lines().next().unwrap().to_string()
+    // The split is said in the first (data) line and in summary.json (`data`, the counts).
+    let says = |(o, out): (std::process::Output, PathBuf), split: &[&str], counts: (u64, u64)| {
+        testing::ok(&o, split[0]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        let first = text.lines().next().unwrap();
+        let json = std::fs::read_to_string(out.join("summary.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        for words in split {
+            assert!(first.contains(words), "{first}");
+            assert!(v["data"].as_str().unwrap().contains(words), "{v}");
+        }
+        let count = |k: &str| v[k].as_u64().unwrap();
+        assert_eq!(
+            (count("train_examples"), count("held_out_examples")),
+            counts
+        );
     };
     // Both parts: all 30 training images to train, all 12 test images held out.
     let both = mnist_folder(dir.path(), "both", Some(30), 12);
-    let (o, out) = run(&both, "both", &[]);
-    let line = first_line(&o);
-    assert!(line.contains("30 train-* images to train, the 12 t10k-* images held out"), "{line}");
-    let v = summary(&out);
-    assert_eq!((v["train_examples"].as_u64(), v["held_out_examples"].as_u64()), (Some(30), Some(12)));
-    assert!(v["data"].as_str().unwrap().contains("train-*"), "{v}");
+    let all = "30 train-* images to train, the 12 t10k-* images held out";
+    says(run(&both, "both", &[]), &[all], (30, 12));
     // --train takes some of train-*, never more than it holds.
-    let (o, out) = run(&both, "both-20", &["--train", "20"]);
-    assert!(first_line(&o).contains("20 train-* images"));
-    assert_eq!(summary(&out)["train_examples"], 20);
+    let some = "20 train-* images to train, the 12 t10k-* images held out";
+    says(run(&both, "both-20", &["--train", "20"]), &[some], (20, 12));
     let (o, _) = run(&both, "both-31", &["--train", "31"]);
     assert_user_error(&o, "--train 31 of 30", &["--train", "31", "holds 30"]);
     // t10k alone: today's split of it, said as such.
     let alone = mnist_folder(dir.path(), "t10k-only", None, 12);
-    let (o, out) = run(&alone, "alone", &["--train", "8"]);
-    let line = first_line(&o);
-    assert!(line.contains("no train-* files there: 8 of its 12 images to train"), "{line}");
-    let v = summary(&out);
-    assert_eq!((v["train_examples"].as_u64(), v["held_out_examples"].as_u64()), (Some(8), Some(4)));
+    let split = [
+        "MNIST t10k in",
+        "no train-* files there: 8 of its 12 images to train",
+    ];
+    says(run(&alone, "alone", &["--train", "8"]), &split, (8, 4));
 }

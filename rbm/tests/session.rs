@@ -15,7 +15,16 @@ const BIN: &str = env!("CARGO_BIN_EXE_rbm");
 
 /// 3 × 3 bars and stripes, 4 hidden units, CD-2, 20 epochs at a constant ε: about 0.1 s.
 const SHORT: &[&str] = &[
-    "train", "--side", "3", "--hidden", "4", "--k", "2", "--epochs", "20", "--schedule",
+    "train",
+    "--side",
+    "3",
+    "--hidden",
+    "4",
+    "--k",
+    "2",
+    "--epochs",
+    "20",
+    "--schedule",
     "constant",
 ];
 
@@ -60,7 +69,12 @@ fn train_is_the_bare_command() {
     let (bare, train) = (dir.path().join("bare"), dir.path().join("train"));
     ok(&run_in(&SHORT[1..], &bare, &[]), "rbm --epochs 20 …");
     ok(&run_in(SHORT, &train, &[]), "rbm train --epochs 20 …");
-    let files = ["loss.csv", "model.safetensors", "samples.png", "filters.png"];
+    let files = [
+        "loss.csv",
+        "model.safetensors",
+        "samples.png",
+        "filters.png",
+    ];
     assert_same_outputs(&bare, &train, &files);
 }
 
@@ -74,7 +88,10 @@ fn resumed_equals_whole(dir: &Path, name: &str, flags: &[&str]) {
     let o = rbm(&["train", "--resume", s(&part), "--epochs", "6", "--quiet"]);
     let text = stdout(&o);
     assert!(
-        text.starts_with(&format!("resuming {}", part.join("model.safetensors").display())),
+        text.starts_with(&format!(
+            "resuming {}",
+            part.join("model.safetensors").display()
+        )),
         "{text}"
     );
     let mut six = flags.to_vec();
@@ -107,7 +124,11 @@ fn a_resume_needs_a_larger_total_within_an_annealed_horizon() {
     for extra in [&[][..], &["--epochs", "20"], &["--epochs", "5"]] {
         let mut args = vec!["train", "--resume", s(&done)];
         args.extend_from_slice(extra);
-        assert_user_error(&rbm(&args), "no epochs left", &["--epochs", "trained 20 epochs"]);
+        assert_user_error(
+            &rbm(&args),
+            "no epochs left",
+            &["--epochs", "trained 20 epochs"],
+        );
     }
     // The default bars schedule anneals ε to 0 over the run's epochs: no training past them.
     let annealed = dir.path().join("annealed");
@@ -115,7 +136,10 @@ fn a_resume_needs_a_larger_total_within_an_annealed_horizon() {
     ok(&run_in(&flags, &annealed, &[]), "an annealed run");
     let o = rbm(&["--resume", s(&annealed), "--epochs", "8"]);
     assert_user_error(&o, "past the annealing", &["--epochs", "over 4 epochs"]);
-    assert_eq!(std::fs::read(done.join("model.safetensors")).unwrap(), model);
+    assert_eq!(
+        std::fs::read(done.join("model.safetensors")).unwrap(),
+        model
+    );
 }
 
 #[test]
@@ -136,8 +160,14 @@ fn sample_draws_from_a_saved_run() {
         )
     );
     let png = |d: &Path| std::fs::read(d.join("samples.png")).unwrap();
-    assert!(png(&run) == png(&out), "sample's default draw is not the run's samples.png");
-    assert!(text.ends_with(&format!("wrote {}/{{samples.png}}\n", out.display())), "{text}");
+    assert!(
+        png(&run) == png(&out),
+        "sample's default draw is not the run's samples.png"
+    );
+    assert!(
+        text.ends_with(&format!("wrote {}/{{samples.png}}\n", out.display())),
+        "{text}"
+    );
     // The text: the first --show samples, 3 × 3, '#' and '.'.
     let art: Vec<&str> = text.lines().filter(|l| l.starts_with(['#', '.'])).collect();
     assert_eq!(art.len(), 3, "{text}");
@@ -146,7 +176,15 @@ fn sample_draws_from_a_saved_run() {
     // from the same random start (another seed, another start).
     let cold = |seed: &str, out: &str| {
         let out = dir.path().join(out);
-        let args = ["sample", "--model", s(&file), "--temperature", "0", "--seed", seed];
+        let args = [
+            "sample",
+            "--model",
+            s(&file),
+            "--temperature",
+            "0",
+            "--seed",
+            seed,
+        ];
         stdout(&run_in(&args, &out, &[]));
         std::fs::read(out.join("samples.png")).unwrap()
     };
@@ -158,9 +196,17 @@ fn sample_draws_from_a_saved_run() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert_user_error(&o, "no trained run", &["--model", "runs/rbm", "does not exist"]);
+    assert_user_error(
+        &o,
+        "no trained run",
+        &["--model", "runs/rbm", "does not exist"],
+    );
     let o = rbm(&["sample", "--model", s(dir.path()), "--out", s(&out)]);
-    assert_user_error(&o, "a folder without a model", &["--model", "holds no model.safetensors"]);
+    assert_user_error(
+        &o,
+        "a folder without a model",
+        &["--model", "holds no model.safetensors"],
+    );
     let o = rbm(&["sample", "--samples", "5000"]);
     assert_user_error(&o, "too many samples", &["--samples", "5000"]);
 }
@@ -170,13 +216,22 @@ fn partition_writes_its_numbers_and_refuses_a_non_finite_log_z() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("p");
     let text = stdout(&rbm(&["partition", "--quiet", "--out", s(&out)]));
-    assert!(text.contains("log Z (logsumexp over the hidden layer)  = 3.6484343058"), "{text}");
+    assert!(
+        text.contains("log Z (logsumexp over the hidden layer)  = 3.6484343058"),
+        "{text}"
+    );
     assert!(text.ends_with(&format!("wrote {}/{{partition.json}}\n", out.display())));
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("partition.json")).unwrap())
             .unwrap();
-    assert!((v["log_z"].as_f64().unwrap() - 3.6484343058).abs() < 1e-10, "{v}");
-    assert!((v["z"].as_f64().unwrap() - 38.4144736197).abs() < 1e-9, "{v}");
+    assert!(
+        (v["log_z"].as_f64().unwrap() - 3.6484343058).abs() < 1e-10,
+        "{v}"
+    );
+    assert!(
+        (v["z"].as_f64().unwrap() - 38.4144736197).abs() < 1e-9,
+        "{v}"
+    );
     assert_eq!(v["p_v"].as_array().unwrap().len(), 8);
     // Energies beyond f64: an error that says so, not a table of NaN.
     for (flag, values) in [
@@ -206,9 +261,17 @@ fn size_flags_are_checked_against_memory() {
     let out = dir.path().join("big");
     // 4·10⁹ bars examples of 16 pixels: tens of gigabytes before anything is allocated.
     let o = rbm(&["--train", "4000000000", "--out", s(&out)]);
-    assert_user_error(&o, "--train 4e9", &["--train", "would need about", "available"]);
+    assert_user_error(
+        &o,
+        "--train 4e9",
+        &["--train", "would need about", "available"],
+    );
     let o = rbm(&["--batch", "4000000000", "--out", s(&out)]);
-    assert_user_error(&o, "--batch 4e9", &["--batch", "would need about", "available"]);
+    assert_user_error(
+        &o,
+        "--batch 4e9",
+        &["--batch", "would need about", "available"],
+    );
     let o = rbm(&["--train", "1e18", "--out", s(&out)]);
     assert_user_error(&o, "--train 1e18", &["--train"]);
 }

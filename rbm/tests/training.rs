@@ -327,12 +327,20 @@ fn temperature_zero_takes_the_more_probable_value_without_random_draws() {
         let before = train::tempered_samples(&m, 20, steps, 0.0, &mut rng::seeded(9));
         let after = train::tempered_samples(&m, 20, steps + 1, 0.0, &mut rng::seeded(9));
         let H = more_probable(m.hidden_probs(&before));
-        assert_eq!(after, more_probable(m.visible_probs(&H)), "step {}", steps + 1);
+        assert_eq!(
+            after,
+            more_probable(m.visible_probs(&H)),
+            "step {}",
+            steps + 1
+        );
         assert!(after.iter().all(|&v| v == 0.0 || v == 1.0));
     }
     // T = 1 is the model's sampler; T = 2 the same sampler on W, a, b halved.
     let g = train::gibbs_samples(&m, 6, 10, &mut rng::seeded(2));
-    assert_eq!(train::tempered_samples(&m, 6, 10, 1.0, &mut rng::seeded(2)), g);
+    assert_eq!(
+        train::tempered_samples(&m, 6, 10, 1.0, &mut rng::seeded(2)),
+        g
+    );
     let half = Rbm::new(&m.W / 2.0, &m.a / 2.0, &m.b / 2.0);
     let hot = train::tempered_samples(&m, 6, 10, 2.0, &mut rng::seeded(2));
     assert_eq!(hot, train::gibbs_samples(&half, 6, 10, &mut rng::seeded(2)));
