@@ -6,7 +6,7 @@
 
 use crate::checkpoint::{Resume, State, load_model};
 use crate::cli::{PartitionArgs, SampleArgs, Schedule, TrainArgs};
-use crate::data;
+use crate::data::{self, Data};
 use crate::partition;
 use crate::report::{self, Baselines};
 use crate::train::{self, Config, Defaults, SAMPLE_STREAM};
@@ -41,26 +41,8 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
     let train_size = a.train.map(|n| n as usize);
     let (digits, mnist) = (a.digits.as_deref(), a.mnist.as_deref());
     let data = data::by_flags(digits, mnist, a.side as usize, train_size, seed)?;
-    let d = Defaults::of(data.source, a.method);
-    let epochs = a.epochs.map_or(d.epochs, |e| e as usize);
-    let anneal = a.schedule.map_or(d.anneal, |s| s == Schedule::Linear);
-    let config = Config {
-        method: a.method,
-        k: a.k.map_or(d.k, |k| k as usize),
-        lr: a.lr.unwrap_or(d.lr),
-        batch: a
-            .batch
-            .map(|b| b as usize)
-            .or(d.batch)
-            .unwrap_or(data.train.ncols()),
-        weight_cost: a.weight_cost,
-        anneal_epochs: anneal.then_some(epochs),
-        ..Config::default()
-    };
-    let (n_v, n_h) = (
-        data.train.nrows(),
-        a.hidden.map_or(d.hidden, |h| h as usize),
-    );
+    let (config, n_h, epochs) = recipe(&a, &data);
+    let n_v = data.train.nrows();
     train::check(&config, n_v, n_h)?;
     let B = config.batch as f64;
     let bytes = 8.0 * B * 3.0 * (n_v + n_h) as f64;
@@ -99,10 +81,9 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
         state.history.push(0, &stats);
         bar.println(report::row(0, &stats));
     }
-    // The state of the last epoch whose likelihood was finite, and the epoch of the last
-    // checkpoint written.
-    let (mut good, mut saved_at) = (state.clone(), None);
-    let mut stats = None;
+    // The state of the last epoch whose likelihood was finite, the epoch of the last
+    // checkpoint written, the statistics of the last evaluated epoch.
+    let (mut good, mut saved_at, mut last_stats) = (state.clone(), None, None);
     while state.epoch < epochs {
         let epoch = state.epoch + 1;
         let done = state
@@ -111,12 +92,11 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
         state.epoch = epoch;
         bar.inc(1);
         let last = epoch == epochs;
-        let evaluated = last || epoch % eval_every == 0 || epoch % every == 0;
-        let mut diverged = done.err();
-        if evaluated && diverged.is_none() {
+        let (mut diverged, mut stats) = (done.err(), None);
+        if diverged.is_none() && (last || epoch % eval_every == 0 || epoch % every == 0) {
             let s = train::evaluate(&state.rbm, &data.train, &data.test);
-            stats = Some(s);
             diverged = check_finite(state.trainer.steps, s.train_ll).err();
+            stats = Some(s);
         }
         if let Some(e) = diverged {
             // Keep what was learnt up to the last good epoch: its curves and its model (unless
@@ -128,12 +108,13 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
             }
             return Err(e.into());
         }
-        if let (true, Some(s)) = (evaluated, stats) {
+        if let Some(s) = stats {
             state.history.push(epoch, &s);
             good.clone_from(&state);
             if epoch % every == 0 || last {
                 bar.println(report::row(epoch, &s));
             }
+            last_stats = Some(s);
         }
         let stop = session.interrupted();
         if !last && (stop || epoch % a.checkpoint_every as usize == 0) {
@@ -147,7 +128,7 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
         }
     }
     bar.finish();
-    let stats = stats.unwrap_or_else(|| train::evaluate(&state.rbm, &data.train, &data.test));
+    let stats = last_stats.unwrap_or_else(|| train::evaluate(&state.rbm, &data.train, &data.test));
     session.save_checkpoint(&state)?;
     session.save_loss(&figure(&state))?;
     let mut r = rng::stream(seed, SAMPLE_STREAM);
@@ -159,6 +140,25 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
     session.save_summary(state.trainer.steps, summary)?;
     session.finish()?;
     Ok(())
+}
+
+/// The recipe of the flags for `data` (each flag not given takes the data set's and the
+/// method's default, [`Defaults::of`]): the training configuration, n_h and the epochs in all.
+fn recipe(a: &TrainArgs, data: &Data) -> (Config, usize, usize) {
+    let d = Defaults::of(data.source, a.method);
+    let epochs = a.epochs.map_or(d.epochs, |e| e as usize);
+    let anneal = a.schedule.map_or(d.anneal, |s| s == Schedule::Linear);
+    let batch = a.batch.map(|b| b as usize).or(d.batch);
+    let config = Config {
+        method: a.method,
+        k: a.k.map_or(d.k, |k| k as usize),
+        lr: a.lr.unwrap_or(d.lr),
+        batch: batch.unwrap_or(data.train.ncols()),
+        weight_cost: a.weight_cost,
+        anneal_epochs: anneal.then_some(epochs),
+        ..Config::default()
+    };
+    (config, a.hidden.map_or(d.hidden, |h| h as usize), epochs)
 }
 
 /// A resumed run trains on up to `epochs` in all: more than it has done, and, when its ε is
