@@ -3,7 +3,7 @@
 //! as a scatter-add, and the products through `shared::kernels`. `tests/model.rs` compares
 //! every value and gradient with [`Model::forward`] and [`Model::backward`].
 
-use crate::model::{CONTEXT, Gram, Grads, Model};
+use crate::model::{CONTEXT, Grads, Gram, Model};
 use nalgebra::DMatrix;
 use shared::activation::{sigmoid_backward_mut, sigmoid_mut, softmax_columns_mut};
 use shared::kernels::{gemm, gemm_nt, gemm_tn, sum_columns};
@@ -67,12 +67,11 @@ pub fn forward(m: &Model, grams: &[Gram], c: &mut Cache) {
     // X0[i, n]. So column n of W0ᵀK_i is W0ᵀ·e_{X0[i,n]} = (row X0[i,n] of W0)ᵀ, and the
     // product is a gather (an embedding lookup) into rows iD..(i+1)D of X1.
     let W0 = m.W0.as_slice(); // column-major: W0[w, d] = W0[d·V + w]
-    for (n, (x1, g)) in c
-        .X1
-        .as_mut_slice()
-        .chunks_exact_mut(CONTEXT * D)
-        .zip(grams)
-        .enumerate()
+    for (n, (x1, g)) in
+        c.X1.as_mut_slice()
+            .chunks_exact_mut(CONTEXT * D)
+            .zip(grams)
+            .enumerate()
     {
         for (i, block) in x1.chunks_exact_mut(D).enumerate() {
             let w = g[i]; // X0[i, n]

@@ -86,7 +86,7 @@ pub mod train;
 pub mod words;
 
 pub use fast::gemm_flops_per_batch;
-pub use model::{CONTEXT, Cache, Gram, Grads, Model};
+pub use model::{CONTEXT, Cache, Grads, Gram, Model};
 pub use train::{Event, Hyper, Trainer, train_epoch};
 
 /// The chapter name (checkpoint metadata, `runs/ngram-lm`).

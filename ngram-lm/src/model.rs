@@ -35,7 +35,7 @@
 //! so `dW0ᵀ = Σᵢ dX1ᵢ K_iᵀ`, the notes' `dW0 = Σᵢ K_i dX1ᵢᵀ`. The test
 //! `x1_by_matrix_operations_alone` builds X1 both ways.
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, stack};
 use shared::activation::{sigmoid, softmax_columns_mut};
 use shared::optim::{Optimizer, Rule};
 use shared::rng::Rng;
@@ -98,7 +98,10 @@ pub struct Grads {
 pub fn one_hot(V: usize, ids: impl ExactSizeIterator<Item = usize>) -> DMatrix<f64> {
     let mut K = DMatrix::zeros(V, ids.len());
     for (n, w) in ids.enumerate() {
-        assert!(w < V, "case {n}: word id {w} is outside the vocabulary of {V}");
+        assert!(
+            w < V,
+            "case {n}: word id {w} is outside the vocabulary of {V}"
+        );
         K[(w, n)] = 1.0;
     }
     K
@@ -161,8 +164,9 @@ impl Model {
         let (V, B) = (self.vocab(), batch.len());
         let K = std::array::from_fn(|i| one_hot(V, batch.iter().map(|g| g[i]))); // K_i: V × B
         let W0t = self.W0.transpose(); // D × V
-        // (1) X1 = [W0ᵀK1; W0ᵀK2; W0ᵀK3]
-        let X1 = nalgebra::stack![&W0t * &K[0]; &W0t * &K[1]; &W0t * &K[2]]; // 3D × B
+        let [X11, X12, X13] = K.each_ref().map(|K_i| &W0t * K_i); // W0ᵀK_i: D × B each
+        #[allow(clippy::toplevel_ref_arg)] // the lint fires inside nalgebra's `stack!`
+        let X1 = stack![X11; X12; X13]; // (1) X1 = [W0ᵀK1; W0ᵀK2; W0ᵀK3], 3D × B
         let X2 = self.W1.transpose() * &X1 + &self.b1 * ones(B); // H × B
         let fX2 = X2.map(sigmoid); // H × B, f = sigmoid
         let X3 = self.W2.transpose() * &fX2 + &self.b2 * ones(B); // V × B

@@ -3,7 +3,7 @@
 //! Training runs on [`crate::fast`] and updates with [`Model::update`].
 
 use crate::fast::{self, Cache};
-use crate::model::{self, Gram, Grads, Model};
+use crate::model::{self, Grads, Gram, Model};
 use shared::optim::Optimizer;
 use shared::plot::{Figure, Panel, Series};
 use shared::rng::Rng;
@@ -41,7 +41,6 @@ impl Default for Hyper {
         }
     }
 }
-
 
 /// Checks the sizes before anything is allocated: at least 2 words, a batch no larger than the
 /// `n_train` training 4-grams, and a model with its buffers that fits in memory (a typo like
@@ -267,4 +266,3 @@ impl Curves {
         Figure::single(panel)
     }
 }
-

@@ -36,7 +36,10 @@ pub fn nearest(model: &Model, id: usize, k: usize) -> Vec<(usize, f64)> {
 /// The `k` most probable next words after `context`, most probable first
 /// (predict_next_word.m).
 pub fn predict(model: &Model, context: [usize; CONTEXT], k: usize) -> Vec<(usize, f64)> {
-    let mut p: Vec<(usize, f64)> = fast::next_word(model, context).into_iter().enumerate().collect();
+    let mut p: Vec<(usize, f64)> = fast::next_word(model, context)
+        .into_iter()
+        .enumerate()
+        .collect();
     p.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
     p.truncate(k);
     p

@@ -5,7 +5,7 @@
 #![allow(non_snake_case)]
 
 use nalgebra::DMatrix;
-use ngram_lm::{CONTEXT, Gram, Grads, Hyper, Model, Trainer, train_epoch};
+use ngram_lm::{CONTEXT, Grads, Gram, Hyper, Model, Trainer, train_epoch};
 use ngram_lm::{checkpoint, fast, words};
 use shared::data::text::Vocab;
 use shared::gradcheck::check;
@@ -72,7 +72,11 @@ fn shapes_of_section_1() {
     assert_eq!(K_shapes, [(250, 100); 3], "K1, K2, K3");
     assert_eq!(c.X1.shape(), (150, 100), "X1");
     assert_eq!(c.fX2.shape(), (200, 100), "X2");
-    assert_eq!((c.y.shape(), c.t.shape()), ((250, 100), (250, 100)), "X3, t");
+    assert_eq!(
+        (c.y.shape(), c.t.shape()),
+        ((250, 100), (250, 100)),
+        "X3, t"
+    );
     assert_eq!(m.backward(&c, 0.0).dW0.shape(), (250, 50));
 }
 
@@ -150,6 +154,7 @@ fn x1_by_matrix_operations_alone() {
     let m = tiny(V, D, H, 3);
     let grams = some_grams();
     let c = m.forward(&grams);
+    #[allow(clippy::toplevel_ref_arg)] // the lint fires inside nalgebra's `stack!`
     let K = nalgebra::stack![&c.K[0]; &c.K[1]; &c.K[2]]; // 3V × B
     let I3_W0t = DMatrix::<f64>::identity(CONTEXT, CONTEXT).kronecker(&m.W0.transpose()); // 3D × 3V
     assert_eq!((K.shape(), I3_W0t.shape()), ((3 * V, 6), (3 * D, 3 * V)));
@@ -157,9 +162,9 @@ fn x1_by_matrix_operations_alone() {
     assert_eq!(X1, c.X1, "(I₃ ⊗ W0ᵀ)K against eq. (1)");
     // And column n of X1 stacks the embeddings (rows of W0) of case n's three words.
     for (n, g) in grams.iter().enumerate() {
-        for i in 0..CONTEXT {
+        for (i, &w) in g[..CONTEXT].iter().enumerate() {
             let block = X1.view((i * D, n), (D, 1)).transpose();
-            assert_eq!(block, m.W0.row(g[i]), "case {n}, word {i}");
+            assert_eq!(block, m.W0.row(w), "case {n}, word {i}");
         }
     }
     // Differentiating the product: the diagonal blocks of dX1 Kᵀ are dX1ᵢ K_iᵀ, and their sum
@@ -169,7 +174,9 @@ fn x1_by_matrix_operations_alone() {
     let dX2 = (&m.W2 * &dX3).component_mul(&c.fX2.map(|f| f * (1.0 - f))); // H × B
     let dX1 = &m.W1 * &dX2; // 3D × B
     let dA = &dX1 * K.transpose(); // 3D × 3V, ∂E/∂(I₃ ⊗ W0ᵀ)
-    let dW0t = (0..CONTEXT).fold(DMatrix::zeros(D, V), |s, i| s + dA.view((i * D, i * V), (D, V)));
+    let dW0t = (0..CONTEXT).fold(DMatrix::zeros(D, V), |s, i| {
+        s + dA.view((i * D, i * V), (D, V))
+    });
     assert!(rel_error(&dW0t.transpose(), &g.dW0) < 1e-14);
 }
 
