@@ -203,10 +203,10 @@ impl Model {
         let db1 = &dX2 * ones(B).transpose(); // H × 1
         // ⇒ dX1 = W1 dX2
         let dX1 = &self.W1 * &dX2; // 3D × B
-        // (1) X1 = [W0ᵀK1; W0ᵀK2; W0ᵀK3]  ⇒  dW0 = Σᵢ K_i dX1ᵢᵀ, dX1ᵢ the i-th D-row block
-        let dW0 = (0..CONTEXT)
-            .map(|i| &c.K[i] * dX1.rows(i * D, D).transpose())
-            .fold(DMatrix::zeros(self.vocab(), D), |sum, term| sum + term); // V × D
+        let [dX11, dX12, dX13] = [0, 1, 2].map(|i| dX1.rows(i * D, D)); // D × B each
+        // (1) X1 = [W0ᵀK1; W0ᵀK2; W0ᵀK3]  ⇒  dW0 = Σᵢ K_i dX1ᵢᵀ
+        let [K1, K2, K3] = &c.K; // V × B each
+        let dW0 = K1 * dX11.transpose() + K2 * dX12.transpose() + K3 * dX13.transpose(); // V × D
         Grads {
             dW0,
             dW1,
