@@ -6,8 +6,9 @@
 //! | sigmoid | cross-entropy | logistic regression |
 //! | softmax | cross-entropy | multinomial classification |
 //!
-//! Each is fitted by gradient descent to data drawn from known parameters, so the fitted
-//! parameters can be read next to the true ones. Rows are examples, as in §2 and §4:
+//! Each is fitted by gradient descent ([`crate::train::fit`]) to data drawn from known
+//! parameters ([`crate::data::problem`]), so the fitted parameters can be read next to the
+//! true ones. Rows are examples, as in §2 and §4:
 //! `X: N × d`, `W: d × K`, `b: 1 × K`, `Y, T: N × K`.
 //!
 //! All three pair f with its "matching" cost, so the backward pass starts the same way:
