@@ -1,17 +1,19 @@
-//! One iteration of min-char-rnn at the reference's sizes (issue 13's unit): N_x = 65
-//! characters, N_h = 100, T = 25; forward, backward, clip, Adagrad. Its pieces, a
-//! 200-character sample, and the machine's yardstick, one 256 × 256 × 256 f64 GEMM.
+//! One iteration of min-char-rnn at the reference's sizes: N_x = 65 characters, N_h = 100,
+//! T = 25; forward, backward, clip, Adagrad. Its pieces (on the engine path `fast`, which
+//! training runs), the notes layer's forward + backward for comparison, a 200-character
+//! sample, and the machine's yardstick, one 256 × 256 × 256 f64 GEMM.
 //!
 //! Throughput columns count floating-point operations of the matrix products as "items"
-//! (`Gitem/s` = GFLOP/s): 2,455,000 per iteration (`CharRnn::product_flops`), 2 · 256³ per
+//! (`Gitem/s` = GFLOP/s): 2,455,000 per iteration (`fast::product_flops`), 2 · 256³ per
 //! GEMM. `bench/compare/char-rnn.py` times the same units in numpy under the same names.
 //!
 //! Run: `cargo bench -p char-rnn` (the machine is shared: read the `fastest` column).
 #![allow(non_snake_case, non_upper_case_globals)]
 
-use char_rnn::trainer::{Config, Trainer};
+use char_rnn::Grads;
+use char_rnn::fast::{self, Cache};
+use char_rnn::train::{Config, Trainer};
 use char_rnn::vocab::Text;
-use char_rnn::{Grads, Work};
 use divan::counter::ItemsCount;
 use nalgebra::{DMatrix, DVector};
 use shared::rng;
@@ -44,7 +46,7 @@ fn main() {
 fn iteration(b: divan::Bencher) {
     let text = text();
     let mut t = Trainer::new(N_x, Config::default(), 1);
-    let flops = t.model.product_flops(T);
+    let flops = fast::product_flops(&t.model, T);
     b.counter(ItemsCount::new(flops))
         .bench_local(|| t.step(divan::black_box(&text)).unwrap());
 }
@@ -55,11 +57,36 @@ fn loss_and_grads(b: divan::Bencher) {
     let text = text();
     let data = &text.data;
     let t = Trainer::new(N_x, Config::default(), 1);
-    let (mut work, mut grads, s) = (Work::new(N_x, N_h, T), Grads::zeros_like(&t.model), state());
-    b.counter(ItemsCount::new(t.model.product_flops(T)))
+    let (mut cache, mut grads, s) = (
+        Cache::new(N_x, N_h, T),
+        Grads::zeros_like(&t.model),
+        state(),
+    );
+    b.counter(ItemsCount::new(fast::product_flops(&t.model, T)))
         .bench_local(|| {
-            t.model
-                .loss_and_grads(&data[0..T], &data[1..T + 1], &s, &mut work, &mut grads)
+            fast::loss_and_grads(
+                &t.model,
+                &data[0..T],
+                &data[1..T + 1],
+                &s,
+                &mut cache,
+                &mut grads,
+            )
+        });
+}
+
+/// The notes layer's forward + backward (`CharRnn::forward`, `CharRnn::backward`): the same
+/// numbers as `loss_and_grads`, written one equation per line on nalgebra.
+#[divan::bench]
+fn notes_loss_and_grads(b: divan::Bencher) {
+    let text = text();
+    let data = &text.data;
+    let t = Trainer::new(N_x, Config::default(), 1);
+    let s = state();
+    b.counter(ItemsCount::new(fast::product_flops(&t.model, T)))
+        .bench_local(|| {
+            let cache = t.model.forward(&data[0..T], &data[1..T + 1], &s);
+            t.model.backward(&cache)
         });
 }
 
@@ -69,11 +96,11 @@ fn forward(b: divan::Bencher) {
     let text = text();
     let data = &text.data;
     let t = Trainer::new(N_x, Config::default(), 1);
-    let (mut work, s) = (Work::new(N_x, N_h, T), state());
+    let (mut cache, s) = (Cache::new(N_x, N_h, T), state());
     // W s_{t−1} for T steps and V S.
     let flops = (2 * N_h * N_h * T + 2 * N_x * N_h * T) as u64;
     b.counter(ItemsCount::new(flops))
-        .bench_local(|| t.model.forward(&data[0..T], &data[1..T + 1], &s, &mut work));
+        .bench_local(|| fast::forward(&t.model, &data[0..T], &data[1..T + 1], &s, &mut cache));
 }
 
 /// A 200-character sample (feed a character, draw the next, 200 times).
@@ -81,7 +108,7 @@ fn forward(b: divan::Bencher) {
 fn sample_200(b: divan::Bencher) {
     let t = Trainer::new(N_x, Config::default(), 1);
     let mut r = rng::seeded(5);
-    b.bench_local(|| t.model.sample_primed(&[0], 200, 1.0, &mut r));
+    b.bench_local(|| fast::sample_primed(&t.model, &[0], 200, 1.0, &mut r));
 }
 
 /// The yardstick: one 256 × 256 × 256 f64 product (`DMatrix` `*`, matrixmultiply's kernel).

@@ -8,9 +8,9 @@
 //! iteration, the position in the text, the smoothed loss, the sampling generator's state and a
 //! fingerprint of the training text.
 
-use crate::trainer::{Config, Trainer, adagrad};
-use crate::vocab::Text;
-use crate::{CharRnn, Vocab};
+use crate::model::CharRnn;
+use crate::train::{Config, Trainer, adagrad};
+use crate::vocab::{Text, Vocab};
 use nalgebra::{DMatrix, DVector};
 use rand::SeedableRng;
 use shared::checkpoint::{self, Checkpoint};
@@ -276,13 +276,7 @@ pub fn start(
         }
     }
     if let Some(lr) = flags.lr {
-        if !(lr > 0.0 && lr.is_finite()) {
-            return Err(Error::flag(
-                "--lr",
-                format!("{lr} is not a positive number"),
-            ));
-        }
-        config.lr = lr;
+        config.lr = shared::cli::check_positive("--lr", lr)?;
     }
     let source = match (&flags.text, &resumed) {
         (Some(path), _) => path.clone(),

@@ -6,7 +6,7 @@
 //! iterations, and the samples grow speaker names ("JULIO CLENDO:") and word-like tokens.
 #![allow(non_snake_case)]
 
-use char_rnn::{checkpoint, report};
+use char_rnn::{checkpoint, fast, report};
 use clap::{Args, Parser, Subcommand, value_parser};
 use shared::run::{Run, RunArgs};
 use shared::{Error, rng};
@@ -151,13 +151,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
 }
 
 fn sample(a: SampleArgs) -> anyhow::Result<()> {
-    if !(a.temperature > 0.0 && a.temperature.is_finite()) {
-        return Err(Error::flag(
-            "--temperature",
-            format!("{} is not a positive number", a.temperature),
-        )
-        .into());
-    }
+    shared::cli::check_positive("--temperature", a.temperature)?;
     let (model, vocab) = checkpoint::load_model(&checkpoint::file_in(&a.model, "--model")?)?;
     let mut rng = rng::seeded(a.seed);
     let prime = match &a.prime {
@@ -170,7 +164,7 @@ fn sample(a: SampleArgs) -> anyhow::Result<()> {
                 .unwrap_or_else(|| rng::below(&mut rng, vocab.len())),
         ],
     };
-    let out = model.sample_primed(&prime, a.len as usize, a.temperature, &mut rng);
+    let out = fast::sample_primed(&model, &prime, a.len as usize, a.temperature, &mut rng);
     println!("{}{}", vocab.decode(&prime), vocab.decode(&out));
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! What a training run prints and writes besides the model: the header, the reference's
 //! progress lines, the final report, the loss figure's title and `summary.json`'s metrics.
 
-use crate::Trainer;
 use crate::checkpoint::TextInfo;
+use crate::train::Trainer;
 use crate::vocab::Text;
 use std::path::Path;
 

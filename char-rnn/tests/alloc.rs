@@ -2,7 +2,7 @@
 //! allocations left are the packing buffers matrixmultiply takes inside each of the four GEMMs
 //! (its own test binary, because it counts the allocations of the whole process).
 
-use char_rnn::trainer::{Config, Trainer};
+use char_rnn::train::{Config, Trainer};
 use char_rnn::vocab::Text;
 use shared::rng;
 use std::alloc::{GlobalAlloc, Layout, System};

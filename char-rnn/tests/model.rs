@@ -1,11 +1,13 @@
-//! The model against finite differences, the notes' worked numbers, the reference's loop rules,
-//! exact resume, and sampling.
+//! The notes layer against finite differences, the notes' worked numbers, the reference's loop
+//! rules, exact resume, and sampling. (`tests/fast.rs` compares the engine path with the notes
+//! layer.)
 #![allow(non_snake_case)]
 
 use char_rnn::checkpoint::{self, TextInfo};
-use char_rnn::trainer::{Config, Trainer};
+use char_rnn::fast;
+use char_rnn::train::{Config, Trainer};
 use char_rnn::vocab::Text;
-use char_rnn::{CharRnn, Grads, Work};
+use char_rnn::{CharRnn, Grads};
 use nalgebra::{DMatrix, DVector};
 use shared::gradcheck;
 use shared::rng;
@@ -35,18 +37,17 @@ fn gradient_check_through_25_steps_with_a_carried_state() {
     let mut r = rng::seeded(12);
     let text: Vec<usize> = (0..2 * T + 1).map(|_| rng::below(&mut r, N_x)).collect();
     // The carried state: s_{T−1} of a first chunk, as the training loop hands it on.
-    let mut work = Work::new(N_x, N_h, T);
-    model.forward(&text[..T], &text[1..T + 1], &DVector::zeros(N_h), &mut work);
-    let s_prev: DVector<f64> = work.last_state().into_owned();
+    let s_prev = model
+        .forward(&text[..T], &text[1..T + 1], &DVector::zeros(N_h))
+        .last_state();
     assert!(
         s_prev.amax() > 0.1,
         "the carried state is not trivially zero"
     );
-    // The second chunk, with that state: analytic gradients (unclipped).
+    // The second chunk, with that state: analytic gradients (unclipped) of the notes layer.
     let (x, y) = (&text[T..2 * T], &text[T + 1..2 * T + 1]);
-    let mut grads = Grads::zeros_like(&model);
-    model.loss_and_grads(x, y, &s_prev, &mut work, &mut grads);
-    let loss = |m: &CharRnn| m.forward(x, y, &s_prev, &mut Work::new(N_x, N_h, T));
+    let grads = model.backward(&model.forward(x, y, &s_prev));
+    let loss = |m: &CharRnn| m.forward(x, y, &s_prev).loss;
     type Pick = fn(&mut CharRnn) -> &mut DMatrix<f64>;
     let checks: [(&str, Pick, &DMatrix<f64>); 5] = [
         ("U", |m| &mut m.U, &grads.dU),
@@ -138,11 +139,12 @@ fn clipping_limits_every_gradient_entry() {
     };
     let mut t = Trainer::new(V, config, 1);
     let mut raw = Grads::zeros_like(&t.model);
-    t.model.loss_and_grads(
+    fast::loss_and_grads(
+        &t.model,
         &text.data[..T],
         &text.data[1..T + 1],
         &DVector::zeros(100),
-        &mut Work::new(V, 100, T),
+        &mut fast::Cache::new(V, 100, T),
         &mut raw,
     );
     assert!(
@@ -237,9 +239,9 @@ fn resume_is_bit_identical() {
 fn seeded_sampling_is_reproducible_and_stays_in_the_vocabulary() {
     let N_x = 7;
     let m = lively_model(N_x, 12, 5);
-    let a = m.sample_primed(&[2, 3], 300, 1.0, &mut rng::seeded(9));
-    let b = m.sample_primed(&[2, 3], 300, 1.0, &mut rng::seeded(9));
-    let c = m.sample_primed(&[2, 3], 300, 1.0, &mut rng::seeded(10));
+    let a = fast::sample_primed(&m, &[2, 3], 300, 1.0, &mut rng::seeded(9));
+    let b = fast::sample_primed(&m, &[2, 3], 300, 1.0, &mut rng::seeded(9));
+    let c = fast::sample_primed(&m, &[2, 3], 300, 1.0, &mut rng::seeded(10));
     assert_eq!(a, b);
     assert_ne!(a, c);
     assert_eq!(a.len(), 300);
@@ -251,9 +253,13 @@ fn seeded_sampling_is_reproducible_and_stays_in_the_vocabulary() {
     assert!(seen.len() >= 3, "{seen:?}");
     let text = Text::new(OPENING, 25, "opening").unwrap();
     let t = Trainer::new(text.vocab.len(), Config::default(), 2);
-    let s = text
-        .vocab
-        .decode(&t.model.sample_primed(&[0], 200, 1.0, &mut rng::seeded(1)));
+    let s = text.vocab.decode(&fast::sample_primed(
+        &t.model,
+        &[0],
+        200,
+        1.0,
+        &mut rng::seeded(1),
+    ));
     assert!(s.chars().all(|c| OPENING.contains(c)));
 }
 
@@ -268,19 +274,19 @@ fn temperature_to_zero_approaches_argmax() {
     let mut c = 4;
     let mut greedy = Vec::new();
     for _ in 0..60 {
-        m.feed(&mut s, c, &mut a);
-        m.probabilities(&s, 1.0, &mut p);
+        fast::feed(&m, &mut s, c, &mut a);
+        fast::probabilities(&m, &s, 1.0, &mut p);
         c = p.imax();
         greedy.push(c);
     }
-    let cold = m.sample_primed(&[4], 60, 1e-6, &mut rng::seeded(3));
+    let cold = fast::sample_primed(&m, &[4], 60, 1e-6, &mut rng::seeded(3));
     assert_eq!(cold, greedy);
     // The probability of the argmax rises towards 1 as τ falls.
     let mut s = DVector::zeros(N_h);
-    m.feed(&mut s, 4, &mut a);
+    fast::feed(&m, &mut s, 4, &mut a);
     let mut last = 0.0;
     for tau in [2.0, 1.0, 0.5, 0.1, 0.01] {
-        m.probabilities(&s, tau, &mut p);
+        fast::probabilities(&m, &s, tau, &mut p);
         assert!((p.sum() - 1.0).abs() < 1e-12);
         assert!(p.max() > last, "τ = {tau}: {} ≤ {last}", p.max());
         last = p.max();
@@ -328,4 +334,62 @@ fn training_learns_the_text() {
     // From ≈ 25·ln 33 = 87 nats per chunk to under a quarter of that (it memorises the text).
     println!("first chunk {first:.2}, mean of the last 100 {mean:.2}");
     assert!(mean < 0.25 * first, "{mean} vs {first}");
+}
+
+#[test]
+fn backward_differentiates_the_chunk_its_cache_was_made_from() {
+    // The cache carries its chunk: a backward pass cannot pair one chunk's s_t, y_t with
+    // another chunk's characters (the two chunks here have the same length).
+    let (N_x, N_h, T) = (5, 7, 6);
+    let model = lively_model(N_x, N_h, 31);
+    let s0 = DVector::zeros(N_h);
+    let (a, a_next) = ([0, 1, 2, 3, 4, 0], [1, 2, 3, 4, 0, 1]);
+    let (b, b_next) = ([4, 4, 3, 1, 0, 2], [4, 3, 1, 0, 2, 2]);
+    let cache_a = model.forward(&a, &a_next, &s0);
+    let cache_b = model.forward(&b, &b_next, &s0);
+    assert_eq!(
+        (cache_a.x.as_slice(), cache_a.targets.as_slice()),
+        (&a[..], &a_next[..])
+    );
+    assert_eq!(cache_a.S.ncols(), T + 1);
+    let from_a = model.backward(&cache_a);
+    assert_eq!(from_a, model.backward(&model.forward(&a, &a_next, &s0)));
+    assert_ne!(from_a, model.backward(&cache_b));
+    // The engine path keeps its chunk too, and runs one backward pass per forward pass.
+    let mut cache = fast::Cache::new(N_x, N_h, T);
+    let mut g = Grads::zeros_like(&model);
+    fast::forward(&model, &a, &a_next, &s0, &mut cache);
+    assert_eq!((cache.inputs(), cache.targets()), (&a[..], &a_next[..]));
+    fast::backward(&model, &mut cache, &mut g);
+    let twice = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        fast::backward(&model, &mut cache, &mut g)
+    }));
+    assert!(
+        twice.is_err(),
+        "a second backward pass on one forward pass is refused"
+    );
+}
+
+#[test]
+fn the_notes_layer_sampler_draws_from_its_own_probabilities() {
+    let (N_x, N_h) = (7, 12);
+    let m = lively_model(N_x, N_h, 6);
+    let mut s = DVector::zeros(N_h);
+    let out = m.sample(&mut s, 4, 50, 1.0, &mut rng::seeded(3));
+    assert_eq!(out.len(), 50);
+    assert!(out.iter().all(|&c| c < N_x));
+    // Feeding the drawn characters again reaches the same state: s carries over.
+    let mut s2 = DVector::zeros(N_h);
+    for &c in std::iter::once(&4).chain(&out[..49]) {
+        s2 = m.step(&s2, c);
+    }
+    assert_eq!(s, s2);
+    // At τ → 0 it is greedy decoding.
+    let cold = m.sample(&mut DVector::zeros(N_h), 4, 30, 1e-6, &mut rng::seeded(3));
+    let (mut s, mut c) = (DVector::zeros(N_h), 4);
+    for &drawn in &cold {
+        s = m.step(&s, c);
+        c = m.probabilities(&s, 1.0).imax();
+        assert_eq!(drawn, c);
+    }
 }

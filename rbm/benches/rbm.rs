@@ -1,4 +1,4 @@
-//! Speed of the chapter's hot paths (issue 13's unit: one RBM CD-1 batch).
+//! Speed of the chapter's hot paths (the engine path, [`rbm::fast`], as training runs it).
 //!
 //! - `cd1_batch/*`: one CD-1 mini-batch update (positive phase, one Gibbs step, statistics by
 //!   GEMM into preallocated buffers, momentum update) at (n_v, n_h, B) = MNIST-sized
@@ -16,7 +16,7 @@
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
 use nalgebra::DMatrix;
-use rbm::partition::{log_z, model_expectations};
+use rbm::fast::{log_z, model_expectations};
 use rbm::train::{self, Config, Trainer};
 use shared::rng;
 
@@ -56,7 +56,7 @@ fn cd1(b: Bencher, (n_v, n_h, B): (usize, usize, usize)) {
 mod cd1_batch {
     use super::*;
 
-    /// MNIST-sized: 784 visible, 500 hidden, batch 100 (issue 13's unit).
+    /// MNIST-sized: 784 visible, 500 hidden, batch 100.
     #[divan::bench]
     fn mnist_784_500_100(b: Bencher) {
         cd1(b, (784, 500, 100));

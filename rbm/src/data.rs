@@ -4,7 +4,6 @@
 
 #![allow(non_snake_case)]
 
-use crate::train::Method;
 use nalgebra::DMatrix;
 use shared::data::{ImageSet, bars};
 use shared::rng;
@@ -23,6 +22,19 @@ pub struct Data {
     pub name: String,
     /// The best mean log-likelihood any model can reach, when known (bars and stripes).
     pub optimum: Option<f64>,
+    /// Which data set it is (the training recipe's defaults depend on it).
+    pub source: Source,
+}
+
+/// The chapter's data sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// n × n bars and stripes, generated.
+    Bars,
+    /// scikit-learn's 8 × 8 digits, from `--digits FILE`.
+    Digits,
+    /// MNIST t10k, from `--mnist DIR`.
+    Mnist,
 }
 
 /// n × n bars and stripes: for training every one of the 2^{n+1} − 2 patterns `copies` times
@@ -41,12 +53,19 @@ pub fn bars_and_stripes(side: usize, copies: usize, held_out: usize, seed: u64) 
             P.ncols()
         ),
         optimum: Some(bars::optimal_log_likelihood(side)),
+        source: Source::Bars,
     }
 }
 
 /// Images binarised at 0.5 (pixel ≥ 0.5 ↦ 1), shuffled by `seed`, the first `n_train` for
 /// training and the rest held out. Error (naming `--train`) unless some are left over.
-pub fn binarised_split(set: &ImageSet, n_train: usize, seed: u64, name: String) -> Result<Data> {
+pub fn binarised_split(
+    set: &ImageSet,
+    n_train: usize,
+    seed: u64,
+    name: String,
+    source: Source,
+) -> Result<Data> {
     if n_train >= set.len() {
         return Err(Error::flag(
             "--train",
@@ -54,7 +73,7 @@ pub fn binarised_split(set: &ImageSet, n_train: usize, seed: u64, name: String) 
         ));
     }
     let order = rng::permutation(&mut rng::stream(seed, 10), set.len());
-    let V = crate::binarise(&set.images, 0.5);
+    let V = binarise(&set.images, 0.5);
     let (train, test) = order.split_at(n_train);
     Ok(Data {
         train: V.select_columns(train),
@@ -62,93 +81,38 @@ pub fn binarised_split(set: &ImageSet, n_train: usize, seed: u64, name: String) 
         shape: (set.rows, set.cols),
         name,
         optimum: None,
+        source,
     })
 }
 
-/// The recipe defaults that go with a data set and a training method.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Defaults {
-    /// Hidden units.
-    pub hidden: usize,
-    /// Epochs.
-    pub epochs: usize,
-    /// Gibbs steps of CD-k / PCD-k.
-    pub k: usize,
-    /// Learning rate ε.
-    pub lr: f64,
-    /// Mini-batch size; `None`: the whole training set (one update per epoch).
-    pub batch: Option<usize>,
-    /// ε annealed linearly to 0 over the epochs (else constant).
-    pub anneal: bool,
+/// Binarises images in [0, 1]: pixel ≥ `threshold` ↦ 1, else 0 (digits: counts ≥ 8 of 16 is
+/// `threshold` = 0.5).
+pub fn binarise(images: &DMatrix<f64>, threshold: f64) -> DMatrix<f64> {
+    images.map(|p| if p >= threshold { 1.0 } else { 0.0 })
 }
 
-impl Defaults {
-    /// The data set's CD / PCD recipe: `hidden` units, `epochs` epochs of CD-`k` at ε = `lr`,
-    /// mini-batches of 10; for [`Method::Exact`] instead full-batch ascent on the exact
-    /// log-likelihood, `exact.0` epochs (one update each) at ε = `exact.1`.
-    fn new(
-        method: Method,
-        hidden: usize,
-        (epochs, k, lr, anneal): (usize, usize, f64, bool),
-        exact: (usize, f64),
-    ) -> Defaults {
-        match method {
-            Method::Exact => Defaults {
-                hidden,
-                epochs: exact.0,
-                k,
-                lr: exact.1,
-                batch: None,
-                anneal: false,
-            },
-            Method::Cd | Method::Pcd => Defaults {
-                hidden,
-                epochs,
-                k,
-                lr,
-                batch: Some(10),
-                anneal,
-            },
-        }
-    }
-}
-
-/// The data of a run by its flags, and the recipe that goes with them and `method`:
-/// `--digits FILE` (12 hidden, 50 epochs of CD-1, ε 0.05; 1500 training images), else
-/// `--mnist DIR` (t10k: 16 hidden, 20 epochs of CD-1, ε 0.05; 8000 training images), else
-/// `side` × `side` bars and stripes (16 hidden, 300 epochs of CD-20, ε 0.004 annealed to 0;
-/// 3000 training examples: every pattern equally often). With [`Method::Exact`]: 2000 (bars),
-/// 1000 (digits) full-batch epochs at ε 0.3, or 50 (MNIST) at ε 0.05. `train` overrides the
-/// number of training examples.
+/// The data of a run by its flags: `--digits FILE` (1500 training images), else `--mnist DIR`
+/// (t10k, 8000 training images), else `side` × `side` bars and stripes (3000 training
+/// examples: every pattern equally often). `train` overrides the number of training examples.
 pub fn by_flags(
     digits: Option<&std::path::Path>,
     mnist: Option<&std::path::Path>,
     side: usize,
     train: Option<usize>,
-    method: Method,
     seed: u64,
-) -> Result<(Data, Defaults)> {
+) -> Result<Data> {
     if let Some(f) = digits {
         let name = format!("{} (8 × 8 digits, binarised at 8/16)", f.display());
         let set = shared::data::digits::load_digits_csv(f)?;
-        let data = binarised_split(&set, train.unwrap_or(1500), seed, name)?;
-        return Ok((
-            data,
-            Defaults::new(method, 12, (50, 1, 0.05, false), (1000, 0.3)),
-        ));
+        return binarised_split(&set, train.unwrap_or(1500), seed, name, Source::Digits);
     }
     if let Some(d) = mnist {
         let name = format!("MNIST t10k in {} (binarised at 0.5)", d.display());
         let set = shared::data::idx::load_mnist_dir(d, "t10k")?;
-        let data = binarised_split(&set, train.unwrap_or(8000), seed, name)?;
-        return Ok((
-            data,
-            Defaults::new(method, 16, (20, 1, 0.05, false), (50, 0.05)),
-        ));
+        return binarised_split(&set, train.unwrap_or(8000), seed, name, Source::Mnist);
     }
     let copies = train.unwrap_or(3000) / bars::pattern_count(side);
-    let defaults = Defaults::new(method, 16, (300, 20, 0.004, true), (2000, 0.3));
-    Ok((bars_and_stripes(side, copies, 1000, seed), defaults))
+    Ok(bars_and_stripes(side, copies, 1000, seed))
 }
 
 #[cfg(test)]
@@ -174,7 +138,7 @@ mod tests {
             cols: 2,
             classes: 1,
         };
-        let d = binarised_split(&set, 7, 3, "x".into()).unwrap();
+        let d = binarised_split(&set, 7, 3, "x".into(), Source::Digits).unwrap();
         assert_eq!((d.train.ncols(), d.test.ncols()), (7, 3));
         assert!(d.train.iter().all(|&v| v == 0.0 || v == 1.0));
         // The column sums (pixels ≥ 0.5, i.e. i + j ≥ 6) of all ten images are there once.
@@ -192,7 +156,7 @@ mod tests {
         want.sort_by(f64::total_cmp);
         assert_eq!(sums, want);
         assert!(
-            binarised_split(&set, 10, 3, "x".into())
+            binarised_split(&set, 10, 3, "x".into(), Source::Digits)
                 .unwrap_err()
                 .to_string()
                 .starts_with("--train")

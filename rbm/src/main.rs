@@ -10,9 +10,9 @@
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rbm::data;
-use rbm::monitor::{self, History};
 use rbm::partition;
-use rbm::train::{self, Config, Method, Trainer};
+use rbm::report::{self, History};
+use rbm::train::{self, Config, Defaults, Method, Trainer};
 use shared::error::check_finite;
 use shared::rng;
 use shared::run::{Run, RunArgs};
@@ -132,7 +132,8 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     let run = Run::start("rbm", &a.run)?;
     let (method, digits, mnist) = (a.method, a.digits.as_deref(), a.mnist.as_deref());
     let train = a.train.map(|n| n as usize);
-    let (data, d) = data::by_flags(digits, mnist, a.side as usize, train, method, run.seed)?;
+    let data = data::by_flags(digits, mnist, a.side as usize, train, run.seed)?;
+    let d = Defaults::of(data.source, method);
     let epochs = a.epochs.map_or(d.epochs, |e| e as usize);
     let anneal = a.schedule.map_or(d.anneal, |s| s == Schedule::Linear);
     let config = Config {
@@ -153,8 +154,8 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     let mut rbm = train::init(n_h, &data.train, &mut rng::stream(run.seed, 11));
     let mut r = rng::stream(run.seed, 12);
     let mut trainer = Trainer::new(&rbm, config.clone(), &mut r);
-    let baselines = monitor::Baselines::of(&data);
-    print!("{}", monitor::header(&data, n_h, &config, &baselines));
+    let baselines = report::Baselines::of(&data);
+    print!("{}", report::header(&data, n_h, &config, &baselines));
     let eval_every = method.evaluate_every(epochs);
     let every = a.report_every.map_or((epochs / 25).max(1), |e| e as usize);
     let (bar, mut history) = (run.progress(epochs as u64, "epochs"), History::default());
@@ -176,21 +177,21 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
                 // Keep what was learnt up to the last good epoch: its curves and its model.
                 bar.finish();
                 run.save_loss(&history.figure(&data, &config, n_h, &baselines))?;
-                monitor::save_model(&run.out, &good, data.shape)?;
+                report::save_model(&run.out, &good, data.shape)?;
                 return Err(e.into());
             }
             good.clone_from(&rbm);
         }
         history.push(epoch, &stats);
         if epoch % every == 0 || epoch == epochs {
-            bar.println(monitor::row(epoch, &stats));
+            bar.println(report::row(epoch, &stats));
         }
     }
     bar.finish();
     // Outputs: curves, Gibbs samples, each hidden unit's weights as an image, the model.
     run.save_loss(&history.figure(&data, &config, n_h, &baselines))?;
-    monitor::save_outputs(&run.out, &rbm, data.shape, &mut rng::stream(run.seed, 13))?;
-    let (text, summary) = monitor::final_report(&rbm, &data, &config, &stats, &baselines);
+    report::save_outputs(&run.out, &rbm, data.shape, &mut rng::stream(run.seed, 13))?;
+    let (text, summary) = report::final_report(&rbm, &data, &config, &stats, &baselines);
     print!("{text}");
     println!(
         "wrote {}, loss.csv, samples.png, filters.png, model.safetensors, summary.json",

@@ -5,15 +5,16 @@
 //! The log-likelihood gradient is ∂ log p(v)/∂W = ⟨h vᵀ⟩_data − ⟨h vᵀ⟩_model; CD-k replaces
 //! the model expectation by the statistics after k steps of Gibbs sampling started at the data,
 //! PCD by those of chains that persist from one update to the next; `Exact` computes it by
-//! enumerating the smaller layer ([`crate::partition::model_expectations`]), which is
+//! enumerating the smaller layer ([`crate::fast::model_expectations`]), which is
 //! affordable because this chapter's Z is exact. All give an *ascent* direction;
 //! `shared::optim` descends, so the optimizer is handed its negative.
 
-use crate::{Grads, Rbm};
-use nalgebra::{DMatrix, Dyn, Matrix, RawStorage, RawStorageMut};
-use shared::kernels::gemm_nt;
+use crate::data::Source;
+use crate::fast::{self, Cd};
+use crate::model::{Grads, Rbm};
+use nalgebra::DMatrix;
 use shared::optim::{Optimizer, Rule};
-use shared::rng::{self, Rng};
+use shared::rng::Rng;
 
 /// How the negative (model) statistics are collected (`--method`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -139,66 +140,6 @@ pub fn init(n_h: usize, V: &DMatrix<f64>, rng: &mut Rng) -> Rbm {
     Rbm::new(W, a, DMatrix::zeros(n_h, 1))
 }
 
-/// A dynamically sized matrix or a view of one (a block of columns of a buffer).
-pub type Mat<S> = Matrix<f64, Dyn, Dyn, S>;
-
-/// S = 1 where u < P (u ~ U[0, 1) independently), else 0: a binary sample of each unit.
-pub fn sample_bernoulli<S1, S2>(P: &Mat<S1>, S: &mut Mat<S2>, rng: &mut Rng)
-where
-    S1: RawStorage<f64, Dyn, Dyn>,
-    S2: RawStorageMut<f64, Dyn, Dyn>,
-{
-    assert_eq!(P.shape(), S.shape());
-    for (s, &p) in S.iter_mut().zip(P.iter()) {
-        *s = if rng::uniform(rng, 0.0, 1.0) < p {
-            1.0
-        } else {
-            0.0
-        };
-    }
-}
-
-/// Replaces each probability in P by a binary sample of it, in place.
-pub fn sample_bernoulli_mut<S: RawStorageMut<f64, Dyn, Dyn>>(P: &mut Mat<S>, rng: &mut Rng) {
-    for p in P.iter_mut() {
-        *p = if rng::uniform(rng, 0.0, 1.0) < *p {
-            1.0
-        } else {
-            0.0
-        };
-    }
-}
-
-/// out ← out + α · (mean of the columns of M), without a temporary (out: rows × 1).
-fn add_column_mean<S: RawStorage<f64, Dyn, Dyn>>(out: &mut DMatrix<f64>, alpha: f64, M: &Mat<S>) {
-    let s = alpha / M.ncols().max(1) as f64;
-    for col in M.column_iter() {
-        out.column_mut(0).axpy(s, &col, 1.0);
-    }
-}
-
-/// Preallocated matrices of one update: B examples, C negative-phase chains (C = B for CD).
-/// The data and the negative phase sit side by side, so that the two statistics
-/// H0 V0ᵀ / B − Hk Vkᵀ / C are one product over B + C columns.
-#[derive(Clone, Debug)]
-struct Buffers {
-    B: usize,
-    VV: DMatrix<f64>, // n_v × (B + C): [V0 | Vk], the mini-batch and the visible states after k steps
-    HH: DMatrix<f64>, // n_h × (B + C): [H0 | Hk], p(h | v0) and p(h | vk)
-    Hs: DMatrix<f64>, // n_h × C: sampled hidden states
-}
-
-impl Buffers {
-    fn new(n_v: usize, n_h: usize, B: usize, C: usize) -> Buffers {
-        Buffers {
-            B,
-            VV: DMatrix::zeros(n_v, B + C),
-            HH: DMatrix::zeros(n_h, B + C),
-            Hs: DMatrix::zeros(n_h, C),
-        }
-    }
-}
-
 /// A CD-k or PCD trainer: the recipe, the momentum optimizer, buffers, persistent chains.
 #[derive(Clone, Debug)]
 pub struct Trainer {
@@ -209,7 +150,7 @@ pub struct Trainer {
     pub grads: Grads,
     neg: Grads,
     opt: Optimizer,
-    buf: Buffers,
+    cd: Cd,
     /// PCD's fantasy particles (n_v × B), None for CD.
     chains: Option<DMatrix<f64>>,
     /// Updates made so far.
@@ -228,9 +169,7 @@ impl Trainer {
         let chains = (config.method == Method::Pcd).then(|| {
             let P = rbm.a.map(shared::activation::sigmoid);
             let P = DMatrix::from_fn(n_v, B, |i, _| P[i]);
-            let mut S = DMatrix::zeros(n_v, B);
-            sample_bernoulli(&P, &mut S, rng);
-            S
+            crate::model::sample_bernoulli(&P, rng)
         });
         Trainer {
             opt: Optimizer::new(
@@ -242,7 +181,7 @@ impl Trainer {
             config,
             grads: Grads::zeros(n_v, n_h),
             neg: Grads::zeros(n_v, n_h),
-            buf: Buffers::new(n_v, n_h, B, B),
+            cd: Cd::new(n_v, n_h, B, B),
             chains,
             steps: 0,
         }
@@ -265,76 +204,17 @@ impl Trainer {
     /// reconstructions, their probabilities are used; the last reconstruction is kept as
     /// probabilities (CD) and statistics use probabilities.
     pub fn gradient(&mut self, rbm: &Rbm, V: &DMatrix<f64>, cols: &[usize], rng: &mut Rng) {
-        let (n_v, n_h, B) = (rbm.n_v(), rbm.n_h(), cols.len());
-        let C = self.chains.as_ref().map_or(B, |c| c.ncols());
-        if self.buf.B != B || self.buf.Hs.ncols() != C {
-            self.buf = Buffers::new(n_v, n_h, B, C); // only when the last batch is smaller
-        }
-        let Buffers { VV, HH, Hs, .. } = &mut self.buf;
-        let (mut V0, mut Vk) = VV.columns_range_pair_mut(0..B, B..B + C);
-        let (mut H0, mut Hk) = HH.columns_range_pair_mut(0..B, B..B + C);
-        for (c, &n) in cols.iter().enumerate() {
-            V0.column_mut(c).copy_from(&V.column(n));
-        }
-        let g = &mut self.grads;
-        // Positive phase: H0 = σ(W V0 + b)   (n_h × B)
-        rbm.hidden_probs(&V0, &mut H0);
-        // ⟨v⟩_data, ⟨h⟩_data: column means
-        g.da.fill(0.0);
-        g.db.fill(0.0);
-        add_column_mean(&mut g.da, 1.0, &V0);
-        add_column_mean(&mut g.db, 1.0, &H0);
-        // Negative phase.
+        let (g, k) = (&mut self.grads, self.config.k);
         match (self.config.method, &mut self.chains) {
-            (Method::Exact, _) => {
-                // ⟨h vᵀ⟩_data = H0 V0ᵀ / B; the model's ⟨h vᵀ⟩, ⟨v⟩, ⟨h⟩ by enumerating the
-                // smaller layer
-                gemm_nt(1.0 / B as f64, &H0, &V0, 0.0, &mut g.dW);
-                let e = crate::partition::model_expectations(rbm);
-                g.dW -= &e.hv;
-                g.da -= &e.v;
-                g.db -= &e.h;
-                return;
-            }
-            (_, None) => {
-                // CD-k: h0 ~ p(h | v0), then k steps v ← p(v | h), h ← p(h | v).
-                sample_bernoulli(&H0, Hs, rng);
-                for t in 1..=self.config.k {
-                    rbm.visible_probs(Hs, &mut Vk); // Vk = σ(Wᵀ Hs + a)   (n_v × B)
-                    if t < self.config.k {
-                        sample_bernoulli_mut(&mut Vk, rng);
-                    }
-                    rbm.hidden_probs(&Vk, &mut Hk); // Hk = σ(W Vk + b)   (n_h × B)
-                    if t < self.config.k {
-                        sample_bernoulli(&Hk, Hs, rng);
-                    }
-                }
-            }
-            (_, Some(chains)) => {
-                // PCD-k: the chains take k full Gibbs steps from where they were.
-                Vk.copy_from(chains);
-                for _ in 0..self.config.k {
-                    rbm.hidden_probs(&Vk, &mut Hk);
-                    sample_bernoulli(&Hk, Hs, rng);
-                    rbm.visible_probs(Hs, &mut Vk);
-                    sample_bernoulli_mut(&mut Vk, rng);
-                }
-                chains.copy_from(&Vk);
-                rbm.hidden_probs(&Vk, &mut Hk);
-            }
+            (Method::Exact, _) => self.cd.exact(rbm, V, cols, g),
+            (_, None) => self.cd.cd(rbm, V, cols, k, rng, g),
+            (_, Some(chains)) => self.cd.pcd(rbm, V, cols, chains, k, rng, g),
         }
-        // ⟨v⟩_model ≈ mean of Vk, ⟨h⟩_model ≈ mean of Hk
-        add_column_mean(&mut g.da, -1.0, &Vk);
-        add_column_mean(&mut g.db, -1.0, &Hk);
-        // ⟨h vᵀ⟩_data − ⟨h vᵀ⟩_model ≈ H0 V0ᵀ / B − Hk Vkᵀ / C = [H0 / B | −Hk / C] [V0 | Vk]ᵀ:
-        // the two sums of outer products as one product over B + C columns
-        H0.apply(|h| *h /= B as f64);
-        Hk.apply(|h| *h /= -(C as f64));
-        gemm_nt(1.0, HH, VV, 0.0, &mut g.dW);
     }
 
-    /// One update on the mini-batch `cols` of V: Δθ ← μΔθ + ε(∇ − λW), θ ← θ + Δθ (the guide's
-    /// rule; `shared::optim`'s classic momentum with the negated direction as gradient).
+    /// One update on the mini-batch `cols` of V: Δ ← μΔ + (∇ − λW), θ ← θ + εΔ
+    /// ([`Rbm::update`]: PA4's momentum with the guide's weight cost), as `shared::optim`'s
+    /// classic momentum (Δ ← μΔ + g, θ ← θ − εΔ) fed with the negated direction g = −(∇ − λW).
     /// Counts the update in [`Trainer::steps`].
     pub fn step(&mut self, rbm: &mut Rbm, V: &DMatrix<f64>, cols: &[usize], rng: &mut Rng) {
         self.steps += 1;
@@ -413,13 +293,14 @@ pub struct Stats {
 /// The exact likelihoods, reconstruction error and free-energy gap of `rbm` on the training
 /// set (n_v × N) and the held-out set (n_v × M, may be empty).
 pub fn evaluate(rbm: &Rbm, train: &DMatrix<f64>, test: &DMatrix<f64>) -> Stats {
-    let log_z = crate::partition::log_z(rbm);
+    let log_z = fast::log_z(rbm);
     let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
-    let (f_train, f_test) = (rbm.free_energy(train), rbm.free_energy(test));
-    let mut H = DMatrix::zeros(rbm.n_h(), train.ncols());
-    rbm.hidden_probs(train, &mut H);
-    let mut R = DMatrix::zeros(rbm.n_v(), train.ncols());
-    rbm.visible_probs(&H, &mut R);
+    let (f_train, f_test) = (fast::free_energy(rbm, train), fast::free_energy(rbm, test));
+    let N = train.ncols();
+    let mut H = DMatrix::zeros(rbm.n_h(), N);
+    fast::hidden_probs(rbm, train, &mut H, 0..N);
+    let mut R = DMatrix::zeros(rbm.n_v(), N);
+    fast::visible_probs(rbm, &H, &mut R, 0..N);
     Stats {
         log_z,
         train_ll: -mean(&f_train) - log_z,
@@ -437,12 +318,12 @@ pub fn gibbs_samples(rbm: &Rbm, n: usize, steps: usize, rng: &mut Rng) -> DMatri
     let mut P = DMatrix::from_fn(n_v, n, |i, _| shared::activation::sigmoid(rbm.a[i]));
     let mut V = DMatrix::zeros(n_v, n);
     let (mut Ph, mut H) = (DMatrix::zeros(n_h, n), DMatrix::zeros(n_h, n));
-    sample_bernoulli(&P, &mut V, rng);
+    fast::sample_into(&P, &mut V, rng);
     for _ in 0..steps {
-        rbm.hidden_probs(&V, &mut Ph);
-        sample_bernoulli(&Ph, &mut H, rng);
-        rbm.visible_probs(&H, &mut P);
-        sample_bernoulli(&P, &mut V, rng);
+        fast::hidden_probs(rbm, &V, &mut Ph, 0..n);
+        fast::sample_into(&Ph, &mut H, rng);
+        fast::visible_probs(rbm, &H, &mut P, 0..n);
+        fast::sample_into(&P, &mut V, rng);
     }
     P
 }
@@ -465,4 +346,55 @@ pub fn independent_baseline(train: &DMatrix<f64>, V: &DMatrix<f64>) -> f64 {
         })
         .sum();
     total / V.ncols().max(1) as f64
+}
+
+/// The recipe defaults that go with a data set and a training method.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Defaults {
+    /// Hidden units.
+    pub hidden: usize,
+    /// Epochs.
+    pub epochs: usize,
+    /// Gibbs steps of CD-k / PCD-k.
+    pub k: usize,
+    /// Learning rate ε.
+    pub lr: f64,
+    /// Mini-batch size; `None`: the whole training set (one update per epoch).
+    pub batch: Option<usize>,
+    /// ε annealed linearly to 0 over the epochs (else constant).
+    pub anneal: bool,
+}
+
+impl Defaults {
+    /// The recipe for a data set and `method`: digits 12 hidden, 50 epochs of CD-1, ε 0.05;
+    /// MNIST 16 hidden, 20 epochs of CD-1, ε 0.05; bars and stripes 16 hidden, 300 epochs of
+    /// CD-20, ε 0.004 annealed to 0; mini-batches of 10. With [`Method::Exact`] instead
+    /// full-batch ascent on the exact log-likelihood: 2000 (bars), 1000 (digits) epochs at
+    /// ε 0.3, or 50 (MNIST) at ε 0.05, one update each.
+    pub fn of(source: Source, method: Method) -> Defaults {
+        let (hidden, cd, exact) = match source {
+            Source::Digits => (12, (50, 1, 0.05, false), (1000, 0.3)),
+            Source::Mnist => (16, (20, 1, 0.05, false), (50, 0.05)),
+            Source::Bars => (16, (300, 20, 0.004, true), (2000, 0.3)),
+        };
+        let (epochs, k, lr, anneal) = cd;
+        match method {
+            Method::Exact => Defaults {
+                hidden,
+                epochs: exact.0,
+                k,
+                lr: exact.1,
+                batch: None,
+                anneal: false,
+            },
+            Method::Cd | Method::Pcd => Defaults {
+                hidden,
+                epochs,
+                k,
+                lr,
+                batch: Some(10),
+                anneal,
+            },
+        }
+    }
 }

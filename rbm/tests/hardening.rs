@@ -1,4 +1,4 @@
-//! Issue 12 for the `rbm` binary: bad input ends with exit code 2 and one `error:` line naming
+//! Hardening of the `rbm` binary: bad input ends with exit code 2 and one `error:` line naming
 //! the file or flag; divergence keeps the curves and the last good model; a killed run leaves
 //! the previous outputs loadable; the same seed gives the same bytes, also when two runs
 //! share the machine.

@@ -1,16 +1,17 @@
 //! Notes §7's partition function: the reference sheet's test vectors, the closed form against
-//! brute force, log space against direct sums, free energies against their definition, and the
-//! exact log-likelihood gradient against finite differences.
+//! brute force, log space against direct sums (the notes layer's and the engine's), free
+//! energies against their definition, and the exact log-likelihood gradient against finite
+//! differences.
 
 #![allow(non_snake_case)]
 
 use approx::assert_relative_eq;
 use nalgebra::DMatrix;
-use rbm::partition::{
-    all_visible_log_probs, exact_gradient, free_energy_brute_force, log_z, log_z_over_hidden,
-    log_z_over_visible, mean_log_prob, model_expectations, notes_table, z_brute_force,
+use rbm::fast::{self, log_z_over_hidden, log_z_over_visible};
+use rbm::model::{
+    Rbm, all_visible_log_probs, configurations, exact_gradient, free_energy_brute_force, log_z,
+    logsumexp, mean_log_prob, model_expectations, notes_table, softplus, z_brute_force,
 };
-use rbm::{Rbm, configurations};
 use shared::gradcheck;
 use shared::rng::{self, Rng};
 
@@ -82,6 +83,7 @@ fn the_notes_table_for_the_reference_weights() {
     assert!((t.Z - 38.4144736197).abs() < 1e-9, "{}", t.Z);
     assert!((z_brute_force(&rbm) - 38.4144736197).abs() < 1e-9);
     assert!((log_z(&rbm) - 3.6484343058).abs() < 1e-9);
+    assert!((fast::log_z(&rbm) - 3.6484343058).abs() < 1e-9);
     let want = [
         0.1041274193,
         0.0943168298,
@@ -103,6 +105,7 @@ fn zero_weights_give_two_to_the_number_of_units() {
     assert_eq!(notes_table(&rbm).Z, 32.0);
     assert_eq!(z_brute_force(&rbm), 32.0);
     assert!((log_z(&rbm) - 32f64.ln()).abs() < 1e-14);
+    assert!((fast::log_z(&rbm) - 32f64.ln()).abs() < 1e-14);
 }
 
 #[test]
@@ -112,7 +115,9 @@ fn reference_vector_a() {
     for Z in [notes_table(&rbm).Z, z_brute_force(&rbm)] {
         assert!((Z - 9.9735337589).abs() < 1e-9, "{Z}");
     }
-    assert!((log_z(&rbm) - 2.2999349604).abs() < 1e-9);
+    for lz in [log_z(&rbm), fast::log_z(&rbm)] {
+        assert!((lz - 2.2999349604).abs() < 1e-9, "{lz}");
+    }
     for (p, w) in probs(&rbm)
         .iter()
         .zip([0.2005307295, 0.1610793825, 0.3728148837, 0.2655750043])
@@ -120,8 +125,10 @@ fn reference_vector_a() {
         assert!((p - w).abs() < 1e-9, "{p} {w}");
     }
     // F(00) = −log 2.
-    let F = rbm.free_energy(&DMatrix::zeros(2, 1))[0];
-    assert!((F + 2f64.ln()).abs() < 1e-15);
+    let V00 = DMatrix::zeros(2, 1);
+    for F in [rbm.free_energy(&V00)[0], fast::free_energy(&rbm, &V00)[0]] {
+        assert!((F + 2f64.ln()).abs() < 1e-15);
+    }
 }
 
 #[test]
@@ -130,7 +137,9 @@ fn reference_vector_b() {
     for Z in [notes_table(&rbm).Z, z_brute_force(&rbm)] {
         assert!((Z - 34.4918172271).abs() < 1e-9, "{Z}");
     }
-    assert!((log_z(&rbm) - 3.5407221141).abs() < 1e-9);
+    for lz in [log_z(&rbm), fast::log_z(&rbm)] {
+        assert!((lz - 3.5407221141).abs() < 1e-9, "{lz}");
+    }
     for (p, w) in probs(&rbm)
         .iter()
         .zip([0.0974991433, 0.3403054480, 0.1312972549, 0.4308981538])
@@ -151,7 +160,9 @@ fn reference_vector_c() {
     for Z in [notes_table(&rbm).Z, z_brute_force(&rbm)] {
         assert!((Z - 43.4383521993).abs() < 1e-9, "{Z}");
     }
-    assert!((log_z(&rbm) - 3.7713427421).abs() < 1e-9);
+    for lz in [log_z(&rbm), fast::log_z(&rbm)] {
+        assert!((lz - 3.7713427421).abs() < 1e-9, "{lz}");
+    }
     let want = [
         0.0821566993,
         0.2460689655,
@@ -177,6 +188,7 @@ fn closed_form_equals_brute_force_on_random_rbms() {
             let table = notes_table(&rbm).Z;
             assert_relative_eq!(table, brute, max_relative = 1e-13);
             assert_relative_eq!(log_z(&rbm), brute.ln(), max_relative = 1e-13);
+            assert_relative_eq!(fast::log_z(&rbm), brute.ln(), max_relative = 1e-13);
             assert_relative_eq!(log_z_over_hidden(&rbm), brute.ln(), max_relative = 1e-13);
             assert_relative_eq!(log_z_over_visible(&rbm), brute.ln(), max_relative = 1e-13);
             let total: f64 = probs(&rbm).iter().sum();
@@ -202,8 +214,11 @@ fn summing_over_either_layer_agrees_beyond_one_block() {
     let direct = notes_table(&rbm).Z.ln();
     assert!(direct.is_finite());
     assert_relative_eq!(log_z_over_hidden(&rbm), direct, max_relative = 1e-12);
-    let swapped = Rbm::new(rbm.W.transpose(), rbm.b.clone(), rbm.a.clone());
+    let swapped = rbm.swapped();
     assert_relative_eq!(log_z_over_visible(&swapped), direct, max_relative = 1e-12);
+    assert_relative_eq!(fast::log_z(&swapped), direct, max_relative = 1e-12);
+    // The notes layer's log Z, over the smaller layer as well.
+    assert_relative_eq!(log_z(&rbm), direct, max_relative = 1e-12);
     assert_relative_eq!(log_z(&swapped), direct, max_relative = 1e-12);
 }
 
@@ -215,11 +230,12 @@ fn log_space_is_finite_where_the_direct_sum_overflows() {
         let rbm = Rbm::without_biases(DMatrix::from_element(1, n_v, c));
         let direct = notes_table(&rbm).Z;
         assert!(direct.is_infinite(), "n_v {n_v}, c {c}: direct {direct}");
-        let want = n_v as f64 * rbm::softplus(c)
-            + (n_v as f64 * (2f64.ln() - rbm::softplus(c))).exp().ln_1p();
-        let got = log_z(&rbm);
-        assert!(got.is_finite());
-        assert_relative_eq!(got, want, max_relative = 1e-12);
+        let want =
+            n_v as f64 * softplus(c) + (n_v as f64 * (2f64.ln() - softplus(c))).exp().ln_1p();
+        for got in [log_z(&rbm), fast::log_z(&rbm)] {
+            assert!(got.is_finite());
+            assert_relative_eq!(got, want, max_relative = 1e-12);
+        }
         if n_v <= 20 {
             assert_relative_eq!(log_z_over_visible(&rbm), want, max_relative = 1e-12);
         }
@@ -231,6 +247,7 @@ fn log_space_is_finite_where_the_direct_sum_overflows() {
     let direct = notes_table(&rbm).Z;
     assert!(direct.is_finite() && direct > 1e150, "{direct}");
     assert_relative_eq!(log_z(&rbm), direct.ln(), max_relative = 1e-13);
+    assert_relative_eq!(fast::log_z(&rbm), direct.ln(), max_relative = 1e-13);
 }
 
 #[test]
@@ -240,9 +257,11 @@ fn free_energy_matches_its_definition() {
         let rbm = random_rbm(5, 4, 1.5, biases, &mut r);
         let Vs = configurations(5).transpose();
         let F = rbm.free_energy(&Vs);
-        for (k, Fk) in F.iter().enumerate() {
-            let brute = free_energy_brute_force(&rbm, Vs.column(k).as_slice());
+        let F_fast = fast::free_energy(&rbm, &Vs);
+        for (k, (Fk, Fk_fast)) in F.iter().zip(&F_fast).enumerate() {
+            let brute = free_energy_brute_force(&rbm, &Vs.column(k).into_owned());
             assert!((Fk - brute).abs() < 1e-12, "{Fk} {brute}");
+            assert!((Fk_fast - brute).abs() < 1e-12, "{Fk_fast} {brute}");
         }
         // Σ_v e^{−F(v)} = Z.
         let Z: f64 = F.iter().map(|f| (-f).exp()).sum();
@@ -292,10 +311,10 @@ fn expectations_by_hand(rbm: &Rbm) -> (f64, DMatrix<f64>, DMatrix<f64>, DMatrix<
         .map(|k| {
             let h = Hs.row(k).transpose();
             let x = rbm.W.transpose() * &h + &rbm.a;
-            rbm.b.dot(&h) + x.iter().map(|&y| rbm::softplus(y)).sum::<f64>()
+            rbm.b.dot(&h) + x.iter().map(|&y| softplus(y)).sum::<f64>()
         })
         .collect();
-    let lz = rbm::logsumexp(&logs);
+    let lz = logsumexp(&logs);
     let (mut v, mut hm, mut hv) = (
         DMatrix::zeros(n_v, 1),
         DMatrix::zeros(n_h, 1),
@@ -319,22 +338,23 @@ fn model_expectations_match_the_slow_sum_over_many_blocks() {
     // 16 blocks; the transposed shape enumerates the visible layer the same way.
     for (n_v, n_h, scale) in [(400, 9, 0.3), (9, 400, 0.3), (5, 4, 2.0)] {
         let rbm = random_rbm(n_v, n_h, scale, true, &mut r);
-        let e = model_expectations(&rbm);
         let (lz, v, h, hv) = if n_h <= n_v {
             expectations_by_hand(&rbm)
         } else {
             // Swap the layers' roles: hidden ↔ visible, W ↔ Wᵀ.
-            let swapped = Rbm::new(rbm.W.transpose(), rbm.b.clone(), rbm.a.clone());
-            let (lz, h, v, vh) = expectations_by_hand(&swapped);
+            let (lz, h, v, vh) = expectations_by_hand(&rbm.swapped());
             (lz, v, h, vh.transpose())
         };
-        assert_relative_eq!(e.log_z, lz, max_relative = 1e-13);
-        assert_relative_eq!(e.log_z, log_z(&rbm), max_relative = 1e-13);
-        for (got, want) in [(&e.v, &v), (&e.h, &h), (&e.hv, &hv)] {
-            assert_eq!(got.shape(), want.shape());
-            let err = (got - want).amax();
-            assert!(err < 1e-12, "({n_v}, {n_h}): error {err}");
-            assert!(want.amax() > 0.1);
+        // The engine's blocks and the notes layer's table alike.
+        for e in [fast::model_expectations(&rbm), model_expectations(&rbm)] {
+            assert_relative_eq!(e.log_z, lz, max_relative = 1e-13);
+            assert_relative_eq!(e.log_z, log_z(&rbm), max_relative = 1e-13);
+            for (got, want) in [(&e.v, &v), (&e.h, &h), (&e.hv, &hv)] {
+                assert_eq!(got.shape(), want.shape());
+                let err = (got - want).amax();
+                assert!(err < 1e-12, "({n_v}, {n_h}): error {err}");
+                assert!(want.amax() > 0.1);
+            }
         }
     }
 }

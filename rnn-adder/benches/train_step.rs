@@ -21,15 +21,15 @@ fn flops(T: usize, N: usize) -> usize {
     T * (2 * N * N + 6 * N) + T * (2 * N * N + 10 * N) + (T - 1) * 2 * N * N + 2 * (N * N + 3 * N)
 }
 
-/// One example: forward + backward + update, as in the training loop (the unit).
+/// One example: forward + backward + update, as in the training loop.
 #[divan::bench(args = [Cost::L2, Cost::Logistic])]
 fn example(bencher: divan::Bencher, cost: Cost) {
     let mut model = Adder::new(16, &mut shared::rng::seeded(1));
     let seq = Sequence::of(9, 60, 8);
-    let mut ws = model.buffers(8);
+    let (mut cache, mut g) = (model.cache(8), model.grads());
     bencher
         .counter(ItemsCount::new(flops(8, 16)))
-        .bench_local(|| model.train_step(divan::black_box(&seq), cost, 0.1, &mut ws));
+        .bench_local(|| model.train_step(divan::black_box(&seq), cost, 0.1, &mut cache, &mut g));
 }
 
 /// The machine's f64 GEMM speed: one 256 × 256 × 256 product (2·256³ FLOPs) with
@@ -50,8 +50,8 @@ fn gemm_256(bencher: divan::Bencher) {
 fn forward(bencher: divan::Bencher) {
     let model = Adder::new(16, &mut shared::rng::seeded(1));
     let seq = Sequence::of(9, 60, 8);
-    let mut ws = model.buffers(8);
-    bencher.bench_local(|| model.add(divan::black_box(&seq), &mut ws));
+    let mut cache = model.cache(8);
+    bencher.bench_local(|| model.add(divan::black_box(&seq), &mut cache));
 }
 
 /// The default training run's examples: 10 000 random pairs, N_h = 16, L² cost (no evaluation).
@@ -60,14 +60,14 @@ fn ten_thousand_examples(bencher: divan::Bencher) {
     bencher.bench_local(|| {
         let mut model = Adder::new(16, &mut shared::rng::stream(1, 0));
         let mut data = shared::rng::stream(1, 1);
-        let (mut seq, mut ws) = (Sequence::new(8), model.buffers(8));
+        let (mut seq, mut cache, mut g) = (Sequence::new(8), model.cache(8), model.grads());
         for _ in 0..10_000 {
             let (a, b) = (
                 rnn_adder::random_addend(8, &mut data),
                 rnn_adder::random_addend(8, &mut data),
             );
             seq.set(a, b);
-            model.train_step(&seq, Cost::L2, 0.1, &mut ws);
+            model.train_step(&seq, Cost::L2, 0.1, &mut cache, &mut g);
         }
         model
     });
@@ -85,12 +85,12 @@ fn all_pairs_accuracy(bencher: divan::Bencher) {
 fn train_step_random_pairs(bencher: divan::Bencher) {
     let mut model = Adder::new(16, &mut shared::rng::seeded(1));
     let pairs = rnn_adder::random_pairs(8, 1024, &mut shared::rng::seeded(2));
-    let (mut seq, mut ws) = (Sequence::new(8), model.buffers(8));
+    let (mut seq, mut cache, mut g) = (Sequence::new(8), model.cache(8), model.grads());
     let mut k = 0;
     bencher.bench_local(|| {
         let (a, b) = pairs[k % 1024];
         k += 1;
         seq.set(a, b);
-        model.train_step(&seq, Cost::L2, 0.1, &mut ws)
+        model.train_step(&seq, Cost::L2, 0.1, &mut cache, &mut g)
     });
 }

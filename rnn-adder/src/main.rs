@@ -10,11 +10,10 @@
 
 #![allow(non_snake_case)]
 
-use clap::{Parser, Subcommand, builder::RangedU64ValueParser};
-use report::thousands;
-use rnn_adder::training::{Curves, Summary, TestSets, test_wider};
-use rnn_adder::{CHAPTER, Cost, Draws, RngKind, Sequence, accuracy_on, example_6_1, report};
-use shared::Error;
+use clap::{Parser, Subcommand, ValueEnum, builder::RangedU64ValueParser};
+use rnn_adder::report::{self, Summary};
+use rnn_adder::train::{Curves, TestSets, accuracy_on, test_wider, thousands};
+use rnn_adder::{CHAPTER, Cost, Draws, RngKind, Sequence, checkpoint, example_6_1};
 use shared::run::{Run, RunArgs};
 
 /// Notes §6 RNN toy model: a vanilla RNN learns binary addition (trask's adder), trained by
@@ -39,8 +38,8 @@ struct Args {
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     iterations: u64,
     /// Cost: the notes' L² cost or the logistic (cross-entropy) cost
-    #[arg(long, value_enum, default_value_t = Cost::L2)]
-    cost: Cost,
+    #[arg(long, value_enum, default_value_t = CostFlag::L2)]
+    cost: CostFlag,
     /// Generator of the weights and examples: `numpy` is np.random.seed(--seed) used as trask
     /// uses it (his printed numbers, bit for bit), `chacha` the workspace's generator
     #[arg(long, value_enum, default_value_t = RngKind::Numpy)]
@@ -60,6 +59,24 @@ struct Args {
     eval_every: u64,
     #[command(flatten)]
     run: RunArgs,
+}
+
+/// `--cost`: the model's [`Cost`] as the flag spells it.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum CostFlag {
+    /// L² cost E = ½ Σ (t_i − y_i)² (the notes' and trask's choice).
+    L2,
+    /// Logistic (cross-entropy) cost E = −Σ [t_i ln y_i + (1 − t_i) ln(1 − y_i)].
+    Logistic,
+}
+
+impl From<CostFlag> for Cost {
+    fn from(c: CostFlag) -> Cost {
+        match c {
+            CostFlag::L2 => Cost::L2,
+            CostFlag::Logistic => Cost::Logistic,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -84,15 +101,15 @@ fn main() -> std::process::ExitCode {
 }
 
 fn train(args: &Args) -> anyhow::Result<()> {
-    if !(args.lr.is_finite() && args.lr > 0.0) {
-        Err(Error::flag(
-            "--lr",
-            format!("must be positive, got {}", args.lr),
-        ))?;
-    }
+    shared::cli::check_positive("--lr", args.lr)?;
     let mut draws = Draws::new(args.rng, args.run.seed)?;
     let run = Run::start(CHAPTER, &args.run)?;
-    let (T, N_h, cost, half) = (args.bits, args.hidden, args.cost, 1u64 << (args.bits - 1));
+    let (T, N_h, cost, half) = (
+        args.bits,
+        args.hidden,
+        Cost::from(args.cost),
+        1u64 << (args.bits - 1),
+    );
     let mut model = draws.model(N_h);
     let wider = args.eval_bits.first().copied().unwrap_or(T + 2);
     let tests = TestSets::new(T, wider, run.seed);
@@ -111,7 +128,7 @@ fn train(args: &Args) -> anyhow::Result<()> {
     };
     println!("{}", report::header(T, test));
 
-    let (mut seq, mut ws) = (Sequence::new(T), model.buffers(T));
+    let (mut seq, mut cache, mut grads) = (Sequence::new(T), model.cache(T), model.grads());
     let mut curves = Curves::new(&tests);
     let title = format!(
         "rnn-adder: a vanilla RNN learns binary addition (N_h = {N_h}, {} cost, {})",
@@ -124,7 +141,7 @@ fn train(args: &Args) -> anyhow::Result<()> {
     for it in 0..args.iterations {
         let (a, b) = draws.pair(T);
         seq.set(a, b);
-        let e = model.train_step(&seq, cost, args.lr, &mut ws);
+        let e = model.train_step(&seq, cost, args.lr, &mut cache, &mut grads);
         if let Err(diverged) = shared::error::check_finite(it, e) {
             // Keep the curves up to the last finite example, then stop.
             run.save_loss(&curves.figure(&title, T))?;
@@ -139,8 +156,8 @@ fn train(args: &Args) -> anyhow::Result<()> {
         train_secs += clock.elapsed().as_secs_f64();
         let acc = curves.measure(it, &model, &tests);
         if it.is_multiple_of(args.report_every) || last {
-            // ws.y still holds this example's forward pass: the prediction before the update.
-            bar.println(report::row(it, e, &seq, ws.sum(), acc.fraction()));
+            // The cache still holds this example's forward pass: the prediction before the update.
+            bar.println(report::row(it, e, &seq, cache.sum(), acc.fraction()));
         }
         bar.set_message(format!("error {e:.3}"));
         clock = std::time::Instant::now();
@@ -149,27 +166,16 @@ fn train(args: &Args) -> anyhow::Result<()> {
 
     // The final figures: every pair of the trained width, then wider sums with the same weights.
     let all = accuracy_on(&model, T, &tests.pairs);
-    let per_example = 1e6 * train_secs / args.iterations as f64;
-    println!(
-        "\nafter {} examples ({train_secs:.2} s, {per_example:.1} µs each):",
-        thousands(args.iterations)
-    );
-    println!(
-        "  {} a, b < {half} ({T}-bit sums): {}",
-        tests.name,
-        report::accuracy(all)
-    );
-    println!(
-        "  wider sums, the same weights run for more steps ({} random pairs each):",
-        thousands(args.eval_pairs as u64)
-    );
     let wide = test_wider(&model, &args.eval_bits, args.eval_pairs, run.seed);
-    for w in &wide {
-        println!("{}", report::wider(w));
-    }
+    let (n, pairs) = (args.iterations, args.eval_pairs);
+    println!(
+        "{}",
+        report::after(n, train_secs, &tests, all, pairs, &wide)
+    );
 
     run.save_loss(&curves.figure(&title, T))?;
-    model.save(
+    checkpoint::save(
+        &model,
         &run.path("model.safetensors"),
         &[("bits", T.to_string()), ("cost", cost.name().into())],
     )?;

@@ -1,20 +1,17 @@
-//! The lines the binary prints: trask's report every 1000 examples, as one aligned row, and
-//! the final accuracies. Kept here so `main.rs` reads as the training loop.
+//! What the binary prints and writes besides the model: trask's report every 1000 examples,
+//! as one aligned row, the final accuracies and `summary.json`'s metrics. Kept here so
+//! `main.rs` reads as the training loop.
 
-use crate::training::Wider;
-use crate::{Accuracy, Sequence, binary};
+use crate::model::{Cost, Sequence};
+use crate::train::{Accuracy, Curves, TestSets, Wider, thousands};
+use serde_json::{Value, json};
 
-/// 16384 → "16,384".
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
+/// `v` in `bits` binary digits, most significant first (as trask prints them).
+pub fn binary(v: u64, bits: usize) -> String {
+    (0..bits)
+        .rev()
+        .map(|i| if (v >> i) & 1 == 1 { '1' } else { '0' })
+        .collect()
 }
 
 /// ✓ or ✗.
@@ -83,6 +80,80 @@ pub fn wider(w: &Wider) -> String {
         accuracy(w.acc),
         mark(pred == a + b)
     )
+}
+
+/// The lines after `examples` training examples that took `train_secs`: the accuracy on the
+/// test pairs, then on the wider sums (`pairs` random pairs each).
+pub fn after(
+    examples: u64,
+    train_secs: f64,
+    tests: &TestSets,
+    all: Accuracy,
+    pairs: usize,
+    wide: &[Wider],
+) -> String {
+    let per_example = 1e6 * train_secs / examples as f64;
+    let (T, half) = (tests.bits, 1u64 << (tests.bits - 1));
+    let mut s = format!(
+        "\nafter {} examples ({train_secs:.2} s, {per_example:.1} µs each):\n",
+        thousands(examples)
+    );
+    s += &format!(
+        "  {} a, b < {half} ({T}-bit sums): {}\n",
+        tests.name,
+        accuracy(all)
+    );
+    s += &format!(
+        "  wider sums, the same weights run for more steps ({} random pairs each):",
+        thousands(pairs as u64)
+    );
+    for w in wide {
+        s += &format!("\n{}", wider(w));
+    }
+    s
+}
+
+/// The chapter's metrics for `summary.json`.
+pub struct Summary<'a> {
+    /// The cost trained with.
+    pub cost: Cost,
+    /// N_h.
+    pub hidden: usize,
+    /// Bits of the training sums.
+    pub bits: usize,
+    /// α.
+    pub lr: f64,
+    /// `numpy` or `chacha`.
+    pub rng: &'a str,
+    /// Seconds spent in training steps (not in measuring).
+    pub train_seconds: f64,
+    /// The final accuracy on the test pairs.
+    pub accuracy: Accuracy,
+    /// The curves (their last smoothed error and first perfect measurement).
+    pub curves: &'a Curves,
+    /// The test on wider sums.
+    pub wider: &'a [Wider],
+}
+
+impl Summary<'_> {
+    /// The JSON object [`shared::run::Run::save_summary`] writes beside the common fields.
+    pub fn json(&self) -> Value {
+        let wide: Vec<Value> = self
+            .wider
+            .iter()
+            .map(|w| {
+                json!({"bits": w.bits, "pairs": w.acc.total, "correct": w.acc.correct,
+                       "accuracy": w.acc.fraction()})
+            })
+            .collect();
+        json!({
+            "cost": self.cost.name(), "hidden": self.hidden, "bits": self.bits, "lr": self.lr,
+            "rng": self.rng, "final_error": self.curves.final_error(),
+            "train_seconds": self.train_seconds, "accuracy": self.accuracy.fraction(),
+            "pairs": self.accuracy.total, "correct": self.accuracy.correct,
+            "first_all_correct_at": self.curves.first_perfect, "accuracy_wider": wide,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! The training step allocates nothing: every buffer (h_i over time, y_i, dz, the dW sums)
-//! is made once by `Adder::buffers`. A counting global allocator checks it.
+//! The training step allocates nothing: every buffer (the example, h_i over time, y_i in the
+//! `Cache`; dz and the dW sums in `Grads`) is made once by `Adder::cache` and `Adder::grads`. A counting global allocator checks it.
 
 use rnn_adder::{Adder, Cost, Sequence};
 use shared::testing::{CountingAlloc, allocations_during};
@@ -11,14 +11,14 @@ static ALLOC: CountingAlloc = CountingAlloc;
 fn training_and_adding_allocate_nothing() {
     let mut model = Adder::new(16, &mut shared::rng::seeded(1));
     let mut seq = Sequence::new(8);
-    let mut ws = model.buffers(8);
+    let (mut cache, mut g) = (model.cache(8), model.grads());
     let n = allocations_during(|| {
         for k in 0..200u64 {
             seq.set(k % 128, (7 * k) % 128);
             for cost in [Cost::L2, Cost::Logistic] {
-                model.train_step(&seq, cost, 0.1, &mut ws);
+                model.train_step(&seq, cost, 0.1, &mut cache, &mut g);
             }
-            model.add(&seq, &mut ws);
+            model.add(&seq, &mut cache);
         }
     });
     assert_eq!(n, 0);

@@ -4,7 +4,7 @@
 #![allow(non_snake_case)]
 
 use nalgebra::DMatrix;
-use rnn_adder::{Adder, Bptt, Cost, Sequence, binary, random_addend};
+use rnn_adder::{Adder, Cost, Sequence, binary, random_addend};
 use shared::gradcheck::check;
 use shared::rng;
 
@@ -21,14 +21,14 @@ fn gradcheck(N_h: usize, T: usize, cost: Cost, seed: u64) {
         _ => (random_addend(T, &mut r) | 1, random_addend(T, &mut r)),
     };
     let seq = Sequence::of(a, b, T);
-    let mut ws: Bptt = model.buffers(T);
-    model.forward(&seq, &mut ws);
-    model.backward(&seq, cost, &mut ws);
+    let (mut cache, mut g) = (model.cache(T), model.grads());
+    model.forward(&seq, &mut cache);
+    model.backward(&cache, cost, &mut g);
     let E = |m: &Adder| m.cost(&seq, cost);
     let grads: [(&str, Param, DMatrix<f64>); 3] = [
-        ("W_xh", |m| &mut m.W_xh, -&ws.dW_xh),
-        ("W_hh", |m| &mut m.W_hh, -&ws.dW_hh),
-        ("W_hy", |m| &mut m.W_hy, -&ws.dW_hy),
+        ("W_xh", |m| &mut m.W_xh, -&g.dW_xh),
+        ("W_hh", |m| &mut m.W_hh, -&g.dW_hh),
+        ("W_hy", |m| &mut m.W_hy, -&g.dW_hy),
     ];
     for (name, param, analytic) in grads {
         let rep = check(&mut model, param, &analytic, E);
@@ -69,10 +69,10 @@ fn a_wrong_sign_or_a_missing_factor_would_be_caught() {
     // y(1 − y) factor the notes drop), so checking one against the other's cost fails.
     let mut model = Adder::new(4, &mut rng::seeded(3));
     let seq = Sequence::of(9, 60, 8);
-    let mut ws = model.buffers(8);
-    model.forward(&seq, &mut ws);
-    model.backward(&seq, Cost::Logistic, &mut ws);
-    let wrong = -&ws.dW_hy;
+    let (mut cache, mut g) = (model.cache(8), model.grads());
+    model.forward(&seq, &mut cache);
+    model.backward(&cache, Cost::Logistic, &mut g);
+    let wrong = -&g.dW_hy;
     let rep = check(
         &mut model,
         |m| &mut m.W_hy,
@@ -89,8 +89,8 @@ fn the_update_is_descent() {
         let mut model = Adder::new(16, &mut rng::seeded(4));
         let seq = Sequence::of(100, 27, 8);
         let before = model.cost(&seq, cost);
-        let mut ws = model.buffers(8);
-        model.train_step(&seq, cost, 1e-3, &mut ws);
+        let (mut cache, mut g) = (model.cache(8), model.grads());
+        model.train_step(&seq, cost, 1e-3, &mut cache, &mut g);
         assert!(model.cost(&seq, cost) < before, "{cost:?}");
     }
 }
@@ -119,4 +119,24 @@ fn nine_plus_sixty_is_the_notes_table() {
 #[should_panic(expected = "does not fit")]
 fn a_sum_too_wide_for_the_sequence_is_a_bug() {
     Sequence::of(200, 100, 8);
+}
+
+#[test]
+fn backward_differentiates_the_example_its_cache_was_filled_with() {
+    // The cache keeps the example of its forward pass: a backward pass cannot pair one
+    // example's h_i, y_i with another example's bits.
+    let model = Adder::new(8, &mut rng::seeded(21));
+    let (a, b) = (Sequence::of(9, 60, 8), Sequence::of(100, 27, 8));
+    let (mut cache_a, mut cache_b) = (model.cache(8), model.cache(8));
+    model.forward(&a, &mut cache_a);
+    model.forward(&b, &mut cache_b);
+    assert_eq!(cache_a.seq, a);
+    let (mut from_a, mut from_b, mut fresh) = (model.grads(), model.grads(), model.grads());
+    model.backward(&cache_a, Cost::L2, &mut from_a);
+    model.backward(&cache_b, Cost::L2, &mut from_b);
+    let mut cache = model.cache(8);
+    model.forward(&a, &mut cache);
+    model.backward(&cache, Cost::L2, &mut fresh);
+    assert_eq!(from_a, fresh);
+    assert_ne!(from_a.dW_xh, from_b.dW_xh);
 }

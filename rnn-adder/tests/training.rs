@@ -4,7 +4,8 @@
 #![allow(non_snake_case)]
 
 use rnn_adder::{
-    Adder, Cost, Draws, RngKind, Sequence, accuracy_all_pairs, accuracy_on, random_pairs,
+    Adder, Cost, Draws, RngKind, Sequence, accuracy_all_pairs, accuracy_on, checkpoint,
+    random_pairs,
 };
 use shared::rng;
 use std::process::Command;
@@ -13,11 +14,11 @@ use std::process::Command;
 fn train_with(kind: RngKind, seed: u64, cost: Cost, iterations: u64) -> Adder {
     let mut draws = Draws::new(kind, seed).unwrap();
     let mut model = draws.model(16);
-    let (mut seq, mut ws) = (Sequence::new(8), model.buffers(8));
+    let (mut seq, mut cache, mut g) = (Sequence::new(8), model.cache(8), model.grads());
     for _ in 0..iterations {
         let (a, b) = draws.pair(8);
         seq.set(a, b);
-        model.train_step(&seq, cost, 0.1, &mut ws);
+        model.train_step(&seq, cost, 0.1, &mut cache, &mut g);
     }
     model
 }
@@ -125,7 +126,7 @@ fn the_default_run_prints_trasks_numbers_reaches_100_percent_and_saves_the_model
     for f in ["loss.png", "loss.csv", "summary.json", "model.safetensors"] {
         assert!(dir.path().join(f).is_file(), "{f}");
     }
-    let model = Adder::load(&dir.path().join("model.safetensors")).unwrap();
+    let model = checkpoint::load(&dir.path().join("model.safetensors")).unwrap();
     assert_eq!(
         model,
         train_with(RngKind::Numpy, 0, Cost::L2, 10_000),
@@ -153,7 +154,7 @@ fn a_checkpoint_of_another_chapter_is_refused() {
     let p = dir.path().join("other.safetensors");
     let w = nalgebra::DMatrix::<f64>::zeros(2, 2);
     shared::checkpoint::save(&p, "char-rnn", &[("W", &w)], &[]).unwrap();
-    let e = Adder::load(&p).unwrap_err().to_string();
+    let e = checkpoint::load(&p).unwrap_err().to_string();
     assert!(
         e.contains("other.safetensors") && e.contains("char-rnn"),
         "{e}"
@@ -165,8 +166,14 @@ fn bad_flags_are_one_line_errors_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     for (args, says) in [
         (vec!["--hidden", "0"], "--hidden"),
-        (vec!["--lr", "-1"], "error: --lr: must be positive"),
-        (vec!["--lr", "NaN"], "error: --lr: must be positive"),
+        (
+            vec!["--lr", "-1"],
+            "error: --lr: -1 is not a positive number",
+        ),
+        (
+            vec!["--lr", "NaN"],
+            "error: --lr: NaN is not a positive number",
+        ),
         (vec!["--bits", "1"], "--bits"),
         (vec!["--eval-bits", "10,65"], "--eval-bits"),
         (vec!["--cost", "l1"], "--cost"),

@@ -1,6 +1,73 @@
-//! Command-line checks every chapter shares: one wording for one kind of bad value.
+//! The command line every chapter shares: parsing with `--version` and the real `--out`
+//! default in `--help`, which flags were typed, and one wording for one kind of bad value.
 
 use crate::error::{Error, Result};
+use crate::session::{Chapter, Given};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Command, CommandFactory, FromArgMatches};
+use std::collections::BTreeSet;
+
+/// Parses the command line of `chapter` into `C`: adds `--version`, shows each command's real
+/// default folder in the help of `--out`, and returns which flags were typed (a resumed run
+/// takes the others from its checkpoint). Usage errors and `--help` exit as clap does.
+pub fn parse<C: CommandFactory + FromArgMatches>(chapter: &Chapter) -> (C, Given) {
+    let cmd = command::<C>(chapter);
+    let mut args = BTreeSet::new();
+    arg_ids(&cmd, &mut args);
+    let matches = cmd.get_matches();
+    let cli = C::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let mut given = BTreeSet::new();
+    typed(&matches, &args, &mut given);
+    (cli, Given(given))
+}
+
+/// The clap command of `C` as [`parse`] shows it (for tests of `--help`).
+pub fn command<C: CommandFactory>(chapter: &Chapter) -> Command {
+    out_default(C::command().version(chapter.version), chapter, None)
+}
+
+/// Writes the real default folder into the help of `--out`, in `cmd` and its subcommands.
+fn out_default(mut cmd: Command, chapter: &Chapter, name: Option<&str>) -> Command {
+    if cmd.get_arguments().any(|a| a.get_id() == "out") {
+        let folder = chapter.default_out(name).display().to_string();
+        cmd = cmd.mut_arg("out", |a| {
+            a.help(format!(
+                "Folder for the run's outputs (loss.png, loss.csv, summary.json, the model) \
+                 [default: {folder}]"
+            ))
+        });
+    }
+    let subs: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for sub in subs {
+        cmd = cmd.mut_subcommand(&sub, |s| out_default(s, chapter, Some(&sub)));
+    }
+    cmd
+}
+
+/// The ids of every argument of `cmd` and its subcommands (not of argument groups).
+fn arg_ids(cmd: &Command, out: &mut BTreeSet<String>) {
+    out.extend(cmd.get_arguments().map(|a| a.get_id().to_string()));
+    for sub in cmd.get_subcommands() {
+        arg_ids(sub, out);
+    }
+}
+
+/// Collects the ids of the flags typed on the command line, in every subcommand level.
+fn typed(m: &ArgMatches, args: &BTreeSet<String>, out: &mut BTreeSet<String>) {
+    for id in m.ids() {
+        if args.contains(id.as_str())
+            && m.value_source(id.as_str()) == Some(ValueSource::CommandLine)
+        {
+            out.insert(id.to_string());
+        }
+    }
+    if let Some((_, sub)) = m.subcommand() {
+        typed(sub, args, out);
+    }
+}
 
 /// clap value parser for a finite number above 0 (learning rates, temperatures, scales):
 /// `#[arg(long, value_parser = shared::cli::positive)]`.
@@ -24,6 +91,64 @@ pub fn check_positive(flag: &str, v: f64) -> Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::{Parser, Subcommand};
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(subcommand)]
+        cmd: Option<Cmd>,
+        #[command(flatten)]
+        run: crate::run::RunArgs,
+    }
+
+    #[derive(Subcommand, Debug)]
+    enum Cmd {
+        Train {
+            #[arg(long, default_value_t = 0.1)]
+            lr: f64,
+            #[arg(long, default_value_t = 10)]
+            seq_len: u64,
+            #[command(flatten)]
+            run: crate::run::RunArgs,
+        },
+        Paths {
+            #[command(flatten)]
+            run: crate::run::RunArgs,
+        },
+    }
+
+    const CH: Chapter = Chapter {
+        name: "demo",
+        version: "9.8.7",
+    };
+
+    #[test]
+    fn typed_flags_are_told_from_defaults_in_subcommands() {
+        let cmd = command::<Cli>(&CH);
+        let mut args = BTreeSet::new();
+        arg_ids(&cmd, &mut args);
+        let m = cmd
+            .try_get_matches_from(["demo", "train", "--seq-len", "25", "--seed", "3"])
+            .unwrap();
+        let mut given = BTreeSet::new();
+        typed(&m, &args, &mut given);
+        let want: BTreeSet<String> = ["seq_len", "seed"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(given, want);
+    }
+
+    #[test]
+    fn help_shows_each_commands_folder_and_version_exists() {
+        let mut cmd = command::<Cli>(&CH);
+        let help = cmd.render_long_help().to_string();
+        assert!(help.contains("[default: runs/demo]"), "{help}");
+        let mut paths = cmd.find_subcommand_mut("paths").unwrap().clone();
+        let help = paths.render_long_help().to_string();
+        assert!(help.contains("[default: runs/demo-paths]"), "{help}");
+        let e = command::<Cli>(&CH)
+            .try_get_matches_from(["demo", "--version"])
+            .unwrap_err();
+        assert!(e.to_string().contains("9.8.7"), "{e}");
+    }
 
     #[test]
     fn positive_takes_finite_numbers_above_zero_only() {

@@ -47,6 +47,17 @@ pub enum Error {
         /// That loss (NaN or ±∞).
         loss: f64,
     },
+    /// The run was asked to stop (Ctrl-C, SIGTERM) and saved what it had: not a failure of the
+    /// input; the program exits with 130 after saying how to continue.
+    #[error(
+        "stopped at step {step} (Ctrl-C); the checkpoint and curves are saved; continue with: {resume}"
+    )]
+    Interrupted {
+        /// Steps done when it stopped.
+        step: u64,
+        /// The command that continues it.
+        resume: String,
+    },
     /// Anything else the user can act on (an unknown word, a checkpoint of another chapter, ...).
     #[error("{0}")]
     Msg(String),
@@ -133,8 +144,9 @@ pub fn one_line(err: &anyhow::Error) -> String {
 /// ```
 pub fn run_main(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
     use std::sync::atomic::{AtomicBool, Ordering};
-    // `println!` panics when stdout is a closed pipe (`| head`): that is the reader leaving,
-    // not an error, so it ends the program quietly.
+    // `println!` panics when stdout is a closed pipe (`| head`) or full: the chapters print
+    // through `shared::session::say`, which does neither; this is the safety net for any
+    // `println!` left.
     static BROKEN_PIPE: AtomicBool = AtomicBool::new(false);
     std::panic::set_hook(Box::new(|info| {
         let msg = info
@@ -143,8 +155,13 @@ pub fn run_main(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown".into());
-        if msg.starts_with("failed printing to std") && msg.contains("Broken pipe") {
-            BROKEN_PIPE.store(true, Ordering::SeqCst);
+        if msg.starts_with("failed printing to std") {
+            if msg.contains("Broken pipe") {
+                BROKEN_PIPE.store(true, Ordering::SeqCst);
+            } else {
+                // e.g. `> /dev/full`: the environment's failure, not a bug.
+                eprintln!("error: {}", msg.replace('\n', " "));
+            }
             return;
         }
         let loc = info
@@ -157,12 +174,25 @@ pub fn run_main(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
         );
     }));
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Ok(())) => match crate::session::stdout_failure() {
+            // Lines were lost on a failing stdout (`> /dev/full`): the run is not a success.
+            Some(e) => {
+                eprintln!("error: stdout: {e}");
+                ExitCode::from(2)
+            }
+            None => ExitCode::SUCCESS,
+        },
         Ok(Err(err)) => {
+            if let Some(Error::Interrupted { .. }) = err.downcast_ref::<Error>() {
+                eprintln!("{}", one_line(&err));
+                return ExitCode::from(130);
+            }
             eprintln!("error: {}", one_line(&err));
             ExitCode::from(2)
         }
-        Err(_) if BROKEN_PIPE.load(Ordering::SeqCst) => ExitCode::SUCCESS,
+        // A `println!` whose reader went away: the run did not finish what it was doing, so it
+        // does not report success (128 + SIGPIPE, as a shell reports a process the pipe ended).
+        Err(_) if BROKEN_PIPE.load(Ordering::SeqCst) => ExitCode::from(141),
         Err(_) => ExitCode::from(2),
     }
 }

@@ -11,11 +11,12 @@
 //! | [`parallel`] | `--threads N`: its range and the split of a mini-batch into per-thread groups |
 //! | [`plot`] | loss curves (one or more panels, log axis, legend) and image grids to PNG; CSV of the same numbers |
 //! | [`data`] | generated datasets and loaders for the public ones |
-//! | [`cli`] | the command-line checks every chapter shares (a positive number, ...) |
+//! | [`cli`] | the command line every chapter shares: parsing (`--version`, `--out`'s real default, typed flags) and value checks |
 //! | [`error`] | the one place user-facing errors are defined and printed (`error: ...`, exit 2) |
 //! | [`files`] | reading files with errors that name them; atomic writes (temp file + rename) |
 //! | [`rng`] | the seeded generator (ChaCha8) and the few sampling helpers every chapter needs |
 //! | [`run`] | the run contract: `--seed`, `--out`, `--quiet`; loss.png, loss.csv, summary.json; progress bars |
+//! | [`session`] | the one run session: the folder and its lock, checkpoints, resume with the same flags, Ctrl-C, `say`, the `wrote …` line |
 //! | [`checkpoint`] | safetensors checkpoints (row-major F64, chapter recorded, shapes checked) |
 //! | [`testing`] | support for the chapters' integration tests: the bad-input contract, bad files, same-seed comparisons |
 
@@ -36,6 +37,7 @@ pub mod parallel;
 pub mod plot;
 pub mod rng;
 pub mod run;
+pub mod session;
 pub mod testing;
 
 pub use error::{Error, Result};

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The flags every chapter shares; flatten into a clap parser with `#[command(flatten)]`.
-#[derive(clap::Args, Clone, Debug, PartialEq, Eq)]
+#[derive(clap::Args, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RunArgs {
     /// Random seed: the same seed and flags give the same numbers on any machine.
     #[arg(long, default_value_t = 1)]
@@ -23,6 +23,9 @@ pub struct RunArgs {
     /// Hide the progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Replace the run already in --out (a new run refuses a folder that holds one)
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 impl Default for RunArgs {
@@ -31,6 +34,7 @@ impl Default for RunArgs {
             seed: 1,
             out: None,
             quiet: false,
+            overwrite: false,
         }
     }
 }
@@ -173,12 +177,15 @@ impl Progress {
         }
     }
 
-    /// Prints a line on stdout above the bar.
+    /// Prints a line on stdout above the bar, through [`crate::session::say`]: a closed pipe
+    /// does not stop the run, another failure is reported when the program ends.
     pub fn println(&self, line: impl AsRef<str>) {
         if self.bar.is_hidden() {
-            println!("{}", line.as_ref());
+            let _ = crate::session::say(line.as_ref());
         } else {
-            self.bar.suspend(|| println!("{}", line.as_ref()));
+            self.bar.suspend(|| {
+                let _ = crate::session::say(line.as_ref());
+            });
         }
     }
 
@@ -200,6 +207,7 @@ mod tests {
             seed: 9,
             out: Some(dir.path().join("nested/out")),
             quiet: true,
+            overwrite: false,
         };
         let run = Run::start("demo", &args).unwrap();
         let mut s = Series::new("loss");

@@ -14,7 +14,7 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// Runs the binary at `bin` (e.g. `env!("CARGO_BIN_EXE_char-rnn")`) with `args`.
 pub fn run<S: AsRef<std::ffi::OsStr>>(bin: &str, args: &[S]) -> Output {
@@ -112,6 +112,12 @@ pub fn summary_without_timing(path: &Path) -> Value {
     if let Value::Object(m) = &mut v {
         m.retain(|k, _| !is_timing_key(k));
         strip_timing(m);
+        // Where a run wrote and whether it was resumed are not results.
+        if let Some(Value::Object(flags)) = m.get_mut("flags") {
+            for k in ["out", "resume", "overwrite", "quiet"] {
+                flags.remove(k);
+            }
+        }
     }
     v
 }
@@ -157,6 +163,223 @@ pub fn assert_same_outputs(a: &Path, b: &Path, files: &[&str]) {
         summary_without_timing(&a.join("summary.json")),
         summary_without_timing(&b.join("summary.json")),
         "summary.json differs beyond timing"
+    );
+}
+
+/// The run session's contract (`shared::session`), checked through a chapter's real binary.
+/// `short` is a training command that finishes in a second or two (without `--out`); `long` one
+/// that runs for several seconds (long enough to be interrupted); `length` the flag of the run
+/// length and a larger value for it (e.g. `("--iterations", "400")`), to continue `short`.
+pub struct SessionContract<'a> {
+    /// The binary (`env!("CARGO_BIN_EXE_<crate>")`).
+    pub bin: &'a str,
+    /// A short training command, e.g. `&["train", "--iterations", "200"]`.
+    pub short: &'a [&'a str],
+    /// A training command of several seconds.
+    pub long: &'a [&'a str],
+    /// The run-length flag and a value above `short`'s, for a resume that continues it.
+    pub length: (&'a str, &'a str),
+    /// The command that resumes (`["train"]`, or `[]` where training is the bare command).
+    pub resume_cmd: &'a [&'a str],
+    /// A flag of `short` that a resume may not change, with another value (e.g. `("--lr", "0.5")`).
+    pub fixed: (&'a str, &'a str),
+}
+
+impl SessionContract<'_> {
+    fn run_in(&self, base: &[&str], out: &Path, extra: &[&str]) -> Output {
+        run(self.bin, &args_with_out(base, out, extra))
+    }
+
+    fn resume_args(&self, from: &Path, extra: &[&str]) -> Vec<String> {
+        let mut a: Vec<String> = self.resume_cmd.iter().map(|s| s.to_string()).collect();
+        a.push("--resume".into());
+        a.push(from.display().to_string());
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    }
+
+    /// Every case: a finished run is never replaced, a resume continues in its own folder with
+    /// its own flags, one run per folder, closed and full stdout, Ctrl-C, `--version`.
+    pub fn check_all(&self, dir: &Path) {
+        self.finished_run_is_kept(dir);
+        self.resume_continues_in_its_folder(dir);
+        self.second_run_is_refused(dir);
+        self.closed_stdout_still_saves(dir);
+        self.full_stdout_is_an_error(dir);
+        self.ctrl_c_saves_and_resumes(dir);
+        self.version();
+    }
+
+    /// A new run refuses a folder that holds a run; `--overwrite` replaces it.
+    pub fn finished_run_is_kept(&self, dir: &Path) {
+        let out = dir.join("kept");
+        ok(&self.run_in(self.short, &out, &[]), "first run");
+        let before = std::fs::read(out.join("summary.json")).expect("summary.json");
+        let again = self.run_in(self.short, &out, &[]);
+        assert_user_error(
+            &again,
+            "a second run on a finished run",
+            &["already holds a run", "--overwrite"],
+        );
+        assert_eq!(
+            std::fs::read(out.join("summary.json")).unwrap(),
+            before,
+            "the finished run was touched"
+        );
+        ok(
+            &self.run_in(self.short, &out, &["--overwrite"]),
+            "--overwrite",
+        );
+    }
+
+    /// `--resume DIR` writes to DIR (not the default folder), keeps the stored flags, refuses a
+    /// changed one by name, and takes the folder or the file in it.
+    pub fn resume_continues_in_its_folder(&self, dir: &Path) {
+        let (a, other) = (dir.join("resume-a"), dir.join("resume-other"));
+        ok(&self.run_in(self.short, &other, &[]), "another run");
+        let other_model = std::fs::read(other.join("model.safetensors")).expect("model");
+        ok(&self.run_in(self.short, &a, &[]), "the run to resume");
+        let before = std::fs::read(a.join("model.safetensors")).unwrap();
+        let (flag, value) = self.fixed;
+        let o = run(
+            self.bin,
+            &self.resume_args(&a, &[self.length.0, self.length.1, flag, value]),
+        );
+        assert_user_error(&o, "a resume with a changed flag", &[flag]);
+        let model_file = a.join("model.safetensors");
+        let o = run(
+            self.bin,
+            &self.resume_args(&model_file, &[self.length.0, self.length.1, "--quiet"]),
+        );
+        ok(&o, "resume from the model file");
+        assert_ne!(
+            std::fs::read(&model_file).unwrap(),
+            before,
+            "the resumed run did not save in its folder"
+        );
+        assert_eq!(
+            std::fs::read(other.join("model.safetensors")).unwrap(),
+            other_model,
+            "another folder changed"
+        );
+    }
+
+    /// A second run on a folder in use is refused with a line naming the folder and the process.
+    pub fn second_run_is_refused(&self, dir: &Path) {
+        let out = dir.join("busy");
+        let mut first = self.spawn(self.long, &out, Stdio::null());
+        wait_for_lock(&out, &mut first);
+        let second = self.run_in(self.short, &out, &[]);
+        let _ = first.kill();
+        let _ = first.wait();
+        assert_user_error(
+            &second,
+            "a second run on a busy folder",
+            &["in use", &format!("process {}", first.id())],
+        );
+    }
+
+    /// A run whose stdout reader goes away keeps training and saves everything (exit 0).
+    pub fn closed_stdout_still_saves(&self, dir: &Path) {
+        let out = dir.join("closed-stdout");
+        let mut child = self.spawn(self.short, &out, Stdio::piped());
+        drop(child.stdout.take());
+        let status = child.wait().expect("wait");
+        assert_eq!(status.code(), Some(0), "a closed stdout");
+        for f in ["loss.csv", "summary.json"] {
+            assert!(out.join(f).is_file(), "{f} not written with stdout closed");
+        }
+    }
+
+    /// A full stdout is an `error:` line with exit code 2, not a panic.
+    pub fn full_stdout_is_an_error(&self, dir: &Path) {
+        let Ok(full) = std::fs::File::create("/dev/full") else {
+            return;
+        };
+        let out = dir.join("full-stdout");
+        let child = self.spawn(self.short, &out, Stdio::from(full));
+        let o = child.wait_with_output().expect("wait");
+        assert_user_error(&o, "a full stdout", &["stdout"]);
+    }
+
+    /// The first Ctrl-C saves the checkpoint and the curves, says how to continue and exits
+    /// 130; the resumed run ends with the same outputs as one never stopped.
+    pub fn ctrl_c_saves_and_resumes(&self, dir: &Path) {
+        let (stopped, whole) = (dir.join("ctrl-c"), dir.join("ctrl-c-whole"));
+        let mut child = self.spawn(self.long, &stopped, Stdio::null());
+        wait_for_lock(&stopped, &mut child);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let killed = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let o = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(130), "Ctrl-C: {stderr}");
+        assert!(
+            stderr.contains("--resume"),
+            "Ctrl-C does not say how to continue: {stderr}"
+        );
+        for f in ["model.safetensors", "loss.csv"] {
+            assert!(stopped.join(f).is_file(), "{f} not saved at Ctrl-C");
+        }
+        ok(
+            &run(self.bin, &self.resume_args(&stopped, &["--quiet"])),
+            "resume after Ctrl-C",
+        );
+        ok(
+            &self.run_in(self.long, &whole, &[]),
+            "the run never stopped",
+        );
+        assert_same_outputs(&stopped, &whole, &["model.safetensors", "loss.csv"]);
+    }
+
+    /// `--version` prints the name and version.
+    pub fn version(&self) {
+        let o = run(self.bin, &["--version"]);
+        ok(&o, "--version");
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains(env!("CARGO_PKG_VERSION")) || text.split_whitespace().count() == 2,
+            "{text}"
+        );
+    }
+
+    fn spawn(&self, base: &[&str], out: &Path, stdout: Stdio) -> std::process::Child {
+        Command::new(self.bin)
+            .args(args_with_out(base, out, &["--quiet"]))
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.bin))
+    }
+}
+
+/// Waits (up to 30 s) until the run writing to `out` holds its lock.
+fn wait_for_lock(out: &Path, child: &mut std::process::Child) {
+    for _ in 0..3000 {
+        if out.join(".lock").exists() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "the run ended ({status}) before it locked {}",
+                out.display()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("no lock in {} after 30 s", out.display());
+}
+
+/// Asserts a run succeeded.
+pub fn ok(o: &Output, what: &str) {
+    assert!(
+        o.status.success(),
+        "{what}: exit {:?}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
     );
 }
 

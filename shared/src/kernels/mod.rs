@@ -13,12 +13,14 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`gemm`] | `c ← α op(a) op(b) + β c` on any strided nalgebra matrix (the transposed products nalgebra runs slowly), and `y ← y + A x` |
+//! | [`gemm`](mod@gemm) | `c ← α op(a) op(b) + β c` on any strided nalgebra matrix (the transposed products nalgebra runs slowly), and `y ← y + A x` |
 //! | [`fastmath`] | vectorisable e^x, e^x − 1, tanh and σ (no libm call), and their in-place slice forms |
 //! | [`sum`] | the bias gradient Σ_t dz_t (the sum of a matrix's columns) |
+//! | [`softplus`] | Σ softplus over a column (a row product ln Π (1 + e^y) in log space) and its log-sum over every binary configuration of a layer: an RBM's exact log Z and model expectations |
 
 pub mod fastmath;
 pub mod gemm;
+pub mod softplus;
 pub mod sum;
 
 pub use gemm::{gemm, gemm_nt, gemm_tn, matvec_acc};

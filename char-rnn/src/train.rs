@@ -2,8 +2,9 @@
 //! state, smoothed loss, clipping and Adagrad. Everything here is saved in a checkpoint, so a
 //! resumed run continues bit for bit.
 
+use crate::fast::{self, Cache};
+use crate::model::{CharRnn, Grads};
 use crate::vocab::Text;
-use crate::{CharRnn, Grads, Work};
 use nalgebra::DVector;
 use shared::optim::{Eps, Optimizer, Rule};
 use shared::plot::{Figure, Panel, Series};
@@ -67,7 +68,7 @@ pub struct Trainer {
     /// (iteration, smoothed loss) every [`HISTORY_EVERY`] iterations.
     pub history: Vec<(u64, f64)>,
     grads: Grads,
-    work: Work,
+    cache: Cache,
     /// The distinct characters of the current chunk, sorted (the non-zero columns of dU).
     seen: Vec<usize>,
 }
@@ -91,7 +92,7 @@ impl Trainer {
         let (N_x, N_h, T) = (model.n_x(), model.n_h(), config.seq_len);
         Trainer {
             grads: Grads::zeros_like(&model),
-            work: Work::new(N_x, N_h, T),
+            cache: Cache::new(N_x, N_h, T),
             seen: Vec::with_capacity(T),
             s_prev: DVector::zeros(N_h),
             n: 0,
@@ -117,23 +118,22 @@ impl Trainer {
     pub fn step(&mut self, text: &Text) -> Result<f64> {
         let T = self.config.seq_len;
         let (x, targets) = self.chunk(text);
-        let loss =
-            self.model
-                .loss_and_grads(x, targets, &self.s_prev, &mut self.work, &mut self.grads);
+        let (m, s, c, g) = (&self.model, &self.s_prev, &mut self.cache, &mut self.grads);
+        let loss = fast::loss_and_grads(m, x, targets, s, c, g);
         check_finite(self.n, loss)?;
         self.smooth_loss = 0.999 * self.smooth_loss + 0.001 * loss;
         if self.n.is_multiple_of(HISTORY_EVERY) {
             self.history.push((self.n, self.smooth_loss));
         }
         // hprev = hs[T−1]: the state carried into the next chunk.
-        self.s_prev.copy_from(&self.work.last_state());
+        self.s_prev.copy_from(&self.cache.last_state());
         // dU = Σ_t dz_t x_tᵀ is zero outside the columns of the characters in this chunk; there
         // clipping and Adagrad change nothing (mem += 0², W −= 0), so they visit only `seen`.
         self.seen.clear();
         self.seen.extend_from_slice(x);
         self.seen.sort_unstable();
         self.seen.dedup();
-        self.grads.clip_seen(self.config.clip, &self.seen);
+        fast::clip_seen(&mut self.grads, self.config.clip, &self.seen);
         // mem += d²;  W −= lr·d / sqrt(mem + 1e-8), for U, W, V, b_h, b_y in that order.
         self.opt.lr = self.config.lr;
         self.opt.begin_step();
@@ -170,7 +170,7 @@ impl Trainer {
     /// written, so a diverged run never replaces the last good one.
     pub fn check_next(&mut self, text: &Text) -> Result<f64> {
         let (x, targets) = self.chunk(text);
-        let loss = self.model.forward(x, targets, &self.s_prev, &mut self.work);
+        let loss = fast::forward(&self.model, x, targets, &self.s_prev, &mut self.cache);
         check_finite(self.n, loss)
     }
 
@@ -179,8 +179,14 @@ impl Trainer {
     /// sampling generator advances).
     pub fn sample_here(&mut self, text: &Text, len: usize) -> Vec<usize> {
         let mut s = self.s_prev.clone();
-        self.model
-            .sample(&mut s, text.data[self.p], len, 1.0, &mut self.rng)
+        fast::sample(
+            &self.model,
+            &mut s,
+            text.data[self.p],
+            len,
+            1.0,
+            &mut self.rng,
+        )
     }
 
     /// The loss curve: the smoothed loss per chunk of T characters (as the reference prints

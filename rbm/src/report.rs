@@ -4,9 +4,9 @@
 
 #![allow(non_snake_case)]
 
-use crate::Rbm;
 use crate::data::Data;
-use crate::partition::log_probs;
+use crate::fast::log_probs;
+use crate::model::Rbm;
 use crate::train::{self, Config, Stats};
 use nalgebra::DMatrix;
 use serde_json::{Value, json};

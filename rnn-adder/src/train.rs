@@ -1,14 +1,61 @@
-//! What a training run measures around the model: the test pairs, the curves of the figure,
-//! the final test on wider sums and the summary. Kept here so that `main.rs` reads as flags,
-//! model, train loop, outputs.
+//! What a training run measures around the model: the accuracy on a set of sums, the test
+//! pairs, the curves of the figure and the final test on wider sums.
 
 #![allow(non_snake_case)]
 
-use crate::report::thousands;
-use crate::{Accuracy, Adder, Cost, Sequence, accuracy_on, all_pairs, random_addend, random_pairs};
-use serde_json::{Value, json};
+use crate::data::{all_pairs, random_addend, random_pairs};
+use crate::model::{Adder, Sequence};
 use shared::plot::{Figure, Legend, Panel, Series};
 use shared::rng;
+
+/// 16384 → "16,384" (how counts of pairs are named in the labels and the report).
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The counts behind an accuracy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Accuracy {
+    /// Sums the network got exactly right (every bit).
+    pub correct: u64,
+    /// Sums asked.
+    pub total: u64,
+}
+
+impl Accuracy {
+    /// correct / total.
+    pub fn fraction(&self) -> f64 {
+        self.correct as f64 / self.total.max(1) as f64
+    }
+}
+
+/// Accuracy on the given pairs, run as sums of `bits` bits.
+pub fn accuracy_on(model: &Adder, bits: usize, pairs: &[(u64, u64)]) -> Accuracy {
+    let mut seq = Sequence::new(bits);
+    let mut cache = model.cache(bits);
+    let mut correct = 0;
+    for &(a, b) in pairs {
+        seq.set(a, b);
+        correct += u64::from(model.add(&seq, &mut cache) == a + b);
+    }
+    Accuracy {
+        correct,
+        total: pairs.len() as u64,
+    }
+}
+
+/// Accuracy on every pair a, b < 2^(bits−1) (see [`all_pairs`]).
+pub fn accuracy_all_pairs(model: &Adder, bits: usize) -> Accuracy {
+    accuracy_on(model, bits, &all_pairs(bits))
+}
 
 /// The sums the accuracy curves are measured on, drawn from their own streams of the run's
 /// seed (never from the training stream, so measuring more or less often does not change the
@@ -159,7 +206,7 @@ pub fn test_wider(model: &Adder, widths: &[usize], pairs: usize, seed: u64) -> V
                 random_addend(bits, &mut eval),
                 random_addend(bits, &mut eval),
             );
-            let pred = model.add(&Sequence::of(a, b, bits), &mut model.buffers(bits));
+            let pred = model.add(&Sequence::of(a, b, bits), &mut model.cache(bits));
             Wider {
                 bits,
                 acc,
@@ -167,47 +214,4 @@ pub fn test_wider(model: &Adder, widths: &[usize], pairs: usize, seed: u64) -> V
             }
         })
         .collect()
-}
-
-/// The chapter's metrics for `summary.json`.
-pub struct Summary<'a> {
-    /// The cost trained with.
-    pub cost: Cost,
-    /// N_h.
-    pub hidden: usize,
-    /// Bits of the training sums.
-    pub bits: usize,
-    /// α.
-    pub lr: f64,
-    /// `numpy` or `chacha`.
-    pub rng: &'a str,
-    /// Seconds spent in training steps (not in measuring).
-    pub train_seconds: f64,
-    /// The final accuracy on the test pairs.
-    pub accuracy: Accuracy,
-    /// The curves (their last smoothed error and first perfect measurement).
-    pub curves: &'a Curves,
-    /// The test on wider sums.
-    pub wider: &'a [Wider],
-}
-
-impl Summary<'_> {
-    /// The JSON object [`shared::run::Run::save_summary`] writes beside the common fields.
-    pub fn json(&self) -> Value {
-        let wide: Vec<Value> = self
-            .wider
-            .iter()
-            .map(|w| {
-                json!({"bits": w.bits, "pairs": w.acc.total, "correct": w.acc.correct,
-                       "accuracy": w.acc.fraction()})
-            })
-            .collect();
-        json!({
-            "cost": self.cost.name(), "hidden": self.hidden, "bits": self.bits, "lr": self.lr,
-            "rng": self.rng, "final_error": self.curves.final_error(),
-            "train_seconds": self.train_seconds, "accuracy": self.accuracy.fraction(),
-            "pairs": self.accuracy.total, "correct": self.accuracy.correct,
-            "first_all_correct_at": self.curves.first_perfect, "accuracy_wider": wide,
-        })
-    }
 }
