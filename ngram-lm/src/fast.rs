@@ -6,7 +6,7 @@
 use crate::model::{CONTEXT, Grads, Gram, Model};
 use nalgebra::DMatrix;
 use shared::activation::{sigmoid_backward_mut, sigmoid_mut, softmax_columns_mut};
-use shared::kernels::{gemm, gemm_nt, gemm_tn};
+use shared::kernels::{gemm, gemm_nt, gemm_tn, sum_columns};
 
 /// What [`forward`] keeps for [`backward`], and backward's deltas: allocated once per batch
 /// size and reused (the training loop allocates none of its own per batch; matrixmultiply
@@ -121,7 +121,7 @@ pub fn backward(m: &Model, c: &mut Cache, grads: &mut Grads, lambda: f64) {
         grads.dW2.zip_apply(&m.W2, |g, w| *g += lambda * w);
     }
     // ⇒ db2 = sum over rows (dX3): one entry per output unit, summed over the batch  (250)
-    sum_columns(&c.dX3, &mut grads.db2);
+    sum_columns(&c.dX3, &mut grads.db2.column_mut(0));
     // ⇒ dX2 = (W2 dX3) ∘ f(X2) ∘ (1 − f(X2))  (200 × 100): back through W2ᵀ, then f' = f(1 − f)
     gemm(1.0, &m.W2, &c.dX3, 0.0, &mut c.dX2);
     sigmoid_backward_mut(&mut c.dX2, &c.fX2);
@@ -131,7 +131,7 @@ pub fn backward(m: &Model, c: &mut Cache, grads: &mut Grads, lambda: f64) {
         grads.dW1.zip_apply(&m.W1, |g, w| *g += lambda * w);
     }
     // ⇒ db1 = sum over rows (dX2)  (200)
-    sum_columns(&c.dX2, &mut grads.db1);
+    sum_columns(&c.dX2, &mut grads.db1.column_mut(0));
     // ⇒ dX1 = W1 dX2  (150 × 100)
     gemm(1.0, &m.W1, &c.dX2, 0.0, &mut c.dX1);
     // (1) X1 = [W0ᵀK1; W0ᵀK2; W0ᵀK3]  ⇒  dW0 = Σᵢ K_i dX1ᵢᵀ  (250 × 50), dX1ᵢ the i-th
@@ -145,18 +145,6 @@ pub fn backward(m: &Model, c: &mut Cache, grads: &mut Grads, lambda: f64) {
                 dW0[d * V + w] += x;
             }
         }
-    }
-}
-
-/// `out ← Σ_n column n of m`, the notes' "sum over rows" (one value per unit, summed over the
-/// batch), into `out` (rows × 1) without allocating: nalgebra's `column_sum()` order (the
-/// columns added one after another from zero), so the same bits as it and as
-/// `shared::kernels::sum_columns`, whose element-by-element iterators are several times slower
-/// at these sizes.
-fn sum_columns(m: &DMatrix<f64>, out: &mut DMatrix<f64>) {
-    out.fill(0.0);
-    for col in m.column_iter() {
-        *out += col;
     }
 }
 
