@@ -62,12 +62,18 @@
 #![allow(non_snake_case)]
 
 pub mod checkpoint;
+pub mod cli;
+pub mod commands;
 pub mod corpus;
 pub mod fast;
+pub mod hello;
 pub mod model;
 pub mod report;
 pub mod train;
 pub mod vocab;
+
+/// The chapter (checkpoints record it; `runs/char-rnn` is its default folder).
+pub const CHAPTER: shared::session::Chapter = shared::chapter!();
 
 pub use model::{Cache, CharRnn, Grads};
 pub use train::Trainer;
