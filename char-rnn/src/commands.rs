@@ -131,7 +131,11 @@ fn check_sizes(N_x: usize, N_h: usize, T: usize) -> shared::Result<()> {
     // Parameters, gradients and Adagrad's two moments, plus the copy of Wᵀ; S, Y and dZ.
     let model = 8.0 * (4.0 * (2.0 * h * x + h * h + h + x) + h * h);
     let chunk = 8.0 * (x * t + h * (2.0 * t + 1.0));
-    let flag = if chunk > model { "--seq-len" } else { "--hidden" };
+    let flag = if chunk > model {
+        "--seq-len"
+    } else {
+        "--hidden"
+    };
     let what = format!("N_h = {N_h} hidden units for {N_x} characters in chunks of T = {T}");
     check_memory(flag, &what, model + chunk)
 }
@@ -200,7 +204,10 @@ pub fn hello(chapter: Chapter, a: &HelloArgs) -> Result<()> {
         "figure 17: vocabulary h, e, l, o (one-hot, N_x = 4), N_h = 3 hidden units, T = 4: \
          inputs \"hell\", targets \"ello\""
     )?;
-    say!("before training (weights 0.01·N(0, 1), seed {}):", a.run.seed)?;
+    say!(
+        "before training (weights 0.01·N(0, 1), seed {}):",
+        a.run.seed
+    )?;
     say!("{}", net.table())?;
     let mut curve = Series::new("loss on \"hell\" → \"ello\" (nats per word)");
     let mut spelled = net.spell();
@@ -211,7 +218,10 @@ pub fn hello(chapter: Chapter, a: &HelloArgs) -> Result<()> {
         curve.push(n as f64, loss);
         let now = net.spell();
         if now != spelled || net.iteration.is_multiple_of(100) {
-            say!("update {:>4}: loss {loss:.4}, then it spells \"{now}\"", net.iteration)?;
+            say!(
+                "update {:>4}: loss {loss:.4}, then it spells \"{now}\"",
+                net.iteration
+            )?;
         }
         spelled = now;
     }

@@ -282,7 +282,10 @@ impl Evaluation {
 
 /// [`Evaluation`] of `model` on `data` in chunks of `T` characters.
 pub fn evaluate(model: &CharRnn, data: &[usize], T: usize) -> Evaluation {
-    assert!(data.len() >= 2 && T >= 1, "a text of two characters, chunks of one");
+    assert!(
+        data.len() >= 2 && T >= 1,
+        "a text of two characters, chunks of one"
+    );
     let (N_x, N_h) = (model.n_x(), model.n_h());
     let predicted = data.len() - 1;
     let mut cache = Cache::new(N_x, N_h, T.min(predicted));
