@@ -1,14 +1,14 @@
 //! Speed of the convolution layer and of SimpleConvNet on MNIST sizes (N = 100, 1 × 28 × 28,
 //! 30 filters 5 × 5). Throughput is shown as items/s with one item = one floating-point
 //! operation of the GEMMs (a multiply-add counts 2), so "40 Gitem/s" reads as 40 GFLOP/s.
-//! `gemm_256` is the machine's f64 GEMM speed for comparison; `epoch_8000` the target
-//! (forward + backward + Adam over 8000 images, ≤ 3 s).
+//! `gemm_256` is the machine's f64 GEMM speed for comparison; `epoch_8000` one epoch of the
+//! default run (forward + backward + Adam over 8000 images).
 
 #![allow(non_snake_case)]
 
-use conv_im2col::net::{Classifier, Sampling, train_epoch};
-use conv_im2col::parallel::Parallel;
-use conv_im2col::{Config, Convolution, Geometry, Init, SimpleConvNet, im2col_into};
+use conv_im2col::fast::{Classifier, Convolution, FastConvNet, Parallel, im2col_into};
+use conv_im2col::train::{Sampling, train_epoch};
+use conv_im2col::{Config, Geometry, Init};
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
 use nalgebra::DMatrix;
@@ -91,7 +91,7 @@ fn net_flops(n: usize) -> usize {
 /// One SimpleConvNet training step: forward, backward and Adam on a batch of 100.
 #[divan::bench]
 fn simple_convnet_batch(b: Bencher) {
-    let mut net = SimpleConvNet::new(
+    let mut net = FastConvNet::new(
         Config::simple(1, 28, 28),
         Init::Std(0.01),
         &mut rng::seeded(1),
@@ -111,7 +111,7 @@ fn simple_convnet_batch(b: Bencher) {
 /// backward of each on its own thread, the gradients combined, then Adam.
 #[divan::bench]
 fn simple_convnet_batch_threads2(b: Bencher) {
-    let mut net = SimpleConvNet::new(
+    let mut net = FastConvNet::new(
         Config::simple(1, 28, 28),
         Init::Std(0.01),
         &mut rng::seeded(1),
@@ -129,10 +129,10 @@ fn simple_convnet_batch_threads2(b: Bencher) {
     });
 }
 
-/// One epoch over 8000 images: 80 steps of forward + backward + Adam (the issue's ≤ 3 s).
+/// One epoch over 8000 images: 80 steps of forward + backward + Adam.
 #[divan::bench(sample_count = 3, sample_size = 1)]
 fn epoch_8000(b: Bencher) {
-    let mut net = SimpleConvNet::new(
+    let mut net = FastConvNet::new(
         Config::simple(1, 28, 28),
         Init::Std(0.01),
         &mut rng::seeded(1),

@@ -3,8 +3,8 @@
 //! temporary file, synced, then renamed), so a run killed at any moment leaves the previous
 //! epoch's checkpoint whole.
 //!
-//! Tensors (F64, row-major): `W1 b1 W2 b2 W3 b3` (as [`SimpleConvNet::save`] writes them, so
-//! [`SimpleConvNet::load`] reads a checkpoint), `adam.m.W1 … adam.m.b3` and `adam.v.W1 …
+//! Tensors (F64, row-major): `W1 b1 W2 b2 W3 b3` (as [`save_net`] writes them, so
+//! [`load_net`] reads a checkpoint), `adam.m.W1 … adam.m.b3` and `adam.v.W1 …
 //! adam.v.b3` (Adam's first and second moments), `W1_start` (the initial filters, for
 //! `filters.png`), `curve.loss` (S × 2: step, loss), `curve.accuracy` (E × 3: epoch, train,
 //! test). Metadata: the network's sizes, `epoch` (epochs done), `adam_t` (Adam's step count),
@@ -16,9 +16,9 @@
 #![allow(non_snake_case)]
 
 use crate::data::Split;
-use crate::net::{CHAPTER, Config, EpochReport, Sampling, SimpleConvNet, accuracy, train_and_test};
-use crate::parallel::Parallel;
-use crate::report::Curves;
+use crate::fast::{FastConvNet, Parallel};
+use crate::model::{Config, NAMES};
+use crate::train::{Curves, EpochReport, Sampling, accuracy, train_and_test};
 use nalgebra::DMatrix;
 use shared::checkpoint::{self, Checkpoint};
 use shared::optim::{Optimizer, Rule, State};
@@ -28,7 +28,8 @@ use std::path::{Path, PathBuf};
 
 /// The checkpoint's file name inside a run folder.
 pub const FILE: &str = "model.safetensors";
-const NAMES: [&str; 6] = ["W1", "b1", "W2", "b2", "W3", "b3"];
+/// The chapter name recorded in checkpoints.
+pub const CHAPTER: &str = "conv-im2col";
 /// The random stream (of `--seed`) the mini-batches are drawn from.
 const BATCH_STREAM: u64 = 2;
 
@@ -120,11 +121,11 @@ pub fn fingerprint(split: &Split) -> String {
     format!("fnv1a64:{h:016x}")
 }
 
-/// A SimpleConvNet training run between epochs: all that decides what comes next.
+/// A FastConvNet training run between epochs: all that decides what comes next.
 #[derive(Clone, Debug)]
 pub struct Session {
     /// The network.
-    pub net: SimpleConvNet,
+    pub net: FastConvNet,
     /// Adam, with its moments and step count.
     pub opt: Optimizer,
     /// The mini-batch generator (stream 2 of the seed), where the next epoch starts drawing.
@@ -136,13 +137,13 @@ pub struct Session {
     /// W1 before training, FN × (C·FH·FW).
     pub W1_start: DMatrix<f64>,
     /// The replicas and buffers of `--threads N` for N > 1 (not in the checkpoint: a
-    /// resumed run may use another N, see [`crate::parallel`]).
+    /// resumed run may use another N, see [`crate::fast::parallel`]).
     par: Option<Parallel>,
 }
 
 impl Session {
     /// A new run of `net` (just initialised) with Adam `rule` at rate `lr`.
-    pub fn new(net: SimpleConvNet, rule: Rule, lr: f64, seed: u64) -> Self {
+    pub fn new(net: FastConvNet, rule: Rule, lr: f64, seed: u64) -> Self {
         Session {
             W1_start: net.conv1.W.clone(),
             net,
@@ -154,8 +155,8 @@ impl Session {
         }
     }
 
-    /// The session on `threads` threads (1 to [`crate::parallel::MAX_THREADS`]): each
-    /// mini-batch split into that many groups ([`crate::parallel`]); 1 is the single-threaded
+    /// The session on `threads` threads (1 to [`crate::fast::parallel::MAX_THREADS`]): each
+    /// mini-batch split into that many groups ([`crate::fast::parallel`]); 1 is the single-threaded
     /// code. The replicas and their buffers are made here, once.
     pub fn with_threads(mut self, threads: usize) -> Result<Self> {
         let par = Parallel::new(&self.net, threads)?;
@@ -173,7 +174,7 @@ impl Session {
     /// ([`Session::resume`]).
     pub fn start(
         resume: Option<&Path>,
-        net: SimpleConvNet,
+        net: FastConvNet,
         rule: Rule,
         spec: &Spec,
         epochs: u64,
@@ -273,7 +274,7 @@ impl Session {
             ("curve.loss", &loss),
             ("curve.accuracy", &acc),
         ]);
-        let mut meta = self.net.config.metadata();
+        let mut meta = metadata(&self.net.config);
         meta.extend(spec.entries().into_iter().map(|(_, k, v)| (k, v)));
         meta.extend([
             ("epoch", self.epoch.to_string()),
@@ -313,7 +314,7 @@ impl Session {
                 ));
             }
         }
-        let net = SimpleConvNet::from_checkpoint(&mut ck)?;
+        let net = net_from_checkpoint(&mut ck)?;
         if net.config != *config {
             let (theirs, ours) = (net.config, config);
             let (flag, msg) = if theirs.filter_size != ours.filter_size {
@@ -429,4 +430,62 @@ pub fn file_in(path: &Path) -> Result<PathBuf> {
         ));
     }
     Ok(file)
+}
+
+/// The network's sizes as checkpoint metadata.
+pub fn metadata(c: &Config) -> Vec<(&'static str, String)> {
+    vec![
+        ("channels", c.channels.to_string()),
+        ("height", c.height.to_string()),
+        ("width", c.width.to_string()),
+        ("filters", c.filters.to_string()),
+        ("filter_size", c.filter_size.to_string()),
+        ("stride", c.stride.to_string()),
+        ("pad", c.pad.to_string()),
+        ("pool", c.pool.to_string()),
+        ("hidden", c.hidden.to_string()),
+        ("classes", c.classes.to_string()),
+    ]
+}
+
+/// Saves the network's weights (row-major F64, as `shared::checkpoint` stores them) and sizes.
+/// W1 is FN × (C·FH·FW): reshaped row-major to (FN, C, FH, FW) it is Saito's `W1`; W2 and
+/// W3 are the transposes of Saito's (we compute W·X, he computes x·W), and W2's columns
+/// are in (py, px, f) order (channels last) where Saito's rows are in (f, py, px) order.
+pub fn save_net(net: &FastConvNet, path: impl AsRef<Path>) -> Result<()> {
+    let tensors: Vec<(&str, &DMatrix<f64>)> = NAMES.into_iter().zip(net.params()).collect();
+    checkpoint::save(path, CHAPTER, &tensors, &metadata(&net.config))
+}
+
+/// Loads a network saved by [`save_net`] (or a training checkpoint, which holds the same
+/// tensors and sizes).
+pub fn load_net(path: impl AsRef<Path>) -> Result<FastConvNet> {
+    net_from_checkpoint(&mut checkpoint::load(path, CHAPTER)?)
+}
+
+/// Takes the sizes and W1 … b3 out of a loaded checkpoint, checking every shape.
+pub fn net_from_checkpoint(ck: &mut Checkpoint) -> Result<FastConvNet> {
+    let config = Config {
+        channels: ck.meta("channels")?,
+        height: ck.meta("height")?,
+        width: ck.meta("width")?,
+        filters: ck.meta("filters")?,
+        filter_size: ck.meta("filter_size")?,
+        stride: ck.meta("stride")?,
+        pad: ck.meta("pad")?,
+        pool: ck.meta("pool")?,
+        hidden: ck.meta("hidden")?,
+        classes: ck.meta("classes")?,
+    };
+    let (cg, pg) = (config.conv_geometry()?, config.pool_geometry()?);
+    let (FN, H, K) = (config.filters, config.hidden, config.classes);
+    let weights = [
+        ck.take("W1", FN, cg.taps())?,
+        ck.take("b1", FN, 1)?,
+        ck.take("W2", H, FN * pg.windows())?,
+        ck.take("b2", H, 1)?,
+        ck.take("W3", K, H)?,
+        ck.take("b3", K, 1)?,
+    ];
+    Ok(FastConvNet::from_weights(config, weights))
 }

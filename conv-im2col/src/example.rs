@@ -6,7 +6,7 @@
 //! (−0.53) + 0.77 + 0.05 + 0.03 + 0.29 + (−0.29) = 0.32. We place exactly those six values
 //! where im2col copied pixel 22 (every other dcol entry 0) and let col2im add them up.
 
-use crate::im2col::{Geometry, col2im, im2col};
+use crate::model::{Geometry, col2im, im2col};
 use nalgebra::DMatrix;
 use std::fmt::Write;
 

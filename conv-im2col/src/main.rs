@@ -7,14 +7,16 @@
 //! (`--mnist DIR --init he`) about 98.4 % in 8 epochs (96.1–96.8 % with Saito's 0.01 init).
 //! model.safetensors is rewritten (atomically) after every epoch; `train --resume DIR` continues
 //! a stopped run to `--epochs` with the same bytes as an uninterrupted run. `--threads N` splits
-//! each mini-batch over N threads (equal to one thread up to rounding; `conv_im2col::parallel`).
+//! each mini-batch over N threads (equal to one thread up to rounding; `conv_im2col::fast::parallel`).
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use conv_im2col::checkpoint::{self, Session, Spec};
-use conv_im2col::net::{Sampling, saito_adam, save_filters};
-use conv_im2col::report;
-use conv_im2col::{Config, Init, SimpleConvNet, data, example};
+use conv_im2col::fast::FastConvNet;
+use conv_im2col::model::{Config, Init};
+use conv_im2col::report::{self, save_filters};
+use conv_im2col::train::{Sampling, saito_adam};
+use conv_im2col::{data, example};
 use shared::optim::Rule;
 use shared::plot::Series;
 use shared::run::{Run, RunArgs};
@@ -140,7 +142,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         InitArg::Std => Init::Std(0.01),
         InitArg::He => Init::He,
     };
-    let net = SimpleConvNet::new(config, init, &mut rng::stream(a.run.seed, 1))
+    let net = FastConvNet::new(config, init, &mut rng::stream(a.run.seed, 1))
         .map_err(|e| Error::flag("--filter-size", e))?;
     let rule = match a.adam {
         AdamArg::Standard => Rule::adam(),

@@ -1,71 +1,16 @@
 //! What `conv-im2col train` prints and writes besides the model: the lines of its report, the
-//! curves of `loss.png` / `loss.csv`, the linear baseline run, and `summary.json`'s metrics.
-//! (Kept here so that `main.rs` reads as flags, data, model, train loop, outputs.)
+//! linear baseline run, and `filters.png`. (Kept here so that `main.rs` reads as flags, data,
+//! model, train loop, outputs.)
 
 use crate::data::Split;
-use crate::net::{EpochReport, LinearSoftmax, Sampling, accuracy, fit};
-use crate::{Config, SimpleConvNet};
+use crate::fast::{FastConvNet, LinearSoftmax};
+use crate::model::Config;
+use crate::train::{Curves, EpochReport, Sampling, accuracy, fit};
+use nalgebra::DMatrix;
 use shared::Result;
 use shared::optim::{Optimizer, Rule};
-use shared::plot::{Figure, Legend, Panel, Series};
+use shared::plot::{Image, Scale, Series, save_image_grid};
 use shared::rng;
-use shared::run::Run;
-
-/// The curves of a run: the loss of every step, and the accuracies after every epoch.
-#[derive(Clone, Debug)]
-pub struct Curves {
-    /// SimpleConvNet's training loss, one point per step.
-    pub loss: Series,
-    /// SimpleConvNet's accuracy on the training set, per epoch.
-    pub train: Series,
-    /// SimpleConvNet's accuracy on the test set, per epoch.
-    pub test: Series,
-    /// The linear softmax baseline's test accuracy, per epoch.
-    pub linear: Series,
-}
-
-impl Default for Curves {
-    fn default() -> Self {
-        Curves {
-            loss: Series::new("loss per step"),
-            train: Series::new("CNN train"),
-            test: Series::new("CNN test"),
-            linear: Series::new("linear softmax test"),
-        }
-    }
-}
-
-impl Curves {
-    /// `loss.png`: the loss per step (and its smoothed curve) on a log scale, and the
-    /// accuracies per epoch.
-    pub fn figure(&self) -> Figure {
-        let smooth = self.loss.smoothed(0.95, "smoothed");
-        let loss_panel = Panel::new("training loss", "step", "cross-entropy").log_y();
-        let acc_panel = Panel::new("accuracy", "epoch", "accuracy").legend(Legend::LowerRight);
-        Figure {
-            title: "SimpleConvNet (notes §5, Saito ch. 7)".into(),
-            panels: vec![
-                loss_panel.with(self.loss.clone()).with(smooth),
-                acc_panel
-                    .with(self.train.clone())
-                    .with(self.test.clone())
-                    .with(self.linear.clone()),
-            ],
-        }
-    }
-
-    /// Passes `result` through; on an error (a diverged training), first writes the curves
-    /// up to that point to `loss.png` and `loss.csv`, so the run leaves what it saw.
-    pub fn save_on_error<T>(&self, run: &Run, result: Result<T>) -> anyhow::Result<T> {
-        match result {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                run.save_loss(&self.figure())?;
-                Err(e.into())
-            }
-        }
-    }
-}
 
 /// "data: …; 28×28 images, 10 classes".
 pub fn data_line(split: &Split) -> String {
@@ -77,7 +22,7 @@ pub fn data_line(split: &Split) -> String {
 }
 
 /// "SimpleConvNet: conv 30×5×5 → ReLU → pool 2×2 → …; 433890 parameters; … Adam lr …".
-pub fn network_line(net: &SimpleConvNet, adam: &str, lr: f64, batch: usize) -> String {
+pub fn network_line(net: &FastConvNet, adam: &str, lr: f64, batch: usize) -> String {
     let c: &Config = &net.config;
     format!(
         "SimpleConvNet: conv {}×{f}×{f} → ReLU → pool {p}×{p} → affine {} → ReLU → affine {}; {} parameters; {adam} Adam lr {lr}, batch {batch}",
@@ -164,4 +109,39 @@ pub fn closing_lines(out: &std::path::Path, pixel22_gradient: f64) -> String {
          notes §5 figure 15: im2col of (1, 3, 7, 7) is 9 × 75; pixel 22's gradient from dcol = {pixel22_gradient:.2} (see `conv-im2col example`)",
         out.display()
     )
+}
+
+/// Draws the first-channel FH × FW slice of each filter (rows of W) of `before` and `after`
+/// in a grid of 10 columns, each stretched to its own grey range: the picture of the first
+/// layer's filters in Saito's ch. 7 (random noise before training, edge and blob detectors
+/// after).
+pub fn save_filters(
+    path: impl AsRef<std::path::Path>,
+    before: &DMatrix<f64>,
+    after: &DMatrix<f64>,
+    fh: usize,
+    fw: usize,
+) -> Result<()> {
+    let pixels: Vec<Vec<f64>> = [before, after]
+        .iter()
+        .flat_map(|w| {
+            w.row_iter()
+                .map(|r| r.iter().take(fh * fw).copied().collect::<Vec<_>>())
+        })
+        .collect();
+    let images: Vec<Image> = pixels
+        .iter()
+        .map(|p| Image {
+            pixels: p,
+            rows: fh,
+            cols: fw,
+        })
+        .collect();
+    let rows = before.nrows().div_ceil(10);
+    let title = format!(
+        "conv1 filters: before (rows 1-{rows}), after (rows {}-{})",
+        rows + 1,
+        2 * rows
+    );
+    save_image_grid(path, &title, &images, 10, 12, Scale::PerImage)
 }

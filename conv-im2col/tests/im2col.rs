@@ -1,7 +1,9 @@
 //! im2col / col2im: the notes' figure 15 numbers, shapes, an independent element-wise
-//! definition, and the adjoint identity ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩.
+//! definition, the adjoint identity ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩, and the engine's
+//! `im2col_into` / `col2im_into` equal to them bit for bit.
 
 use conv_im2col::example::{NOTES_DCOL, PIXEL, figure15};
+use conv_im2col::fast::{col2im_into, im2col_into};
 use conv_im2col::{Geometry, col2im, im2col};
 use nalgebra::DMatrix;
 use shared::rng;
@@ -148,17 +150,23 @@ fn col2im_of_a_synthetic_dcol() {
     assert_eq!(dx.sum(), dcol.sum());
 }
 
+/// (C, H, W, FH, FW, S, P, N).
+type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
+
+/// Geometries with strides 1–3, pads 0–2, one and several channels, and MNIST's.
+const CASES: [Case; 7] = [
+    (3, 7, 7, 5, 5, 1, 0, 2),
+    (2, 6, 5, 3, 2, 2, 1, 3),
+    (1, 9, 8, 4, 3, 3, 2, 2),
+    (2, 5, 5, 5, 5, 1, 2, 1),
+    (1, 28, 28, 5, 5, 1, 0, 2),
+    (1, 7, 7, 2, 2, 2, 0, 2),
+    (3, 5, 7, 3, 3, 2, 2, 4),
+];
+
 #[test]
 fn im2col_matches_its_definition_with_stride_and_pad() {
-    let cases = [
-        (3, 7, 7, 5, 5, 1, 0, 2),
-        (2, 6, 5, 3, 2, 2, 1, 3),
-        (1, 9, 8, 4, 3, 3, 2, 2),
-        (2, 5, 5, 5, 5, 1, 2, 1),
-        (1, 28, 28, 5, 5, 1, 0, 2),
-        (1, 7, 7, 2, 2, 2, 0, 2),
-    ];
-    for (i, &(c, h, w, fh, fw, s, p, n)) in cases.iter().enumerate() {
+    for (i, &(c, h, w, fh, fw, s, p, n)) in CASES.iter().enumerate() {
         let g = Geometry::new(c, h, w, fh, fw, s, p).unwrap();
         let x = random(g.input_len(), n, 10 + i as u64);
         let col = im2col(&x, &g);
@@ -202,4 +210,19 @@ fn col2im_adds_overlaps_it_does_not_invert() {
     assert!((back - x.component_mul(&mult)).amax() < 1e-14 * x.amax() * 9.0);
     assert_eq!(mult[0], 4.0); // a corner pixel is seen by 4 windows of a 3×3 with pad 1
     assert_eq!(mult[7], 9.0); // an inner one by 9
+}
+
+#[test]
+fn the_engines_im2col_into_and_col2im_into_are_these_bit_for_bit() {
+    let (mut col, mut dx) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+    for (i, &(c, h, w, fh, fw, s, p, n)) in CASES.iter().enumerate() {
+        let g = Geometry::new(c, h, w, fh, fw, s, p).unwrap();
+        let x = random(g.input_len(), n, 300 + i as u64);
+        // The buffers are reused across cases of other shapes: resized, fully overwritten.
+        im2col_into(&x, &g, &mut col);
+        assert_eq!(col, im2col(&x, &g), "case {i}: {g:?}");
+        let y = random(n * g.windows(), g.taps(), 400 + i as u64);
+        col2im_into(&y, &g, &mut dx);
+        assert_eq!(dx, col2im(&y, &g), "case {i}: {g:?}");
+    }
 }

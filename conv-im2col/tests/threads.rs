@@ -5,9 +5,10 @@
 
 use conv_im2col::checkpoint::Session;
 use conv_im2col::data::{self, Split};
-use conv_im2col::net::{Classifier, Sampling};
-use conv_im2col::parallel::{Parallel, groups};
-use conv_im2col::{Config, Init, SimpleConvNet};
+use conv_im2col::fast::parallel::groups;
+use conv_im2col::fast::{Classifier, FastConvNet, Parallel};
+use conv_im2col::train::Sampling;
+use conv_im2col::{Config, Init};
 use shared::optim::Rule;
 use shared::rng;
 use std::path::Path;
@@ -22,14 +23,14 @@ fn close(what: &str, a: &[f64], b: &[f64]) {
     }
 }
 
-/// A small SimpleConvNet on the generated digits (28 × 28): 4 filters 5 × 5, 8 hidden.
-fn net(split: &Split) -> SimpleConvNet {
+/// A small FastConvNet on the generated digits (28 × 28): 4 filters 5 × 5, 8 hidden.
+fn net(split: &Split) -> FastConvNet {
     let config = Config {
         filters: 4,
         hidden: 8,
         ..Config::simple(1, split.train.rows, split.train.cols)
     };
-    SimpleConvNet::new(config, Init::He, &mut rng::seeded(3)).unwrap()
+    FastConvNet::new(config, Init::He, &mut rng::seeded(3)).unwrap()
 }
 
 /// The loss of every step, then the train and test accuracies of every epoch, of 2 epochs

@@ -4,9 +4,11 @@
 
 #![allow(non_snake_case)]
 
+use conv_im2col::checkpoint::{load_net, save_net};
 use conv_im2col::data::{self, Split};
-use conv_im2col::net::{Classifier, LinearSoftmax, Sampling, accuracy, fit, train_epoch};
-use conv_im2col::{Config, Init, SimpleConvNet};
+use conv_im2col::fast::{Classifier, FastConvNet, LinearSoftmax};
+use conv_im2col::train::{Sampling, accuracy, fit, train_epoch};
+use conv_im2col::{Config, Init};
 use shared::optim::{Optimizer, Rule};
 use shared::rng;
 use std::io::Write;
@@ -37,7 +39,7 @@ fn a_short_run_learns_the_generated_digits() {
     // 1000 training images, 4 epochs (80 steps), He init for a quick start.
     let split = data::generated(5, 1000, 300);
     let mut net =
-        SimpleConvNet::new(Config::simple(1, 28, 28), Init::He, &mut rng::seeded(1)).unwrap();
+        FastConvNet::new(Config::simple(1, 28, 28), Init::He, &mut rng::seeded(1)).unwrap();
     let cnn = train(&mut net, &split, 4, 2);
     let mut linear = LinearSoftmax::new(784, 10, &mut rng::seeded(3));
     let lin = train(&mut linear, &split, 4, 2);
@@ -58,10 +60,10 @@ fn a_checkpoint_gives_back_the_same_network() {
         filters: 4,
         ..Config::simple(1, 12, 10)
     };
-    let mut net = SimpleConvNet::new(config, Init::Std(0.3), &mut rng::seeded(4)).unwrap();
+    let mut net = FastConvNet::new(config, Init::Std(0.3), &mut rng::seeded(4)).unwrap();
     let path = dir.path().join("model.safetensors");
-    net.save(&path).unwrap();
-    let mut back = SimpleConvNet::load(&path).unwrap();
+    save_net(&net, &path).unwrap();
+    let mut back = load_net(&path).unwrap();
     assert_eq!(back.config, net.config);
     let split = data::generated(1, 3, 1);
     let X = split
@@ -71,10 +73,10 @@ fn a_checkpoint_gives_back_the_same_network() {
     assert_eq!(net.forward(&X), back.forward(&X));
     // Another chapter's file is refused with a clear error.
     shared::checkpoint::save(&path, "rbm", &[("W", &net.conv1.W)], &[]).unwrap();
-    let e = SimpleConvNet::load(&path).unwrap_err().to_string();
+    let e = load_net(&path).unwrap_err().to_string();
     assert!(e.contains("rbm"), "{e}");
     // A checkpoint whose sizes say one thing and tensors another: a clear error.
-    net.save(&path).unwrap();
+    save_net(&net, &path).unwrap();
     let ck = shared::checkpoint::load(&path, "conv-im2col").unwrap();
     let meta: Vec<(&str, String)> = ck
         .metadata
@@ -92,13 +94,13 @@ fn a_checkpoint_gives_back_the_same_network() {
         .zip(net.params())
         .collect();
     shared::checkpoint::save(&path, "conv-im2col", &tensors, &meta).unwrap();
-    let e = SimpleConvNet::load(&path).unwrap_err().to_string();
+    let e = load_net(&path).unwrap_err().to_string();
     assert!(e.contains("W2") && e.contains("expected 8×"), "{e}");
     // A truncated file names itself.
-    net.save(&path).unwrap();
+    save_net(&net, &path).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-    let e = SimpleConvNet::load(&path).unwrap_err().to_string();
+    let e = load_net(&path).unwrap_err().to_string();
     assert!(e.contains("model.safetensors"), "{e}");
 }
 

@@ -1,26 +1,25 @@
-//! What the `optimizers` command does around the training loop: the data (generated moons or a
-//! `--csv` file), each rule's outputs (decision boundary, model), the comparison table, the
-//! figure and the summary. Kept here so that `main.rs` reads as flags, data, train loop, outputs.
+//! What the `optimizers` command does around the training loop: the flags of the rules, each
+//! rule's outputs (decision boundary, model), the comparison table, the figure and the summary. Kept here so that `main.rs` reads as flags, data, train loop, outputs.
 
 #![allow(non_snake_case)]
 
-use crate::{Decay, Hyper, Method, Net, Setup, labels_row};
+use crate::data::{Data, RngKind};
+use crate::model::Net;
+use crate::train::{Decay, Hyper, Method, Setup};
 use clap::ValueEnum;
-use nalgebra::DMatrix;
 use serde_json::{Value, json};
 use shared::Error;
 use shared::Result;
 use shared::optim::Eps;
 use shared::plot::{Figure, Panel, Series};
 use shared::run::Run;
-use std::path::Path;
 
 /// The command line's flags for the update rules and the learning-rate schedule (flattened into
 /// `optimizers`' flags); [`RuleFlags::setup`] checks them.
 #[derive(clap::Args, Clone, Debug, PartialEq)]
 pub struct RuleFlags {
     /// Learning rate α (α₀ when --lr-decay is on).
-    #[arg(long, default_value_t = 0.0007)]
+    #[arg(long, default_value_t = 0.0007, value_parser = shared::cli::positive)]
     pub lr: f64,
     /// Examples per mini-batch (the last batch of an epoch keeps the remainder: 300 → 4×64 + 44).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
@@ -35,11 +34,12 @@ pub struct RuleFlags {
     #[arg(long, default_value_t = 0.999)]
     pub beta2: f64,
     /// ε of Adam, Adagrad and RMSProp.
-    #[arg(long, default_value_t = 1e-8)]
+    #[arg(long, default_value_t = 1e-8, value_parser = shared::cli::positive)]
     pub epsilon: f64,
-    /// Where Adam adds ε: outside the root, √ŝ + ε (the notebook, Kingma & Ba), or inside,
-    /// √(ŝ + ε) (the notes), which damps steps of gradients below ~√ε = 1e-4.
-    #[arg(long, value_enum, default_value_t = EpsAt::Outside)]
+    /// Where Adam adds ε: inside the root, √(ŝ + ε) (the notes, and the notebook's printed
+    /// run), which damps steps of gradients below ~√ε = 1e-4, or outside, √ŝ + ε (Kingma & Ba,
+    /// the notebook's later versions).
+    #[arg(long, value_enum, default_value_t = EpsAt::Inside)]
     pub adam_eps: EpsAt,
     /// Learning-rate decay after each epoch: every-epoch α₀/(1 + r·epoch) (update_lr) or
     /// schedule α₀/(1 + r·⌊epoch/interval⌋) (schedule_lr_decay).
@@ -56,10 +56,10 @@ pub struct RuleFlags {
 /// `--adam-eps`: where Adam adds ε.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum EpsAt {
-    /// √ŝ + ε (the notebook, Kingma & Ba).
-    Outside,
-    /// √(ŝ + ε) (the notes).
+    /// √(ŝ + ε) (the notes, the notebook's printed run).
     Inside,
+    /// √ŝ + ε (Kingma & Ba, the notebook's later versions).
+    Outside,
 }
 
 /// `--lr-decay`: the learning-rate schedule.
@@ -74,17 +74,13 @@ pub enum DecayArg {
 }
 
 impl RuleFlags {
-    /// The experiment's [`Setup`] for `seed`; a value out of range is an error naming its flag.
-    pub fn setup(&self, seed: u64) -> Result<Setup> {
-        let positive = |v: f64| v.is_finite() && v > 0.0;
+    /// The experiment's [`Setup`] for the generator `rng` seeded with `seed`; a value out of
+    /// range is an error naming its flag.
+    pub fn setup(&self, rng: RngKind, seed: u64) -> Result<Setup> {
+        shared::cli::check_positive("--lr", self.lr)?;
+        shared::cli::check_positive("--epsilon", self.epsilon)?;
         let unit = |v: f64| (0.0..1.0).contains(&v);
         for (flag, ok, msg) in [
-            ("--lr", positive(self.lr), "must be a positive number"),
-            (
-                "--epsilon",
-                positive(self.epsilon),
-                "must be a positive number",
-            ),
             (
                 "--decay-rate",
                 self.decay_rate.is_finite() && self.decay_rate >= 0.0,
@@ -117,46 +113,13 @@ impl RuleFlags {
             ..Hyper::default()
         };
         Ok(Setup {
+            rng,
             seed,
             lr: self.lr,
             batch_size: self.batch_size as usize,
             hyper,
             decay,
         })
-    }
-}
-
-/// The training set: X (2 × N, one point per column), its labels (0/1) and the notebook's
-/// Y (1 × N of 0.0 / 1.0).
-#[derive(Clone, Debug)]
-pub struct Data {
-    /// 2 × N.
-    pub X: DMatrix<f64>,
-    /// 1 × N.
-    pub Y: DMatrix<f64>,
-    /// N labels, 0 or 1.
-    pub labels: Vec<usize>,
-    /// How reports name the data, e.g. `moons, 300 points, noise 0.2`.
-    pub name: String,
-}
-
-impl Data {
-    /// The notebook's `load_dataset`: `n` moons with Gaussian noise `noise`, drawn from `seed`.
-    pub fn moons(seed: u64, n: usize, noise: f64) -> Self {
-        let (X, labels) = shared::data::moons::make_moons(seed, n, noise);
-        let name = format!("moons, {n} points, noise {noise}");
-        Self::new(X, labels, name)
-    }
-
-    /// Points from a CSV file of `x1,x2,label` lines (see [`crate::points`]).
-    pub fn csv(path: &Path) -> Result<Self> {
-        let (X, labels) = crate::points::load_csv(path)?;
-        Ok(Self::new(X, labels, path.display().to_string()))
-    }
-
-    fn new(X: DMatrix<f64>, labels: Vec<usize>, name: String) -> Self {
-        let Y = labels_row(&labels); // 1 × N
-        Data { X, Y, labels, name }
     }
 }
 

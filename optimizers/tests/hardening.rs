@@ -73,9 +73,36 @@ fn flag_values_out_of_range_are_one_line_errors() {
         ("--optimizer", "gd,,adam"),
         ("--adam-eps", "between"),
         ("--lr-decay", "sometimes"),
+        ("--rng", "mersenne"),
+        ("--seed", "4294967296"),
     ] {
         let what = format!("{flag}={value}");
         let o = testing::run(BIN, &short(&out, &[&what]));
+        assert_user_error(&o, &what, &[flag]);
+    }
+}
+
+#[test]
+fn the_experiments_flags_out_of_range_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    for (cmd, flag, value) in [
+        ("batch-size", "--batch-sizes", "0"),
+        ("batch-size", "--batch-sizes", "64,x"),
+        ("batch-size", "--lr", "0"),
+        ("batch-size", "--lr", "0.1,0.2"),
+        ("batch-size", "--tol", "-1"),
+        ("batch-size", "--epochs", "0"),
+        ("batch-size", "--seed", "4294967296"),
+        ("momentum", "--betas", "1"),
+        ("momentum", "--betas", "-0.5"),
+        ("momentum", "--lr", "nan"),
+        ("momentum", "--steps", "0"),
+    ] {
+        let what = format!("{cmd} {flag}={value}");
+        let arg = format!("{flag}={value}");
+        let o = testing::run(BIN, &[cmd, &arg, "--quiet", "--out", out]);
         assert_user_error(&o, &what, &[flag]);
     }
 }

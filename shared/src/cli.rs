@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn help_shows_each_commands_folder_and_version_exists() {
-        // clap wraps the help to the terminal's width (100 columns without one): compare words.
+        // Help is wrapped to the terminal's width (100 columns without one): compare words.
         let words = |help: String| help.split_whitespace().collect::<Vec<_>>().join(" ");
         let mut cmd = command::<Cli>(&CH);
         let help = words(cmd.render_long_help().to_string());

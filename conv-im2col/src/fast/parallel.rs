@@ -1,9 +1,8 @@
-//! Data-parallel mini-batches on several threads (issue 13: "use both cores where the work
-//! allows it ... as an option that does not change results beyond rounding"), `train
-//! --threads N`.
+//! Data-parallel mini-batches on several threads, `train --threads N`: both cores where the
+//! work allows it, with results that change only by rounding.
 //!
 //! The B examples (columns) of a mini-batch are cut into N contiguous groups of B_g columns;
-//! each group runs forward + backward of SimpleConvNet on its own thread
+//! each group runs forward + backward of FastConvNet on its own thread
 //! (`std::thread::scope`: N − 1 scoped threads on replicas of the network, the calling thread
 //! takes the last group on the network itself), each with its own activations, im2col buffer
 //! and gradients, created once per run. The loss is a mean over the batch and each group's
@@ -23,8 +22,8 @@
 
 #![allow(non_snake_case)]
 
-use crate::im2col::ensure_shape;
-use crate::net::{Classifier, SimpleConvNet};
+use super::im2col::ensure_shape;
+use super::net::{Classifier, FastConvNet};
 use nalgebra::DMatrix;
 use shared::Result;
 use shared::optim::Optimizer;
@@ -47,7 +46,7 @@ struct Group {
 pub struct Parallel {
     /// N − 1 copies of the network for groups 0 … N − 2 (their weights are copied from the
     /// network before each use; their activations and gradients are their own).
-    replicas: Vec<SimpleConvNet>,
+    replicas: Vec<FastConvNet>,
     /// N groups.
     groups: Vec<Group>,
     /// classes × B: the scores of a whole batch, assembled from the groups'.
@@ -56,7 +55,7 @@ pub struct Parallel {
 
 impl Parallel {
     /// Buffers for `net` on `threads` threads (checked by [`check_threads`]).
-    pub fn new(net: &SimpleConvNet, threads: usize) -> Result<Self> {
+    pub fn new(net: &FastConvNet, threads: usize) -> Result<Self> {
         let n = check_threads(threads)?;
         Ok(Parallel {
             replicas: vec![net.clone(); n - 1],
@@ -70,20 +69,15 @@ impl Parallel {
         self.groups.len()
     }
 
-    /// `net` on these threads, as a [`Classifier`] (for [`crate::net::train_epoch`],
-    /// [`crate::net::accuracy`]).
-    pub fn on<'a>(&'a mut self, net: &'a mut SimpleConvNet) -> Threaded<'a> {
+    /// `net` on these threads, as a [`Classifier`] (for [`crate::train::train_epoch`],
+    /// [`crate::train::accuracy`]).
+    pub fn on<'a>(&'a mut self, net: &'a mut FastConvNet) -> Threaded<'a> {
         Threaded { net, par: self }
     }
 
     /// Copies the columns of each group of `X` (and their labels `t`, if any) into the
     /// group buffers and the network's weights into the replicas; returns the groups.
-    fn scatter(
-        &mut self,
-        net: &SimpleConvNet,
-        X: &DMatrix<f64>,
-        t: &[usize],
-    ) -> Vec<(usize, usize)> {
+    fn scatter(&mut self, net: &FastConvNet, X: &DMatrix<f64>, t: &[usize]) -> Vec<(usize, usize)> {
         let parts = groups(X.ncols(), self.threads());
         let len = X.nrows();
         for (&(n0, b), grp) in parts.iter().zip(&mut self.groups) {
@@ -109,10 +103,10 @@ impl Parallel {
 /// Runs `job(net, group)` for the first `k` groups: groups 0 … k − 2 on scoped threads with
 /// the replicas, group k − 1 on the calling thread with `net`; returns when all are done.
 fn run_groups(
-    net: &mut SimpleConvNet,
-    replicas: &mut [SimpleConvNet],
+    net: &mut FastConvNet,
+    replicas: &mut [FastConvNet],
     groups: &mut [Group],
-    job: impl Fn(&mut SimpleConvNet, &mut Group) + Sync,
+    job: impl Fn(&mut FastConvNet, &mut Group) + Sync,
 ) {
     let Some((last, rest)) = groups.split_last_mut() else {
         return;
@@ -129,7 +123,7 @@ fn run_groups(
 /// A network and its [`Parallel`] buffers: a [`Classifier`] whose gradient and scores are
 /// computed group by group on N threads.
 pub struct Threaded<'a> {
-    net: &'a mut SimpleConvNet,
+    net: &'a mut FastConvNet,
     par: &'a mut Parallel,
 }
 

@@ -1,25 +1,24 @@
-//! The layers of figure 13, each a forward and a backward written as the notes and Saito's
-//! `common/layers.py` write them.
-//!
-//! Every batch is a `DMatrix` with **one example per column**: (C·H·W) × N for images, D × N
-//! for feature vectors. Backward passes *overwrite* the parameter gradients (`dW`, `db`) of
-//! their layer, as Saito's layers do. Work buffers live in the layer and are reused from batch
-//! to batch (they are reallocated only when N changes).
+//! The engine's layers: the forwards and backwards of [`crate::model::layers`], computed
+//! into buffers that live in the layer and are reused from batch to batch (reallocated only
+//! when N changes). Backward passes *overwrite* the parameter gradients (`dW`, `db`) of their
+//! layer, as Saito's layers do. Every batch is a `DMatrix` with one example per column.
 //!
 //! **Layouts.** The convolution's input is in (c, y, x) order inside a column (the memory of
-//! numpy's (N, C, H, W), what the notes' im2col reads); its output is in (y, x, f) order,
-//! "channels last" (numpy's (N, OH, OW, FN)). Saito computes `out = col · col_W`, an
-//! (N·OH·OW) × FN row-major array, and transposes it to (N, FN, OH, OW). We compute the
-//! transpose of his product, A = W · colᵀ, FN × (N·OH·OW) column-major: the same numbers in
-//! the same memory order as his `out`, and keep it that way. That saves two passes over the
-//! largest array of the network (the transpose and its inverse in the backward), pooling
-//! works on it directly, and the affine layer after the pooling sees its inputs in
-//! (y, x, f) order instead of (f, y, x): a fixed permutation of W2's columns. For a C = 1 input
-//! both orders coincide.
+//! numpy's (N, C, H, W), what im2col reads); its output is in (y, x, f) order, "channels
+//! last" (numpy's (N, OH, OW, FN)), where the model's is in (f, y, x) order. Saito computes
+//! `out = col · col_W`, an (N·OH·OW) × FN row-major array, and transposes it to
+//! (N, FN, OH, OW). We compute the transpose of his product, A = W · colᵀ, FN × (N·OH·OW)
+//! column-major: the same numbers in the same memory order as his `out`, and keep it that
+//! way. That saves two passes over the largest array of the network (the transpose and its
+//! inverse in the backward), pooling works on it directly, and the affine layer after the
+//! pooling sees its inputs in (y, x, f) order instead of (f, y, x): a fixed permutation of
+//! W2's columns ([`crate::fast::w2_to_model`]). The two orders coincide only when there is a
+//! single filter (FN = 1); the number of input channels C plays no part.
 
 #![allow(non_snake_case)]
 
-use crate::im2col::{Geometry, col2im_into, ensure_shape, im2col_into};
+use super::im2col::{col2im_into, ensure_shape, im2col_into};
+use crate::model::Geometry;
 use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut};
 use shared::activation;
 use shared::kernels::{gemm, gemm_nt, gemm_tn};

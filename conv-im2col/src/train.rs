@@ -1,0 +1,267 @@
+//! The training loop: mini-batches in, optimizer steps, curves out. Generic over
+//! [`Classifier`], so the same loop trains [`crate::fast::FastConvNet`] on one thread, on N
+//! threads ([`crate::fast::Threaded`]) and the linear baseline.
+
+#![allow(non_snake_case)]
+
+use crate::data::Split;
+use crate::fast::{Classifier, ensure_shape};
+use nalgebra::DMatrix;
+use shared::optim::{Eps, Optimizer, Rule};
+use shared::plot::{Figure, Legend, Panel, Series};
+use shared::rng::{self, Rng};
+use shared::run::Run;
+use shared::{Error, Result};
+use std::time::Instant;
+
+/// A reusable mini-batch: the images of some columns of a set, and their labels.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    /// (C·H·W) × B.
+    pub X: DMatrix<f64>,
+    /// B labels.
+    pub t: Vec<usize>,
+}
+
+impl Batch {
+    /// Copies the columns `idx` of `images` and their `labels` into the batch.
+    pub fn gather(&mut self, images: &DMatrix<f64>, labels: &[usize], idx: &[usize]) {
+        let len = images.nrows();
+        ensure_shape(&mut self.X, len, idx.len());
+        let (src, dst) = (images.as_slice(), self.X.as_mut_slice());
+        for (j, &i) in idx.iter().enumerate() {
+            dst[j * len..][..len].copy_from_slice(&src[i * len..][..len]);
+        }
+        self.t.clear();
+        self.t.extend(idx.iter().map(|&i| labels[i]));
+    }
+}
+
+/// How an epoch draws its mini-batches (also the `--sampling` flag's values).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sampling {
+    /// Every example once, in a fresh random order (the last batch may be smaller).
+    #[default]
+    Shuffled,
+    /// ⌈n / batch⌉ batches of `batch` examples each drawn uniformly *with replacement*, as
+    /// Saito's `common/trainer.py` does (`np.random.choice(train_size, batch_size)`).
+    Replacement,
+}
+
+/// One epoch of mini-batches of `batch` drawn by `sampling`; after each step
+/// `on_step(step, loss)`. A non-finite loss is an error ("training diverged at step N").
+/// Returns the mean loss per example.
+#[allow(clippy::too_many_arguments)]
+pub fn train_epoch<M: Classifier>(
+    model: &mut M,
+    opt: &mut Optimizer,
+    images: &DMatrix<f64>,
+    labels: &[usize],
+    batch: usize,
+    sampling: Sampling,
+    step: &mut u64,
+    rng: &mut Rng,
+    mut on_step: impl FnMut(u64, f64),
+) -> Result<f64> {
+    let n = labels.len();
+    if batch == 0 {
+        return Err(Error::msg("the batch size must be at least 1"));
+    }
+    let order: Vec<usize> = match sampling {
+        // the same permutation as shared::data::batch::Epoch::shuffled draws
+        Sampling::Shuffled => rng::permutation(rng, n),
+        // ⌈n/B⌉·B indices uniform in 0..n, drawn up front from the same stream
+        Sampling::Replacement => (0..n.div_ceil(batch) * batch)
+            .map(|_| rng::below(rng, n))
+            .collect(),
+    };
+    let mut b = Batch::default();
+    let mut total = 0.0;
+    let mut seen = 0;
+    for idx in order.chunks(batch) {
+        b.gather(images, labels, idx);
+        let loss = model.gradient(&b.X, &b.t);
+        model.update(opt);
+        *step += 1;
+        shared::error::check_finite(*step, loss)?;
+        total += loss * idx.len() as f64;
+        seen += idx.len();
+        on_step(*step, loss);
+    }
+    Ok(total / seen.max(1) as f64)
+}
+
+/// Fraction of `images` (one per column) classified as `labels`, in chunks of `batch`.
+pub fn accuracy<M: Classifier>(
+    model: &mut M,
+    images: &DMatrix<f64>,
+    labels: &[usize],
+    batch: usize,
+) -> f64 {
+    let mut b = Batch::default();
+    let mut right = 0usize;
+    let all: Vec<usize> = (0..labels.len()).collect();
+    for idx in all.chunks(batch.max(1)) {
+        b.gather(images, labels, idx);
+        let s = model.scores(&b.X);
+        right += s
+            .column_iter()
+            .zip(&b.t)
+            .filter(|(c, t)| c.argmax().0 == **t)
+            .count();
+    }
+    right as f64 / labels.len().max(1) as f64
+}
+
+/// Adam as Saito's `common/optimizer.py` writes it: α_t = α √(1 − β₂ᵗ)/(1 − β₁ᵗ),
+/// W ← W − α_t m / (√v + 1e-7), i.e. ε added to the root of the *uncorrected* second moment
+/// (Kingma & Ba's "efficient" ordering). [`Rule::adam`] adds ε = 1e-8 to the corrected root:
+/// the two differ only for parameters whose gradients are below ~1e-6.
+pub fn saito_adam() -> Rule {
+    Rule::Adam {
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-7,
+        at: Eps::OutsideUncorrected,
+    }
+}
+
+/// What one epoch of [`fit`] did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpochReport {
+    /// 1, 2, …
+    pub epoch: u64,
+    /// Mean training loss over the epoch's steps.
+    pub mean_loss: f64,
+    /// Accuracy on the test set after the epoch.
+    pub test_accuracy: f64,
+    /// Seconds spent training (not evaluating) in the epoch.
+    pub seconds: f64,
+}
+
+/// Trains `model` on `split.train` for `epochs` epochs of mini-batches of `batch` drawn by
+/// `sampling`, calling `on_step(step, loss)` after every step and `on_epoch(model, report)`
+/// after every epoch.
+#[allow(clippy::too_many_arguments)]
+pub fn fit<M: Classifier>(
+    model: &mut M,
+    opt: &mut Optimizer,
+    split: &Split,
+    epochs: u64,
+    batch: usize,
+    sampling: Sampling,
+    rng: &mut Rng,
+    mut on_step: impl FnMut(u64, f64),
+    mut on_epoch: impl FnMut(&mut M, &EpochReport),
+) -> Result<Vec<EpochReport>> {
+    let mut step = 0;
+    let mut reports = Vec::new();
+    for epoch in 1..=epochs {
+        let r = train_and_test(
+            model,
+            opt,
+            split,
+            epoch,
+            batch,
+            sampling,
+            &mut step,
+            rng,
+            &mut on_step,
+        )?;
+        on_epoch(model, &r);
+        reports.push(r);
+    }
+    Ok(reports)
+}
+
+/// Epoch number `epoch` of [`fit`]: [`train_epoch`] on `split.train` (steps counted on from
+/// `step`), then the accuracy on `split.test`.
+#[allow(clippy::too_many_arguments)]
+pub fn train_and_test<M: Classifier>(
+    model: &mut M,
+    opt: &mut Optimizer,
+    split: &Split,
+    epoch: u64,
+    batch: usize,
+    sampling: Sampling,
+    step: &mut u64,
+    rng: &mut Rng,
+    on_step: impl FnMut(u64, f64),
+) -> Result<EpochReport> {
+    let (train, test) = (&split.train, &split.test);
+    let t0 = Instant::now();
+    let mean_loss = train_epoch(
+        model,
+        opt,
+        &train.images,
+        &train.labels,
+        batch,
+        sampling,
+        step,
+        rng,
+        on_step,
+    )?;
+    let seconds = t0.elapsed().as_secs_f64();
+    Ok(EpochReport {
+        epoch,
+        mean_loss,
+        test_accuracy: accuracy(model, &test.images, &test.labels, 500),
+        seconds,
+    })
+}
+
+/// The curves of a run: the loss of every step, and the accuracies after every epoch.
+#[derive(Clone, Debug)]
+pub struct Curves {
+    /// SimpleConvNet's training loss, one point per step.
+    pub loss: Series,
+    /// SimpleConvNet's accuracy on the training set, per epoch.
+    pub train: Series,
+    /// SimpleConvNet's accuracy on the test set, per epoch.
+    pub test: Series,
+    /// The linear softmax baseline's test accuracy, per epoch.
+    pub linear: Series,
+}
+
+impl Default for Curves {
+    fn default() -> Self {
+        Curves {
+            loss: Series::new("loss per step"),
+            train: Series::new("CNN train"),
+            test: Series::new("CNN test"),
+            linear: Series::new("linear softmax test"),
+        }
+    }
+}
+
+impl Curves {
+    /// `loss.png`: the loss per step (and its smoothed curve) on a log scale, and the
+    /// accuracies per epoch.
+    pub fn figure(&self) -> Figure {
+        let smooth = self.loss.smoothed(0.95, "smoothed");
+        let loss_panel = Panel::new("training loss", "step", "cross-entropy").log_y();
+        let acc_panel = Panel::new("accuracy", "epoch", "accuracy").legend(Legend::LowerRight);
+        Figure {
+            title: "SimpleConvNet (notes §5, Saito ch. 7)".into(),
+            panels: vec![
+                loss_panel.with(self.loss.clone()).with(smooth),
+                acc_panel
+                    .with(self.train.clone())
+                    .with(self.test.clone())
+                    .with(self.linear.clone()),
+            ],
+        }
+    }
+
+    /// Passes `result` through; on an error (a diverged training), first writes the curves
+    /// up to that point to `loss.png` and `loss.csv`, so the run leaves what it saw.
+    pub fn save_on_error<T>(&self, run: &Run, result: Result<T>) -> anyhow::Result<T> {
+        match result {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                run.save_loss(&self.figure())?;
+                Err(e.into())
+            }
+        }
+    }
+}
