@@ -25,6 +25,26 @@ fn fixture(dir: &Path) -> PathBuf {
     p
 }
 
+/// `train` on the fixture text (written into `dir`) with a tiny model, N_h = 16 and T = 10,
+/// then `rest`.
+fn tiny(dir: &Path, rest: &[&str]) -> Vec<String> {
+    let text = fixture(dir).display().to_string();
+    let base = [
+        "train",
+        "--text",
+        &text,
+        "--hidden",
+        "16",
+        "--seq-len",
+        "10",
+    ];
+    base.iter().chain(rest).map(|s| s.to_string()).collect()
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 /// The binary with `args`, in folder `cwd` (where `runs/` goes).
 fn run_in(cwd: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
@@ -45,24 +65,15 @@ fn bytes(p: impl AsRef<Path>) -> Vec<u8> {
 #[test]
 fn the_session_contract() {
     let dir = tempfile::tempdir().unwrap();
-    let text = fixture(dir.path()).display().to_string();
-    let small = ["--text", &text, "--hidden", "16", "--seq-len", "10"];
-    let short = [
-        &["train"][..],
-        &small,
-        &["--iterations", "200", "--sample-every", "50"],
-    ]
-    .concat();
-    let long = [
-        &["train"][..],
-        &small,
+    let short = tiny(dir.path(), &["--iterations", "200", "--sample-every", "50"]);
+    let long = tiny(
+        dir.path(),
         &["--iterations", "50000", "--sample-every", "0"],
-    ]
-    .concat();
+    );
     SessionContract {
         bin: BIN,
-        short: &short,
-        long: &long,
+        short: &strs(&short),
+        long: &strs(&long),
         length: ("--iterations", "300"),
         resume_cmd: &["train"],
         fixed: ("--lr", "0.5"),
@@ -76,9 +87,7 @@ fn iterations_is_a_total_and_a_resume_never_touches_another_run() {
     // for 5000 more" — which used to write into the default folder and destroy the long run.
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
-    let text = fixture(cwd).display().to_string();
-    let flags = ["--text", &text, "--hidden", "16", "--seq-len", "10", "-q"];
-    let train = |extra: &[&str]| run_in(cwd, &[&["train"][..], &flags, extra].concat());
+    let train = |extra: &[&str]| run_in(cwd, &strs(&tiny(cwd, &[&["-q"][..], extra].concat())));
     ok(&train(&["--iterations", "60"]), "the default folder's run");
     ok(&train(&["--iterations", "30", "--out", "A"]), "A");
     let default_model = bytes(cwd.join("runs/char-rnn/model.safetensors"));
@@ -120,23 +129,8 @@ fn iterations_is_a_total_and_a_resume_never_touches_another_run() {
 fn a_resume_refuses_changed_flags_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
-    let text = fixture(cwd).display().to_string();
-    let args = [
-        "train",
-        "--text",
-        &text,
-        "--hidden",
-        "16",
-        "--seq-len",
-        "10",
-    ];
-    ok(
-        &run_in(
-            cwd,
-            &[&args[..], &["--iterations", "20", "--seed", "4", "-q"]].concat(),
-        ),
-        "run",
-    );
+    let args = tiny(cwd, &["--iterations", "20", "--seed", "4", "-q"]);
+    ok(&run_in(cwd, &strs(&args)), "run");
     let resume = |extra: &[&str]| {
         let base = [
             "train",
@@ -172,21 +166,12 @@ fn a_reader_that_goes_away_after_one_line_does_not_stop_the_run() {
     // `char-rnn train … | head -1`: the run goes on, saves everything and exits 0, with the
     // same model as a run whose output was read to the end.
     let dir = tempfile::tempdir().unwrap();
-    let text = fixture(dir.path()).display().to_string();
     let (headed, read) = (dir.path().join("headed"), dir.path().join("read"));
-    let args = |out: &Path| {
-        let base = [
-            "train",
-            "--text",
-            &text,
-            "--hidden",
-            "16",
-            "--seq-len",
-            "10",
-        ];
-        let rest = ["--iterations", "3000", "--sample-every", "10", "-q"];
-        testing::args_with_out(&[&base[..], &rest].concat(), out, &[])
-    };
+    let base = tiny(
+        dir.path(),
+        &["--iterations", "3000", "--sample-every", "10", "-q"],
+    );
+    let args = |out: &Path| testing::args_with_out(&strs(&base), out, &[]);
     let mut child = Command::new(BIN)
         .args(args(&headed))
         .stdout(Stdio::piped())
@@ -211,26 +196,17 @@ fn a_reader_that_goes_away_after_one_line_does_not_stop_the_run() {
 
 /// A trained model of the fixture text in `dir/model` (300 iterations).
 fn trained(dir: &Path) -> PathBuf {
-    let text = fixture(dir).display().to_string();
     let model = dir.join("model");
-    let o = testing::run(
-        BIN,
-        &testing::args_with_out(
-            &[
-                "train",
-                "--text",
-                &text,
-                "--hidden",
-                "16",
-                "--seq-len",
-                "10",
-            ],
-            &model,
-            &["--iterations", "300", "--sample-every", "0", "-q"],
-        ),
-    );
+    let args = tiny(dir, &["--iterations", "300", "--sample-every", "0", "-q"]);
+    let o = testing::run(BIN, &testing::args_with_out(&strs(&args), &model, &[]));
     ok(&o, "train");
     model
+}
+
+/// `char-rnn eval --model model --text text`.
+fn eval(model: &Path, text: &Path) -> Output {
+    let (model, text) = (model.display().to_string(), text.display().to_string());
+    testing::run(BIN, &["eval", "--model", &model, "--text", &text])
 }
 
 /// The number after `label` in `line` (e.g. "perplexity 3.123").
@@ -251,16 +227,7 @@ fn eval_reports_nats_bits_and_perplexity_of_a_saved_model() {
     let unseen = "Second Citizen:\nSpeak, you are all resolved to famish.\n";
     assert!(unseen.chars().all(|c| TEXT.contains(c)));
     std::fs::write(&new, unseen).unwrap();
-    let o = testing::run(
-        BIN,
-        &[
-            "eval",
-            "--model",
-            &model.display().to_string(),
-            "--text",
-            &new.display().to_string(),
-        ],
-    );
+    let o = eval(&model, &new);
     ok(&o, "eval");
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
@@ -307,32 +274,14 @@ fn eval_reports_nats_bits_and_perplexity_of_a_saved_model() {
     // A text with characters the model has no output for is refused, naming them.
     let other = dir.path().join("other.txt");
     std::fs::write(&other, "Zounds! Quoth he.\n").unwrap();
-    let o = testing::run(
-        BIN,
-        &[
-            "eval",
-            "--model",
-            &model.display().to_string(),
-            "--text",
-            &other.display().to_string(),
-        ],
-    );
+    let o = eval(&model, &other);
     assert_user_error(
         &o,
         "unknown characters",
         &["--text", "other.txt", "'Z'", "'Q'", "vocabulary"],
     );
     for (what, path) in testing::bad_files(dir.path()) {
-        let o = testing::run(
-            BIN,
-            &[
-                "eval",
-                "--model",
-                &model.display().to_string(),
-                "--text",
-                &path.display().to_string(),
-            ],
-        );
+        let o = eval(&model, &path);
         assert_user_error(&o, what, &[&path.file_name().unwrap().to_string_lossy()]);
     }
 }

@@ -7,23 +7,12 @@ use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rnn-adder");
 
+mod common;
+
 /// A short, cheap training run (few evaluations) writing to `out`, plus `extra` flags.
 fn short<'a>(out: &'a Path, extra: &[&'a str]) -> Vec<String> {
-    testing::args_with_out(
-        &[
-            "--quiet",
-            "--iterations",
-            "300",
-            "--eval-every",
-            "100",
-            "--eval-bits",
-            "10",
-            "--eval-pairs",
-            "50",
-        ],
-        out,
-        extra,
-    )
+    let quiet = [&["--quiet"][..], &common::SHORT].concat();
+    testing::args_with_out(&quiet, out, extra)
 }
 
 #[test]

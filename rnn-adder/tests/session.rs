@@ -5,19 +5,10 @@
 
 use shared::testing::{self, SessionContract, assert_user_error, ok};
 
-const BIN: &str = env!("CARGO_BIN_EXE_rnn-adder");
+mod common;
+use common::SHORT;
 
-/// Few evaluations, so a run takes a fraction of a second.
-const SHORT: [&str; 8] = [
-    "--iterations",
-    "300",
-    "--eval-every",
-    "100",
-    "--eval-bits",
-    "10",
-    "--eval-pairs",
-    "50",
-];
+const BIN: &str = env!("CARGO_BIN_EXE_rnn-adder");
 
 #[test]
 fn the_session_contract_without_resume() {
