@@ -16,10 +16,16 @@
 //! | [`gemm`] | `c ← α op(a) op(b) + β c` on any strided nalgebra matrix (the transposed products nalgebra runs slowly), and `y ← y + A x` |
 //! | [`fastmath`] | vectorisable e^x, e^x − 1, tanh and σ (no libm call), and their in-place slice forms |
 //! | [`sum`] | the bias gradient Σ_t dz_t (the sum of a matrix's columns) |
+//! | [`tall`] | products with a tall, thin matrix (a large output layer): `C ← A B`, and `Aᵀ dC` fused with `A ← A − lr dC Bᵀ` |
+//! | [`softmax`] | softmax of one long column with the vectorised e^x |
+//! | [`threads`] | a product's columns split over scoped threads, bit-identical to one thread |
 
 pub mod fastmath;
 pub mod gemm;
+pub mod softmax;
 pub mod sum;
+pub mod tall;
+pub mod threads;
 
 pub use gemm::{gemm, gemm_nt, gemm_tn, matvec_acc};
 pub use sum::sum_columns;
