@@ -19,12 +19,11 @@
 //!   order, so the results are bit-identical to one thread.
 
 use crate::model::{Bptt, Rnn};
-use nalgebra::{DMatrix, DVector};
+use nalgebra::{DMatrix, DMatrixView, DVector};
 use shared::activation::tanh_grad;
 use shared::kernels::softmax::softmax_mut;
 use shared::kernels::tall::{self, LANES};
 use shared::kernels::{fastmath, gemm_nt, gemm_tn, matvec_acc, threads};
-use shared::parallel::groups;
 use shared::rng::{self, Rng};
 
 /// What [`forward`] keeps for the backward pass of [`sgd_step`], and the backward pass's own
@@ -118,6 +117,16 @@ impl Cache {
     /// True before any forward pass (or after one on an empty sentence).
     pub fn is_empty(&self) -> bool {
         self.T == 0
+    }
+
+    /// N_h × (T + 1): `h_{−1}` = 0, then `h_0 … h_{T−1}` of the sentence in the cache.
+    pub fn H(&self) -> DMatrixView<'_, f64> {
+        self.H.columns(0, self.T + 1)
+    }
+
+    /// N_x × T: `y_0 … y_{T−1}` after [`forward`] (`y_i − t_i` after [`sgd_step`]).
+    pub fn Y(&self) -> DMatrixView<'_, f64> {
+        self.Y.columns(0, self.T)
     }
 
     /// `L = Σ_i −ln y_i[t_i]` of the sentence whose forward pass the cache holds.
@@ -331,7 +340,7 @@ pub fn output_backward(
         tall::tall_backward_sgd_columns(v, dY, H, lr, p, m, k, n, l0)
     });
     // Z = Vᵀ dY: rows l0 .. l0 + c from each part's partial sums.
-    for (l0, c) in groups(k, parts) {
+    for (l0, c) in threads::ranges(k, parts) {
         tall::add_partial_sums(&P[l0 * n..(l0 + c) * n], Z, k, n, l0);
     }
 }
@@ -371,7 +380,14 @@ pub fn generate(
         a.copy_from(&model.U.column(x_i));
         matvec_acc(&model.W, h.as_slice(), a.as_mut_slice());
         h.zip_apply(&a, |h, a| *h = fastmath::tanh(a));
-        tall::tall_gemm(model.V.as_slice(), h.as_slice(), y.as_mut_slice(), N_x, N_h, 1);
+        tall::tall_gemm(
+            model.V.as_slice(),
+            h.as_slice(),
+            y.as_mut_slice(),
+            N_x,
+            N_h,
+            1,
+        );
         softmax_mut(y.as_mut_slice());
         for &w in never {
             y[w] = 0.0;

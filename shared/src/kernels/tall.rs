@@ -34,6 +34,8 @@
 //! chains above do not depend on how `C` or `A` is cut, so parts computed apart (on several
 //! threads, [`crate::kernels::threads`]) are bit-identical to one call.
 
+#![allow(non_snake_case)] // the matrices' names: A, B, C, dB, dC
+
 use multiversion::multiversion;
 use multiversion::target::match_target;
 
@@ -529,7 +531,16 @@ mod tests {
             let mut C_ref = vec![0.0; m * n];
             tall_gemm_ref(A.as_slice(), Ht.as_slice(), &mut C_ref, m, k, n);
             let (mut A_ref, mut dB_ref) = (A.as_slice().to_vec(), vec![0.0; k * n]);
-            tall_backward_sgd_ref(&mut A_ref, dC.as_slice(), H.as_slice(), lr, &mut dB_ref, m, k, n);
+            tall_backward_sgd_ref(
+                &mut A_ref,
+                dC.as_slice(),
+                H.as_slice(),
+                lr,
+                &mut dB_ref,
+                m,
+                k,
+                n,
+            );
             for (name, gemm_tiles, backward_tiles) in TILES {
                 let mut C = vec![f64::NAN; m * n];
                 gemm_tiles(A.as_slice(), Ht.as_slice(), n, &mut C, m, k, n);
@@ -546,8 +557,21 @@ mod tests {
             tall_gemm(A.as_slice(), Ht.as_slice(), &mut C, m, k, n);
             let (mut A1, mut dB) = (A.as_slice().to_vec(), vec![f64::NAN; k * n]);
             let mut P = vec![[f64::NAN; LANES]; k * n + 3];
-            tall_backward_sgd(&mut A1, dC.as_slice(), H.as_slice(), lr, &mut dB, &mut P, m, k, n);
-            assert!(C == C_ref && dB == dB_ref && A1 == A_ref, "dispatched, {m}×{k}×{n}");
+            tall_backward_sgd(
+                &mut A1,
+                dC.as_slice(),
+                H.as_slice(),
+                lr,
+                &mut dB,
+                &mut P,
+                m,
+                k,
+                n,
+            );
+            assert!(
+                C == C_ref && dB == dB_ref && A1 == A_ref,
+                "dispatched, {m}×{k}×{n}"
+            );
         }
     }
 
@@ -567,7 +591,17 @@ mod tests {
             tall_gemm(A.as_slice(), H.transpose().as_slice(), &mut C, m, k, n);
             let (mut A1, mut dB) = (A.as_slice().to_vec(), vec![0.0; k * n]);
             let mut P = vec![[0.0; LANES]; k * n];
-            tall_backward_sgd(&mut A1, dC.as_slice(), H.as_slice(), lr, &mut dB, &mut P, m, k, n);
+            tall_backward_sgd(
+                &mut A1,
+                dC.as_slice(),
+                H.as_slice(),
+                lr,
+                &mut dB,
+                &mut P,
+                m,
+                k,
+                n,
+            );
             for (ours, theirs, what) in [
                 (&C, &C_mm, "C = A B"),
                 (&dB, &dB_mm, "dB = Aᵀ dC"),
@@ -596,7 +630,11 @@ mod tests {
             let mut A1 = A.as_slice().to_vec();
             let (dC, H) = (dC.as_slice(), H.as_slice());
             tall_backward_sgd(&mut A1, dC, H, lr, &mut dB1, &mut P1, m, k, n);
-            for cuts in [vec![0, n / 3, n], vec![0, 0, n, n], vec![0, 1, n / 2, n - 1, n]] {
+            for cuts in [
+                vec![0, n / 3, n],
+                vec![0, 0, n, n],
+                vec![0, 1, n / 2, n - 1, n],
+            ] {
                 let mut C = vec![f64::NAN; m * n];
                 let mut rest = &mut C[..];
                 for w in cuts.windows(2) {
@@ -618,7 +656,10 @@ mod tests {
                     add_partial_sums(p, &mut dB, k, n, w[0]);
                     (rest_A, rest_P) = (tail_A, tail_P);
                 }
-                assert!(dB == dB1 && A2 == A1, "backward by columns {cuts:?} at {m}×{k}×{n}");
+                assert!(
+                    dB == dB1 && A2 == A1,
+                    "backward by columns {cuts:?} at {m}×{k}×{n}"
+                );
             }
         }
     }

@@ -9,8 +9,6 @@
 //! only into parts of at least [`MIN_WORK_PER_THREAD`] ([`parts`]). The split does not change
 //! the results, so neither does the threshold.
 
-use crate::parallel::groups;
-
 /// Multiply-adds a thread must get for a product to be split.
 pub const MIN_WORK_PER_THREAD: usize = 2_000_000;
 
@@ -19,6 +17,14 @@ pub const MIN_WORK_PER_THREAD: usize = 2_000_000;
 /// to share out), and at least one.
 pub fn parts(threads: usize, work: usize, units: usize) -> usize {
     threads.min(work / MIN_WORK_PER_THREAD).min(units).max(1)
+}
+
+/// `cols` columns cut into `parts` near-equal contiguous ranges, each as (first column, width),
+/// in order: the split of [`crate::parallel::groups`] (no more ranges than columns, at least
+/// one), without allocating.
+pub fn ranges(cols: usize, parts: usize) -> impl ExactSizeIterator<Item = (usize, usize)> {
+    let n = parts.min(cols).max(1);
+    (0..n).map(move |g| (cols * g / n, cols * (g + 1) / n - cols * g / n))
 }
 
 /// Runs `job(columns, j0)` on `parts` near-equal contiguous ranges of the columns of the
@@ -32,16 +38,17 @@ pub fn for_column_parts<T: Send>(
     job: impl Fn(&mut [T], usize) + Sync,
 ) {
     let cols = data.len().checked_div(rows).unwrap_or(0);
-    let ranges = groups(cols, parts);
-    if ranges.len() == 1 {
+    let ranges = ranges(cols, parts);
+    let n = ranges.len();
+    if n == 1 {
         return job(data, 0);
     }
     std::thread::scope(|s| {
         let mut rest = data;
-        for (g, &(j0, width)) in ranges.iter().enumerate() {
+        for (g, (j0, width)) in ranges.enumerate() {
             let (mine, tail) = std::mem::take(&mut rest).split_at_mut(width * rows);
             rest = tail;
-            if g + 1 < ranges.len() {
+            if g + 1 < n {
                 let job = &job;
                 s.spawn(move || job(mine, j0));
             } else {
@@ -62,18 +69,22 @@ pub fn for_column_parts2<A: Send, B: Send>(
     job: impl Fn(&mut [A], &mut [B], usize) + Sync,
 ) {
     let cols = a.len().checked_div(a_rows).unwrap_or(0);
-    assert!(b.len() >= cols * b_rows, "for_column_parts2: b is too short");
-    let ranges = groups(cols, parts);
-    if ranges.len() == 1 {
+    assert!(
+        b.len() >= cols * b_rows,
+        "for_column_parts2: b is too short"
+    );
+    let ranges = ranges(cols, parts);
+    let n = ranges.len();
+    if n == 1 {
         return job(a, &mut b[..cols * b_rows], 0);
     }
     std::thread::scope(|s| {
         let (mut rest_a, mut rest_b) = (a, b);
-        for (g, &(j0, width)) in ranges.iter().enumerate() {
+        for (g, (j0, width)) in ranges.enumerate() {
             let (mine_a, tail_a) = std::mem::take(&mut rest_a).split_at_mut(width * a_rows);
             let (mine_b, tail_b) = std::mem::take(&mut rest_b).split_at_mut(width * b_rows);
             (rest_a, rest_b) = (tail_a, tail_b);
-            if g + 1 < ranges.len() {
+            if g + 1 < n {
                 let job = &job;
                 s.spawn(move || job(mine_a, mine_b, j0));
             } else {
@@ -95,6 +106,14 @@ mod tests {
         assert_eq!(parts(2, 252 * 100 * 20, 20), 1); // too little work
         assert_eq!(parts(1, usize::MAX, 20), 1);
         assert_eq!(parts(4, 0, 0), 1);
+    }
+
+    #[test]
+    fn ranges_are_the_batch_groups_split() {
+        for (cols, p) in [(32, 1), (32, 2), (5, 2), (2, 8), (100, 3), (0, 2), (7, 7)] {
+            let r: Vec<_> = ranges(cols, p).collect();
+            assert_eq!(r, crate::parallel::groups(cols, p), "{cols} in {p}");
+        }
     }
 
     #[test]
