@@ -9,7 +9,7 @@
 //! A  ← A − lr dC Bᵀ        m × n · n × k     SGD on dA        (rnn-lm: V ← V − lr dV)
 //! ```
 //!
-//! matrixmultiply (behind [`crate::kernels::gemm`]) copies its left operand into packed panels
+//! matrixmultiply (behind [`crate::kernels::gemm()`]) copies its left operand into packed panels
 //! before multiplying; here that operand is all of `A` (6.4 MB at 8000 × 100), copied for only
 //! `n` columns of work, and `n` = 20 fills two and a half of its 8-column tiles. These kernels
 //! read `A` in place (no packing), cover `n` exactly (tiles of 1 to 12 columns), and do the
