@@ -109,6 +109,8 @@ mod v_products {
 
     const T: usize = 20;
 
+    /// The operands of a real step: the tutorial's V, the states h_0 … h_{T−1} and the output
+    /// deltas y_i − t_i of a forward pass on a random sentence.
     struct Operands {
         V: DMatrix<f64>,  // N_x × N_h
         H: DMatrix<f64>,  // N_h × T
@@ -120,13 +122,16 @@ mod v_products {
     }
 
     fn operands() -> Operands {
-        let mut r = rng::seeded(3);
-        let V = shared::init::uniform_inv_sqrt(N_X, N_H, N_H, &mut r);
-        let H = shared::init::uniform(N_H, T, -1.0, 1.0, &mut r);
-        let dY = shared::init::uniform(N_X, T, -1e-3, 1e-3, &mut r);
+        let (model, x, t, mut cache) = setup(T);
+        fast::forward(&model, &x, &mut cache);
+        let H = cache.H().columns(1, T).into_owned();
+        let mut dY = cache.Y().into_owned();
+        for (i, &t_i) in t.iter().enumerate() {
+            dY[(t_i, i)] -= 1.0;
+        }
         Operands {
             Ht: H.transpose(),
-            V,
+            V: model.V,
             H,
             dY,
             Y: DMatrix::zeros(N_X, T),

@@ -3,7 +3,7 @@
 //! `cargo bench -p shared --bench tall`.
 //!
 //! One "item" is one floating-point operation of a product (2·m·k·n), so divan's `item/s`
-//! column reads as FLOP/s; `gemm_256` (one 256³ f64 product) is the machine's yardstick.
+//! column reads as FLOP/s (`cargo bench -p rnn-lm` has the machine's yardstick, `gemm_256`).
 #![allow(non_snake_case)]
 
 use divan::Bencher;
@@ -46,18 +46,6 @@ fn operands() -> Operands {
         dB: DMatrix::zeros(K, N),
         P: vec![[0.0; LANES]; K * N],
     }
-}
-
-/// The yardstick: one 256³ f64 product (`C ← A B`, nalgebra's matrixmultiply kernel).
-#[divan::bench]
-fn gemm_256(bencher: Bencher) {
-    let mut r = rng::seeded(1);
-    let a = shared::init::uniform(256, 256, -1.0, 1.0, &mut r);
-    let b = shared::init::uniform(256, 256, -1.0, 1.0, &mut r);
-    let mut c = DMatrix::zeros(256, 256);
-    bencher
-        .counter(ItemsCount::new(2 * 256 * 256 * 256usize))
-        .bench_local(|| c.gemm(1.0, &a, &b, 0.0));
 }
 
 /// `C = A B` through matrixmultiply (packs all of A, pads n = 20 to 24 columns).
