@@ -12,8 +12,11 @@
 
 use crate::paths::{self, Surface, Trajectory, sign_changes, trajectory};
 use crate::train::{Hyper, Method};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use shared::run::{Run, RunArgs};
+use shared::run::RunArgs;
+use shared::session::{Chapter, Session};
+use shared::say;
 
 /// The β of `optimizers momentum`: none (gradient descent), and across the notes' usual range
 /// 0.8–0.999.
@@ -91,7 +94,7 @@ pub fn figure(s: Surface, lr: f64, ts: &[Trajectory]) -> shared::plot::Figure {
 }
 
 /// `optimizers momentum`'s flags.
-#[derive(clap::Args, Clone, Debug)]
+#[derive(clap::Args, Clone, Debug, Serialize, Deserialize)]
 pub struct Args {
     /// The β to compare, comma-separated, each in [0, 1).
     #[arg(long, value_delimiter = ',', default_values_t = BETAS, value_parser = unit)]
@@ -102,7 +105,9 @@ pub struct Args {
     /// Steps of each walk.
     #[arg(long, default_value_t = 100, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub steps: usize,
+    /// --seed, --out, --quiet, --overwrite.
     #[command(flatten)]
+    #[serde(flatten)]
     pub run: RunArgs,
 }
 
@@ -115,32 +120,29 @@ fn unit(s: &str) -> Result<f64, String> {
 }
 
 /// Runs `optimizers momentum`: prints the table, writes `momentum.png` (the paths),
-/// `momentum.csv` (their points), `loss.png` / `loss.csv` (f per step) and `summary.json`.
-pub fn command(a: Args) -> shared::Result<()> {
-    let run = Run::start("optimizers", &a.run)?;
+/// `momentum.csv` (their points), `loss.png` / `loss.csv` (f per step) and `summary.json`
+/// (default folder `runs/optimizers-momentum`).
+pub fn command(chapter: Chapter, a: &Args) -> shared::Result<()> {
+    let session = Session::outputs(chapter, &a.run, Some("momentum"), a)?;
     let s = Surface::Quadratic;
     let ts = momentum_sweep(s, &a.betas, a.lr, a.steps);
-    println!(
+    say!(
         "{} from {:?}: the notes' momentum v ← βv + (1 − β)g, W ← W − αv, α = {}, {} steps each",
         s.title(),
         s.start(),
         a.lr,
         a.steps
-    );
-    print!("{}", table(s, &ts));
+    )?;
+    say!("{}", table(s, &ts).trim_end_matches('\n'))?;
     let panels = [(s, ts)];
     let title = "Notes §8: momentum's β on an ill-conditioned bowl";
-    paths::save_png(run.path("momentum.png"), title, &panels)?;
-    paths::save_csv(run.path("momentum.csv"), &panels)?;
+    paths::save_png(session.output("momentum.png"), title, &panels)?;
+    paths::save_csv(session.output("momentum.csv"), &panels)?;
     let [(_, ts)] = panels;
-    run.save_loss(&figure(s, a.lr, &ts))?;
+    session.save_loss(&figure(s, a.lr, &ts))?;
     let steps = ts.iter().map(|t| t.points.len() as u64 - 1).sum();
-    run.save_summary(steps, json!({"momentum": summary(s, &a.betas, &ts)}))?;
-    println!(
-        "wrote {}/{{momentum.png, momentum.csv, loss.png, loss.csv, summary.json}}",
-        run.out.display()
-    );
-    Ok(())
+    session.save_summary(steps, json!({"momentum": summary(s, &a.betas, &ts)}))?;
+    session.finish()
 }
 
 #[cfg(test)]

@@ -21,8 +21,9 @@ use nalgebra::DMatrix;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use shared::optim::Optimizer;
-use shared::run::{Run, RunArgs};
-use shared::{Error, Result};
+use shared::run::RunArgs;
+use shared::session::{Chapter, Session};
+use shared::{Error, Result, say};
 use std::path::Path;
 
 /// A 2-D loss surface.
@@ -287,28 +288,24 @@ pub fn save_csv(path: impl AsRef<Path>, panels: &[(Surface, Vec<Trajectory>)]) -
 }
 
 /// Runs `optimizers paths`: every rule on both surfaces; prints the tables, writes `paths.png`,
-/// `paths.csv` and `summary.json`.
-pub fn command(args: RunArgs) -> Result<()> {
-    let run = Run::start("optimizers", &args)?;
+/// `paths.csv` and `summary.json` (default folder `runs/optimizers-paths`).
+pub fn command(chapter: Chapter, args: &RunArgs) -> Result<()> {
+    let session = Session::outputs(chapter, args, Some("paths"), args)?;
     let mut panels = Vec::new();
     for s in Surface::ALL {
         let ts = trajectories(s, &Method::ALL, &Hyper::default());
-        println!("{}", report(s, &ts, s.steps()));
+        say!("{}", report(s, &ts, s.steps()))?;
         panels.push((s, ts));
     }
     let (eps_at, update) = adam_eps(Hyper::default().adam_eps);
-    println!("(Adam: {update}, ε {eps_at} the square root, as the notes)");
+    say!("(Adam: {update}, ε {eps_at} the square root, as the notes)")?;
     let title = "Notes §8: the same start, one path per update rule";
-    save_png(run.path("paths.png"), title, &panels)?;
-    save_csv(run.path("paths.csv"), &panels)?;
+    save_png(session.output("paths.png"), title, &panels)?;
+    save_csv(session.output("paths.csv"), &panels)?;
     let rows = summary(&panels);
     let steps = rows.iter().filter_map(|r| r["steps"].as_u64()).sum();
-    run.save_summary(steps, serde_json::json!({ "paths": rows }))?;
-    println!(
-        "wrote {}/{{paths.png, paths.csv, summary.json}}",
-        run.out.display()
-    );
-    Ok(())
+    session.save_summary(steps, serde_json::json!({ "paths": rows }))?;
+    session.finish()
 }
 
 /// Line segments where a sampled field crosses `level` (marching squares): `values[j·nx + i]`
