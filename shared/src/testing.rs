@@ -210,6 +210,17 @@ impl SessionContract<'_> {
         self.version();
     }
 
+    /// Every case but those that resume (for a command that has no `--resume`, its runs being
+    /// short): a finished run is never replaced, one run per folder, closed and full stdout,
+    /// `--version`. `length`, `resume_cmd` and `fixed` are not used.
+    pub fn check_all_but_resume(&self, dir: &Path) {
+        self.finished_run_is_kept(dir);
+        self.second_run_is_refused(dir);
+        self.closed_stdout_still_saves(dir);
+        self.full_stdout_is_an_error(dir);
+        self.version();
+    }
+
     /// A new run refuses a folder that holds a run; `--overwrite` replaces it.
     pub fn finished_run_is_kept(&self, dir: &Path) {
         let out = dir.join("kept");
