@@ -109,11 +109,11 @@ impl TrainArgs {
 pub fn command(chapter: Chapter, a: &TrainArgs) -> Result<()> {
     let setup = a.check()?;
     let methods = a.methods();
-    let session = Session::outputs(chapter, &a.run, None, a)?;
     let data = match &a.csv {
         Some(p) => Data::csv(p)?,
-        None => Data::moons(a.rng, session.seed, a.samples as usize, a.noise)?,
+        None => Data::moons(a.rng, a.run.seed, a.samples as usize, a.noise)?,
     };
+    let session = Session::outputs(chapter, &a.run, None, a)?;
     let (eps_at, update) = adam_eps(setup.hyper.adam_eps);
     say!(
         "notes §8: network {LAYERS:?} (ReLU, ReLU, sigmoid), He init, {}; {} epochs, mini-batch {}, α = {}\n\
