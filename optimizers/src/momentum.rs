@@ -15,8 +15,8 @@ use crate::train::{Hyper, Method};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shared::run::RunArgs;
-use shared::session::{Chapter, Session};
 use shared::say;
+use shared::session::{Chapter, Session};
 
 /// The β of `optimizers momentum`: none (gradient descent), and across the notes' usual range
 /// 0.8–0.999.

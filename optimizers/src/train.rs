@@ -445,7 +445,10 @@ mod tests {
         assert_eq!(check_cost(4, 0.7).unwrap(), 0.7);
         assert_eq!(check_cost(4, MAX_COST).unwrap(), MAX_COST);
         let e = check_cost(4, 1.2e5).unwrap_err().to_string();
-        assert!(e.starts_with("training diverged at step 4: the cost became 1.200e5"), "{e}");
+        assert!(
+            e.starts_with("training diverged at step 4: the cost became 1.200e5"),
+            "{e}"
+        );
         let e = check_cost(9, f64::NAN).unwrap_err().to_string();
         assert!(e.starts_with("training diverged at step 9"), "{e}");
     }

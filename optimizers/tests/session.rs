@@ -87,19 +87,32 @@ fn every_command_writes_its_own_default_folder_and_names_every_file() {
         &["train", "--epochs", "3", "--quiet", "--overwrite"],
     ));
     for rule in ["gd", "momentum", "adam"] {
-        assert!(names.contains(&format!("model-{rule}.safetensors")), "{names:?}");
+        assert!(
+            names.contains(&format!("model-{rule}.safetensors")),
+            "{names:?}"
+        );
         assert!(names.contains(&format!("boundary-{rule}.png")), "{names:?}");
     }
     // `train` is the bare command: the same folder, refused now that it holds a finished run.
     let o = run_in(cwd, &["train", "--epochs", "3", "--quiet"]);
-    assert_user_error(&o, "train again", &["runs/optimizers", "already holds a run"]);
+    assert_user_error(
+        &o,
+        "train again",
+        &["runs/optimizers", "already holds a run"],
+    );
     // --help shows each command's folder.
-    for (cmd, folder) in [("paths", "optimizers-paths"), ("momentum", "optimizers-momentum")] {
+    for (cmd, folder) in [
+        ("paths", "optimizers-paths"),
+        ("momentum", "optimizers-momentum"),
+    ] {
         let o = run_in(cwd, &[cmd, "--help"]);
         let help = String::from_utf8_lossy(&o.stdout);
         let words: Vec<&str> = help.split_whitespace().collect();
         let text = words.join(" ");
-        assert!(text.contains(&format!("[default: runs/{folder}]")), "{help}");
+        assert!(
+            text.contains(&format!("[default: runs/{folder}]")),
+            "{help}"
+        );
     }
 }
 
@@ -180,13 +193,19 @@ fn a_learning_rate_that_diverges_is_an_error_with_the_curves_so_far() {
         let out = dir.path().join(format!("batch-lr{lr}"));
         let o = testing::run(
             BIN,
-            &testing::args_with_out(&["batch-size", "--lr", lr, "--epochs", "5"], &out, &[
-                "--quiet",
-            ]),
+            &testing::args_with_out(
+                &["batch-size", "--lr", lr, "--epochs", "5"],
+                &out,
+                &["--quiet"],
+            ),
         );
         assert_user_error(&o, lr, &["training diverged at step 0"]);
         let csv = std::fs::read_to_string(out.join("loss.csv")).unwrap();
-        assert_eq!(csv.lines().count(), 1 + 2, "two panels, one point each: {csv}");
+        assert_eq!(
+            csv.lines().count(),
+            1 + 2,
+            "two panels, one point each: {csv}"
+        );
         assert!(!out.join("summary.json").exists(), "{lr}");
     }
 }
