@@ -123,8 +123,8 @@ fn an_out_that_cannot_be_written_is_refused_for_both_commands() {
 #[test]
 fn divergence_stops_with_the_step_keeps_the_curves_and_the_models_before_it() {
     // α = 100: gradient descent's ReLUs die and its cost stays at a number a probability can
-    // have (11–14 per example), so its model is written; Adam's first steps of size ≈ α drive Z3 to ±1e5,
-    // a cost of 1e5 per example (beyond −ln of the smallest f64, 744.44) in epoch 0.
+    // have (11–14 per example), so its model is written; Adam's first steps of size ≈ α drive
+    // Z3 to ±1e5, a cost of 1e5 per example (beyond −ln of the smallest f64, 744.44) in epoch 0.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = testing::run(
