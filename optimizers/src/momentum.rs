@@ -53,15 +53,12 @@ pub fn table(s: Surface, ts: &[Trajectory]) -> String {
     );
     for t in ts {
         let (x_flips, y_flips) = sign_changes(t);
-        let reached = t
-            .steps_to(s, s.tol())
-            .map_or("never".to_string(), |k| k.to_string());
         out += &format!(
             "{:<17} {:<6} {:>10.3e} {:>17} {:>14} {:>14}\n",
             t.name,
             t.lr,
             t.final_f(s),
-            reached,
+            t.reached(s),
             y_flips,
             x_flips
         );
@@ -182,5 +179,25 @@ mod tests {
                 "step {k}"
             );
         }
+    }
+
+    #[test]
+    fn a_walk_that_diverges_says_so() {
+        // α = 1.5: gradient descent multiplies y by 1 − 2α = −2 each step, y_k = 2·(−2)^k, out
+        // of the bounds (1e6) at step 19; β = 0.5 averages that away and arrives.
+        let s = Surface::Quadratic;
+        let ts = momentum_sweep(s, &[0.0, 0.5], 1.5, 100);
+        assert_eq!(ts[0].diverged, Some(19));
+        assert_eq!(ts[0].points.len(), 19, "steps 0 to 18 are kept");
+        assert_eq!(ts[0].reached(s), "diverged at 19");
+        assert_eq!(ts[1].diverged, None);
+        assert!(ts[1].steps_to(s, s.tol()).is_some());
+        // A rate no walk survives: each one leaves at its first step, and the table says so.
+        let ts = momentum_sweep(s, &BETAS, 1e300, 100);
+        assert!(
+            ts.iter()
+                .all(|t| t.diverged == Some(1) && t.points.len() == 1)
+        );
+        assert_eq!(table(s, &ts).matches("diverged at 1").count(), BETAS.len());
     }
 }

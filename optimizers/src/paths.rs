@@ -152,6 +152,9 @@ pub struct Trajectory {
     pub lr: f64,
     /// (x, y) after 0, 1, … steps; ends early if the walk left every bound (diverged).
     pub points: Vec<(f64, f64)>,
+    /// The step that took the walk out of every bound (|x| or |y| ≥ 1e6), if one did: the
+    /// walk diverged and `points` ends just before it.
+    pub diverged: Option<usize>,
 }
 
 impl Trajectory {
@@ -165,6 +168,16 @@ impl Trajectory {
     pub fn steps_to(&self, s: Surface, tol: f64) -> Option<usize> {
         self.points.iter().position(|&(x, y)| s.f(x, y) < tol)
     }
+
+    /// The tables' last column: the first step with f below [`Surface::tol`], `never`, or
+    /// `diverged at k` for a walk that left every bound at step k.
+    pub fn reached(&self, s: Surface) -> String {
+        match (self.diverged, self.steps_to(s, s.tol())) {
+            (Some(k), _) => format!("diverged at {k}"),
+            (None, Some(k)) => k.to_string(),
+            (None, None) => "never".to_string(),
+        }
+    }
 }
 
 /// `steps` updates of `method` (learning rate `lr`) from the surface's start: the parameter is
@@ -177,13 +190,15 @@ pub fn trajectory(s: Surface, method: Method, h: &Hyper, lr: f64, steps: usize) 
     let mut g = DMatrix::zeros(2, 1); // 2 × 1: ∇f
     let mut points = Vec::with_capacity(steps + 1);
     points.push((x0, y0));
-    for _ in 0..steps {
+    let mut diverged = None;
+    for k in 1..=steps {
         let (gx, gy) = s.grad(w[0], w[1]);
         g[0] = gx;
         g[1] = gy;
         opt.step(&mut [&mut w], &[&g]);
         if !(w[0].abs() < 1e6 && w[1].abs() < 1e6) {
-            break; // diverged: stop the walk (the last finite point is kept)
+            diverged = Some(k); // stop the walk (the last point within the bounds is kept)
+            break;
         }
         points.push((w[0], w[1]));
     }
@@ -193,6 +208,7 @@ pub fn trajectory(s: Surface, method: Method, h: &Hyper, lr: f64, steps: usize) 
         name,
         lr,
         points,
+        diverged,
     }
 }
 
@@ -242,14 +258,12 @@ pub fn report(s: Surface, ts: &[Trajectory], steps: usize) -> String {
     );
     for t in ts {
         let (x, y) = *t.points.last().expect("a trajectory has a start");
-        let reached = t
-            .steps_to(s, s.tol())
-            .map_or("never".to_string(), |k| k.to_string());
         out += &format!(
-            "{:<17} {:<9} ({x:>9.5}, {y:>9.5})   {:>10.3e}   {reached}\n",
+            "{:<17} {:<9} ({x:>9.5}, {y:>9.5})   {:>10.3e}   {}\n",
             t.name,
             t.lr,
-            t.final_f(s)
+            t.final_f(s),
+            t.reached(s)
         );
     }
     out
