@@ -78,6 +78,15 @@ pub fn positive(s: &str) -> std::result::Result<f64, String> {
     }
 }
 
+/// clap value parser for a finite number of at least 0 (a sampling temperature, where 0 means
+/// the most likely choice, no random draw): `#[arg(long, value_parser = shared::cli::non_negative)]`.
+pub fn non_negative(s: &str) -> std::result::Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v >= 0.0 && v.is_finite() => Ok(v.abs()),
+        _ => Err(format!("{s} is not a number of at least 0")),
+    }
+}
+
 /// `v` if it is a finite number above 0, else a [`Error::Flag`] for `flag` (for values that are
 /// optional or come from elsewhere than clap).
 pub fn check_positive(flag: &str, v: f64) -> Result<f64> {
@@ -159,6 +168,13 @@ mod tests {
         for bad in ["0", "-1", "nan", "inf", "abc", ""] {
             let e = positive(bad).unwrap_err();
             assert!(e.contains("not a positive number"), "{bad}: {e}");
+        }
+        assert_eq!(non_negative("0"), Ok(0.0));
+        assert_eq!(non_negative("-0"), Ok(0.0));
+        assert_eq!(non_negative("0.7"), Ok(0.7));
+        for bad in ["-1", "nan", "inf", "x", ""] {
+            let e = non_negative(bad).unwrap_err();
+            assert!(e.contains("not a number of at least 0"), "{bad}: {e}");
         }
         assert!(check_positive("--lr", 0.1).is_ok());
         let e = check_positive("--lr", f64::NAN).unwrap_err().to_string();
