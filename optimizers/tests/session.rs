@@ -7,7 +7,7 @@
 use shared::testing::{self, SessionContract, assert_user_error, ok};
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 const BIN: &str = env!("CARGO_BIN_EXE_optimizers");
 
@@ -30,11 +30,7 @@ fn the_session_contract_for_the_experiment() {
 
 /// Runs the binary in `cwd` with `args` (no `--out`: the default folder).
 fn run_in(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap()
+    testing::run_in(BIN, cwd, args)
 }
 
 /// The folder and the files of the run's last stdout line, `wrote DIR/{a, b, c}`.

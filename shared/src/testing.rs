@@ -24,6 +24,16 @@ pub fn run<S: AsRef<std::ffi::OsStr>>(bin: &str, args: &[S]) -> Output {
         .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"))
 }
 
+/// Runs the binary at `bin` with `args` in the folder `cwd` (where a run without `--out`
+/// writes its default `runs/…` folder).
+pub fn run_in(bin: &str, cwd: &Path, args: &[&str]) -> Output {
+    Command::new(bin)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"))
+}
+
 /// The arguments of a run: `base` (e.g. a short run's flags), then `--out out`, then `extra`
 /// (the flags a test varies).
 pub fn args_with_out(base: &[&str], out: &Path, extra: &[&str]) -> Vec<String> {
