@@ -7,9 +7,12 @@
 use crate::data::{Data, RngKind, describe_rng};
 use crate::model::LAYERS;
 use crate::train::{Method, Setup};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shared::plot::{Figure, Legend, Panel, Series};
-use shared::run::{Run, RunArgs};
+use shared::run::RunArgs;
+use shared::say;
+use shared::session::{Chapter, Session, check_memory};
 use std::time::Instant;
 
 /// The batch sizes compared by default: the whole training set, the notebook's 64, one example.
@@ -62,8 +65,9 @@ impl Curve {
 
 /// Trains gradient descent on `data` with each batch size of `sizes` and its learning rate in
 /// `lrs` (one per size) for `epochs` epochs, from `setup`'s weights. `tick` is called after
-/// every epoch (a progress bar). Error if a cost stops being finite (a learning rate too large
-/// for its batch size).
+/// every epoch (a progress bar). If a cost says the training diverged
+/// ([`crate::train::check_cost`]: a learning rate far too large for its batch size), the error
+/// comes with the curves so far, the diverged one up to its last good epoch (accuracy NaN).
 pub fn run(
     setup: &Setup,
     data: &Data,
@@ -71,7 +75,7 @@ pub fn run(
     lrs: &[f64],
     epochs: u64,
     mut tick: impl FnMut(),
-) -> shared::Result<Vec<Curve>> {
+) -> Result<Vec<Curve>, (Vec<Curve>, shared::Error)> {
     assert_eq!(sizes.len(), lrs.len(), "one learning rate per batch size");
     let n = data.labels.len();
     let mut curves = Vec::new();
@@ -81,28 +85,35 @@ pub fn run(
             lr,
             ..*setup
         };
-        let mut tr = one.trainer(Method::Gd, n)?;
-        let mut cost = vec![tr.net.loss(&data.X, &data.Y)];
-        let mut seconds = vec![0.0];
+        let mut tr = match one.trainer(Method::Gd, n) {
+            Ok(tr) => tr,
+            Err(e) => return Err((curves, e)),
+        };
+        let mut c = Curve {
+            batch_size,
+            lr,
+            updates_per_epoch: n.div_ceil(batch_size),
+            cost: vec![tr.net.loss(&data.X, &data.Y)],
+            seconds: vec![0.0],
+            accuracy: f64::NAN,
+        };
         let mut spent = 0.0;
         for epoch in 0..epochs {
             let clock = Instant::now();
             tr.epoch(&data.X, &data.Y);
             spent += clock.elapsed().as_secs_f64();
-            let j = tr.net.loss(&data.X, &data.Y);
-            shared::error::check_finite(epoch, j)?;
-            cost.push(j);
-            seconds.push(spent);
+            match crate::train::check_cost(epoch, tr.net.loss(&data.X, &data.Y)) {
+                Ok(j) => c.cost.push(j),
+                Err(e) => {
+                    curves.push(c);
+                    return Err((curves, e));
+                }
+            }
+            c.seconds.push(spent);
             tick();
         }
-        curves.push(Curve {
-            batch_size,
-            lr,
-            updates_per_epoch: n.div_ceil(batch_size),
-            cost,
-            seconds,
-            accuracy: crate::fast::accuracy(&tr.net, &data.X, &data.labels),
-        });
+        c.accuracy = crate::fast::accuracy(&tr.net, &data.X, &data.labels);
+        curves.push(c);
     }
     Ok(curves)
 }
@@ -212,7 +223,7 @@ pub fn summary(curves: &[Curve], tol: f64) -> Vec<Value> {
 }
 
 /// `optimizers batch-size`'s flags.
-#[derive(clap::Args, Clone, Debug)]
+#[derive(clap::Args, Clone, Debug, Serialize, Deserialize)]
 pub struct Args {
     /// Batch sizes to compare, comma-separated (a size ≥ the number of points is the whole set).
     #[arg(long, value_delimiter = ',', default_values_t = SIZES,
@@ -233,13 +244,20 @@ pub struct Args {
     /// (np.random.seed(--seed)), `chacha` the workspace's.
     #[arg(long, value_enum, default_value_t = RngKind::Numpy)]
     pub rng: RngKind,
+    /// --seed (3: the notebook's), --out, --quiet, --overwrite.
     #[command(flatten)]
+    #[serde(flatten)]
     pub run: RunArgs,
 }
 
+/// Memory per epoch and batch size: J and the seconds (16 B), and both again in the figure's
+/// two curves (32 B), rounded up.
+const BYTES_PER_EPOCH: f64 = 64.0;
+
 /// Runs `optimizers batch-size`: trains, prints the table, writes `loss.png`, `loss.csv` and
-/// `summary.json`.
-pub fn command(a: Args) -> shared::Result<()> {
+/// `summary.json` (default folder `runs/optimizers-batch-size`). A cost no probability can
+/// have ([`crate::train::check_cost`]) stops the run.
+pub fn command(chapter: Chapter, a: &Args) -> shared::Result<()> {
     let lrs = match a.lr.len() {
         1 => vec![a.lr[0]; a.batch_sizes.len()],
         k if k == a.batch_sizes.len() => a.lr.clone(),
@@ -248,36 +266,46 @@ pub fn command(a: Args) -> shared::Result<()> {
             return Err(shared::Error::flag("--lr", msg));
         }
     };
+    let curves = (a.epochs + 1) as f64 * a.batch_sizes.len() as f64;
+    let what = format!(
+        "the curves of {} epochs for {} batch sizes",
+        a.epochs,
+        a.batch_sizes.len()
+    );
+    check_memory("--epochs", &what, curves * BYTES_PER_EPOCH)?;
     let setup = Setup {
         rng: a.rng,
         seed: a.run.seed,
         ..Setup::default()
     };
     let data = Data::moons(a.rng, a.run.seed, 300, 0.2)?;
-    let run = Run::start("optimizers", &a.run)?;
+    let session = Session::outputs(chapter, &a.run, Some("batch-size"), a)?;
     let n = data.labels.len();
-    println!(
+    say!(
         "notes §8: gradient descent on {}, network {LAYERS:?}, α = {lrs:?} for batch sizes {:?}, {} epochs each, {}",
         data.name,
         a.batch_sizes,
         a.epochs,
-        describe_rng(a.rng, run.seed)
-    );
-    let bar = run.progress(a.epochs * a.batch_sizes.len() as u64, "train");
-    let curves = self::run(&setup, &data, &a.batch_sizes, &lrs, a.epochs, || bar.inc(1))?;
+        describe_rng(a.rng, session.seed)
+    )?;
+    let bar = session.progress(a.epochs * a.batch_sizes.len() as u64, "train");
+    let curves = match self::run(&setup, &data, &a.batch_sizes, &lrs, a.epochs, || bar.inc(1)) {
+        Ok(curves) => curves,
+        Err((so_far, diverged)) => {
+            bar.finish();
+            session.save_loss(&figure(&so_far, n))?;
+            return Err(diverged);
+        }
+    };
     bar.finish();
-    print!("\n{}", table(&curves, n, a.tol));
-    run.save_loss(&figure(&curves, n))?;
+    say!("\n{}", table(&curves, n, a.tol).trim_end_matches('\n'))?;
+    session.save_loss(&figure(&curves, n))?;
     let updates: usize = curves
         .iter()
         .map(|c| c.updates_per_epoch * a.epochs as usize)
         .sum();
     let settings = json!({"epochs": a.epochs, "rng": a.rng.name(),
         "data": data.name, "batch_sizes": summary(&curves, a.tol)});
-    run.save_summary(updates as u64, settings)?;
-    println!(
-        "wrote {}/{{loss.png, loss.csv, summary.json}}",
-        run.out.display()
-    );
-    Ok(())
+    session.save_summary(updates as u64, settings)?;
+    session.finish()
 }

@@ -15,7 +15,10 @@ pub const NOTEBOOK_SEED: u64 = 3;
 pub const BATCH_SEED: u32 = 10;
 
 /// Which generator draws the moons, the initial weights and the mini-batches (`--rng`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum RngKind {
     /// numpy's legacy generator as the notebook uses it: `np.random.seed(seed)` before
     /// scikit-learn's `make_moons` and again before the He weights, `np.random.seed(11)`,

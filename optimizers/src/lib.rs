@@ -13,10 +13,14 @@
 //!   (tested against [`model`]);
 //! - the update rules themselves live in [`shared::optim`] (every chapter uses them);
 //! - [`data`] (the moons or a `--csv` file, read by [`points`], and which generator draws
-//!   them), [`train`] (the rules compared and the notebook's `model` loop, [`Trainer`]),
-//!   [`experiment`] (flags, table, figure, summary), [`boundary`] (the decision-boundary
-//!   picture), [`paths`] (the rules' walks on 2-D loss surfaces, `optimizers paths`),
-//!   [`batch_size`] and [`momentum`] (the notes' claims about batch size and β).
+//!   them), [`train`] (the rules compared, the notebook's `model` loop, [`Trainer`], and when a
+//!   cost means the training diverged, [`train::check_cost`]), [`experiment`] (the `optimizers`
+//!   command: flags, the loop over the rules, table, figure, summary), [`boundary`] (the
+//!   decision-boundary picture), [`paths`] (the rules' walks on 2-D loss surfaces,
+//!   `optimizers paths`), [`batch_size`] and [`momentum`] (the notes' claims about batch size
+//!   and β). Every command writes through the workspace's run session
+//!   ([`shared::session::Session`]: its own folder, locked while it runs, one `wrote …` line);
+//!   none resumes, the longest default run taking seconds.
 //!
 //! Size legend (columns are examples, as in the notebook):
 //! `m` examples in a mini-batch (64, the last one of an epoch 44), `N = 300` training

@@ -12,8 +12,11 @@
 
 use crate::paths::{self, Surface, Trajectory, sign_changes, trajectory};
 use crate::train::{Hyper, Method};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use shared::run::{Run, RunArgs};
+use shared::run::RunArgs;
+use shared::say;
+use shared::session::{Chapter, Session};
 
 /// The β of `optimizers momentum`: none (gradient descent), and across the notes' usual range
 /// 0.8–0.999.
@@ -50,15 +53,12 @@ pub fn table(s: Surface, ts: &[Trajectory]) -> String {
     );
     for t in ts {
         let (x_flips, y_flips) = sign_changes(t);
-        let reached = t
-            .steps_to(s, s.tol())
-            .map_or("never".to_string(), |k| k.to_string());
         out += &format!(
             "{:<17} {:<6} {:>10.3e} {:>17} {:>14} {:>14}\n",
             t.name,
             t.lr,
             t.final_f(s),
-            reached,
+            t.reached(s),
             y_flips,
             x_flips
         );
@@ -91,7 +91,7 @@ pub fn figure(s: Surface, lr: f64, ts: &[Trajectory]) -> shared::plot::Figure {
 }
 
 /// `optimizers momentum`'s flags.
-#[derive(clap::Args, Clone, Debug)]
+#[derive(clap::Args, Clone, Debug, Serialize, Deserialize)]
 pub struct Args {
     /// The β to compare, comma-separated, each in [0, 1).
     #[arg(long, value_delimiter = ',', default_values_t = BETAS, value_parser = unit)]
@@ -102,7 +102,9 @@ pub struct Args {
     /// Steps of each walk.
     #[arg(long, default_value_t = 100, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub steps: usize,
+    /// --seed, --out, --quiet, --overwrite.
     #[command(flatten)]
+    #[serde(flatten)]
     pub run: RunArgs,
 }
 
@@ -115,32 +117,29 @@ fn unit(s: &str) -> Result<f64, String> {
 }
 
 /// Runs `optimizers momentum`: prints the table, writes `momentum.png` (the paths),
-/// `momentum.csv` (their points), `loss.png` / `loss.csv` (f per step) and `summary.json`.
-pub fn command(a: Args) -> shared::Result<()> {
-    let run = Run::start("optimizers", &a.run)?;
+/// `momentum.csv` (their points), `loss.png` / `loss.csv` (f per step) and `summary.json`
+/// (default folder `runs/optimizers-momentum`).
+pub fn command(chapter: Chapter, a: &Args) -> shared::Result<()> {
+    let session = Session::outputs(chapter, &a.run, Some("momentum"), a)?;
     let s = Surface::Quadratic;
     let ts = momentum_sweep(s, &a.betas, a.lr, a.steps);
-    println!(
+    say!(
         "{} from {:?}: the notes' momentum v ← βv + (1 − β)g, W ← W − αv, α = {}, {} steps each",
         s.title(),
         s.start(),
         a.lr,
         a.steps
-    );
-    print!("{}", table(s, &ts));
+    )?;
+    say!("{}", table(s, &ts).trim_end_matches('\n'))?;
     let panels = [(s, ts)];
     let title = "Notes §8: momentum's β on an ill-conditioned bowl";
-    paths::save_png(run.path("momentum.png"), title, &panels)?;
-    paths::save_csv(run.path("momentum.csv"), &panels)?;
+    paths::save_png(session.output("momentum.png"), title, &panels)?;
+    paths::save_csv(session.output("momentum.csv"), &panels)?;
     let [(_, ts)] = panels;
-    run.save_loss(&figure(s, a.lr, &ts))?;
+    session.save_loss(&figure(s, a.lr, &ts))?;
     let steps = ts.iter().map(|t| t.points.len() as u64 - 1).sum();
-    run.save_summary(steps, json!({"momentum": summary(s, &a.betas, &ts)}))?;
-    println!(
-        "wrote {}/{{momentum.png, momentum.csv, loss.png, loss.csv, summary.json}}",
-        run.out.display()
-    );
-    Ok(())
+    session.save_summary(steps, json!({"momentum": summary(s, &a.betas, &ts)}))?;
+    session.finish()
 }
 
 #[cfg(test)]
@@ -180,5 +179,25 @@ mod tests {
                 "step {k}"
             );
         }
+    }
+
+    #[test]
+    fn a_walk_that_diverges_says_so() {
+        // α = 1.5: gradient descent multiplies y by 1 − 2α = −2 each step, y_k = 2·(−2)^k, out
+        // of the bounds (1e6) at step 19; β = 0.5 averages that away and arrives.
+        let s = Surface::Quadratic;
+        let ts = momentum_sweep(s, &[0.0, 0.5], 1.5, 100);
+        assert_eq!(ts[0].diverged, Some(19));
+        assert_eq!(ts[0].points.len(), 19, "steps 0 to 18 are kept");
+        assert_eq!(ts[0].reached(s), "diverged at 19");
+        assert_eq!(ts[1].diverged, None);
+        assert!(ts[1].steps_to(s, s.tol()).is_some());
+        // A rate no walk survives: each one leaves at its first step, and the table says so.
+        let ts = momentum_sweep(s, &BETAS, 1e300, 100);
+        assert!(
+            ts.iter()
+                .all(|t| t.diverged == Some(1) && t.points.len() == 1)
+        );
+        assert_eq!(table(s, &ts).matches("diverged at 1").count(), BETAS.len());
     }
 }

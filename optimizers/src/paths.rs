@@ -21,8 +21,9 @@ use nalgebra::DMatrix;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use shared::optim::Optimizer;
-use shared::run::{Run, RunArgs};
-use shared::{Error, Result};
+use shared::run::RunArgs;
+use shared::session::{Chapter, Session};
+use shared::{Error, Result, say};
 use std::path::Path;
 
 /// A 2-D loss surface.
@@ -151,6 +152,9 @@ pub struct Trajectory {
     pub lr: f64,
     /// (x, y) after 0, 1, … steps; ends early if the walk left every bound (diverged).
     pub points: Vec<(f64, f64)>,
+    /// The step that took the walk out of every bound (|x| or |y| ≥ 1e6), if one did: the
+    /// walk diverged and `points` ends just before it.
+    pub diverged: Option<usize>,
 }
 
 impl Trajectory {
@@ -164,6 +168,16 @@ impl Trajectory {
     pub fn steps_to(&self, s: Surface, tol: f64) -> Option<usize> {
         self.points.iter().position(|&(x, y)| s.f(x, y) < tol)
     }
+
+    /// The tables' last column: the first step with f below [`Surface::tol`], `never`, or
+    /// `diverged at k` for a walk that left every bound at step k.
+    pub fn reached(&self, s: Surface) -> String {
+        match (self.diverged, self.steps_to(s, s.tol())) {
+            (Some(k), _) => format!("diverged at {k}"),
+            (None, Some(k)) => k.to_string(),
+            (None, None) => "never".to_string(),
+        }
+    }
 }
 
 /// `steps` updates of `method` (learning rate `lr`) from the surface's start: the parameter is
@@ -176,13 +190,15 @@ pub fn trajectory(s: Surface, method: Method, h: &Hyper, lr: f64, steps: usize) 
     let mut g = DMatrix::zeros(2, 1); // 2 × 1: ∇f
     let mut points = Vec::with_capacity(steps + 1);
     points.push((x0, y0));
-    for _ in 0..steps {
+    let mut diverged = None;
+    for k in 1..=steps {
         let (gx, gy) = s.grad(w[0], w[1]);
         g[0] = gx;
         g[1] = gy;
         opt.step(&mut [&mut w], &[&g]);
         if !(w[0].abs() < 1e6 && w[1].abs() < 1e6) {
-            break; // diverged: stop the walk (the last finite point is kept)
+            diverged = Some(k); // stop the walk (the last point within the bounds is kept)
+            break;
         }
         points.push((w[0], w[1]));
     }
@@ -192,6 +208,7 @@ pub fn trajectory(s: Surface, method: Method, h: &Hyper, lr: f64, steps: usize) 
         name,
         lr,
         points,
+        diverged,
     }
 }
 
@@ -241,14 +258,12 @@ pub fn report(s: Surface, ts: &[Trajectory], steps: usize) -> String {
     );
     for t in ts {
         let (x, y) = *t.points.last().expect("a trajectory has a start");
-        let reached = t
-            .steps_to(s, s.tol())
-            .map_or("never".to_string(), |k| k.to_string());
         out += &format!(
-            "{:<17} {:<9} ({x:>9.5}, {y:>9.5})   {:>10.3e}   {reached}\n",
+            "{:<17} {:<9} ({x:>9.5}, {y:>9.5})   {:>10.3e}   {}\n",
             t.name,
             t.lr,
-            t.final_f(s)
+            t.final_f(s),
+            t.reached(s)
         );
     }
     out
@@ -287,28 +302,24 @@ pub fn save_csv(path: impl AsRef<Path>, panels: &[(Surface, Vec<Trajectory>)]) -
 }
 
 /// Runs `optimizers paths`: every rule on both surfaces; prints the tables, writes `paths.png`,
-/// `paths.csv` and `summary.json`.
-pub fn command(args: RunArgs) -> Result<()> {
-    let run = Run::start("optimizers", &args)?;
+/// `paths.csv` and `summary.json` (default folder `runs/optimizers-paths`).
+pub fn command(chapter: Chapter, args: &RunArgs) -> Result<()> {
+    let session = Session::outputs(chapter, args, Some("paths"), args)?;
     let mut panels = Vec::new();
     for s in Surface::ALL {
         let ts = trajectories(s, &Method::ALL, &Hyper::default());
-        println!("{}", report(s, &ts, s.steps()));
+        say!("{}", report(s, &ts, s.steps()))?;
         panels.push((s, ts));
     }
     let (eps_at, update) = adam_eps(Hyper::default().adam_eps);
-    println!("(Adam: {update}, ε {eps_at} the square root, as the notes)");
+    say!("(Adam: {update}, ε {eps_at} the square root, as the notes)")?;
     let title = "Notes §8: the same start, one path per update rule";
-    save_png(run.path("paths.png"), title, &panels)?;
-    save_csv(run.path("paths.csv"), &panels)?;
+    save_png(session.output("paths.png"), title, &panels)?;
+    save_csv(session.output("paths.csv"), &panels)?;
     let rows = summary(&panels);
     let steps = rows.iter().filter_map(|r| r["steps"].as_u64()).sum();
-    run.save_summary(steps, serde_json::json!({ "paths": rows }))?;
-    println!(
-        "wrote {}/{{paths.png, paths.csv, summary.json}}",
-        run.out.display()
-    );
-    Ok(())
+    session.save_summary(steps, serde_json::json!({ "paths": rows }))?;
+    session.finish()
 }
 
 /// Line segments where a sampled field crosses `level` (marching squares): `values[j·nx + i]`

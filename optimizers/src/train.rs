@@ -20,7 +20,10 @@ pub const INIT_STREAM: u64 = 1;
 pub const BATCH_STREAM: u64 = 2;
 
 /// The update rules the chapter compares, by the names the command line uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Method {
     /// (Mini-batch) gradient descent: W ← W − α dW.
     Gd,
@@ -147,6 +150,26 @@ pub fn adam_eps(at: Eps) -> (&'static str, &'static str) {
         Eps::Outside => ("outside", "W ← W − α v̂/(√ŝ + ε)"),
         Eps::OutsideUncorrected => ("outside (uncorrected s)", "W ← W − α_t v/(√s + ε)"),
     }
+}
+
+/// −ln of the smallest positive f64 (4.9e-324): an example whose cost −ln p(label) is larger
+/// has probability 0 in f64, where the notebook's `-np.log(a3)` is +∞. A mean cost per example
+/// above it has at least one such example: the training has diverged (what a huge `--lr` does),
+/// even though the cost taken from the logit ([`crate::bce_from_logit`]) stays finite.
+pub const MAX_COST: f64 = 744.440_071_921_381_2;
+
+/// The mean cost per example after epoch `epoch` if the training has not diverged: finite
+/// ([`shared::error::check_finite`]) and at most [`MAX_COST`]. Otherwise the error that says so.
+pub fn check_cost(epoch: u64, cost: f64) -> shared::Result<f64> {
+    let cost = shared::error::check_finite(epoch, cost)?;
+    if cost > MAX_COST {
+        return Err(shared::Error::msg(format!(
+            "training diverged at step {epoch}: the cost became {cost:.3e} per example, beyond \
+             {MAX_COST:.2} (a probability that is 0 in f64, where the notebook's −log a3 is \
+             infinite); try a smaller --lr"
+        )));
+    }
+    Ok(cost)
 }
 
 /// Learning-rate decay between epochs (the notebook's 2021 version).
@@ -411,5 +434,22 @@ mod tests {
         };
         assert_eq!(sched.lr(0.5, 99), 0.5);
         assert!((sched.lr(0.5, 100) - 0.5 / 1.3).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_cost_no_probability_can_have_is_divergence() {
+        // The bound is −ln of the smallest positive f64: e^−MAX_COST is that number, and a
+        // probability one ulp below it is 0.
+        assert_eq!((-MAX_COST).exp(), f64::from_bits(1));
+        assert_eq!((-MAX_COST - 1.0).exp(), 0.0);
+        assert_eq!(check_cost(4, 0.7).unwrap(), 0.7);
+        assert_eq!(check_cost(4, MAX_COST).unwrap(), MAX_COST);
+        let e = check_cost(4, 1.2e5).unwrap_err().to_string();
+        assert!(
+            e.starts_with("training diverged at step 4: the cost became 1.200e5"),
+            "{e}"
+        );
+        let e = check_cost(9, f64::NAN).unwrap_err().to_string();
+        assert!(e.starts_with("training diverged at step 9"), "{e}");
     }
 }
