@@ -641,6 +641,8 @@ struct Curve<'a> {
     style: Style,
     /// The style was set by [`Panel::style`] (it is not changed for overlaps).
     set: bool,
+    /// A horizontal line (a reference level): two or more points, all at one y.
+    flat: bool,
 }
 
 /// The curves of `panel` on `axes`.
@@ -661,7 +663,9 @@ fn curves<'a>(panel: &'a Panel, axes: &Axes) -> Vec<Curve<'a>> {
             // one-pixel line.
             let width = if pts.len() > THIN { 1 } else { 2 };
             let set = panel.style_of(&s.name);
+            let flat = pts.len() > 1 && pts.iter().all(|p| p.1 == pts[0].1);
             Curve {
+                flat,
                 name: &s.name,
                 color: color(i),
                 points: envelope(pts, axes.x.0, axes.x.1),
@@ -673,9 +677,10 @@ fn curves<'a>(panel: &'a Panel, axes: &Axes) -> Vec<Curve<'a>> {
         .collect()
 }
 
-/// Gives each curve that would hide an earlier one (the earlier lies on it) a line the
-/// earlier shows through: dashed, or dotted when an earlier one under it is dashed. `px` are
-/// the curves' points in pixels. Styles set by hand are kept.
+/// Gives each curve that would hide an earlier one a line the earlier shows through: dashed,
+/// or dotted when an earlier one under it is dashed. A curve hides an earlier one that lies on
+/// it ([`place::lies_on`]); a horizontal reference line hides a curve a quarter of which runs
+/// along it. `px` are the curves' points in pixels. Styles set by hand are kept.
 fn tell_apart(curves: &mut [Curve<'_>], px: &[Vec<(f64, f64)>]) {
     for j in 0..curves.len() {
         if curves[j].set {
@@ -685,6 +690,7 @@ fn tell_apart(curves: &mut [Curve<'_>], px: &[Vec<(f64, f64)>]) {
             .filter(|&i| {
                 let tol = 1.0 + 0.5 * f64::from(curves[i].width + curves[j].width);
                 place::lies_on(&px[j], &px[i], tol)
+                    || (curves[j].flat && place::share_near(&px[j], &px[i], tol) >= 0.25)
             })
             .map(|i| curves[i].style.line)
             .collect();
@@ -916,22 +922,28 @@ impl Key {
         Ok((!entries.is_empty() || !notes.is_empty()).then_some(Key { entries, notes }))
     }
 
-    /// Width of one column of entries.
-    fn column(&self) -> i32 {
-        self.entries
-            .iter()
-            .map(|e| SAMPLE.0 + SAMPLE.1 + e.3)
-            .max()
-            .unwrap_or(0)
+    /// The widths of the columns when the entries are laid out row by row in `cols` columns.
+    fn columns(&self, cols: usize) -> Vec<i32> {
+        let cols = cols.clamp(1, self.entries.len().max(1));
+        (0..cols)
+            .map(|c| {
+                self.entries
+                    .iter()
+                    .skip(c)
+                    .step_by(cols)
+                    .map(|e| SAMPLE.0 + SAMPLE.1 + e.3)
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect()
     }
 
     /// (width, height) of the box with the entries in `cols` columns.
     fn size(&self, cols: usize) -> (i32, i32) {
-        let cols = cols.clamp(1, self.entries.len().max(1));
-        let n = cols as i32;
-        let entries = n * self.column() + (n - 1) * KEY_COL_GAP;
+        let widths = self.columns(cols);
+        let entries = widths.iter().sum::<i32>() + (widths.len() as i32 - 1) * KEY_COL_GAP;
         let notes = self.notes.iter().map(|n| n.1).max().unwrap_or(0);
-        let rows = self.entries.len().div_ceil(cols) + self.notes.len();
+        let rows = self.entries.len().div_ceil(widths.len()) + self.notes.len();
         (2 * KEY_PAD + entries.max(notes), KEY_ROW * rows as i32 + 10)
     }
 
@@ -951,7 +963,8 @@ impl Key {
         cols: usize,
     ) -> std::result::Result<(), String> {
         let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-        let cols = cols.clamp(1, self.entries.len().max(1));
+        let widths = self.columns(cols);
+        let cols = widths.len();
         area.draw(&Rectangle::new(
             [(at.x0, at.y0), (at.x1, at.y1)],
             WHITE.mix(0.85).filled(),
@@ -965,7 +978,8 @@ impl Key {
         let middle = |row: usize| at.y0 + 5 + row as i32 * KEY_ROW + KEY_ROW / 2;
         let left = Pos::new(HPos::Left, VPos::Center);
         for (k, (name, color, style, _)) in self.entries.iter().enumerate() {
-            let x = at.x0 + KEY_PAD + (k % cols) as i32 * (self.column() + KEY_COL_GAP);
+            let c = k % cols;
+            let x = at.x0 + KEY_PAD + widths[..c].iter().sum::<i32>() + c as i32 * KEY_COL_GAP;
             let y = middle(k / cols);
             let width = if style.line == Line::Solid { 3 } else { 2 };
             stroke(

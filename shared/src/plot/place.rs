@@ -79,6 +79,29 @@ impl Corner {
     }
 }
 
+/// Places for a `size` box inside `plot`, `gap` pixels in from its sides: the four corners
+/// (in [`Corner::ALL`]'s order), then seven places between each two corners along each side.
+pub(crate) fn slots(plot: Bounds, size: (i32, i32), gap: i32) -> Vec<Bounds> {
+    let mut out: Vec<Bounds> = Corner::ALL
+        .iter()
+        .map(|c| c.place(plot, size, gap))
+        .collect();
+    let (x0, y0) = (plot.x0 + gap, plot.y0 + gap);
+    let (x1, y1) = (plot.x1 - gap - size.0, plot.y1 - gap - size.1);
+    let at = |x: i32, y: i32| Bounds {
+        x0: x,
+        y0: y,
+        x1: x + size.0,
+        y1: y + size.1,
+    };
+    for k in 1..8 {
+        let x = x0 + (x1 - x0) * k / 8;
+        let y = y0 + (y1 - y0) * k / 8;
+        out.extend([at(x, y1), at(x, y0), at(x0, y), at(x1, y)]);
+    }
+    out
+}
+
 /// Points along each polyline at most `step` pixels apart (its vertices and enough points on
 /// each segment between them), so a long straight segment, e.g. a horizontal reference line
 /// drawn from two points, counts wherever it passes.
@@ -127,23 +150,19 @@ pub(crate) fn free_corner(
         .map(|(_, c)| c)
 }
 
-/// Whether the polyline `b` lies on `a` (both in pixels, in order of x): over at least 90% of
-/// b's x extent a is drawn too, and at 90% of the points traced along b (every 2 px) a passes
-/// within `tol` pixels vertically. A curve that does is hidden by the other where they touch.
-pub(crate) fn lies_on(a: &[(f64, f64)], b: &[(f64, f64)], tol: f64) -> bool {
-    let (Some(a_first), Some(a_last), Some(b_first), Some(b_last)) =
-        (a.first(), a.last(), b.first(), b.last())
-    else {
-        return false;
+/// The share of the points traced along the polyline `b` (every 2 px) over a's x extent that
+/// `a` passes within `tol` pixels of vertically (both in pixels, in order of x); 0 when they
+/// share no x.
+pub(crate) fn share_near(a: &[(f64, f64)], b: &[(f64, f64)], tol: f64) -> f64 {
+    let (Some(a_first), Some(a_last)) = (a.first(), a.last()) else {
+        return 0.0;
     };
     let (ax0, ax1) = (a_first.0, a_last.0);
-    let (bx0, bx1) = (b_first.0, b_last.0);
-    let shared = ax1.min(bx1) - ax0.max(bx0);
-    if a.len() < 2 || shared < 0.9 * (bx1 - bx0) || bx1 <= bx0 {
-        return false;
-    }
     let along = trace(&[b.to_vec()], 2.0);
     let inside: Vec<&(f64, f64)> = along.iter().filter(|p| p.0 >= ax0 && p.0 <= ax1).collect();
+    if a.len() < 2 || inside.is_empty() {
+        return 0.0;
+    }
     let near = inside
         .iter()
         .filter(|p| {
@@ -158,7 +177,21 @@ pub(crate) fn lies_on(a: &[(f64, f64)], b: &[(f64, f64)], tol: f64) -> bool {
             (y - p.1).abs() <= tol
         })
         .count();
-    !inside.is_empty() && near as f64 >= 0.9 * inside.len() as f64
+    near as f64 / inside.len() as f64
+}
+
+/// Whether the polyline `b` lies on `a` (both in pixels, in order of x): over at least 90% of
+/// b's x extent a is drawn too, and a passes within `tol` pixels of 90% of b there
+/// ([`share_near`]). A curve that does is hidden where the other is drawn over it.
+pub(crate) fn lies_on(a: &[(f64, f64)], b: &[(f64, f64)], tol: f64) -> bool {
+    let (Some(a_first), Some(a_last), Some(b_first), Some(b_last)) =
+        (a.first(), a.last(), b.first(), b.last())
+    else {
+        return false;
+    };
+    let shared = a_last.0.min(b_last.0) - a_first.0.max(b_first.0);
+    let extent = b_last.0 - b_first.0;
+    extent > 0.0 && shared >= 0.9 * extent && share_near(a, b, tol) >= 0.9
 }
 
 #[cfg(test)]
@@ -198,6 +231,20 @@ mod tests {
         );
         let b = Corner::UpperRight.place(PLOT, (200, 80), 10);
         assert_eq!((b.x1, b.y0), (760, 60));
+    }
+
+    #[test]
+    fn slots_start_with_the_corners_and_stay_inside() {
+        let all = slots(PLOT, (200, 80), 10);
+        assert_eq!(all.len(), 4 + 4 * 7);
+        for (c, b) in Corner::ALL.iter().zip(&all) {
+            assert_eq!(c.place(PLOT, (200, 80), 10), *b);
+        }
+        let inner = PLOT.grown(-10);
+        for b in &all {
+            assert!(b.x0 >= inner.x0 && b.x1 <= inner.x1 && b.y0 >= inner.y0 && b.y1 <= inner.y1);
+            assert_eq!((b.width(), b.height()), (200, 80));
+        }
     }
 
     #[test]
@@ -312,5 +359,12 @@ mod tests {
         assert!(!lies_on(&half, &a, 2.5));
         assert!(lies_on(&a, &half, 2.5));
         assert!(!lies_on(&a, &[], 2.5) && !lies_on(&[], &a, 2.5));
+        // The share of a curve near a line: the last sixth of `falling` runs along y = 400
+        // (a smaller share of its trace, which is longer where the curve is steep).
+        let tail = vec![(70.0, 400.0), (770.0, 400.0)];
+        let s = share_near(&tail, &a, 2.5);
+        assert!(s > 0.1 && s < 0.2, "{s}");
+        assert_eq!(share_near(&tail, &[], 2.5), 0.0);
+        assert_eq!(share_near(&[], &a, 2.5), 0.0);
     }
 }

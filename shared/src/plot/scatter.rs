@@ -55,8 +55,9 @@ pub struct Scatter {
 
 /// Size of the labels' text.
 const LABEL_FONT: u32 = 14;
-/// An inset's width and height as fractions of the plotting area's.
-const INSET_SHARE: f64 = 0.36;
+/// An inset's width and height as fractions of the plotting area's, largest first: the
+/// largest that finds a free place is drawn.
+const INSET_SHARES: [f64; 3] = [0.36, 0.3, 0.25];
 /// Gap between the inset and the sides of the plotting area.
 const INSET_GAP: i32 = 12;
 
@@ -192,11 +193,8 @@ impl Scatter {
             x1: px.end,
             y1: py.end,
         };
-        // Where the inset covers the fewest points and labels, and not the region itself.
-        let size = (
-            (INSET_SHARE * f64::from(plot.width())) as i32,
-            (INSET_SHARE * f64::from(plot.height())) as i32,
-        );
+        // The first place (largest size first, corners first) where the inset covers no
+        // point or label and not the region itself; else the corner covering the fewest.
         let mut ink = Vec::new();
         for d in finite() {
             let (x, y) = chart.backend_coord(&(d.x, d.y));
@@ -209,12 +207,25 @@ impl Scatter {
                     .map(|dx| (f64::from(x + dx), f64::from(y))),
             );
         }
-        let corner = Corner::ALL
-            .into_iter()
-            .map(|c| c.place(plot, size, INSET_GAP))
-            .filter(|b| !b.grown(INSET_GAP).meets(&region))
-            .min_by_key(|b| place::covered(*b, &ink, 4))
-            .unwrap_or_else(|| Corner::UpperRight.place(plot, size, INSET_GAP));
+        let apart = |b: &Bounds| !b.grown(INSET_GAP).meets(&region);
+        let size = |share: f64| {
+            (
+                (share * f64::from(plot.width())) as i32,
+                (share * f64::from(plot.height())) as i32,
+            )
+        };
+        let free = INSET_SHARES
+            .iter()
+            .flat_map(|&share| place::slots(plot, size(share), INSET_GAP))
+            .find(|b| apart(b) && place::covered(*b, &ink, 4) == 0);
+        let corner = free.unwrap_or_else(|| {
+            Corner::ALL
+                .into_iter()
+                .map(|c| c.place(plot, size(INSET_SHARES[0]), INSET_GAP))
+                .filter(apart)
+                .min_by_key(|b| place::covered(*b, &ink, 4))
+                .unwrap_or_else(|| Corner::UpperRight.place(plot, size(INSET_SHARES[0]), INSET_GAP))
+        });
         self.draw_inset(root, region, corner)
     }
 

@@ -59,7 +59,7 @@ type Ink = (i32, i32, f32);
 /// The pixels of `text` at `size` px in `font`, relative to the top left corner of the box
 /// plotters lays the text out in (its baseline is `size / 2` below the top, rounded to a whole
 /// pixel). Each glyph is outlined at its pen position: the advance widths and kerning plotters
-/// measured the box with, plus the glyph's own side bearing.
+/// measured the box with, plus the glyph's own side bearing, at fractional x.
 pub(crate) fn glyph_pixels(font: &FontRef<'_>, size: f64, text: &str) -> Vec<Ink> {
     let scaled = font.as_scaled(PxScale::from(size as f32));
     let baseline = (size / 2.0).round() as f32;
@@ -72,9 +72,9 @@ pub(crate) fn glyph_pixels(font: &FontRef<'_>, size: f64, text: &str) -> Vec<Ink
             pen += scaled.kern(p, id);
         }
         prev = Some(id);
-        // The origin on a whole pixel: stems stay sharp, and the pen (kept fractional) does
-        // not drift.
-        let glyph = id.with_scale_and_position(scaled.scale(), point(pen.round(), baseline));
+        // At the exact pen position (the rasteriser shades the fraction of a pixel): rounding
+        // each origin to a whole pixel left visibly uneven gaps ("exam ple" at 17 px).
+        let glyph = id.with_scale_and_position(scaled.scale(), point(pen, baseline));
         if let Some(outline) = scaled.outline_glyph(glyph) {
             let b = outline.px_bounds();
             let (x0, y0) = (b.min.x as i32, b.min.y as i32);
@@ -281,6 +281,34 @@ mod tests {
         }
     }
 
+    /// The bottom row plotters' own `ab_glyph` path gives glyph `c` at `size` px: its box's top
+    /// row goes to `(size / 2 + top) as i32` (plotters-0.3.7's `FontDataInternal::draw`).
+    fn plotters_bottom(font: &FontRef<'_>, size: f32, c: char) -> i32 {
+        let scaled = font.as_scaled(PxScale::from(size));
+        let outline = scaled.outline_glyph(scaled.scaled_glyph(c)).unwrap();
+        let top = outline.px_bounds().min.y;
+        let mut rows = Vec::new();
+        outline.draw(|_, y, cov| {
+            if cov >= 0.5 {
+                rows.push(y as i32);
+            }
+        });
+        (size / 2.0 + top) as i32 + rows.into_iter().max().unwrap()
+    }
+
+    #[test]
+    fn plotters_own_path_lifts_x_at_odd_sizes() {
+        // The bug this module works around: at 17 px the flat-bottomed x ends a row above m.
+        let font = face(FontStyle::Normal).unwrap();
+        let (x, m) = (
+            plotters_bottom(font, 17.0, 'x'),
+            plotters_bottom(font, 17.0, 'm'),
+        );
+        assert_eq!(m - x, 1, "x {x}, m {m}");
+        let ours = |c: &str| bottom(&glyph_pixels(font, 17.0, c));
+        assert_eq!(ours("x"), ours("m"));
+    }
+
     #[test]
     fn descenders_go_below_and_superscripts_above() {
         let font = face(FontStyle::Normal).unwrap();
@@ -297,13 +325,15 @@ mod tests {
     #[test]
     fn a_string_is_its_glyphs_side_by_side() {
         let font = face(FontStyle::Normal).unwrap();
-        let ink = glyph_pixels(font, 17.0, "xx");
-        let one = glyph_pixels(font, 17.0, "x");
-        assert_eq!(ink.len(), 2 * one.len());
-        let right = ink.iter().map(|p| p.0).max().unwrap();
+        let ink = |s: &str| glyph_pixels(font, 17.0, s);
+        let total = |p: &[Ink]| p.iter().map(|q| f64::from(q.2)).sum::<f64>();
+        let (two, one) = (ink("xx"), ink("x"));
+        // The same ink, shaded at another fraction of a pixel.
+        assert!((total(&two) / total(&one) - 2.0).abs() < 0.02);
+        let right = |p: &[Ink]| p.iter().map(|q| q.0).max().unwrap();
         let adv = font
             .as_scaled(PxScale::from(17.0))
             .h_advance(font.glyph_id('x'));
-        assert!((right - one.iter().map(|p| p.0).max().unwrap() - adv.round() as i32).abs() <= 1);
+        assert!((right(&two) - right(&one) - adv.round() as i32).abs() <= 1);
     }
 }
