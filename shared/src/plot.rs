@@ -482,6 +482,9 @@ fn range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
 /// An (x, y) point of a curve.
 type Point = (f64, f64);
 
+/// A curve's points in pixels of its panel, in order of x.
+type Pixels = Vec<Point>;
+
 /// Above this many points a curve is reduced to its per-pixel envelope.
 const DENSE: usize = 2 * PANEL_WIDTH as usize;
 
@@ -681,7 +684,7 @@ fn curves<'a>(panel: &'a Panel, axes: &Axes) -> Vec<Curve<'a>> {
 /// or dotted when an earlier one under it is dashed. A curve hides an earlier one that lies on
 /// it ([`place::lies_on`]); a horizontal reference line hides a curve a quarter of which runs
 /// along it. `px` are the curves' points in pixels. Styles set by hand are kept.
-fn tell_apart(curves: &mut [Curve<'_>], px: &[Vec<(f64, f64)>]) {
+fn tell_apart(curves: &mut [Curve<'_>], px: &[Pixels]) {
     for j in 0..curves.len() {
         if curves[j].set {
             continue;
@@ -786,7 +789,7 @@ fn measure(
     axes: &Axes,
     curves: &[Curve<'_>],
     size: (u32, u32),
-) -> std::result::Result<(Bounds, Vec<Vec<(f64, f64)>>), String> {
+) -> std::result::Result<(Bounds, Vec<Pixels>), String> {
     let area = Measure(size).into_drawing_area();
     let mut builder = chart_builder(panel, &area);
     on_chart!(builder, axes, |chart| {

@@ -163,12 +163,7 @@ fn scatter_with_and_without_inset() {
     let mut s = Scatter::new("words", "PC1", "PC2");
     for i in 0..60 {
         let t = i as f64;
-        s.push(
-            t.sin() * 3.0,
-            (1.7 * t).cos() * 2.0,
-            format!("w{i}"),
-            BLACK.into(),
-        );
+        s.push(t.sin() * 3.0, (1.7 * t).cos() * 2.0, format!("w{i}"), BLACK);
     }
     for (k, w) in ["can", "could", "would", "should", "must"]
         .iter()
