@@ -51,7 +51,8 @@ pub use text::{BaselineText, png_backend};
 
 /// Registers the embedded fonts with plotters, once per process (regular, bold and oblique
 /// DejaVu Sans as `"sans-serif"`). Call it before drawing with plotters directly (a
-/// chapter-specific picture): text in an unregistered family fails.
+/// chapter-specific picture): text in an unregistered family fails. Draw such a picture on
+/// [`png_backend`] rather than `BitMapBackend::new`, so its text sits on its baseline.
 pub fn fonts() -> Result<()> {
     static DONE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     DONE.get_or_init(|| {

@@ -408,6 +408,15 @@ fn pictures_for_eyes() {
         };
         fig.save_png(out.join(format!("after-{run}-loss.png")))
             .unwrap();
+        // The numbers are written as before: the same loss.csv, byte for byte.
+        let csv = out.join(format!("after-{run}-loss.csv"));
+        fig.save_csv(&csv).unwrap();
+        assert_eq!(
+            std::fs::read(&csv).unwrap(),
+            std::fs::read(baseline().join(run).join("loss.csv")).unwrap(),
+            "{run}/loss.csv"
+        );
+        std::fs::remove_file(csv).unwrap();
         if run == "opt" {
             // 4. What the chapter can add: a note, and markers on the curve drawn on top.
             let mut p = fig.panels[0].clone();
@@ -419,6 +428,8 @@ fn pictures_for_eyes() {
                 .unwrap();
         }
     }
+    // 3. Three panels: two in the first row, the third centred under them.
+    figure(3).save_png(out.join("after-3-panels.png")).unwrap();
     // 5. The embedding picture with an inset of the modal verbs.
     let run = baseline().join("ngram");
     if let (Ok(ck), Ok(vocab)) = (
