@@ -9,7 +9,7 @@ use nalgebra::DVector;
 use shared::optim::{Eps, Optimizer, Rule};
 use shared::plot::{Figure, Panel, Series};
 use shared::rng::{self, Rng};
-use shared::{Error, Result, error::check_nats};
+use shared::{Result, error::check_nats};
 
 /// The smoothed loss is recorded for the loss curve every this many iterations.
 pub const HISTORY_EVERY: u64 = 10;
