@@ -13,13 +13,16 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`gemm`] | `c ← α op(a) op(b) + β c` on any strided nalgebra matrix (the transposed products nalgebra runs slowly), and `y ← y + A x` |
+//! | [`gemm`] | `c ← α op(a) op(b) + β c` on any strided nalgebra matrix (the transposed products nalgebra runs slowly) |
+//! | [`gemv`] | the per-time-step matrix–vector products: `y ← y + A x`, `y ← α A x + β y`, `y ← α Aᵀ x + β y` |
 //! | [`fastmath`] | vectorisable e^x, e^x − 1, tanh and σ (no libm call), and their in-place slice forms |
 //! | [`sum`] | the bias gradient Σ_t dz_t (the sum of a matrix's columns) |
 
 pub mod fastmath;
 pub mod gemm;
+pub mod gemv;
 pub mod sum;
 
-pub use gemm::{gemm, gemm_nt, gemm_tn, matvec_acc};
+pub use gemm::{gemm, gemm_nt, gemm_tn};
+pub use gemv::{gemv, gemv_t, matvec_acc};
 pub use sum::sum_columns;
