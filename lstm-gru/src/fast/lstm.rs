@@ -1,49 +1,19 @@
-//! The LSTM cell of the notes (§6, after Colah; Hochreiter & Schmidhuber 1997):
-//!
-//! ```text
-//! f_t = σ(W^f_xh x_t + W^f_hh h_{t−1} + b^f_h)     forget gate
-//! i_t = σ(W^i_xh x_t + W^i_hh h_{t−1} + b^i_h)     input gate
-//! o_t = σ(W^o_xh x_t + W^o_hh h_{t−1} + b^o_h)     output gate
-//! g_t = tanh(W^g_xh x_t + W^g_hh h_{t−1} + b^g_h)
-//! c_t = f_t ∘ c_{t−1} + i_t ∘ g_t                   cell state
-//! h_t = o_t ∘ tanh(c_t)                             hidden state
-//! ```
-//!
-//! The four gates' weights are stacked as row blocks f, i, o, g of one matrix (the notes'
-//! W^f_xh is rows 0..H of `W_xh`, W^i_xh rows H..2H, …), so each step computes all four
-//! recurrent terms with one 4H × H product. PyTorch's `nn.LSTM` stacks them i, f, g, o and has
-//! two bias vectors (b_ih + b_hh); the model is the same.
+//! The LSTM's engine pass (see [`crate::model::lstm`] for the equations): the four gates'
+//! pre-activations of all steps in one 4H × T·B buffer (each example's column holds f, i, o, g),
+//! the input part as one GEMM, the recurrent part as one 4H × H product per step, and the gates'
+//! elementwise work in one loop per example and step.
 
-use crate::{Cell, Tape, input_part, input_part_backward, step_product, step_product_tn};
-use crate::{sigmoid, tanh, with_avx2};
+use super::{Cache, FastCell, input_part, input_part_backward, step_product, step_product_tn};
+use crate::model::{Cell, Grads, Lstm};
+use multiversion::multiversion;
 use nalgebra::{DMatrix, DMatrixView};
 use shared::activation::{sigmoid_grad, tanh_grad};
+use shared::kernels::fastmath::{sigmoid, tanh};
 use shared::kernels::gemm_nt;
-use shared::rng::Rng;
-
-/// Row block of the forget gate f in `W_xh`, `W_hh`, `b_h` (block k is rows kH..(k+1)H).
-pub const F: usize = 0;
-/// Row block of the input gate i.
-pub const I: usize = 1;
-/// Row block of the output gate o.
-pub const O: usize = 2;
-/// Row block of the candidate g.
-pub const G: usize = 3;
-
-/// LSTM parameters (or, for a gradient buffer, their gradients).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Lstm {
-    /// 4H × D: W^f_xh, W^i_xh, W^o_xh, W^g_xh stacked as row blocks.
-    pub W_xh: DMatrix<f64>,
-    /// 4H × H: W^f_hh, W^i_hh, W^o_hh, W^g_hh stacked as row blocks.
-    pub W_hh: DMatrix<f64>,
-    /// 4H × 1: b^f_h, b^i_h, b^o_h, b^g_h.
-    pub b_h: DMatrix<f64>,
-}
 
 /// What the LSTM's forward pass records (all steps), plus the backward pass's buffers.
 #[derive(Clone, Debug)]
-pub struct LstmTape {
+pub struct LstmCache {
     T: usize,
     B: usize,
     H: usize,
@@ -62,20 +32,11 @@ pub struct LstmTape {
     dh_next: DMatrix<f64>,
     /// H × B: ∂E/∂c_t arriving from step t+1.
     dc_next: DMatrix<f64>,
+    /// 4H × 1: Σ_t of dA's columns.
+    db: DMatrix<f64>,
 }
 
-impl LstmTape {
-    /// H × (T+1)·B: c_0 … c_T.
-    pub fn cell_states(&self) -> DMatrixView<'_, f64> {
-        self.c.columns(0, self.c.ncols())
-    }
-    /// 4H × T·B: the gate activations [f; i; o; g] of every step.
-    pub fn gates(&self) -> DMatrixView<'_, f64> {
-        self.A.columns(0, self.A.ncols())
-    }
-}
-
-impl Tape for LstmTape {
+impl Cache for LstmCache {
     fn steps(&self) -> usize {
         self.T
     }
@@ -89,8 +50,8 @@ impl Tape for LstmTape {
         self.h.columns(t * self.B, self.B)
     }
     fn carry(&mut self) {
-        crate::carry_last_block(&mut self.h, self.T, self.B);
-        crate::carry_last_block(&mut self.c, self.T, self.B);
+        super::carry_last_block(&mut self.h, self.T, self.B);
+        super::carry_last_block(&mut self.c, self.T, self.B);
     }
     fn reset(&mut self) {
         self.h.columns_mut(0, self.B).fill(0.0);
@@ -104,7 +65,7 @@ impl Tape for LstmTape {
     }
     fn set_initial_state(&mut self, state: &[DMatrix<f64>]) -> shared::Result<()> {
         let B = self.B;
-        crate::copy_state(
+        super::copy_state(
             state,
             vec![self.h.columns_mut(0, B), self.c.columns_mut(0, B)],
         )
@@ -112,8 +73,25 @@ impl Tape for LstmTape {
 }
 
 /// The nonlinear part of one LSTM step for one example (all slices of length H): the gates
-/// from their pre-activations (in place), then c_t, tanh(c_t) and h_t. Called through
-/// `with_avx2`, where σ and tanh from `shared::kernels::fastmath` vectorise.
+/// from their pre-activations (in place), then c_t, tanh(c_t) and h_t. Compiled for AVX-512 and
+/// AVX2 as well, where σ and tanh from `shared::kernels::fastmath` vectorise; the same bits on
+/// every path (no fused multiply–adds).
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
+#[allow(clippy::too_many_arguments)]
+fn gates(
+    f: &mut [f64],
+    i: &mut [f64],
+    o: &mut [f64],
+    g: &mut [f64],
+    c_prev: &[f64],
+    c_t: &mut [f64],
+    tc_t: &mut [f64],
+    h_t: &mut [f64],
+) {
+    gates_body(f, i, o, g, c_prev, c_t, tc_t, h_t);
+}
+
+/// The one loop of [`gates`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn gates_body(
@@ -140,31 +118,12 @@ fn gates_body(
     }
 }
 
-impl Cell for Lstm {
-    const NAME: &'static str = "lstm";
-    type Tape = LstmTape;
+impl FastCell for Lstm {
+    type FastCache = LstmCache;
 
-    /// Weights uniform in ±1/√H; biases 0 except the forget gate's, 1, so that c_t starts
-    /// out remembered (Gers et al. 2000; char-rnn does the same; the notes give no values).
-    fn new(D: usize, H: usize, rng: &mut Rng) -> Self {
-        let W_xh = shared::init::uniform_inv_sqrt(4 * H, D, H, rng);
-        let W_hh = shared::init::uniform_inv_sqrt(4 * H, H, H, rng);
-        let mut b_h = DMatrix::zeros(4 * H, 1);
-        b_h.rows_mut(F * H, H).fill(1.0);
-        Lstm { W_xh, W_hh, b_h }
-    }
-
-    fn input_size(&self) -> usize {
-        self.W_xh.ncols()
-    }
-
-    fn hidden_size(&self) -> usize {
-        self.W_hh.ncols()
-    }
-
-    fn tape(&self, T: usize, B: usize) -> LstmTape {
+    fn fast_cache(&self, T: usize, B: usize) -> LstmCache {
         let H = self.hidden_size();
-        LstmTape {
+        LstmCache {
             T,
             B,
             H,
@@ -175,28 +134,29 @@ impl Cell for Lstm {
             dA: DMatrix::zeros(4 * H, T * B),
             dh_next: DMatrix::zeros(H, B),
             dc_next: DMatrix::zeros(H, B),
+            db: DMatrix::zeros(4 * H, 1),
         }
     }
 
-    fn forward(&self, X: DMatrixView<'_, f64>, tape: &mut LstmTape) {
-        let (T, B, H) = (tape.T, tape.B, tape.H);
-        assert_eq!(H, self.hidden_size(), "tape of another hidden size");
+    fn forward_fast(&self, X: DMatrixView<'_, f64>, cache: &mut LstmCache) {
+        let (T, B, H) = (cache.T, cache.B, cache.H);
+        assert_eq!(H, self.hidden_size(), "a cache of another hidden size");
         // W^·_xh x_t + b^· _h of all four gates for all T steps: one GEMM.
-        input_part(&self.W_xh, &self.b_h, &X, tape.A.columns_mut(0, T * B));
+        input_part(&self.W_xh, &self.b_h, &X, cache.A.columns_mut(0, T * B));
         let n = B * H; // entries of one state block h_t or c_t
         for t in 0..T {
             // + W^·_hh h_{t−1}: the four gates' recurrent terms as one 4H × H product.
             step_product(
                 1.0,
                 self.W_hh.as_view(),
-                tape.h.columns(t * B, B),
+                cache.h.columns(t * B, B),
                 1.0,
-                tape.A.columns_mut(t * B, B),
+                cache.A.columns_mut(t * B, B),
             );
-            let A_t = &mut tape.A.as_mut_slice()[t * 4 * n..(t + 1) * 4 * n]; // 4H × B
-            let (c_prev, c_t) = tape.c.as_mut_slice()[t * n..(t + 2) * n].split_at_mut(n);
-            let tc_t = &mut tape.tc.as_mut_slice()[t * n..(t + 1) * n]; // H × B
-            let h_t = &mut tape.h.as_mut_slice()[(t + 1) * n..(t + 2) * n]; // H × B
+            let A_t = &mut cache.A.as_mut_slice()[t * 4 * n..(t + 1) * 4 * n]; // 4H × B
+            let (c_prev, c_t) = cache.c.as_mut_slice()[t * n..(t + 2) * n].split_at_mut(n);
+            let tc_t = &mut cache.tc.as_mut_slice()[t * n..(t + 1) * n]; // H × B
+            let h_t = &mut cache.h.as_mut_slice()[(t + 1) * n..(t + 2) * n]; // H × B
             for (j, a) in A_t.chunks_exact_mut(4 * H).enumerate() {
                 // Example j: its gates, and its columns of c_{t−1}, c_t, tanh(c_t), h_t.
                 let (f, a) = a.split_at_mut(H);
@@ -205,31 +165,31 @@ impl Cell for Lstm {
                 let cols = j * H..(j + 1) * H;
                 let (c_prev, c_t) = (&c_prev[cols.clone()], &mut c_t[cols.clone()]);
                 let (tc_t, h_t) = (&mut tc_t[cols.clone()], &mut h_t[cols]);
-                with_avx2(|| gates_body(f, i, o, g, c_prev, c_t, tc_t, h_t));
+                gates(f, i, o, g, c_prev, c_t, tc_t, h_t);
             }
         }
     }
 
-    fn backward(
+    fn backward_fast(
         &self,
         X: DMatrixView<'_, f64>,
-        tape: &mut LstmTape,
+        cache: &mut LstmCache,
         dH: DMatrixView<'_, f64>,
-        grad: &mut Lstm,
+        grads: &mut Grads,
         dX: Option<&mut DMatrix<f64>>,
     ) {
-        let (T, B, H) = (tape.T, tape.B, tape.H);
+        let (T, B, H) = (cache.T, cache.B, cache.H);
         assert_eq!(dH.shape(), (H, T * B), "dH is H × T·B");
         let n = B * H;
-        tape.dh_next.fill(0.0); // nothing arrives from beyond step T
-        tape.dc_next.fill(0.0);
+        cache.dh_next.fill(0.0); // nothing arrives from beyond step T
+        cache.dc_next.fill(0.0);
         for t in (0..T).rev() {
-            let A_t = &tape.A.as_slice()[t * 4 * n..(t + 1) * 4 * n]; // f, i, o, g
-            let dA_t = &mut tape.dA.as_mut_slice()[t * 4 * n..(t + 1) * 4 * n];
-            let c_prev = &tape.c.as_slice()[t * n..(t + 1) * n];
-            let tc_t = &tape.tc.as_slice()[t * n..(t + 1) * n];
-            let dh_next = tape.dh_next.as_mut_slice();
-            let dc_next = tape.dc_next.as_mut_slice();
+            let A_t = &cache.A.as_slice()[t * 4 * n..(t + 1) * 4 * n]; // f, i, o, g
+            let dA_t = &mut cache.dA.as_mut_slice()[t * 4 * n..(t + 1) * 4 * n];
+            let c_prev = &cache.c.as_slice()[t * n..(t + 1) * n];
+            let tc_t = &cache.tc.as_slice()[t * n..(t + 1) * n];
+            let dh_next = cache.dh_next.as_mut_slice();
+            let dc_next = cache.dc_next.as_mut_slice();
             for (j, (a, da)) in A_t
                 .chunks_exact(4 * H)
                 .zip(dA_t.chunks_exact_mut(4 * H))
@@ -263,33 +223,21 @@ impl Cell for Lstm {
             step_product_tn(
                 1.0,
                 self.W_hh.as_view(),
-                tape.dA.columns(t * B, B),
+                cache.dA.columns(t * B, B),
                 0.0,
-                tape.dh_next.as_view_mut(),
+                cache.dh_next.as_view_mut(),
             );
         }
         // dW_hh = Σ_t dA_t h_{t−1}ᵀ for all steps in one product (h_0 … h_{T−1} are the
         // first T·B columns of h).
         gemm_nt(
             1.0,
-            &tape.dA,
-            &tape.h.columns(0, T * B),
+            &cache.dA,
+            &cache.h.columns(0, T * B),
             1.0,
-            &mut grad.W_hh,
+            &mut grads.dW_hh,
         );
         // dW_xh = Σ_t dA_t x_tᵀ, db_h = Σ_t dA_t 1, dx_t = W_xhᵀ dA_t.
-        input_part_backward(&self.W_xh, &tape.dA, &X, &mut grad.W_xh, &mut grad.b_h, dX);
-    }
-
-    fn params(&self) -> Vec<(&'static str, &DMatrix<f64>)> {
-        vec![
-            ("W_xh", &self.W_xh),
-            ("W_hh", &self.W_hh),
-            ("b_h", &self.b_h),
-        ]
-    }
-
-    fn params_mut(&mut self) -> Vec<&mut DMatrix<f64>> {
-        vec![&mut self.W_xh, &mut self.W_hh, &mut self.b_h]
+        input_part_backward(&self.W_xh, &cache.dA, &X, grads, &mut cache.db, dX);
     }
 }
