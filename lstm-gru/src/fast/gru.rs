@@ -269,3 +269,32 @@ fn update_body(z: &[f64], h_tilde: &mut [f64], h_prev: &[f64], h_t: &mut [f64]) 
         h_t[k] = (1.0 - z[k]) * h_prev[k] + z[k] * h_tilde[k]; // h_t = (1 − z_t) ∗ h_{t−1} + z_t ∗ h̃_t
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The dispatched loops give the bits of the baseline build of the same bodies.
+    #[test]
+    fn gate_loops_give_the_same_bits_on_every_path() {
+        let H = 37;
+        let a = shared::init::uniform(4 * H, 1, -4.0, 4.0, &mut shared::rng::seeded(2));
+        let run = |dispatched: bool| {
+            let mut a = a.as_slice().to_vec();
+            let (z, rest) = a.split_at_mut(H);
+            let (r, rest) = rest.split_at_mut(H);
+            let (h_tilde, h_prev) = rest.split_at_mut(H);
+            let (mut rh, mut h) = (vec![0.0; H], vec![0.0; H]);
+            if dispatched {
+                reset_gates(z, r, h_prev, &mut rh);
+                update(z, h_tilde, h_prev, &mut h);
+            } else {
+                reset_gates_body(z, r, h_prev, &mut rh);
+                update_body(z, h_tilde, h_prev, &mut h);
+            }
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            [bits(&a), bits(&rh), bits(&h)]
+        };
+        assert_eq!(run(true), run(false));
+    }
+}

@@ -241,3 +241,32 @@ impl FastCell for Lstm {
         input_part_backward(&self.W_xh, &cache.dA, &X, grads, &mut cache.db, dX);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The dispatched gate loop (AVX-512 or AVX2 where the CPU has them) gives the bits of the
+    /// baseline build of the same body.
+    #[test]
+    fn gates_give_the_same_bits_on_every_path() {
+        let H = 37;
+        let a = shared::init::uniform(4 * H + H, 1, -4.0, 4.0, &mut shared::rng::seeded(1));
+        let run = |dispatched: bool| {
+            let mut a = a.as_slice().to_vec();
+            let (gates4, c_prev) = a.split_at_mut(4 * H);
+            let (f, rest) = gates4.split_at_mut(H);
+            let (i, rest) = rest.split_at_mut(H);
+            let (o, g) = rest.split_at_mut(H);
+            let (mut c, mut tc, mut h) = (vec![0.0; H], vec![0.0; H], vec![0.0; H]);
+            if dispatched {
+                gates(f, i, o, g, c_prev, &mut c, &mut tc, &mut h);
+            } else {
+                gates_body(f, i, o, g, c_prev, &mut c, &mut tc, &mut h);
+            }
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            [bits(gates4), bits(&c), bits(&tc), bits(&h)]
+        };
+        assert_eq!(run(true), run(false));
+    }
+}

@@ -243,3 +243,17 @@ impl<C: FastCell> LmParallel<C> {
         reduce(grads, self.parts.iter_mut().map(|p| (p.w, p.loss, &mut p.grads)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gather_picks_the_group_columns_of_every_step() {
+        // D = 1, T = 2, B = 3: column tB + j holds 10t + j.
+        let src = DMatrix::from_fn(1, 6, |_, c| (10 * (c / 3) + c % 3) as f64);
+        let mut dst = DMatrix::zeros(1, 4);
+        gather_columns(src.columns(0, 6), 3, 1, &mut dst);
+        assert_eq!(dst.as_slice(), &[1.0, 2.0, 11.0, 12.0]);
+    }
+}

@@ -114,6 +114,10 @@ impl Cell for Gru {
         side_by_side(&cache.h[1..])
     }
 
+    fn last_state(cache: &Cache) -> Vec<DMatrix<f64>> {
+        vec![cache.h[cache.h.len() - 1].clone()]
+    }
+
     fn backward(&self, cache: &Cache, dH: &DMatrix<f64>) -> (Grads, DMatrix<f64>) {
         let (X, B, H) = (&cache.X, cache.B, self.hidden_size());
         let W_hh_zr = self.W_hh.rows(Z * H, 2 * H); // [W^z_hh; W^r_hh], applied to h_{t−1}  2H × H

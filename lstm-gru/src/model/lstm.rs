@@ -121,6 +121,12 @@ impl Cell for Lstm {
         side_by_side(&cache.h[1..])
     }
 
+    /// `[h_T, c_T]`.
+    fn last_state(cache: &Cache) -> Vec<DMatrix<f64>> {
+        let T = cache.f.len();
+        vec![cache.h[T].clone(), cache.c[T].clone()]
+    }
+
     fn backward(&self, cache: &Cache, dH: &DMatrix<f64>) -> (Grads, DMatrix<f64>) {
         let (X, B, H) = (&cache.X, cache.B, self.hidden_size());
         let mut grads = Grads::zeros(self);

@@ -54,6 +54,9 @@ pub trait Cell: Clone + std::fmt::Debug + PartialEq + Send + Sync {
     fn forward(&self, X: &DMatrix<f64>, B: usize, state: &[DMatrix<f64>]) -> Self::Cache;
     /// H × T·B: the outputs h_1 … h_T of a forward pass, y = RNN(x).
     fn outputs(cache: &Self::Cache) -> DMatrix<f64>;
+    /// The state the pass ended in, `[h_T]` (the LSTM: `[h_T, c_T]`): where the next chunk of
+    /// a long sequence starts (its gradient stops there, as in truncated BPTT).
+    fn last_state(cache: &Self::Cache) -> Vec<DMatrix<f64>>;
     /// BPTT through the forward pass that made `cache`: `dH` (H × T·B) is ∂E/∂h_t from above
     /// (a head or the next layer); returns ∂E/∂θ and ∂E/∂X (D × T·B).
     fn backward(&self, cache: &Self::Cache, dH: &DMatrix<f64>) -> (Grads, DMatrix<f64>);

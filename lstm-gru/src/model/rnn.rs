@@ -81,6 +81,10 @@ impl Cell for Rnn {
         side_by_side(&cache.h[1..])
     }
 
+    fn last_state(cache: &Cache) -> Vec<DMatrix<f64>> {
+        vec![cache.h[cache.h.len() - 1].clone()]
+    }
+
     fn backward(&self, cache: &Cache, dH: &DMatrix<f64>) -> (Grads, DMatrix<f64>) {
         let (X, B, h) = (&cache.X, cache.B, &cache.h);
         let T = h.len() - 1;

@@ -68,6 +68,11 @@ impl<C: Cell> Stack<C> {
         C::outputs(cache.layers.last().expect("at least one layer"))
     }
 
+    /// Every layer's last state (see [`Cell::last_state`]).
+    pub fn last_state(cache: &Cache<C>) -> Vec<Vec<DMatrix<f64>>> {
+        cache.layers.iter().map(C::last_state).collect()
+    }
+
     /// BPTT through every layer, top-down, from ∂E/∂y (`dY`, H × T·B): each layer's gradients
     /// (bottom first) and ∂E/∂x.
     pub fn backward(&self, cache: &Cache<C>, dY: &DMatrix<f64>) -> (Vec<Grads>, DMatrix<f64>) {
