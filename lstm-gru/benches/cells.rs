@@ -96,8 +96,10 @@ fn fwd_bwd_split<C: FastCell>(bencher: Bencher, B: usize, gate_rows: usize, thre
         });
         zero(&mut grads);
         // dE/dθ = Σ_g dE_g/dθ (dH is the raw ∂E/∂h, not a mean: weights 1).
-        let sums: Vec<(f64, Vec<&mut DMatrix<f64>>)> =
-            parts.iter_mut().map(|p| (1.0, p.4.list_mut().into())).collect();
+        let sums: Vec<(f64, Vec<&mut DMatrix<f64>>)> = parts
+            .iter_mut()
+            .map(|p| (1.0, p.4.list_mut().into()))
+            .collect();
         add_weighted(grads.list_mut().into(), &sums);
     });
 }

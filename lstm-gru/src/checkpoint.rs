@@ -248,7 +248,8 @@ impl<C: FastCell> Session<C> {
                 *m = ck.take(&format!("state.{k}"), m.nrows(), m.ncols())?;
                 k += 1;
             }
-            cache.set_initial_state(&state)
+            cache
+                .set_initial_state(&state)
                 .map_err(|e| bad(e.to_string()))?;
         }
         session.step = step;

@@ -87,7 +87,8 @@ fn run_text<C: FastCell>(a: &TextArgs) -> anyhow::Result<()> {
     let V = corpus.stream.vocab_size();
     // The stack over V inputs and its caches, the one-hot inputs, probabilities and gradients.
     let (T, B) = (cfg.seq_len, cfg.batch);
-    let floats = stack_floats(V, cfg.hidden, cfg.layers, T, B) + 3.0 * (V * T * B) as f64;
+    let floats =
+        stack_floats(V, cfg.hidden, cfg.layers, T, B) + 3.0 * (V as f64 * T as f64 * B as f64);
     check_memory(floats, "--hidden, --layers, --seq-len, --batch")?;
     let mut session = match &a.resume {
         Some(path) => Session::<C>::resume(path, &cfg, &corpus)?,
@@ -135,4 +136,3 @@ fn run_sample(a: &SampleArgs) -> anyhow::Result<()> {
     println!("{text}");
     Ok(())
 }
-

@@ -3,10 +3,10 @@
 //! both on the engine's passes with Adam and global gradient-norm clipping.
 
 use crate::data::{AddingBatch, Streams, adding_batch};
+use crate::fast::FastCell;
 use crate::fast::adding::AddingCache;
 use crate::fast::charlm::LmCache;
 use crate::fast::parallel::{AddingParallel, LmParallel};
-use crate::fast::FastCell;
 use crate::model::{AddingNet, CharLm};
 use nalgebra::DMatrix;
 use shared::error::check_finite;
@@ -138,7 +138,12 @@ fn run_adding<C: FastCell>(
         b.draw(&mut data);
         grads.zero();
         let mse = match parallel.as_mut() {
-            None => net.backward_fast(b.X.columns(0, b.X.ncols()), &b.target, &mut cache, &mut grads),
+            None => net.backward_fast(
+                b.X.columns(0, b.X.ncols()),
+                &b.target,
+                &mut cache,
+                &mut grads,
+            ),
             Some(p) => p.backward(&net, &b.X, &b.target, &mut grads),
         };
         out.seconds = start.elapsed().as_secs_f64();
@@ -314,7 +319,9 @@ pub fn train_text<C: FastCell>(
         streams.chunk(train_ids, k, &mut inputs, &mut targets);
         grads.zero();
         let loss = match parallel.as_mut() {
-            None => (session.model).backward_fast(&inputs, &targets, &mut session.cache, &mut grads),
+            None => {
+                (session.model).backward_fast(&inputs, &targets, &mut session.cache, &mut grads)
+            }
             Some(p) => p.backward(&session.model, &inputs, &targets, &mut grads),
         };
         check_finite(session.step as u64 + 1, loss)?;
@@ -356,4 +363,3 @@ pub fn train_text<C: FastCell>(
     }
     Ok(())
 }
-

@@ -25,10 +25,14 @@ fn random(rows: usize, cols: usize, seed: u64) -> DMatrix<f64> {
 }
 
 /// (D, H, T, B): batch 1 and larger; H = 17 leaves remainders in the matrix–vector kernels.
-const SIZES: [(usize, usize, usize, usize); 4] = [(3, 4, 5, 1), (3, 4, 5, 2), (6, 17, 9, 1), (5, 8, 7, 3)];
+const SIZES: [(usize, usize, usize, usize); 4] =
+    [(3, 4, 5, 1), (3, 4, 5, 2), (6, 17, 9, 1), (5, 8, 7, 3)];
 
 fn close_grads(what: &str, fast: &Grads, model: &Grads) {
-    for (name, (f, m)) in ["dW_xh", "dW_hh", "db_h"].iter().zip(fast.list().into_iter().zip(model.list())) {
+    for (name, (f, m)) in ["dW_xh", "dW_hh", "db_h"]
+        .iter()
+        .zip(fast.list().into_iter().zip(model.list()))
+    {
         close(&format!("{what} {name}"), f.columns(0, f.ncols()), m);
     }
 }
@@ -41,12 +45,20 @@ fn cell_case<C: FastCell>() {
         let mut cell = C::new(D, H, &mut rng::seeded(seed));
         let b = cell.params_mut().pop().expect("bias last");
         *b = random(b.nrows(), 1, seed + 1) * 0.5;
-        let (X0, X1, dH) = (random(D, T * B, seed + 2), random(D, T * B, seed + 3), random(H, T * B, seed + 4));
+        let (X0, X1, dH) = (
+            random(D, T * B, seed + 2),
+            random(D, T * B, seed + 3),
+            random(H, T * B, seed + 4),
+        );
 
         let mut cache = cell.fast_cache(T, B);
         cell.forward_fast(X0.columns(0, T * B), &mut cache);
         let first = cell.forward(&X0, B, &cell.zero_state(B));
-        close(&format!("{what} h, chunk 1"), cache.outputs(), &C::outputs(&first));
+        close(
+            &format!("{what} h, chunk 1"),
+            cache.outputs(),
+            &C::outputs(&first),
+        );
         cache.carry();
         let start = C::last_state(&first);
         for (i, (f, m)) in cache.initial_state().iter().zip(&start).enumerate() {
@@ -55,10 +67,20 @@ fn cell_case<C: FastCell>() {
 
         cell.forward_fast(X1.columns(0, T * B), &mut cache);
         let (mut grads, mut dX) = (Grads::zeros(&cell), DMatrix::zeros(D, T * B));
-        cell.backward_fast(X1.columns(0, T * B), &mut cache, dH.columns(0, T * B), &mut grads, Some(&mut dX));
+        cell.backward_fast(
+            X1.columns(0, T * B),
+            &mut cache,
+            dH.columns(0, T * B),
+            &mut grads,
+            Some(&mut dX),
+        );
         let second = cell.forward(&X1, B, &start);
         let (want, want_dX) = cell.backward(&second, &dH);
-        close(&format!("{what} h, chunk 2"), cache.outputs(), &C::outputs(&second));
+        close(
+            &format!("{what} h, chunk 2"),
+            cache.outputs(),
+            &C::outputs(&second),
+        );
         close_grads(&what, &grads, &want);
         close(&format!("{what} dX"), dX.columns(0, T * B), &want_dX);
     }
@@ -79,9 +101,18 @@ fn stack_case<C: FastCell>() {
         let mut cache = stack.fast_cache(T, B);
         stack.forward_fast(X.columns(0, T * B), &mut cache);
         let mut grads: Vec<Grads> = stack.layers.iter().map(Grads::zeros).collect();
-        stack.backward_fast(X.columns(0, T * B), &mut cache, dY.columns(0, T * B), &mut grads);
+        stack.backward_fast(
+            X.columns(0, T * B),
+            &mut cache,
+            dY.columns(0, T * B),
+            &mut grads,
+        );
         let model = stack.forward(&X, B, &stack.zero_state(B));
-        close(&format!("{what} y"), cache.outputs(), &Stack::outputs(&model));
+        close(
+            &format!("{what} y"),
+            cache.outputs(),
+            &Stack::outputs(&model),
+        );
         let (want, _) = stack.backward(&model, &dY);
         for (l, (g, w)) in grads.iter().zip(&want).enumerate() {
             close_grads(&format!("{what} layer {l}"), g, w);
@@ -106,12 +137,18 @@ fn charlm_case<C: FastCell>() {
         let mut state = model.rnn.zero_state(B);
         for chunk in 0..2 {
             let what = format!("{} charlm B={B} chunk {chunk}", C::NAME);
-            let (inputs, targets) = (&ids[chunk * T * B..(chunk + 1) * T * B], &ids[chunk * T * B + 1..(chunk + 1) * T * B + 1]);
+            let (inputs, targets) = (
+                &ids[chunk * T * B..(chunk + 1) * T * B],
+                &ids[chunk * T * B + 1..(chunk + 1) * T * B + 1],
+            );
             let mut grads = model.zero_grads();
             let loss = model.backward_fast(inputs, targets, &mut cache, &mut grads);
             let (want_loss, mcache) = model.forward(inputs, targets, B, &state);
             let want = model.backward(&mcache);
-            assert!((loss - want_loss).abs() <= 1e-12 * want_loss, "{what}: loss {loss} vs {want_loss}");
+            assert!(
+                (loss - want_loss).abs() <= 1e-12 * want_loss,
+                "{what}: loss {loss} vs {want_loss}"
+            );
             for (i, (g, w)) in grads.list().into_iter().zip(want.list()).enumerate() {
                 close(&format!("{what} gradient {i}"), g.columns(0, g.ncols()), w);
             }
@@ -135,11 +172,28 @@ fn the_adding_net_matches_the_notes_layer() {
         let b = adding_batch(6, B, &mut rng::seeded(10));
         let mut cache = net.fast_cache(6, B);
         let mut grads = net.zero_grads();
-        let mse = net.backward_fast(b.X.columns(0, b.X.ncols()), &b.target, &mut cache, &mut grads);
+        let mse = net.backward_fast(
+            b.X.columns(0, b.X.ncols()),
+            &b.target,
+            &mut cache,
+            &mut grads,
+        );
         let (want_mse, mcache) = net.forward(&b.X, &b.target);
-        assert!((mse - want_mse).abs() <= 1e-12 * want_mse, "B={B}: {mse} vs {want_mse}");
-        for (i, (g, w)) in grads.list().into_iter().zip(net.backward(&mcache).list()).enumerate() {
-            close(&format!("adding B={B} gradient {i}"), g.columns(0, g.ncols()), w);
+        assert!(
+            (mse - want_mse).abs() <= 1e-12 * want_mse,
+            "B={B}: {mse} vs {want_mse}"
+        );
+        for (i, (g, w)) in grads
+            .list()
+            .into_iter()
+            .zip(net.backward(&mcache).list())
+            .enumerate()
+        {
+            close(
+                &format!("adding B={B} gradient {i}"),
+                g.columns(0, g.ncols()),
+                w,
+            );
         }
     }
 }

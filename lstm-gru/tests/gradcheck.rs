@@ -136,7 +136,10 @@ fn check_stack<C: Cell>(gates: &[&str]) {
     // The state a first chunk left, carried over: a constant of the loss.
     let first = stack.forward(&random(D, T * B, 12), B, &stack.zero_state(B));
     let start = Stack::last_state(&first);
-    let loss = |s: &Stack<C>| P.component_mul(&Stack::outputs(&s.forward(&X, B, &start))).sum();
+    let loss = |s: &Stack<C>| {
+        P.component_mul(&Stack::outputs(&s.forward(&X, B, &start)))
+            .sum()
+    };
     let (grads, _) = stack.backward(&stack.forward(&X, B, &start), &P);
     let analytic: Vec<&DMatrix<f64>> = grads.iter().flat_map(|g| g.list()).collect();
     let names: Vec<String> = stack.params().into_iter().map(|(n, _)| n).collect();

@@ -70,8 +70,12 @@ impl<C: FastCell> AddingNet<C> {
         grads.db_y[(0, 0)] += cache.dy.sum();
         let mut dh_T = cache.dY.columns_mut((T - 1) * B, B);
         shared::kernels::gemm_tn(1.0, &self.W_hy, &cache.dy, 0.0, &mut dh_T);
-        self.rnn
-            .backward_fast(X, &mut cache.rnn, cache.dY.columns(0, T * B), &mut grads.rnn);
+        self.rnn.backward_fast(
+            X,
+            &mut cache.rnn,
+            cache.dY.columns(0, T * B),
+            &mut grads.rnn,
+        );
         mse
     }
 }

@@ -5,9 +5,9 @@
 //! speed rather than for reading:
 //!
 //! - the input part of every gate for all T steps is one GEMM, W_xh X + b_h 1ᵀ
-//!   ([`input_part`]), and so are the weight gradients after the BPTT loop (dW = Σ_t dA_t x_tᵀ
-//!   = dA Xᵀ, [`input_part_backward`]); only the recurrent product W_hh h_{t−1} goes step by
-//!   step ([`step_product`]), as a matrix–vector product at batch 1;
+//!   (`input_part`), and so are the weight gradients after the BPTT loop (dW = Σ_t dA_t x_tᵀ
+//!   = dA Xᵀ, `input_part_backward`); only the recurrent product W_hh h_{t−1} goes step by
+//!   step (`step_product`), as a matrix–vector product at batch 1;
 //! - a gate's pre-activations, activations and gradients live in one 4H × T·B (or 3H × T·B)
 //!   buffer, each example's column holding all gates, and the elementwise gate loops run over
 //!   slices, compiled for AVX-512 and AVX2 and picked once per process (σ and tanh from
@@ -158,7 +158,13 @@ pub(crate) fn step_product(
 ) {
     if b.ncols() == 1 {
         let x = b.column(0);
-        gemv(alpha, &a, x.as_slice(), beta, c.column_mut(0).as_mut_slice());
+        gemv(
+            alpha,
+            &a,
+            x.as_slice(),
+            beta,
+            c.column_mut(0).as_mut_slice(),
+        );
     } else {
         gemm(alpha, &a, &b, beta, &mut c);
     }
@@ -175,7 +181,13 @@ pub(crate) fn step_product_tn(
 ) {
     if b.ncols() == 1 {
         let x = b.column(0);
-        gemv_t(alpha, &a, x.as_slice(), beta, c.column_mut(0).as_mut_slice());
+        gemv_t(
+            alpha,
+            &a,
+            x.as_slice(),
+            beta,
+            c.column_mut(0).as_mut_slice(),
+        );
     } else {
         gemm_tn(alpha, &a, &b, beta, &mut c);
     }

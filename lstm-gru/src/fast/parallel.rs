@@ -58,7 +58,10 @@ pub fn add_weighted(grad: Vec<&mut DMatrix<f64>>, parts: &[(f64, Vec<&mut DMatri
 }
 
 /// ∂E/∂θ += Σ_g w_g ∂E_g/∂θ over the groups' gradients; returns E = Σ_g w_g E_g (g in order).
-fn reduce<'a>(grads: &mut NetGrads, parts: impl Iterator<Item = (f64, f64, &'a mut NetGrads)>) -> f64 {
+fn reduce<'a>(
+    grads: &mut NetGrads,
+    parts: impl Iterator<Item = (f64, f64, &'a mut NetGrads)>,
+) -> f64 {
     let (mut sums, mut loss) = (Vec::new(), 0.0);
     for (w, e, g) in parts {
         sums.push((w, g.list_mut()));
@@ -132,7 +135,10 @@ impl<C: FastCell> AddingParallel<C> {
             let X = p.X.columns(0, p.X.ncols());
             p.mse = net.backward_fast(X, &p.target, &mut p.cache, &mut p.grads);
         });
-        reduce(grads, self.parts.iter_mut().map(|p| (p.w, p.mse, &mut p.grads)))
+        reduce(
+            grads,
+            self.parts.iter_mut().map(|p| (p.w, p.mse, &mut p.grads)),
+        )
     }
 }
 
@@ -240,7 +246,10 @@ impl<C: FastCell> LmParallel<C> {
             p.grads.zero();
             p.loss = model.backward_fast(&p.inputs, &p.targets, &mut p.cache, &mut p.grads);
         });
-        reduce(grads, self.parts.iter_mut().map(|p| (p.w, p.loss, &mut p.grads)))
+        reduce(
+            grads,
+            self.parts.iter_mut().map(|p| (p.w, p.loss, &mut p.grads)),
+        )
     }
 }
 

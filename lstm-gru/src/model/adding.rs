@@ -59,7 +59,15 @@ impl<C: Cell> AddingNet<C> {
         let y = &self.W_hy * &h_T + &self.b_y * DMatrix::from_element(1, B, 1.0); // y = W_hy h_T + b_y  1 × B
         let mse = (&y - target).norm_squared() / B as f64; // E = (1/B) Σ_j (y_j − target_j)²
         let target = target.clone();
-        (mse, Cache { rnn, h_T, y, target })
+        (
+            mse,
+            Cache {
+                rnn,
+                h_T,
+                y,
+                target,
+            },
+        )
     }
 
     /// The gradients of the MSE of the forward pass that made `cache`.
@@ -72,7 +80,8 @@ impl<C: Cell> AddingNet<C> {
         let dW_hy = &dy * cache.h_T.transpose(); //                                      1 × H
         let db_y = &dy * DMatrix::from_element(B, 1, 1.0); // Σ_j dy_j = dy 1           1 × 1
         let mut dH = DMatrix::zeros(H, T * B); // ∂E/∂h_t: zero but at t = T, the step read out
-        dH.columns_mut((T - 1) * B, B).copy_from(&(self.W_hy.transpose() * &dy));
+        dH.columns_mut((T - 1) * B, B)
+            .copy_from(&(self.W_hy.transpose() * &dy));
         let (rnn, _) = self.rnn.backward(&cache.rnn, &dH);
         NetGrads { rnn, dW_hy, db_y }
     }

@@ -90,18 +90,22 @@ impl Cell for Gru {
         let mut cache = Cache {
             X: X.clone(),
             B,
-            z: Vec::new(),
-            r: Vec::new(),
-            h_tilde: Vec::new(),
-            h: vec![state[0].clone()], // h_0                                             H × B
+            z: Vec::with_capacity(T),
+            r: Vec::with_capacity(T),
+            h_tilde: Vec::with_capacity(T),
+            h: vec![state[0].clone()], // h_0: H × B
         };
         for t in 0..T {
-            let (x_t, h_prev) = (X.columns(t * B, B), &cache.h[t]);
-            let z_t = self.affine(Z, x_t, h_prev).map(sigmoid); // z_t = σ(W_z · [h_{t−1}, x_t])
-            let r_t = self.affine(R, x_t, h_prev).map(sigmoid); // r_t = σ(W_r · [h_{t−1}, x_t])
-            let rh = r_t.component_mul(h_prev); //                   r_t ∗ h_{t−1}           H × B
-            let h_tilde = self.affine(N, x_t, &rh).map(f64::tanh); // h̃_t = tanh(W · [r_t ∗ h_{t−1}, x_t])
-            let h_t = z_t.map(|z| 1.0 - z).component_mul(h_prev) + z_t.component_mul(&h_tilde); // h_t = (1 − z_t) ∗ h_{t−1} + z_t ∗ h̃_t
+            let (x_t, h_prev) = (X.columns(t * B, B), &cache.h[t]); // D × B, H × B
+            // z_t = σ(W_z · [h_{t−1}, x_t])                                     H × B
+            let z_t = self.affine(Z, x_t, h_prev).map(sigmoid);
+            // r_t = σ(W_r · [h_{t−1}, x_t])                                     H × B
+            let r_t = self.affine(R, x_t, h_prev).map(sigmoid);
+            // h̃_t = tanh(W · [r_t ∗ h_{t−1}, x_t])                              H × B
+            let rh = r_t.component_mul(h_prev);
+            let h_tilde = self.affine(N, x_t, &rh).map(f64::tanh);
+            // h_t = (1 − z_t) ∗ h_{t−1} + z_t ∗ h̃_t                             H × B
+            let h_t = z_t.map(|z| 1.0 - z).component_mul(h_prev) + z_t.component_mul(&h_tilde);
             cache.z.push(z_t);
             cache.r.push(r_t);
             cache.h_tilde.push(h_tilde);
@@ -120,46 +124,46 @@ impl Cell for Gru {
 
     fn backward(&self, cache: &Cache, dH: &DMatrix<f64>) -> (Grads, DMatrix<f64>) {
         let (X, B, H) = (&cache.X, cache.B, self.hidden_size());
-        let W_hh_zr = self.W_hh.rows(Z * H, 2 * H); // [W^z_hh; W^r_hh], applied to h_{t−1}  2H × H
-        let W_hh_n = self.W_hh.rows(N * H, H); //      W^h̃_hh, applied to r_t ∗ h_{t−1}     H × H
+        let W_zr = self.W_hh.rows(Z * H, 2 * H); // [W^z_hh; W^r_hh], on h_{t−1}: 2H × H
+        let W_n = self.W_hh.rows(N * H, H); // W^h̃_hh, on r_t ∗ h_{t−1}: H × H
         let mut grads = Grads::zeros(self);
-        let mut dX = DMatrix::zeros(X.nrows(), X.ncols()); //                        D × T·B
-        let mut dh_next = DMatrix::zeros(H, B); // ∂E/∂h_T from step T + 1: none
+        let mut dX = DMatrix::zeros(X.nrows(), X.ncols()); // D × T·B
+        let mut dh_next = DMatrix::zeros(H, B); // ∂E/∂h_t from step t + 1 (none after T)
         for t in (0..cache.z.len()).rev() {
-            let (z, r, h_tilde) = (&cache.z[t], &cache.r[t], &cache.h_tilde[t]);
+            let (z, r, h_tilde) = (&cache.z[t], &cache.r[t], &cache.h_tilde[t]); // H × B
             let (x_t, h_prev) = (X.columns(t * B, B), &cache.h[t]);
-            // h_t feeds the layer above (dH_t) and step t + 1 (dh_next)                H × B
+            let rh = r.component_mul(h_prev); // r_t ∗ h_{t−1}: H × B
+            // h_t feeds the layer above (dH_t) and step t + 1                   H × B
             let dh = dH.columns(t * B, B) + &dh_next;
             // h_t = (1 − z_t) ∗ h_{t−1} + z_t ∗ h̃_t  ⇒  ∂E/∂z_t, ∂E/∂h̃_t, ∂E/∂h_{t−1} (direct)
             let dz = dh.component_mul(&(h_tilde - h_prev));
             let dh_tilde = dh.component_mul(z);
             let mut dh_prev = dh.component_mul(&z.map(|z| 1.0 - z));
-            // h̃_t = tanh(a^h̃_t), a^h̃_t = W^h̃_xh x_t + W^h̃_hh (r_t ∗ h_{t−1}) + b^h̃  ⇒  ∂E/∂(r_t ∗ h_{t−1})
-            let da_n = dh_tilde.component_mul(&h_tilde.map(tanh_grad));
-            let drh = W_hh_n.transpose() * &da_n;
+            // h̃_t = tanh(W^h̃_xh x_t + W^h̃_hh (r_t ∗ h_{t−1}) + b^h̃)  ⇒  ∂E/∂a^h̃, ∂E/∂(r_t ∗ h_{t−1})
+            let da_n = dh_tilde.component_mul(&h_tilde.map(tanh_grad)); // H × B
+            let drh = W_n.transpose() * &da_n; // H × B
             // r_t ∗ h_{t−1}  ⇒  ∂E/∂r_t, and h_{t−1}'s share through the reset gate
             let dr = drh.component_mul(h_prev);
             dh_prev += drh.component_mul(r);
-            // z_t = σ(a^z_t), r_t = σ(a^r_t): σ' = y(1 − y)                               2H × B
+            // z_t, r_t = σ(a^z, a^r), a = W^·_xh x_t + W^·_hh h_{t−1} + b^·  ⇒  ∂E/∂a, h_{t−1}'s share
             let da_zr = stack_rows(&[
                 dz.component_mul(&z.map(sigmoid_grad)),
                 dr.component_mul(&r.map(sigmoid_grad)),
-            ]);
-            // a^z_t, a^r_t = W^·_xh x_t + W^·_hh h_{t−1} + b^·  ⇒  h_{t−1}'s share through z, r
-            dh_prev += W_hh_zr.transpose() * &da_zr;
-            // summed over t: the h-columns of W_z, W_r (h_{t−1}) and of W (r_t ∗ h_{t−1})
-            let mut dW_hh = grads.dW_hh.rows_mut(Z * H, 2 * H);
-            dW_hh += &da_zr * h_prev.transpose(); //                                     2H × H
-            let mut dW_hh = grads.dW_hh.rows_mut(N * H, H);
-            dW_hh += &da_n * r.component_mul(h_prev).transpose(); //                      H × H
-            // … and the x-columns and biases of all three blocks                          3H × B
-            let da = stack_rows(&[da_zr, da_n]);
-            grads.dW_xh += &da * x_t.transpose(); //                                     3H × D
-            grads.db_h += da.column_sum(); //                                             3H × 1
-            dX.columns_mut(t * B, B).copy_from(&(self.W_xh.transpose() * &da)); // dx_t   D × B
-            dh_next = dh_prev; // ∂E/∂h_{t−1}                                             H × B
+            ]); // [da^z; da^r]: 2H × B
+            dh_prev += W_zr.transpose() * &da_zr;
+            // summed over t: the h-columns of W_z, W_r (on h_{t−1}) and of W (on r_t ∗ h_{t−1}) …
+            let mut dW_zr = grads.dW_hh.rows_mut(Z * H, 2 * H); // 2H × H
+            dW_zr += &da_zr * h_prev.transpose();
+            let mut dW_n = grads.dW_hh.rows_mut(N * H, H); // H × H
+            dW_n += &da_n * rh.transpose();
+            // … and the x-columns and biases of all three blocks
+            let da = stack_rows(&[da_zr, da_n]); // [da^z; da^r; da^h̃]: 3H × B
+            grads.dW_xh += &da * x_t.transpose(); // 3H × D
+            grads.db_h += da.column_sum(); // 3H × 1
+            let dx_t = self.W_xh.transpose() * &da; // D × B
+            dX.columns_mut(t * B, B).copy_from(&dx_t);
+            dh_next = dh_prev; // ∂E/∂h_{t−1}: H × B
         }
         (grads, dX)
     }
 }
-

@@ -92,21 +92,28 @@ impl Cell for Lstm {
         let mut cache = Cache {
             X: X.clone(),
             B,
-            f: Vec::new(),
-            i: Vec::new(),
-            o: Vec::new(),
-            g: Vec::new(),
-            c: vec![state[1].clone()], // c_0                                             H × B
-            h: vec![state[0].clone()], // h_0                                             H × B
+            f: Vec::with_capacity(T),
+            i: Vec::with_capacity(T),
+            o: Vec::with_capacity(T),
+            g: Vec::with_capacity(T),
+            c: vec![state[1].clone()], // c_0: H × B
+            h: vec![state[0].clone()], // h_0: H × B
         };
         for t in 0..T {
-            let (x_t, h_prev, c_prev) = (X.columns(t * B, B), &cache.h[t], &cache.c[t]);
-            let f_t = self.affine(F, x_t, h_prev).map(sigmoid); // f_t = σ(W^f_xh x_t + W^f_hh h_{t−1} + b^f_h)
-            let i_t = self.affine(I, x_t, h_prev).map(sigmoid); // i_t = σ(W^i_xh x_t + W^i_hh h_{t−1} + b^i_h)
-            let o_t = self.affine(O, x_t, h_prev).map(sigmoid); // o_t = σ(W^o_xh x_t + W^o_hh h_{t−1} + b^o_h)
-            let g_t = self.affine(G, x_t, h_prev).map(f64::tanh); // g_t = tanh(W^g_xh x_t + W^g_hh h_{t−1} + b^g_h)
-            let c_t = f_t.component_mul(c_prev) + i_t.component_mul(&g_t); // c_t = f_t ∘ c_{t−1} + i_t ∘ g_t
-            let h_t = o_t.component_mul(&c_t.map(f64::tanh)); // h_t = o_t ∘ tanh(c_t)
+            let x_t = X.columns(t * B, B); // D × B
+            let (h_prev, c_prev) = (&cache.h[t], &cache.c[t]); // H × B each
+            // f_t = σ(W^f_xh x_t + W^f_hh h_{t−1} + b^f_h)                     H × B
+            let f_t = self.affine(F, x_t, h_prev).map(sigmoid);
+            // i_t = σ(W^i_xh x_t + W^i_hh h_{t−1} + b^i_h)                     H × B
+            let i_t = self.affine(I, x_t, h_prev).map(sigmoid);
+            // o_t = σ(W^o_xh x_t + W^o_hh h_{t−1} + b^o_h)                     H × B
+            let o_t = self.affine(O, x_t, h_prev).map(sigmoid);
+            // g_t = tanh(W^g_xh x_t + W^g_hh h_{t−1} + b^g_h)                  H × B
+            let g_t = self.affine(G, x_t, h_prev).map(f64::tanh);
+            // c_t = f_t ∘ c_{t−1} + i_t ∘ g_t                                   H × B
+            let c_t = f_t.component_mul(c_prev) + i_t.component_mul(&g_t);
+            // h_t = o_t ∘ tanh(c_t)                                             H × B
+            let h_t = o_t.component_mul(&c_t.map(f64::tanh));
             cache.f.push(f_t);
             cache.i.push(i_t);
             cache.o.push(o_t);
@@ -130,36 +137,38 @@ impl Cell for Lstm {
     fn backward(&self, cache: &Cache, dH: &DMatrix<f64>) -> (Grads, DMatrix<f64>) {
         let (X, B, H) = (&cache.X, cache.B, self.hidden_size());
         let mut grads = Grads::zeros(self);
-        let mut dX = DMatrix::zeros(X.nrows(), X.ncols()); //                        D × T·B
-        // ∂E/∂h_T and ∂E/∂c_T from step T + 1: none.
+        let mut dX = DMatrix::zeros(X.nrows(), X.ncols()); // D × T·B
+        // ∂E/∂h_t and ∂E/∂c_t arriving from step t + 1 (none after step T)     H × B each
         let (mut dh_next, mut dc_next) = (DMatrix::zeros(H, B), DMatrix::zeros(H, B));
         for t in (0..cache.f.len()).rev() {
-            let (f, i, o, g) = (&cache.f[t], &cache.i[t], &cache.o[t], &cache.g[t]);
+            let (f, i, o, g) = (&cache.f[t], &cache.i[t], &cache.o[t], &cache.g[t]); // H × B
             let (x_t, h_prev, c_prev) = (X.columns(t * B, B), &cache.h[t], &cache.c[t]);
-            let tanh_c = cache.c[t + 1].map(f64::tanh); //                               H × B
-            // h_t feeds the layer above (dH_t) and step t + 1 (dh_next)                H × B
+            let tanh_c = cache.c[t + 1].map(f64::tanh); // H × B
+            // h_t feeds the layer above (dH_t) and step t + 1                   H × B
             let dh = dH.columns(t * B, B) + &dh_next;
-            // h_t = o_t ∘ tanh(c_t)  ⇒  ∂E/∂o_t, and c_t's share, plus what c_{t+1} = f_{t+1} ∘ c_t + … sent
+            // h_t = o_t ∘ tanh(c_t)  ⇒  ∂E/∂o_t                                 H × B
             let do_ = dh.component_mul(&tanh_c);
+            // … ⇒ ∂E/∂c_t, plus what came back through c_{t+1} = f_{t+1} ∘ c_t + …
             let dc = dh.component_mul(o).component_mul(&tanh_c.map(tanh_grad)) + &dc_next;
             // c_t = f_t ∘ c_{t−1} + i_t ∘ g_t  ⇒  ∂E/∂f_t, ∂E/∂i_t, ∂E/∂g_t, ∂E/∂c_{t−1}
             let df = dc.component_mul(c_prev);
             let di = dc.component_mul(g);
             let dg = dc.component_mul(i);
             dc_next = dc.component_mul(f);
-            // f, i, o = σ(a^f, a^i, a^o), g = tanh(a^g): σ' = y(1 − y), tanh' = 1 − y²    4H × B
+            // f, i, o = σ(a^f, a^i, a^o), g = tanh(a^g)  ⇒  ∂E/∂a (σ' = y(1 − y), tanh' = 1 − y²)
             let da = stack_rows(&[
                 df.component_mul(&f.map(sigmoid_grad)),
                 di.component_mul(&i.map(sigmoid_grad)),
                 do_.component_mul(&o.map(sigmoid_grad)),
                 dg.component_mul(&g.map(tanh_grad)),
-            ]);
-            // a_t = W_xh x_t + W_hh h_{t−1} + b_h (all four blocks)  ⇒  summed over t
-            grads.dW_xh += &da * x_t.transpose(); //                                     4H × D
-            grads.dW_hh += &da * h_prev.transpose(); //                                  4H × H
-            grads.db_h += da.column_sum(); //                                             4H × 1
-            dX.columns_mut(t * B, B).copy_from(&(self.W_xh.transpose() * &da)); // dx_t   D × B
-            dh_next = self.W_hh.transpose() * &da; // ∂E/∂h_{t−1}                         H × B
+            ]); // [da^f; da^i; da^o; da^g]: 4H × B
+            // a_t = W_xh x_t + W_hh h_{t−1} + b_h (the four blocks)  ⇒  summed over t:
+            grads.dW_xh += &da * x_t.transpose(); // 4H × D
+            grads.dW_hh += &da * h_prev.transpose(); // 4H × H
+            grads.db_h += da.column_sum(); // 4H × 1
+            let dx_t = self.W_xh.transpose() * &da; // D × B
+            dX.columns_mut(t * B, B).copy_from(&dx_t);
+            dh_next = self.W_hh.transpose() * &da; // ∂E/∂h_{t−1}: H × B
         }
         (grads, dX)
     }

@@ -63,18 +63,16 @@ impl Cell for Rnn {
 
     fn forward(&self, X: &DMatrix<f64>, B: usize, state: &[DMatrix<f64>]) -> Cache {
         let T = X.ncols() / B;
-        let mut h = vec![state[0].clone()]; // h_0                                       H × B
+        let mut h = Vec::with_capacity(T + 1);
+        h.push(state[0].clone()); // h_0: H × B
         for t in 0..T {
-            let x_t = X.columns(t * B, B); //                                            D × B
-            // h_t = tanh(W_xh x_t + W_hh h_{t−1} + b_h)                                  H × B
+            let x_t = X.columns(t * B, B); // D × B
+            // h_t = tanh(W_xh x_t + W_hh h_{t−1} + b_h)                         H × B
             let h_t = self.affine(0, x_t, &h[t]).map(f64::tanh);
             h.push(h_t);
         }
-        Cache {
-            X: X.clone(),
-            B,
-            h,
-        }
+        let X = X.clone();
+        Cache { X, B, h }
     }
 
     fn outputs(cache: &Cache) -> DMatrix<f64> {
@@ -86,23 +84,23 @@ impl Cell for Rnn {
     }
 
     fn backward(&self, cache: &Cache, dH: &DMatrix<f64>) -> (Grads, DMatrix<f64>) {
-        let (X, B, h) = (&cache.X, cache.B, &cache.h);
-        let T = h.len() - 1;
+        let (X, B, H) = (&cache.X, cache.B, self.hidden_size());
         let mut grads = Grads::zeros(self);
-        let mut dX = DMatrix::zeros(X.nrows(), X.ncols()); //                        D × T·B
-        let mut dh_next = DMatrix::zeros(self.hidden_size(), B); // ∂E/∂h_T from step T + 1: none
-        for t in (0..T).rev() {
-            let (x_t, h_prev, h_t) = (X.columns(t * B, B), &h[t], &h[t + 1]);
-            // h_t feeds the layer above (dH_t) and step t + 1 (dh_next)                H × B
+        let mut dX = DMatrix::zeros(X.nrows(), X.ncols()); // D × T·B
+        let mut dh_next = DMatrix::zeros(H, B); // ∂E/∂h_t from step t + 1 (none after T)
+        for t in (0..cache.h.len() - 1).rev() {
+            let (x_t, h_prev, h_t) = (X.columns(t * B, B), &cache.h[t], &cache.h[t + 1]);
+            // h_t feeds the layer above (dH_t) and step t + 1                   H × B
             let dh = dH.columns(t * B, B) + &dh_next;
-            // h_t = tanh(a_t)  ⇒  da_t = dh ∘ (1 − h_t²)                                 H × B
+            // h_t = tanh(a_t)  ⇒  ∂E/∂a_t = dh ∘ (1 − h_t²)                      H × B
             let da = dh.component_mul(&h_t.map(tanh_grad));
-            // a_t = W_xh x_t + W_hh h_{t−1} + b_h  ⇒  each term's gradient, summed over t
-            grads.dW_xh += &da * x_t.transpose(); //                                      H × D
-            grads.dW_hh += &da * h_prev.transpose(); //                                   H × H
-            grads.db_h += da.column_sum(); //                                              H × 1
-            dX.columns_mut(t * B, B).copy_from(&(self.W_xh.transpose() * &da)); // dx_t   D × B
-            dh_next = self.W_hh.transpose() * &da; // ∂E/∂h_{t−1}                         H × B
+            // a_t = W_xh x_t + W_hh h_{t−1} + b_h  ⇒  summed over t:
+            grads.dW_xh += &da * x_t.transpose(); // H × D
+            grads.dW_hh += &da * h_prev.transpose(); // H × H
+            grads.db_h += da.column_sum(); // H × 1
+            let dx_t = self.W_xh.transpose() * &da; // D × B
+            dX.columns_mut(t * B, B).copy_from(&dx_t);
+            dh_next = self.W_hh.transpose() * &da; // ∂E/∂h_{t−1}: H × B
         }
         (grads, dX)
     }

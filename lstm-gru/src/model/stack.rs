@@ -43,7 +43,10 @@ impl<C: Cell> Stack<C> {
 
     /// H (the top layer's hidden size).
     pub fn hidden_size(&self) -> usize {
-        self.layers.last().expect("at least one layer").hidden_size()
+        self.layers
+            .last()
+            .expect("at least one layer")
+            .hidden_size()
     }
 
     /// Every layer's zero state (see [`Cell::zero_state`]).
@@ -99,6 +102,9 @@ impl<C: Cell> Stack<C> {
 
     /// The same parameters, mutable, in the same order.
     pub fn params_mut(&mut self) -> Vec<&mut DMatrix<f64>> {
-        self.layers.iter_mut().flat_map(|c| c.params_mut()).collect()
+        self.layers
+            .iter_mut()
+            .flat_map(|c| c.params_mut())
+            .collect()
     }
 }

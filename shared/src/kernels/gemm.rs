@@ -6,7 +6,7 @@
 //! helpers call matrixmultiply's dgemm directly and express the transpose through strides:
 //! no copy, full kernel speed. Any strided nalgebra matrix or view is accepted.
 //!
-//! The per-time-step matrix–vector products are in [`super::gemv`].
+//! The per-time-step matrix–vector products are in [`super::gemv`](mod@super::gemv).
 
 use nalgebra::{Dim, Matrix, RawStorage, RawStorageMut};
 

@@ -11,7 +11,7 @@
 //! | [`gemv`] | y ← α A x + β y | four columns per pass, (p₀ + p₁) + (p₂ + p₃) | nalgebra `gemv` |
 //! | [`gemv_t`] | y ← α Aᵀ x + β y | 16 interleaved partial sums per dot product | nalgebra `gemv_tr` |
 //!
-//! [`matvec_acc`] and [`gemv`] are one loop ([`axpy4_body`]): y is loaded and stored once per four
+//! [`matvec_acc`] and [`gemv`] are one loop (`axpy4_body`): y is loaded and stored once per four
 //! columns instead of once per column, and the four products p_k = a_{i,j+k} x_{j+k} are added
 //! to y_i together. The two differ only in how those four are paired, a const parameter, kept
 //! because each order is what its chapters' runs were recorded with (char-rnn and rnn-lm the
@@ -79,7 +79,12 @@ fn axpy4_body<const PAIRWISE: bool>(
     let n = x.len();
     let mut j = 0;
     while j + 4 <= n {
-        let (v0, v1, v2, v3) = (a.column(j), a.column(j + 1), a.column(j + 2), a.column(j + 3));
+        let (v0, v1, v2, v3) = (
+            a.column(j),
+            a.column(j + 1),
+            a.column(j + 2),
+            a.column(j + 3),
+        );
         let (c0, c1) = (&v0.as_slice()[..m], &v1.as_slice()[..m]);
         let (c2, c3) = (&v2.as_slice()[..m], &v3.as_slice()[..m]);
         let (x0, x1, x2, x3) = (

@@ -13,8 +13,8 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`gemm`] | `c ← α op(a) op(b) + β c` on any strided nalgebra matrix (the transposed products nalgebra runs slowly) |
-//! | [`gemv`] | the per-time-step matrix–vector products: `y ← y + A x`, `y ← α A x + β y`, `y ← α Aᵀ x + β y` |
+//! | [`gemm`](mod@gemm) | `c ← α op(a) op(b) + β c` on any strided nalgebra matrix (the transposed products nalgebra runs slowly) |
+//! | [`gemv`](mod@gemv) | the per-time-step matrix–vector products: `y ← y + A x`, `y ← α A x + β y`, `y ← α Aᵀ x + β y` |
 //! | [`fastmath`] | vectorisable e^x, e^x − 1, tanh and σ (no libm call), and their in-place slice forms |
 //! | [`sum`] | the bias gradient Σ_t dz_t (the sum of a matrix's columns) |
 
