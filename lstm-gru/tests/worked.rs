@@ -78,7 +78,7 @@ fn gru_update_gate_identities() {
     let h0 = shared::init::uniform(H, B, -1.0, 1.0, &mut rng::seeded(7));
 
     cell.b_h.rows_mut(gru::Z * H, H).fill(-60.0); // z = σ(−60) ≈ 1e-26
-    let c = cell.forward(&X, B, &[h0.clone()]);
+    let c = cell.forward(&X, B, std::slice::from_ref(&h0));
     for t in 1..=T {
         assert!(
             (&c.h[t] - &h0).abs().max() < 1e-12,
@@ -88,7 +88,7 @@ fn gru_update_gate_identities() {
 
     cell.b_h.rows_mut(gru::Z * H, 2 * H).fill(60.0); // z = r = σ(60) ≈ 1
     cell.b_h.rows_mut(gru::N * H, H).fill(0.0);
-    let c = cell.forward(&X, B, &[h0.clone()]);
+    let c = cell.forward(&X, B, std::slice::from_ref(&h0));
     let rnn = Rnn {
         W_xh: cell.W_xh.rows(gru::N * H, H).into_owned(),
         W_hh: cell.W_hh.rows(gru::N * H, H).into_owned(),

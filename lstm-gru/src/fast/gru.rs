@@ -35,30 +35,11 @@ pub struct GruCache {
 }
 
 impl Cache for GruCache {
-    fn steps(&self) -> usize {
-        self.T
+    fn sequences(&self) -> (usize, usize, &[DMatrix<f64>]) {
+        (self.T, self.B, std::slice::from_ref(&self.h))
     }
-    fn batch(&self) -> usize {
-        self.B
-    }
-    fn outputs(&self) -> DMatrixView<'_, f64> {
-        self.h.columns(self.B, self.T * self.B)
-    }
-    fn h(&self, t: usize) -> DMatrixView<'_, f64> {
-        self.h.columns(t * self.B, self.B)
-    }
-    fn carry(&mut self) {
-        super::carry_last_block(&mut self.h, self.T, self.B);
-    }
-    fn reset(&mut self) {
-        self.h.columns_mut(0, self.B).fill(0.0);
-    }
-    fn initial_state(&self) -> Vec<DMatrix<f64>> {
-        vec![self.h.columns(0, self.B).into_owned()]
-    }
-    fn set_initial_state(&mut self, state: &[DMatrix<f64>]) -> shared::Result<()> {
-        let B = self.B;
-        super::copy_state(state, vec![self.h.columns_mut(0, B)])
+    fn sequences_mut(&mut self) -> (usize, usize, &mut [DMatrix<f64>]) {
+        (self.T, self.B, std::slice::from_mut(&mut self.h))
     }
 }
 

@@ -20,12 +20,10 @@ pub struct LstmCache {
     /// 4H × T·B: the gates [f; i; o; g] of step t in columns tB..(t+1)B (pre-activations
     /// until the step's nonlinearities overwrite them).
     A: DMatrix<f64>,
-    /// H × (T+1)·B: c_0 … c_T.
-    c: DMatrix<f64>,
+    /// [h, c], each H × (T+1)·B: h_0 … h_T and c_0 … c_T.
+    hc: [DMatrix<f64>; 2],
     /// H × T·B: tanh(c_1) … tanh(c_T).
     tc: DMatrix<f64>,
-    /// H × (T+1)·B: h_0 … h_T.
-    h: DMatrix<f64>,
     /// 4H × T·B: ∂E/∂(pre-activation) of every gate, filled by the backward pass.
     dA: DMatrix<f64>,
     /// H × B: ∂E/∂h_t arriving from step t+1.
@@ -37,73 +35,49 @@ pub struct LstmCache {
 }
 
 impl Cache for LstmCache {
-    fn steps(&self) -> usize {
-        self.T
+    fn sequences(&self) -> (usize, usize, &[DMatrix<f64>]) {
+        (self.T, self.B, &self.hc)
     }
-    fn batch(&self) -> usize {
-        self.B
-    }
-    fn outputs(&self) -> DMatrixView<'_, f64> {
-        self.h.columns(self.B, self.T * self.B)
-    }
-    fn h(&self, t: usize) -> DMatrixView<'_, f64> {
-        self.h.columns(t * self.B, self.B)
-    }
-    fn carry(&mut self) {
-        super::carry_last_block(&mut self.h, self.T, self.B);
-        super::carry_last_block(&mut self.c, self.T, self.B);
-    }
-    fn reset(&mut self) {
-        self.h.columns_mut(0, self.B).fill(0.0);
-        self.c.columns_mut(0, self.B).fill(0.0);
-    }
-    fn initial_state(&self) -> Vec<DMatrix<f64>> {
-        vec![
-            self.h.columns(0, self.B).into_owned(),
-            self.c.columns(0, self.B).into_owned(),
-        ]
-    }
-    fn set_initial_state(&mut self, state: &[DMatrix<f64>]) -> shared::Result<()> {
-        let B = self.B;
-        super::copy_state(
-            state,
-            vec![self.h.columns_mut(0, B), self.c.columns_mut(0, B)],
-        )
+    fn sequences_mut(&mut self) -> (usize, usize, &mut [DMatrix<f64>]) {
+        (self.T, self.B, &mut self.hc)
     }
 }
 
-/// The nonlinear part of one LSTM step for one example (all slices of length H): the gates
-/// from their pre-activations (in place), then c_t, tanh(c_t) and h_t. Compiled for AVX-512 and
-/// AVX2 as well, where σ and tanh from `shared::kernels::fastmath` vectorise; the same bits on
-/// every path (no fused multiply–adds).
+/// One example's slices of one LSTM step, each of length H: the four gates' pre-activations
+/// (overwritten by the gates), c_{t−1}, and the c_t, tanh(c_t), h_t to fill.
+struct Step<'a> {
+    f: &'a mut [f64],
+    i: &'a mut [f64],
+    o: &'a mut [f64],
+    g: &'a mut [f64],
+    c_prev: &'a [f64],
+    c_t: &'a mut [f64],
+    tc_t: &'a mut [f64],
+    h_t: &'a mut [f64],
+}
+
+/// The nonlinear part of one LSTM step for one example: the gates from their pre-activations
+/// (in place), then c_t, tanh(c_t) and h_t. Compiled for AVX-512 and AVX2 as well, where σ and
+/// tanh from `shared::kernels::fastmath` vectorise; the same bits on every path (no fused
+/// multiply–adds).
 #[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
-#[allow(clippy::too_many_arguments)]
-fn gates(
-    f: &mut [f64],
-    i: &mut [f64],
-    o: &mut [f64],
-    g: &mut [f64],
-    c_prev: &[f64],
-    c_t: &mut [f64],
-    tc_t: &mut [f64],
-    h_t: &mut [f64],
-) {
-    gates_body(f, i, o, g, c_prev, c_t, tc_t, h_t);
+fn gates(step: Step<'_>) {
+    gates_body(step);
 }
 
 /// The one loop of [`gates`].
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn gates_body(
-    f: &mut [f64],
-    i: &mut [f64],
-    o: &mut [f64],
-    g: &mut [f64],
-    c_prev: &[f64],
-    c_t: &mut [f64],
-    tc_t: &mut [f64],
-    h_t: &mut [f64],
-) {
+fn gates_body(step: Step<'_>) {
+    let Step {
+        f,
+        i,
+        o,
+        g,
+        c_prev,
+        c_t,
+        tc_t,
+        h_t,
+    } = step;
     let H = f.len();
     let (i, o, g, c_prev) = (&mut i[..H], &mut o[..H], &mut g[..H], &c_prev[..H]);
     let (c_t, tc_t, h_t) = (&mut c_t[..H], &mut tc_t[..H], &mut h_t[..H]);
@@ -128,9 +102,11 @@ impl FastCell for Lstm {
             B,
             H,
             A: DMatrix::zeros(4 * H, T * B),
-            c: DMatrix::zeros(H, (T + 1) * B),
+            hc: [
+                DMatrix::zeros(H, (T + 1) * B),
+                DMatrix::zeros(H, (T + 1) * B),
+            ],
             tc: DMatrix::zeros(H, T * B),
-            h: DMatrix::zeros(H, (T + 1) * B),
             dA: DMatrix::zeros(4 * H, T * B),
             dh_next: DMatrix::zeros(H, B),
             dc_next: DMatrix::zeros(H, B),
@@ -143,20 +119,21 @@ impl FastCell for Lstm {
         assert_eq!(H, self.hidden_size(), "a cache of another hidden size");
         // W^·_xh x_t + b^· _h of all four gates for all T steps: one GEMM.
         input_part(&self.W_xh, &self.b_h, &X, cache.A.columns_mut(0, T * B));
+        let [h, c] = &mut cache.hc;
         let n = B * H; // entries of one state block h_t or c_t
         for t in 0..T {
             // + W^·_hh h_{t−1}: the four gates' recurrent terms as one 4H × H product.
             step_product(
                 1.0,
                 self.W_hh.as_view(),
-                cache.h.columns(t * B, B),
+                h.columns(t * B, B),
                 1.0,
                 cache.A.columns_mut(t * B, B),
             );
             let A_t = &mut cache.A.as_mut_slice()[t * 4 * n..(t + 1) * 4 * n]; // 4H × B
-            let (c_prev, c_t) = cache.c.as_mut_slice()[t * n..(t + 2) * n].split_at_mut(n);
+            let (c_prev, c_t) = c.as_mut_slice()[t * n..(t + 2) * n].split_at_mut(n);
             let tc_t = &mut cache.tc.as_mut_slice()[t * n..(t + 1) * n]; // H × B
-            let h_t = &mut cache.h.as_mut_slice()[(t + 1) * n..(t + 2) * n]; // H × B
+            let h_t = &mut h.as_mut_slice()[(t + 1) * n..(t + 2) * n]; // H × B
             for (j, a) in A_t.chunks_exact_mut(4 * H).enumerate() {
                 // Example j: its gates, and its columns of c_{t−1}, c_t, tanh(c_t), h_t.
                 let (f, a) = a.split_at_mut(H);
@@ -165,7 +142,16 @@ impl FastCell for Lstm {
                 let cols = j * H..(j + 1) * H;
                 let (c_prev, c_t) = (&c_prev[cols.clone()], &mut c_t[cols.clone()]);
                 let (tc_t, h_t) = (&mut tc_t[cols.clone()], &mut h_t[cols]);
-                gates(f, i, o, g, c_prev, c_t, tc_t, h_t);
+                gates(Step {
+                    f,
+                    i,
+                    o,
+                    g,
+                    c_prev,
+                    c_t,
+                    tc_t,
+                    h_t,
+                });
             }
         }
     }
@@ -183,10 +169,11 @@ impl FastCell for Lstm {
         let n = B * H;
         cache.dh_next.fill(0.0); // nothing arrives from beyond step T
         cache.dc_next.fill(0.0);
+        let [h, c] = &cache.hc;
         for t in (0..T).rev() {
             let A_t = &cache.A.as_slice()[t * 4 * n..(t + 1) * 4 * n]; // f, i, o, g
             let dA_t = &mut cache.dA.as_mut_slice()[t * 4 * n..(t + 1) * 4 * n];
-            let c_prev = &cache.c.as_slice()[t * n..(t + 1) * n];
+            let c_prev = &c.as_slice()[t * n..(t + 1) * n];
             let tc_t = &cache.tc.as_slice()[t * n..(t + 1) * n];
             let dh_next = cache.dh_next.as_mut_slice();
             let dc_next = cache.dc_next.as_mut_slice();
@@ -230,13 +217,7 @@ impl FastCell for Lstm {
         }
         // dW_hh = Σ_t dA_t h_{t−1}ᵀ for all steps in one product (h_0 … h_{T−1} are the
         // first T·B columns of h).
-        gemm_nt(
-            1.0,
-            &cache.dA,
-            &cache.h.columns(0, T * B),
-            1.0,
-            &mut grads.dW_hh,
-        );
+        gemm_nt(1.0, &cache.dA, &h.columns(0, T * B), 1.0, &mut grads.dW_hh);
         // dW_xh = Σ_t dA_t x_tᵀ, db_h = Σ_t dA_t 1, dx_t = W_xhᵀ dA_t.
         input_part_backward(&self.W_xh, &cache.dA, &X, grads, &mut cache.db, dX);
     }
@@ -259,10 +240,20 @@ mod tests {
             let (i, rest) = rest.split_at_mut(H);
             let (o, g) = rest.split_at_mut(H);
             let (mut c, mut tc, mut h) = (vec![0.0; H], vec![0.0; H], vec![0.0; H]);
+            let step = Step {
+                f,
+                i,
+                o,
+                g,
+                c_prev,
+                c_t: &mut c,
+                tc_t: &mut tc,
+                h_t: &mut h,
+            };
             if dispatched {
-                gates(f, i, o, g, c_prev, &mut c, &mut tc, &mut h);
+                gates(step);
             } else {
-                gates_body(f, i, o, g, c_prev, &mut c, &mut tc, &mut h);
+                gates_body(step);
             }
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             [bits(gates4), bits(&c), bits(&tc), bits(&h)]

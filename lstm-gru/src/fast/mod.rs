@@ -57,52 +57,75 @@ pub trait FastCell: Cell {
 }
 
 /// The recorded forward pass of one layer over T steps of B examples, with its carried state.
+///
+/// A cell's cache stores each state it carries (h; the LSTM also c) as one sequence s_0 … s_T,
+/// H × (T+1)·B with step t in columns tB..(t+1)B, s_0 the state the pass starts from; the rest
+/// is written once, here, on [`Cache::sequences`].
 pub trait Cache: Clone + std::fmt::Debug + Send {
+    /// T, B and the state sequences: `[h]` (LSTM: `[h, c]`).
+    fn sequences(&self) -> (usize, usize, &[DMatrix<f64>]);
+    /// The same, mutable.
+    fn sequences_mut(&mut self) -> (usize, usize, &mut [DMatrix<f64>]);
+
     /// T.
-    fn steps(&self) -> usize;
+    fn steps(&self) -> usize {
+        self.sequences().0
+    }
     /// B.
-    fn batch(&self) -> usize;
+    fn batch(&self) -> usize {
+        self.sequences().1
+    }
     /// H × T·B: h_1 … h_T (step t in columns tB..(t+1)B), the layer's output y = RNN(x).
-    fn outputs(&self) -> DMatrixView<'_, f64>;
+    fn outputs(&self) -> DMatrixView<'_, f64> {
+        let (T, B, s) = self.sequences();
+        s[0].columns(B, T * B)
+    }
     /// H × B: the state h_t of step t (t = 0 is the initial state, t = T the last).
-    fn h(&self, t: usize) -> DMatrixView<'_, f64>;
+    fn h(&self, t: usize) -> DMatrixView<'_, f64> {
+        let (_, B, s) = self.sequences();
+        s[0].columns(t * B, B)
+    }
     /// Starts the next chunk where this one ended: h_0 ← h_T (and c_0 ← c_T), so a text is
     /// read as one long sequence while gradients stop at the chunk boundary.
-    fn carry(&mut self);
+    fn carry(&mut self) {
+        let (T, B, s) = self.sequences_mut();
+        for seq in s {
+            let n = B * seq.nrows();
+            seq.as_mut_slice().copy_within(T * n..(T + 1) * n, 0);
+        }
+    }
     /// h_0 = 0 (and c_0 = 0): independent sequences.
-    fn reset(&mut self);
+    fn reset(&mut self) {
+        let (_, B, s) = self.sequences_mut();
+        s.iter_mut().for_each(|seq| seq.columns_mut(0, B).fill(0.0));
+    }
     /// The initial state: `[h_0]` (LSTM: `[h_0, c_0]`), each H × B, as the model's
     /// [`Cell::zero_state`]; a checkpoint keeps it so `--resume` continues the streams exactly.
-    fn initial_state(&self) -> Vec<DMatrix<f64>>;
+    fn initial_state(&self) -> Vec<DMatrix<f64>> {
+        let (_, B, s) = self.sequences();
+        s.iter().map(|seq| seq.columns(0, B).into_owned()).collect()
+    }
     /// Restores a state from [`Cache::initial_state`] (same count and shapes, else an error).
-    fn set_initial_state(&mut self, state: &[DMatrix<f64>]) -> shared::Result<()>;
-}
-
-/// For [`Cache::carry`]: in a sequence of states stored as T + 1 blocks of H × B (s_0 … s_T,
-/// block t in columns tB..(t+1)B), s_0 ← s_T.
-pub(crate) fn carry_last_block(seq: &mut DMatrix<f64>, T: usize, B: usize) {
-    let n = B * seq.nrows();
-    let end = T * n;
-    seq.as_mut_slice().copy_within(end..end + n, 0);
-}
-
-/// Copies `state` into the H × B blocks `dst` (for [`Cache::set_initial_state`]).
-pub(crate) fn copy_state(
-    state: &[DMatrix<f64>],
-    dst: Vec<DMatrixViewMut<'_, f64>>,
-) -> shared::Result<()> {
-    if state.len() != dst.len() || state.iter().zip(&dst).any(|(s, d)| s.shape() != d.shape()) {
-        return Err(shared::Error::msg(format!(
-            "a carried state of {} matrices of another size (expected {} of {:?})",
-            state.len(),
-            dst.len(),
-            dst.first().map(|d| d.shape())
-        )));
+    fn set_initial_state(&mut self, state: &[DMatrix<f64>]) -> shared::Result<()> {
+        let (_, B, s) = self.sequences_mut();
+        let same = state.len() == s.len()
+            && state
+                .iter()
+                .zip(&*s)
+                .all(|(m, seq)| m.shape() == (seq.nrows(), B));
+        if !same {
+            return Err(shared::Error::msg(format!(
+                "a carried state of {} matrices of another size (expected {} of {} × {B})",
+                state.len(),
+                s.len(),
+                s[0].nrows()
+            )));
+        }
+        for (m, seq) in state.iter().zip(s) {
+            seq.columns_mut(0, B).copy_from(m);
+        }
+        Ok(())
     }
-    for (s, mut d) in state.iter().zip(dst) {
-        d.copy_from(s);
-    }
-    Ok(())
 }
 
 /// The input part of every gate for all T steps in one product (the notes add W_xh x_t per

@@ -81,10 +81,6 @@ impl Cell for Gru {
         [&mut self.W_xh, &mut self.W_hh, &mut self.b_h]
     }
 
-    fn zero_state(&self, B: usize) -> Vec<DMatrix<f64>> {
-        vec![DMatrix::zeros(self.hidden_size(), B)]
-    }
-
     fn forward(&self, X: &DMatrix<f64>, B: usize, state: &[DMatrix<f64>]) -> Cache {
         let T = X.ncols() / B;
         let mut cache = Cache {

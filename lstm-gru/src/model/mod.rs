@@ -48,8 +48,6 @@ pub trait Cell: Clone + std::fmt::Debug + PartialEq + Send + Sync {
     fn weights(&self) -> [&DMatrix<f64>; 3];
     /// The same, mutable.
     fn weights_mut(&mut self) -> [&mut DMatrix<f64>; 3];
-    /// The zero state of B examples: `[h_0]` (the LSTM: `[h_0, c_0]`), each H × B.
-    fn zero_state(&self, B: usize) -> Vec<DMatrix<f64>>;
     /// Runs the cell over `X` (D × T·B) from `state` (as [`Cell::zero_state`]).
     fn forward(&self, X: &DMatrix<f64>, B: usize, state: &[DMatrix<f64>]) -> Self::Cache;
     /// H × T·B: the outputs h_1 … h_T of a forward pass, y = RNN(x).
@@ -68,6 +66,10 @@ pub trait Cell: Clone + std::fmt::Debug + PartialEq + Send + Sync {
     /// H.
     fn hidden_size(&self) -> usize {
         self.weights()[1].ncols()
+    }
+    /// The zero state of B examples: `[h_0]` (the LSTM: `[h_0, c_0]`), each H × B.
+    fn zero_state(&self, B: usize) -> Vec<DMatrix<f64>> {
+        vec![DMatrix::zeros(self.hidden_size(), B)]
     }
     /// The parameters with their names, in a fixed order: `W_xh`, `W_hh`, `b_h`.
     fn params(&self) -> Vec<(&'static str, &DMatrix<f64>)> {
