@@ -11,7 +11,7 @@
 //! | [`gemv`] | y ← α A x + β y | four columns per pass, (p₀ + p₁) + (p₂ + p₃) | nalgebra `gemv` |
 //! | [`gemv_t`] | y ← α Aᵀ x + β y | 16 interleaved partial sums per dot product | nalgebra `gemv_tr` |
 //!
-//! [`matvec_acc`] and [`gemv`] are one loop (`axpy4_body`): y is loaded and stored once per four
+//! [`matvec_acc`] and [`gemv`] share one loop (`axpy4`): y is loaded and stored once per four
 //! columns instead of once per column, and the four products p_k = a_{i,j+k} x_{j+k} are added
 //! to y_i together. The two differ only in how those four are paired, a const parameter, kept
 //! because each order is what its chapters' runs were recorded with (char-rnn and rnn-lm the
@@ -19,9 +19,11 @@
 //! bits. In [`gemv_t`] entry i of a column goes into partial sum i mod 16 (four 4-lane
 //! vectors: four independent addition chains), the sums are added in a fixed tree, then the rest.
 //!
-//! Each body is compiled for AVX-512 and AVX2 besides the baseline and picked once per process
-//! (see [`crate::kernels`]). No fused multiply–adds and a fixed order per y_i: the same bits on
-//! every path, which the tests check against the baseline build of the same body.
+//! Each body is compiled for AVX2 besides the baseline and picked once per process (see
+//! [`crate::kernels`]); AVX-512 builds of these memory-bound loops measured no faster on the
+//! machine they were written on (and `matvec_acc` has always been AVX2 only). No fused
+//! multiply–adds and a fixed order per y_i: the same bits on every path, which the tests check
+//! against the baseline build of the same body.
 
 use multiversion::multiversion;
 use nalgebra::{DMatrix, DMatrixView};
@@ -39,12 +41,32 @@ pub fn matvec_acc(a: &DMatrix<f64>, x: &[f64], y: &mut [f64]) {
         x.len(),
         y.len()
     );
-    matvec_acc_dispatch(&a.as_view(), x, y);
+    matvec_acc_dispatch(a.as_slice(), x, y);
 }
 
-#[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
-fn matvec_acc_dispatch(a: &DMatrixView<'_, f64>, x: &[f64], y: &mut [f64]) {
-    axpy4_body::<false>(1.0, a, x, 1.0, y);
+#[multiversion(targets("x86_64+avx2"))]
+fn matvec_acc_dispatch(a: &[f64], x: &[f64], y: &mut [f64]) {
+    matvec_acc_body(a, x, y);
+}
+
+/// [`matvec_acc`] on the contiguous columns of `a`, four at a time.
+#[inline(always)]
+fn matvec_acc_body(a: &[f64], x: &[f64], y: &mut [f64]) {
+    let m = y.len();
+    if m == 0 {
+        return;
+    }
+    let mut blocks = a.chunks_exact(4 * m); // four columns of A
+    let mut xs = x.chunks_exact(4);
+    for (cols, x4) in (&mut blocks).zip(&mut xs) {
+        let (c0, rest) = cols.split_at(m);
+        let (c1, rest) = rest.split_at(m);
+        let (c2, c3) = rest.split_at(m);
+        axpy4::<false>([c0, c1, c2, c3], x4, y);
+    }
+    for (c, &xj) in blocks.remainder().chunks_exact(m).zip(xs.remainder()) {
+        axpy1(c, xj, y);
+    }
 }
 
 /// `y ← α A x + β y` for a column-major `a` (m × n; any column stride, e.g. a block of rows of a
@@ -56,23 +78,14 @@ pub fn gemv(alpha: f64, a: &DMatrixView<'_, f64>, x: &[f64], beta: f64, y: &mut 
     gemv_dispatch(alpha, a, x, beta, y);
 }
 
-#[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
+#[multiversion(targets("x86_64+avx2"))]
 fn gemv_dispatch(alpha: f64, a: &DMatrixView<'_, f64>, x: &[f64], beta: f64, y: &mut [f64]) {
-    axpy4_body::<true>(alpha, a, x, beta, y);
+    gemv_body(alpha, a, x, beta, y);
 }
 
-/// The one loop of [`matvec_acc`] and [`gemv`]: y ← β y, then y ← y + Σ_j a_j (α x_j) four
-/// columns a_j at a time. `PAIRWISE` picks how a pass adds its four products p_0 … p_3:
-/// (p_0 + p_1) + (p_2 + p_3) if true, ((p_0 + p_1) + p_2) + p_3 if false.
+/// [`gemv`] on the columns of a strided view, four at a time.
 #[inline(always)]
-fn axpy4_body<const PAIRWISE: bool>(
-    alpha: f64,
-    a: &DMatrixView<'_, f64>,
-    x: &[f64],
-    beta: f64,
-    y: &mut [f64],
-) {
-    let m = y.len();
+fn gemv_body(alpha: f64, a: &DMatrixView<'_, f64>, x: &[f64], beta: f64, y: &mut [f64]) {
     if beta != 1.0 {
         y.iter_mut().for_each(|v| *v *= beta);
     }
@@ -85,30 +98,44 @@ fn axpy4_body<const PAIRWISE: bool>(
             a.column(j + 2),
             a.column(j + 3),
         );
-        let (c0, c1) = (&v0.as_slice()[..m], &v1.as_slice()[..m]);
-        let (c2, c3) = (&v2.as_slice()[..m], &v3.as_slice()[..m]);
-        let (x0, x1, x2, x3) = (
+        let c = [v0.as_slice(), v1.as_slice(), v2.as_slice(), v3.as_slice()];
+        let x4 = [
             alpha * x[j],
             alpha * x[j + 1],
             alpha * x[j + 2],
             alpha * x[j + 3],
-        );
-        for i in 0..m {
-            let (p0, p1, p2, p3) = (c0[i] * x0, c1[i] * x1, c2[i] * x2, c3[i] * x3);
-            y[i] += if PAIRWISE {
-                (p0 + p1) + (p2 + p3)
-            } else {
-                ((p0 + p1) + p2) + p3
-            };
-        }
+        ];
+        axpy4::<true>(c, &x4, y);
         j += 4;
     }
     for (j, &xj) in x.iter().enumerate().skip(j) {
-        let v = a.column(j);
-        let xj = alpha * xj;
-        for (yi, c) in y.iter_mut().zip(&v.as_slice()[..m]) {
-            *yi += c * xj;
-        }
+        axpy1(a.column(j).as_slice(), alpha * xj, y);
+    }
+}
+
+/// The arithmetic of [`matvec_acc`] and [`gemv`]: y ← y + (p_0 + p_1 + p_2 + p_3) with
+/// p_k = c_k x_k for four columns c_k, y loaded and stored once for the four. `PAIRWISE` picks
+/// the order of the four-term sum: (p_0 + p_1) + (p_2 + p_3) if true, ((p_0 + p_1) + p_2) + p_3
+/// if false. (`x` is a slice of four: passed as an array by value, the compiler unrolled the
+/// loop half as far and `matvec_acc` ran 15–30 % slower at 100 × 100.)
+#[inline(always)]
+fn axpy4<const PAIRWISE: bool>(c: [&[f64]; 4], x: &[f64], y: &mut [f64]) {
+    let [c0, c1, c2, c3] = c;
+    for i in 0..y.len() {
+        let (p0, p1, p2, p3) = (c0[i] * x[0], c1[i] * x[1], c2[i] * x[2], c3[i] * x[3]);
+        y[i] += if PAIRWISE {
+            (p0 + p1) + (p2 + p3)
+        } else {
+            ((p0 + p1) + p2) + p3
+        };
+    }
+}
+
+/// y ← y + c x for one column c.
+#[inline(always)]
+fn axpy1(c: &[f64], x: f64, y: &mut [f64]) {
+    for (yi, ci) in y.iter_mut().zip(c) {
+        *yi += ci * x;
     }
 }
 
@@ -143,11 +170,11 @@ pub fn gemv_t(alpha: f64, a: &DMatrixView<'_, f64>, x: &[f64], beta: f64, y: &mu
 }
 
 /// `s[k] += Σ_{i ≡ k mod 16} c_i x_i` for `c`, `x` of a length that is a multiple of 16: the
-/// inner loop of [`gemv_t`], sixteen independent addition chains (four AVX2 registers, two
-/// AVX-512 ones). It is its own dispatched function so that the compiler keeps `s` in
-/// registers: inlined into the caller, the reduction that follows made it pair the lanes
-/// differently and shuffle at every step (about half the speed).
-#[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
+/// inner loop of [`gemv_t`], sixteen independent addition chains (four AVX2 registers). It is
+/// its own dispatched function so that the compiler keeps `s` in registers: inlined into the
+/// caller, the reduction that follows made it pair the lanes differently and shuffle at every
+/// step (about half the speed).
+#[multiversion(targets("x86_64+avx2"))]
 fn partial_dots(c: &[f64], x: &[f64], s: &mut [f64; 16]) {
     partial_dots_body(c, x, s);
 }
@@ -197,7 +224,7 @@ mod tests {
                 assert!((u - v).abs() < 1e-12, "{m}×{n}: {u} vs {v}");
             }
             let mut base = y0.clone();
-            axpy4_body::<false>(1.0, &a.as_view(), &x, 1.0, &mut base);
+            matvec_acc_body(a.as_slice(), &x, &mut base);
             assert_eq!(bits(&y), bits(&base), "{m}×{n}: dispatched vs baseline");
         }
     }
@@ -216,7 +243,7 @@ mod tests {
                     + beta * DVector::from_column_slice(&y0);
                 assert!((DVector::from_column_slice(&y) - want).amax() < 1e-12);
                 let mut base = y0.clone();
-                axpy4_body::<true>(0.7, &a, &x, beta, &mut base);
+                gemv_body(0.7, &a, &x, beta, &mut base);
                 assert_eq!(bits(&y), bits(&base), "gemv {m}×{n}, β = {beta}");
 
                 let mut y = yt0.clone();
