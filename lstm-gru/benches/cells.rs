@@ -7,7 +7,7 @@
 //! and `lstm-gru_torch.py` (PyTorch): `cells/lstm/32` etc.
 //!
 //! `lstm_threads2/32`, `gru_threads2/32`: the same unit with the 32 sequences split into two
-//! groups of 16 on two threads (`--threads 2`, [`lstm_gru::parallel`]): the groups' columns
+//! groups of 16 on two threads (`--threads 2`, `lstm_gru::fast::parallel`): the groups' columns
 //! gathered, forward + backward per group on its own thread, the gradients added in order.
 //!
 //! Run: `cargo bench -p lstm-gru`.
@@ -15,7 +15,8 @@
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
-use lstm_gru::{Cell, Gru, Lstm, Rnn};
+use lstm_gru::fast::FastCell;
+use lstm_gru::model::{Grads, Gru, Lstm, Rnn};
 use nalgebra::DMatrix;
 use shared::rng;
 
@@ -27,25 +28,29 @@ fn main() {
     divan::main();
 }
 
-fn fwd_bwd<C: Cell>(bencher: Bencher, B: usize, gate_rows: usize) {
+fn fwd_bwd<C: FastCell>(bencher: Bencher, B: usize, gate_rows: usize) {
     let cell = C::new(D, H, &mut rng::seeded(1));
     let X = shared::init::uniform(D, T * B, -1.0, 1.0, &mut rng::seeded(2));
     let dH = shared::init::uniform(H, T * B, -1.0, 1.0, &mut rng::seeded(3));
-    let mut tape = cell.tape(T, B);
-    let mut grad = cell.zeros_like();
+    let mut cache = cell.fast_cache(T, B);
+    let mut grads = Grads::zeros(&cell);
     let mut dX = DMatrix::zeros(D, T * B);
     let flop = 6 * gate_rows * T * B * (D + H);
     bencher.counter(ItemsCount::new(flop)).bench_local(|| {
-        cell.forward(X.columns(0, T * B), &mut tape);
-        grad.zero();
-        cell.backward(
+        cell.forward_fast(X.columns(0, T * B), &mut cache);
+        zero(&mut grads);
+        cell.backward_fast(
             X.columns(0, T * B),
-            &mut tape,
+            &mut cache,
             dH.columns(0, T * B),
-            &mut grad,
+            &mut grads,
             Some(&mut dX),
         );
     });
+}
+
+fn zero(grads: &mut Grads) {
+    grads.list_mut().into_iter().for_each(|g| g.fill(0.0));
 }
 
 #[divan::bench(args = [1, 32])]
@@ -54,13 +59,14 @@ fn lstm(bencher: Bencher, B: usize) {
 }
 
 /// [`fwd_bwd`] with the B sequences split over `threads` threads.
-fn fwd_bwd_split<C: Cell>(bencher: Bencher, B: usize, gate_rows: usize, threads: usize) {
-    use lstm_gru::parallel::{add_weighted, for_each_part, gather_columns, groups};
+fn fwd_bwd_split<C: FastCell>(bencher: Bencher, B: usize, gate_rows: usize, threads: usize) {
+    use lstm_gru::fast::parallel::{add_weighted, for_each_part, gather_columns};
+    use shared::parallel::groups;
     let cell = C::new(D, H, &mut rng::seeded(1));
     let X = shared::init::uniform(D, T * B, -1.0, 1.0, &mut rng::seeded(2));
     let dH = shared::init::uniform(H, T * B, -1.0, 1.0, &mut rng::seeded(3));
-    let mut grad = cell.zeros_like();
-    // Per group: (j0, its X, its dH, tape, gradient, ∂E/∂x), made once.
+    let mut grads = Grads::zeros(&cell);
+    // Per group: (j0, its X, its dH, cache, gradients, ∂E/∂x), made once.
     let mut parts: Vec<_> = groups(B, threads)
         .into_iter()
         .map(|(j0, b)| {
@@ -70,8 +76,8 @@ fn fwd_bwd_split<C: Cell>(bencher: Bencher, B: usize, gate_rows: usize, threads:
                 j0,
                 x,
                 dh,
-                cell.tape(T, b),
-                cell.zeros_like(),
+                cell.fast_cache(T, b),
+                Grads::zeros(&cell),
                 DMatrix::zeros(D, T * b),
             )
         })
@@ -82,17 +88,19 @@ fn fwd_bwd_split<C: Cell>(bencher: Bencher, B: usize, gate_rows: usize, threads:
             gather_columns(X.columns(0, T * B), B, *j0, x);
             gather_columns(dH.columns(0, T * B), B, *j0, dh);
         }
-        for_each_part(&mut parts, |(_, x, dh, tape, g, dx)| {
+        for_each_part(&mut parts, |(_, x, dh, cache, g, dx)| {
             let n = x.ncols();
-            cell.forward(x.columns(0, n), tape);
-            g.zero();
-            cell.backward(x.columns(0, n), tape, dh.columns(0, n), g, Some(dx));
+            cell.forward_fast(x.columns(0, n), cache);
+            zero(g);
+            cell.backward_fast(x.columns(0, n), cache, dh.columns(0, n), g, Some(dx));
         });
-        grad.zero();
+        zero(&mut grads);
         // dE/dθ = Σ_g dE_g/dθ (dH is the raw ∂E/∂h, not a mean: weights 1).
-        let sums: Vec<(f64, Vec<&mut DMatrix<f64>>)> =
-            parts.iter_mut().map(|p| (1.0, p.4.params_mut())).collect();
-        add_weighted(grad.params_mut(), &sums);
+        let sums: Vec<(f64, Vec<&mut DMatrix<f64>>)> = parts
+            .iter_mut()
+            .map(|p| (1.0, p.4.list_mut().into()))
+            .collect();
+        add_weighted(grads.list_mut().into(), &sums);
     });
 }
 

@@ -1,6 +1,6 @@
 //! The benchmark's numbers in CPU time instead of wall time: on a machine shared with other
 //! jobs, divan's wall-clock samples include the time the process waits for a core, while the
-//! process's CPU time (`/proc/self/stat`, via `charlm::TrainClock`) does not.
+//! process's CPU time (`/proc/self/stat`, via `train::TrainClock`) does not.
 //!
 //! Same work as `benches/cells.rs`: forward + backward of one layer, D = H = 128, T = 50,
 //! batch 1 and 32, ∂E/∂x included; FLOP = 6 · G · T·B · (D + H) (matrix products only).
@@ -9,8 +9,9 @@
 //! `-- lstm 32` (only the rows whose name and batch match, e.g. under `perf record`).
 #![allow(non_snake_case)]
 
-use lstm_gru::charlm::TrainClock;
-use lstm_gru::{Cell, Gru, Lstm, Rnn};
+use lstm_gru::fast::FastCell;
+use lstm_gru::model::{Grads, Gru, Lstm, Rnn};
+use lstm_gru::train::TrainClock;
 use nalgebra::DMatrix;
 use shared::rng;
 
@@ -35,7 +36,7 @@ fn cpu_per_call(mut f: impl FnMut()) -> f64 {
     }
 }
 
-fn measure<C: Cell>(B: usize, gate_rows: usize) {
+fn measure<C: FastCell>(B: usize, gate_rows: usize) {
     let filter: Vec<String> = std::env::args().skip(1).collect();
     if !filter.is_empty() && !filter.iter().all(|f| f == C::NAME || *f == B.to_string()) {
         return;
@@ -43,14 +44,14 @@ fn measure<C: Cell>(B: usize, gate_rows: usize) {
     let cell = C::new(D, H, &mut rng::seeded(1));
     let X = shared::init::uniform(D, T * B, -1.0, 1.0, &mut rng::seeded(2));
     let dH = shared::init::uniform(H, T * B, -1.0, 1.0, &mut rng::seeded(3));
-    let mut tape = cell.tape(T, B);
-    let mut grad = cell.zeros_like();
+    let mut cache = cell.fast_cache(T, B);
+    let mut grads = Grads::zeros(&cell);
     let mut dX = DMatrix::zeros(D, T * B);
     let s = cpu_per_call(|| {
-        cell.forward(X.columns(0, T * B), &mut tape);
-        grad.zero();
+        cell.forward_fast(X.columns(0, T * B), &mut cache);
+        grads.list_mut().into_iter().for_each(|g| g.fill(0.0));
         let (x, dh) = (X.columns(0, T * B), dH.columns(0, T * B));
-        cell.backward(x, &mut tape, dh, &mut grad, Some(&mut dX));
+        cell.backward_fast(x, &mut cache, dh, &mut grads, Some(&mut dX));
     });
     let flop = (6 * gate_rows * T * B * (D + H)) as f64;
     println!(

@@ -1,11 +1,12 @@
-//! The hot loop allocates nothing of its own: in a forward + backward pass over a sequence
-//! batch (tape made beforehand), the only heap allocations on this thread (counted by a global
+//! The engine's hot loop allocates nothing of its own: in a forward + backward pass over a
+//! sequence batch (cache made beforehand), the only heap allocations on this thread (counted by a global
 //! allocator) are the packing buffers matrixmultiply's GEMM allocates once per call. So the
 //! count must equal the number of GEMM calls: at batch 1 the per-step products are nalgebra
 //! matrix–vector products (no allocation) and only the once-per-sequence GEMMs remain.
 #![allow(non_snake_case)]
 
-use lstm_gru::{Cell, Gru, Lstm, Rnn};
+use lstm_gru::fast::FastCell;
+use lstm_gru::model::{Grads, Gru, Lstm, Rnn};
 use nalgebra::DMatrix;
 use shared::rng;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -39,27 +40,27 @@ fn allocations() -> usize {
     ALLOCATIONS.with(|n| n.get())
 }
 
-fn allocations_in_one_pass<C: Cell>(B: usize) -> usize {
+fn allocations_in_one_pass<C: FastCell>(B: usize) -> usize {
     let (D, H) = (16, 32);
     let cell = C::new(D, H, &mut rng::seeded(1));
     let X = shared::init::uniform(D, T * B, -1.0, 1.0, &mut rng::seeded(2));
     let dH = shared::init::uniform(H, T * B, -1.0, 1.0, &mut rng::seeded(3));
-    let mut tape = cell.tape(T, B);
-    let mut grad = cell.zeros_like();
+    let mut cache = cell.fast_cache(T, B);
+    let mut grads = Grads::zeros(&cell);
     let mut dX = DMatrix::zeros(D, T * B);
-    let mut pass = |tape: &mut C::Tape, grad: &mut C| {
-        cell.forward(X.columns(0, T * B), tape);
-        cell.backward(
+    let mut pass = |cache: &mut C::FastCache, grads: &mut Grads| {
+        cell.forward_fast(X.columns(0, T * B), cache);
+        cell.backward_fast(
             X.columns(0, T * B),
-            tape,
+            cache,
             dH.columns(0, T * B),
-            grad,
+            grads,
             Some(&mut dX),
         );
     };
-    pass(&mut tape, &mut grad); // warm-up
+    pass(&mut cache, &mut grads); // warm-up
     let before = allocations();
-    pass(&mut tape, &mut grad);
+    pass(&mut cache, &mut grads);
     allocations() - before
 }
 

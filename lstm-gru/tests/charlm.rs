@@ -1,9 +1,11 @@
-//! The character language model: its gradients (softmax output on a 2-layer stack), the
-//! checkpoint round trip, and a short run that must learn a repetitive text.
+//! The character language model: its gradients (the notes layer's softmax output on a 2-layer
+//! stack), the checkpoint round trip, and a short run that must learn a repetitive text.
 #![allow(non_snake_case)]
 
-use lstm_gru::charlm::{self, CharLm, Config};
-use lstm_gru::{Cell, Gru, Lstm, Rnn};
+use lstm_gru::checkpoint::{self, checkpoint_cell};
+use lstm_gru::data::encode;
+use lstm_gru::model::{Cell, CharLm, Gru, Lstm, Rnn};
+use lstm_gru::train::{Session, TextConfig, train_text};
 use shared::data::text::CharStream;
 use shared::gradcheck::{STEP, compare, numeric_gradient};
 use shared::rng;
@@ -14,14 +16,13 @@ fn check_gradients<C: Cell>() {
     let mut model: CharLm<C> = CharLm::new(V, H, L, &mut rng::seeded(1));
     let ids: Vec<usize> = (0..T * B + 1).map(|k| (k * 7 + k / 3) % V).collect();
     let (inputs, targets) = (&ids[..T * B], &ids[1..]);
-    let mut tape = model.tape(T, B);
-    let mut grad = model.zeros_like();
-    model.backward(inputs, targets, &mut tape, &mut grad);
-    let loss = |m: &CharLm<C>| m.forward(inputs, targets, &mut m.tape(T, B));
+    let state = model.rnn.zero_state(B);
+    let grads = model.backward(&model.forward(inputs, targets, B, &state).1);
+    let loss = |m: &CharLm<C>| m.forward(inputs, targets, B, &state).0;
     let names: Vec<String> = model.params().into_iter().map(|(n, _)| n).collect();
     for (i, name) in names.iter().enumerate() {
         let numeric = numeric_gradient(&mut model, |m| m.params_mut().swap_remove(i), loss, STEP);
-        let rep = compare(grad.params()[i].1, &numeric);
+        let rep = compare(grads.list()[i], &numeric);
         assert!(rep.max_rel_error < 1e-6, "{} {name}: {rep:?}", C::NAME);
         assert!(rep.max_abs_numeric > 1e-4, "{} {name}: {rep:?}", C::NAME);
     }
@@ -37,16 +38,16 @@ fn language_model_gradients() {
 #[test]
 fn encoding_rejects_unknown_characters() {
     let v = CharStream::from_text("hello, world\n");
-    let ids = charlm::encode(&v, "lower").unwrap();
+    let ids = encode(&v, "lower").unwrap();
     assert_eq!(v.decode(&ids), "lower");
-    let e = charlm::encode(&v, "hex").unwrap_err().to_string();
+    let e = encode(&v, "hex").unwrap_err().to_string();
     assert!(e.contains("'x'"), "{e}");
 }
 
 const TEXT: &str = "the cat sat on the mat.\n";
 
-fn short() -> Config {
-    Config {
+fn short() -> TextConfig {
+    TextConfig {
         layers: 1,
         hidden: 16,
         seq_len: 12,
@@ -68,8 +69,8 @@ fn lstm_learns_a_repetitive_text_and_round_trips_a_checkpoint() {
     let vocab = CharStream::from_text(&text);
     let (train, valid) = vocab.ids.split_at(vocab.ids.len() * 3 / 4);
     let mut evals = Vec::new();
-    let mut session = charlm::Session::<Lstm>::new(&short(), vocab.vocab_size(), 1);
-    charlm::train(
+    let mut session = Session::<Lstm>::new(&short(), vocab.vocab_size(), 1);
+    train_text(
         &short(),
         &mut session,
         train,
@@ -88,7 +89,7 @@ fn lstm_learns_a_repetitive_text_and_round_trips_a_checkpoint() {
     println!("{evals:?}");
     assert!(last.valid < 0.15, "{evals:?}");
 
-    let prime = charlm::encode(&vocab, "the c").unwrap();
+    let prime = encode(&vocab, "the c").unwrap();
     let drawn = model.sample(&prime, 40, 0.5, &mut rng::seeded(2));
     let sample = vocab.decode(&drawn);
     assert!(sample.starts_with("at sat on the mat."), "{sample:?}");
@@ -98,14 +99,11 @@ fn lstm_learns_a_repetitive_text_and_round_trips_a_checkpoint() {
     let path = dir.path().join("model.safetensors");
     model.save(&path, &vocab.chars, steps).unwrap();
     let ck = shared::checkpoint::load(&path, "lstm-gru").unwrap();
-    assert_eq!(
-        charlm::checkpoint_cell(&ck).unwrap(),
-        lstm_gru::CellKind::Lstm
-    );
-    let (loaded, v2): (CharLm<Lstm>, _) = charlm::load(ck.clone()).unwrap();
+    assert_eq!(checkpoint_cell(&ck).unwrap(), Lstm::NAME);
+    let (loaded, v2): (CharLm<Lstm>, _) = checkpoint::load(ck.clone()).unwrap();
     assert_eq!(v2.chars, vocab.chars);
     assert_eq!(loaded, model);
-    let e = charlm::load::<Gru>(ck).unwrap_err().to_string();
+    let e = checkpoint::load::<Gru>(ck).unwrap_err().to_string();
     assert!(e.contains("holds a lstm model"), "{e}");
 }
 

@@ -1,10 +1,11 @@
-//! Finite-difference checks of every hand-written backward pass, gate by gate: each weight
-//! matrix is stacked from one row block per gate, and each block must match on its own
-//! (relative error < 1e-6, shared::gradcheck's contract).
+//! Finite-difference checks of every hand-written backward pass of the notes layer
+//! (`lstm_gru::model`), gate by gate: each weight matrix is stacked from one row block per
+//! gate, and each block must match on its own (relative error < 1e-6, shared::gradcheck's
+//! contract). `tests/fast.rs` holds the engine to these passes.
 #![allow(non_snake_case)]
 
-use lstm_gru::adding::{self, AddingNet};
-use lstm_gru::{Cell, Gru, Lstm, Rnn, Stack, Tape};
+use lstm_gru::data::adding_batch;
+use lstm_gru::model::{AddingNet, Cell, Gru, Lstm, Rnn, Stack};
 use nalgebra::DMatrix;
 use shared::gradcheck::{Report, STEP, compare, numeric_gradient};
 use shared::rng;
@@ -48,8 +49,8 @@ fn assert_gates(what: &str, analytic: &DMatrix<f64>, numeric: &DMatrix<f64>, gat
 struct Setup<C: Cell> {
     B: usize,
     cell: C,
-    /// The tape after the first chunk and the carry: holds the constant h_0 (and c_0).
-    start: C::Tape,
+    /// The last state of the first chunk: the constant h_0 (and c_0).
+    start: Vec<DMatrix<f64>>,
     X: DMatrix<f64>,
     P: DMatrix<f64>,
 }
@@ -59,44 +60,23 @@ impl<C: Cell> Setup<C> {
         let mut cell = C::new(D, H, &mut rng::seeded(seed));
         let b = cell.params_mut().pop().expect("bias last");
         *b = random(b.nrows(), 1, seed + 1) * 0.5;
-        let mut start = cell.tape(T, B);
-        cell.forward(random(D, T * B, seed + 2).columns(0, T * B), &mut start);
-        start.carry();
+        let first = cell.forward(&random(D, T * B, seed + 2), B, &cell.zero_state(B));
         Setup {
             B,
+            start: C::last_state(&first),
             cell,
-            start,
             X: random(D, T * B, seed + 3),
             P: random(H, T * B, seed + 4),
         }
     }
 
     fn loss(&self, cell: &C, X: &DMatrix<f64>) -> f64 {
-        let B = self.B;
-        let mut tape = self.start.clone();
-        cell.forward(X.columns(0, T * B), &mut tape);
-        self.P.component_mul(&tape.outputs()).sum()
-    }
-
-    fn analytic(&self) -> (C, DMatrix<f64>) {
-        let B = self.B;
-        let mut tape = self.start.clone();
-        self.cell.forward(self.X.columns(0, T * B), &mut tape);
-        let mut grad = self.cell.zeros_like();
-        let mut dX = DMatrix::zeros(D, T * B);
-        self.cell.backward(
-            self.X.columns(0, T * B),
-            &mut tape,
-            self.P.columns(0, T * B),
-            &mut grad,
-            Some(&mut dX),
-        );
-        (grad, dX)
+        let cache = cell.forward(X, self.B, &self.start);
+        self.P.component_mul(&C::outputs(&cache)).sum()
     }
 }
 
-/// Checks every parameter and ∂E/∂x with a batch of 2 and with a single sequence (B = 1 takes
-/// the matrix–vector path of the per-step products).
+/// Checks every parameter and ∂E/∂x with a batch of 2 and with a single sequence.
 fn check_cell<C: Cell>(gates: &[&str]) {
     for B in [2, 1] {
         check_cell_batch::<C>(gates, B);
@@ -105,9 +85,9 @@ fn check_cell<C: Cell>(gates: &[&str]) {
 
 fn check_cell_batch<C: Cell>(gates: &[&str], B: usize) {
     let s: Setup<C> = Setup::new(7, B);
-    let (grad, dX) = s.analytic();
-    let n_params = s.cell.params().len();
-    for i in 0..n_params {
+    let cache = s.cell.forward(&s.X, B, &s.start);
+    let (grads, dX) = s.cell.backward(&cache, &s.P);
+    for (i, analytic) in grads.list().into_iter().enumerate() {
         let mut cell = s.cell.clone();
         let name = cell.params()[i].0;
         let numeric = numeric_gradient(
@@ -116,7 +96,6 @@ fn check_cell_batch<C: Cell>(gates: &[&str], B: usize) {
             |c| s.loss(c, &s.X),
             STEP,
         );
-        let analytic = grad.params()[i].1;
         assert_gates(&format!("{} {name}", C::NAME), analytic, &numeric, gates);
     }
     // ∂E/∂x_t, what a stacked layer hands down.
@@ -155,31 +134,21 @@ fn check_stack<C: Cell>(gates: &[&str]) {
     let X = random(D, T * B, 13);
     let P = random(H, T * B, 14);
     // The state a first chunk left, carried over: a constant of the loss.
-    let mut start = stack.tape(T, B);
-    stack.forward(random(D, T * B, 12).columns(0, T * B), &mut start);
-    start.carry();
+    let first = stack.forward(&random(D, T * B, 12), B, &stack.zero_state(B));
+    let start = Stack::last_state(&first);
     let loss = |s: &Stack<C>| {
-        let mut tape = start.clone();
-        s.forward(X.columns(0, T * B), &mut tape);
-        P.component_mul(&tape.outputs()).sum()
+        P.component_mul(&Stack::outputs(&s.forward(&X, B, &start)))
+            .sum()
     };
-    let mut tape = start.clone();
-    stack.forward(X.columns(0, T * B), &mut tape);
-    let mut grad = stack.zeros_like();
-    stack.backward(
-        X.columns(0, T * B),
-        &mut tape,
-        P.columns(0, T * B),
-        &mut grad,
-    );
+    let (grads, _) = stack.backward(&stack.forward(&X, B, &start), &P);
+    let analytic: Vec<&DMatrix<f64>> = grads.iter().flat_map(|g| g.list()).collect();
     let names: Vec<String> = stack.params().into_iter().map(|(n, _)| n).collect();
     for (i, name) in names.iter().enumerate() {
         let mut s = stack.clone();
         let numeric = numeric_gradient(&mut s, |s| s.params_mut().swap_remove(i), loss, STEP);
-        let analytic = grad.params()[i].1;
         assert_gates(
             &format!("{} stack {name}", C::NAME),
-            analytic,
+            analytic[i],
             &numeric,
             gates,
         );
@@ -205,16 +174,13 @@ fn rnn_stack_of_two() {
 #[test]
 fn adding_net_gradients() {
     let mut net: AddingNet<Lstm> = AddingNet::new(H, 2, &mut rng::seeded(3));
-    let B = 2;
-    let batch = adding::batch(T, B, &mut rng::seeded(4));
-    let mut tape = net.tape(T, B);
-    let mut grad = net.zeros_like();
-    net.backward(&batch, &mut tape, &mut grad);
-    let loss = |n: &AddingNet<Lstm>| n.forward(&batch, &mut n.tape(T, B));
-    let count = net.params_mut().len();
-    for i in 0..count {
+    let batch = adding_batch(T, 2, &mut rng::seeded(4));
+    let grads = net.backward(&net.forward(&batch.X, &batch.target).1);
+    let loss = |n: &AddingNet<Lstm>| n.forward(&batch.X, &batch.target).0;
+    let analytic = grads.list();
+    for (i, analytic) in analytic.into_iter().enumerate() {
         let numeric = numeric_gradient(&mut net, |n| n.params_mut().swap_remove(i), loss, STEP);
-        let rep = compare(grad.params_mut()[i], &numeric);
+        let rep = compare(analytic, &numeric);
         assert!(rep.max_rel_error < 1e-6, "parameter {i}: {rep:?}");
         assert!(rep.max_abs_numeric > 1e-4, "parameter {i}: {rep:?}");
     }

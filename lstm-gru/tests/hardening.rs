@@ -129,8 +129,8 @@ fn bad_resume_files_and_bad_checkpoints() {
     // needs the training state and says what is missing.
     let plain = dir.path().join("model-only.safetensors");
     let ck = shared::checkpoint::load(&good, "lstm-gru").unwrap();
-    let (model, vocab): (lstm_gru::charlm::CharLm<lstm_gru::Lstm>, _) =
-        lstm_gru::charlm::load(ck).unwrap();
+    let (model, vocab): (lstm_gru::model::CharLm<lstm_gru::model::Lstm>, _) =
+        lstm_gru::checkpoint::load(ck).unwrap();
     model.save(&plain, &vocab.chars, 2).unwrap();
     ok(&run(&["sample", "--model", s(&plain), "--len", "5"]));
     let o = text(&out, "4", &["--resume", s(&plain)]);

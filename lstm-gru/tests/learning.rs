@@ -1,14 +1,15 @@
-//! Short training runs that must show learning, through the same `adding::train` the binary
-//! runs.
+//! Short training runs that must show learning, through the same `train::train_adding` the
+//! binary runs.
 
 #![allow(non_snake_case)]
 
-use lstm_gru::adding::{self, Config, TRIVIAL_MSE};
-use lstm_gru::{Gru, Lstm};
+use lstm_gru::data::{TRIVIAL_MSE, adding_batch};
+use lstm_gru::model::{Gru, Lstm};
+use lstm_gru::train::{AddingConfig, Outcome, train_adding};
 use shared::run::Progress;
 
-fn short(steps: usize) -> Config {
-    Config {
+fn short(steps: usize) -> AddingConfig {
+    AddingConfig {
         T: 20,
         hidden: 16,
         layers: 1,
@@ -26,7 +27,7 @@ fn short(steps: usize) -> Config {
 /// than 16× under the trivial predictor's 1/6 (seeds 1–5 all end between 0.0013 and 0.0023).
 #[test]
 fn lstm_learns_the_adding_problem() {
-    let out = done(adding::train::<Lstm>(
+    let out = done(train_adding::<Lstm>(
         &short(500),
         1,
         &Progress::new(0, "", false),
@@ -43,7 +44,7 @@ fn lstm_learns_the_adding_problem() {
 /// The same for the GRU, which learns faster (seeds 1–3 below 0.01 by step 250).
 #[test]
 fn gru_learns_the_adding_problem() {
-    let out = done(adding::train::<Gru>(
+    let out = done(train_adding::<Gru>(
         &short(300),
         1,
         &Progress::new(0, "", false),
@@ -55,8 +56,8 @@ fn gru_learns_the_adding_problem() {
 #[test]
 fn runs_are_reproducible() {
     let p = Progress::new(0, "", false);
-    let a = done(adding::train::<Lstm>(&short(5), 3, &p));
-    let b = done(adding::train::<Lstm>(&short(5), 3, &p));
+    let a = done(train_adding::<Lstm>(&short(5), 3, &p));
+    let b = done(train_adding::<Lstm>(&short(5), 3, &p));
     assert_eq!(a.train_mse.points, b.train_mse.points);
     assert_eq!(a.final_test_mse, b.final_test_mse);
 }
@@ -65,7 +66,7 @@ fn runs_are_reproducible() {
 #[test]
 fn adding_batches_are_well_formed() {
     let (T, B) = (10, 7);
-    let b = adding::batch(T, B, &mut shared::rng::seeded(1));
+    let b = adding_batch(T, B, &mut shared::rng::seeded(1));
     for j in 0..B {
         let marked: Vec<usize> = (0..T).filter(|&t| b.X[(1, t * B + j)] == 1.0).collect();
         assert_eq!(marked.len(), 2);
@@ -77,7 +78,7 @@ fn adding_batches_are_well_formed() {
 }
 
 /// The outcome of a run that must not diverge.
-fn done((out, result): (adding::Outcome, shared::Result<()>)) -> adding::Outcome {
+fn done((out, result): (Outcome, shared::Result<()>)) -> Outcome {
     result.unwrap();
     out
 }

@@ -3,9 +3,11 @@
 //! the checkpoint (carried states included) of a run split over two threads continues exactly.
 #![allow(non_snake_case)]
 
-use lstm_gru::adding::{self, AddingNet};
-use lstm_gru::charlm::{self, Config, Eval, Session};
-use lstm_gru::{Cell, Gru, Lstm};
+use lstm_gru::data::adding_batch;
+use lstm_gru::fast::parallel::AddingParallel;
+use lstm_gru::fast::{Cache, FastCell};
+use lstm_gru::model::{AddingNet, Gru, Lstm};
+use lstm_gru::train::{AddingConfig, Eval, Session, TextConfig, train_adding, train_text};
 use shared::data::text::CharStream;
 use shared::rng;
 use shared::run::Progress;
@@ -24,8 +26,8 @@ fn close(what: &str, a: &[f64], b: &[f64]) {
     }
 }
 
-fn adding_cfg(batch: usize, threads: usize) -> adding::Config {
-    adding::Config {
+fn adding_cfg(batch: usize, threads: usize) -> AddingConfig {
+    AddingConfig {
         T: 12,
         hidden: 8,
         layers: 2,
@@ -40,15 +42,15 @@ fn adding_cfg(batch: usize, threads: usize) -> adding::Config {
 }
 
 /// Training and held-out MSE curves of a short adding run.
-fn adding_curves<C: Cell>(batch: usize, threads: usize) -> Vec<f64> {
-    let (out, result) = adding::train::<C>(&adding_cfg(batch, threads), 3, &quiet());
+fn adding_curves<C: FastCell>(batch: usize, threads: usize) -> Vec<f64> {
+    let (out, result) = train_adding::<C>(&adding_cfg(batch, threads), 3, &quiet());
     result.unwrap();
     let mut v: Vec<f64> = out.train_mse.points.iter().map(|p| p.1).collect();
     v.extend(out.test_mse.points.iter().map(|p| p.1));
     v
 }
 
-fn adding_case<C: Cell>() {
+fn adding_case<C: FastCell>() {
     // 7 sequences: groups of 3 and 4 (unequal weights w_g = B_g / B).
     let one = adding_curves::<C>(7, 1);
     let two = adding_curves::<C>(7, 2);
@@ -76,26 +78,27 @@ fn adding_on_two_threads_matches_one() {
 #[test]
 fn split_gradient_matches_whole() {
     let net: AddingNet<Lstm> = AddingNet::new(6, 2, &mut rng::seeded(4));
-    let b = adding::batch(9, 5, &mut rng::seeded(5));
-    let mut whole = net.zeros_like();
-    let e1 = net.backward(&b, &mut net.tape(9, 5), &mut whole);
-    let mut par = net.parallel(9, 5, 2);
+    let b = adding_batch(9, 5, &mut rng::seeded(5));
+    let mut whole = net.zero_grads();
+    let X = b.X.columns(0, b.X.ncols());
+    let e1 = net.backward_fast(X, &b.target, &mut net.fast_cache(9, 5), &mut whole);
+    let mut par = AddingParallel::new(&net, 9, 5, 2);
     assert_eq!(par.threads(), 2);
-    let mut split = net.zeros_like();
-    let e2 = par.backward(&net, &b, &mut split);
+    let mut split = net.zero_grads();
+    let e2 = par.backward(&net, &b.X, &b.target, &mut split);
     close("mse", &[e1], &[e2]);
-    for (g1, g2) in whole.clone().params_mut().iter().zip(split.params_mut()) {
+    for (g1, g2) in whole.list().into_iter().zip(split.list()) {
         let scale = g1.amax().max(1e-300);
         assert!(scale > 1e-8, "a gradient that is ~0 tests nothing");
-        let diff = (&**g1 - &*g2).amax();
+        let diff = (g1 - g2).amax();
         assert!(diff <= 1e-12 * scale, "{diff} against {scale}");
     }
 }
 
 const TEXT: &str = "the cat sat on the mat; a dog ran to the log.\n";
 
-fn text_cfg(threads: usize, steps: usize) -> Config {
-    Config {
+fn text_cfg(threads: usize, steps: usize) -> TextConfig {
+    TextConfig {
         layers: 2,
         hidden: 8,
         seq_len: 6,
@@ -109,10 +112,10 @@ fn text_cfg(threads: usize, steps: usize) -> Config {
     }
 }
 
-fn text_run<C: Cell>(session: &mut Session<C>, cfg: &Config, ids: &[usize]) -> Vec<f64> {
+fn text_run<C: FastCell>(session: &mut Session<C>, cfg: &TextConfig, ids: &[usize]) -> Vec<f64> {
     let (train, valid) = ids.split_at(ids.len() * 3 / 4);
     let mut evals: Vec<Eval> = Vec::new();
-    charlm::train(cfg, session, train, valid, &quiet(), |_, e| {
+    train_text(cfg, session, train, valid, &quiet(), |_, e| {
         evals.push(*e);
         Ok(())
     })
@@ -120,7 +123,7 @@ fn text_run<C: Cell>(session: &mut Session<C>, cfg: &Config, ids: &[usize]) -> V
     evals.iter().flat_map(|e| [e.train, e.valid]).collect()
 }
 
-fn text_case<C: Cell>() {
+fn text_case<C: FastCell>() {
     let vocab = CharStream::from_text(&TEXT.repeat(20));
     let V = vocab.vocab_size();
     let curves = |threads: usize| {
@@ -143,9 +146,8 @@ fn text_case<C: Cell>() {
         two.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
         again.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
     );
-    // The session's tape holds the streams' states after a split run, as after a whole one.
-    for (a, b) in s1.tape.rnn.tapes.iter().zip(&s2.tape.rnn.tapes) {
-        use lstm_gru::Tape;
+    // The session's cache holds the streams' states after a split run, as after a whole one.
+    for (a, b) in s1.cache.rnn.layers.iter().zip(&s2.cache.rnn.layers) {
         for (x, y) in a.initial_state().iter().zip(b.initial_state()) {
             assert!(x.amax() > 1e-3, "states are carried");
             assert!((x - &y).amax() <= 1e-9 * x.amax());

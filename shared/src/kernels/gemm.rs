@@ -6,12 +6,9 @@
 //! helpers call matrixmultiply's dgemm directly and express the transpose through strides:
 //! no copy, full kernel speed. Any strided nalgebra matrix or view is accepted.
 //!
-//! [`matvec_acc`] is the RNN chapters' per-time-step product y ← y + A x (e.g. W s_{t−1}),
-//! which matrixmultiply does not serve (packing A each call costs more than the product) and
-//! nalgebra's `gemv` runs at baseline SSE2 width.
+//! The per-time-step matrix–vector products are in [`super::gemv`](mod@super::gemv).
 
-use multiversion::multiversion;
-use nalgebra::{DMatrix, Dim, Matrix, RawStorage, RawStorageMut};
+use nalgebra::{Dim, Matrix, RawStorage, RawStorageMut};
 
 /// One f64 GEMM `c ← α op(a) op(b) + β c` on raw strides; `m × k` times `k × n`.
 #[allow(clippy::too_many_arguments)]
@@ -135,55 +132,6 @@ pub fn gemm_nt<R1, C1, S1, R2, C2, S2, R3, C3, S3>(
     dgemm_strided(alpha, a, false, b, true, beta, c)
 }
 
-/// `y ← y + A x` for a column-major `a` (m × n), `x` of length n and `y` of length m.
-///
-/// Written in axpy form, four columns at a time: y_i ← y_i + (((a_i0 x_0 + a_i1 x_1) + a_i2 x_2) +
-/// a_i3 x_3), then the next four columns. On x86-64 CPUs with AVX2 the same code is compiled
-/// for 256-bit vectors and picked at run time (≈ 2.4× faster than nalgebra's `gemv` at
-/// 100 × 100). There is no fused multiply-add and every y_i is summed in the same order on both
-/// paths, so the result is bit-identical on every machine.
-pub fn matvec_acc(a: &DMatrix<f64>, x: &[f64], y: &mut [f64]) {
-    assert_eq!(
-        a.shape(),
-        (y.len(), x.len()),
-        "matvec_acc: A is {}×{}, x has {} and y {} entries",
-        a.nrows(),
-        a.ncols(),
-        x.len(),
-        y.len()
-    );
-    matvec_acc_dispatch(a.as_slice(), x, y);
-}
-
-#[multiversion(targets("x86_64+avx2"))]
-fn matvec_acc_dispatch(a: &[f64], x: &[f64], y: &mut [f64]) {
-    matvec_acc_body(a, x, y);
-}
-
-/// The one implementation of [`matvec_acc`], inlined into each instruction-set variant.
-#[inline(always)]
-fn matvec_acc_body(a: &[f64], x: &[f64], y: &mut [f64]) {
-    let m = y.len();
-    if m == 0 {
-        return;
-    }
-    let mut blocks = a.chunks_exact(4 * m); // four columns of A
-    let mut xs = x.chunks_exact(4);
-    for (cols, x4) in (&mut blocks).zip(&mut xs) {
-        let (c0, rest) = cols.split_at(m);
-        let (c1, rest) = rest.split_at(m);
-        let (c2, c3) = rest.split_at(m);
-        for i in 0..m {
-            y[i] += c0[i] * x4[0] + c1[i] * x4[1] + c2[i] * x4[2] + c3[i] * x4[3];
-        }
-    }
-    for (c, &xj) in blocks.remainder().chunks_exact(m).zip(xs.remainder()) {
-        for (yi, ci) in y.iter_mut().zip(c) {
-            *yi += ci * xj;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,28 +174,5 @@ mod tests {
         let mut out = DMatrix::zeros(1, 3);
         gemm(1.0, &dy.rows(1, 1), &x.transpose(), 0.0, &mut out);
         assert_relative_eq!(out, dy.rows(1, 1) * x.transpose(), epsilon = 1e-12);
-    }
-
-    #[test]
-    fn matvec_acc_matches_gemv_and_is_the_same_on_every_path() {
-        for (rows, cols) in [(100, 100), (7, 5), (3, 1), (1, 9), (0, 4), (5, 0)] {
-            let a = m(rows, cols, 0.17);
-            let x: Vec<f64> = (0..cols).map(|j| (j as f64 * 0.3).cos()).collect();
-            let y0: Vec<f64> = (0..rows).map(|i| (i as f64 * 0.7).sin()).collect();
-            let mut y = y0.clone();
-            matvec_acc(&a, &x, &mut y);
-            let mut want = nalgebra::DVector::from_column_slice(&y0);
-            want.gemv(1.0, &a, &nalgebra::DVector::from_column_slice(&x), 1.0);
-            for (u, v) in y.iter().zip(want.iter()) {
-                assert!((u - v).abs() < 1e-12, "{rows}x{cols}: {u} vs {v}");
-            }
-            // The baseline build of the same code gives the same bits as the dispatched one.
-            let mut base = y0.clone();
-            matvec_acc_body(a.as_slice(), &x, &mut base);
-            assert_eq!(
-                y.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                base.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-            );
-        }
     }
 }

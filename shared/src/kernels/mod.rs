@@ -13,7 +13,8 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`gemm`](mod@gemm) | `c ← α op(a) op(b) + β c` on any strided nalgebra matrix (the transposed products nalgebra runs slowly), and `y ← y + A x` |
+//! | [`gemm`](mod@gemm) | `c ← α op(a) op(b) + β c` on any strided nalgebra matrix (the transposed products nalgebra runs slowly) |
+//! | [`gemv`](mod@gemv) | the per-time-step matrix–vector products: `y ← y + A x`, `y ← α A x + β y`, `y ← α Aᵀ x + β y` |
 //! | [`fastmath`] | vectorisable e^x, e^x − 1, tanh and σ (no libm call), and their in-place slice forms |
 //! | [`sum`] | the bias gradient Σ_t dz_t (the sum of a matrix's columns) |
 //! | [`softplus`] | Σ softplus over a column (a row product ln Π (1 + e^y) in log space) and its log-sum over every binary configuration of a layer: an RBM's exact log Z and model expectations |
@@ -23,11 +24,13 @@
 
 pub mod fastmath;
 pub mod gemm;
+pub mod gemv;
 pub mod softmax;
 pub mod softplus;
 pub mod sum;
 pub mod tall;
 pub mod threads;
 
-pub use gemm::{gemm, gemm_nt, gemm_tn, matvec_acc};
+pub use gemm::{gemm, gemm_nt, gemm_tn};
+pub use gemv::{gemv, gemv_t, matvec_acc};
 pub use sum::sum_columns;

@@ -1,0 +1,191 @@
+//! The command line of `lstm-gru`: its flags (clap), the cell a flag names, and the checks
+//! made before anything is allocated.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use lstm_gru::model::Cell;
+use shared::cli::positive;
+use shared::run::RunArgs;
+use std::path::PathBuf;
+
+/// Notes §6 "LSTM Networks" and "GRU Networks" (after Colah's blog) against the vanilla RNN.
+/// With no subcommand: the adding problem (T = 100) for all three cells.
+#[derive(Parser)]
+#[command(name = "lstm-gru", args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub adding: AddingArgs,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// The adding problem (Hochreiter & Schmidhuber 1997): remember two marked numbers over T steps.
+    Adding(AddingArgs),
+    /// Character language model with validation loss and a checkpoint (char-rnn setting);
+    /// writes to runs/lstm-gru/text by default.
+    Text(TextArgs),
+    /// Draw text from a checkpoint written by `text`.
+    Sample(SampleArgs),
+}
+
+#[derive(Args)]
+pub struct AddingArgs {
+    /// Cell to train [default: the three, one after another, on the same sequences].
+    #[arg(long, value_enum)]
+    pub cell: Option<CellKind>,
+    /// Sequence length T.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(2..))]
+    pub length: u64,
+    /// Hidden units per layer.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
+    pub hidden: u64,
+    /// Stacked layers.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub layers: u64,
+    /// Training steps (a fresh mini-batch each).
+    #[arg(long, default_value_t = 2500, value_parser = clap::value_parser!(u64).range(1..))]
+    pub steps: u64,
+    /// Sequences per mini-batch.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: u64,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 0.01, value_parser = positive)]
+    pub lr: f64,
+    /// Threads per mini-batch: its sequences split into N groups run side by side, the
+    /// gradients added in a fixed order (1: single-threaded; N > 1 equals it up to rounding).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
+    pub threads: u64,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Args)]
+pub struct TextArgs {
+    /// Training text (UTF-8); the last 5 % is the validation set [default: the generated
+    /// English-like corpus of shared::data, 10,000 sentences from --seed].
+    #[arg(long, value_name = "FILE")]
+    pub text: Option<PathBuf>,
+    /// Cell type.
+    #[arg(long, value_enum, default_value = "lstm")]
+    pub cell: CellKind,
+    /// Stacked layers.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    pub layers: u64,
+    /// Hidden units per layer.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..))]
+    pub hidden: u64,
+    /// Characters per chunk (truncated BPTT length).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    pub seq_len: u64,
+    /// Streams read side by side (mini-batch).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: u64,
+    /// Most training steps (in all, counting those of a resumed checkpoint).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub steps: u64,
+    /// Stop after this many seconds of training: CPU seconds on Linux (fair on a shared machine),
+    /// evaluation excluded. For equal-time comparisons.
+    #[arg(long, value_parser = positive)]
+    pub seconds: Option<f64>,
+    /// Adam's learning rate [default: 6e-3 for lstm and gru, 2e-3 for rnn; on tinyshakespeare
+    /// 6e-3 beat 2e-3 for the LSTM and lost to it for the RNN].
+    #[arg(long, value_parser = positive)]
+    pub lr: Option<f64>,
+    /// Validate and checkpoint every this many steps.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    pub eval_every: u64,
+    /// Continue the run of this checkpoint (a model.safetensors written by `text`) up to
+    /// --steps, exactly as if it had not stopped; give the same flags as that run.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Threads per mini-batch: its sequences split into N groups run side by side, the
+    /// gradients added in a fixed order (1: single-threaded; N > 1 equals it up to rounding).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
+    pub threads: u64,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Args)]
+pub struct SampleArgs {
+    /// Checkpoint written by `lstm-gru text`.
+    #[arg(long, default_value = "runs/lstm-gru/text/model.safetensors")]
+    pub model: PathBuf,
+    /// Characters to draw (at most 10 million).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub len: u64,
+    /// Softmax temperature (lower: more conservative).
+    #[arg(long, default_value_t = 1.0, value_parser = positive)]
+    pub temperature: f64,
+    /// Text to start from (default: a newline, or the vocabulary's first character).
+    #[arg(long)]
+    pub prime: Option<String>,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Which cell to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CellKind {
+    /// Vanilla tanh RNN.
+    Rnn,
+    /// Long short-term memory.
+    Lstm,
+    /// Gated recurrent unit (the notes' z convention).
+    Gru,
+}
+
+impl CellKind {
+    /// All three, in the order a comparison runs them.
+    pub const ALL: [CellKind; 3] = [CellKind::Rnn, CellKind::Lstm, CellKind::Gru];
+
+    /// "rnn", "lstm" or "gru".
+    pub fn name(self) -> &'static str {
+        with_cell!(self, C => C::NAME)
+    }
+
+    /// The kind named `name` (one of `lstm_gru::checkpoint::checkpoint_cell`'s names).
+    pub fn from_name(name: &str) -> CellKind {
+        (CellKind::ALL.into_iter().find(|k| k.name() == name)).expect("a known cell")
+    }
+}
+
+/// Runs `$body` with the type `$C` set to the cell that `$kind` names: the command line picks
+/// a cell at run time, the code is generic over it.
+macro_rules! with_cell {
+    ($kind:expr, $C:ident => $body:expr) => {
+        match $kind {
+            $crate::cli::CellKind::Rnn => {
+                type $C = lstm_gru::model::Rnn;
+                $body
+            }
+            $crate::cli::CellKind::Lstm => {
+                type $C = lstm_gru::model::Lstm;
+                $body
+            }
+            $crate::cli::CellKind::Gru => {
+                type $C = lstm_gru::model::Gru;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_cell;
+
+/// The most f64 values a run may hold in its buffers: 2^30, 8 GiB.
+pub const MAX_FLOATS: f64 = (1u64 << 30) as f64;
+
+/// Refuses sizes whose buffers, an estimate of `floats` f64 values, would not fit in
+/// [`MAX_FLOATS`]: an error naming `flags`, before anything is allocated.
+pub fn check_memory(floats: f64, flags: &str) -> shared::Result<()> {
+    if floats <= MAX_FLOATS {
+        return Ok(());
+    }
+    Err(shared::Error::msg(format!(
+        "{flags}: these sizes need about {:.0} GiB of buffers (at most {} GiB)",
+        floats * 8.0 / (1u64 << 30) as f64,
+        (MAX_FLOATS as u64 * 8) >> 30
+    )))
+}

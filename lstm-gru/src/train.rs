@@ -1,0 +1,365 @@
+//! The training loops: the adding problem (fresh sequences every step, a held-out set) and the
+//! language model (side-by-side streams, validation, a session that a checkpoint can hold),
+//! both on the engine's passes with Adam and global gradient-norm clipping.
+
+use crate::data::{AddingBatch, Streams, adding_batch};
+use crate::fast::FastCell;
+use crate::fast::adding::AddingCache;
+use crate::fast::charlm::LmCache;
+use crate::fast::parallel::{AddingParallel, LmParallel};
+use crate::model::{AddingNet, CharLm};
+use nalgebra::DMatrix;
+use shared::error::check_finite;
+use shared::optim::{Optimizer, Rule};
+use shared::plot::Series;
+use shared::rng;
+use shared::run::Progress;
+use shared::{Error, Result};
+use std::time::Instant;
+
+/// Scales all gradients down together so their joint L2 norm is at most `max_norm` (Pascanu
+/// et al. 2013's remedy for exploding RNN gradients); returns the norm before clipping.
+pub fn clip_global_norm(grads: &mut [&mut DMatrix<f64>], max_norm: f64) -> f64 {
+    let norm = grads.iter().map(|g| g.norm_squared()).sum::<f64>().sqrt();
+    if norm > max_norm {
+        let s = max_norm / norm;
+        for g in grads.iter_mut() {
+            **g *= s;
+        }
+    }
+    norm
+}
+
+/// Settings of one adding-problem training run.
+#[derive(Clone, Debug)]
+pub struct AddingConfig {
+    /// Sequence length T.
+    pub T: usize,
+    /// Hidden units per layer.
+    pub hidden: usize,
+    /// Layers.
+    pub layers: usize,
+    /// Sequences per mini-batch.
+    pub batch: usize,
+    /// Training steps (one mini-batch each, fresh sequences every step).
+    pub steps: usize,
+    /// Adam's learning rate.
+    pub lr: f64,
+    /// Largest global gradient norm (larger gradients are scaled down).
+    pub clip: f64,
+    /// Evaluate on the held-out sequences every this many steps.
+    pub eval_every: usize,
+    /// Held-out sequences (drawn once from the seed).
+    pub test_size: usize,
+    /// Threads for each mini-batch (1: the single-threaded code; see [`crate::fast::parallel`]).
+    pub threads: usize,
+}
+
+/// What a training run measured.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// "rnn", "lstm", "gru".
+    pub cell: &'static str,
+    /// Mini-batch MSE at every step.
+    pub train_mse: Series,
+    /// Held-out MSE at every evaluation.
+    pub test_mse: Series,
+    /// Held-out MSE after the last step.
+    pub final_test_mse: f64,
+    /// Lowest held-out MSE of the run.
+    pub best_test_mse: f64,
+    /// First evaluation step with held-out MSE < 0.01, if any.
+    pub solved_at: Option<usize>,
+    /// Training wall time in seconds.
+    pub seconds: f64,
+    /// Number of parameters.
+    pub params: usize,
+}
+
+/// Trains an [`AddingNet`] of cell `C` on the adding problem. The data stream and the held-out set depend only on
+/// `seed`, so every cell sees the same sequences. Returns what was measured up to the end, or
+/// up to the step where the loss stopped being finite together with that error (so the curves
+/// so far can still be drawn).
+pub fn train_adding<C: FastCell>(
+    cfg: &AddingConfig,
+    seed: u64,
+    progress: &Progress,
+) -> (Outcome, Result<()>) {
+    let mut out = Outcome {
+        cell: C::NAME,
+        train_mse: Series::new(format!("{} (mini-batch)", C::NAME)),
+        test_mse: Series::new(format!("{} (held out)", C::NAME)),
+        final_test_mse: f64::NAN,
+        best_test_mse: f64::INFINITY,
+        solved_at: None,
+        seconds: 0.0,
+        params: 0,
+    };
+    let result = run_adding::<C>(cfg, seed, progress, &mut out);
+    (out, result)
+}
+
+/// [`train_adding`]'s loop, filling `out` as it goes.
+fn run_adding<C: FastCell>(
+    cfg: &AddingConfig,
+    seed: u64,
+    progress: &Progress,
+    out: &mut Outcome,
+) -> Result<()> {
+    if cfg.T < 2 {
+        return Err(Error::flag("--length", "must be at least 2"));
+    }
+    let start = Instant::now();
+    let mut net: AddingNet<C> = AddingNet::new(cfg.hidden, cfg.layers, &mut rng::stream(seed, 1));
+    let mut grads = net.zero_grads();
+    let mut data = rng::stream(seed, 2);
+    let test = adding_batch(cfg.T, cfg.test_size, &mut rng::stream(seed, 3));
+    let mut cache = net.fast_cache(cfg.T, cfg.batch);
+    let threads = shared::parallel::check_threads(cfg.threads)?;
+    let mut parallel = (threads > 1).then(|| AddingParallel::new(&net, cfg.T, cfg.batch, threads));
+    let mut test_cache = net.fast_cache(cfg.T, cfg.test_size);
+    let mut opt = Optimizer::new(Rule::adam(), cfg.lr);
+    out.params = net.params_mut().iter().map(|p| p.len()).sum();
+    let evaluate =
+        |net: &AddingNet<C>, step: usize, out: &mut Outcome, cache: &mut AddingCache<C>| {
+            let mse = net.forward_fast(test.X.columns(0, test.X.ncols()), &test.target, cache);
+            let mse = check_finite(step as u64, mse)?;
+            out.test_mse.push(step as f64, mse);
+            if mse < 0.01 && out.solved_at.is_none() {
+                out.solved_at = Some(step);
+            }
+            out.final_test_mse = mse;
+            out.best_test_mse = out.best_test_mse.min(mse);
+            Ok::<f64, Error>(mse)
+        };
+    evaluate(&net, 0, out, &mut test_cache)?;
+    let mut b = AddingBatch::new(cfg.T, cfg.batch);
+    for step in 1..=cfg.steps {
+        b.draw(&mut data);
+        grads.zero();
+        let mse = match parallel.as_mut() {
+            None => net.backward_fast(
+                b.X.columns(0, b.X.ncols()),
+                &b.target,
+                &mut cache,
+                &mut grads,
+            ),
+            Some(p) => p.backward(&net, &b.X, &b.target, &mut grads),
+        };
+        out.seconds = start.elapsed().as_secs_f64();
+        check_finite(step as u64, mse)?;
+        out.train_mse.push(step as f64, mse);
+        let mut g = grads.list_mut();
+        clip_global_norm(&mut g, cfg.clip);
+        let g: Vec<&DMatrix<f64>> = g.into_iter().map(|g| &*g).collect();
+        opt.step(&mut net.params_mut(), &g);
+        if step % cfg.eval_every == 0 || step == cfg.steps {
+            let test_mse = evaluate(&net, step, out, &mut test_cache)?;
+            progress.set_message(format!("{}: held-out MSE {test_mse:.4}", C::NAME));
+        }
+        progress.inc(1);
+    }
+    out.seconds = start.elapsed().as_secs_f64();
+    Ok(())
+}
+
+/// Settings of a language-model training run.
+#[derive(Clone, Debug)]
+pub struct TextConfig {
+    /// Layers L.
+    pub layers: usize,
+    /// Hidden units per layer H.
+    pub hidden: usize,
+    /// Characters per chunk T (truncated BPTT length).
+    pub seq_len: usize,
+    /// Streams B.
+    pub batch: usize,
+    /// Most training steps.
+    pub steps: usize,
+    /// Stop after this many seconds of training, if set ([`TrainClock`] time: CPU seconds on
+    /// Linux, evaluation excluded).
+    pub seconds: Option<f64>,
+    /// Adam's learning rate.
+    pub lr: f64,
+    /// Largest global gradient norm.
+    pub clip: f64,
+    /// Validate every this many steps.
+    pub eval_every: usize,
+    /// Threads for each mini-batch: the B streams split into groups ([`LmParallel`]); 1 runs
+    /// the single-threaded code.
+    pub threads: usize,
+}
+
+/// One validation point.
+#[derive(Clone, Copy, Debug)]
+pub struct Eval {
+    /// Steps done.
+    pub step: usize,
+    /// Training seconds so far ([`TrainClock`], evaluation excluded).
+    pub seconds: f64,
+    /// Wall-clock seconds of training so far (evaluation excluded).
+    pub wall_seconds: f64,
+    /// Mean training loss since the last evaluation (nats per character).
+    pub train: f64,
+    /// Validation loss (nats per character).
+    pub valid: f64,
+}
+
+/// The clock of training budgets: this process's CPU time where Linux reports it
+/// (`/proc/self/stat`, utime + stime in USER_HZ = 100 ticks per second), else wall-clock time.
+/// On a machine shared with other jobs, CPU time keeps equal-time comparisons fair: a run does
+/// not spend its budget waiting for a core.
+#[derive(Clone, Copy, Debug)]
+pub struct TrainClock {
+    cpu: Option<f64>,
+    wall: Instant,
+}
+
+impl TrainClock {
+    /// Starts the clock.
+    pub fn start() -> Self {
+        TrainClock {
+            cpu: cpu_seconds(),
+            wall: Instant::now(),
+        }
+    }
+    /// (budget seconds, wall seconds) since the start.
+    pub fn elapsed(&self) -> (f64, f64) {
+        let wall = self.wall.elapsed().as_secs_f64();
+        match (self.cpu, cpu_seconds()) {
+            (Some(a), Some(b)) => (b - a, wall),
+            _ => (wall, wall),
+        }
+    }
+}
+
+/// utime + stime of this process in seconds, from `/proc/self/stat` (Linux only).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name in parentheses: state is field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// A training run in progress: the model, Adam's state, the carried states of the B streams,
+/// the steps done and the validation history; everything a checkpoint keeps, so that
+/// `--resume` continues exactly where the checkpoint was written.
+#[derive(Clone, Debug)]
+pub struct Session<C: FastCell> {
+    /// The model being trained.
+    pub model: CharLm<C>,
+    /// Adam, with its moments.
+    pub opt: Optimizer,
+    /// The engine's buffers, whose initial states carry from chunk to chunk.
+    pub cache: LmCache<C>,
+    /// Steps done.
+    pub step: usize,
+    /// Every validation so far (after a resume, the earlier ones have zero seconds).
+    pub history: Vec<Eval>,
+}
+
+impl<C: FastCell> Session<C> {
+    /// A fresh run: the model drawn from `seed`, zero states, step 0.
+    pub fn new(cfg: &TextConfig, V: usize, seed: u64) -> Self {
+        let model: CharLm<C> = CharLm::new(V, cfg.hidden, cfg.layers, &mut rng::stream(seed, 1));
+        let cache = model.fast_cache(cfg.seq_len, cfg.batch);
+        Session {
+            model,
+            opt: Optimizer::new(Rule::adam(), cfg.lr),
+            cache,
+            step: 0,
+            history: Vec::new(),
+        }
+    }
+}
+
+/// Trains `session` on `train_ids` up to `cfg.steps` steps (or `cfg.seconds`), validating on
+/// `valid_ids` every `cfg.eval_every` steps and at the end; `on_eval` is called at every
+/// validation (to print and checkpoint) after it is added to `session.history`. A non-finite
+/// training or validation loss stops with "training diverged at step N" before the model of
+/// that step reaches `on_eval`; `session` keeps the history up to there for the curves.
+pub fn train_text<C: FastCell>(
+    cfg: &TextConfig,
+    session: &mut Session<C>,
+    train_ids: &[usize],
+    valid_ids: &[usize],
+    progress: &Progress,
+    mut on_eval: impl FnMut(&Session<C>, &Eval) -> Result<()>,
+) -> Result<()> {
+    let (T, B) = (cfg.seq_len, cfg.batch);
+    let streams = Streams::new(train_ids.len(), T, B);
+    if streams.chunks == 0 {
+        return Err(Error::msg(format!(
+            "the training text has {} characters: too few for --batch {B} streams of --seq-len {T}",
+            train_ids.len()
+        )));
+    }
+    if Streams::new(valid_ids.len(), T, B).chunks == 0 {
+        return Err(Error::msg(format!(
+            "the validation text has {} characters: too few for --batch {B} streams of --seq-len {T}",
+            valid_ids.len()
+        )));
+    }
+    let mut grads = session.model.zero_grads();
+    let threads = shared::parallel::check_threads(cfg.threads)?;
+    let mut parallel =
+        (threads > 1).then(|| LmParallel::new(&session.model, &session.cache, threads));
+    let (mut inputs, mut targets) = (vec![0; T * B], vec![0; T * B]);
+    let (mut seconds, mut wall_seconds, mut sum, mut count) = (0.0, 0.0, 0.0, 0usize);
+    progress.inc(session.step as u64);
+    while session.step < cfg.steps && cfg.seconds.is_none_or(|s| seconds < s) {
+        let clock = TrainClock::start();
+        let k = session.step % streams.chunks;
+        if k == 0 {
+            session.cache.rnn.reset(); // a new pass over the text starts from zero states
+            (parallel.iter_mut()).for_each(|p| p.reset());
+        }
+        streams.chunk(train_ids, k, &mut inputs, &mut targets);
+        grads.zero();
+        let loss = match parallel.as_mut() {
+            None => {
+                (session.model).backward_fast(&inputs, &targets, &mut session.cache, &mut grads)
+            }
+            Some(p) => p.backward(&session.model, &inputs, &targets, &mut grads),
+        };
+        check_finite(session.step as u64 + 1, loss)?;
+        session.cache.rnn.carry();
+        (parallel.iter_mut()).for_each(|p| p.carry());
+        let mut g = grads.list_mut();
+        clip_global_norm(&mut g, cfg.clip);
+        let g: Vec<&DMatrix<f64>> = g.into_iter().map(|g| &*g).collect();
+        session.opt.step(&mut session.model.params_mut(), &g);
+        session.step += 1;
+        let (budget, wall) = clock.elapsed();
+        (seconds, wall_seconds) = (seconds + budget, wall_seconds + wall);
+        (sum, count) = (sum + loss, count + 1);
+        progress.inc(1);
+        let last = session.step == cfg.steps || cfg.seconds.is_some_and(|s| seconds >= s);
+        if session.step.is_multiple_of(cfg.eval_every) || last {
+            // The updated model is judged before it may be checkpointed: a non-finite
+            // validation loss is a divergence too (the training loss was of the model before).
+            let valid = check_finite(session.step as u64, session.model.evaluate(valid_ids, T, B))?;
+            let train = sum / count as f64;
+            (sum, count) = (0.0, 0);
+            progress.set_message(format!("train {train:.3} valid {valid:.3} nats/char"));
+            let e = Eval {
+                step: session.step,
+                seconds,
+                wall_seconds,
+                train,
+                valid,
+            };
+            session.history.push(e);
+            if let Some(p) = &parallel {
+                p.store_state(&mut session.cache); // the checkpoint keeps the streams' carried states
+            }
+            on_eval(session, &e)?;
+        }
+    }
+    if let Some(p) = &parallel {
+        p.store_state(&mut session.cache);
+    }
+    Ok(())
+}
