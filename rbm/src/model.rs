@@ -13,6 +13,7 @@ use nalgebra::{DMatrix, DVector};
 use shared::activation::sigmoid;
 use shared::rng::{self, Rng};
 
+// ANCHOR: softplus
 /// softplus(x) = ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^{−|x|}) so it never overflows.
 #[inline]
 pub fn softplus(x: f64) -> f64 {
@@ -27,6 +28,7 @@ pub fn logsumexp(t: &[f64]) -> f64 {
     }
     m + t.iter().map(|&x| (x - m).exp()).sum::<f64>().ln()
 }
+// ANCHOR_END: softplus
 
 /// 1ᵀ: a row of N ones (1 × N), to write "b 1ᵀ", a bias added to every column.
 fn ones(N: usize) -> DMatrix<f64> {
@@ -75,11 +77,14 @@ impl Rbm {
         self.W.nrows()
     }
 
+    // ANCHOR: energy
     /// E(v, h) = −aᵀv − bᵀh − hᵀWv for one configuration (v: n_v × 1, h: n_h × 1, 0 or 1).
     pub fn energy(&self, v: &DVector<f64>, h: &DVector<f64>) -> f64 {
         -self.a.dot(v) - self.b.dot(h) - h.dot(&(&self.W * v))
     }
+    // ANCHOR_END: energy
 
+    // ANCHOR: free_energy
     /// F(v) = −aᵀv − Σ_j softplus(b_j + (Wv)_j) for each column of V (n_v × N), so that
     /// e^{−F(v)} = Σ_h e^{−E(v, h)}. Returns N values.
     pub fn free_energy(&self, V: &DMatrix<f64>) -> Vec<f64> {
@@ -87,7 +92,9 @@ impl Rbm {
         let F = -(self.a.transpose() * V) - ones(X.nrows()) * X.map(softplus); // 1 × N
         F.iter().copied().collect()
     }
+    // ANCHOR_END: free_energy
 
+    // ANCHOR: conditionals
     /// p(h_j = 1 | v) = σ(b_j + (Wv)_j) for each column of V: H = σ(W V + b 1ᵀ) (n_h × B).
     pub fn hidden_probs(&self, V: &DMatrix<f64>) -> DMatrix<f64> {
         (&self.W * V + &self.b * ones(V.ncols())).map(sigmoid)
@@ -97,7 +104,9 @@ impl Rbm {
     pub fn visible_probs(&self, H: &DMatrix<f64>) -> DMatrix<f64> {
         (self.W.transpose() * H + &self.a * ones(H.ncols())).map(sigmoid)
     }
+    // ANCHOR_END: conditionals
 
+    // ANCHOR: cd
     /// CD-k's estimate of the log-likelihood gradient on the batch V0 (n_v × B), as the guide
     /// §3 prescribes: the hidden states driven by data are sampled, the last reconstruction and
     /// the hidden units driven by it are kept as probabilities, the statistics use
@@ -133,7 +142,9 @@ impl Rbm {
         // ⟨h vᵀ⟩_data − ⟨h vᵀ⟩_model ≈ H0 V0ᵀ / B − Hk chainsᵀ / C (and the same for v and h)
         Grads::statistics(V0, &H0).minus(&Grads::statistics(chains, &Hk))
     }
+    // ANCHOR_END: cd
 
+    // ANCHOR: update
     /// One update along an ascent direction g, PA4's `optimize` with the guide's weight cost λ
     /// (on W only): Δ ← μΔ + (g − λW), θ ← θ + εΔ for θ = W, a, b (`velocity` holds Δ).
     pub fn update(&mut self, g: &Grads, velocity: &mut Grads, lr: f64, mu: f64, weight_cost: f64) {
@@ -146,6 +157,7 @@ impl Rbm {
         self.a += &velocity.da * lr; // n_v × 1
         self.b += &velocity.db * lr; // n_h × 1
     }
+    // ANCHOR_END: update
 }
 
 /// One binary sample of a unit that is on with probability p: 1 if u < p for u ~ U[0, 1).
@@ -183,6 +195,7 @@ impl Grads {
         }
     }
 
+    // ANCHOR: statistics
     /// One side of ∂ log p / ∂θ = ⟨·⟩_data − ⟨·⟩_model, as means over the B columns of the
     /// visible states V (n_v × B) and their hidden probabilities H (n_h × B):
     /// ⟨h vᵀ⟩ = H Vᵀ / B, ⟨v⟩ = V 1 / B, ⟨h⟩ = H 1 / B.
@@ -194,6 +207,7 @@ impl Grads {
             db: H * ones(B).transpose() / B as f64, // n_h × 1
         }
     }
+    // ANCHOR_END: statistics
 
     /// self − other, parameter by parameter.
     pub fn minus(&self, other: &Grads) -> Grads {
@@ -205,6 +219,7 @@ impl Grads {
     }
 }
 
+// ANCHOR: configurations
 /// The 2^n binary configurations of n units as the rows of a 2^n × n matrix, in the notes'
 /// order: for n = 2 the rows are (0, 0), (0, 1), (1, 0), (1, 1), i.e. row k holds the bits of
 /// k with unit 1 the most significant.
@@ -212,6 +227,7 @@ pub fn configurations(n: usize) -> DMatrix<f64> {
     assert!(n < 31, "2^{n} configurations is too many to list");
     DMatrix::from_fn(1 << n, n, |k, j| ((k >> (n - 1 - j)) & 1) as f64)
 }
+// ANCHOR_END: configurations
 
 /// The notes' table: one row per hidden configuration H.
 ///
@@ -233,6 +249,7 @@ pub struct NotesTable {
     pub Z: f64,
 }
 
+// ANCHOR: notes_table
 /// Z as the notes compute it, in plain (not log) space: overflows to ∞ for large weights or
 /// many visible units; [`log_z`] does not.
 pub fn notes_table(rbm: &Rbm) -> NotesTable {
@@ -260,10 +277,12 @@ pub fn notes_table(rbm: &Rbm) -> NotesTable {
         Z,
     }
 }
+// ANCHOR_END: notes_table
 
 /// Largest n_v + n_h [`z_brute_force`] accepts (2^26 ≈ 67 million energies).
 pub const BRUTE_FORCE_MAX_UNITS: usize = 26;
 
+// ANCHOR: z_brute_force
 /// Z = Σ_{v,h} e^{−E(v,h)} straight from the definition: every one of the 2^{n_v + n_h}
 /// joint configurations, its energy, its Boltzmann factor. Panics above
 /// [`BRUTE_FORCE_MAX_UNITS`] units.
@@ -283,6 +302,7 @@ pub fn z_brute_force(rbm: &Rbm) -> f64 {
     }
     Z
 }
+// ANCHOR_END: z_brute_force
 
 /// F(v) = −log Σ_h e^{−E(v,h)} straight from the definition (every h), for one v (n_v × 1).
 pub fn free_energy_brute_force(rbm: &Rbm, v: &DVector<f64>) -> f64 {
@@ -294,6 +314,7 @@ pub fn free_energy_brute_force(rbm: &Rbm, v: &DVector<f64>) -> f64 {
     -logsumexp(&t)
 }
 
+// ANCHOR: log_z
 /// For each hidden configuration, log Σ_v e^{−E(v, h)} = bᵀh + Σ_i softplus(a_i + (hᵀW)_i):
 /// the logarithm of the notes' rows (2^{n_h} × 1), and the rows' a + HᵀW (2^{n_h} × n_v).
 fn log_rows(rbm: &Rbm) -> (DMatrix<f64>, DMatrix<f64>, DMatrix<f64>) {
@@ -315,11 +336,14 @@ pub fn log_z(rbm: &Rbm) -> f64 {
     let (_, _, t) = log_rows(rbm); // 2^{n_h} × 1
     logsumexp(t.as_slice())
 }
+// ANCHOR_END: log_z
 
+// ANCHOR: log_probs
 /// log p(v) = −F(v) − log Z for each column of V (n_v × N), given log Z.
 pub fn log_probs(rbm: &Rbm, V: &DMatrix<f64>, log_z: f64) -> Vec<f64> {
     rbm.free_energy(V).iter().map(|F| -F - log_z).collect()
 }
+// ANCHOR_END: log_probs
 
 /// Mean of log p(v) over the columns of V (nats per example), given log Z.
 pub fn mean_log_prob(rbm: &Rbm, V: &DMatrix<f64>, log_z: f64) -> f64 {
@@ -341,6 +365,7 @@ pub struct ModelExpectations {
     pub hv: DMatrix<f64>,
 }
 
+// ANCHOR: exact_gradient
 /// ⟨v⟩, ⟨h⟩, ⟨h vᵀ⟩ under p(v, h) = e^{−E(v,h)} / Z by the notes' enumeration of the hidden
 /// layer (of the visible one when it is smaller): p(h) = e^{t_h − log Z} with t_h the log of
 /// h's row, and given h the visible units are independent with E[v | h] = σ(a + Wᵀh).
@@ -380,6 +405,7 @@ pub fn exact_gradient(rbm: &Rbm, V: &DMatrix<f64>) -> Grads {
         db: data.db - e.h,
     }
 }
+// ANCHOR_END: exact_gradient
 
 /// Every visible configuration (as the columns of an n_v × 2^{n_v} matrix, in the notes'
 /// order) with its exact log p(v).
