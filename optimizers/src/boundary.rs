@@ -62,7 +62,7 @@ fn draw(
         (row.min() - 1.0, row.max() + 1.0)
     };
     let ((x0, x1), (y0, y1)) = (span(0), span(1));
-    let root = BitMapBackend::new(path, (900, 680)).into_drawing_area();
+    let root = shared::plot::png_backend(path, (900, 680)).into_drawing_area();
     root.fill(&WHITE).map_err(|x| e(&x))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 22, FontStyle::Bold))

@@ -413,8 +413,8 @@ fn draw(
     panels: &[(Surface, Vec<Trajectory>)],
 ) -> std::result::Result<(), String> {
     let e = |e: &dyn std::fmt::Display| e.to_string();
-    let root =
-        BitMapBackend::new(path, (900 * panels.len().max(1) as u32, 640)).into_drawing_area();
+    let size = (900 * panels.len().max(1) as u32, 640);
+    let root = shared::plot::png_backend(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(|x| e(&x))?;
     let root = root
         .titled(title, ("sans-serif", 26, FontStyle::Bold))
