@@ -65,6 +65,10 @@ pub const LOCK_FILE: &str = ".lock";
 pub const VERSION_KEY: &str = "version";
 /// Metadata key of the effective flags (a JSON object) in a checkpoint.
 pub const FLAGS_KEY: &str = "flags";
+/// The flags that say where and how one invocation runs, not what it computes: a resumed run
+/// takes them from its own command line, and a checkpoint does not store them (the same
+/// training gives the same model file wherever it was written, resumed or not).
+pub const INVOCATION_FLAGS: [&str; 4] = ["out", "resume", "overwrite", "quiet"];
 
 /// A chapter program: its crate name and version (use [`crate::chapter!`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -351,7 +355,7 @@ impl Session {
             )));
         }
         t.meta(VERSION_KEY, self.chapter.version);
-        t.json(FLAGS_KEY, &self.flags);
+        t.json(FLAGS_KEY, &self.stored_flags());
         let tensors: Vec<(&str, &DMatrix<f64>)> =
             t.tensors.iter().map(|(n, m)| (n.as_str(), m)).collect();
         let meta: Vec<(&str, String)> = t
@@ -362,6 +366,15 @@ impl Session {
         let path = self.output(MODEL_FILE);
         checkpoint::save(&path, self.chapter.name, &tensors, &meta)?;
         Ok(path)
+    }
+
+    /// The effective flags without the [`INVOCATION_FLAGS`]: what a checkpoint stores.
+    fn stored_flags(&self) -> Value {
+        let mut flags = self.flags.clone();
+        if let Value::Object(m) = &mut flags {
+            m.retain(|k, _| !INVOCATION_FLAGS.contains(&k.as_str()));
+        }
+        flags
     }
 
     /// Writes `loss.png` and `loss.csv` (the same numbers) for `figure`.
@@ -500,7 +513,7 @@ fn merge_flags(ck: &Checkpoint, now: &Value, given: &Given, may_change: &[&str])
             "is not a JSON object",
         ));
     };
-    let always = ["out", "resume", "overwrite", "quiet"];
+    let always = INVOCATION_FLAGS;
     let mut merged = stored.clone();
     for (id, value) in now {
         let keep = match stored.get(id) {
@@ -892,6 +905,31 @@ mod tests {
         let text = std::fs::read_to_string(out.join(LOCK_FILE)).unwrap();
         assert_eq!(text, format!("{} demo\n", std::process::id()));
         drop(s);
+    }
+
+    #[test]
+    fn the_model_file_does_not_depend_on_where_or_how_the_run_was_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State {
+            w: DMatrix::from_element(2, 2, 0.5),
+            step: 4,
+        };
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        let st = train(&run_args(&a), None, &flags(0.5, 10), &given(&[])).unwrap();
+        st.session.save_checkpoint(&state).unwrap();
+        st.session.finish().unwrap();
+        // Another folder, a resume of the first run, loud: the same model, the same bytes.
+        let mut f = flags(0.5, 10);
+        (f.out, f.resume, f.quiet) = (Some(b.clone()), Some(a.clone()), false);
+        let mut run = run_args(&b);
+        run.quiet = false;
+        let st = train(&run, Some(&a), &f, &given(&["out", "quiet"])).unwrap();
+        st.session.save_checkpoint(&state).unwrap();
+        let bytes = |d: &Path| std::fs::read(d.join(MODEL_FILE)).unwrap();
+        assert!(bytes(&a) == bytes(&b));
+        let ck = checkpoint::load(b.join(MODEL_FILE), CH.name).unwrap();
+        let stored: Value = serde_json::from_str(ck.meta_str(FLAGS_KEY).unwrap()).unwrap();
+        assert_eq!(stored, json!({"lr": 0.5, "iterations": 10, "seed": 1}));
     }
 
     #[test]
