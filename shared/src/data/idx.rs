@@ -327,6 +327,29 @@ pub fn load_mnist_dir(dir: impl AsRef<Path>, which: &str) -> Result<ImageSet> {
     load_mnist(images, labels)
 }
 
+/// Both parts of MNIST in `dir`: the training images (`None` when the folder holds no
+/// `train-images` file, under any name [`load_mnist_dir`] accepts) and the t10k images,
+/// checked to be of one size.
+pub fn load_mnist_parts(dir: impl AsRef<Path>) -> Result<(Option<ImageSet>, ImageSet)> {
+    let dir = dir.as_ref();
+    let t10k = load_mnist_dir(dir, "t10k")?;
+    if find_idx(dir, "train", "images", "idx3").is_err() {
+        return Ok((None, t10k));
+    }
+    let train = load_mnist_dir(dir, "train")?;
+    if (train.rows, train.cols) != (t10k.rows, t10k.cols) {
+        return Err(Error::format(
+            dir,
+            "train images",
+            format!(
+                "they are {}×{}, the t10k images {}×{}: one model cannot read both",
+                train.rows, train.cols, t10k.rows, t10k.cols
+            ),
+        ));
+    }
+    Ok((Some(train), t10k))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,5 +527,23 @@ mod tests {
         assert!(load_mnist_dir(dir.path(), "test").is_err());
         let e = load_mnist_dir(dir.path().join("nope"), "t10k").unwrap_err();
         assert!(e.to_string().contains("not a folder"));
+    }
+
+    #[test]
+    fn both_parts_or_t10k_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, bytes: Vec<u8>| std::fs::write(dir.path().join(name), bytes);
+        write("t10k-images-idx3-ubyte", images_bytes(2, 2, 2)).unwrap();
+        write("t10k-labels-idx1-ubyte", labels_bytes(&[0, 1])).unwrap();
+        let (train, t10k) = load_mnist_parts(dir.path()).unwrap();
+        assert!(train.is_none());
+        assert_eq!(t10k.len(), 2);
+        write("train-images.idx3-ubyte", gz(&images_bytes(3, 2, 2))).unwrap();
+        write("train-labels-idx1-ubyte", labels_bytes(&[0, 1, 2])).unwrap();
+        let (train, _) = load_mnist_parts(dir.path()).unwrap();
+        assert_eq!(train.unwrap().len(), 3);
+        write("train-images.idx3-ubyte", images_bytes(3, 3, 2)).unwrap();
+        let e = load_mnist_parts(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("they are 3×2, the t10k images 2×2"), "{e}");
     }
 }
