@@ -61,6 +61,8 @@
 //! | the baseline: §3's softmax without a hidden layer | | [`fast::LinearSoftmax`] |
 
 pub mod checkpoint;
+pub mod cli;
+pub mod commands;
 pub mod data;
 pub mod example;
 pub mod fast;
