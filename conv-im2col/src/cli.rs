@@ -5,7 +5,7 @@
 
 use crate::model::Init;
 use crate::train::{Sampling, saito_adam};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 use shared::optim::Rule;
 use shared::run::RunArgs;
@@ -134,12 +134,13 @@ impl AdamArg {
 
 /// The flags of `eval`.
 #[derive(Args, Clone, Debug, Serialize, Deserialize)]
+#[command(group(ArgGroup::new("images").required(true).args(["mnist", "digits"])))]
 pub struct EvalArgs {
     /// The network: a run folder or the model.safetensors in it [default: runs/conv-im2col].
     #[arg(long, value_name = "RUN")]
     pub model: Option<PathBuf>,
     /// Evaluate on the t10k-* images of this MNIST folder (IDX, plain or .gz).
-    #[arg(long, value_name = "DIR", conflicts_with = "digits", required_unless_present = "digits")]
+    #[arg(long, value_name = "DIR")]
     pub mnist: Option<PathBuf>,
     /// Evaluate on every image of this 8×8 digits CSV.
     #[arg(long, value_name = "FILE")]

@@ -113,7 +113,7 @@ pub fn mnist(dir: &Path, train: Option<usize>, test: Option<usize>) -> Result<Sp
             test.unwrap_or(DEFAULT_SIZES.1),
         );
         let mut split = split_one(t10k, "MNIST t10k", dir, tr, te)?;
-        split.description += " (the folder holds no train-* images: t10k split in two)";
+        split.description += "; no train-* images in the folder, so t10k is split in two";
         return Ok(split);
     };
     check_digit_labels(&full, dir, "train")?;
