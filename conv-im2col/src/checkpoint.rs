@@ -140,7 +140,13 @@ impl State {
         while !ep.is_over() {
             let mut step = self.steps();
             let loss = match &mut self.par {
-                None => ep.step(&mut self.net, &mut self.opt, &train.images, &train.labels, &mut step),
+                None => ep.step(
+                    &mut self.net,
+                    &mut self.opt,
+                    &train.images,
+                    &train.labels,
+                    &mut step,
+                ),
                 Some(par) => ep.step(
                     &mut par.on(&mut self.net),
                     &mut self.opt,

@@ -4,12 +4,14 @@
 
 use crate::checkpoint::{Resume, State, net_from_checkpoint, sizes};
 use crate::cli::{EvalArgs, TrainArgs};
+use crate::data::{self, Split};
+use crate::example;
 use crate::fast::FastConvNet;
 use crate::model::Config;
 use crate::report::{self, save_filters};
 use crate::train::{Sampling, evaluate};
-use crate::{data, example};
 use anyhow::{Context, Result};
+use shared::checkpoint::Checkpoint;
 use shared::data::digits;
 use shared::plot::Series;
 use shared::run::Progress;
@@ -40,23 +42,13 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
         filter_size: a.filter_size as usize,
         ..Config::simple(1, train.rows, train.cols)
     };
-    let per_example =
-        FastConvNet::bytes_per_example(&config).map_err(|e| Error::flag("--filter-size", e))?;
-    // A batch (at most the training set when shuffled) or a 500-image accuracy pass.
-    let b = match a.sampling {
-        Sampling::Shuffled => batch.min(train.len()),
-        Sampling::Replacement => batch,
-    };
-    let widest = b.max(500.min(train.len().max(split.test.len())));
-    let what = format!("mini-batches of {batch} images");
-    check_memory("--batch", &what, per_example * widest as f64)?;
+    check_batch(&config, batch, a.sampling, &split)?;
     let state = match started.resumed {
         None => {
             let net = FastConvNet::new(config, a.init.init(), &mut rng::stream(seed, 1))?;
             State::new(net, rule, lr, seed, &split)
         }
         Some(mut ck) => {
-            let from = ck.path.clone();
             let cx = Resume {
                 split: &split,
                 config,
@@ -65,23 +57,7 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
                 lr,
                 seed,
             };
-            let s = State::load(&mut ck, cx)?;
-            if s.epoch >= a.epochs {
-                let msg = format!(
-                    "{}, but the run in {} has already done {} epochs: ask for more",
-                    a.epochs,
-                    session.out.display(),
-                    s.epoch
-                );
-                return Err(Error::flag("--epochs", msg).into());
-            }
-            say!(
-                "resumed from {} after epoch {} (step {})",
-                from.display(),
-                s.epoch,
-                s.steps()
-            )?;
-            s
+            resume(&mut ck, cx, a.epochs, &session)?
         }
     };
     let mut s = state.with_threads(a.threads as usize)?;
@@ -161,6 +137,38 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a `--batch` whose buffers would not fit in memory: the largest batch the run
+/// computes is a mini-batch (at most the training set when shuffled) or a 500-image accuracy
+/// pass. An error names `--filter-size` if the sizes do not make a network.
+fn check_batch(config: &Config, batch: usize, sampling: Sampling, split: &Split) -> Result<()> {
+    let per_example =
+        FastConvNet::bytes_per_example(config).map_err(|e| Error::flag("--filter-size", e))?;
+    let n = split.train.len();
+    let b = match sampling {
+        Sampling::Shuffled => batch.min(n),
+        Sampling::Replacement => batch,
+    };
+    let widest = b.max(500.min(n.max(split.test.len())));
+    let what = format!("mini-batches of {batch} images");
+    Ok(check_memory("--batch", &what, per_example * widest as f64)?)
+}
+
+/// The state a checkpoint continues (checked against `cx`), if it has not yet done `epochs`.
+fn resume(ck: &mut Checkpoint, cx: Resume<'_>, epochs: u64, session: &Session) -> Result<State> {
+    let s = State::load(ck, cx)?;
+    if s.epoch >= epochs {
+        let msg = format!(
+            "{epochs}, but the run in {} has already done {} epochs: ask for more",
+            session.out.display(),
+            s.epoch
+        );
+        return Err(Error::flag("--epochs", msg).into());
+    }
+    let (from, epoch, step) = (ck.path.display(), s.epoch, s.steps());
+    say!("resumed from {from} after epoch {epoch} (step {step})")?;
+    Ok(s)
+}
+
 /// Ends a run that cannot go on (Ctrl-C, a diverged training): hides the progress bar, writes
 /// the curves so far, and returns `e` (or the error of writing them).
 fn stop(session: &Session, bar: &Progress, s: &State, e: anyhow::Error) -> anyhow::Error {
@@ -207,8 +215,8 @@ pub fn eval(chapter: Chapter, a: &EvalArgs) -> Result<()> {
         );
         return Err(Error::flag(flag, msg).into());
     }
-    let trained = match (ck.meta::<u64>("epoch"), ck.meta_str("data")) {
-        (Ok(e), Ok(d)) => format!("{e} epochs on {d}"),
+    let trained = match (ck.meta::<u64>("epoch"), ck.meta::<u64>("adam_t")) {
+        (Ok(e), Ok(t)) => format!("{e} epochs ({t} steps) on {}", ck.meta_str("data")?),
         _ => "no training record".into(),
     };
     say!(

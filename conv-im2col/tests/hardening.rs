@@ -390,7 +390,10 @@ fn flags_out_of_range_are_clear_errors() {
         let o = run(&args, &out);
         assert_user_error(&o, &format!("{flags:?}"), &[mention]);
     }
-    assert!(wrote_nothing(&out), "a refused flag must not write into --out");
+    assert!(
+        wrote_nothing(&out),
+        "a refused flag must not write into --out"
+    );
 }
 
 #[test]
@@ -669,7 +672,10 @@ fn resume_refuses_bad_checkpoints_and_contradicting_flags() {
             assert_user_error(&o, &format!("{extra:?}"), &[says]);
         }
     }
-    assert!(wrote_nothing(&out), "a refused resume must not write into --out");
+    assert!(
+        wrote_nothing(&out),
+        "a refused resume must not write into --out"
+    );
     // The good checkpoint itself resumes.
     assert!(resume(&good, &[]).status.success());
 }

@@ -161,7 +161,12 @@ fn eval_gives_a_saved_networks_test_accuracy_and_loss() {
     let mnist = mnist_part(dir.path(), "mnist", "t10k", 0, 80);
     let run = dir.path().join("run");
     let flags = ["--train-size", "60", "--test-size", "20", "--batch", "10"];
-    let args = [&["train", "--mnist", s(&mnist)][..], &flags, &["--epochs", "3"]].concat();
+    let args = [
+        &["train", "--mnist", s(&mnist)][..],
+        &flags,
+        &["--epochs", "3"],
+    ]
+    .concat();
     ok(&run_in(&args, &run, &[]), "train");
     let test_accuracy = summary(&run)["test_accuracy"].as_f64().unwrap();
     // ... then eval on a folder holding just those 20 test images: the run's test accuracy.
@@ -172,7 +177,7 @@ fn eval_gives_a_saved_networks_test_accuracy_and_loss() {
     let model = run.join("model.safetensors");
     assert!(
         lines[0].starts_with(&format!("model: {} (SimpleConvNet", model.display()))
-            && lines[0].contains("3 epochs on MNIST t10k images 0..60 to train"),
+            && lines[0].contains("3 epochs (18 steps) on MNIST t10k images 0..60 to train"),
         "{text}"
     );
     assert_eq!(
@@ -186,7 +191,10 @@ fn eval_gives_a_saved_networks_test_accuracy_and_loss() {
     let set = data::mnist_test(&test).unwrap();
     let net = load_net(&model).unwrap().to_model().unwrap();
     let loss = net.loss(&set.images, &set.labels);
-    assert!(lines[2].ends_with(&format!("loss {loss:.4} nats per image")), "{text}");
+    assert!(
+        lines[2].ends_with(&format!("loss {loss:.4} nats per image")),
+        "{text}"
+    );
     assert!(loss.is_finite() && loss > 0.0);
     // The model file itself, and a network saved without a training record.
     let o = testing::run(BIN, &["eval", "--model", s(&model), "--mnist", s(&test)]);
@@ -195,7 +203,13 @@ fn eval_gives_a_saved_networks_test_accuracy_and_loss() {
     save_net(&load_net(&model).unwrap(), &bare).unwrap();
     let o = testing::run(BIN, &["eval", "--model", s(&bare), "--mnist", s(&test)]);
     let bare_text = stdout(&o, "eval of a bare network");
-    assert!(bare_text.lines().next().unwrap().ends_with("; no training record)"));
+    assert!(
+        bare_text
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("; no training record)")
+    );
     assert_eq!(bare_text.lines().nth(2), Some(lines[2]));
 }
 
@@ -204,13 +218,23 @@ fn eval_takes_a_digits_csv_and_refuses_what_the_network_cannot_read() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("digits.csv");
     let line = |k: usize| {
-        let mut f: Vec<String> = (0..64).map(|i| ((i * 7 + k * 3) % 17).to_string()).collect();
+        let mut f: Vec<String> = (0..64)
+            .map(|i| ((i * 7 + k * 3) % 17).to_string())
+            .collect();
         f.push((k % 10).to_string());
         f.join(",")
     };
     std::fs::write(&csv, (0..30).map(|k| line(k) + "\n").collect::<String>()).unwrap();
     let run = dir.path().join("digits-run");
-    let args = ["train", "--digits", s(&csv), "--filter-size", "3", "--epochs", "1"];
+    let args = [
+        "train",
+        "--digits",
+        s(&csv),
+        "--filter-size",
+        "3",
+        "--epochs",
+        "1",
+    ];
     ok(&run_in(&args, &run, &[]), "train on the CSV");
     let o = testing::run(BIN, &["eval", "--model", s(&run), "--digits", s(&csv)]);
     let text = stdout(&o, "eval --digits");
@@ -234,7 +258,10 @@ fn eval_takes_a_digits_csv_and_refuses_what_the_network_cannot_read() {
     let o = testing::run(BIN, &["eval", "--model", s(&run)]);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("<--mnist <DIR>|--digits <FILE>>"), "{stderr}");
+    assert!(
+        stderr.contains("<--mnist <DIR>|--digits <FILE>>"),
+        "{stderr}"
+    );
     let o = testing::run(BIN, &["eval", "--model", s(&run), "--mnist", s(&run)]);
     assert_user_error(&o, "no t10k files", &["t10k-images"]);
 }
@@ -245,7 +272,15 @@ fn mnist_with_both_parts_trains_on_all_of_train_and_tests_on_all_of_t10k() {
     let mnist = mnist_part(dir.path(), "full", "train", 0, 50);
     mnist_part(dir.path(), "full", "t10k", 50, 70);
     let run = dir.path().join("run");
-    let args = ["train", "--mnist", s(&mnist), "--batch", "25", "--epochs", "1"];
+    let args = [
+        "train",
+        "--mnist",
+        s(&mnist),
+        "--batch",
+        "25",
+        "--epochs",
+        "1",
+    ];
     let text = stdout(&run_in(&args, &run, &[]), "train on both parts");
     let split = "MNIST train images 0..50 to train, t10k images 0..20 to test (of 50 and 20)";
     assert!(
@@ -259,7 +294,15 @@ fn mnist_with_both_parts_trains_on_all_of_train_and_tests_on_all_of_t10k() {
     // says so.
     let t10k = mnist_part(dir.path(), "t10k-only", "t10k", 0, 20);
     let run = dir.path().join("t10k-run");
-    let args = ["train", "--mnist", s(&t10k), "--batch", "25", "--epochs", "1"];
+    let args = [
+        "train",
+        "--mnist",
+        s(&t10k),
+        "--batch",
+        "25",
+        "--epochs",
+        "1",
+    ];
     let text = stdout(&run_in(&args, &run, &[]), "train on t10k only");
     let split = "MNIST t10k images 0..16 to train, 16..20 to test (it holds 20: split 4:1); \
                  no train-* images in the folder, so t10k is split in two";
@@ -292,7 +335,18 @@ fn size_flags_are_checked_against_the_memory_before_anything_is_allocated() {
     // Sizes beyond a t10k-only folder (their sum overflows): all of it, split 4:1.
     let t10k = mnist_part(dir.path(), "t10k", "t10k", 0, 10);
     let max = u64::MAX.to_string();
-    let args = ["train", "--mnist", s(&t10k), "--train-size", &max, "--test-size", &max];
+    let args = [
+        "train",
+        "--mnist",
+        s(&t10k),
+        "--train-size",
+        &max,
+        "--test-size",
+        &max,
+    ];
     let text = stdout(&run_in(&args, &dir.path().join("max"), &[]), "u64::MAX");
-    assert!(text.contains("images 0..8 to train, 8..10 to test"), "{text}");
+    assert!(
+        text.contains("images 0..8 to train, 8..10 to test"),
+        "{text}"
+    );
 }
