@@ -7,9 +7,8 @@
 #![allow(non_snake_case)]
 
 use anyhow::{Result, bail};
-use backprop_xor::{
-    Init, XorNet, chain_rule, mean_abs_error, outputs_table, simple_nets, xor_data,
-};
+use backprop_xor::report::{self, mean_abs_error, outputs_table};
+use backprop_xor::{Init, XorNet, chain_rule, train, xor_data};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use shared::Error;
@@ -181,12 +180,12 @@ fn chain(args: RunArgs) -> Result<()> {
 
 fn simple(args: RunArgs) -> Result<()> {
     let run = sub_run(args, "simple-nets")?;
-    let fits = simple_nets::fit_all(run.seed);
-    print!("{}", simple_nets::report(&fits));
-    run.save_loss(&simple_nets::figure(&fits))?;
+    let fits = train::fit_all(run.seed);
+    print!("{}", report::simple_nets(&fits));
+    run.save_loss(&report::simple_nets_figure(&fits))?;
     run.save_summary(
         fits.iter().map(|f| f.losses.len() as u64 - 1).sum(),
-        simple_nets::summary(&fits),
+        report::simple_nets_summary(&fits),
     )?;
     println!(
         "wrote {}/{{loss.png, loss.csv, summary.json}}",

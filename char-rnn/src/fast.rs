@@ -240,8 +240,8 @@ pub fn clip_seen(grads: &mut Grads, limit: f64, seen: &[usize]) {
 }
 
 /// [`CharRnn::sample`] with the training path's tanh and products: feeds `first` with state
-/// `s` (N_h × 1, updated in place), draws the next character from y at temperature τ, feeds it
-/// back, `n` times.
+/// `s` (N_h × 1, updated in place), draws the next character from y at temperature τ (τ = 0:
+/// takes the most likely one), feeds it back, `n` times.
 pub fn sample(
     model: &CharRnn,
     s: &mut DVector<f64>,
@@ -250,15 +250,21 @@ pub fn sample(
     temperature: f64,
     rng: &mut Rng,
 ) -> Vec<usize> {
-    assert!(temperature > 0.0, "temperature must be positive");
+    assert!(temperature >= 0.0, "temperature must not be negative");
     let mut out = Vec::with_capacity(n);
     let mut z = DVector::zeros(model.n_x()); // N_x × 1
     let mut a = DVector::zeros(model.n_h()); // N_h × 1
     let mut c = first;
     for _ in 0..n {
         feed(model, s, c, &mut a);
-        probabilities(model, s, temperature, &mut z);
-        c = rng::weighted_index(rng, z.as_slice());
+        c = if temperature == 0.0 {
+            // τ = 0: the most likely character, no draw (Karpathy's `-sample 0`).
+            scores(model, s, &mut z);
+            z.imax()
+        } else {
+            probabilities(model, s, temperature, &mut z);
+            rng::weighted_index(rng, z.as_slice())
+        };
         out.push(c);
     }
     out
@@ -294,10 +300,15 @@ pub fn feed(model: &CharRnn, s: &mut DVector<f64>, c: usize, a: &mut DVector<f64
     s.copy_from(a);
 }
 
-/// [`CharRnn::probabilities`] into `p` (N_x × 1): SoftMax((V s + b_y)/τ), max-subtracted.
+/// [`CharRnn::scores`] into `z` (N_x × 1): V s + b_y.
+pub fn scores(model: &CharRnn, s: &DVector<f64>, z: &mut DVector<f64>) {
+    z.copy_from(&model.b_y);
+    matvec_acc(&model.V, s.as_slice(), z.as_mut_slice()); // += V s
+}
+
+/// [`CharRnn::probabilities`] into `p` (N_x × 1): SoftMax((V s + b_y)/τ), max-subtracted, τ > 0.
 pub fn probabilities(model: &CharRnn, s: &DVector<f64>, temperature: f64, p: &mut DVector<f64>) {
-    p.copy_from(&model.b_y);
-    matvec_acc(&model.V, s.as_slice(), p.as_mut_slice()); // += V s
+    scores(model, s, p);
     let max = p.max();
     p.apply(|v| *v = (*v - max) / temperature); // ≤ 0
     let sum = fastmath::exp_shifted_mut(p.as_mut_slice(), 0.0); // p ← exp(p), Σ

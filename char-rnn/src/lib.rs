@@ -42,7 +42,9 @@
 //! | (K2) y_t = SoftMax(V s_t + b_y) | [`CharRnn::forward`], [`CharRnn::probabilities`] (with a temperature) | [`fast::forward`] (all t in one GEMM), [`fast::probabilities`] |
 //! | loss Σ_t −ln y_t(target_t), kept with the chunk in a [`Cache`] | [`CharRnn::forward`] | [`fast::forward`] |
 //! | gradients by back-propagation through the T steps | [`CharRnn::backward`] | [`fast::backward`] |
-//! | "feed one character, get the next, 200 times; the hidden state carries over" | [`CharRnn::sample`] | [`fast::sample`], [`fast::sample_primed`] |
+//! | "feed one character, get the next, 200 times; the hidden state carries over" (τ = 0: the largest score, no draw) | [`CharRnn::sample`] | [`fast::sample`], [`fast::sample_primed`] |
+//! | figure 17: vocabulary h, e, l, o, N_h = 3, "hell" → "ello", the output scores per step | [`hello::Hello`] ([`CharRnn::forward`], [`CharRnn::scores`]) | |
+//! | the loss per character of a text (perplexity, bits per character) | | [`train::evaluate`] |
 //! | clip to [−5, 5] | [`Grads::clip`] | [`fast::clip_seen`] |
 //! | Adagrad, the reference's loop (p, hprev, smooth_loss) | | [`Trainer::step`] |
 //! | `x_train[k]` / `y_train[k]`: chunks of T characters and the same shifted by one | | [`Trainer::step`] on [`vocab::Text`] |
@@ -56,18 +58,25 @@
 //! against the corpus's exact entropy of 0.56.
 //!
 //! ## Modules
-//! [`model`] ← [`fast`] ← [`vocab`], [`corpus`] (the data) ← [`train`] (the reference's loop)
-//! ← [`checkpoint`] (`model.safetensors`, resume) ← [`report`] (printed lines, `summary.json`)
-//! ← `main.rs`.
+//! [`model`] ← [`fast`] ← [`vocab`], [`corpus`] (the data) ← [`train`] (the reference's loop,
+//! evaluation) ← [`hello`] (figure 17) ← [`checkpoint`] (`model.safetensors` as the run
+//! session's checkpoint) ← [`report`] (printed lines, `summary.json`) ← [`cli`] (the flags) ←
+//! [`commands`] (`train`, `sample`, `eval`, `hello` on `shared::session`) ← `main.rs`.
 #![allow(non_snake_case)]
 
 pub mod checkpoint;
+pub mod cli;
+pub mod commands;
 pub mod corpus;
 pub mod fast;
+pub mod hello;
 pub mod model;
 pub mod report;
 pub mod train;
 pub mod vocab;
+
+/// The chapter (checkpoints record it; `runs/char-rnn` is its default folder).
+pub const CHAPTER: shared::session::Chapter = shared::chapter!();
 
 pub use model::{Cache, CharRnn, Grads};
 pub use train::Trainer;

@@ -198,17 +198,24 @@ impl CharRnn {
         (self.U.column(c) + &self.W * s + self.b_h.column(0)).map(f64::tanh) // N_h × 1
     }
 
-    /// (K2) at temperature τ: SoftMax((V s + b_y)/τ), N_x × 1. τ = 1 is the model's own
+    /// The output scores V s + b_y (N_x × 1), the argument of (K2)'s SoftMax: one per
+    /// character, the larger the likelier (figure 17's "output layer").
+    pub fn scores(&self, s: &DVector<f64>) -> DVector<f64> {
+        &self.V * s + self.b_y.column(0) // N_x × 1
+    }
+
+    /// (K2) at temperature τ > 0: SoftMax((V s + b_y)/τ), N_x × 1. τ = 1 is the model's own
     /// distribution; τ → 0 approaches the most likely character.
     pub fn probabilities(&self, s: &DVector<f64>, temperature: f64) -> DVector<f64> {
-        let mut p = (&self.V * s + self.b_y.column(0)) / temperature; // N_x × 1
+        let mut p = self.scores(s) / temperature; // N_x × 1
         softmax_columns_mut(&mut p);
         p
     }
 
     /// The notes' "feed one character, get the next", `n` times (the reference's `sample`):
     /// feeds `first` into state `s` (N_h × 1, carried and updated), draws the next character
-    /// from y at temperature τ, feeds it back.
+    /// from y at temperature τ, feeds it back. τ = 0 takes the most likely character (the
+    /// largest score) instead of drawing: the limit τ → 0, with no random draw.
     pub fn sample(
         &self,
         s: &mut DVector<f64>,
@@ -221,8 +228,12 @@ impl CharRnn {
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
             *s = self.step(s, c);
-            let p = self.probabilities(s, temperature); // N_x × 1
-            c = rng::weighted_index(rng, p.as_slice());
+            c = if temperature == 0.0 {
+                self.scores(s).imax()
+            } else {
+                let p = self.probabilities(s, temperature); // N_x × 1
+                rng::weighted_index(rng, p.as_slice())
+            };
             out.push(c);
         }
         out

@@ -1,7 +1,6 @@
 //! What a training run prints and writes besides the model: the header, the reference's
 //! progress lines, the final report, the loss figure's title and `summary.json`'s metrics.
 
-use crate::checkpoint::TextInfo;
 use crate::train::Trainer;
 use crate::vocab::Text;
 use std::path::Path;
@@ -32,14 +31,14 @@ fn fixed(x: f64, digits: usize) -> String {
 
 /// The two lines a run starts with: the reference's `data has N characters, V unique.` and
 /// the sizes and hyperparameters.
-pub fn header(trainer: &Trainer, text: &Text, info: &TextInfo) -> String {
+pub fn header(trainer: &Trainer, text: &Text) -> String {
     let c = &trainer.config;
     format!(
         "data has {} characters, {} unique ({}).\n\
          N_h = {}, T = {}, Adagrad lr {}, clip ±{}; starting at iteration {}",
         text.data.len(),
         text.vocab.len(),
-        info.source,
+        text.source,
         c.hidden,
         c.seq_len,
         num(c.lr),
@@ -60,7 +59,7 @@ pub fn sample(text: &str) -> String {
 
 /// The last lines of a run that did `done` iterations in `seconds`: the final smoothed loss
 /// per chunk and per character, the corpus's entropy when known, the speed.
-pub fn finish(trainer: &Trainer, text: &Text, done: u64, seconds: f64, out: &Path) -> String {
+pub fn finish(trainer: &Trainer, text: &Text, done: u64, seconds: f64) -> String {
     let T = trainer.config.seq_len as f64;
     let l = trainer.smooth_loss;
     let uniform = T * (text.vocab.len() as f64).ln();
@@ -74,21 +73,19 @@ pub fn finish(trainer: &Trainer, text: &Text, done: u64, seconds: f64, out: &Pat
         s += &format!("the corpus's exact entropy: {h:.4} nats per character (the floor)\n");
     }
     s += &format!(
-        "{:.1} µs per iteration (wall clock); wrote {} and loss.png to {}",
-        seconds * 1e6 / done.max(1) as f64,
-        crate::checkpoint::FILE,
-        out.display()
+        "{:.1} µs per iteration (wall clock)",
+        seconds * 1e6 / done.max(1) as f64
     );
     s
 }
 
 /// The loss figure's title: the text's name, the sizes.
-pub fn title(trainer: &Trainer, text: &Text, info: &TextInfo) -> String {
+pub fn title(trainer: &Trainer, text: &Text) -> String {
     let name = match text.entropy {
         Some(_) => "the generated corpus".into(),
-        None => Path::new(&info.source)
+        None => Path::new(&text.source)
             .file_name()
-            .map_or(info.source.clone(), |n| n.to_string_lossy().into()),
+            .map_or(text.source.clone(), |n| n.to_string_lossy().into()),
     };
     format!(
         "char-rnn on {name} (N_h = {}, T = {}, N_x = {})",
@@ -99,13 +96,13 @@ pub fn title(trainer: &Trainer, text: &Text, info: &TextInfo) -> String {
 }
 
 /// The chapter's metrics for `summary.json`.
-pub fn metrics(trainer: &Trainer, text: &Text, info: &TextInfo) -> serde_json::Value {
+pub fn metrics(trainer: &Trainer, text: &Text) -> serde_json::Value {
     let c = &trainer.config;
     let l = trainer.smooth_loss;
     serde_json::json!({
         "final_loss": l, "nats_per_char": l / c.seq_len as f64, "iterations_total": trainer.n,
         "position": trainer.p, "vocab_size": text.vocab.len(), "text_chars": text.data.len(),
-        "text": info.source, "hidden": c.hidden, "seq_len": c.seq_len, "lr": c.lr,
+        "text": text.source, "hidden": c.hidden, "seq_len": c.seq_len, "lr": c.lr,
         "entropy_per_char": text.entropy,
     })
 }

@@ -9,10 +9,31 @@ use nalgebra::DVector;
 use shared::optim::{Eps, Optimizer, Rule};
 use shared::plot::{Figure, Panel, Series};
 use shared::rng::{self, Rng};
-use shared::{Result, error::check_finite};
+use shared::{Error, Result, error::check_finite};
 
 /// The smoothed loss is recorded for the loss curve every this many iterations.
 pub const HISTORY_EVERY: u64 = 10;
+
+/// −ln of the smallest positive f64 (4.9e-324): a character whose loss −ln y_t(target) is
+/// larger has probability 0 in f64, where the reference's `-np.log(ps[t][targets[t], 0])` is
+/// +∞. A chunk whose loss is above T times this has at least one such character: the training
+/// has diverged (what a huge `--lr` does), even though the log-sum-exp form keeps the number
+/// finite.
+pub const MAX_NATS_PER_CHAR: f64 = 744.440_071_921_381_2;
+
+/// The loss of iteration `n` on a chunk of `T` characters if the training has not diverged:
+/// finite, and at most T · [`MAX_NATS_PER_CHAR`]. Otherwise the error that says so.
+pub fn check_loss(n: u64, loss: f64, T: usize) -> Result<f64> {
+    let loss = check_finite(n, loss)?;
+    if loss > T as f64 * MAX_NATS_PER_CHAR {
+        return Err(Error::msg(format!(
+            "training diverged at step {n}: the loss became {loss:.3e} nats on {T} characters, \
+             beyond {MAX_NATS_PER_CHAR:.1} per character (a probability that is 0 in f64, \
+             where the reference's −log p is infinite); try a smaller --lr"
+        )));
+    }
+    Ok(loss)
+}
 
 /// The hyperparameters (the reference's values are the defaults of the command line).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -120,7 +141,7 @@ impl Trainer {
         let (x, targets) = self.chunk(text);
         let (m, s, c, g) = (&self.model, &self.s_prev, &mut self.cache, &mut self.grads);
         let loss = fast::loss_and_grads(m, x, targets, s, c, g);
-        check_finite(self.n, loss)?;
+        check_loss(self.n, loss, T)?;
         self.smooth_loss = 0.999 * self.smooth_loss + 0.001 * loss;
         if self.n.is_multiple_of(HISTORY_EVERY) {
             self.history.push((self.n, self.smooth_loss));
@@ -171,7 +192,7 @@ impl Trainer {
     pub fn check_next(&mut self, text: &Text) -> Result<f64> {
         let (x, targets) = self.chunk(text);
         let loss = fast::forward(&self.model, x, targets, &self.s_prev, &mut self.cache);
-        check_finite(self.n, loss)
+        check_loss(self.n, loss, self.config.seq_len)
     }
 
     /// The reference's progress sample: `len` characters drawn from the carried state and the
@@ -226,4 +247,58 @@ impl Trainer {
             ],
         }
     }
+}
+
+/// The loss of `model` on a whole text (character indices `data`, at least two): every
+/// character after the first predicted from all the characters before it, the hidden state
+/// carried from the start of the text to its end (as training carries it from chunk to chunk),
+/// computed chunk by chunk with the training's forward pass ([`fast::forward`]) on chunks of
+/// `T` characters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluation {
+    /// Characters predicted: the text's length − 1.
+    pub predicted: usize,
+    /// Σ −ln y(next character) over them, in nats.
+    pub loss: f64,
+}
+
+impl Evaluation {
+    /// Nats per character.
+    pub fn per_char(&self) -> f64 {
+        self.loss / self.predicted as f64
+    }
+
+    /// Perplexity, e^(nats per character): the number of equally likely characters that
+    /// would be as hard to predict.
+    pub fn perplexity(&self) -> f64 {
+        self.per_char().exp()
+    }
+
+    /// Bits per character: nats / ln 2.
+    pub fn bits_per_char(&self) -> f64 {
+        self.per_char() / std::f64::consts::LN_2
+    }
+}
+
+/// [`Evaluation`] of `model` on `data` in chunks of `T` characters.
+pub fn evaluate(model: &CharRnn, data: &[usize], T: usize) -> Evaluation {
+    assert!(
+        data.len() >= 2 && T >= 1,
+        "a text of two characters, chunks of one"
+    );
+    let (N_x, N_h) = (model.n_x(), model.n_h());
+    let predicted = data.len() - 1;
+    let mut cache = Cache::new(N_x, N_h, T.min(predicted));
+    let mut s = DVector::zeros(N_h); // N_h × 1: the state carried through the text
+    let mut loss = 0.0;
+    for start in (0..predicted).step_by(T) {
+        let len = T.min(predicted - start);
+        if cache.seq_len() != len {
+            cache = Cache::new(N_x, N_h, len); // the last, shorter chunk
+        }
+        let (x, targets) = (&data[start..start + len], &data[start + 1..start + len + 1]);
+        loss += fast::forward(model, x, targets, &s, &mut cache);
+        s.copy_from(&cache.last_state());
+    }
+    Evaluation { predicted, loss }
 }

@@ -56,6 +56,42 @@ impl Vocab {
             .collect()
     }
 
+    /// The characters of `stream` (a text read by `shared::data`) as indices into this
+    /// vocabulary. Characters outside it are an error that counts them and names the first few
+    /// (`name` says where the text came from): a model cannot score a character it has no
+    /// output for, and a text with those characters cut out would not be the text.
+    pub fn encode_stream(&self, stream: &CharStream, name: &str) -> Result<Vec<usize>> {
+        // Index of each of the stream's distinct characters in this vocabulary.
+        let map: Vec<Option<usize>> = stream.chars.iter().map(|&c| self.index(c)).collect();
+        let unknown: Vec<char> = stream
+            .chars
+            .iter()
+            .zip(&map)
+            .filter(|(_, m)| m.is_none())
+            .map(|(&c, _)| c)
+            .collect();
+        if unknown.is_empty() {
+            return Ok(stream.ids.iter().map(|&i| map[i].expect("known")).collect());
+        }
+        let count = stream.ids.iter().filter(|&&i| map[i].is_none()).count();
+        let first = stream
+            .ids
+            .iter()
+            .position(|&i| map[i].is_none())
+            .expect("one unknown");
+        let shown: Vec<String> = unknown.iter().take(5).map(|c| format!("{c:?}")).collect();
+        let more = if unknown.len() > 5 { ", …" } else { "" };
+        Err(Error::msg(format!(
+            "{name}: {count} of its {} characters are not in the model's vocabulary of {} \
+             ({} distinct: {}{more}; the first at character {first}); the model has no output \
+             for them, so it cannot score this text",
+            stream.ids.len(),
+            self.len(),
+            unknown.len(),
+            shown.join(", ")
+        )))
+    }
+
     /// Character indices back to text.
     pub fn decode(&self, ix: &[usize]) -> String {
         ix.iter().map(|&i| self.chars[i]).collect()
@@ -82,6 +118,9 @@ impl Vocab {
 /// characters the reference walks through, and a fingerprint.
 #[derive(Clone, Debug)]
 pub struct Text {
+    /// Where it came from: a file path, or `generated:<seed>:<sentences>` for the generated
+    /// corpus (recorded in checkpoints; errors name it).
+    pub source: String,
     /// The sorted character set.
     pub vocab: Vocab,
     /// The text as indices into `vocab`.
@@ -166,6 +205,7 @@ impl Text {
             hash.write(stream.chars[i].encode_utf8(&mut buf).as_bytes());
         }
         Ok(Text {
+            source: name.to_string(),
             vocab: Vocab {
                 chars: stream.chars,
             },

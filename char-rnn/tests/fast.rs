@@ -113,6 +113,16 @@ fn fast_sampling_follows_the_notes_layer() {
     );
     let notes = m.sample(&mut DVector::zeros(N_h), 2, 100, 1.0, &mut rng::seeded(4));
     assert_eq!(drawn, notes);
+    // τ = 0: both take the largest score, and draw nothing (the generator is not touched).
+    let (mut r1, mut r2) = (rng::seeded(4), rng::seeded(5));
+    let greedy = fast::sample(&m, &mut DVector::zeros(N_h), 2, 100, 0.0, &mut r1);
+    let notes = m.sample(&mut DVector::zeros(N_h), 2, 100, 0.0, &mut r2);
+    assert_eq!(greedy, notes);
+    assert_eq!(r1, rng::seeded(4));
+    let mut several = greedy.clone();
+    several.sort();
+    several.dedup();
+    assert!(several.len() >= 2, "{greedy:?}");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! The real binary against bad input, faults and repeated runs (issue 12): every bad file,
+//! The real binary against bad input, faults and repeated runs: every bad file,
 //! checkpoint or flag ends with exit code 2 and one `error:` line naming it; a divergence
 //! stops with the curves written and the last good checkpoint untouched; a SIGKILL leaves a
 //! loadable checkpoint that `--resume` continues; two runs at once do not interfere; the same
@@ -246,7 +246,7 @@ fn bad_checkpoints_are_one_line_errors_for_resume_and_sample() {
         "--resume",
         &s(&good),
         "--iterations",
-        "2",
+        "14",
         "--out",
         &s(&out),
         "-q",
@@ -258,7 +258,7 @@ fn bad_checkpoints_are_one_line_errors_for_resume_and_sample() {
         "--seq-len",
         "11",
         "--out",
-        &s(&out),
+        &s(&d.join("out-seq-len")),
     ]);
     assert_user_error(&o, "another --seq-len", &["--seq-len", "10"]);
 }
@@ -297,7 +297,6 @@ fn flags_out_of_range_are_one_line_errors_naming_the_flag() {
     let (good, _) = checkpoint(dir.path());
     let model = s(&good);
     for (flag, value) in [
-        ("--temperature", "0"),
         ("--temperature", "-1"),
         ("--temperature", "NaN"),
         ("--temperature", "inf"),
@@ -328,52 +327,58 @@ fn an_out_that_cannot_be_written_is_an_error() {
 
 #[test]
 fn a_divergence_stops_with_the_curves_and_the_last_good_checkpoint() {
-    // Adagrad moves each weight by at most lr per step and the softmax is max-subtracted, so
-    // the loss stays finite for any finite weights: it takes an lr near f64's largest value to
-    // overflow them (1e308 · 5, the first clipped gradient, is +∞).
+    // Adagrad moves each weight by at most lr per step and the softmax is max-subtracted, so a
+    // huge lr does not make the loss NaN: it makes it enormous (1e302 nats at --lr 1e300), a
+    // probability of 0 in f64 for the text's characters. That is the divergence the run reports.
     let dir = tempfile::tempdir().unwrap();
-    let (good, bytes) = checkpoint(dir.path());
+    let (good, _) = checkpoint(dir.path());
+    // The good run of 12 iterations, as if it had been started with --lr 1e300: its 13th
+    // iteration diverges.
+    let huge = edited(dir.path(), "huge-lr", &good, |ck| {
+        ck.metadata.insert("lr".into(), "1e300".into());
+        let mut flags: serde_json::Value = serde_json::from_str(&ck.metadata["flags"]).unwrap();
+        flags["lr"] = serde_json::json!(1e300);
+        ck.metadata.insert("flags".into(), flags.to_string());
+    });
+    let bytes = std::fs::read(huge.join("model.safetensors")).unwrap();
     let o = run(&[
         "train",
         "--resume",
-        &s(&good),
-        "--lr",
-        "1e308",
+        &s(&huge),
         "--iterations",
         "50",
         "--checkpoint-every",
         "1",
-        "--out",
-        &s(&good),
         "-q",
     ]);
-    assert_user_error(&o, "--lr 1e308", &["training diverged at step", "--lr"]);
+    assert_user_error(&o, "--lr 1e300", &["training diverged at step", "--lr"]);
     let step = diverged_at(&o);
     assert!((12..15).contains(&step), "step {step}");
     // The checkpoint is the one from before, byte for byte, and still loads.
     assert_eq!(
-        std::fs::read(good.join("model.safetensors")).unwrap(),
+        std::fs::read(huge.join("model.safetensors")).unwrap(),
         bytes
     );
-    ok(run(&["sample", "--model", &s(&good), "--len", "5"]));
-    // The curves were rewritten up to the last good iteration (11: recorded every 10).
-    let csv = std::fs::read_to_string(good.join("loss.csv")).unwrap();
+    ok(run(&["sample", "--model", &s(&huge), "--len", "5"]));
+    // The curves were written up to the last good iteration (recorded every 10: 10).
+    let csv = std::fs::read_to_string(huge.join("loss.csv")).unwrap();
     let last = csv.lines().last().unwrap();
     assert!(last.contains(",10,"), "{csv}");
-    assert!(good.join("loss.png").is_file());
-    // A fresh run that diverges at once writes no checkpoint at all, but the curve.
+    assert!(huge.join("loss.png").is_file());
+    // Fresh runs that diverge at once write no checkpoint at all, but the curve.
     let text = fixture(dir.path());
-    let fresh = dir.path().join("fresh");
-    let o = train(
-        &text,
-        50,
-        &fresh,
-        &["--lr", "1e308", "--checkpoint-every", "1"],
-    );
-    assert_user_error(&o, "fresh --lr 1e308", &["training diverged at step"]);
-    assert!(diverged_at(&o) <= 2, "{}", diverged_at(&o));
-    assert!(!fresh.join("model.safetensors").exists());
-    assert!(fresh.join("loss.csv").is_file());
+    for lr in ["1e300", "1e6"] {
+        let fresh = dir.path().join(format!("fresh-{lr}"));
+        let o = train(&text, 50, &fresh, &["--lr", lr, "--checkpoint-every", "1"]);
+        assert_user_error(
+            &o,
+            &format!("fresh --lr {lr}"),
+            &["training diverged at step"],
+        );
+        assert!(diverged_at(&o) <= 2, "{}", diverged_at(&o));
+        assert!(!fresh.join("model.safetensors").exists());
+        assert!(fresh.join("loss.csv").is_file());
+    }
 }
 
 /// N in `error: training diverged at step N...`.
@@ -425,14 +430,15 @@ fn sigkill_mid_training_leaves_a_checkpoint_that_resume_continues_exactly() {
     println!("killed after the checkpoint of iteration {n}");
     assert!(n >= 3 && n.is_multiple_of(3), "iteration {n}");
     ok(run(&["sample", "--model", &s(&killed), "--len", "10"]));
-    // --resume continues from it: N + 6 iterations, the same bits as one run of N + 6.
+    // --resume continues from it up to N + 6 iterations: the same bits as one run of N + 6.
     let resumed = dir.path().join("resumed");
+    let total = (n + 6).to_string();
     let o = ok(run(&[
         "train",
         "--resume",
         &s(&killed),
         "--iterations",
-        "6",
+        &total,
         "--out",
         &s(&resumed),
         "-q",

@@ -3,14 +3,16 @@
 //! layer.)
 #![allow(non_snake_case)]
 
-use char_rnn::checkpoint::{self, TextInfo};
-use char_rnn::fast;
-use char_rnn::train::{Config, Trainer};
+use char_rnn::checkpoint::State;
+use char_rnn::hello::{self, Hello};
+use char_rnn::train::{self, Config, Trainer};
 use char_rnn::vocab::Text;
+use char_rnn::{CHAPTER, fast};
 use char_rnn::{CharRnn, Grads};
 use nalgebra::{DMatrix, DVector};
 use shared::gradcheck;
 use shared::rng;
+use shared::session::{Checkpointed, Session};
 
 /// The first lines of tinyshakespeare (the notes' example), as a small fixture.
 const OPENING: &str = "First Citizen:\nBefore we proceed any further, hear me speak.\n\n\
@@ -187,12 +189,11 @@ fn resume_is_bit_identical() {
         one_go.step(&text).unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(checkpoint::FILE);
-    let info = TextInfo {
-        source: "opening".into(),
-        chars: text.data.len(),
-        hash: text.hash,
+    let run = shared::run::RunArgs {
+        out: Some(dir.path().join("run")),
+        ..Default::default()
     };
+    let session = Session::outputs(CHAPTER, &run, None, &serde_json::json!({})).unwrap();
     let mut first = Trainer::new(V, config, 4);
     let mut resumed_samples = Vec::new();
     for i in 0..N {
@@ -201,9 +202,26 @@ fn resume_is_bit_identical() {
         }
         first.step(&text).unwrap();
     }
-    checkpoint::save(&path, &first, &text.vocab, &info).unwrap();
-    let (mut second, vocab, saved) = checkpoint::load(&path).unwrap();
-    assert_eq!((vocab, saved), (text.vocab.clone(), info));
+    let state = State {
+        trainer: first,
+        text: &text,
+    };
+    let path = session.save_checkpoint(&state).unwrap();
+    let mut ck = shared::checkpoint::load(&path, CHAPTER.name).unwrap();
+    let mut second = State::load(&mut ck, &text).unwrap().trainer;
+    // Another text (other characters, or the same characters in another order) is refused.
+    for other in [
+        OPENING.replace("Citizen", "Soldier"),
+        OPENING.replace("ea", "ae"),
+    ] {
+        let other = Text::new(&other, 10, "other").unwrap();
+        let mut ck = shared::checkpoint::load(&path, CHAPTER.name).unwrap();
+        let e = State::load(&mut ck, &other).err().unwrap().to_string();
+        assert!(
+            e.starts_with("--text:") && e.contains("not on other"),
+            "{e}"
+        );
+    }
     for i in N..N + M {
         if i % 7 == 0 {
             resumed_samples.push(second.sample_here(&text, 20));
@@ -392,4 +410,78 @@ fn the_notes_layer_sampler_draws_from_its_own_probabilities() {
         c = m.probabilities(&s, 1.0).imax();
         assert_eq!(drawn, c);
     }
+}
+
+#[test]
+fn the_hello_network_learns_to_spell_hello() {
+    // Figure 17's sizes: U 3 × 4, W 3 × 3, V 4 × 3.
+    let mut net = Hello::new(1, 0.1);
+    assert_eq!(net.model.U.shape(), (3, 4));
+    assert_eq!(net.model.V.shape(), (4, 3));
+    let before = net.spell();
+    assert_ne!(before, "hello", "the untrained network already spells it");
+    // The untrained network guesses uniformly: L ≈ 4 ln 4.
+    let first = net.step();
+    assert!((first - 4.0 * 4f64.ln()).abs() < 1e-3, "{first}");
+    let mut last = first;
+    while net.spell() != hello::WORD {
+        assert!(net.iteration < 200, "no \"hello\" after 200 updates");
+        last = net.step();
+    }
+    assert!(last < first, "{last} vs {first}");
+    // It spells it because every target's score is the largest in its column: the forward
+    // pass over "hell" now puts "ello" first at every step.
+    let cache = net
+        .model
+        .forward(&hello::INPUTS, &hello::TARGETS, &DVector::zeros(hello::N_H));
+    for (t, &target) in hello::TARGETS.iter().enumerate() {
+        assert_eq!(cache.Y.column(t).imax(), target, "step {t}");
+    }
+    let table = net.table();
+    assert!(table.contains("it spells \"hello\""), "{table}");
+    assert!(table.contains("output layer") && table.contains("hidden layer s_t"));
+}
+
+#[test]
+fn evaluation_is_the_loss_of_every_next_character() {
+    // An untrained model (weights 0.01·N(0, 1)) is nearly uniform: ln N_x nats per character,
+    // perplexity N_x, log2 N_x bits.
+    let text = Text::new(OPENING, 25, "opening").unwrap();
+    let N_x = text.vocab.len();
+    let t = Trainer::new(N_x, Config::default(), 3);
+    let e = train::evaluate(&t.model, &text.data, 25);
+    assert_eq!(e.predicted, text.data.len() - 1);
+    assert!((e.per_char() - (N_x as f64).ln()).abs() < 1e-3, "{e:?}");
+    assert!((e.perplexity() / N_x as f64 - 1.0).abs() < 1e-3);
+    assert!((e.bits_per_char() - (N_x as f64).log2()).abs() < 2e-3);
+    // The chunk length does not change the number (the state is carried), only the order of
+    // the sum; and it equals the notes layer's forward pass over the whole text at once.
+    let n = text.data.len();
+    let whole = t
+        .model
+        .forward(&text.data[..n - 1], &text.data[1..], &DVector::zeros(100))
+        .loss;
+    for T in [1, 7, 25, n - 1, n + 10] {
+        let e = train::evaluate(&t.model, &text.data, T);
+        assert!(
+            (e.loss - whole).abs() < 1e-9 * whole,
+            "T = {T}: {} vs {whole}",
+            e.loss
+        );
+    }
+}
+
+#[test]
+fn a_loss_no_probability_can_give_is_divergence() {
+    // −ln of the smallest positive f64.
+    let floor = -f64::from_bits(1).ln();
+    assert_eq!(train::MAX_NATS_PER_CHAR, floor);
+    assert!(train::check_loss(3, 25.0 * floor, 25).is_ok());
+    let e = train::check_loss(3, 25.0 * floor * 1.001, 25).unwrap_err();
+    assert!(
+        e.to_string().starts_with("training diverged at step 3"),
+        "{e}"
+    );
+    assert!(train::check_loss(4, f64::NAN, 25).is_err());
+    assert!(train::check_loss(4, f64::INFINITY, 25).is_err());
 }

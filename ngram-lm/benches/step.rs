@@ -1,10 +1,9 @@
-//! Speed of §1's training step at the assignment's sizes (V 250, D 50, H 200, B 100), the units
-//! issue 13 names for this chapter: `one_batch` (forward, cross-entropy, backward, momentum
-//! update of 100 cases) and `one_epoch_372550` (the 3,725 batches of the assignment's 372,550
-//! training 4-grams; target ≤ 10 s). Throughput is shown as items/s with one item = one
-//! floating-point operation of the six GEMMs (a multiply-add counts 2: 48 MFLOP per batch), so
-//! "37 Gitem/s" reads as 37 GFLOP/s; `gemm_256` is the machine's f64 GEMM speed to compare
-//! with. `validation_pass_46568` is one forward pass over a validation set (train.m runs three
+//! Speed of §1's training step at the assignment's sizes (V 250, D 50, H 200, B 100):
+//! `one_batch` (forward, cross-entropy, backward, momentum update of 100 cases) and
+//! `one_epoch_372550` (the 3,725 batches of the assignment's 372,550 training 4-grams).
+//! Throughput is shown as items/s with one item = one floating-point operation of the six GEMMs
+//! (a multiply-add counts 2: 48 MFLOP per batch), so "37 Gitem/s" reads as 37 GFLOP/s;
+//! `gemm_256` is the machine's f64 GEMM speed to compare with. `validation_pass_46568` is one forward pass over a validation set (train.m runs three
 //! per epoch). Word ids are random: the cost does not depend on them.
 //! `bench/compare/ngram-lm.py` times the same units in numpy.
 
@@ -56,7 +55,7 @@ fn validation_pass_46568(b: Bencher) {
     let (v, d, h) = (250u64, 50u64, 200u64);
     let flops = 2 * 46_568 * (3 * d * h + h * v);
     b.counter(ItemsCount::new(flops))
-        .bench_local(|| t.model.cross_entropy(black_box(&data)));
+        .bench_local(|| ngram_lm::fast::cross_entropy(&t.model, black_box(&data)));
 }
 
 /// The machine's yardstick: one 256 × 256 × 256 f64 `DMatrix` product (matrixmultiply's

@@ -9,17 +9,22 @@
 //! vocabulary (that of `vocab.txt` beside it) and of the train / validation / test 4-grams.
 //! The next epoch's batch order needs nothing more: every epoch visits the training 4-grams in
 //! the same fixed order (train.m's), so it is a function of the data alone.
+//!
+//! Also here: a plain model file ([`save_model`], [`load_model`]), a trained run's model and
+//! vocabulary for `nearest` / `predict` / `distance` ([`load_trained`]), and the record of the
+//! last run's folder ([`last_run`]).
 
+use crate::CHAPTER;
 use crate::data::Dataset;
-use crate::report::Curves;
-use crate::{CHAPTER, Gram, Hyper, Model, Trainer};
+use crate::model::{CONTEXT, Gram, Model};
+use crate::train::{Curves, Hyper, Trainer};
 use nalgebra::DMatrix;
 use shared::checkpoint::{self, Checkpoint};
 use shared::data::text::Vocab;
 use shared::optim::State;
 use shared::plot::Series;
 use shared::rng::Rng;
-use shared::{Error, Result};
+use shared::{Error, Result, files};
 use std::path::{Path, PathBuf};
 
 /// The checkpoint's file name inside a run folder.
@@ -27,7 +32,7 @@ pub const FILE: &str = "model.safetensors";
 /// The vocabulary's file name beside it.
 pub const VOCAB: &str = "vocab.txt";
 /// The velocities' tensor names, in the order of the parameters W0, W1, b1, W2, b2 (the
-/// optimizer's parameter numbers in [`Trainer::step`]).
+/// optimizer's parameter numbers in [`Model::update`]).
 const DELTAS: [&str; 5] = ["delta.W0", "delta.W1", "delta.b1", "delta.W2", "delta.b2"];
 
 /// What a resumed run must share with the run it continues: the hyperparameters, the seed and
@@ -216,7 +221,7 @@ pub fn resume(from: &Path, spec: &Spec, epochs: usize, floor: Option<f64>) -> Re
         );
         return Err(Error::flag("--resume", msg));
     }
-    let model = Model::from_checkpoint(&mut ck)?;
+    let model = take_model(&mut ck)?;
     if model.vocab() != spec.vocab {
         return Err(bad(&format!(
             "a model of {} words for a vocabulary of {}",
@@ -272,4 +277,100 @@ fn take_points(ck: &mut Checkpoint, name: &str) -> Result<Vec<(f64, f64)>> {
     let n = ck.shape(name).map_or(0, |s| s.0);
     let m = ck.take(name, n, 2)?;
     Ok(m.row_iter().map(|r| (r[0], r[1])).collect())
+}
+
+/// Saves the parameters to `path` (safetensors, F64, row-major; names W0, W1, b1, W2, b2).
+pub fn save_model(model: &Model, path: impl AsRef<Path>) -> Result<()> {
+    checkpoint::save(
+        path,
+        CHAPTER,
+        &[
+            ("W0", &model.W0),
+            ("W1", &model.W1),
+            ("b1", &model.b1),
+            ("W2", &model.W2),
+            ("b2", &model.b2),
+        ],
+        &[
+            ("vocab", model.vocab().to_string()),
+            ("embed", model.embed().to_string()),
+            ("hidden", model.hidden().to_string()),
+        ],
+    )
+}
+
+/// Loads a model saved by [`save_model`] (or a training checkpoint), checking every shape.
+pub fn load_model(path: impl AsRef<Path>) -> Result<Model> {
+    take_model(&mut checkpoint::load(path, CHAPTER)?)
+}
+
+/// Takes the parameters out of a loaded checkpoint, checking them against its sizes.
+pub fn take_model(ck: &mut Checkpoint) -> Result<Model> {
+    let (v, d, h): (usize, usize, usize) =
+        (ck.meta("vocab")?, ck.meta("embed")?, ck.meta("hidden")?);
+    Ok(Model {
+        W0: ck.take("W0", v, d)?,
+        W1: ck.take("W1", CONTEXT * d, h)?,
+        b1: ck.take("b1", h, 1)?,
+        W2: ck.take("W2", h, v)?,
+        b2: ck.take("b2", v, 1)?,
+    })
+}
+
+/// Loads `model.safetensors` and `vocab.txt` from a training run's folder `dir`, or, when `dir`
+/// is a file, that checkpoint and the `vocab.txt` beside it.
+pub fn load_trained(dir: &Path) -> Result<(Model, Vocab)> {
+    let (path, folder) = if dir.is_file() {
+        (dir.to_path_buf(), dir.parent().unwrap_or(Path::new(".")))
+    } else {
+        (dir.join("model.safetensors"), dir)
+    };
+    if !path.is_file() {
+        return Err(Error::msg(format!(
+            "no trained model at {} (run `ngram-lm train` first, or pass --model DIR)",
+            path.display()
+        )));
+    }
+    let mut ck = checkpoint::load(&path, CHAPTER)?;
+    let model = take_model(&mut ck)?;
+    let vocab_path = folder.join(VOCAB);
+    let vocab = Vocab::read(&vocab_path)?;
+    if vocab.len() != model.vocab() {
+        return Err(Error::format(
+            &vocab_path,
+            "vocabulary",
+            format!("{} words for a model of {}", vocab.len(), model.vocab()),
+        ));
+    }
+    // A training checkpoint knows its vocabulary's fingerprint: the same number of other words
+    // (an interrupted run of another corpus into the same folder) is an error too.
+    if let Some(want) = ck.metadata.get("vocab_hash")
+        && *want != vocab_fingerprint(&vocab)
+    {
+        let msg = format!("not the vocabulary {} was trained with", path.display());
+        return Err(Error::format(&vocab_path, "vocabulary", msg));
+    }
+    Ok((model, vocab))
+}
+
+/// The file that records the output folder of the last `train` run.
+pub const LAST_RUN_FILE: &str = "runs/ngram-lm.last";
+
+/// Records `out` as the last run's folder (read by [`last_run`]).
+pub fn remember_last_run(out: &Path) -> Result<()> {
+    let abs = out.canonicalize().map_err(|e| Error::io(out, e))?;
+    let file = Path::new(LAST_RUN_FILE);
+    if let Some(dir) = file.parent() {
+        files::create_dir_all(dir)?;
+    }
+    files::write_bytes_atomic(file, format!("{}\n", abs.display()).as_bytes())
+}
+
+/// The folder of the last `train` run, or `runs/ngram-lm` if none was recorded.
+pub fn last_run() -> PathBuf {
+    std::fs::read_to_string(LAST_RUN_FILE)
+        .ok()
+        .map(|s| PathBuf::from(s.trim_end()))
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("runs").join(CHAPTER))
 }

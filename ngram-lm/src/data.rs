@@ -2,12 +2,12 @@
 //! the generated English-like corpus (default), a text corpus (`--text`), or Hinton's
 //! `data.mat` (`--mat`, the assignment's own split).
 
-use crate::{Gram, Model, words};
+use crate::model::Gram;
 use shared::data::grammar;
 use shared::data::mat::load_hinton_a2;
 use shared::data::text::{Corpus, SentenceMode, Vocab, ngrams};
-use shared::{Error, Result, files, rng};
-use std::path::{Path, PathBuf};
+use shared::{Error, Result, rng};
+use std::path::PathBuf;
 
 /// Where the 4-grams come from.
 #[derive(Clone, Debug, PartialEq)]
@@ -168,21 +168,6 @@ impl Dataset {
         )
     }
 
-    /// The assignment's three helpers on `model`, as the default run shows them: the 10 words
-    /// nearest to `could` (when it is a word), a prediction ([`Dataset::example_context`]) and
-    /// a distance ([`Dataset::example_pair`]).
-    pub fn demo(&self, model: &Model) -> Result<String> {
-        let mut s = String::new();
-        if self.vocab.id("could").is_some() {
-            s += &words::show_nearest(model, &self.vocab, "could", 10)?;
-        }
-        let ctx = self.example_context();
-        s += &words::show_predict(model, &self.vocab, [&ctx[0], &ctx[1], &ctx[2]], 3)?;
-        let (a, b) = self.example_pair();
-        s += &words::show_distance(model, &self.vocab, &a, &b)?;
-        Ok(s)
-    }
-
     /// A context for the `predict` example: "john might be" (predict_next_word.m's docstring)
     /// when those words exist, else the first validation 4-gram's context.
     pub fn example_context(&self) -> Vec<String> {
@@ -216,26 +201,4 @@ pub fn split(grams: &mut [Gram], seed: u64) -> (Vec<Gram>, Vec<Gram>, Vec<Gram>)
     let (valid, rest) = grams.split_at(tenth);
     let (test, train) = rest.split_at(tenth);
     (train.to_vec(), valid.to_vec(), test.to_vec())
-}
-
-/// The file that records the output folder of the last `train` run.
-pub const LAST_RUN_FILE: &str = "runs/ngram-lm.last";
-
-/// Records `out` as the last run's folder (read by [`last_run`]).
-pub fn remember_last_run(out: &Path) -> Result<()> {
-    let abs = out.canonicalize().map_err(|e| Error::io(out, e))?;
-    let file = Path::new(LAST_RUN_FILE);
-    if let Some(dir) = file.parent() {
-        files::create_dir_all(dir)?;
-    }
-    files::write_bytes_atomic(file, format!("{}\n", abs.display()).as_bytes())
-}
-
-/// The folder of the last `train` run, or `runs/ngram-lm` if none was recorded.
-pub fn last_run() -> PathBuf {
-    std::fs::read_to_string(LAST_RUN_FILE)
-        .ok()
-        .map(|s| PathBuf::from(s.trim_end()))
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("runs").join(crate::CHAPTER))
 }

@@ -5,11 +5,13 @@
 //! assignment's own corpus (`train --text raw_sentences.txt --epochs 10`) expect train ≈ 2.53,
 //! validation ≈ 2.60, test ≈ 2.61 nats per word, and the modals nearest to `could`.
 
+use clap::builder::{RangedU64ValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use ngram_lm::checkpoint::{self, Spec};
 use ngram_lm::data::{Dataset, Source};
-use ngram_lm::report::{Final, MODALS, momentum, non_negative, positive};
-use ngram_lm::{Event, Hyper, picture, train_epoch, words};
+use ngram_lm::report::{self, Final, MODALS};
+use ngram_lm::train::{Event, Hyper, train_epoch};
+use ngram_lm::{picture, words};
 use shared::run::{Run, RunArgs};
 use std::path::PathBuf;
 
@@ -33,7 +35,7 @@ enum Cmd {
     Nearest {
         word: String,
         /// How many words to list.
-        #[arg(short, default_value_t = 10, value_parser = positive)]
+        #[arg(short, default_value_t = 10, value_parser = positive())]
         k: usize,
         #[command(flatten)]
         model: ModelArg,
@@ -44,7 +46,7 @@ enum Cmd {
         w2: String,
         w3: String,
         /// How many words to list.
-        #[arg(short, default_value_t = 3, value_parser = positive)]
+        #[arg(short, default_value_t = 3, value_parser = positive())]
         k: usize,
         #[command(flatten)]
         model: ModelArg,
@@ -67,16 +69,16 @@ struct TrainArgs {
     #[arg(long, value_name = "FILE")]
     mat: Option<PathBuf>,
     /// Sentences of the generated corpus (used without --text / --mat; ≈ 4.1 4-grams each).
-    #[arg(long, default_value_t = 60_000, value_parser = positive)]
+    #[arg(long, default_value_t = 60_000, value_parser = positive())]
     sentences: usize,
     /// Vocabulary size for --text: the most frequent words (if there are more, N−1 of them and an unknown token).
-    #[arg(long, default_value_t = 250, value_parser = positive)]
+    #[arg(long, default_value_t = 250, value_parser = positive())]
     vocab: usize,
     /// Passes over the training 4-grams.
-    #[arg(long, default_value_t = 10, value_parser = positive)]
+    #[arg(long, default_value_t = 10, value_parser = positive())]
     epochs: usize,
     /// Batch size B (the notes' 100).
-    #[arg(long, default_value_t = 100, value_parser = positive)]
+    #[arg(long, default_value_t = 100, value_parser = positive())]
     batch: usize,
     /// Learning rate α.
     #[arg(long, default_value_t = 0.1, value_parser = non_negative, allow_hyphen_values = true)]
@@ -85,10 +87,10 @@ struct TrainArgs {
     #[arg(long, default_value_t = 0.9, value_parser = momentum, allow_hyphen_values = true)]
     momentum: f64,
     /// Embedding size D (the notes' 50).
-    #[arg(long, default_value_t = 50, value_parser = positive)]
+    #[arg(long, default_value_t = 50, value_parser = positive())]
     embed: usize,
     /// Hidden units H (the notes' 200).
-    #[arg(long, default_value_t = 200, value_parser = positive)]
+    #[arg(long, default_value_t = 200, value_parser = positive())]
     hidden: usize,
     /// The notes' weight decay λ on W1 and W2 (0 in the assignment).
     #[arg(long, default_value_t = 0.0, value_parser = non_negative, allow_hyphen_values = true)]
@@ -114,7 +116,7 @@ fn main() -> std::process::ExitCode {
             None => return train(&cli.train),
             Some(Cmd::Train(args)) => return train(&args),
             Some(Cmd::Nearest { word, k, model }) => {
-                let (m, v) = words::load_trained(&model_dir(&model))?;
+                let (m, v) = checkpoint::load_trained(&model_dir(&model))?;
                 words::show_nearest(&m, &v, &word, k)?
             }
             Some(Cmd::Predict {
@@ -124,11 +126,11 @@ fn main() -> std::process::ExitCode {
                 k,
                 model,
             }) => {
-                let (m, v) = words::load_trained(&model_dir(&model))?;
+                let (m, v) = checkpoint::load_trained(&model_dir(&model))?;
                 words::show_predict(&m, &v, [&w1, &w2, &w3], k)?
             }
             Some(Cmd::Distance { w1, w2, model }) => {
-                let (m, v) = words::load_trained(&model_dir(&model))?;
+                let (m, v) = checkpoint::load_trained(&model_dir(&model))?;
                 words::show_distance(&m, &v, &w1, &w2)?
             }
         };
@@ -150,7 +152,7 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
     let run = Run::start(ngram_lm::CHAPTER, &a.run)?;
     let source = Source::from_flags(a.text.as_ref(), a.mat.as_ref(), a.vocab, a.sentences);
     let data = Dataset::load(&source, run.seed)?;
-    ngram_lm::check_sizes(&hyper, data.vocab.len(), data.train.len())?;
+    ngram_lm::train::check_sizes(&hyper, data.vocab.len(), data.train.len())?;
     println!("{}", data.describe());
     // A new model (weights from stream 1 of the seed), or the --resume checkpoint.
     let spec = Spec::new(hyper, run.seed, &data);
@@ -197,16 +199,66 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
     run.save_loss(&curves.figure(a.epochs as f64))?;
     let words = data.vocab.words();
     picture::save_embedding(run.path("embedding.png"), &m.W0, words, &MODALS)?;
-    if let Err(e) = ngram_lm::data::remember_last_run(&run.out) {
+    if let Err(e) = checkpoint::remember_last_run(&run.out) {
         eprintln!("warning: `nearest` / `predict` / `distance` will need --model: {e}");
     }
     run.save_summary(trainer.steps, last.metrics(&data.describe()))?;
     println!("wrote {}", run.out.display());
     // The assignment's three helpers on the model just trained.
-    print!("{}", data.demo(m)?);
+    print!("{}", report::demo(&data, m)?);
     Ok(())
 }
 
 fn model_dir(arg: &ModelArg) -> PathBuf {
-    arg.model.clone().unwrap_or_else(ngram_lm::data::last_run)
+    arg.model.clone().unwrap_or_else(checkpoint::last_run)
+}
+
+/// clap parser for sizes and counts: a whole number ≥ 1.
+fn positive() -> impl TypedValueParser<Value = usize> {
+    RangedU64ValueParser::<usize>::new().range(1..)
+}
+
+/// clap parser for rates: a finite number ≥ 0.
+fn non_negative(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("{s} is not a finite number ≥ 0")),
+    }
+}
+
+/// clap parser for the momentum μ: a number in [0, 1) (with μ ≥ 1 the velocity Δ ← μΔ + g
+/// never forgets a gradient and grows without bound).
+fn momentum(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if (0.0..1.0).contains(&x) => Ok(x),
+        _ => Err(format!("{s} is not a number in [0, 1)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsers_accept_the_range_and_name_the_value() {
+        assert_eq!(non_negative("0"), Ok(0.0));
+        assert!(non_negative("-1").is_err() && non_negative("NaN").is_err());
+        assert!(non_negative("inf").is_err());
+        assert!(non_negative("-1").unwrap_err().contains("-1 is not"));
+        assert_eq!(momentum("0.9"), Ok(0.9));
+        assert!(momentum("1").is_err() && momentum("-0.1").is_err());
+    }
+
+    #[test]
+    fn counts_are_whole_numbers_of_at_least_one() {
+        let parse = |s: &str| {
+            Cli::try_parse_from(["ngram-lm".to_string(), format!("--epochs={s}")])
+                .map(|c| c.train.epochs)
+        };
+        assert_eq!(parse("3").unwrap(), 3);
+        for bad in ["0", "-2", "1.5", "many"] {
+            let e = parse(bad).err().unwrap().to_string();
+            assert!(e.contains("--epochs") && e.contains(bad), "{bad}: {e}");
+        }
+    }
 }

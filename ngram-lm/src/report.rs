@@ -1,10 +1,12 @@
-//! What a training run shows and keeps: train.m's log lines, the loss curves (`loss.png`,
-//! `loss.csv`), the final report and `summary.json`'s metrics; and the command line's value
-//! parsers.
+//! What a training run shows: train.m's log lines, the final report, `summary.json`'s metrics
+//! and the assignment's three helpers on the model just trained. (The curves of `loss.png` /
+//! `loss.csv` are [`crate::train::Curves`].)
 
 use crate::data::Dataset;
-use crate::{Event, Model};
-use shared::plot::{Figure, Panel, Series};
+use crate::model::Model;
+use crate::train::Event;
+use crate::{fast, words};
+use shared::Result;
 
 /// The modal verbs the notes' example puts nearest to `could`, drawn in red in `embedding.png`.
 pub const MODALS: [&str; 8] = [
@@ -18,56 +20,6 @@ impl Event {
             Event::Train { batch, ce } => format!("Batch {batch} Train CE {ce:.3}"),
             Event::Valid { ce, .. } => format!("Running validation ... Validation CE {ce:.3}"),
         }
-    }
-}
-
-/// The curves of `loss.png`: the train CE of every 100 batches and the validation CE, against
-/// the epoch (fractional), and the generator's entropy floor when there is one.
-#[derive(Clone, Debug)]
-pub struct Curves {
-    /// Mean batch CE of every 100 batches.
-    pub train: Series,
-    /// Validation CE every 1000 batches, and after training.
-    pub valid: Series,
-    /// The generated corpus's entropy floor (nats per word), if known.
-    pub floor: Option<f64>,
-}
-
-impl Curves {
-    /// Empty curves.
-    pub fn new(floor: Option<f64>) -> Curves {
-        Curves {
-            train: Series::new("train (mean of 100 batches)"),
-            valid: Series::new("validation"),
-            floor,
-        }
-    }
-
-    /// Records `event` of epoch `epoch` (0-based) of `batches` batches.
-    pub fn record(&mut self, epoch: usize, batches: usize, event: Event) {
-        let at = |batch: usize| epoch as f64 + batch as f64 / batches as f64;
-        match event {
-            Event::Train { batch, ce } => self.train.push(at(batch), ce),
-            Event::Valid { batch, ce } => self.valid.push(at(batch), ce),
-        }
-    }
-
-    /// The figure of `loss.png` for a run of `epochs` epochs (the floor is drawn across them).
-    pub fn figure(&self, epochs: f64) -> Figure {
-        let mut panel = Panel::new(
-            "§1 language model: cross-entropy per predicted word",
-            "epoch",
-            "CE (nats)",
-        )
-        .with(self.train.clone())
-        .with(self.valid.clone());
-        if let Some(h) = self.floor {
-            let mut floor = Series::new("entropy floor of the generator");
-            floor.push(0.0, h);
-            floor.push(epochs, h);
-            panel = panel.with(floor);
-        }
-        Figure::single(panel)
     }
 }
 
@@ -92,8 +44,8 @@ impl Final {
     pub fn measure(model: &Model, data: &Dataset, train: f64) -> Final {
         Final {
             train,
-            valid: model.cross_entropy(&data.valid),
-            test: model.cross_entropy(&data.test),
+            valid: fast::cross_entropy(model, &data.valid),
+            test: fast::cross_entropy(model, &data.test),
             vocab: data.vocab.len(),
             floor: data.entropy_floor,
         }
@@ -135,46 +87,24 @@ impl Final {
     }
 }
 
-/// clap parser for sizes and counts: a whole number ≥ 1.
-pub fn positive(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(format!("{s} is not a whole number ≥ 1")),
+/// The assignment's three helpers on `model`, as the default run shows them: the 10 words
+/// nearest to `could` (when it is a word), a prediction ([`Dataset::example_context`]) and
+/// a distance ([`Dataset::example_pair`]).
+pub fn demo(data: &Dataset, model: &Model) -> Result<String> {
+    let mut s = String::new();
+    if data.vocab.id("could").is_some() {
+        s += &words::show_nearest(model, &data.vocab, "could", 10)?;
     }
-}
-
-/// clap parser for rates: a finite number ≥ 0.
-pub fn non_negative(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
-        _ => Err(format!("{s} is not a finite number ≥ 0")),
-    }
-}
-
-/// clap parser for the momentum μ: a number in [0, 1) (with μ ≥ 1 the velocity Δ ← μΔ + g
-/// never forgets a gradient and grows without bound).
-pub fn momentum(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if (0.0..1.0).contains(&x) => Ok(x),
-        _ => Err(format!("{s} is not a number in [0, 1)")),
-    }
+    let ctx = data.example_context();
+    s += &words::show_predict(model, &data.vocab, [&ctx[0], &ctx[1], &ctx[2]], 3)?;
+    let (a, b) = data.example_pair();
+    s += &words::show_distance(model, &data.vocab, &a, &b)?;
+    Ok(s)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parsers_accept_the_range_and_name_the_value() {
-        assert_eq!(positive("3"), Ok(3));
-        assert!(positive("0").unwrap_err().contains("0 is not"));
-        assert!(positive("-2").is_err() && positive("1.5").is_err());
-        assert_eq!(non_negative("0"), Ok(0.0));
-        assert!(non_negative("-1").is_err() && non_negative("NaN").is_err());
-        assert!(non_negative("inf").is_err());
-        assert_eq!(momentum("0.9"), Ok(0.9));
-        assert!(momentum("1").is_err() && momentum("-0.1").is_err());
-    }
 
     #[test]
     fn final_report_notes_a_run_worse_than_uniform() {

@@ -1,10 +1,10 @@
-//! The vocabulary and the assignment's three helpers on a trained model:
-//! `display_nearest_words`, `predict_next_word` and `word_distance`.
+//! The assignment's three helpers on a trained model, `display_nearest_words`,
+//! `predict_next_word` and `word_distance`, and the lookup of the words the user typed.
 
-use crate::{CONTEXT, Model, checkpoint};
+use crate::fast;
+use crate::model::{CONTEXT, Model};
+use shared::Result;
 use shared::data::text::Vocab;
-use shared::{Error, Result};
-use std::path::Path;
 
 /// The id of a word the user typed: as given, else lower-cased (the corpora are lower-cased);
 /// an unknown word is an error naming the closest vocabulary words by edit distance.
@@ -36,46 +36,13 @@ pub fn nearest(model: &Model, id: usize, k: usize) -> Vec<(usize, f64)> {
 /// The `k` most probable next words after `context`, most probable first
 /// (predict_next_word.m).
 pub fn predict(model: &Model, context: [usize; CONTEXT], k: usize) -> Vec<(usize, f64)> {
-    let mut p: Vec<(usize, f64)> = model.next_word(context).into_iter().enumerate().collect();
+    let mut p: Vec<(usize, f64)> = fast::next_word(model, context)
+        .into_iter()
+        .enumerate()
+        .collect();
     p.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
     p.truncate(k);
     p
-}
-
-/// Loads `model.safetensors` and `vocab.txt` from a training run's folder `dir`, or, when `dir`
-/// is a file, that checkpoint and the `vocab.txt` beside it.
-pub fn load_trained(dir: &Path) -> Result<(Model, Vocab)> {
-    let (path, folder) = if dir.is_file() {
-        (dir.to_path_buf(), dir.parent().unwrap_or(Path::new(".")))
-    } else {
-        (dir.join("model.safetensors"), dir)
-    };
-    if !path.is_file() {
-        return Err(Error::msg(format!(
-            "no trained model at {} (run `ngram-lm train` first, or pass --model DIR)",
-            path.display()
-        )));
-    }
-    let mut ck = shared::checkpoint::load(&path, crate::CHAPTER)?;
-    let model = Model::from_checkpoint(&mut ck)?;
-    let vocab_path = folder.join(checkpoint::VOCAB);
-    let vocab = Vocab::read(&vocab_path)?;
-    if vocab.len() != model.vocab() {
-        return Err(Error::format(
-            &vocab_path,
-            "vocabulary",
-            format!("{} words for a model of {}", vocab.len(), model.vocab()),
-        ));
-    }
-    // A training checkpoint knows its vocabulary's fingerprint: the same number of other words
-    // (an interrupted run of another corpus into the same folder) is an error too.
-    if let Some(want) = ck.metadata.get("vocab_hash")
-        && *want != checkpoint::vocab_fingerprint(&vocab)
-    {
-        let msg = format!("not the vocabulary {} was trained with", path.display());
-        return Err(Error::format(&vocab_path, "vocabulary", msg));
-    }
-    Ok((model, vocab))
 }
 
 /// display_nearest_words(word, model, k) as text: a header, then `word distance` lines.

@@ -27,7 +27,7 @@ fn text(o: &Output) -> (String, String) {
 fn saved_model() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let (t, _) = train_tiny(10);
-    t.model.save(dir.path().join("model.safetensors")).unwrap();
+    ngram_lm::checkpoint::save_model(&t.model, dir.path().join("model.safetensors")).unwrap();
     Vocab::from_words(WORDS.map(String::from).to_vec())
         .unwrap()
         .write(dir.path().join("vocab.txt"))

@@ -1,4 +1,4 @@
-//! Issue 12 on the real binary: every file flag against bad files, truncated and corrupted
+//! On the real binary: every file flag against bad files, truncated and corrupted
 //! `.mat` files and checkpoints, flags out of range, corpora too small, unknown words, an
 //! `--out` that cannot be written, divergence, a kill at any moment, two runs at once, and the
 //! same seed giving the same outputs. Each bad input must end with exit code 2 and one line
@@ -73,7 +73,7 @@ fn saved_model(dir: &Path) -> PathBuf {
     let m = dir.join("model");
     std::fs::create_dir_all(&m).unwrap();
     let (t, _) = train_tiny(3);
-    t.model.save(m.join("model.safetensors")).unwrap();
+    ngram_lm::checkpoint::save_model(&t.model, m.join("model.safetensors")).unwrap();
     Vocab::from_words(WORDS.map(String::from).to_vec())
         .unwrap()
         .write(m.join("vocab.txt"))

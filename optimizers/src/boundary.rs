@@ -2,7 +2,8 @@
 //! (the notebook's `plot_decision_boundary`: the plane from min − 1 to max + 1 of the data,
 //! coloured by the predicted class, the points on top coloured by their label).
 
-use crate::Net;
+use crate::fast;
+use crate::model::Net;
 use crate::paths::contour;
 use nalgebra::DMatrix;
 use plotters::prelude::*;
@@ -90,7 +91,7 @@ fn draw(
             y0 + (j as f64 + 0.5) * dy
         }
     });
-    let A3 = net.probabilities(&centres); // 1 × (nx·ny)
+    let A3 = fast::probabilities(net, &centres); // 1 × (nx·ny)
     chart
         .draw_series((0..nx * ny).map(|k| {
             let (i, j) = (k % nx, k / nx);

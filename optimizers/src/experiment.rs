@@ -1,26 +1,209 @@
-//! What the `optimizers` command does around the training loop: the data (generated moons or a
-//! `--csv` file), each rule's outputs (decision boundary, model), the comparison table, the
-//! figure and the summary. Kept here so that `main.rs` reads as flags, data, train loop, outputs.
+//! The `optimizers` command (the bare command and `train`): Ng's experiment, every rule from
+//! the same weights on the same mini-batches. Its flags ([`TrainArgs`], [`RuleFlags`]), the
+//! loop over the rules ([`command`]), each rule's outputs (decision boundary, model), the
+//! comparison table, the figure and the summary, all written through the run session
+//! ([`shared::session::Session`]).
 
 #![allow(non_snake_case)]
 
-use crate::{Decay, Hyper, Method, Net, Setup, labels_row};
+use crate::data::{BATCH_SEED, Data, RngKind, describe_rng};
+use crate::model::{LAYERS, Net};
+use crate::train::{Decay, Hyper, Method, Setup, Trainer, adam_eps, check_cost};
 use clap::ValueEnum;
-use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use shared::Error;
-use shared::Result;
 use shared::optim::Eps;
 use shared::plot::{Figure, Panel, Series};
-use shared::run::Run;
-use std::path::Path;
+use shared::run::{Progress, RunArgs};
+use shared::session::{Chapter, Session, check_memory};
+use shared::{Error, Result, say};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The flags of `optimizers` (the bare command) and `optimizers train`.
+#[derive(clap::Args, Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainArgs {
+    /// Update rules to compare, comma-separated: gd, momentum, adam, nesterov, adagrad,
+    /// rmsprop, classic-momentum, or all.
+    #[arg(long, value_delimiter = ',', default_value = "gd,momentum,adam", value_parser = Method::parse_list)]
+    pub optimizer: Vec<Vec<Method>>,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub epochs: u64,
+    /// The rules' hyperparameters and the learning-rate schedule.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub rules: RuleFlags,
+    /// Number of moons points.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(2..))]
+    pub samples: u64,
+    /// Standard deviation of the moons' Gaussian noise.
+    #[arg(long, default_value_t = 0.2)]
+    pub noise: f64,
+    /// Train on these points instead: CSV lines x1,x2,label (label 0 or 1; optional header).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Generator of the moons, the weights and the mini-batches: `numpy` is the notebook's
+    /// (np.random.seed(--seed), its numbers bit for bit with seed 3), `chacha` the workspace's.
+    #[arg(long, value_enum, default_value_t = RngKind::Numpy)]
+    pub rng: RngKind,
+    /// Print the cost every N epochs.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub print_every: u64,
+    /// --seed (3: the notebook's), --out, --quiet, --overwrite.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub run: RunArgs,
+}
+
+/// The most memory one moons point can take in a run: the point and its label (X, Y, labels:
+/// 32 B), the shuffled order (up to 16 B), a trainer's buffers for a mini-batch as large as the
+/// data (34 values: 272 B) and the forward pass over all points for the accuracy (272 B).
+pub const BYTES_PER_POINT: f64 = 640.0;
+
+impl TrainArgs {
+    /// The rules of `--optimizer` in order, each once.
+    pub fn methods(&self) -> Vec<Method> {
+        let mut methods: Vec<Method> = Vec::new();
+        for &m in self.optimizer.iter().flatten() {
+            if !methods.contains(&m) {
+                methods.push(m);
+            }
+        }
+        methods
+    }
+
+    /// Checks the flags that clap cannot, and that the run fits in memory, before anything is
+    /// allocated or written: an error names the flag.
+    pub fn check(&self) -> Result<Setup> {
+        if !(self.noise.is_finite() && self.noise >= 0.0) {
+            return Err(Error::flag("--noise", "must be a number ≥ 0"));
+        }
+        let setup = self.rules.setup(self.rng, self.run.seed)?;
+        if self.rng == RngKind::Numpy && self.epochs > u64::from(u32::MAX - BATCH_SEED) {
+            return Err(Error::flag(
+                "--epochs",
+                "numpy seeds epoch e's mini-batches with 11 + e, below 2^32 (or use --rng chacha)",
+            ));
+        }
+        if self.csv.is_none() {
+            let n = self.samples as f64;
+            let what = format!("{} moons points", self.samples);
+            check_memory("--samples", &what, n * BYTES_PER_POINT)?;
+        }
+        // Per rule: a curve point every 100 epochs and a printed cost every --print-every
+        // epochs, kept until the end and copied once for the figure.
+        let (e, rules) = (self.epochs as f64, self.methods().len() as f64);
+        let per_rule = 16.0 * (e / 100.0 + 2.0) + 8.0 * (e / self.print_every as f64 + 1.0);
+        let what = format!("the cost curves of {} epochs", self.epochs);
+        check_memory("--epochs", &what, 2.0 * rules * per_rule)?;
+        Ok(setup)
+    }
+}
+
+/// Runs `optimizers` (and `optimizers train`): each rule of `--optimizer` trained from the same
+/// weights on the same mini-batches; prints the notebook's lines and the comparison table,
+/// writes `boundary-<rule>.png` and `model-<rule>.safetensors` per rule, `loss.png`,
+/// `loss.csv` and `summary.json`. A cost no probability can have ([`check_cost`]) stops the
+/// run with the curves so far and the models of the rules already trained.
+pub fn command(chapter: Chapter, a: &TrainArgs) -> Result<()> {
+    let setup = a.check()?;
+    let methods = a.methods();
+    let data = match &a.csv {
+        Some(p) => Data::csv(p)?,
+        None => Data::moons(a.rng, a.run.seed, a.samples as usize, a.noise)?,
+    };
+    let session = Session::outputs(chapter, &a.run, None, a)?;
+    let (eps_at, update) = adam_eps(setup.hyper.adam_eps);
+    say!(
+        "notes §8: network {LAYERS:?} (ReLU, ReLU, sigmoid), He init, {}; {} epochs, mini-batch {}, α = {}\n\
+         random numbers: {}\nAdam: {update}, ε = {:e} {eps_at} the square root",
+        data.name,
+        a.epochs,
+        setup.batch_size,
+        setup.lr,
+        describe_rng(a.rng, session.seed),
+        setup.hyper.epsilon
+    )?;
+    let bar = session.progress(a.epochs * methods.len() as u64, "train");
+    let mut done: Vec<Outcome> = Vec::new();
+    for (k, &method) in methods.iter().enumerate() {
+        let mut tr = setup.trainer(method, data.labels.len())?;
+        bar.println(format!("── {} ──", method.name()));
+        let mut o = Outcome::new(method);
+        let clock = Instant::now();
+        let first = k as u64 * a.epochs;
+        if let Err(diverged) = train_rule(&mut tr, &mut o, &data, a, &bar, first) {
+            // The curves so far (this rule's up to its last good epoch); the models of the rules
+            // already trained stay as written.
+            bar.finish();
+            done.push(o);
+            session.save_loss(&figure(&done, setup.lr, setup.batch_size))?;
+            return Err(diverged);
+        }
+        (o.seconds, o.steps) = (clock.elapsed().as_secs_f64(), tr.opt.state().t);
+        o.accuracy = crate::fast::accuracy(&tr.net, &data.X, &data.labels);
+        bar.println(format!(
+            "Accuracy: {:.6}   ({} steps in {:.3} s)",
+            o.accuracy, o.steps, o.seconds
+        ));
+        save_rule(&session, method, &tr.net, &data, o.accuracy)?;
+        done.push(o);
+    }
+    bar.finish();
+    say!("\n{}", table(&done).trim_end_matches('\n'))?;
+    if a.csv.is_none() && setup.decay == Decay::Off {
+        say!("(the notebook, 10 000 epochs: gd 0.796667, momentum 0.796667, adam 0.94)")?;
+    }
+    session.save_loss(&figure(&done, setup.lr, setup.batch_size))?;
+    let steps: u64 = done.iter().map(|o| o.steps).sum();
+    let settings = json!({"epochs": a.epochs, "lr": setup.lr, "batch_size": setup.batch_size,
+        "rng": a.rng.name(), "adam_eps": eps_at, "adam_update": update});
+    session.save_summary(steps, summary(&done, &data, settings))?;
+    session.finish()
+}
+
+/// The epochs of one rule: its curve (every 100 epochs and the last) and the costs printed
+/// every `--print-every` epochs go into `o`, the bar's position starts at `first`. Stops at the
+/// first cost that says the training diverged, or at the end if a weight is no longer finite.
+fn train_rule(
+    tr: &mut Trainer,
+    o: &mut Outcome,
+    data: &Data,
+    a: &TrainArgs,
+    bar: &Progress,
+    first: u64,
+) -> Result<()> {
+    for i in 0..a.epochs {
+        let cost = check_cost(i, tr.epoch(&data.X, &data.Y))?;
+        o.final_cost = cost;
+        if i % 100 == 0 || i + 1 == a.epochs {
+            o.curve.push(i as f64, cost);
+            bar.set_position(first + i + 1);
+        }
+        if i % a.print_every == 0 {
+            bar.println(format!("Cost after epoch {i}: {cost:.6}"));
+            o.printed.push(cost);
+        }
+    }
+    // The last update comes after the last cost: its weights are checked too.
+    for (name, w) in tr.net.tensors() {
+        if w.iter().any(|v| !v.is_finite()) {
+            return Err(Error::msg(format!(
+                "training diverged at step {}: {name} is no longer finite; try a smaller --lr",
+                a.epochs - 1
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// The command line's flags for the update rules and the learning-rate schedule (flattened into
 /// `optimizers`' flags); [`RuleFlags::setup`] checks them.
-#[derive(clap::Args, Clone, Debug, PartialEq)]
+#[derive(clap::Args, Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RuleFlags {
     /// Learning rate α (α₀ when --lr-decay is on).
-    #[arg(long, default_value_t = 0.0007)]
+    #[arg(long, default_value_t = 0.0007, value_parser = shared::cli::positive)]
     pub lr: f64,
     /// Examples per mini-batch (the last batch of an epoch keeps the remainder: 300 → 4×64 + 44).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
@@ -35,11 +218,12 @@ pub struct RuleFlags {
     #[arg(long, default_value_t = 0.999)]
     pub beta2: f64,
     /// ε of Adam, Adagrad and RMSProp.
-    #[arg(long, default_value_t = 1e-8)]
+    #[arg(long, default_value_t = 1e-8, value_parser = shared::cli::positive)]
     pub epsilon: f64,
-    /// Where Adam adds ε: outside the root, √ŝ + ε (the notebook, Kingma & Ba), or inside,
-    /// √(ŝ + ε) (the notes), which damps steps of gradients below ~√ε = 1e-4.
-    #[arg(long, value_enum, default_value_t = EpsAt::Outside)]
+    /// Where Adam adds ε: inside the root, √(ŝ + ε) (the notes, and the notebook's printed
+    /// run), which damps steps of gradients below ~√ε = 1e-4, or outside, √ŝ + ε (Kingma & Ba,
+    /// the notebook's later versions).
+    #[arg(long, value_enum, default_value_t = EpsAt::Inside)]
     pub adam_eps: EpsAt,
     /// Learning-rate decay after each epoch: every-epoch α₀/(1 + r·epoch) (update_lr) or
     /// schedule α₀/(1 + r·⌊epoch/interval⌋) (schedule_lr_decay).
@@ -54,16 +238,18 @@ pub struct RuleFlags {
 }
 
 /// `--adam-eps`: where Adam adds ε.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum EpsAt {
-    /// √ŝ + ε (the notebook, Kingma & Ba).
-    Outside,
-    /// √(ŝ + ε) (the notes).
+    /// √(ŝ + ε) (the notes, the notebook's printed run).
     Inside,
+    /// √ŝ + ε (Kingma & Ba, the notebook's later versions).
+    Outside,
 }
 
 /// `--lr-decay`: the learning-rate schedule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum DecayArg {
     /// Constant α.
     Off,
@@ -74,17 +260,13 @@ pub enum DecayArg {
 }
 
 impl RuleFlags {
-    /// The experiment's [`Setup`] for `seed`; a value out of range is an error naming its flag.
-    pub fn setup(&self, seed: u64) -> Result<Setup> {
-        let positive = |v: f64| v.is_finite() && v > 0.0;
+    /// The experiment's [`Setup`] for the generator `rng` seeded with `seed`; a value out of
+    /// range is an error naming its flag.
+    pub fn setup(&self, rng: RngKind, seed: u64) -> Result<Setup> {
+        shared::cli::check_positive("--lr", self.lr)?;
+        shared::cli::check_positive("--epsilon", self.epsilon)?;
         let unit = |v: f64| (0.0..1.0).contains(&v);
         for (flag, ok, msg) in [
-            ("--lr", positive(self.lr), "must be a positive number"),
-            (
-                "--epsilon",
-                positive(self.epsilon),
-                "must be a positive number",
-            ),
             (
                 "--decay-rate",
                 self.decay_rate.is_finite() && self.decay_rate >= 0.0,
@@ -117,46 +299,13 @@ impl RuleFlags {
             ..Hyper::default()
         };
         Ok(Setup {
+            rng,
             seed,
             lr: self.lr,
             batch_size: self.batch_size as usize,
             hyper,
             decay,
         })
-    }
-}
-
-/// The training set: X (2 × N, one point per column), its labels (0/1) and the notebook's
-/// Y (1 × N of 0.0 / 1.0).
-#[derive(Clone, Debug)]
-pub struct Data {
-    /// 2 × N.
-    pub X: DMatrix<f64>,
-    /// 1 × N.
-    pub Y: DMatrix<f64>,
-    /// N labels, 0 or 1.
-    pub labels: Vec<usize>,
-    /// How reports name the data, e.g. `moons, 300 points, noise 0.2`.
-    pub name: String,
-}
-
-impl Data {
-    /// The notebook's `load_dataset`: `n` moons with Gaussian noise `noise`, drawn from `seed`.
-    pub fn moons(seed: u64, n: usize, noise: f64) -> Self {
-        let (X, labels) = shared::data::moons::make_moons(seed, n, noise);
-        let name = format!("moons, {n} points, noise {noise}");
-        Self::new(X, labels, name)
-    }
-
-    /// Points from a CSV file of `x1,x2,label` lines (see [`crate::points`]).
-    pub fn csv(path: &Path) -> Result<Self> {
-        let (X, labels) = crate::points::load_csv(path)?;
-        Ok(Self::new(X, labels, path.display().to_string()))
-    }
-
-    fn new(X: DMatrix<f64>, labels: Vec<usize>, name: String) -> Self {
-        let Y = labels_row(&labels); // 1 × N
-        Data { X, Y, labels, name }
     }
 }
 
@@ -180,6 +329,19 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// A rule about to be trained: no curve yet, NaN figures.
+    pub fn new(method: Method) -> Outcome {
+        Outcome {
+            method,
+            curve: Series::new(method.name()),
+            printed: Vec::new(),
+            final_cost: f64::NAN,
+            accuracy: f64::NAN,
+            steps: 0,
+            seconds: 0.0,
+        }
+    }
+
     /// The rule's JSON entry in `summary.json`.
     pub fn json(&self) -> Value {
         json!({"optimizer": self.method.name(), "final_cost": self.final_cost,
@@ -189,21 +351,27 @@ impl Outcome {
 }
 
 /// Writes `boundary-<rule>.png` (the decision regions of `net` over the points) and
-/// `model-<rule>.safetensors` into the run's folder.
-pub fn save_rule(run: &Run, method: Method, net: &Net, data: &Data, accuracy: f64) -> Result<()> {
+/// `model-<rule>.safetensors` (its weights, the layers and the rule) into the session's folder.
+pub fn save_rule(
+    session: &Session,
+    method: Method,
+    net: &Net,
+    data: &Data,
+    accuracy: f64,
+) -> Result<()> {
     let name = method.name();
     let title = format!(
         "{name}: decision boundary, training accuracy {:.1} %",
         100.0 * accuracy
     );
-    let png = run.path(&format!("boundary-{name}.png"));
+    let png = session.output(&format!("boundary-{name}.png"));
     crate::boundary::save_png(png, net, &data.X, &data.labels, &title)?;
     let meta = [
         ("layers", "2,5,2,1".to_string()),
         ("optimizer", name.to_string()),
     ];
-    let model = run.path(&format!("model-{name}.safetensors"));
-    shared::checkpoint::save(model, "optimizers", &net.tensors(), &meta)
+    let model = session.output(&format!("model-{name}.safetensors"));
+    shared::checkpoint::save(model, session.chapter.name, &net.tensors(), &meta)
 }
 
 /// `loss.png`: one cost curve per rule trained so far.

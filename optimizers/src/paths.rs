@@ -16,12 +16,14 @@
 //! Classic momentum (Δ ← μΔ + g, W ← W − α_c Δ) with α_c = α(1 − β) takes exactly the notes'
 //! momentum path (v = (1 − β)Δ): it is drawn as dots on that line to show it.
 
-use crate::{Hyper, Method};
+use crate::train::{Hyper, Method, adam_eps};
 use nalgebra::DMatrix;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use shared::optim::Optimizer;
-use shared::{Error, Result};
+use shared::run::RunArgs;
+use shared::session::{Chapter, Session};
+use shared::{Error, Result, say};
 use std::path::Path;
 
 /// A 2-D loss surface.
@@ -144,10 +146,15 @@ impl Surface {
 pub struct Trajectory {
     /// The rule.
     pub method: Method,
+    /// Its name in tables, CSV and legend: the rule's, or e.g. `momentum β=0.99` in a sweep.
+    pub name: String,
     /// Its learning rate.
     pub lr: f64,
     /// (x, y) after 0, 1, … steps; ends early if the walk left every bound (diverged).
     pub points: Vec<(f64, f64)>,
+    /// The step that took the walk out of every bound (|x| or |y| ≥ 1e6), if one did: the
+    /// walk diverged and `points` ends just before it.
+    pub diverged: Option<usize>,
 }
 
 impl Trajectory {
@@ -161,6 +168,16 @@ impl Trajectory {
     pub fn steps_to(&self, s: Surface, tol: f64) -> Option<usize> {
         self.points.iter().position(|&(x, y)| s.f(x, y) < tol)
     }
+
+    /// The tables' last column: the first step with f below [`Surface::tol`], `never`, or
+    /// `diverged at k` for a walk that left every bound at step k.
+    pub fn reached(&self, s: Surface) -> String {
+        match (self.diverged, self.steps_to(s, s.tol())) {
+            (Some(k), _) => format!("diverged at {k}"),
+            (None, Some(k)) => k.to_string(),
+            (None, None) => "never".to_string(),
+        }
+    }
 }
 
 /// `steps` updates of `method` (learning rate `lr`) from the surface's start: the parameter is
@@ -173,17 +190,26 @@ pub fn trajectory(s: Surface, method: Method, h: &Hyper, lr: f64, steps: usize) 
     let mut g = DMatrix::zeros(2, 1); // 2 × 1: ∇f
     let mut points = Vec::with_capacity(steps + 1);
     points.push((x0, y0));
-    for _ in 0..steps {
+    let mut diverged = None;
+    for k in 1..=steps {
         let (gx, gy) = s.grad(w[0], w[1]);
         g[0] = gx;
         g[1] = gy;
         opt.step(&mut [&mut w], &[&g]);
         if !(w[0].abs() < 1e6 && w[1].abs() < 1e6) {
-            break; // diverged: stop the walk (the last finite point is kept)
+            diverged = Some(k); // stop the walk (the last point within the bounds is kept)
+            break;
         }
         points.push((w[0], w[1]));
     }
-    Trajectory { method, lr, points }
+    let name = method.name().to_string();
+    Trajectory {
+        method,
+        name,
+        lr,
+        points,
+        diverged,
+    }
 }
 
 /// Every rule of `methods` on `s` with its learning rate and step budget.
@@ -194,27 +220,50 @@ pub fn trajectories(s: Surface, methods: &[Method], h: &Hyper) -> Vec<Trajectory
         .collect()
 }
 
+/// Sign changes of x and of y along a walk (x, y): across the valley (the zig-zag of gradient
+/// descent) and past the minimum along it (momentum's overshoot).
+pub fn sign_changes(t: &Trajectory) -> (usize, usize) {
+    let flips = |c: fn(&(f64, f64)) -> f64| {
+        t.points
+            .windows(2)
+            .filter(|w| c(&w[0]) * c(&w[1]) < 0.0)
+            .count()
+    };
+    (flips(|p| p.0), flips(|p| p.1))
+}
+
+/// f after every step of each walk, as curves (for `loss.png`, log scale).
+pub fn f_curves(s: Surface, ts: &[Trajectory]) -> Vec<shared::plot::Series> {
+    ts.iter()
+        .map(|t| {
+            let mut c = shared::plot::Series::new(t.name.clone());
+            for (k, &(x, y)) in t.points.iter().enumerate() {
+                c.push(k as f64, s.f(x, y));
+            }
+            c
+        })
+        .collect()
+}
+
 /// The table `optimizers paths` prints for one surface: each rule's α, last point, f there and
-/// the first step with f below [`Surface::tol`].
-pub fn report(s: Surface, ts: &[Trajectory]) -> String {
+/// the first step with f below [`Surface::tol`] (`steps`: the budget each walk had).
+pub fn report(s: Surface, ts: &[Trajectory], steps: usize) -> String {
     let mut out = format!(
         "{} from {:?}, {} steps each\n\
          rule               α         last (x, y)             f(last)     steps to f < {:e}\n",
         s.title(),
         s.start(),
-        s.steps(),
+        steps,
         s.tol()
     );
     for t in ts {
         let (x, y) = *t.points.last().expect("a trajectory has a start");
-        let reached = t
-            .steps_to(s, s.tol())
-            .map_or("never".to_string(), |k| k.to_string());
         out += &format!(
-            "{:<17} {:<9} ({x:>9.5}, {y:>9.5})   {:>10.3e}   {reached}\n",
-            t.method.name(),
+            "{:<17} {:<9} ({x:>9.5}, {y:>9.5})   {:>10.3e}   {}\n",
+            t.name,
             t.lr,
-            t.final_f(s)
+            t.final_f(s),
+            t.reached(s)
         );
     }
     out
@@ -227,7 +276,7 @@ pub fn summary(panels: &[(Surface, Vec<Trajectory>)]) -> Vec<serde_json::Value> 
     for (s, ts) in panels {
         for t in ts {
             rows.push(serde_json::json!({"surface": format!("{s:?}"),
-                "optimizer": t.method.name(), "lr": t.lr, "steps": t.points.len() - 1,
+                "optimizer": t.name, "lr": t.lr, "steps": t.points.len() - 1,
                 "final_f": t.final_f(*s), "tol": s.tol(), "steps_to_tol": t.steps_to(*s, s.tol())}));
         }
     }
@@ -244,12 +293,33 @@ pub fn save_csv(path: impl AsRef<Path>, panels: &[(Surface, Vec<Trajectory>)]) -
             for t in ts {
                 for (k, (x, y)) in t.points.iter().enumerate() {
                     let row = [k.to_string(), x.to_string(), y.to_string()];
-                    out.write_record([name.as_str(), t.method.name(), &row[0], &row[1], &row[2]])?;
+                    out.write_record([name.as_str(), &t.name, &row[0], &row[1], &row[2]])?;
                 }
             }
         }
         out.flush()
     })
+}
+
+/// Runs `optimizers paths`: every rule on both surfaces; prints the tables, writes `paths.png`,
+/// `paths.csv` and `summary.json` (default folder `runs/optimizers-paths`).
+pub fn command(chapter: Chapter, args: &RunArgs) -> Result<()> {
+    let session = Session::outputs(chapter, args, Some("paths"), args)?;
+    let mut panels = Vec::new();
+    for s in Surface::ALL {
+        let ts = trajectories(s, &Method::ALL, &Hyper::default());
+        say!("{}", report(s, &ts, s.steps()))?;
+        panels.push((s, ts));
+    }
+    let (eps_at, update) = adam_eps(Hyper::default().adam_eps);
+    say!("(Adam: {update}, ε {eps_at} the square root, as the notes)")?;
+    let title = "Notes §8: the same start, one path per update rule";
+    save_png(session.output("paths.png"), title, &panels)?;
+    save_csv(session.output("paths.csv"), &panels)?;
+    let rows = summary(&panels);
+    let steps = rows.iter().filter_map(|r| r["steps"].as_u64()).sum();
+    session.save_summary(steps, serde_json::json!({ "paths": rows }))?;
+    session.finish()
 }
 
 /// Line segments where a sampled field crosses `level` (marching squares): `values[j·nx + i]`
@@ -316,13 +386,17 @@ pub fn linspace(lo: f64, hi: f64, n: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Draws each surface's contour lines with its trajectories, side by side, to a PNG at `path`
-/// (atomically).
-pub fn save_png(path: impl AsRef<Path>, panels: &[(Surface, Vec<Trajectory>)]) -> Result<()> {
+/// Draws each surface's contour lines with its trajectories, side by side under `title`, to a
+/// PNG at `path` (atomically).
+pub fn save_png(
+    path: impl AsRef<Path>,
+    title: &str,
+    panels: &[(Surface, Vec<Trajectory>)],
+) -> Result<()> {
     let path = path.as_ref();
     shared::plot::fonts()?;
     let tmp = shared::files::temp_path(path);
-    let drawn = draw(&tmp, panels);
+    let drawn = draw(&tmp, title, panels);
     if let Err(msg) = drawn {
         let _ = std::fs::remove_file(&tmp);
         return Err(Error::msg(format!(
@@ -333,16 +407,17 @@ pub fn save_png(path: impl AsRef<Path>, panels: &[(Surface, Vec<Trajectory>)]) -
     shared::files::commit_temp(&tmp, path)
 }
 
-fn draw(path: &Path, panels: &[(Surface, Vec<Trajectory>)]) -> std::result::Result<(), String> {
+fn draw(
+    path: &Path,
+    title: &str,
+    panels: &[(Surface, Vec<Trajectory>)],
+) -> std::result::Result<(), String> {
     let e = |e: &dyn std::fmt::Display| e.to_string();
     let root =
         BitMapBackend::new(path, (900 * panels.len().max(1) as u32, 640)).into_drawing_area();
     root.fill(&WHITE).map_err(|x| e(&x))?;
     let root = root
-        .titled(
-            "Notes §8: the same start, one path per update rule",
-            ("sans-serif", 26, FontStyle::Bold),
-        )
+        .titled(title, ("sans-serif", 26, FontStyle::Bold))
         .map_err(|x| e(&x))?;
     let cells = root.split_evenly((1, panels.len().max(1)));
     for ((s, paths), cell) in panels.iter().zip(cells.iter()) {
@@ -382,7 +457,7 @@ fn draw(path: &Path, panels: &[(Surface, Vec<Trajectory>)]) -> std::result::Resu
         }
         for (k, t) in paths.iter().enumerate() {
             let c = shared::plot::color(k);
-            let label = format!("{} α = {}", t.method.name(), t.lr);
+            let label = format!("{} α = {}", t.name, t.lr);
             if t.method == Method::ClassicMomentum {
                 // Drawn as dots: it retraces momentum's line (α_c = α(1 − β)).
                 chart
@@ -468,12 +543,7 @@ mod tests {
             assert!((w[1].0 - 0.905 * w[0].0).abs() < 1e-12);
         }
         // Sign changes of y along the path: every step for gd, rarely for momentum.
-        let flips = |t: &Trajectory| {
-            t.points
-                .windows(2)
-                .filter(|w| w[0].1 * w[1].1 < 0.0)
-                .count()
-        };
+        let flips = |t: &Trajectory| sign_changes(t).1;
         let gd = trajectory(s, Method::Gd, &h, 0.95, 40);
         let mom = trajectory(s, Method::Momentum, &h, 0.95, 40);
         assert_eq!(flips(&gd), 40);

@@ -18,6 +18,21 @@ fn run(args: &[&str], out: &Path) -> Output {
         .unwrap()
 }
 
+/// The stdout of a run that must have succeeded (its stderr in the failure message).
+fn success(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The run's `summary.json`.
+fn summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+}
+
 fn png_size(path: &Path) -> (u32, u32) {
     let png = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
@@ -29,13 +44,10 @@ fn png_size(path: &Path) -> (u32, u32) {
 #[test]
 fn short_run_prints_costs_and_writes_every_output() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(&["--epochs", "1500", "--print-every", "500"], dir.path());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = success(run(
+        &["--epochs", "1500", "--print-every", "500"],
+        dir.path(),
+    ));
     // The notebook's lines, three times (epochs 0, 500, 1000), one block per rule.
     assert_eq!(text.matches("Cost after epoch 0:").count(), 3, "{text}");
     assert_eq!(text.matches("Cost after epoch 1000:").count(), 3, "{text}");
@@ -55,9 +67,7 @@ fn short_run_prints_costs_and_writes_every_output() {
     }
     assert_eq!(png_size(&dir.path().join("loss.png")), (800, 520));
     assert_eq!(png_size(&dir.path().join("boundary-adam.png")), (900, 680));
-    let s: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
-            .unwrap();
+    let s = summary(dir.path());
     assert_eq!(s["chapter"], "optimizers");
     assert_eq!(s["steps"], 3 * 1500 * 5, "5 mini-batches per epoch");
     let acc = |k: &str| s["accuracy"][k].as_f64().unwrap();
@@ -75,7 +85,26 @@ fn short_run_prints_costs_and_writes_every_output() {
 }
 
 #[test]
-fn all_rules_and_the_notes_epsilon() {
+fn the_default_run_says_where_adams_epsilon_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = success(run(&["--epochs", "3", "--optimizer", "adam"], dir.path()));
+    assert!(
+        text.contains("Adam: W ← W − α v̂/√(ŝ + ε), ε = 1e-8 inside the square root"),
+        "{text}"
+    );
+    assert!(text.contains("np.random.seed(3)"), "{text}");
+    // The notebook's first printed Adam cost.
+    assert!(text.contains("Cost after epoch 0: 0.702166"), "{text}");
+    let s = summary(dir.path());
+    assert_eq!(
+        (&s["adam_eps"], &s["rng"], &s["seed"]),
+        (&"inside".into(), &"numpy".into(), &3.into())
+    );
+    assert_eq!(s["adam_update"], "W ← W − α v̂/√(ŝ + ε)");
+}
+
+#[test]
+fn all_rules_and_the_notebooks_later_epsilon() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(
         &[
@@ -84,7 +113,7 @@ fn all_rules_and_the_notes_epsilon() {
             "--epochs",
             "50",
             "--adam-eps",
-            "inside",
+            "outside",
         ],
         dir.path(),
     );
@@ -93,10 +122,9 @@ fn all_rules_and_the_notes_epsilon() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let s: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
-            .unwrap();
-    assert_eq!(s["adam_eps"], "inside");
+    let s = summary(dir.path());
+    assert_eq!(s["adam_eps"], "outside");
+    assert_eq!(s["adam_update"], "W ← W − α v̂/(√ŝ + ε)");
     for name in [
         "gd",
         "momentum",
@@ -114,17 +142,7 @@ fn all_rules_and_the_notes_epsilon() {
 #[test]
 fn paths_draws_both_surfaces() {
     let dir = tempfile::tempdir().unwrap();
-    let out = bin()
-        .args(["paths", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = success(run(&["paths"], dir.path()));
     assert!(
         text.contains("x²/20 + y²") && text.contains("Rosenbrock"),
         "{text}"
@@ -186,10 +204,7 @@ fn csv_points_train_and_bad_csv_is_one_clear_error() {
 fn bad_flags_exit_2_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     for (args, want) in [
-        (vec!["--lr", "0"], "--lr"),
-        (vec!["--lr", "nan"], "--lr"),
         (vec!["--beta", "1"], "--beta"),
-        (vec!["--epsilon=-1"], "--epsilon"),
         (vec!["--noise=-0.1"], "--noise"),
     ] {
         let out = run(&args, dir.path());
@@ -200,7 +215,24 @@ fn bad_flags_exit_2_with_one_line() {
             "{args:?}: {err}"
         );
     }
-    // clap's own checks also exit with 2.
+    // clap's own checks (shared::cli::positive for --lr and --epsilon) also exit with 2, their
+    // `error:` line naming the flag and the value.
+    for (args, want) in [
+        (vec!["--lr", "0"], "--lr"),
+        (vec!["--lr", "nan"], "--lr"),
+        (vec!["--epsilon=-1"], "--epsilon"),
+    ] {
+        let out = run(&args, dir.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        let first = err.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with("error: ")
+                && first.contains(want)
+                && first.contains("not a positive number"),
+            "{args:?}: {err}"
+        );
+    }
     for args in [
         vec!["--optimizer", "sgdd"],
         vec!["--epochs", "0"],
@@ -215,4 +247,50 @@ fn bad_flags_exit_2_with_one_line() {
     let out = run(&["--optimizer", "sgdd"], dir.path());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("unknown optimizer `sgdd`"), "{err}");
+}
+
+#[test]
+fn batch_size_writes_two_panels_a_table_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = success(run(&["batch-size", "--epochs", "20"], dir.path()));
+    for row in ["batch 300 (all)", "batch 64", "batch 1 (SGD)"] {
+        assert!(text.contains(row), "{text}");
+    }
+    assert_eq!(png_size(&dir.path().join("loss.png")), (1600, 520));
+    let csv = std::fs::read_to_string(dir.path().join("loss.csv")).unwrap();
+    // Two panels × three batch sizes × 21 points (before training and after each epoch).
+    assert_eq!(csv.lines().count(), 1 + 2 * 3 * 21);
+    let s = summary(dir.path());
+    let sizes: Vec<u64> = s["batch_sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["batch_size"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sizes, [300, 64, 1]);
+    assert_eq!(s["steps"], 20 * (1 + 5 + 300));
+    // One α per batch size or one for all.
+    let out = run(&["batch-size", "--lr", "0.1,0.2"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("error: --lr: 2 values for 3 batch sizes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn momentum_draws_the_beta_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = success(run(&["momentum", "--steps", "30"], dir.path()));
+    for b in ["β=0 ", "β=0.5", "β=0.9 ", "β=0.99 ", "β=0.999"] {
+        assert!(text.contains(&format!("momentum {b}")), "{b}: {text}");
+    }
+    assert_eq!(png_size(&dir.path().join("momentum.png")), (900, 640));
+    assert_eq!(png_size(&dir.path().join("loss.png")), (800, 520));
+    let csv = std::fs::read_to_string(dir.path().join("momentum.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 5 * 31);
+    let s = summary(dir.path());
+    assert_eq!(s["momentum"].as_array().unwrap().len(), 5);
+    assert_eq!(s["momentum"][2]["beta"], 0.9);
 }

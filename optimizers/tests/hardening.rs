@@ -73,9 +73,36 @@ fn flag_values_out_of_range_are_one_line_errors() {
         ("--optimizer", "gd,,adam"),
         ("--adam-eps", "between"),
         ("--lr-decay", "sometimes"),
+        ("--rng", "mersenne"),
+        ("--seed", "4294967296"),
     ] {
         let what = format!("{flag}={value}");
         let o = testing::run(BIN, &short(&out, &[&what]));
+        assert_user_error(&o, &what, &[flag]);
+    }
+}
+
+#[test]
+fn the_experiments_flags_out_of_range_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    for (cmd, flag, value) in [
+        ("batch-size", "--batch-sizes", "0"),
+        ("batch-size", "--batch-sizes", "64,x"),
+        ("batch-size", "--lr", "0"),
+        ("batch-size", "--lr", "0.1,0.2"),
+        ("batch-size", "--tol", "-1"),
+        ("batch-size", "--epochs", "0"),
+        ("batch-size", "--seed", "4294967296"),
+        ("momentum", "--betas", "1"),
+        ("momentum", "--betas", "-0.5"),
+        ("momentum", "--lr", "nan"),
+        ("momentum", "--steps", "0"),
+    ] {
+        let what = format!("{cmd} {flag}={value}");
+        let arg = format!("{flag}={value}");
+        let o = testing::run(BIN, &[cmd, &arg, "--quiet", "--out", out]);
         assert_user_error(&o, &what, &[flag]);
     }
 }
@@ -95,15 +122,16 @@ fn an_out_that_cannot_be_written_is_refused_for_both_commands() {
 
 #[test]
 fn divergence_stops_with_the_step_keeps_the_curves_and_the_models_before_it() {
-    // α = 1e103: gradient descent's cost grows huge but stays finite (its ReLUs die), so its
-    // model is written; Adam's first steps of size ≈ α overflow Z3 to ±inf in epoch 0.
+    // α = 100: gradient descent's ReLUs die and its cost stays at a number a probability can
+    // have (11–14 per example), so its model is written; Adam's first steps of size ≈ α drive
+    // Z3 to ±1e5, a cost of 1e5 per example (beyond −ln of the smallest f64, 744.44) in epoch 0.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = testing::run(
         BIN,
-        &short(&out, &["--optimizer", "gd,adam", "--lr", "1e103"]),
+        &short(&out, &["--optimizer", "gd,adam", "--lr", "100"]),
     );
-    assert_user_error(&o, "--lr 1e103", &["training diverged at step 0"]);
+    assert_user_error(&o, "--lr 100", &["training diverged at step 0", "744.44"]);
     let csv = std::fs::read_to_string(out.join("loss.csv")).unwrap();
     assert!(csv.lines().count() > 1, "gd's curve is kept: {csv}");
     assert!(!csv.contains("NaN"), "{csv}");
@@ -111,6 +139,7 @@ fn divergence_stops_with_the_step_keeps_the_curves_and_the_models_before_it() {
     let mut ck = shared::checkpoint::load(out.join("model-gd.safetensors"), "optimizers").unwrap();
     assert!(ck.take("W1", 5, 2).unwrap().iter().all(|w| w.is_finite()));
     assert!(!out.join("model-adam.safetensors").exists());
+    assert!(!out.join("summary.json").exists());
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 #![allow(non_snake_case)]
 
+use optimizers::data::RngKind;
 use optimizers::{Decay, Method, Setup};
 use shared::testing::{CountingAlloc, allocations_during};
 
@@ -14,8 +15,13 @@ static ALLOC: CountingAlloc = CountingAlloc;
 fn epochs_allocate_nothing() {
     let (X, labels) = shared::data::moons::make_moons(1, 300, 0.2);
     let Y = optimizers::labels_row(&labels);
-    for method in Method::ALL {
+    // Both generators: numpy reseeds and reshuffles each epoch's order in place.
+    for (method, rng) in Method::ALL
+        .into_iter()
+        .flat_map(|m| [(m, RngKind::Numpy), (m, RngKind::Chacha)])
+    {
         let setup = Setup {
+            rng,
             decay: Decay::Schedule {
                 rate: 1.0,
                 interval: 3,
@@ -30,6 +36,6 @@ fn epochs_allocate_nothing() {
             }
         });
         assert!(cost.is_finite());
-        assert_eq!(n, 0, "{}: allocations in 20 epochs", method.name());
+        assert_eq!(n, 0, "{} {rng:?}: allocations in 20 epochs", method.name());
     }
 }

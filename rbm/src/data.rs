@@ -5,9 +5,10 @@
 #![allow(non_snake_case)]
 
 use nalgebra::DMatrix;
-use shared::data::{ImageSet, bars};
+use shared::data::{ImageSet, bars, idx};
 use shared::rng;
 use shared::{Error, Result};
+use std::path::Path;
 
 /// Training and held-out data with what the report needs to know about them.
 #[derive(Clone, Debug)]
@@ -33,7 +34,7 @@ pub enum Source {
     Bars,
     /// scikit-learn's 8 × 8 digits, from `--digits FILE`.
     Digits,
-    /// MNIST t10k, from `--mnist DIR`.
+    /// MNIST, from `--mnist DIR`: train-* to train and t10k-* held out, or t10k-* split.
     Mnist,
 }
 
@@ -91,12 +92,68 @@ pub fn binarise(images: &DMatrix<f64>, threshold: f64) -> DMatrix<f64> {
     images.map(|p| if p >= threshold { 1.0 } else { 0.0 })
 }
 
+/// Training examples the MNIST recipe takes when the folder holds only t10k-* (the rest of
+/// its 10,000 images are held out).
+pub const MNIST_T10K_TRAIN: usize = 8000;
+
+/// MNIST from `dir`, binarised at 0.5. With the training files (`train-images-idx3-ubyte`,
+/// `train-labels-idx1-ubyte`, optionally `.gz`) beside t10k-*: train on train-* (all 60,000,
+/// or `train` of them drawn by `seed`) and hold out all of t10k-*. With t10k-* only: split it,
+/// `train` (default [`MNIST_T10K_TRAIN`]) to train and the rest held out. The data's name says
+/// which split it is.
+pub fn mnist(dir: &Path, train: Option<usize>, seed: u64) -> Result<Data> {
+    let (full, t10k) = idx::load_mnist_parts(dir)?;
+    let Some(mut full) = full else {
+        let n = train.unwrap_or(MNIST_T10K_TRAIN);
+        let name = format!(
+            "MNIST t10k in {} (no train-* files there: {n} of its {} images to train, the rest \
+             held out; binarised at 0.5)",
+            dir.display(),
+            t10k.len()
+        );
+        return binarised_split(&t10k, n, seed, name, Source::Mnist);
+    };
+    let available = full.len();
+    let n = train.unwrap_or(available);
+    if n > available {
+        return Err(Error::flag(
+            "--train",
+            format!(
+                "{n} training images, but train-* in {} holds {available}",
+                dir.display()
+            ),
+        ));
+    }
+    // In place: the 60,000 images are 376 MB as f64, and a copy would double that.
+    full.images
+        .apply(|p| *p = if *p >= 0.5 { 1.0 } else { 0.0 });
+    let train = if n == available {
+        full.images
+    } else {
+        let order = rng::permutation(&mut rng::stream(seed, 10), available);
+        full.images.select_columns(&order[..n])
+    };
+    Ok(Data {
+        name: format!(
+            "MNIST in {}: {n} train-* images to train, the {} t10k-* images held out \
+             (binarised at 0.5)",
+            dir.display(),
+            t10k.len()
+        ),
+        train,
+        test: binarise(&t10k.images, 0.5),
+        shape: (t10k.rows, t10k.cols),
+        optimum: None,
+        source: Source::Mnist,
+    })
+}
+
 /// The data of a run by its flags: `--digits FILE` (1500 training images), else `--mnist DIR`
-/// (t10k, 8000 training images), else `side` × `side` bars and stripes (3000 training
-/// examples: every pattern equally often). `train` overrides the number of training examples.
+/// ([`mnist`]), else `side` × `side` bars and stripes (3000 training examples: every pattern
+/// equally often). `train` overrides the number of training examples.
 pub fn by_flags(
-    digits: Option<&std::path::Path>,
-    mnist: Option<&std::path::Path>,
+    digits: Option<&Path>,
+    mnist_dir: Option<&Path>,
     side: usize,
     train: Option<usize>,
     seed: u64,
@@ -106,13 +163,33 @@ pub fn by_flags(
         let set = shared::data::digits::load_digits_csv(f)?;
         return binarised_split(&set, train.unwrap_or(1500), seed, name, Source::Digits);
     }
-    if let Some(d) = mnist {
-        let name = format!("MNIST t10k in {} (binarised at 0.5)", d.display());
-        let set = shared::data::idx::load_mnist_dir(d, "t10k")?;
-        return binarised_split(&set, train.unwrap_or(8000), seed, name, Source::Mnist);
+    if let Some(d) = mnist_dir {
+        return mnist(d, train, seed);
     }
     let copies = train.unwrap_or(3000) / bars::pattern_count(side);
     Ok(bars_and_stripes(side, copies, 1000, seed))
+}
+
+impl Data {
+    /// A fingerprint of the examples (FNV-1a over the sizes and every pixel's bit, training
+    /// then held-out): a resumed run checks it is given the data it was trained on.
+    pub fn fingerprint(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |byte: u8| {
+            h ^= u64::from(byte);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        };
+        for M in [&self.train, &self.test] {
+            for n in [M.nrows(), M.ncols()] {
+                (n as u64).to_le_bytes().into_iter().for_each(&mut eat);
+            }
+            for pixels in M.as_slice().chunks(8) {
+                let bits = pixels.iter().enumerate();
+                eat(bits.fold(0u8, |b, (i, &x)| b | (u8::from(x != 0.0) << i)));
+            }
+        }
+        format!("fnv1a64:{h:016x}")
+    }
 }
 
 #[cfg(test)]

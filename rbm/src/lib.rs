@@ -30,7 +30,10 @@
 //! statistics, the blocked exact sums of [`shared::kernels::softplus`]); `tests/fast.rs` checks
 //! it against [`model`] to about 1e-12. Around them: [`data`] (bars and stripes, digits, MNIST,
 //! binarised), [`train`] (the guide's recipe, the [`train::Trainer`], the per-epoch monitors),
-//! [`report`] (what a run prints and writes), [`partition`] (the `rbm partition` printout).
+//! [`checkpoint`] (what `model.safetensors` keeps: the RBM, and the training state a `--resume`
+//! continues from), [`report`] (what a run prints and writes), [`partition`] (the `rbm partition`
+//! printout), [`cli`] (the flags) and [`commands`] (`train`, `sample`, `partition` on the run
+//! session of `shared::session`: one folder per run, Ctrl-C, resume, the `wrote …` line).
 //!
 //! # The notes' equations, and beyond, in code
 //! | equation | notes layer | engine path |
@@ -59,6 +62,9 @@
 
 #![allow(non_snake_case)]
 
+pub mod checkpoint;
+pub mod cli;
+pub mod commands;
 pub mod data;
 pub mod fast;
 pub mod model;

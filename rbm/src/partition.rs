@@ -107,11 +107,54 @@ fn rows_of(m: &DMatrix<f64>) -> String {
     format!("[{}]", rows.join(", "))
 }
 
+/// log Z of `rbm` (in log space, [`log_z`]), or an error that says why it is not finite: an
+/// energy beyond f64's range, so that neither Z nor p(v) nor F(v) can be computed.
+pub fn finite_log_z(rbm: &Rbm) -> shared::Result<f64> {
+    let lz = log_z(rbm);
+    if lz.is_finite() {
+        return Ok(lz);
+    }
+    let abs_sum = |m: &DMatrix<f64>| m.iter().map(|x| x.abs()).sum::<f64>();
+    let bound = abs_sum(&rbm.W) + abs_sum(&rbm.a) + abs_sum(&rbm.b);
+    Err(shared::Error::msg(format!(
+        "log Z is {lz}, not a number f64 can hold: the energies −E(v, h) = aᵀv + bᵀh + hᵀWv of \
+         these weights and biases reach up to Σ|W| + Σ|a| + Σ|b| = {bound:e}, beyond f64's \
+         largest number {:e}, so Z, p(v) and F(v) cannot be computed; give smaller --weights, \
+         --visible-bias or --hidden-bias",
+        f64::MAX
+    )))
+}
+
+/// The numbers of the `partition` report for `partition.json`: the sizes, W, a, b, Z by the
+/// notes' closed form (null where it overflows f64) and by brute force (where it was summed),
+/// log Z, and p(v) for every v in the order of [`configurations`]. Errors as
+/// [`finite_log_z`].
+pub fn numbers(rbm: &Rbm) -> shared::Result<serde_json::Value> {
+    let lz = finite_log_z(rbm)?;
+    let rows = |m: &DMatrix<f64>| -> Vec<Vec<f64>> {
+        m.row_iter().map(|r| r.iter().copied().collect()).collect()
+    };
+    let (n_v, n_h) = (rbm.n_v(), rbm.n_h());
+    let Vs = configurations(n_v).transpose();
+    let p: Vec<f64> = rbm
+        .free_energy(&Vs)
+        .iter()
+        .map(|f| (-f - lz).exp())
+        .collect();
+    let brute = (n_v + n_h <= BRUTE_FORCE_MAX_UNITS).then(|| z_brute_force(rbm));
+    Ok(serde_json::json!({
+        "n_v": n_v, "n_h": n_h, "W": rows(&rbm.W), "a": rbm.a.as_slice(), "b": rbm.b.as_slice(),
+        "z": notes_table(rbm).Z, "z_brute_force": brute, "log_z": lz, "p_v": p,
+    }))
+}
+
 /// The `partition` report: the notes' table (at most `max_rows` rows shown), Z by the notes'
 /// closed form and by brute force and their agreement, log Z in log space, then p(v) and F(v)
-/// for every v (at most `max_rows` shown).
-pub fn report(rbm: &Rbm, max_rows: usize) -> String {
+/// for every v (at most `max_rows` shown). An energy beyond f64's range is an error
+/// ([`finite_log_z`]), not a table of NaN.
+pub fn report(rbm: &Rbm, max_rows: usize) -> shared::Result<String> {
     use std::fmt::Write;
+    let lz = finite_log_z(rbm)?;
     let (n_v, n_h) = (rbm.n_v(), rbm.n_h());
     let biased = rbm.a.iter().chain(rbm.b.iter()).any(|&x| x != 0.0);
     let mut s = String::new();
@@ -188,7 +231,6 @@ pub fn report(rbm: &Rbm, max_rows: usize) -> String {
             "(the plain-space product overflows f64; the log-space sum below does not)"
         );
     }
-    let lz = log_z(rbm);
     if n_v + n_h <= BRUTE_FORCE_MAX_UNITS {
         let zb = z_brute_force(rbm);
         let _ = writeln!(
@@ -239,5 +281,5 @@ pub fn report(rbm: &Rbm, max_rows: usize) -> String {
         w,
         "Σ_v p(v) = {total:.12}  (p(v) = e^{{−F(v)}} / Z, F(v) = −aᵀv − Σ_j softplus(b_j + (Wv)_j))"
     );
-    s
+    Ok(s)
 }

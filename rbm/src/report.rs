@@ -1,17 +1,18 @@
 //! What a training run shows: the header and per-epoch lines it prints, the curves as
 //! `loss.png` / `loss.csv`, matrices whose columns are images (Gibbs samples, each hidden
-//! unit's weights) as image grids, the model file, and the final report and `summary.json`.
+//! unit's weights) as image grids or text, and the final report and `summary.json`.
 
 #![allow(non_snake_case)]
 
-use crate::data::Data;
+use crate::data::{Data, Source};
 use crate::fast::log_probs;
 use crate::model::Rbm;
-use crate::train::{self, Config, Stats};
+use crate::train::{self, Config, History, Stats};
 use nalgebra::DMatrix;
 use serde_json::{Value, json};
 use shared::Result;
 use shared::plot::{Figure, Image, Panel, Scale, Series, save_image_grid};
+use shared::session::Session;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -122,6 +123,12 @@ pub fn final_report(
         "recon_error": stats.recon, "fe_gap": stats.fe_gap, "n_v": rbm.n_v(), "n_h": rbm.n_h(),
         "k": config.k, "method": config.method.name(config.k), "lr": config.lr,
         "annealed": config.anneal_epochs.is_some(), "batch": config.batch});
+    if data.source != Source::Bars {
+        // Which images trained and which were held out (MNIST: train-* / t10k-*, or t10k split).
+        summary["data"] = json!(data.name);
+        summary["train_examples"] = json!(data.train.ncols());
+        summary["held_out_examples"] = json!(data.test.ncols());
+    }
     if let Some(o) = data.optimum {
         let P = shared::data::bars::all_patterns(data.shape.0); // n_v × (2^{n+1} − 2)
         let mass: f64 = log_probs(rbm, &P, stats.log_z)
@@ -141,40 +148,7 @@ pub fn final_report(
     (s, summary)
 }
 
-/// The exact log-likelihoods, reconstruction error and free-energy gap of every epoch.
-#[derive(Clone, Debug)]
-pub struct History {
-    /// Exact mean log p(v), training set.
-    pub train: Series,
-    /// Exact mean log p(v), held-out set.
-    pub test: Series,
-    /// Reconstruction error.
-    pub recon: Series,
-    /// Mean F(held-out) − mean F(train).
-    pub fe_gap: Series,
-}
-
-impl Default for History {
-    fn default() -> Self {
-        History {
-            train: Series::new("train"),
-            test: Series::new("held-out"),
-            recon: Series::new("reconstruction error"),
-            fe_gap: Series::new("F(held-out) − F(train)"),
-        }
-    }
-}
-
 impl History {
-    /// Records the statistics of `epoch` (0 = before training).
-    pub fn push(&mut self, epoch: usize, s: &Stats) {
-        let x = epoch as f64;
-        self.train.push(x, s.train_ll);
-        self.test.push(x, s.test_ll);
-        self.recon.push(x, s.recon);
-        self.fe_gap.push(x, s.fe_gap);
-    }
-
     /// The figure: log-likelihoods with the optimum (if known, as for bars and stripes) or
     /// else the independent-pixel baseline as a flat line; the distance to the optimum (log
     /// scale, if known); the reconstruction error (log scale); the free-energy gap.
@@ -238,38 +212,55 @@ pub fn save_grid(
     save_image_grid(path, title, &images, 8, zoom, scale)
 }
 
-/// The pictures and the model of a finished run, in `out`: samples.png (64 chains, 1000 Gibbs
-/// steps from `rng`), filters.png (row j of W as an image) and model.safetensors (W, a, b).
-pub fn save_outputs(
-    out: &Path,
+/// The pictures of a finished run, through `session` (so the `wrote …` line lists them):
+/// samples.png (64 chains, 1000 Gibbs steps from `rng`, as `rbm sample` draws them by default)
+/// and filters.png (row j of W as an image).
+pub fn save_pictures(
+    session: &Session,
     rbm: &Rbm,
     shape: (usize, usize),
     rng: &mut shared::rng::Rng,
 ) -> Result<()> {
     let S = crate::train::gibbs_samples(rbm, 64, 1000, rng);
     let samples = "Gibbs samples (1000 steps)";
-    save_grid(&out.join("samples.png"), samples, &S, shape, Scale::Unit)?;
+    save_grid(
+        &session.output("samples.png"),
+        samples,
+        &S,
+        shape,
+        Scale::Unit,
+    )?;
     let filters = "hidden units' weights";
     let W_t = rbm.W.transpose();
-    save_grid(
-        &out.join("filters.png"),
-        filters,
-        &W_t,
-        shape,
-        Scale::PerImage,
-    )?;
-    save_model(out, rbm, shape)
+    let path = session.output("filters.png");
+    save_grid(&path, filters, &W_t, shape, Scale::PerImage)
 }
 
-/// `out`/model.safetensors: W (n_h × n_v), a, b, with n_v, n_h and the image shape as
-/// metadata (written atomically).
-pub fn save_model(out: &Path, rbm: &Rbm, shape: (usize, usize)) -> Result<()> {
-    let meta = [
-        ("n_v", rbm.n_v().to_string()),
-        ("n_h", rbm.n_h().to_string()),
-        ("rows", shape.0.to_string()),
-        ("cols", shape.1.to_string()),
-    ];
-    let tensors = [("W", &rbm.W), ("a", &rbm.a), ("b", &rbm.b)];
-    shared::checkpoint::save(out.join("model.safetensors"), "rbm", &tensors, &meta)
+/// The first `count` columns of S (n_v × n, values in [0, 1]) as text, each a rows × cols
+/// image with '#' where the value is at least 0.5, side by side as many as fit in 80 columns.
+pub fn samples_as_text(S: &DMatrix<f64>, (rows, cols): (usize, usize), count: usize) -> String {
+    let per_row = (80 / (cols + 2)).clamp(1, 8);
+    let count = count.min(S.ncols());
+    let mut out = String::new();
+    for first in (0..count).step_by(per_row) {
+        let shown = first..(first + per_row).min(count);
+        for r in 0..rows {
+            let line: Vec<String> = shown
+                .clone()
+                .map(|k| {
+                    let pixel = |c: usize| {
+                        if S[(r * cols + c, k)] >= 0.5 {
+                            '#'
+                        } else {
+                            '.'
+                        }
+                    };
+                    (0..cols).map(pixel).collect()
+                })
+                .collect();
+            let _ = writeln!(out, "{}", line.join("  "));
+        }
+        let _ = writeln!(out);
+    }
+    out
 }

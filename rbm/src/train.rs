@@ -13,11 +13,15 @@ use crate::data::Source;
 use crate::fast::{self, Cd};
 use crate::model::{Grads, Rbm};
 use nalgebra::DMatrix;
-use shared::optim::{Optimizer, Rule};
+use shared::optim::{self, Optimizer, Rule};
+use shared::plot::Series;
 use shared::rng::Rng;
 
 /// How the negative (model) statistics are collected (`--method`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Method {
     /// CD-k: k Gibbs steps from the data of the mini-batch.
     Cd,
@@ -88,6 +92,13 @@ impl Default for Config {
         }
     }
 }
+
+/// The random stream (of the run's seed) of the initial weights.
+pub const INIT_STREAM: u64 = 11;
+/// The random stream of training: mini-batch order and Gibbs sampling.
+pub const TRAIN_STREAM: u64 = 12;
+/// The random stream of the Gibbs samples drawn at the end of a run.
+pub const SAMPLE_STREAM: u64 = 13;
 
 /// Largest smaller layer training accepts: exact log Z (every epoch) and exact gradients
 /// enumerate 2^{min(n_v, n_h)} configurations.
@@ -161,16 +172,36 @@ impl Trainer {
     /// A trainer for `rbm`; PCD chains start from independent draws of σ(a) (the model with
     /// W = 0), from `rng`.
     pub fn new(rbm: &Rbm, config: Config, rng: &mut Rng) -> Trainer {
-        assert!(
-            config.k >= 1 && config.batch >= 1,
-            "k and the batch size are ≥ 1"
-        );
-        let (n_v, n_h, B) = (rbm.n_v(), rbm.n_h(), config.batch);
+        let (n_v, B) = (rbm.n_v(), config.batch);
         let chains = (config.method == Method::Pcd).then(|| {
             let P = rbm.a.map(shared::activation::sigmoid);
             let P = DMatrix::from_fn(n_v, B, |i, _| P[i]);
             crate::model::sample_bernoulli(&P, rng)
         });
+        Trainer::with_chains(rbm, config, chains)
+    }
+
+    /// A trainer that continues where a saved one stopped: its momentum state, PCD's chains
+    /// (n_v × B, `None` for CD and the exact method) and its update count.
+    pub fn restore(
+        rbm: &Rbm,
+        config: Config,
+        state: optim::State,
+        chains: Option<DMatrix<f64>>,
+        steps: u64,
+    ) -> Trainer {
+        let mut t = Trainer::with_chains(rbm, config, chains);
+        t.opt.set_state(state);
+        t.steps = steps;
+        t
+    }
+
+    fn with_chains(rbm: &Rbm, config: Config, chains: Option<DMatrix<f64>>) -> Trainer {
+        assert!(
+            config.k >= 1 && config.batch >= 1,
+            "k and the batch size are ≥ 1"
+        );
+        let (n_v, n_h, B) = (rbm.n_v(), rbm.n_h(), config.batch);
         Trainer {
             opt: Optimizer::new(
                 Rule::ClassicMomentum {
@@ -185,6 +216,16 @@ impl Trainer {
             chains,
             steps: 0,
         }
+    }
+
+    /// The momentum state (the velocities Δ of W, a, b), for a checkpoint.
+    pub fn optimizer_state(&self) -> &optim::State {
+        self.opt.state()
+    }
+
+    /// PCD's persistent chains (n_v × B), for a checkpoint.
+    pub fn chains(&self) -> Option<&DMatrix<f64>> {
+        self.chains.as_ref()
     }
 
     /// The learning rate of epoch `epoch` (1-based): ε, or ε (E − e + 1) / E when annealed
@@ -326,6 +367,87 @@ pub fn gibbs_samples(rbm: &Rbm, n: usize, steps: usize, rng: &mut Rng) -> DMatri
         fast::sample_into(&P, &mut V, rng);
     }
     P
+}
+
+/// `n` chains of `steps` Gibbs steps at temperature T, i.e. from p(v, h)^{1/T} normalised:
+/// T = 1 is [`gibbs_samples`]; any T > 0 is the same sampler on the RBM with W, a, b divided
+/// by T (−E/T is its energy); T = 0 (argmax) starts the chains at independent draws of σ(a)
+/// as the others do, then sets every unit to its more probable value, h = 1[Wv + b > 0],
+/// v = 1[Wᵀh + a > 0], with no random draw: each chain descends to a minimum of the energy.
+/// Returns n_v × n (probabilities for T > 0, 0/1 states for T = 0).
+pub fn tempered_samples(rbm: &Rbm, n: usize, steps: usize, T: f64, rng: &mut Rng) -> DMatrix<f64> {
+    if T == 1.0 {
+        return gibbs_samples(rbm, n, steps, rng);
+    }
+    if T > 0.0 {
+        let hot = Rbm::new(&rbm.W / T, &rbm.a / T, &rbm.b / T);
+        return gibbs_samples(&hot, n, steps, rng);
+    }
+    let (n_v, n_h) = (rbm.n_v(), rbm.n_h());
+    let P = DMatrix::from_fn(n_v, n, |i, _| shared::activation::sigmoid(rbm.a[i]));
+    let mut V = DMatrix::zeros(n_v, n);
+    let mut H = DMatrix::zeros(n_h, n);
+    fast::sample_into(&P, &mut V, rng);
+    let more_probable = |p: &mut f64| *p = if *p > 0.5 { 1.0 } else { 0.0 };
+    for _ in 0..steps {
+        fast::hidden_probs(rbm, &V, &mut H, 0..n);
+        H.apply(more_probable);
+        fast::visible_probs(rbm, &H, &mut V, 0..n);
+        V.apply(more_probable);
+    }
+    V
+}
+
+/// The exact log-likelihoods, reconstruction error and free-energy gap of every evaluated
+/// epoch: the curves of a run (drawn by `report`, kept in the checkpoint).
+#[derive(Clone, Debug)]
+pub struct History {
+    /// Exact mean log p(v), training set.
+    pub train: Series,
+    /// Exact mean log p(v), held-out set.
+    pub test: Series,
+    /// Reconstruction error.
+    pub recon: Series,
+    /// Mean F(held-out) − mean F(train).
+    pub fe_gap: Series,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History {
+            train: Series::new("train"),
+            test: Series::new("held-out"),
+            recon: Series::new("reconstruction error"),
+            fe_gap: Series::new("F(held-out) − F(train)"),
+        }
+    }
+}
+
+impl History {
+    /// Records the statistics of `epoch` (0 = before training).
+    pub fn push(&mut self, epoch: usize, s: &Stats) {
+        self.push_row([epoch as f64, s.train_ll, s.test_ll, s.recon, s.fe_gap]);
+    }
+
+    /// Records one row (epoch, train, held-out, reconstruction error, free-energy gap).
+    pub fn push_row(&mut self, [x, train, test, recon, fe_gap]: [f64; 5]) {
+        self.train.push(x, train);
+        self.test.push(x, test);
+        self.recon.push(x, recon);
+        self.fe_gap.push(x, fe_gap);
+    }
+
+    /// The rows recorded so far, one per evaluated epoch, as [`History::push_row`] takes them.
+    pub fn rows(&self) -> Vec<[f64; 5]> {
+        let y = |s: &Series, k: usize| s.points[k].1;
+        (0..self.train.points.len())
+            .map(|k| {
+                let x = self.train.points[k].0;
+                let (train, test) = (y(&self.train, k), y(&self.test, k));
+                [x, train, test, y(&self.recon, k), y(&self.fe_gap, k)]
+            })
+            .collect()
+    }
 }
 
 /// The independent-pixel baseline: mean over the columns of V of

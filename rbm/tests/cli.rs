@@ -12,6 +12,15 @@ fn rbm(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `rbm partition <args>`, writing into a temporary folder.
+fn partition(args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("partition");
+    let mut all = vec!["partition", "--out", out.to_str().unwrap()];
+    all.extend_from_slice(args);
+    rbm(&all)
+}
+
 fn stdout(out: &Output) -> String {
     assert!(
         out.status.success(),
@@ -29,7 +38,7 @@ fn value(text: &str, prefix: &str) -> f64 {
 
 #[test]
 fn partition_prints_the_notes_table_and_z() {
-    let text = stdout(&rbm(&["partition"]));
+    let text = stdout(&partition(&[]));
     // The H = (0,0) row: 1 + e⁰ = 2 three times, product 8.
     let row = text.lines().find(|l| l.starts_with("(0,0)")).unwrap();
     assert!(row.ends_with(" 8.0000000000"), "{row}");
@@ -46,8 +55,7 @@ fn partition_prints_the_notes_table_and_z() {
 #[test]
 fn partition_with_biases_reproduces_vector_c() {
     // Reference vector C, W given there as n_v × n_h, here row by row as n_h × n_v.
-    let text = stdout(&rbm(&[
-        "partition",
+    let text = stdout(&partition(&[
         "--visible",
         "3",
         "--hidden",
@@ -85,7 +93,7 @@ fn bad_input_is_a_one_line_error() {
     fails_with(&["--k", "0"], "--k");
     fails_with(
         &["--lr", "-0.1"],
-        "error: --lr: the learning rate ε must be a positive number, got -0.1",
+        "error: invalid value '-0.1' for '--lr <LR>': -0.1 is not a positive number",
     );
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.csv");
@@ -170,5 +178,10 @@ fn digits_csv_by_flag() {
     // Four equally likely strokes: the optimum is −ln 4 = −1.39 nats; independent pixels
     // pay 4 × ln 4 ≈ −5.5.
     assert!(ll > base + 2.0, "{base} → {ll}");
-    fails_with(&["--digits", c, "--train", "40", "--out", o], "--train");
+    let o = dir.path().join("all-forty");
+    let o = o.to_str().unwrap();
+    fails_with(
+        &["--digits", c, "--train", "40", "--out", o],
+        "error: --train: 40 leaves none",
+    );
 }

@@ -1,7 +1,7 @@
 //! Hardening of the `rbm` binary: bad input ends with exit code 2 and one `error:` line naming
 //! the file or flag; divergence keeps the curves and the last good model; a killed run leaves
 //! the previous outputs loadable; the same seed gives the same bytes, also when two runs
-//! share the machine.
+//! share the machine; `--mnist` with train-* and t10k-* trains on one and holds out the other.
 
 #![allow(non_snake_case)]
 
@@ -460,12 +460,14 @@ fn a_killed_run_leaves_the_previous_outputs_loadable() {
     let out = dir.path().join("run");
     assert!(testing::run(BIN, &tiny(&out, "1", "2")).status.success());
     let before = std::fs::read(out.join("model.safetensors")).unwrap();
-    // SIGKILL runs into the same folder at different moments (while training, and for the
-    // later ones possibly while writing): every output stays whole, the old or the new one.
+    // SIGKILL runs that replace it (--overwrite) at different moments (while training, and
+    // for the later ones possibly while writing): every output stays whole, the old or the new
+    // one, and the lock a killed run leaves behind does not stop the next one.
     let mut replaced = 0;
     for ms in [30u64, 100, 200, 400, 700, 1000, 1500] {
         let mut child = Command::new(BIN)
             .args(tiny(&out, "2", "6"))
+            .arg("--overwrite")
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
@@ -487,9 +489,69 @@ fn a_killed_run_leaves_the_previous_outputs_loadable() {
     }
     eprintln!("{replaced} of 7 killed runs had already replaced the model");
     // And the folder still takes a complete run, which gives the first run's bytes again.
-    assert!(testing::run(BIN, &tiny(&out, "1", "2")).status.success());
+    let mut again = tiny(&out, "1", "2");
+    again.push("--overwrite".into());
+    testing::ok(&testing::run(BIN, &again), "a run after the killed ones");
     assert_eq!(
         std::fs::read(out.join("model.safetensors")).unwrap(),
         before
     );
+}
+
+/// A folder with MNIST-format files: `t10k` test images, and `train` training images if any.
+fn mnist_folder(dir: &Path, name: &str, train: Option<usize>, t10k: usize) -> PathBuf {
+    let d = dir.join(name);
+    std::fs::create_dir_all(&d).unwrap();
+    let parts = [("train", train), ("t10k", Some(t10k))];
+    for (part, n) in parts.iter().filter_map(|(p, n)| n.map(|n| (p, n))) {
+        let (images, labels) = idx_pair(n);
+        std::fs::write(d.join(format!("{part}-images-idx3-ubyte")), images).unwrap();
+        std::fs::write(d.join(format!("{part}-labels-idx1-ubyte")), labels).unwrap();
+    }
+    d
+}
+
+#[test]
+fn mnist_trains_on_train_and_holds_out_t10k_or_splits_t10k_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |mnist: &Path, out: &str, extra: &[&str]| {
+        let out = dir.path().join(out);
+        let mut args = vec!["--mnist", s(mnist), "--epochs", "1", "--hidden", "3"];
+        args.extend_from_slice(extra);
+        args.extend(["--quiet", "--out", s(&out)]);
+        (testing::run(BIN, &args), out)
+    };
+    // The split is said in the first (data) line and in summary.json (`data`, the counts).
+    let says = |(o, out): (std::process::Output, PathBuf), split: &[&str], counts: (u64, u64)| {
+        testing::ok(&o, split[0]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        let first = text.lines().next().unwrap();
+        let json = std::fs::read_to_string(out.join("summary.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        for words in split {
+            assert!(first.contains(words), "{first}");
+            assert!(v["data"].as_str().unwrap().contains(words), "{v}");
+        }
+        let count = |k: &str| v[k].as_u64().unwrap();
+        assert_eq!(
+            (count("train_examples"), count("held_out_examples")),
+            counts
+        );
+    };
+    // Both parts: all 30 training images to train, all 12 test images held out.
+    let both = mnist_folder(dir.path(), "both", Some(30), 12);
+    let all = "30 train-* images to train, the 12 t10k-* images held out";
+    says(run(&both, "both", &[]), &[all], (30, 12));
+    // --train takes some of train-*, never more than it holds.
+    let some = "20 train-* images to train, the 12 t10k-* images held out";
+    says(run(&both, "both-20", &["--train", "20"]), &[some], (20, 12));
+    let (o, _) = run(&both, "both-31", &["--train", "31"]);
+    assert_user_error(&o, "--train 31 of 30", &["--train", "31", "holds 30"]);
+    // t10k alone: today's split of it, said as such.
+    let alone = mnist_folder(dir.path(), "t10k-only", None, 12);
+    let split = [
+        "MNIST t10k in",
+        "no train-* files there: 8 of its 12 images to train",
+    ];
+    says(run(&alone, "alone", &["--train", "8"]), &split, (8, 4));
 }

@@ -313,3 +313,35 @@ fn a_non_finite_weight_stops_the_epoch_with_its_step() {
         "the step falls in epoch {e}"
     );
 }
+
+#[test]
+fn temperature_zero_takes_the_more_probable_value_without_random_draws() {
+    let P = bars(3);
+    let mut r = rng::seeded(8);
+    let mut m = train::init(5, &P, &mut r);
+    m.W = shared::init::normal(5, 9, 0.0, 2.0, &mut r);
+    let more_probable = |M: DMatrix<f64>| M.map(|p| if p > 0.5 { 1.0 } else { 0.0 });
+    // The same start (the same seed), one step more: that step is the notes layer's
+    // conditionals rounded, so the steps drew no random numbers.
+    for steps in [0, 1, 4] {
+        let before = train::tempered_samples(&m, 20, steps, 0.0, &mut rng::seeded(9));
+        let after = train::tempered_samples(&m, 20, steps + 1, 0.0, &mut rng::seeded(9));
+        let H = more_probable(m.hidden_probs(&before));
+        assert_eq!(
+            after,
+            more_probable(m.visible_probs(&H)),
+            "step {}",
+            steps + 1
+        );
+        assert!(after.iter().all(|&v| v == 0.0 || v == 1.0));
+    }
+    // T = 1 is the model's sampler; T = 2 the same sampler on W, a, b halved.
+    let g = train::gibbs_samples(&m, 6, 10, &mut rng::seeded(2));
+    assert_eq!(
+        train::tempered_samples(&m, 6, 10, 1.0, &mut rng::seeded(2)),
+        g
+    );
+    let half = Rbm::new(&m.W / 2.0, &m.a / 2.0, &m.b / 2.0);
+    let hot = train::tempered_samples(&m, 6, 10, 2.0, &mut rng::seeded(2));
+    assert_eq!(hot, train::gibbs_samples(&half, 6, 10, &mut rng::seeded(2)));
+}

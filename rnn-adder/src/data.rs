@@ -5,7 +5,10 @@ use crate::model::Adder;
 use shared::rng::{self, NumpyRandom, Rng};
 
 /// Which generator draws a training run's weights and examples (`--rng`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum RngKind {
     /// numpy's legacy `np.random.seed(seed)` stream: trask's weights and examples, bit for bit.
     Numpy,

@@ -199,3 +199,16 @@ pub fn report() -> String {
     let _ = write!(s, "  answer: ∂E/∂z_1 = {:.4}", e1 + e2);
     s
 }
+
+/// The answers as `summary.json` records them: E, ∂E/∂z_1 from the rounded and from the exact
+/// values, and by finite differences.
+pub fn summary() -> serde_json::Value {
+    let p = PARAMS;
+    let tr = forward(&p, &X, &T, 0.0);
+    let (r1, r2) = dE_dz1_terms(&p, &H_ROUNDED, &Y_ROUNDED, &T);
+    let (e1, e2) = dE_dz1_terms(&p, &tr.h, &tr.y, &T);
+    serde_json::json!({
+        "E": tr.E, "dE_dz1_rounded": r1 + r2, "dE_dz1_exact": e1 + e2,
+        "dE_dz1_finite_difference": dE_dz1_numeric(&p, &X, &T),
+    })
+}

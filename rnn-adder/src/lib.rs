@@ -48,12 +48,16 @@
 //!
 //! ## Modules
 //! [`model`] (the notes layer: forward, backward, update) ← [`data`] (examples, generators) ←
-//! [`train`] (accuracies, curves, the wider test) ← [`checkpoint`] (`model.safetensors`) ←
-//! [`report`] (printed rows, `summary.json`) ← `main.rs` (flags and the loop).
+//! [`train`] (accuracies, curves, the divergence check, the wider test) ← [`checkpoint`]
+//! (`model.safetensors` as the run session's checkpoint) ← [`report`] (printed rows,
+//! `summary.json`) ← [`cli`] (the flags) ← [`commands`] (`train` and `example-6-1` on
+//! `shared::session`) ← `main.rs`.
 
 #![allow(non_snake_case)]
 
 pub mod checkpoint;
+pub mod cli;
+pub mod commands;
 pub mod data;
 pub mod example_6_1;
 pub mod model;

@@ -4,9 +4,10 @@
 #![allow(non_snake_case)]
 
 use crate::data::{all_pairs, random_addend, random_pairs};
-use crate::model::{Adder, Sequence};
+use crate::model::{Adder, Cache, Sequence};
 use shared::plot::{Figure, Legend, Panel, Series};
 use shared::rng;
+use shared::{Error, Result, error::check_finite};
 
 /// 16384 → "16,384" (how counts of pairs are named in the labels and the report).
 pub fn thousands(n: u64) -> String {
@@ -19,6 +20,29 @@ pub fn thousands(n: u64) -> String {
         out.push(ch);
     }
     out
+}
+
+/// Checks the training step `it` whose forward pass is in `cache` (`error` = Σ|t_i − y_i|,
+/// `model` the weights after the step): an error if the training has diverged. Besides a
+/// non-finite error, that is every output being exactly 0 or 1 with some bit wrong: the
+/// sigmoids have saturated (σ(z) is exactly 0 only for z < −745, beyond any weights a sane α
+/// reaches), so y_i(1 − y_i) = 0 makes every gradient of the L² cost exactly 0 and the
+/// logistic cost is infinite: no later step can learn. A huge `--lr` does that in one step.
+pub fn check_step(it: u64, error: f64, cache: &Cache, model: &Adder) -> Result<f64> {
+    let e = check_finite(it, error)?;
+    if e > 0.0 && cache.y.iter().all(|&y| y == 0.0 || y == 1.0) {
+        let largest = [&model.W_xh, &model.W_hh, &model.W_hy]
+            .iter()
+            .map(|w| w.amax())
+            .fold(0.0, f64::max);
+        return Err(Error::msg(format!(
+            "training diverged at step {it}: every output is exactly 0 or 1 and {e} of the \
+             {} bits are wrong (weights up to {largest:.1e}): the sigmoids have saturated, no \
+             gradient is left to learn from; try a smaller --lr",
+            cache.y.len()
+        )));
+    }
+    Ok(e)
 }
 
 /// The counts behind an accuracy.

@@ -1,4 +1,4 @@
-//! The real binary against bad input, divergence, concurrent runs and repeated runs (issue 12):
+//! The real binary against bad input, divergence, concurrent runs and repeated runs:
 //! every failure is one `error:` line naming the flag or path, exit code 2, and never a panic.
 
 use shared::testing::{self, assert_same_outputs, assert_user_error};
@@ -7,23 +7,12 @@ use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rnn-adder");
 
+mod common;
+
 /// A short, cheap training run (few evaluations) writing to `out`, plus `extra` flags.
 fn short<'a>(out: &'a Path, extra: &[&'a str]) -> Vec<String> {
-    testing::args_with_out(
-        &[
-            "--quiet",
-            "--iterations",
-            "300",
-            "--eval-every",
-            "100",
-            "--eval-bits",
-            "10",
-            "--eval-pairs",
-            "50",
-        ],
-        out,
-        extra,
-    )
+    let quiet = [&["--quiet"][..], &common::SHORT].concat();
+    testing::args_with_out(&quiet, out, extra)
 }
 
 #[test]
@@ -73,24 +62,35 @@ fn an_out_that_cannot_be_written_is_refused_before_training() {
 
 #[test]
 fn divergence_stops_with_the_step_and_keeps_the_curves() {
-    // The L² cost cannot blow up (saturated sigmoids zero its δ = (t − y)·y(1 − y)); the
-    // logistic cost's δ = t − y does not vanish, and α = 1e308 overflows the weights to ±inf,
-    // whence inf·0 = NaN in the next forward pass.
+    // A huge α saturates every sigmoid in one step: the outputs are exactly 0 or 1, the L²
+    // cost's δ = (t − y)·y(1 − y) is 0 from then on (the error would stay finite forever) and
+    // the logistic cost is infinite. Either way the run stops at step 1.
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    let o = testing::run(BIN, &short(&out, &["--cost", "logistic", "--lr", "1e308"]));
-    assert_user_error(&o, "--lr 1e308", &["training diverged at step"]);
-    let csv = std::fs::read_to_string(out.join("loss.csv")).unwrap();
-    assert!(
-        csv.lines().count() > 1,
-        "the curve up to the divergence: {csv}"
-    );
-    assert!(!csv.contains("NaN") && !csv.contains("inf"), "{csv}");
-    assert!(out.join("loss.png").is_file());
-    assert!(
-        !out.join("model.safetensors").exists(),
-        "no model of diverged weights"
-    );
+    for (cost, lr) in [("l2", "1e300"), ("l2", "1e6"), ("logistic", "1e308")] {
+        let out = dir.path().join(format!("{cost}-{lr}"));
+        let o = testing::run(BIN, &short(&out, &["--cost", cost, "--lr", lr]));
+        let what = format!("--cost {cost} --lr {lr}");
+        assert_user_error(
+            &o,
+            &what,
+            &["training diverged at step 1:", "saturated", "--lr"],
+        );
+        let csv = std::fs::read_to_string(out.join("loss.csv")).unwrap();
+        assert!(
+            csv.lines().count() > 1,
+            "the curve up to the divergence: {csv}"
+        );
+        assert!(!csv.contains("NaN") && !csv.contains("inf"), "{csv}");
+        assert!(out.join("loss.png").is_file());
+        assert!(
+            !out.join("model.safetensors").exists(),
+            "no model of diverged weights"
+        );
+    }
+    // α = 10 is too large for trask's net but it does not saturate it: the run goes on.
+    let out = dir.path().join("lr-10");
+    let o = testing::run(BIN, &short(&out, &["--lr", "10"]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 #[test]

@@ -126,11 +126,19 @@ fn the_default_run_prints_trasks_numbers_reaches_100_percent_and_saves_the_model
     for f in ["loss.png", "loss.csv", "summary.json", "model.safetensors"] {
         assert!(dir.path().join(f).is_file(), "{f}");
     }
-    let model = checkpoint::load(&dir.path().join("model.safetensors")).unwrap();
+    let saved = checkpoint::load(&dir.path().join("model.safetensors")).unwrap();
     assert_eq!(
-        model,
+        saved.model,
         train_with(RngKind::Numpy, 0, Cost::L2, 10_000),
         "the binary's loop is the library's"
+    );
+    assert_eq!((saved.bits, saved.cost), (8, Cost::L2));
+    assert!(
+        stdout.ends_with(&format!(
+            "\n\nwrote {}/{{loss.png, loss.csv, summary.json, model.safetensors}}\n",
+            dir.path().display()
+        )),
+        "{stdout}"
     );
 }
 
@@ -198,7 +206,12 @@ fn bad_flags_are_one_line_errors_with_exit_code_2() {
 
 #[test]
 fn example_6_1_subcommand_prints_the_answer() {
-    let out = bin().arg("example-6-1").output().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .arg("example-6-1")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(

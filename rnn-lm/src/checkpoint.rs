@@ -4,10 +4,8 @@
 //! what `--resume` needs to continue exactly: the evaluations so far (epoch, sentences seen,
 //! loss, learning rate) and the running-average curve.
 
-use crate::report::Curves;
-use crate::train::Evaluation;
-use crate::train::Schedule;
-use crate::{Bptt, Rnn};
+use crate::model::Rnn;
+use crate::train::{Curves, Evaluation, Spec};
 use nalgebra::DMatrix;
 use shared::data::text::{SENTENCE_END, SENTENCE_START, Vocab};
 use shared::{Error, Result, checkpoint, rng};
@@ -17,33 +15,6 @@ use std::path::{Path, PathBuf};
 pub const FILE: &str = "model.safetensors";
 /// The vocabulary's file name inside a run folder.
 pub const VOCAB: &str = "vocab.txt";
-
-/// The settings a resumed run must share with the run it continues.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Spec {
-    /// Hidden units N_h (`--hidden`).
-    pub hidden: usize,
-    /// Truncation K (`--bptt`).
-    pub bptt: usize,
-    /// The initial learning rate (`--lr`).
-    pub lr: f64,
-    /// `--eval-every`.
-    pub eval_every: u64,
-    /// Training sentences (`--sentences`, or all of the data).
-    pub sentences: usize,
-}
-
-impl Spec {
-    /// The tutorial's schedule for these settings and `epochs` epochs in all.
-    pub fn schedule(&self, epochs: u64) -> Schedule {
-        Schedule {
-            lr: self.lr,
-            epochs,
-            eval_every: self.eval_every,
-            bptt: Bptt::Truncated(self.bptt),
-        }
-    }
-}
 
 /// Where a resumed run starts: the evaluations so far and the curves up to the last one.
 #[derive(Clone, Debug)]

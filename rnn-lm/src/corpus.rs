@@ -3,7 +3,8 @@
 //! id, target `t` without its first (notes §6: "input data는 마지막 단어인 'SENTENCE_END'만 제외하고
 //! ..., output data는 시작 단어인 'SENTENCE_START'만을 제외").
 
-use crate::Rnn;
+use crate::fast;
+use crate::model::Rnn;
 use shared::data::comments::Comments;
 use shared::data::grammar;
 use shared::data::text::{Corpus, SENTENCE_END, SENTENCE_START, SentenceMode, Vocab};
@@ -206,7 +207,7 @@ impl Prepared {
 
 /// `n` sentences of at least `min_words` words, as the tutorial's loop
 /// `while len(sent) < senten_min_length: sent = generate_sentence(model)`, as text. Never
-/// `UNKNOWN_TOKEN` ([`Rnn::generate`]) and never `SENTENCE_START`. Sentences that reach
+/// `UNKNOWN_TOKEN` ([`fast::generate`]) and never `SENTENCE_START`. Sentences that reach
 /// `max_words` without `SENTENCE_END` are drawn again too; after `100 n` draws in all (the
 /// tutorial loops for ever) it is an error.
 pub fn sample_sentences(
@@ -226,7 +227,7 @@ pub fn sample_sentences(
         if out.len() == n {
             return Ok(out);
         }
-        let s = model.generate(start, end, &never, max_words, rng);
+        let s = fast::generate(model, start, end, &never, max_words, rng);
         if s.ended && s.words.len() >= min_words {
             let words: Vec<&str> = s.words.iter().map(|&i| vocab.word(i)).collect();
             out.push(words.join(" "));

@@ -7,12 +7,14 @@
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, value_parser};
-use rnn_lm::Buffers;
 use rnn_lm::checkpoint::{self, load_model};
 use rnn_lm::corpus::{Prepared, Source, sample_sentences};
-use rnn_lm::parallel::MAX_THREADS;
+use rnn_lm::fast::Cache;
+use rnn_lm::gradcheck::tutorial_gradient_check;
 use rnn_lm::report::{self, Outcome, Tracker};
-use rnn_lm::train::train_with_sgd;
+use rnn_lm::train::{Spec, train_with_sgd};
+use shared::cli::positive;
+use shared::parallel::MAX_THREADS;
 use shared::run::{Run, RunArgs};
 use shared::{Error, rng};
 use std::cell::RefCell;
@@ -129,14 +131,6 @@ fn main() -> std::process::ExitCode {
     })
 }
 
-/// A finite number > 0 (`--lr`).
-fn positive(s: &str) -> std::result::Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("{s} is not a positive number")),
-    }
-}
-
 fn train(a: TrainArgs) -> Result<()> {
     let run = Run::start("rnn-lm", &a.run)?;
     // Data: sentences → SENTENCE_START … SENTENCE_END → top-N vocabulary → ids.
@@ -150,7 +144,7 @@ fn train(a: TrainArgs) -> Result<()> {
     let (N_x, n) = (data.vocab.len(), pairs.len());
     let (N_h, K) = (a.hidden as usize, a.bptt as usize);
     let steps = a.epochs * n as u64;
-    let spec = checkpoint::Spec {
+    let spec = Spec {
         hidden: N_h,
         bptt: K,
         lr: a.lr,
@@ -178,13 +172,13 @@ fn train(a: TrainArgs) -> Result<()> {
     let bar = run.progress(steps, "train");
     bar.inc(history.last().map_or(0, |e| e.seen));
     let tracker = RefCell::new(Tracker::new(start.curves));
-    let mut buf = Buffers::new(&model, 64).with_threads(a.threads as usize)?;
+    let mut cache = Cache::new(&model, 64).with_threads(a.threads as usize)?;
     let result = train_with_sgd(
         &mut model,
         &pairs,
         &schedule,
         history,
-        &mut buf,
+        &mut cache,
         |h, model| {
             let (e, mut t) = (&h[h.len() - 1], tracker.borrow_mut());
             let lines = report::eval_lines(e, run.elapsed());
@@ -239,7 +233,7 @@ fn generate(a: GenerateArgs) -> Result<()> {
 
 fn gradcheck(a: GradcheckArgs) -> Result<()> {
     let (N_x, N_h) = (a.vocab as usize, a.hidden as usize);
-    let (head, checks) = rnn_lm::tutorial_gradient_check(N_x, N_h, a.bptt, a.seed);
+    let (head, checks) = tutorial_gradient_check(N_x, N_h, a.bptt, a.seed);
     println!("{head}");
     checks.iter().for_each(|c| println!("{c}"));
     if !checks.iter().all(|c| c.passed()) {

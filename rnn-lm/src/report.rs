@@ -1,54 +1,13 @@
-//! What a training run shows and keeps besides the model: the loss curves (evaluations and a
-//! running average of the sentence losses), the tutorial's evaluation line, the summary.
+//! What a training run shows besides the model: the figure of its loss curves (evaluations and
+//! a running average of the sentence losses, built by [`crate::train`]), the tutorial's
+//! evaluation line, the summary.
 
-use crate::checkpoint::Spec;
-use crate::train::Evaluation;
+use crate::train::{Curves, Evaluation, Spec};
 use serde_json::{Value, json};
 use shared::plot::{Figure, Panel, Series};
 use std::time::Instant;
 
-/// Points of the running average kept over a whole run (at most about this many).
-const POINTS: u64 = 2000;
-
-/// The two curves of `loss.png`, built while training.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Curves {
-    /// The loss over all training sentences at each evaluation, by sentences seen.
-    pub evals: Series,
-    /// The running average `a ← 0.99 a + 0.01 L` of the sentence losses, by sentences seen.
-    pub running: Series,
-    /// The running average now (`None` before the first step).
-    pub average: Option<f64>,
-    /// A point of `running` every this many steps.
-    every: u64,
-}
-
 impl Curves {
-    /// Empty curves for a run of `steps` SGD steps in all.
-    pub fn new(steps: u64) -> Curves {
-        Curves {
-            evals: Series::new("loss on all training sentences"),
-            running: Series::new("training sentences, running average"),
-            average: None,
-            every: (steps / POINTS).max(1),
-        }
-    }
-
-    /// Adds an evaluation.
-    pub fn eval(&mut self, e: &Evaluation) {
-        self.evals.push(e.seen as f64, e.loss);
-    }
-
-    /// Adds step `seen`'s sentence loss (per target word) to the running average; returns it.
-    pub fn step(&mut self, seen: u64, loss: f64) -> f64 {
-        let mean = 0.99 * self.average.unwrap_or(loss) + 0.01 * loss;
-        self.average = Some(mean);
-        if seen.is_multiple_of(self.every) {
-            self.running.push(seen as f64, mean);
-        }
-        mean
-    }
-
     /// The figure: both curves, with ln N_x (the uniform guess) and, when known, the corpus's
     /// entropy (the floor) as flat lines up to `steps` sentences.
     pub fn figure(&self, ln_N_x: f64, floor: Option<f64>, steps: u64) -> Figure {

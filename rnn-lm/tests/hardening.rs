@@ -691,7 +691,7 @@ fn two_threads_write_the_same_bytes_as_one() {
             "-q",
         ]);
         let o = ok(o);
-        // N_x · 100 · 25 ≥ 2 · rnn_lm::parallel::MIN_WORK_PER_THREAD: the steps are split.
+        // N_x · 100 · 25 ≥ 2 · shared::kernels::threads::MIN_WORK_PER_THREAD: the steps are split.
         let n_x: usize = o
             .split("N_x = ")
             .nth(1)
@@ -702,7 +702,7 @@ fn two_threads_write_the_same_bytes_as_one() {
             .parse()
             .unwrap();
         assert!(
-            n_x * 100 * 25 >= 2 * rnn_lm::parallel::MIN_WORK_PER_THREAD,
+            n_x * 100 * 25 >= 2 * shared::kernels::threads::MIN_WORK_PER_THREAD,
             "{o}"
         );
         outs.push(out);

@@ -1,7 +1,10 @@
-//! The model against finite differences, the notes' worked facts, and its own fast paths.
+//! The notes layer (`model.rs`) against finite differences and the notes' worked facts, and the
+//! training path (`fast.rs`) on what it adds: reused caches, learning, generation.
 #![allow(non_snake_case)]
 
-use rnn_lm::{Bptt, Buffers, Grads, Rnn};
+use rnn_lm::fast::{self, Cache as FastCache};
+use rnn_lm::gradcheck::gradient_check;
+use rnn_lm::{Bptt, Grads, Rnn};
 use shared::gradcheck::{self, Report};
 use shared::rng;
 
@@ -14,15 +17,21 @@ fn check_all(
     bptt: Bptt,
     loss: impl Fn(&Rnn) -> f64,
 ) -> [(&'static str, Report); 3] {
-    let mut buf = Buffers::new(model, 1);
+    let cache = model.forward(x);
     let mut g = Grads::new(model);
-    model.forward(x, &mut buf);
-    model.backward(x, t, bptt, &mut buf, &mut g);
+    model.backward(&cache, t, bptt, &mut g);
     [
         ("U", gradcheck::check(model, |m| &mut m.U, &g.dU, &loss)),
         ("W", gradcheck::check(model, |m| &mut m.W, &g.dW, &loss)),
         ("V", gradcheck::check(model, |m| &mut m.V, &g.dV, &loss)),
     ]
+}
+
+/// The gradients of one sentence by the notes layer.
+fn grads(model: &Rnn, x: &[usize], t: &[usize], bptt: Bptt) -> Grads {
+    let mut g = Grads::new(model);
+    model.backward(&model.forward(x), t, bptt, &mut g);
+    g
 }
 
 fn assert_passes(reports: &[(&str, Report); 3], what: &str) {
@@ -46,7 +55,7 @@ const TS: [usize; 6] = [3, 5, 3, 7, 2, 1]; // ... END
 fn full_bptt_matches_finite_differences() {
     for seed in 0..4 {
         let mut model = Rnn::new(8, 6, &mut rng::seeded(seed));
-        let loss = |m: &Rnn| m.sentence_loss(&XS, &TS, &mut Buffers::new(m, 6));
+        let loss = |m: &Rnn| m.forward(&XS).loss(&TS);
         let reports = check_all(&mut model, &XS, &TS, Bptt::Full, loss);
         assert_passes(&reports, &format!("full BPTT, seed {seed}"));
     }
@@ -57,13 +66,10 @@ fn truncated_bptt_is_the_exact_gradient_of_the_truncated_loss() {
     for seed in 0..3 {
         let mut model = Rnn::new(8, 6, &mut rng::seeded(seed));
         for K in [0, 1, 2, 4] {
-            let mut buf = Buffers::new(&model, 6);
-            model.forward(&XS, &mut buf);
-            let frozen = buf.H.clone();
-            let loss = |m: &Rnn| m.truncated_surrogate_loss(&XS, &TS, K, &frozen);
+            let frozen = model.forward(&XS);
+            let loss = |m: &Rnn| m.truncated_surrogate_loss(&frozen, &TS, K);
             // The surrogate is the sentence loss at the unperturbed weights.
-            let l0 = model.sentence_loss(&XS, &TS, &mut buf);
-            assert!((loss(&model) - l0).abs() < 1e-12);
+            assert!((loss(&model) - frozen.loss(&TS)).abs() < 1e-12);
             let reports = check_all(&mut model, &XS, &TS, Bptt::Truncated(K), loss);
             assert_passes(&reports, &format!("truncated K = {K}, seed {seed}"));
         }
@@ -79,7 +85,7 @@ fn the_tutorials_gradient_check_passes() {
     // error measures. So: his criterion, plus an absolute bound far below the entries' scale.
     let mut model = Rnn::new(100, 10, &mut rng::seeded(10));
     let (x, t) = ([0, 1, 2, 3], [1, 2, 3, 4]);
-    for c in rnn_lm::gradient_check(&mut model, &x, &t, Bptt::Truncated(1000)) {
+    for c in gradient_check(&mut model, &x, &t, Bptt::Truncated(1000)) {
         let r = c.report;
         assert!(c.tutorial_error < 0.01, "d{}: {}", c.name, c.tutorial_error);
         assert!(
@@ -90,13 +96,8 @@ fn the_tutorials_gradient_check_passes() {
     }
     // The same check catches a wrong gradient: a truncated backward pass (K = 1) compared
     // with finite differences of the full loss fails it.
-    let mut buf = Buffers::new(&model, 4);
-    let (mut g, mut wrong) = (Grads::new(&model), Grads::new(&model));
-    model.forward(&x, &mut buf);
-    model.backward(&x, &t, Bptt::Full, &mut buf, &mut g);
-    model.forward(&x, &mut buf);
-    model.backward(&x, &t, Bptt::Truncated(0), &mut buf, &mut wrong);
-    let loss = |m: &Rnn| m.sentence_loss(&x, &t, &mut Buffers::new(m, 4));
+    let wrong = grads(&model, &x, &t, Bptt::Truncated(0));
+    let loss = |m: &Rnn| m.forward(&x).loss(&t);
     let r = gradcheck::check(&mut model, |m| &mut m.W, &wrong.dW, loss);
     assert!(r.max_abs_error > 1e-6, "{r:?}");
 }
@@ -106,12 +107,10 @@ fn truncated_bptt_is_not_the_full_gradient_when_k_is_short() {
     // The surrogate check above would pass vacuously if truncation changed nothing.
     let model = Rnn::new(12, 6, &mut rng::seeded(4));
     let (x, t) = ([0, 3, 5, 3, 7, 2, 9], [3, 5, 3, 7, 2, 9, 1]);
-    let mut buf = Buffers::new(&model, 7);
-    let (mut gt, mut gf) = (Grads::new(&model), Grads::new(&model));
-    model.forward(&x, &mut buf);
-    model.backward(&x, &t, Bptt::Truncated(1), &mut buf, &mut gt);
-    model.forward(&x, &mut buf);
-    model.backward(&x, &t, Bptt::Full, &mut buf, &mut gf);
+    let (gt, gf) = (
+        grads(&model, &x, &t, Bptt::Truncated(1)),
+        grads(&model, &x, &t, Bptt::Full),
+    );
     assert!((&gt.dW - &gf.dW).norm() > 1e-3 * gf.dW.norm());
     assert_eq!(gt.dV, gf.dV, "dV has no path through time");
 }
@@ -122,14 +121,9 @@ fn truncation_at_k_at_least_t_minus_1_equals_full_bptt() {
     let x: Vec<usize> = vec![0, 4, 9, 4, 17, 29, 3, 11, 8];
     let t: Vec<usize> = x[1..].iter().copied().chain([1]).collect();
     let T = x.len();
-    let mut buf = Buffers::new(&model, T);
-    let mut full = Grads::new(&model);
-    model.forward(&x, &mut buf);
-    model.backward(&x, &t, Bptt::Full, &mut buf, &mut full);
+    let full = grads(&model, &x, &t, Bptt::Full);
     for K in [T - 1, T, 4 * T, usize::MAX] {
-        let mut g = Grads::new(&model);
-        model.forward(&x, &mut buf);
-        model.backward(&x, &t, Bptt::Truncated(K), &mut buf, &mut g);
+        let g = grads(&model, &x, &t, Bptt::Truncated(K));
         for (name, a, b) in [
             ("dU", &g.dU, &full.dU),
             ("dW", &g.dW, &full.dW),
@@ -143,9 +137,7 @@ fn truncation_at_k_at_least_t_minus_1_equals_full_bptt() {
         }
     }
     // One step short of T − 1 is not full BPTT any more.
-    let mut g = Grads::new(&model);
-    model.forward(&x, &mut buf);
-    model.backward(&x, &t, Bptt::Truncated(T - 2), &mut buf, &mut g);
+    let g = grads(&model, &x, &t, Bptt::Truncated(T - 2));
     assert!((&g.dW - &full.dW).abs().max() > 0.0);
 }
 
@@ -161,10 +153,11 @@ fn untrained_loss_is_ln_of_the_vocabulary_size() {
             (0..n).map(|_| rng::below(&mut r, N_x)).collect()
         })
         .collect();
-    let mut buf = Buffers::new(&model, 40);
-    let loss = model.loss(
+    let mut cache = FastCache::new(&model, 40);
+    let loss = fast::loss(
+        &model,
         sentences.iter().map(|s| (&s[..s.len() - 1], &s[1..])),
-        &mut buf,
+        &mut cache,
     );
     let expected = (N_x as f64).ln();
     assert!((expected - 8.987197).abs() < 1e-6);
@@ -176,42 +169,25 @@ fn untrained_loss_is_ln_of_the_vocabulary_size() {
 }
 
 #[test]
-fn the_sgd_step_is_backward_then_the_update() {
-    let mut model = Rnn::new(40, 7, &mut rng::seeded(3));
-    let (x, t) = (vec![0, 5, 5, 12, 39, 2], vec![5, 5, 12, 39, 2, 1]);
-    let lr = 0.05;
-    let mut buf = Buffers::new(&model, 2);
-    for bptt in [Bptt::Truncated(2), Bptt::Full] {
-        let mut g = Grads::new(&model);
-        let loss = model.sentence_loss(&x, &t, &mut buf);
-        model.backward(&x, &t, bptt, &mut buf, &mut g);
-        let want = Rnn {
-            U: &model.U - lr * &g.dU,
-            W: &model.W - lr * &g.dW,
-            V: &model.V - lr * &g.dV,
-        };
-        let step_loss = model.sgd_step(&x, &t, bptt, lr, &mut buf);
-        assert_eq!(step_loss, loss);
-        for (a, b) in [
-            (&model.U, &want.U),
-            (&model.W, &want.W),
-            (&model.V, &want.V),
-        ] {
-            assert!((a - b).abs().max() < 1e-14);
-        }
-    }
-}
-
-#[test]
-fn reused_buffers_give_the_same_numbers_as_fresh_ones() {
+fn a_reused_fast_cache_gives_the_same_numbers_as_fresh_ones() {
     let model = Rnn::new(20, 5, &mut rng::seeded(8));
     let long: Vec<usize> = (0..19).collect();
     let short = [3, 1, 4];
-    let mut buf = Buffers::new(&model, 1); // grows on the long sentence
-    let a1 = model.sentence_loss(&long[..18], &long[1..], &mut buf);
-    let b1 = model.sentence_loss(&short[..2], &short[1..], &mut buf);
-    let a2 = model.sentence_loss(&long[..18], &long[1..], &mut Buffers::new(&model, 18));
-    let b2 = model.sentence_loss(&short[..2], &short[1..], &mut Buffers::new(&model, 2));
+    let mut cache = FastCache::new(&model, 1); // grows on the long sentence
+    let a1 = fast::sentence_loss(&model, &long[..18], &long[1..], &mut cache);
+    let b1 = fast::sentence_loss(&model, &short[..2], &short[1..], &mut cache);
+    let a2 = fast::sentence_loss(
+        &model,
+        &long[..18],
+        &long[1..],
+        &mut FastCache::new(&model, 18),
+    );
+    let b2 = fast::sentence_loss(
+        &model,
+        &short[..2],
+        &short[1..],
+        &mut FastCache::new(&model, 2),
+    );
     assert_eq!((a1, b1), (a2, b2));
 }
 
@@ -232,14 +208,14 @@ fn a_short_run_learns_the_tiny_language() {
     let sentences = tiny_corpus(200, 5);
     let pairs = || sentences.iter().map(|s| (&s[..s.len() - 1], &s[1..]));
     let mut model = Rnn::new(13, 16, &mut rng::seeded(1));
-    let mut buf = Buffers::new(&model, 8);
-    let before = model.loss(pairs(), &mut buf);
+    let mut cache = FastCache::new(&model, 8);
+    let before = fast::loss(&model, pairs(), &mut cache);
     for _ in 0..10 {
         for (x, t) in pairs() {
-            model.sgd_step(x, t, Bptt::Truncated(4), 0.05, &mut buf);
+            fast::sgd_step(&mut model, x, t, Bptt::Truncated(4), 0.05, &mut cache);
         }
     }
-    let after = model.loss(pairs(), &mut buf);
+    let after = fast::loss(&model, pairs(), &mut cache);
     // Untrained: about ln 13 = 2.565. The language's entropy per target word is
     // (ln 2 + ln 4) / 5 = 0.416 nats (article and noun are free, the rest is determined).
     assert!(before > 2.4, "{before}");
@@ -258,13 +234,44 @@ fn generation_never_emits_the_unknown_word_and_ends_at_sentence_end() {
     let mut r = rng::seeded(7);
     let mut ended = 0;
     for _ in 0..200 {
-        let s = model.generate(start, end, &[unknown], 50, &mut r);
+        let s = fast::generate(&model, start, end, &[unknown], 50, &mut r);
         assert!(!s.words.contains(&unknown) && !s.words.contains(&end));
         ended += s.ended as usize;
     }
     assert!(ended > 150, "only {ended} of 200 reached SENTENCE_END");
     // Without the exclusion UNKNOWN_TOKEN is nearly every word: the test above is not vacuous.
-    let s = model.generate(start, end, &[], 50, &mut r);
+    let s = fast::generate(&model, start, end, &[], 50, &mut r);
     let unknowns = s.words.iter().filter(|&&w| w == unknown).count();
     assert!(unknowns > s.words.len() / 2, "{s:?}");
+}
+
+#[test]
+fn backward_runs_on_the_sentence_its_cache_was_computed_from() {
+    // Two sentences of the same length: a forward pass on the second between the first's
+    // forward and backward passes cannot mix them up, because the backward pass reads the
+    // words from the cache.
+    let model = Rnn::new(12, 5, &mut rng::seeded(9));
+    let (a, t_a) = ([0, 3, 5, 7, 2], [3, 5, 7, 2, 1]);
+    let b = [0, 9, 9, 4, 11];
+    for bptt in [Bptt::Truncated(2), Bptt::Full] {
+        let cache_a = model.forward(&a);
+        let cache_b = model.forward(&b);
+        assert_eq!(cache_a.x(), a);
+        assert_eq!(cache_b.x(), b);
+        let mut g = Grads::new(&model);
+        model.backward(&cache_a, &t_a, bptt, &mut g);
+        assert_eq!(g, grads(&model, &a, &t_a, bptt), "{bptt:?}");
+        // The other sentence's gradients differ (so the comparison above is not vacuous).
+        let mut other = Grads::new(&model);
+        model.backward(&cache_b, &t_a, bptt, &mut other);
+        assert!((&other.dU - &g.dU).abs().max() > 1e-3, "{bptt:?}");
+    }
+}
+
+#[test]
+#[should_panic(expected = "one target per input word")]
+fn backward_refuses_targets_of_another_length() {
+    let model = Rnn::new(12, 5, &mut rng::seeded(9));
+    let cache = model.forward(&[0, 3, 5]);
+    model.backward(&cache, &[3, 5, 7, 1], Bptt::Full, &mut Grads::new(&model));
 }

@@ -1,11 +1,11 @@
 //! The data path (CSV → sentences → vocabulary → ids), the training schedule, and the binary.
 #![allow(non_snake_case)]
 
-use rnn_lm::checkpoint::{self, Spec, load_model};
+use rnn_lm::checkpoint::{self, load_model};
 use rnn_lm::corpus::{Prepared, sample_sentences};
-use rnn_lm::report::Curves;
-use rnn_lm::train::{Schedule, train_with_sgd};
-use rnn_lm::{Bptt, Buffers, Rnn};
+use rnn_lm::fast::Cache;
+use rnn_lm::train::{Curves, Schedule, Spec, train_with_sgd};
+use rnn_lm::{Bptt, Rnn};
 use shared::data::comments::Comments;
 use shared::data::text::{Corpus, SENTENCE_END, SENTENCE_START, SentenceMode, UNKNOWN_TOKEN};
 use shared::rng;
@@ -65,7 +65,7 @@ fn training_on_the_fixture_lowers_the_loss_and_the_model_round_trips() {
     let data = Prepared::new(&Comments::load(fixture()).unwrap().corpus(), 40).unwrap();
     let pairs = data.pairs(usize::MAX);
     let mut model = Rnn::new(40, 16, &mut rng::seeded(1));
-    let mut buf = Buffers::new(&model, 8);
+    let mut cache = Cache::new(&model, 8);
     let schedule = Schedule {
         lr: 0.05,
         epochs: 30,
@@ -77,7 +77,7 @@ fn training_on_the_fixture_lowers_the_loss_and_the_model_round_trips() {
         &pairs,
         &schedule,
         Vec::new(),
-        &mut buf,
+        &mut cache,
         |_, _| Ok(()),
         |_, _| {},
     )
@@ -117,7 +117,7 @@ fn the_learning_rate_halves_when_the_loss_rises() {
     let data = Prepared::new(&Comments::load(fixture()).unwrap().corpus(), 40).unwrap();
     let pairs = data.pairs(usize::MAX);
     let mut model = Rnn::new(40, 16, &mut rng::seeded(1));
-    let mut buf = Buffers::new(&model, 8);
+    let mut cache = Cache::new(&model, 8);
     // Far too large a step: the loss goes up (3.7 → 70.6 at the first evaluation), and each
     // rise halves the rate.
     let schedule = Schedule {
@@ -132,7 +132,7 @@ fn the_learning_rate_halves_when_the_loss_rises() {
         &pairs,
         &schedule,
         Vec::new(),
-        &mut buf,
+        &mut cache,
         |h, _| {
             seen.push(h[h.len() - 1]);
             Ok(())
@@ -159,7 +159,7 @@ fn the_learning_rate_halves_when_the_loss_rises() {
         &pairs,
         &schedule,
         Vec::new(),
-        &mut buf,
+        &mut cache,
         |_, _| Ok(()),
         |_, _| {},
     );
@@ -246,7 +246,7 @@ fn a_short_run_on_the_generated_corpus_learns() {
     assert!(data.vocab.unknown().is_none() && data.vocab.len() <= 252);
     let pairs = data.pairs(usize::MAX);
     let mut model = Rnn::new(data.vocab.len(), 32, &mut rng::seeded(1));
-    let mut buf = Buffers::new(&model, 16);
+    let mut cache = Cache::new(&model, 16);
     let schedule = Schedule {
         lr: 0.01,
         epochs: 4,
@@ -258,7 +258,7 @@ fn a_short_run_on_the_generated_corpus_learns() {
         &pairs,
         &schedule,
         Vec::new(),
-        &mut buf,
+        &mut cache,
         |_, _| Ok(()),
         |_, _| {},
     )

@@ -1,9 +1,14 @@
-//! `Buffers::with_threads`: the products with V on several threads give the same training run.
+//! `fast::Cache::with_threads`: the products with V on several threads give the same training
+//! run.
 #![allow(non_snake_case)]
 
-use rnn_lm::parallel::{self, MAX_THREADS, MIN_WORK_PER_THREAD};
+use rnn_lm::fast::{self, Cache};
 use rnn_lm::train::{Evaluation, Schedule, train_with_sgd};
-use rnn_lm::{Bptt, Buffers, Rnn, kernels};
+use rnn_lm::{Bptt, Rnn};
+use shared::kernels::softmax::softmax_mut;
+use shared::kernels::tall::{LANES, tall_gemm};
+use shared::kernels::threads::MIN_WORK_PER_THREAD;
+use shared::parallel::MAX_THREADS;
 use shared::rng;
 
 /// Sizes at which every step is split: N_x · N_h · T ≥ 2 · MIN_WORK_PER_THREAD for T ≥ 20.
@@ -34,8 +39,8 @@ fn run(threads: usize, bptt: Bptt) -> (Vec<Evaluation>, Vec<f64>, Rnn) {
     let pairs: Vec<(&[usize], &[usize])> =
         data.iter().map(|s| (&s[..s.len() - 1], &s[1..])).collect();
     let mut model = Rnn::new(N_X, N_H, &mut rng::seeded(10));
-    let mut buf = Buffers::new(&model, 8).with_threads(threads).unwrap();
-    assert_eq!(buf.threads(), threads);
+    let mut cache = Cache::new(&model, 8).with_threads(threads).unwrap();
+    assert_eq!(cache.threads(), threads);
     let schedule = Schedule {
         lr: 0.1,
         epochs: 4,
@@ -48,7 +53,7 @@ fn run(threads: usize, bptt: Bptt) -> (Vec<Evaluation>, Vec<f64>, Rnn) {
         &pairs,
         &schedule,
         Vec::new(),
-        &mut buf,
+        &mut cache,
         |_, _| Ok(()),
         |_, loss| steps.push(loss),
     )
@@ -106,7 +111,7 @@ fn two_thread_runs_are_deterministic() {
 }
 
 #[test]
-fn the_parallel_products_equal_the_kernels() {
+fn the_threaded_products_equal_the_kernels() {
     // N_x · N_h · T = 8000 · 100 · 20: split in two for both products.
     let (m, k, n) = (8000, 100, 20);
     let mut r = rng::seeded(7);
@@ -115,21 +120,21 @@ fn the_parallel_products_equal_the_kernels() {
     let H = Ht.transpose(); // N_h × T
     let dY = shared::init::uniform(m, n, -1e-3, 1e-3, &mut r); // N_x × T
     let (mut Y1, mut Y2) = (vec![0.0; m * n], vec![f64::NAN; m * n]);
-    parallel::scores_softmax(V.as_slice(), Ht.as_slice(), &mut Y1, m, k, n, 1);
-    parallel::scores_softmax(V.as_slice(), Ht.as_slice(), &mut Y2, m, k, n, 2);
+    fast::scores_softmax(V.as_slice(), Ht.as_slice(), &mut Y1, m, k, n, 1);
+    fast::scores_softmax(V.as_slice(), Ht.as_slice(), &mut Y2, m, k, n, 2);
     assert!(Y1 == Y2);
     // And it is Y = V H with a softmax per column.
     let mut y0 = vec![0.0; m];
-    kernels::scores(V.as_slice(), &H.as_slice()[..k], &mut y0, m, k, 1);
-    rnn_lm::softmax::softmax_mut(&mut y0);
+    tall_gemm(V.as_slice(), &H.as_slice()[..k], &mut y0, m, k, 1);
+    softmax_mut(&mut y0);
     assert!(y0 == Y1[..m]);
     let mut out = Vec::new();
     for threads in [1, 2] {
         let mut V = V.as_slice().to_vec();
         let mut Z = vec![f64::NAN; k * n];
-        let mut P = vec![[f64::NAN; kernels::LANES]; k * n];
+        let mut P = vec![[f64::NAN; LANES]; k * n];
         let (dY, H) = (dY.as_slice(), H.as_slice());
-        parallel::output_backward(&mut V, dY, H, 0.3, &mut Z, &mut P, m, k, n, threads);
+        fast::output_backward(&mut V, dY, H, 0.3, &mut Z, &mut P, m, k, n, threads);
         out.push((V, Z));
     }
     assert!(out[0] == out[1]);
@@ -139,12 +144,12 @@ fn the_parallel_products_equal_the_kernels() {
 fn thread_counts_out_of_range_are_errors() {
     let model = Rnn::new(10, 3, &mut rng::seeded(1));
     for bad in [0, MAX_THREADS + 1] {
-        let e = Buffers::new(&model, 2).with_threads(bad).unwrap_err();
+        let e = Cache::new(&model, 2).with_threads(bad).unwrap_err();
         let e = e.to_string();
         assert!(
             e.contains("--threads") && e.contains(&format!("not {bad}")),
             "{e}"
         );
     }
-    assert_eq!(Buffers::new(&model, 2).threads(), 1);
+    assert_eq!(Cache::new(&model, 2).threads(), 1);
 }

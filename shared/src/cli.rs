@@ -78,6 +78,15 @@ pub fn positive(s: &str) -> std::result::Result<f64, String> {
     }
 }
 
+/// clap value parser for a finite number of at least 0 (a sampling temperature, where 0 means
+/// the most likely choice, no random draw): `#[arg(long, value_parser = shared::cli::non_negative)]`.
+pub fn non_negative(s: &str) -> std::result::Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v >= 0.0 && v.is_finite() => Ok(v.abs()),
+        _ => Err(format!("{s} is not a number of at least 0")),
+    }
+}
+
 /// `v` if it is a finite number above 0, else a [`Error::Flag`] for `flag` (for values that are
 /// optional or come from elsewhere than clap).
 pub fn check_positive(flag: &str, v: f64) -> Result<f64> {
@@ -138,11 +147,13 @@ mod tests {
 
     #[test]
     fn help_shows_each_commands_folder_and_version_exists() {
+        // Help is wrapped to the terminal's width (100 columns without one): compare words.
+        let words = |help: String| help.split_whitespace().collect::<Vec<_>>().join(" ");
         let mut cmd = command::<Cli>(&CH);
-        let help = cmd.render_long_help().to_string();
+        let help = words(cmd.render_long_help().to_string());
         assert!(help.contains("[default: runs/demo]"), "{help}");
         let mut paths = cmd.find_subcommand_mut("paths").unwrap().clone();
-        let help = paths.render_long_help().to_string();
+        let help = words(paths.render_long_help().to_string());
         assert!(help.contains("[default: runs/demo-paths]"), "{help}");
         let e = command::<Cli>(&CH)
             .try_get_matches_from(["demo", "--version"])
@@ -157,6 +168,13 @@ mod tests {
         for bad in ["0", "-1", "nan", "inf", "abc", ""] {
             let e = positive(bad).unwrap_err();
             assert!(e.contains("not a positive number"), "{bad}: {e}");
+        }
+        assert_eq!(non_negative("0"), Ok(0.0));
+        assert_eq!(non_negative("-0"), Ok(0.0));
+        assert_eq!(non_negative("0.7"), Ok(0.7));
+        for bad in ["-1", "nan", "inf", "x", ""] {
+            let e = non_negative(bad).unwrap_err();
+            assert!(e.contains("not a number of at least 0"), "{bad}: {e}");
         }
         assert!(check_positive("--lr", 0.1).is_ok());
         let e = check_positive("--lr", f64::NAN).unwrap_err().to_string();

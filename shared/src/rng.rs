@@ -67,17 +67,22 @@ pub fn weighted_index(rng: &mut Rng, weights: &[f64]) -> usize {
     weights.iter().rposition(|&w| w > 0.0).unwrap_or(0)
 }
 
-/// numpy's legacy generator (`np.random.seed(s)`; `np.random.random(shape)`), for the chapters
-/// that follow trask's posts, whose printed numbers come from it.
+/// numpy's legacy generator (`np.random.seed(s)`; `np.random.random(shape)`, `randn`,
+/// `normal`, `randint`, `shuffle`, `permutation`), for the chapters whose reference printed its
+/// numbers from it: trask's posts and Ng's "Optimization Methods" notebook.
 ///
 /// MT19937 as Matsumoto & Nishimura define it, seeded the way numpy seeds an integer
 /// (`init_genrand`), and `random_sample` building a 53-bit double from two 32-bit draws as
-/// numpy does: (a >> 5, b >> 6) ↦ (a·2²⁶ + b) / 2⁵³. Same seed, same doubles as numpy, bit
-/// for bit.
+/// numpy does: (a >> 5, b >> 6) ↦ (a·2²⁶ + b) / 2⁵³. Normal draws are the legacy polar
+/// Box–Muller of [`NumpyRandom::gauss`], which keeps its second value for the next call. Same
+/// seed, same numbers as numpy, bit for bit.
 #[derive(Clone, Debug)]
 pub struct NumpyRandom {
     mt: [u32; 624],
     index: usize,
+    /// The second value of the last polar Box–Muller pair, not handed out yet (numpy's
+    /// `has_gauss` / `gauss`); seeding clears it.
+    gauss: Option<f64>,
 }
 
 impl NumpyRandom {
@@ -91,7 +96,11 @@ impl NumpyRandom {
                 .wrapping_mul(prev ^ (prev >> 30))
                 .wrapping_add(i as u32);
         }
-        NumpyRandom { mt, index: 624 }
+        NumpyRandom {
+            mt,
+            index: 624,
+            gauss: None,
+        }
     }
 
     /// The next 32-bit output of MT19937.
@@ -151,6 +160,48 @@ impl NumpyRandom {
                 return v;
             }
         }
+    }
+
+    /// `np.random.randn()` / `standard_normal()`: one N(0, 1) draw by numpy's legacy polar
+    /// Box–Muller (`legacy_gauss`). Draw x1, x2 = 2·random_sample() − 1 until
+    /// 0 < r² = x1² + x2² < 1; with f = √(−2 ln r² / r²), return f·x2 and keep f·x1 for the
+    /// next call. `random_sample` and `randint` in between neither use nor clear the kept value.
+    pub fn gauss(&mut self) -> f64 {
+        if let Some(kept) = self.gauss.take() {
+            return kept;
+        }
+        loop {
+            let x1 = 2.0 * self.random_sample() - 1.0;
+            let x2 = 2.0 * self.random_sample() - 1.0;
+            let r2 = x1 * x1 + x2 * x2;
+            if r2 < 1.0 && r2 != 0.0 {
+                let f = (-2.0 * r2.ln() / r2).sqrt();
+                self.gauss = Some(f * x1);
+                return f * x2;
+            }
+        }
+    }
+
+    /// `np.random.normal(loc, scale)`: loc + scale · [`NumpyRandom::gauss`].
+    pub fn normal(&mut self, loc: f64, scale: f64) -> f64 {
+        loc + scale * self.gauss()
+    }
+
+    /// `np.random.shuffle(x)` for a 1-d array, numpy's legacy algorithm: for i = n − 1 down to
+    /// 1, swap `x[i]` with `x[j]`, j uniform in 0..=i drawn as [`NumpyRandom::randint`]`(i + 1)`
+    /// (numpy's `random_interval(i)`: masked rejection).
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.randint(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
+    }
+
+    /// `np.random.permutation(n)`: `0..n` shuffled by [`NumpyRandom::shuffle`].
+    pub fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut p: Vec<usize> = (0..n).collect();
+        self.shuffle(&mut p);
+        p
     }
 }
 
@@ -226,6 +277,70 @@ mod tests {
             r.random_sample();
         }
         assert_eq!((r.randint(128), r.randint(128)), (9, 60));
+    }
+
+    // The numbers below were printed by numpy 2.4.6 (legacy `np.random`, the global
+    // RandomState), e.g. `np.random.seed(3); [repr(float(x)) for x in np.random.randn(7)]`.
+
+    #[test]
+    fn numpy_legacy_randn_keeps_its_second_value() {
+        // np.random.seed(3); np.random.randn(7): the notebook's He weights W1 (√(2/2) = 1).
+        let want = [
+            1.7886284734303186,
+            0.43650985051198943,
+            0.09649746807200862,
+            -1.8634927033644908,
+            -0.27738820251439905,
+            -0.35475897926898675,
+            -0.08274148148245977,
+        ];
+        let mut r = NumpyRandom::new(3);
+        let got: Vec<f64> = (0..7).map(|_| r.gauss()).collect();
+        assert_eq!(got, want);
+        // np.random.seed(5); randn(); random_sample(); randn(); randn(): the second randn is
+        // the value kept from the first pair, untouched by the uniform draw in between.
+        let mut r = NumpyRandom::new(5);
+        let got = [r.gauss(), r.random_sample(), r.gauss(), r.gauss()];
+        let want = [
+            0.44122748688504143,
+            0.20671915533942642,
+            -0.33087015189408764,
+            -0.023303746449855414,
+        ];
+        assert_eq!(got, want);
+        // np.random.seed(1); np.random.normal(scale=0.2, size=3)
+        let mut r = NumpyRandom::new(1);
+        let got: Vec<f64> = (0..3).map(|_| r.normal(0.0, 0.2)).collect();
+        let want = [
+            0.32486907273264837,
+            -0.12235128273001508,
+            -0.10563435045269115,
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn numpy_legacy_shuffle_and_permutation() {
+        // np.random.seed(0); a = np.arange(10); np.random.shuffle(a)
+        let mut r = NumpyRandom::new(0);
+        let mut a: Vec<usize> = (0..10).collect();
+        r.shuffle(&mut a);
+        assert_eq!(a, [2, 8, 4, 9, 1, 6, 7, 3, 0, 5]);
+        // np.random.seed(11); np.random.permutation(300): the notebook's first epoch of
+        // mini-batches (seed 10, incremented before the epoch); its first 12 and last 6.
+        let p = NumpyRandom::new(11).permutation(300);
+        assert_eq!(
+            p[..12],
+            [174, 113, 86, 239, 12, 252, 261, 39, 200, 61, 122, 279]
+        );
+        assert_eq!(p[294..], [71, 161, 269, 91, 80, 191]);
+        let mut sorted = p.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..300).collect::<Vec<_>>());
+        // n ≤ 1 draws nothing.
+        let mut r = NumpyRandom::new(11);
+        assert_eq!(r.permutation(1), [0]);
+        assert_eq!(r.permutation(300), p);
     }
 
     #[test]

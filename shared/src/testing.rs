@@ -24,6 +24,16 @@ pub fn run<S: AsRef<std::ffi::OsStr>>(bin: &str, args: &[S]) -> Output {
         .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"))
 }
 
+/// Runs the binary at `bin` with `args` in the folder `cwd` (where a run without `--out`
+/// writes its default `runs/…` folder).
+pub fn run_in(bin: &str, cwd: &Path, args: &[&str]) -> Output {
+    Command::new(bin)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"))
+}
+
 /// The arguments of a run: `base` (e.g. a short run's flags), then `--out out`, then `extra`
 /// (the flags a test varies).
 pub fn args_with_out(base: &[&str], out: &Path, extra: &[&str]) -> Vec<String> {
@@ -207,6 +217,17 @@ impl SessionContract<'_> {
         self.closed_stdout_still_saves(dir);
         self.full_stdout_is_an_error(dir);
         self.ctrl_c_saves_and_resumes(dir);
+        self.version();
+    }
+
+    /// Every case but those that resume (for a command that has no `--resume`, its runs being
+    /// short): a finished run is never replaced, one run per folder, closed and full stdout,
+    /// `--version`. `length`, `resume_cmd` and `fixed` are not used.
+    pub fn check_all_but_resume(&self, dir: &Path) {
+        self.finished_run_is_kept(dir);
+        self.second_run_is_refused(dir);
+        self.closed_stdout_still_saves(dir);
+        self.full_stdout_is_an_error(dir);
         self.version();
     }
 

@@ -10,14 +10,15 @@
 //! from its own [`crate::rng::stream`] of that seed (so a chapter may seed its weights with the
 //! same `--seed` without reusing the data's random numbers), produces any size, and the first
 //! `n` items for a seed do not depend on how many are asked for (except for the moons, which
-//! spread N points over the half circles).
+//! spread N points over the half circles, and which can also be drawn by numpy's generator, as
+//! the notebook that uses them draws them).
 //!
 //! | dataset | generator | real data instead (flag) | size | what it is for |
 //! |---|---|---|---|---|
 //! | English-like corpus | [`grammar::generate_sentences`], [`grammar::corpus_text`] (views: [`grammar::word_stream`], [`grammar::char_stream`]) | `--text FILE` (Hinton's `raw_sentences.txt`, Shakespeare), `--csv FILE` (reddit comments), `--mat FILE` (Hinton's 4-grams) | 250 words incl. `.` `,` `?`; any number of sentences, 7.1 words each on average; exact entropy 2.344 nats/word ([`grammar::Grammar::entropy_per_word`]), 1.85 nats/word after the first three words of a sentence ([`grammar::conditional_entropy_after`]) | word and character language models: `ngram-lm`, `rnn-lm`, `char-rnn`, `lstm-gru`; the cross-entropy floor to compare a model with |
 //! | synthetic digits | [`digits::synthetic_digits`] | `--mnist DIR` (MNIST IDX files) | 28×28 grey, 10 balanced classes, 784 × N; ~0.15 s of CPU per 10,000 | image classification (`conv-im2col`: a linear softmax gets ≈ 82–85 %, a small MLP ≈ 98 %) and RBMs on images (`rbm`) |
 //! | bars and stripes | [`bars::sample`], [`bars::all_patterns`] | none (a classic toy distribution) | n² × N binary, 2^(n+1) − 2 equally likely patterns (30 for n = 4) | RBM with a known optimum: mean log-likelihood −ln(2^(n+1) − 2) ([`bars::optimal_log_likelihood`]) and a partition function small enough to compute exactly (`rbm`) |
-//! | moons | [`moons::make_moons`] | none (scikit-learn's formula with our seeded draws) | 2 × N points, 2 balanced classes, Gaussian noise | a small nonlinear decision boundary to compare optimisers on (`optimizers`: 300 points, noise 0.2) |
+//! | moons | [`moons::make_moons_numpy`] (scikit-learn's `make_moons` drawn by numpy's legacy generator, bit for bit), [`moons::make_moons`] (the same formula on our ChaCha8 draws) | none (scikit-learn's formula) | 2 × N points, 2 balanced classes, Gaussian noise | a small nonlinear decision boundary to compare optimisers on (`optimizers`: 300 points, noise 0.2, numpy's draw after `np.random.seed(3)`: the notebook's points) |
 //!
 //! # Public datasets and their loaders
 //!

@@ -17,11 +17,17 @@
 //! | [`fastmath`] | vectorisable e^x, e^x − 1, tanh and σ (no libm call), and their in-place slice forms |
 //! | [`sum`] | the bias gradient Σ_t dz_t (the sum of a matrix's columns) |
 //! | [`softplus`] | Σ softplus over a column (a row product ln Π (1 + e^y) in log space) and its log-sum over every binary configuration of a layer: an RBM's exact log Z and model expectations |
+//! | [`tall`] | products with a tall, thin matrix (a large output layer): `C ← A B`, and `Aᵀ dC` fused with `A ← A − lr dC Bᵀ` |
+//! | [`softmax`] | softmax of one long column with the vectorised e^x |
+//! | [`threads`] | a product's columns split over scoped threads, bit-identical to one thread |
 
 pub mod fastmath;
 pub mod gemm;
+pub mod softmax;
 pub mod softplus;
 pub mod sum;
+pub mod tall;
+pub mod threads;
 
 pub use gemm::{gemm, gemm_nt, gemm_tn, matvec_acc};
 pub use sum::sum_columns;

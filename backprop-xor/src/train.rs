@@ -1,0 +1,137 @@
+//! Training: the XOR network a run trains ([`XorNet`]: the 11 lines or the any-depth net) and
+//! the fits of §3's nets ([`fit`]).
+
+use crate::data::problem;
+use crate::model::{Cache, ElevenLines, Init, Kind, Net, SimpleNet, xor_data};
+use nalgebra::DMatrix;
+use shared::rng;
+
+/// The network a default run trains: figure 12's 11 lines when the sizes and step are theirs
+/// (3,4,1 and α = 1), the any-depth [`Net`] otherwise. The two agree to rounding (tested).
+#[derive(Clone, Debug)]
+pub enum XorNet {
+    /// [`ElevenLines`], fixed-size.
+    Eleven(ElevenLines),
+    /// [`Net`] with its cache and learning rate.
+    Deep(Net, Cache, f64),
+}
+
+impl XorNet {
+    /// Draws the weights for `layers` (first 3, last 1) with step size `lr`.
+    pub fn new(layers: &[usize], lr: f64, init: &mut Init) -> Self {
+        if layers == [3, 4, 1] && lr == 1.0 {
+            XorNet::Eleven(ElevenLines::new(init))
+        } else {
+            let net = Net::new(layers, init);
+            let cache = net.cache(4);
+            XorNet::Deep(net, cache, lr)
+        }
+    }
+
+    /// One full-batch iteration on the XOR data; returns the outputs X_L (4 values) computed
+    /// before the update, as trask's loop sees them.
+    pub fn iteration(&mut self) -> [f64; 4] {
+        let (X0, t) = xor_data();
+        match self {
+            XorNet::Eleven(m) => m.iteration(&X0, &t).into(),
+            XorNet::Deep(net, cache, lr) => {
+                let X0 = DMatrix::from_column_slice(4, 3, X0.as_slice());
+                let t = DMatrix::from_column_slice(4, 1, t.as_slice());
+                net.step(&X0, &t, *lr, cache);
+                let y = net.output(cache);
+                [y[0], y[1], y[2], y[3]]
+            }
+        }
+    }
+
+    /// Saves W_0 … W_{L−1} as `W0`, `W1`, … (row-major F64) with the layer sizes in the
+    /// metadata (see `shared::checkpoint`).
+    pub fn save(&self, path: &std::path::Path, layers: &[usize]) -> shared::Result<()> {
+        let W = self.weights();
+        let names: Vec<String> = (0..W.len()).map(|i| format!("W{i}")).collect();
+        let tensors: Vec<(&str, &DMatrix<f64>)> =
+            names.iter().map(String::as_str).zip(&W).collect();
+        let layers: Vec<String> = layers.iter().map(usize::to_string).collect();
+        shared::checkpoint::save(
+            path,
+            "backprop-xor",
+            &tensors,
+            &[("layers", layers.join(","))],
+        )
+    }
+
+    /// The weights W_0 … W_{L−1} (n_i × n_{i+1}).
+    pub fn weights(&self) -> Vec<DMatrix<f64>> {
+        match self {
+            XorNet::Eleven(m) => vec![
+                DMatrix::from_column_slice(3, 4, m.W0.as_slice()),
+                DMatrix::from_column_slice(4, 1, m.W1.as_slice()),
+            ],
+            XorNet::Deep(net, _, _) => net.W.clone(),
+        }
+    }
+}
+
+/// The parameters data were drawn from, and the fit.
+#[derive(Clone, Debug)]
+pub struct Fit {
+    /// The net after training (its `W`, `b` are the fitted parameters).
+    pub net: SimpleNet,
+    /// True weights, d × K.
+    pub W_true: DMatrix<f64>,
+    /// True biases, 1 × K.
+    pub b_true: DMatrix<f64>,
+    /// (epoch, E) along training.
+    pub losses: Vec<(f64, f64)>,
+}
+
+/// Fits one of figure 5's nets by full-batch gradient descent: `epochs` steps of size `lr`.
+pub fn fit(kind: Kind, seed: u64, epochs: usize, lr: f64) -> Fit {
+    let mut rng = rng::stream(seed, kind as u64);
+    let (mut net, W_true, b_true) = problem(kind, &mut rng);
+    let mut losses = Vec::with_capacity(epochs + 1);
+    for epoch in 0..epochs {
+        let (E, dW, db) = net.grads();
+        losses.push((epoch as f64, E));
+        net.W.zip_apply(&dW, |w, d| *w -= lr * d); // W ← W − α ∂E/∂W
+        net.b.zip_apply(&db, |b, d| *b -= lr * d); // b ← b − α ∂E/∂b
+    }
+    losses.push((epochs as f64, net.loss()));
+    Fit {
+        net,
+        W_true,
+        b_true,
+        losses,
+    }
+}
+
+/// The three fits with the defaults used by `backprop-xor simple-nets`.
+pub fn fit_all(seed: u64) -> Vec<Fit> {
+    vec![
+        fit(Kind::Linear, seed, 300, 0.1),
+        fit(Kind::Logistic, seed, 500, 1.0),
+        fit(Kind::Softmax, seed, 500, 1.0),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fits_recover_the_generating_parameters() {
+        for f in fit_all(1) {
+            let tol = match f.net.kind {
+                Kind::Linear => 0.03,
+                _ => 0.25,
+            };
+            let err = (&f.net.W - &f.W_true)
+                .abs()
+                .max()
+                .max((&f.net.b - &f.b_true).abs().max());
+            assert!(err < tol, "{:?}: max parameter error {err}", f.net.kind);
+            let (first, last) = (f.losses[0].1, f.losses.last().unwrap().1);
+            assert!(last < 0.8 * first, "{:?}: {first} -> {last}", f.net.kind);
+        }
+    }
+}
