@@ -38,8 +38,6 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
         },
     )?;
     let (mut session, a) = (started.session, started.flags);
-    // A resumed run keeps its stored seed (the session was opened with the typed one).
-    session.seed = a.run.seed;
     let source = match &a.text {
         Some(path) => path.display().to_string(),
         None => format!("generated:{}:{CORPUS_SENTENCES}", a.run.seed),
@@ -63,6 +61,7 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
         }
     };
     let first = state.trainer.n;
+    session.resumed_at(first);
     if first >= a.iterations {
         return Err(Error::flag(
             "--iterations",

@@ -9,30 +9,15 @@ use nalgebra::DVector;
 use shared::optim::{Eps, Optimizer, Rule};
 use shared::plot::{Figure, Panel, Series};
 use shared::rng::{self, Rng};
-use shared::{Error, Result, error::check_finite};
+use shared::{Result, error::check_nats};
 
 /// The smoothed loss is recorded for the loss curve every this many iterations.
 pub const HISTORY_EVERY: u64 = 10;
 
-/// −ln of the smallest positive f64 (4.9e-324): a character whose loss −ln y_t(target) is
-/// larger has probability 0 in f64, where the reference's `-np.log(ps[t][targets[t], 0])` is
-/// +∞. A chunk whose loss is above T times this has at least one such character: the training
-/// has diverged (what a huge `--lr` does), even though the log-sum-exp form keeps the number
-/// finite.
-pub const MAX_NATS_PER_CHAR: f64 = 744.440_071_921_381_2;
-
-/// The loss of iteration `n` on a chunk of `T` characters if the training has not diverged:
-/// finite, and at most T · [`MAX_NATS_PER_CHAR`]. Otherwise the error that says so.
+/// The loss of iteration `n` on a chunk of `T` characters if the training has not diverged
+/// ([`shared::error::check_nats`]: finite, at most T · 744.44 nats).
 pub fn check_loss(n: u64, loss: f64, T: usize) -> Result<f64> {
-    let loss = check_finite(n, loss)?;
-    if loss > T as f64 * MAX_NATS_PER_CHAR {
-        return Err(Error::msg(format!(
-            "training diverged at step {n}: the loss became {loss:.3e} nats on {T} characters, \
-             beyond {MAX_NATS_PER_CHAR:.1} per character (a probability that is 0 in f64, \
-             where the reference's −log p is infinite); try a smaller --lr"
-        )));
-    }
-    Ok(loss)
+    check_nats(n, loss, T, "characters")
 }
 
 /// The hyperparameters (the reference's values are the defaults of the command line).

@@ -475,7 +475,7 @@ fn evaluation_is_the_loss_of_every_next_character() {
 fn a_loss_no_probability_can_give_is_divergence() {
     // −ln of the smallest positive f64.
     let floor = -f64::from_bits(1).ln();
-    assert_eq!(train::MAX_NATS_PER_CHAR, floor);
+    assert_eq!(shared::error::MAX_NATS, floor);
     assert!(train::check_loss(3, 25.0 * floor, 25).is_ok());
     let e = train::check_loss(3, 25.0 * floor * 1.001, 25).unwrap_err();
     assert!(

@@ -152,24 +152,11 @@ pub fn adam_eps(at: Eps) -> (&'static str, &'static str) {
     }
 }
 
-/// −ln of the smallest positive f64 (4.9e-324): an example whose cost −ln p(label) is larger
-/// has probability 0 in f64, where the notebook's `-np.log(a3)` is +∞. A mean cost per example
-/// above it has at least one such example: the training has diverged (what a huge `--lr` does),
-/// even though the cost taken from the logit ([`crate::bce_from_logit`]) stays finite.
-pub const MAX_COST: f64 = 744.440_071_921_381_2;
-
-/// The mean cost per example after epoch `epoch` if the training has not diverged: finite
-/// ([`shared::error::check_finite`]) and at most [`MAX_COST`]. Otherwise the error that says so.
+/// The mean cost per example after epoch `epoch` if the training has not diverged
+/// ([`shared::error::check_nats`] for one example: finite, at most 744.44 nats; the notebook's
+/// `-np.log(a3)` is infinite beyond it).
 pub fn check_cost(epoch: u64, cost: f64) -> shared::Result<f64> {
-    let cost = shared::error::check_finite(epoch, cost)?;
-    if cost > MAX_COST {
-        return Err(shared::Error::msg(format!(
-            "training diverged at step {epoch}: the cost became {cost:.3e} per example, beyond \
-             {MAX_COST:.2} (a probability that is 0 in f64, where the notebook's −log a3 is \
-             infinite); try a smaller --lr"
-        )));
-    }
-    Ok(cost)
+    shared::error::check_nats(epoch, cost, 1, "example (the mean cost)")
 }
 
 /// Learning-rate decay between epochs (the notebook's 2021 version).
@@ -438,15 +425,12 @@ mod tests {
 
     #[test]
     fn a_cost_no_probability_can_have_is_divergence() {
-        // The bound is −ln of the smallest positive f64: e^−MAX_COST is that number, and a
-        // probability one ulp below it is 0.
-        assert_eq!((-MAX_COST).exp(), f64::from_bits(1));
-        assert_eq!((-MAX_COST - 1.0).exp(), 0.0);
+        let max = shared::error::MAX_NATS;
         assert_eq!(check_cost(4, 0.7).unwrap(), 0.7);
-        assert_eq!(check_cost(4, MAX_COST).unwrap(), MAX_COST);
+        assert_eq!(check_cost(4, max).unwrap(), max);
         let e = check_cost(4, 1.2e5).unwrap_err().to_string();
         assert!(
-            e.starts_with("training diverged at step 4: the cost became 1.200e5"),
+            e.starts_with("training diverged at step 4: the loss became 1.200e5"),
             "{e}"
         );
         let e = check_cost(9, f64::NAN).unwrap_err().to_string();

@@ -98,6 +98,26 @@ impl Error {
     }
 }
 
+/// −ln of the smallest positive f64 (4.9e-324): a target whose loss −ln p(target) is larger has
+/// probability 0 in f64, where the tutorials' `−np.log(p)` is +∞. Losses computed from logits
+/// (log-sum-exp) stay finite there, so a loss above this many nats per target is how a huge
+/// learning rate shows.
+pub const MAX_NATS: f64 = 744.440_071_921_381_2;
+
+/// Checks a cross-entropy summed over `targets` predictions: finite ([`check_finite`]) and at
+/// most `targets` · [`MAX_NATS`], else the divergence error (naming `what`, e.g. "characters").
+pub fn check_nats(step: u64, loss: f64, targets: usize, what: &str) -> Result<f64> {
+    let loss = check_finite(step, loss)?;
+    if loss > targets as f64 * MAX_NATS {
+        return Err(Error::msg(format!(
+            "training diverged at step {step}: the loss became {loss:.3e} nats on {targets} \
+             {what}, beyond {MAX_NATS:.2} per one (a probability that is 0 in f64, where \
+             −log p is infinite); try a smaller --lr"
+        )));
+    }
+    Ok(loss)
+}
+
 /// Checks a training loss: `Err(Error::Diverged)` at the first non-finite value.
 pub fn check_finite(step: u64, loss: f64) -> Result<f64> {
     if loss.is_finite() {
@@ -218,6 +238,16 @@ mod tests {
     fn control_characters_cannot_break_the_line() {
         let e = anyhow::Error::new(Error::format("x.mat", "byte 9", "name `a\x0bb\rc\u{85}`"));
         assert_eq!(one_line(&e), "x.mat: byte 9: name `a\\u{b}b c\\u{85}`");
+    }
+
+    #[test]
+    fn a_probability_of_zero_is_divergence() {
+        assert_eq!((-MAX_NATS).exp(), f64::from_bits(1));
+        assert_eq!((-MAX_NATS - 1.0).exp(), 0.0);
+        assert_eq!(check_nats(3, 2.0 * MAX_NATS, 2, "x").unwrap(), 2.0 * MAX_NATS);
+        let e = check_nats(3, 2.0 * MAX_NATS + 1.0, 2, "characters").unwrap_err();
+        assert!(e.to_string().contains("step 3") && e.to_string().contains("2 characters"));
+        assert!(check_nats(1, f64::NAN, 1, "x").is_err());
     }
 
     #[test]

@@ -1,26 +1,66 @@
-//! Loss curves and image grids to PNG, and the same numbers to CSV.
+//! Loss curves, image grids and labelled scatter plots to PNG, and the curves' numbers to CSV.
 //!
 //! Text is drawn with the DejaVu Sans faces embedded in the binary (the `dejavu` crate), so
-//! plots render on a machine with no fontconfig, no freetype and no system fonts. The PNG
-//! bytes are deterministic: the same numbers give the same file.
+//! plots render on a machine with no fontconfig, no freetype and no system fonts; each glyph
+//! sits on the text's baseline ([`BaselineText`]). The PNG bytes are deterministic: the same
+//! numbers give the same file.
+//!
+//! A [`Figure`] is a grid of [`Panel`]s (two to a row by default, see [`Layout`]). Each panel
+//! puts its legend where it covers no curve ([`Legend::Best`], the default): the first free
+//! corner, else below the chart. Curves that lie on each other are told apart by a dashed
+//! line; [`Panel::style`] sets a curve's line and markers by hand and [`Panel::note`] writes a
+//! short remark in the legend box:
+//!
+//! ```
+//! use shared::plot::{Figure, Line, Marker, Panel, Series, Style};
+//! let (mut gd, mut momentum) = (Series::new("gd"), Series::new("momentum"));
+//! for i in 0..100 {
+//!     gd.push(i as f64, 1.0 / (1.0 + i as f64));
+//!     momentum.push(i as f64, 1.0 / (1.0 + i as f64));
+//! }
+//! let panel = Panel::new("cost", "epoch", "cost")
+//!     .with(gd)
+//!     .with(momentum)
+//!     .style("momentum", Style::line(Line::Dashed).marker(Marker::Circle))
+//!     .note("gd and momentum coincide");
+//! let dir = tempfile::tempdir().unwrap();
+//! Figure::single(panel).save_png(dir.path().join("loss.png")).unwrap();
+//! ```
+//!
+//! [`Scatter`] draws labelled points (word embeddings) with an optional zoomed inset of a
+//! crowded region.
 
 use crate::error::{Error, Result};
 use crate::files;
+use plotters::coord::{CoordTranslate, Shift};
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters_backend::{BackendColor, BackendCoord, BackendTextStyle, DrawingErrorKind};
 use std::path::Path;
 use std::sync::OnceLock;
 
-/// Registers the embedded fonts with plotters, once per process. Call it before drawing with
-/// plotters directly (a chapter-specific picture): text in an unregistered family fails.
+mod place;
+mod scatter;
+mod text;
+
+use place::{Bounds, Corner};
+pub use scatter::{Dot, Scatter};
+pub use text::{BaselineText, png_backend};
+
+/// Registers the embedded fonts with plotters, once per process (regular, bold and oblique
+/// DejaVu Sans as `"sans-serif"`). Call it before drawing with plotters directly (a
+/// chapter-specific picture): text in an unregistered family fails. Draw such a picture on
+/// [`png_backend`] rather than `BitMapBackend::new`, so its text sits on its baseline.
 pub fn fonts() -> Result<()> {
     static DONE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     DONE.get_or_init(|| {
         let bad = |_| "the embedded DejaVu font could not be loaded".to_string();
-        plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
-            .map_err(bad)?;
-        plotters::style::register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold())
-            .map_err(bad)?;
+        for style in [FontStyle::Normal, FontStyle::Bold, FontStyle::Oblique] {
+            plotters::style::register_font(text::FAMILY, style, text::face_bytes(style))
+                .map_err(bad)?;
+        }
         Ok(())
     })
     .clone()
@@ -77,11 +117,14 @@ impl Series {
     }
 }
 
-/// The corner of a panel its legend is drawn in.
+/// Where a panel's legend (and its notes) go.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Legend {
-    /// Top right (the default: falling loss curves leave it free).
+    /// The first corner (upper right, upper left, lower right, lower left) where the box
+    /// covers no curve and no reference line; below the chart when every corner is taken.
     #[default]
+    Best,
+    /// Top right.
     UpperRight,
     /// Top left.
     UpperLeft,
@@ -89,6 +132,59 @@ pub enum Legend {
     LowerRight,
     /// Bottom left.
     LowerLeft,
+    /// Below the chart, under the x axis's label: never on a curve.
+    Below,
+}
+
+/// The line of a curve.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Line {
+    /// Unbroken.
+    #[default]
+    Solid,
+    /// Dashes: a curve under it shows through the gaps.
+    Dashed,
+    /// Dots.
+    Dotted,
+}
+
+/// Marks on a curve, a dozen at most, spread evenly along it (each curve's marks shifted a
+/// little, so two curves on the same points show both).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Marker {
+    /// No marks.
+    #[default]
+    None,
+    /// Filled circles.
+    Circle,
+    /// Filled squares.
+    Square,
+    /// Filled triangles.
+    Triangle,
+}
+
+/// How one curve is drawn: its line and its marks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// The line.
+    pub line: Line,
+    /// The marks on it.
+    pub marker: Marker,
+}
+
+impl Style {
+    /// A curve drawn with `line` and no marks.
+    pub fn line(line: Line) -> Self {
+        Style {
+            line,
+            marker: Marker::None,
+        }
+    }
+
+    /// The same style with `marker` on the curve.
+    pub fn marker(self, marker: Marker) -> Self {
+        Style { marker, ..self }
+    }
 }
 
 /// One chart: axes, labels and curves.
@@ -106,6 +202,11 @@ pub struct Panel {
     pub series: Vec<Series>,
     /// Where the legend goes.
     pub legend: Legend,
+    /// Styles set by [`Panel::style`], by series name. A curve without one is solid, or
+    /// dashed when it lies on an earlier curve of the panel (which it would hide).
+    pub styles: Vec<(String, Style)>,
+    /// Short remarks written under the legend's entries ([`Panel::note`]).
+    pub notes: Vec<String>,
 }
 
 impl Panel {
@@ -119,14 +220,12 @@ impl Panel {
             title: title.into(),
             x_label: x_label.into(),
             y_label: y_label.into(),
-            log_y: false,
-            series: Vec::new(),
-            legend: Legend::default(),
+            ..Panel::default()
         }
     }
 
-    /// The same panel with its legend in another corner (e.g. [`Legend::LowerRight`] for
-    /// accuracy curves that end at the top right).
+    /// The same panel with its legend in a given place (e.g. [`Legend::LowerRight`] for
+    /// accuracy curves that end at the top right) instead of the first free corner.
     pub fn legend(mut self, at: Legend) -> Self {
         self.legend = at;
         self
@@ -143,21 +242,103 @@ impl Panel {
         self.series.push(series);
         self
     }
+
+    /// The same panel with the series called `name` drawn in `style`, e.g.
+    /// `.style("momentum", Style::line(Line::Dashed))` for a curve that lies on another.
+    pub fn style(mut self, name: impl Into<String>, style: Style) -> Self {
+        let name = name.into();
+        self.styles.retain(|(n, _)| *n != name);
+        self.styles.push((name, style));
+        self
+    }
+
+    /// The same panel with a short remark (one line, e.g. "gd and momentum coincide") in its
+    /// legend box, under the entries.
+    pub fn note(mut self, text: impl Into<String>) -> Self {
+        self.notes.push(text.into());
+        self
+    }
+
+    /// The style set for the series called `name`, if any.
+    fn style_of(&self, name: &str) -> Option<Style> {
+        self.styles.iter().find(|(n, _)| n == name).map(|p| p.1)
+    }
 }
 
-/// A figure: one or more panels side by side under a common title.
+/// A figure: one or more panels in a grid under a common title.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Figure {
     /// Title across the top.
     pub title: String,
-    /// The charts, left to right.
+    /// The charts, row by row.
     pub panels: Vec<Panel>,
 }
 
 /// Width of one panel in pixels.
 pub const PANEL_WIDTH: u32 = 800;
-/// Height of a figure in pixels.
+/// Height of one row of panels in pixels (the figure's title included).
 pub const HEIGHT: u32 = 520;
+
+/// How a figure's panels are arranged: `cols` to a row, rows filled in order, each panel
+/// `panel` = (width, height) pixels; a last row with fewer panels is centred.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Panels per row.
+    pub cols: usize,
+    /// Size of one panel: (width, height) in pixels.
+    pub panel: (u32, u32),
+}
+
+impl Layout {
+    /// The default for `n` panels: [`PANEL_WIDTH`] × [`HEIGHT`] each, two to a row, so a
+    /// figure of two or more panels is 1600 pixels wide (a book page's width at half scale)
+    /// and a single panel 800.
+    pub fn auto(n: usize) -> Self {
+        Layout {
+            cols: n.clamp(1, 2),
+            panel: (PANEL_WIDTH, HEIGHT),
+        }
+    }
+
+    /// All `n` panels in one row (the layout before grids), each `panel` pixels.
+    pub fn row(n: usize, panel: (u32, u32)) -> Self {
+        Layout {
+            cols: n.max(1),
+            panel,
+        }
+    }
+
+    /// Rows needed for `n` panels.
+    pub fn rows(&self, n: usize) -> usize {
+        n.max(1).div_ceil(self.cols.max(1))
+    }
+
+    /// Size of the PNG for `n` panels: (width, height).
+    pub fn size(&self, n: usize) -> (u32, u32) {
+        let cols = self.cols.clamp(1, n.max(1));
+        (
+            self.panel.0 * cols as u32,
+            self.panel.1 * self.rows(n) as u32,
+        )
+    }
+
+    /// The pixel rectangle (x, y, width, height) of each of `n` panels inside an area of
+    /// `area` = (width, height) pixels: the area cut into equal cells, row by row, with a
+    /// shorter last row centred.
+    fn cells(&self, n: usize, area: (u32, u32)) -> Vec<(i32, i32, i32, i32)> {
+        let cols = self.cols.clamp(1, n.max(1));
+        let rows = self.rows(n);
+        let (w, h) = (area.0 as i32 / cols as i32, area.1 as i32 / rows as i32);
+        (0..n)
+            .map(|k| {
+                let (r, c) = (k / cols, k % cols);
+                let in_row = cols.min(n - r * cols) as i32;
+                let left = (cols as i32 - in_row) * w / 2;
+                (left + c as i32 * w, r as i32 * h, w, h)
+            })
+            .collect()
+    }
+}
 
 /// The colour of the i-th curve (a palette that stays distinct on white).
 pub fn color(i: usize) -> RGBColor {
@@ -174,6 +355,34 @@ pub fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// Writes a PNG of `size` pixels at `path` atomically (temp file, then rename) with `draw`
+/// painting it on a white area whose text sits on its baseline. `what` names the picture in
+/// an error ("the plot").
+pub(crate) fn write_png(
+    path: &Path,
+    size: (u32, u32),
+    what: &str,
+    draw: impl FnOnce(
+        &DrawingArea<BaselineText<BitMapBackend<'_>>, plotters::coord::Shift>,
+    ) -> std::result::Result<(), String>,
+) -> Result<()> {
+    fonts()?;
+    let tmp = files::temp_path(path);
+    let drawn = (|| {
+        let root = png_backend(&tmp, size).into_drawing_area();
+        draw(&root)?;
+        root.present().map_err(|e| e.to_string())
+    })();
+    if let Err(msg) = drawn {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::msg(format!(
+            "{}: drawing {what} failed: {msg}",
+            path.display()
+        )));
+    }
+    files::commit_temp(&tmp, path)
+}
+
 impl Figure {
     /// A figure of one panel.
     pub fn single(panel: Panel) -> Self {
@@ -183,42 +392,41 @@ impl Figure {
         }
     }
 
+    /// The layout [`Figure::save_png`] uses: [`Layout::auto`] for the panel count.
+    pub fn layout(&self) -> Layout {
+        Layout::auto(self.panels.len())
+    }
+
     /// Size of the PNG [`Figure::save_png`] writes: (width, height).
     pub fn size(&self) -> (u32, u32) {
-        (PANEL_WIDTH * self.panels.len().max(1) as u32, HEIGHT)
+        self.layout().size(self.panels.len())
     }
 
-    /// Draws the figure to a PNG at `path` (atomically: temp file, then rename).
+    /// Draws the figure to a PNG at `path` (atomically: temp file, then rename), its panels
+    /// laid out by [`Figure::layout`].
     pub fn save_png(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        fonts()?;
-        let tmp = files::temp_path(path);
-        let drawn = self.draw(&tmp);
-        if let Err(msg) = drawn {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(Error::msg(format!(
-                "{}: drawing the plot failed: {msg}",
-                path.display()
-            )));
-        }
-        files::commit_temp(&tmp, path)
+        self.save_png_with(path, self.layout())
     }
 
-    fn draw(&self, path: &Path) -> std::result::Result<(), String> {
-        let root = BitMapBackend::new(path, self.size()).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let area = if self.title.is_empty() {
-            root.clone()
-        } else {
-            root.titled(&self.title, ("sans-serif", 26, FontStyle::Bold))
-                .map_err(|e| e.to_string())?
-        };
-        let cells = area.split_evenly((1, self.panels.len().max(1)));
-        for (panel, cell) in self.panels.iter().zip(cells.iter()) {
-            draw_panel(panel, cell).map_err(|e| e.to_string())?;
-        }
-        root.present().map_err(|e| e.to_string())?;
-        Ok(())
+    /// Draws the figure to a PNG at `path` with the panels laid out by `layout`, e.g.
+    /// `Layout::row(4, (800, 520))` for four panels side by side.
+    pub fn save_png_with(&self, path: impl AsRef<Path>, layout: Layout) -> Result<()> {
+        let n = self.panels.len();
+        write_png(path.as_ref(), layout.size(n), "the plot", |root| {
+            root.fill(&WHITE).map_err(|e| e.to_string())?;
+            let area = if self.title.is_empty() {
+                root.clone()
+            } else {
+                root.titled(&self.title, (text::FAMILY, 26, FontStyle::Bold))
+                    .map_err(|e| e.to_string())?
+            };
+            for (panel, (x, y, w, h)) in
+                self.panels.iter().zip(layout.cells(n, area.dim_in_pixel()))
+            {
+                draw_panel(panel, &area.clone().shrink((x, y), (w, h)))?;
+            }
+            Ok(())
+        })
     }
 
     /// Writes every point of every series as CSV rows `panel,series,x,y` (atomically), with a
@@ -274,6 +482,9 @@ fn range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
 
 /// An (x, y) point of a curve.
 type Point = (f64, f64);
+
+/// A curve's points in pixels of its panel, in order of x.
+type Pixels = Vec<Point>;
 
 /// Above this many points a curve is reduced to its per-pixel envelope.
 const DENSE: usize = 2 * PANEL_WIDTH as usize;
@@ -379,114 +590,507 @@ fn tick(v: f64) -> String {
     }
 }
 
-fn draw_panel<DB: DrawingBackend>(
-    panel: &Panel,
-    area: &DrawingArea<DB, plotters::coord::Shift>,
-) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    // x axis: exactly the data's extent (padded only when it is a single value).
-    let (x0, x1) = {
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for &(x, _) in panel.series.iter().flat_map(|s| s.points.iter()) {
-            if x.is_finite() {
-                lo = lo.min(x);
-                hi = hi.max(x);
+/// The axes of a panel: the x range, the y range, and whether y is on a log scale.
+struct Axes {
+    x: (f64, f64),
+    y: (f64, f64),
+    log_y: bool,
+}
+
+impl Axes {
+    fn of(panel: &Panel) -> Axes {
+        // x axis: exactly the data's extent (padded only when it is a single value).
+        let x = {
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for &(x, _) in panel.series.iter().flat_map(|s| s.points.iter()) {
+                if x.is_finite() {
+                    lo = lo.min(x);
+                    hi = hi.max(x);
+                }
             }
+            if !lo.is_finite() {
+                (0.0, 1.0)
+            } else if hi > lo {
+                (lo, hi)
+            } else {
+                (lo - 0.5, hi + 0.5)
+            }
+        };
+        // A log axis spanning less than a decade would get no labelled tick: draw it linear.
+        let y_values = || {
+            panel
+                .series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.1))
+        };
+        let log_y = panel.log_y && {
+            let (lo, hi) = range(y_values(), true);
+            hi / lo >= 10.0
+        };
+        Axes {
+            x,
+            y: range(y_values(), log_y),
+            log_y,
         }
-        if !lo.is_finite() {
-            (0.0, 1.0)
-        } else if hi > lo {
-            (lo, hi)
-        } else {
-            (lo - 0.5, hi + 0.5)
+    }
+}
+
+/// A curve as it is drawn: the points that can be (finite, positive on a log axis), reduced
+/// to their envelope when dense; colour, line width and style.
+struct Curve<'a> {
+    name: &'a str,
+    color: RGBColor,
+    points: Vec<Point>,
+    width: u32,
+    style: Style,
+    /// The style was set by [`Panel::style`] (it is not changed for overlaps).
+    set: bool,
+    /// A horizontal line (a reference level): two or more points, all at one y.
+    flat: bool,
+}
+
+/// The curves of `panel` on `axes`.
+fn curves<'a>(panel: &'a Panel, axes: &Axes) -> Vec<Curve<'a>> {
+    panel
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let pts: Vec<Point> = s
+                .points
+                .iter()
+                .copied()
+                .filter(|(x, y)| x.is_finite() && y.is_finite() && (!axes.log_y || *y > 0.0))
+                .collect();
+            // plotters draws lines wider than one pixel as polygons whose miter joins shoot
+            // far out of the chart at sharp turns: a noisy curve of many points gets a
+            // one-pixel line.
+            let width = if pts.len() > THIN { 1 } else { 2 };
+            let set = panel.style_of(&s.name);
+            let flat = pts.len() > 1 && pts.iter().all(|p| p.1 == pts[0].1);
+            Curve {
+                flat,
+                name: &s.name,
+                color: color(i),
+                points: envelope(pts, axes.x.0, axes.x.1),
+                width,
+                style: set.unwrap_or_default(),
+                set: set.is_some(),
+            }
+        })
+        .collect()
+}
+
+/// Gives each curve that would hide an earlier one a line the earlier shows through: dashed,
+/// or dotted when an earlier one under it is dashed. A curve hides an earlier one that lies on
+/// it ([`place::lies_on`]); a horizontal reference line hides a curve a quarter of which runs
+/// along it. `px` are the curves' points in pixels. Styles set by hand are kept.
+fn tell_apart(curves: &mut [Curve<'_>], px: &[Pixels]) {
+    for j in 0..curves.len() {
+        if curves[j].set {
+            continue;
         }
-    };
-    // A log axis spanning less than a decade would get no labelled tick: draw it linear.
-    let y_values = || {
-        panel
-            .series
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.1))
-    };
-    let log_y = panel.log_y && {
-        let (lo, hi) = range(y_values(), true);
-        hi / lo >= 10.0
-    };
-    let (y0, y1) = range(y_values(), log_y);
-    let mut chart = ChartBuilder::on(area);
-    chart
-        .caption(&panel.title, ("sans-serif", 22, FontStyle::Bold))
+        let under: Vec<Line> = (0..j)
+            .filter(|&i| {
+                let tol = 1.0 + 0.5 * f64::from(curves[i].width + curves[j].width);
+                place::lies_on(&px[j], &px[i], tol)
+                    || (curves[j].flat && place::share_near(&px[j], &px[i], tol) >= 0.25)
+            })
+            .map(|i| curves[i].style.line)
+            .collect();
+        if !under.is_empty() {
+            curves[j].style.line = [Line::Dashed, Line::Dotted]
+                .into_iter()
+                .find(|l| !under.contains(l))
+                .unwrap_or(Line::Dotted);
+        }
+    }
+}
+
+/// A backend that draws nothing: a chart built on it says where its plotting area and its
+/// points land in a cell of its size, before anything is drawn.
+struct Measure((u32, u32));
+
+impl DrawingBackend for Measure {
+    type ErrorType = std::io::Error;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.0
+    }
+
+    fn ensure_prepared(&mut self) -> std::result::Result<(), DrawingErrorKind<std::io::Error>> {
+        Ok(())
+    }
+
+    fn present(&mut self) -> std::result::Result<(), DrawingErrorKind<std::io::Error>> {
+        Ok(())
+    }
+
+    fn draw_pixel(
+        &mut self,
+        _: BackendCoord,
+        _: BackendColor,
+    ) -> std::result::Result<(), DrawingErrorKind<std::io::Error>> {
+        Ok(())
+    }
+
+    fn draw_text<S: BackendTextStyle>(
+        &mut self,
+        _: &str,
+        _: &S,
+        _: BackendCoord,
+    ) -> std::result::Result<(), DrawingErrorKind<std::io::Error>> {
+        Ok(())
+    }
+}
+
+/// The chart of `panel` on `area` (caption, margins and label areas), before its axes.
+fn chart_builder<'a, 'b, DB: DrawingBackend>(
+    panel: &Panel,
+    area: &'a DrawingArea<DB, Shift>,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(area);
+    b.caption(&panel.title, (text::FAMILY, 22, FontStyle::Bold))
         .margin(14)
         .x_label_area_size(44)
         .y_label_area_size(70);
-    // plotters draws lines wider than one pixel as polygons whose miter joins shoot far out
-    // of the chart at sharp turns: a noisy curve of many points gets a one-pixel line.
-    let style = |s: &Series, i: usize| {
-        let c = color(i);
-        let pts: Vec<(f64, f64)> = s
-            .points
+    b
+}
+
+/// Builds the chart of `$builder` on `$axes` (log y with our ticks when the axes say so) and
+/// runs `$body` with it as `$chart` (its type differs between the two scales).
+macro_rules! on_chart {
+    ($builder:expr, $axes:expr, |$chart:ident| $body:block) => {{
+        let (a, x, y) = ($axes, $axes.x, $axes.y);
+        if a.log_y {
+            let (bold, light) = log_ticks(y.0, y.1);
+            let y = (y.0..y.1)
+                .log_scale()
+                .with_key_points(bold)
+                .with_light_points(light);
+            #[allow(unused_mut)]
+            let mut $chart = $builder
+                .build_cartesian_2d(x.0..x.1, y)
+                .map_err(|e| e.to_string())?;
+            $body
+        } else {
+            #[allow(unused_mut)]
+            let mut $chart = $builder
+                .build_cartesian_2d(x.0..x.1, y.0..y.1)
+                .map_err(|e| e.to_string())?;
+            $body
+        }
+    }};
+}
+
+/// Where `panel`'s plotting area lands in a cell of `size` pixels, and its curves' points
+/// in pixels of that cell.
+fn measure(
+    panel: &Panel,
+    axes: &Axes,
+    curves: &[Curve<'_>],
+    size: (u32, u32),
+) -> std::result::Result<(Bounds, Vec<Pixels>), String> {
+    let area = Measure(size).into_drawing_area();
+    let mut builder = chart_builder(panel, &area);
+    on_chart!(builder, axes, |chart| {
+        let (xs, ys) = chart.plotting_area().get_pixel_range();
+        let plot = Bounds {
+            x0: xs.start,
+            y0: ys.start,
+            x1: xs.end,
+            y1: ys.end,
+        };
+        let px = curves
             .iter()
-            .copied()
-            .filter(|(x, y)| x.is_finite() && y.is_finite() && (!log_y || *y > 0.0))
-            .collect();
-        let width = if pts.len() > THIN { 1 } else { 2 };
-        (c, envelope(pts, x0, x1), width)
-    };
-    macro_rules! body {
-        ($chart:expr) => {{
-            let mut chart = $chart;
-            chart
-                .configure_mesh()
-                .x_desc(panel.x_label.as_str())
-                .y_desc(panel.y_label.as_str())
-                .x_label_formatter(&|v| tick(snap(*v, x0, x1)))
-                .y_label_formatter(&|v| tick(snap(*v, y0, y1)))
-                .label_style(("sans-serif", 15))
-                .axis_desc_style(("sans-serif", 17))
-                .light_line_style(RGBColor(235, 235, 235))
-                .draw()?;
-            for (i, s) in panel.series.iter().enumerate() {
-                let (c, pts, width) = style(s, i);
-                let single = pts.len() == 1;
-                let drawn =
-                    chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(width)))?;
-                drawn.label(s.name.as_str()).legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(3))
-                });
-                if single {
-                    chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
-                }
-            }
-            if panel.series.iter().any(|s| !s.name.is_empty()) {
-                chart
-                    .configure_series_labels()
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK.mix(0.4))
-                    .label_font(("sans-serif", 15))
-                    .position(match panel.legend {
-                        Legend::UpperRight => SeriesLabelPosition::UpperRight,
-                        Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
-                        Legend::LowerRight => SeriesLabelPosition::LowerRight,
-                        Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
+            .map(|c| {
+                c.points
+                    .iter()
+                    .map(|p| {
+                        let (x, y) = chart.backend_coord(p);
+                        (f64::from(x), f64::from(y))
                     })
-                    .draw()?;
+                    .collect()
+            })
+            .collect();
+        Ok((plot, px))
+    })
+}
+
+/// Draws `points` (in `area`'s coordinates) as `line` in `style`.
+fn stroke<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    points: Vec<CT::From>,
+    line: Line,
+    style: ShapeStyle,
+) -> std::result::Result<(), String>
+where
+    CT::From: Clone,
+{
+    let drawn = match line {
+        Line::Solid => area.draw(&PathElement::new(points, style)),
+        Line::Dashed => area.draw(&DashedPathElement::new(points, 8.0, 5.0, style)),
+        Line::Dotted => area.draw(&DashedPathElement::new(points, 2.0, 3.5, style)),
+    };
+    drawn.map_err(|e| e.to_string())
+}
+
+/// Draws one `marker` in `color` centred on the pixel `at` of `area`.
+fn mark<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    at: (i32, i32),
+    marker: Marker,
+    color: RGBColor,
+) -> std::result::Result<(), String> {
+    let fill = color.filled();
+    let drawn = match marker {
+        Marker::None => Ok(()),
+        Marker::Circle => area.draw(&Circle::new(at, 4, fill)),
+        Marker::Square => area.draw(&Rectangle::new(
+            [(at.0 - 4, at.1 - 4), (at.0 + 4, at.1 + 4)],
+            fill,
+        )),
+        Marker::Triangle => area.draw(&TriangleMarker::new(at, 6, fill)),
+    };
+    drawn.map_err(|e| e.to_string())
+}
+
+/// At most this many marks on a curve.
+const MARKS: usize = 12;
+
+/// The indices of the points of a curve of `n` points that carry marks: evenly spaced, the
+/// `k`-th curve's shifted by a third of the spacing per curve so that curves on the same
+/// points show their marks side by side.
+fn mark_points(n: usize, k: usize) -> Vec<usize> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let m = MARKS.min(n);
+    let step = n as f64 / m as f64;
+    let shift = step * (((k % 3) as f64 + 0.5) / 3.0);
+    (0..m)
+        .map(|j| ((j as f64 * step + shift) as usize).min(n - 1))
+        .collect()
+}
+
+/// Font size of a legend's entries and notes.
+const KEY_FONT: u32 = 15;
+/// Height of one line of a legend.
+const KEY_ROW: i32 = 20;
+/// Padding inside a legend's frame, left and right.
+const KEY_PAD: i32 = 8;
+/// Length of an entry's line sample, and the gap between it and the name.
+const SAMPLE: (i32, i32) = (30, 8);
+/// Gap between the columns of a legend laid out in several.
+const KEY_COL_GAP: i32 = 20;
+/// Gap between a legend in a corner and the sides of the plotting area.
+const KEY_GAP: i32 = 10;
+
+/// A panel's legend: an entry per named curve (its line, marks and name) and the panel's
+/// notes, in a framed box of one or more columns.
+struct Key {
+    /// (name, colour, style, name's width in pixels)
+    entries: Vec<(String, RGBColor, Style, i32)>,
+    /// (note, its width in pixels)
+    notes: Vec<(String, i32)>,
+}
+
+impl Key {
+    /// The legend of `panel` drawn as `curves`, measured on `area`; `None` when there is
+    /// nothing to show (no named curve, no note).
+    fn of<DB: DrawingBackend>(
+        panel: &Panel,
+        curves: &[Curve<'_>],
+        area: &DrawingArea<DB, Shift>,
+    ) -> std::result::Result<Option<Key>, String> {
+        let width = |s: &str, style: FontStyle| -> std::result::Result<i32, String> {
+            let font = (text::FAMILY, KEY_FONT, style).into_font();
+            let (w, _) = area
+                .estimate_text_size(s, &font.into())
+                .map_err(|e| e.to_string())?;
+            Ok(w as i32)
+        };
+        let mut entries = Vec::new();
+        for c in curves.iter().filter(|c| !c.name.is_empty()) {
+            entries.push((
+                c.name.to_string(),
+                c.color,
+                c.style,
+                width(c.name, FontStyle::Normal)?,
+            ));
+        }
+        let mut notes = Vec::new();
+        for n in &panel.notes {
+            notes.push((n.clone(), width(n, FontStyle::Oblique)?));
+        }
+        Ok((!entries.is_empty() || !notes.is_empty()).then_some(Key { entries, notes }))
+    }
+
+    /// The widths of the columns when the entries are laid out row by row in `cols` columns.
+    fn columns(&self, cols: usize) -> Vec<i32> {
+        let cols = cols.clamp(1, self.entries.len().max(1));
+        (0..cols)
+            .map(|c| {
+                self.entries
+                    .iter()
+                    .skip(c)
+                    .step_by(cols)
+                    .map(|e| SAMPLE.0 + SAMPLE.1 + e.3)
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
+    /// (width, height) of the box with the entries in `cols` columns.
+    fn size(&self, cols: usize) -> (i32, i32) {
+        let widths = self.columns(cols);
+        let entries = widths.iter().sum::<i32>() + (widths.len() as i32 - 1) * KEY_COL_GAP;
+        let notes = self.notes.iter().map(|n| n.1).max().unwrap_or(0);
+        let rows = self.entries.len().div_ceil(widths.len()) + self.notes.len();
+        (2 * KEY_PAD + entries.max(notes), KEY_ROW * rows as i32 + 10)
+    }
+
+    /// The most columns (one per entry at most) whose box is at most `width` pixels wide.
+    fn columns_within(&self, width: i32) -> usize {
+        (1..=self.entries.len().max(1))
+            .rev()
+            .find(|&c| self.size(c).0 <= width)
+            .unwrap_or(1)
+    }
+
+    /// Draws the box at `at` (its size from [`Key::size`] for `cols`) on `area`.
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        at: Bounds,
+        cols: usize,
+    ) -> std::result::Result<(), String> {
+        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+        let widths = self.columns(cols);
+        let cols = widths.len();
+        area.draw(&Rectangle::new(
+            [(at.x0, at.y0), (at.x1, at.y1)],
+            WHITE.mix(0.85).filled(),
+        ))
+        .map_err(err)?;
+        area.draw(&Rectangle::new(
+            [(at.x0, at.y0), (at.x1, at.y1)],
+            BLACK.mix(0.4),
+        ))
+        .map_err(err)?;
+        let middle = |row: usize| at.y0 + 5 + row as i32 * KEY_ROW + KEY_ROW / 2;
+        let left = Pos::new(HPos::Left, VPos::Center);
+        for (k, (name, color, style, _)) in self.entries.iter().enumerate() {
+            let c = k % cols;
+            let x = at.x0 + KEY_PAD + widths[..c].iter().sum::<i32>() + c as i32 * KEY_COL_GAP;
+            let y = middle(k / cols);
+            let width = if style.line == Line::Solid { 3 } else { 2 };
+            stroke(
+                area,
+                vec![(x, y), (x + SAMPLE.0, y)],
+                style.line,
+                color.stroke_width(width),
+            )?;
+            mark(area, (x + SAMPLE.0 / 2, y), style.marker, *color)?;
+            let font = (text::FAMILY, KEY_FONT).into_font().color(&BLACK).pos(left);
+            area.draw(&Text::new(name.clone(), (x + SAMPLE.0 + SAMPLE.1, y), font))
+                .map_err(err)?;
+        }
+        let first = self.entries.len().div_ceil(cols);
+        for (k, (note, _)) in self.notes.iter().enumerate() {
+            let font = (text::FAMILY, KEY_FONT, FontStyle::Oblique)
+                .into_font()
+                .color(&RGBColor(70, 70, 70))
+                .pos(left);
+            area.draw(&Text::new(
+                note.clone(),
+                (at.x0 + KEY_PAD, middle(first + k)),
+                font,
+            ))
+            .map_err(err)?;
+        }
+        Ok(())
+    }
+}
+
+fn draw_panel<DB: DrawingBackend>(
+    panel: &Panel,
+    cell: &DrawingArea<DB, Shift>,
+) -> std::result::Result<(), String> {
+    let axes = Axes::of(panel);
+    let mut curves = curves(panel, &axes);
+    let size = cell.dim_in_pixel();
+    let (plot, px) = measure(panel, &axes, &curves, size)?;
+    tell_apart(&mut curves, &px);
+    let key = Key::of(panel, &curves, cell)?;
+    // The legend in a corner of the plotting area, or (`None`) below the chart.
+    let corner = key.as_ref().and_then(|k| match panel.legend {
+        Legend::UpperRight => Some(Corner::UpperRight),
+        Legend::UpperLeft => Some(Corner::UpperLeft),
+        Legend::LowerRight => Some(Corner::LowerRight),
+        Legend::LowerLeft => Some(Corner::LowerLeft),
+        Legend::Below => None,
+        Legend::Best => {
+            let along = place::trace(&px, 2.0);
+            place::free_corner(plot, k.size(1), KEY_GAP, &along, 3)
+        }
+    });
+    // Below: a strip at the bottom of the cell, the chart above it.
+    let below = match (&key, corner) {
+        (Some(k), None) => {
+            let cols = k.columns_within(size.0 as i32 - 2 * KEY_GAP);
+            let (w, h) = k.size(cols);
+            let x0 = ((plot.x0 + plot.x1 - w) / 2).clamp(0, (size.0 as i32 - w).max(0));
+            let y0 = size.1 as i32 - h - KEY_GAP;
+            Some((
+                cols,
+                Bounds {
+                    x0,
+                    y0,
+                    x1: x0 + w,
+                    y1: y0 + h,
+                },
+            ))
+        }
+        _ => None,
+    };
+    let area = match below {
+        Some((_, b)) => cell.split_vertically(b.y0 - 4).0,
+        None => cell.clone(),
+    };
+    let base = cell.get_base_pixel();
+    let mut builder = chart_builder(panel, &area);
+    on_chart!(builder, &axes, |chart| {
+        chart
+            .configure_mesh()
+            .x_desc(panel.x_label.as_str())
+            .y_desc(panel.y_label.as_str())
+            .x_label_formatter(&|v| tick(snap(*v, axes.x.0, axes.x.1)))
+            .y_label_formatter(&|v| tick(snap(*v, axes.y.0, axes.y.1)))
+            .label_style((text::FAMILY, 15))
+            .axis_desc_style((text::FAMILY, 17))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (k, c) in curves.iter().enumerate() {
+            let style = c.color.stroke_width(c.width);
+            stroke(chart.plotting_area(), c.points.clone(), c.style.line, style)?;
+            let marker = match (c.style.marker, c.points.len()) {
+                (Marker::None, 1) => Marker::Circle,
+                (m, _) => m,
+            };
+            for i in mark_points(c.points.len(), k) {
+                let (x, y) = chart.backend_coord(&c.points[i]);
+                mark(cell, (x - base.0, y - base.1), marker, c.color)?;
             }
-        }};
+        }
+    });
+    match (key, corner, below) {
+        (Some(k), Some(c), _) => k.draw(cell, c.place(plot, k.size(1), KEY_GAP), 1),
+        (Some(k), None, Some((cols, at))) => k.draw(cell, at, cols),
+        _ => Ok(()),
     }
-    if log_y {
-        let (bold, light) = log_ticks(y0, y1);
-        body!(
-            chart.build_cartesian_2d(
-                x0..x1,
-                (y0..y1)
-                    .log_scale()
-                    .with_key_points(bold)
-                    .with_light_points(light)
-            )?
-        );
-    } else {
-        body!(chart.build_cartesian_2d(x0..x1, y0..y1)?);
-    }
-    Ok(())
 }
 
 /// One grey image for [`save_image_grid`]: `pixels` row-major, `rows × cols`.
@@ -520,7 +1124,6 @@ pub fn save_image_grid(
     scale: Scale,
 ) -> Result<()> {
     let path = path.as_ref();
-    fonts()?;
     if images.is_empty() {
         return Err(Error::msg(format!("{}: no images to draw", path.display())));
     }
@@ -534,16 +1137,14 @@ pub fn save_image_grid(
     let head = if title.is_empty() { 0 } else { 36 };
     let width = (grid_cols as u32 * (iw * zoom + gap) + gap).max(240);
     let height = grid_rows as u32 * (ih * zoom + gap) + gap + head;
-    let tmp = files::temp_path(path);
-    let drawn = (|| -> std::result::Result<(), String> {
-        let root = BitMapBackend::new(&tmp, (width, height)).into_drawing_area();
+    write_png(path, (width, height), "the images", |root| {
         root.fill(&RGBColor(128, 128, 128))
             .map_err(|e| e.to_string())?;
         if !title.is_empty() {
             root.draw(&Text::new(
                 title.to_string(),
                 (8, 8),
-                ("sans-serif", 20, FontStyle::Bold)
+                (text::FAMILY, 20, FontStyle::Bold)
                     .into_font()
                     .color(&WHITE),
             ))
@@ -579,16 +1180,8 @@ pub fn save_image_grid(
                 }
             }
         }
-        root.present().map_err(|e| e.to_string())
-    })();
-    if let Err(msg) = drawn {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::msg(format!(
-            "{}: drawing the images failed: {msg}",
-            path.display()
-        )));
-    }
-    files::commit_temp(&tmp, path)
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -664,14 +1257,120 @@ mod tests {
     #[test]
     fn legend_corner_changes_the_picture() {
         let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
+        let png = |panel: &Panel, name: &str| {
+            let p = dir.path().join(name);
+            Figure::single(panel.clone()).save_png(&p).unwrap();
+            std::fs::read(p).unwrap()
+        };
         let panel = demo().panels.remove(0);
-        assert_eq!(panel.legend, Legend::UpperRight);
-        Figure::single(panel.clone()).save_png(&a).unwrap();
+        assert_eq!(panel.legend, Legend::Best);
+        let best = png(&panel, "best.png");
+        // Falling curves leave the upper right free: the best corner is the first one tried.
+        assert_eq!(
+            best,
+            png(&panel.clone().legend(Legend::UpperRight), "ur.png")
+        );
         let moved = panel.legend(Legend::LowerRight);
         assert_eq!(moved.legend, Legend::LowerRight);
-        Figure::single(moved).save_png(&b).unwrap();
-        assert_ne!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+        assert_ne!(best, png(&moved, "lr.png"));
+    }
+
+    #[test]
+    fn with_every_corner_taken_the_legend_goes_below() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = |panel: Panel, name: &str| {
+            let p = dir.path().join(name);
+            Figure::single(panel).save_png(&p).unwrap();
+            std::fs::read(p).unwrap()
+        };
+        // Flat lines along the top and the bottom (rnn-lm's uniform guess and floor).
+        let flat = |name: &str, y: f64| Series {
+            name: name.into(),
+            points: vec![(0.0, y), (100.0, y)],
+        };
+        let mut falling = Series::new("loss");
+        for i in 0..=100 {
+            falling.push(i as f64, 1.0 + 4.0 * (-0.05 * i as f64).exp());
+        }
+        let panel = Panel::new("t", "x", "y")
+            .with(falling)
+            .with(flat("top", 5.0))
+            .with(flat("floor", 0.95));
+        let best = png(panel.clone(), "best.png");
+        assert_eq!(best, png(panel.clone().legend(Legend::Below), "below.png"));
+        for c in [
+            Legend::UpperRight,
+            Legend::UpperLeft,
+            Legend::LowerRight,
+            Legend::LowerLeft,
+        ] {
+            assert_ne!(best, png(panel.clone().legend(c), "corner.png"));
+        }
+    }
+
+    #[test]
+    fn a_curve_on_an_earlier_one_is_dashed_unless_styled() {
+        fonts().unwrap();
+        let a = demo().panels[0].series[0].clone();
+        let mut b = a.clone();
+        b.name = "b".into();
+        let panel = Panel::new("t", "x", "y").with(a).with(b);
+        let axes = Axes::of(&panel);
+        let mut cs = curves(&panel, &axes);
+        let (_, px) = measure(&panel, &axes, &cs, (800, 520)).unwrap();
+        tell_apart(&mut cs, &px);
+        assert_eq!(
+            (cs[0].style.line, cs[1].style.line),
+            (Line::Solid, Line::Dashed)
+        );
+        // A third one on both: dotted.
+        let mut c = panel.series[0].clone();
+        c.name = "c".into();
+        let three = panel.clone().with(c);
+        let mut cs = curves(&three, &axes);
+        let (_, px) = measure(&three, &axes, &cs, (800, 520)).unwrap();
+        tell_apart(&mut cs, &px);
+        assert_eq!(cs[2].style.line, Line::Dotted);
+        // Set by hand: kept.
+        let styled = panel.style("b", Style::line(Line::Solid).marker(Marker::Square));
+        let mut cs = curves(&styled, &axes);
+        tell_apart(&mut cs, &px);
+        assert_eq!(cs[1].style, Style::line(Line::Solid).marker(Marker::Square));
+        // Curves apart stay solid.
+        let apart = demo().panels.remove(0);
+        let mut cs = curves(&apart, &Axes::of(&apart));
+        let (_, px) = measure(&apart, &Axes::of(&apart), &cs, (800, 520)).unwrap();
+        tell_apart(&mut cs, &px);
+        assert!(cs.iter().all(|c| c.style.line == Line::Solid));
+    }
+
+    #[test]
+    fn grid_cells_fill_rows_and_centre_the_last() {
+        let l = Layout::auto(3);
+        assert_eq!((l.cols, l.rows(3)), (2, 2));
+        assert_eq!(
+            l.cells(3, (1600, 1000)),
+            vec![(0, 0, 800, 500), (800, 0, 800, 500), (400, 500, 800, 500)]
+        );
+        assert_eq!(Layout::auto(1).size(1), (800, 520));
+        assert_eq!(Layout::auto(2).size(2), (1600, 520));
+        assert_eq!(Layout::auto(4).size(4), (1600, 1040));
+        assert_eq!(Layout::row(4, (800, 520)).size(4), (3200, 520));
+        // More columns than panels: the figure is only as wide as its panels.
+        assert_eq!(Layout::row(5, (100, 100)).size(2), (200, 100));
+        assert_eq!(Layout::auto(0).size(0), (800, 520));
+    }
+
+    #[test]
+    fn marks_are_spread_and_shifted_per_curve() {
+        let a = mark_points(1000, 0);
+        let b = mark_points(1000, 1);
+        assert_eq!(a.len(), MARKS);
+        assert!(a.windows(2).all(|w| w[1] > w[0]) && *a.last().unwrap() < 1000);
+        assert!(a.iter().zip(&b).all(|(x, y)| x != y), "{a:?} {b:?}");
+        assert_eq!(mark_points(1, 0), vec![0]);
+        assert_eq!(mark_points(3, 2).len(), 3);
+        assert!(mark_points(0, 0).is_empty());
     }
 
     #[test]

@@ -155,6 +155,7 @@ pub struct Session {
     pub quiet: bool,
     flags: Value,
     start: Instant,
+    steps_before: u64,
     written: Mutex<Vec<String>>,
     lock: Option<Lock>,
 }
@@ -238,8 +239,17 @@ impl Session {
         };
         let typed: A = serde_json::from_value(flags.clone())
             .map_err(|e| Error::msg(format!("the checkpoint's flags cannot be read ({e})")))?;
+        // A resumed run keeps its stored seed (merged above) unless the chapter lets it change.
+        let seed = flags
+            .get("seed")
+            .and_then(Value::as_u64)
+            .unwrap_or(session.seed);
         Ok(Started {
-            session: Session { flags, ..session },
+            session: Session {
+                flags,
+                seed,
+                ..session
+            },
             flags: typed,
             resumed,
         })
@@ -257,7 +267,19 @@ impl Session {
             .out
             .clone()
             .unwrap_or_else(|| chapter.default_out(command));
-        let session = Session::open(chapter, run, &out, true)?;
+        let session = Session::open(chapter, run, &out, false)?;
+        if !run.overwrite
+            && let Some(what) = holds_a_run(&out)
+        {
+            return Err(Error::flag(
+                "--out",
+                format!(
+                    "{} already holds a run ({what}); choose another --out, or add --overwrite \
+                     to replace it",
+                    out.display()
+                ),
+            ));
+        }
         let flags = serde_json::to_value(flags).map_err(Error::msg)?;
         Ok(Session { flags, ..session })
     }
@@ -292,9 +314,16 @@ impl Session {
             quiet: run.quiet,
             flags: Value::Null,
             start: Instant::now(),
+            steps_before: 0,
             written: Mutex::new(Vec::new()),
             lock: Some(lock),
         })
+    }
+
+    /// Tells the session that a resumed run had already done `steps` steps: `summary.json`'s
+    /// `steps` stays the run's total, its `steps_per_second` counts this session's steps only.
+    pub fn resumed_at(&mut self, steps: u64) {
+        self.steps_before = steps;
     }
 
     /// A file in the output folder (for reading; [`Session::output`] for writing).
@@ -384,7 +413,7 @@ impl Session {
     }
 
     /// Writes `summary.json`: `chapter`, `version`, `seed`, `steps`, `wall_seconds`,
-    /// `steps_per_second`, the command line (`args`) and the effective `flags`, then the
+    /// `steps_per_second` (of this session's steps, see [`Session::resumed_at`]), the command line (`args`) and the effective `flags`, then the
     /// chapter's `metrics` (a JSON object). Returns the path written.
     pub fn save_summary(&self, steps: u64, metrics: Value) -> Result<PathBuf> {
         let wall = self.elapsed();
@@ -396,7 +425,11 @@ impl Session {
         m.insert("wall_seconds".into(), json!(wall));
         m.insert(
             "steps_per_second".into(),
-            json!(if wall > 0.0 { steps as f64 / wall } else { 0.0 }),
+            json!(if wall > 0.0 {
+                steps.saturating_sub(self.steps_before) as f64 / wall
+            } else {
+                0.0
+            }),
         );
         m.insert(
             "args".into(),
