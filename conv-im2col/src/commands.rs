@@ -32,8 +32,8 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
             may_change: &["epochs"],
         },
     )?;
-    let (session, a) = (started.session, started.flags);
-    let (seed, batch, lr, rule) = (session.seed, a.batch as usize, a.lr, a.adam.rule());
+    let (mut session, a) = (started.session, started.flags);
+    let (seed, batch, lr, rule) = (a.run.seed, a.batch as usize, a.lr, a.adam.rule());
     let size = |n: Option<u64>| n.map(|n| n as usize);
     let (mnist, digits) = (a.mnist.as_deref(), a.digits.as_deref());
     let split = data::by_flags(mnist, digits, size(a.train_size), size(a.test_size), seed)?;
@@ -60,6 +60,7 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
             resume(&mut ck, cx, a.epochs, &session)?
         }
     };
+    session.resumed_at(state.steps());
     let mut s = state.with_threads(a.threads as usize)?;
     say!("{}", report::data_line(&split))?;
     let adam = format!("{:?}", a.adam);

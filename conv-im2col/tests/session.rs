@@ -129,6 +129,24 @@ fn ctrl_c_within_an_epoch_saves_it_and_the_resumed_run_ends_as_one_never_stopped
     assert_same_outputs(&stopped, &whole, &OUTPUTS);
 }
 
+#[test]
+fn a_resumed_run_keeps_its_seed_and_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let (part, whole) = (dir.path().join("part"), dir.path().join("whole"));
+    // Seed 2 draws other generated digits, another init and other batches than the default 1:
+    // the resume, not told --seed, must take the stored one for all three.
+    ok(&run_in(SHORT, &part, &["--seed", "2"]), "1 epoch, seed 2");
+    let o = testing::run(
+        BIN,
+        &["train", "--resume", s(&part), "--epochs", "2", "--quiet"],
+    );
+    ok(&o, "resumed without --seed");
+    let two = [&SHORT[..7], &["--epochs", "2", "--seed", "2"]].concat();
+    ok(&run_in(&two, &whole, &[]), "2 epochs, seed 2");
+    assert_same_outputs(&part, &whole, &OUTPUTS);
+    assert_eq!(summary(&part)["seed"], 2);
+}
+
 /// IDX bytes of `images` (784 × N in [0, 1], written as round(255 v)) and their labels.
 fn idx(images: &nalgebra::DMatrix<f64>, labels: &[usize]) -> (Vec<u8>, Vec<u8>) {
     let be = |v: &[u32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_be_bytes()).collect() };
