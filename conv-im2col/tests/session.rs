@@ -60,6 +60,13 @@ fn stdout(o: &Output, what: &str) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
+/// `conv-im2col eval --model model` with `flags`.
+fn eval(model: &Path, flags: &[&str]) -> Output {
+    let mut args = vec!["eval", "--model", s(model)];
+    args.extend_from_slice(flags);
+    testing::run(BIN, &args)
+}
+
 fn summary(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("summary.json")).unwrap();
     serde_json::from_str(&text).unwrap()
@@ -189,7 +196,7 @@ fn eval_gives_a_saved_networks_test_accuracy_and_loss() {
     let test_accuracy = summary(&run)["test_accuracy"].as_f64().unwrap();
     // ... then eval on a folder holding just those 20 test images: the run's test accuracy.
     let test = mnist_part(dir.path(), "test", "t10k", 60, 80);
-    let o = testing::run(BIN, &["eval", "--model", s(&run), "--mnist", s(&test)]);
+    let o = eval(&run, &["--mnist", s(&test)]);
     let text = stdout(&o, "eval");
     let lines: Vec<&str> = text.lines().collect();
     let model = run.join("model.safetensors");
@@ -215,11 +222,11 @@ fn eval_gives_a_saved_networks_test_accuracy_and_loss() {
     );
     assert!(loss.is_finite() && loss > 0.0);
     // The model file itself, and a network saved without a training record.
-    let o = testing::run(BIN, &["eval", "--model", s(&model), "--mnist", s(&test)]);
+    let o = eval(&model, &["--mnist", s(&test)]);
     assert_eq!(stdout(&o, "eval FILE"), text);
     let bare = dir.path().join("bare.safetensors");
     save_net(&load_net(&model).unwrap(), &bare).unwrap();
-    let o = testing::run(BIN, &["eval", "--model", s(&bare), "--mnist", s(&test)]);
+    let o = eval(&bare, &["--mnist", s(&test)]);
     let bare_text = stdout(&o, "eval of a bare network");
     assert!(
         bare_text
@@ -254,7 +261,7 @@ fn eval_takes_a_digits_csv_and_refuses_what_the_network_cannot_read() {
         "1",
     ];
     ok(&run_in(&args, &run, &[]), "train on the CSV");
-    let o = testing::run(BIN, &["eval", "--model", s(&run), "--digits", s(&csv)]);
+    let o = eval(&run, &["--digits", s(&csv)]);
     let text = stdout(&o, "eval --digits");
     assert!(
         text.contains(&format!("data: all 30 images of {}", csv.display())),
@@ -264,23 +271,23 @@ fn eval_takes_a_digits_csv_and_refuses_what_the_network_cannot_read() {
     // A 28×28 network on 8×8 images, and 8×8 on 28×28: one error line naming the flag.
     let big = dir.path().join("big-run");
     ok(&run_in(SHORT, &big, &[]), "a 28×28 network");
-    let o = testing::run(BIN, &["eval", "--model", s(&big), "--digits", s(&csv)]);
+    let o = eval(&big, &["--digits", s(&csv)]);
     assert_user_error(&o, "8×8 images", &["--digits", "8×8", "1×28×28"]);
     let mnist = mnist_part(dir.path(), "mnist", "t10k", 0, 5);
-    let o = testing::run(BIN, &["eval", "--model", s(&run), "--mnist", s(&mnist)]);
+    let o = eval(&run, &["--mnist", s(&mnist)]);
     assert_user_error(&o, "28×28 images", &["--mnist", "28×28", "1×8×8"]);
     // No model there; no images given; a folder without t10k files.
     let none = dir.path().join("no-run");
-    let o = testing::run(BIN, &["eval", "--model", s(&none), "--digits", s(&csv)]);
+    let o = eval(&none, &["--digits", s(&csv)]);
     assert_user_error(&o, "a missing model", &["--model", "no-run"]);
-    let o = testing::run(BIN, &["eval", "--model", s(&run)]);
+    let o = eval(&run, &[]);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("<--mnist <DIR>|--digits <FILE>>"),
         "{stderr}"
     );
-    let o = testing::run(BIN, &["eval", "--model", s(&run), "--mnist", s(&run)]);
+    let o = eval(&run, &["--mnist", s(&run)]);
     assert_user_error(&o, "no t10k files", &["t10k-images"]);
 }
 
