@@ -158,10 +158,11 @@ fn check_batch(config: &Config, batch: usize, sampling: Sampling, split: &Split)
 fn resume(ck: &mut Checkpoint, cx: Resume<'_>, epochs: u64, session: &Session) -> Result<State> {
     let s = State::load(ck, cx)?;
     if s.epoch >= epochs {
+        let (n, plural) = (s.epoch, if s.epoch == 1 { "" } else { "s" });
         let msg = format!(
-            "{epochs}, but the run in {} has already done {} epochs: ask for more",
-            session.out.display(),
-            s.epoch
+            "{epochs} in all, but the run in {} has already done {n} epoch{plural}: give a \
+             larger total to continue it",
+            session.out.display()
         );
         return Err(Error::flag("--epochs", msg).into());
     }
