@@ -2,6 +2,7 @@
 //! the 8×8 digits CSV (`--digits FILE`), all loaded by `shared::data`.
 
 use shared::data::{ImageSet, digits, idx};
+use shared::session::check_memory;
 use shared::{Error, Result};
 use std::path::Path;
 
@@ -16,6 +17,41 @@ pub struct Split {
     pub description: String,
 }
 
+/// Training and test examples when `--train-size` / `--test-size` are not given (and the
+/// data is not an MNIST folder with both parts, which then trains and tests on all of them).
+pub const DEFAULT_SIZES: (usize, usize) = (8000, 2000);
+
+/// The split the data flags ask for: an MNIST folder (`mnist`), a digits CSV (`digits`) or
+/// the generated digits of `seed`, with `train` / `test` examples (`None`: the default of the
+/// data). The generated digits are checked against the memory first.
+pub fn by_flags(
+    mnist: Option<&Path>,
+    digits: Option<&Path>,
+    train: Option<usize>,
+    test: Option<usize>,
+    seed: u64,
+) -> Result<Split> {
+    let (tr, te) = (
+        train.unwrap_or(DEFAULT_SIZES.0),
+        test.unwrap_or(DEFAULT_SIZES.1),
+    );
+    match (mnist, digits) {
+        (Some(dir), _) => self::mnist(dir, train, test),
+        (_, Some(file)) => digits_csv(file, tr, te),
+        _ => {
+            // 28 × 28 pixels of 8 bytes, twice: the generated set and the split's copies.
+            let flag = if test.is_some() && te > tr {
+                "--test-size"
+            } else {
+                "--train-size"
+            };
+            let bytes = (tr as f64 + te as f64) * 784.0 * 8.0 * 2.0;
+            check_memory(flag, &format!("{tr} + {te} generated images"), bytes)?;
+            Ok(generated(seed, tr, te))
+        }
+    }
+}
+
 /// Cuts one set in two: its first `train` images to train, the next `test` to test. If the
 /// set holds fewer than `train + test` images, all of them are used, 4:1. An error (naming
 /// `origin`, the file or folder it came from) if that leaves either part empty.
@@ -27,7 +63,7 @@ pub fn split_one(
     test: usize,
 ) -> Result<Split> {
     let n = set.len();
-    let (tr, te) = if train + test <= n {
+    let (tr, te) = if train.saturating_add(test) <= n {
         (train, test)
     } else {
         (n * 4 / 5, n - n * 4 / 5)
@@ -64,31 +100,25 @@ fn check_digit_labels(set: &ImageSet, dir: &Path, which: &str) -> Result<()> {
     }
 }
 
-/// MNIST from a folder: the first `train` images of `train-*` and the first `test` of
-/// `t10k-*` if the training files are there; otherwise `t10k-*` split by [`split_one`] (the
-/// team's copy holds only t10k: 8000 / 2000 is the reference split).
-pub fn mnist(dir: &Path, train: usize, test: usize) -> Result<Split> {
-    let t10k = idx::load_mnist_dir(dir, "t10k")?;
+/// MNIST from a folder. With both parts (`train-*` and `t10k-*`): the first `train` images
+/// of `train-*` to train and the first `test` of `t10k-*` to test (`None`: all of them, the
+/// standard 60,000 / 10,000). With `t10k-*` only: split by [`split_one`] (`None`: 8000 /
+/// 2000).
+pub fn mnist(dir: &Path, train: Option<usize>, test: Option<usize>) -> Result<Split> {
+    let (full, t10k) = idx::load_mnist_parts(dir)?;
     check_digit_labels(&t10k, dir, "t10k")?;
-    let has_train = ["train-images-idx3-ubyte", "train-images.idx3-ubyte"]
-        .iter()
-        .any(|stem| dir.join(stem).is_file() || dir.join(format!("{stem}.gz")).is_file());
-    if !has_train {
-        return split_one(t10k, "MNIST t10k", dir, train, test);
-    }
-    let full = idx::load_mnist_dir(dir, "train")?;
+    let Some(full) = full else {
+        let (tr, te) = (
+            train.unwrap_or(DEFAULT_SIZES.0),
+            test.unwrap_or(DEFAULT_SIZES.1),
+        );
+        let mut split = split_one(t10k, "MNIST t10k", dir, tr, te)?;
+        split.description += "; no train-* images in the folder, so t10k is split in two";
+        return Ok(split);
+    };
     check_digit_labels(&full, dir, "train")?;
-    if (full.rows, full.cols) != (t10k.rows, t10k.cols) {
-        return Err(Error::format(
-            dir,
-            "train images",
-            format!(
-                "they are {}×{}, the t10k images {}×{}: one network cannot read both",
-                full.rows, full.cols, t10k.rows, t10k.cols
-            ),
-        ));
-    }
-    let (tr, te) = (train.min(full.len()), test.min(t10k.len()));
+    let tr = train.unwrap_or(full.len()).min(full.len());
+    let te = test.unwrap_or(t10k.len()).min(t10k.len());
     if tr == 0 || te == 0 {
         return Err(Error::format(
             dir,
@@ -104,8 +134,20 @@ pub fn mnist(dir: &Path, train: usize, test: usize) -> Result<Split> {
     Ok(Split {
         train: full.select(&first(tr)),
         test: t10k.select(&first(te)),
-        description: format!("MNIST train images 0..{tr} to train, t10k 0..{te} to test"),
+        description: format!(
+            "MNIST train images 0..{tr} to train, t10k images 0..{te} to test (of {} and {})",
+            full.len(),
+            t10k.len()
+        ),
     })
+}
+
+/// Every image of the folder's `t10k-*` files (what `eval --mnist DIR` measures), labels
+/// checked to be digits.
+pub fn mnist_test(dir: &Path) -> Result<ImageSet> {
+    let set = idx::load_mnist_dir(dir, "t10k")?;
+    check_digit_labels(&set, dir, "t10k")?;
+    Ok(set)
 }
 
 /// scikit-learn's 8×8 digits CSV, split by [`split_one`].

@@ -102,12 +102,10 @@ pub fn final_lines(curves: &Curves, base: &Baseline, seconds_per_epoch: f64) -> 
     )
 }
 
-/// The last two lines: where the outputs went, and figure 15's number.
-pub fn closing_lines(out: &std::path::Path, pixel22_gradient: f64) -> String {
+/// The last line: figure 15's number.
+pub fn figure15_line(pixel22_gradient: f64) -> String {
     format!(
-        "wrote loss.png, loss.csv, filters.png, model.safetensors, summary.json to {}\n\
-         notes §5 figure 15: im2col of (1, 3, 7, 7) is 9 × 75; pixel 22's gradient from dcol = {pixel22_gradient:.2} (see `conv-im2col example`)",
-        out.display()
+        "notes §5 figure 15: im2col of (1, 3, 7, 7) is 9 × 75; pixel 22's gradient from dcol = {pixel22_gradient:.2} (see `conv-im2col example`)"
     )
 }
 

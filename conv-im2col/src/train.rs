@@ -5,12 +5,12 @@
 #![allow(non_snake_case)]
 
 use crate::data::Split;
-use crate::fast::{Classifier, ensure_shape};
+use crate::fast::layers::softmax_with_loss_forward;
+use crate::fast::{Classifier, FastConvNet, ensure_shape};
 use nalgebra::DMatrix;
 use shared::optim::{Eps, Optimizer, Rule};
 use shared::plot::{Figure, Legend, Panel, Series};
 use shared::rng::{self, Rng};
-use shared::run::Run;
 use shared::{Error, Result};
 use std::time::Instant;
 
@@ -38,7 +38,18 @@ impl Batch {
 }
 
 /// How an epoch draws its mini-batches (also the `--sampling` flag's values).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Sampling {
     /// Every example once, in a fresh random order (the last batch may be smaller).
     #[default]
@@ -48,9 +59,127 @@ pub enum Sampling {
     Replacement,
 }
 
+/// A mini-batch loss above this many nats per example means the training has diverged: half
+/// the floor −ln(tiny) = 30 that the cross-entropy reaches where the right class gets
+/// probability 0 (`shared::loss::TINY`), so most of the batch is predicted wrong with
+/// certainty. A uniform guess scores ln 10 ≈ 2.30; Adam at `--lr 1e6` jumps to about 26 at its
+/// second step and stays there, every weight finite.
+pub const DIVERGED_LOSS: f64 = 15.0;
+
+/// The loss of step `step` if the training has not diverged: finite and at most
+/// [`DIVERGED_LOSS`]; otherwise the error that says so.
+pub fn check_loss(step: u64, loss: f64) -> Result<f64> {
+    let loss = shared::error::check_finite(step, loss)?;
+    if loss > DIVERGED_LOSS {
+        return Err(Error::msg(format!(
+            "training diverged at step {step}: the loss became {loss:.2} nats per example, above \
+             {DIVERGED_LOSS} (half the 30 of a right class given probability 0; a uniform guess \
+             scores ln 10 = 2.30); try a smaller --lr"
+        )));
+    }
+    Ok(loss)
+}
+
+/// One epoch's mini-batches: the order drawn at its start, and how far the epoch has got.
+#[derive(Clone, Debug)]
+pub struct Epoch {
+    /// The examples in the order they are visited, `batch` at a time.
+    order: Vec<usize>,
+    batch: usize,
+    /// Mini-batches done.
+    done: usize,
+    /// Σ loss · examples over the mini-batches done, and the examples.
+    total: f64,
+    seen: usize,
+    b: Batch,
+}
+
+impl Epoch {
+    /// Draws the order of an epoch over `n` examples in mini-batches of `batch` by `sampling`.
+    pub fn draw(n: usize, batch: usize, sampling: Sampling, rng: &mut Rng) -> Result<Epoch> {
+        if batch == 0 {
+            return Err(Error::msg("the batch size must be at least 1"));
+        }
+        let order: Vec<usize> = match sampling {
+            // the same permutation as shared::data::batch::Epoch::shuffled draws
+            Sampling::Shuffled => rng::permutation(rng, n),
+            // ⌈n/B⌉·B indices uniform in 0..n, drawn up front from the same stream
+            Sampling::Replacement => (0..n.div_ceil(batch) * batch)
+                .map(|_| rng::below(rng, n))
+                .collect(),
+        };
+        Ok(Epoch {
+            order,
+            batch,
+            done: 0,
+            total: 0.0,
+            seen: 0,
+            b: Batch::default(),
+        })
+    }
+
+    /// Mini-batches in the epoch, ⌈n / batch⌉.
+    pub fn len(&self) -> usize {
+        self.order.len().div_ceil(self.batch)
+    }
+
+    /// True for an epoch over no example.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Mini-batches done.
+    pub fn done(&self) -> usize {
+        self.done
+    }
+
+    /// Have all its mini-batches been done?
+    pub fn is_over(&self) -> bool {
+        self.done == self.len()
+    }
+
+    /// Continues an epoch stopped after its first `losses.len()` mini-batches, whose losses
+    /// these were (all full mini-batches: only the last one of an epoch can be short).
+    pub fn skip(&mut self, losses: &[f64]) {
+        for &loss in losses {
+            self.total += loss * self.batch as f64;
+            self.seen += self.batch;
+            self.done += 1;
+        }
+    }
+
+    /// The next mini-batch of `images` / `labels`: gradient, update, `step` + 1. Returns its
+    /// loss, or the error of a diverged training ([`check_loss`]).
+    pub fn step<M: Classifier>(
+        &mut self,
+        model: &mut M,
+        opt: &mut Optimizer,
+        images: &DMatrix<f64>,
+        labels: &[usize],
+        step: &mut u64,
+    ) -> Result<f64> {
+        let start = self.done * self.batch;
+        let idx = &self.order[start..(start + self.batch).min(self.order.len())];
+        self.b.gather(images, labels, idx);
+        let loss = model.gradient(&self.b.X, &self.b.t);
+        model.update(opt);
+        *step += 1;
+        check_loss(*step, loss)?;
+        self.total += loss * idx.len() as f64;
+        self.seen += idx.len();
+        self.done += 1;
+        Ok(loss)
+    }
+
+    /// The mean loss per example over the mini-batches done.
+    pub fn mean_loss(&self) -> f64 {
+        self.total / self.seen.max(1) as f64
+    }
+}
+
 /// One epoch of mini-batches of `batch` drawn by `sampling`; after each step
-/// `on_step(step, loss)`. A non-finite loss is an error ("training diverged at step N").
-/// Returns the mean loss per example.
+/// `on_step(step, loss)`. A diverged training is an error ([`check_loss`]: "training diverged
+/// at step N"). Returns the mean loss per example.
 #[allow(clippy::too_many_arguments)]
 pub fn train_epoch<M: Classifier>(
     model: &mut M,
@@ -63,32 +192,12 @@ pub fn train_epoch<M: Classifier>(
     rng: &mut Rng,
     mut on_step: impl FnMut(u64, f64),
 ) -> Result<f64> {
-    let n = labels.len();
-    if batch == 0 {
-        return Err(Error::msg("the batch size must be at least 1"));
-    }
-    let order: Vec<usize> = match sampling {
-        // the same permutation as shared::data::batch::Epoch::shuffled draws
-        Sampling::Shuffled => rng::permutation(rng, n),
-        // ⌈n/B⌉·B indices uniform in 0..n, drawn up front from the same stream
-        Sampling::Replacement => (0..n.div_ceil(batch) * batch)
-            .map(|_| rng::below(rng, n))
-            .collect(),
-    };
-    let mut b = Batch::default();
-    let mut total = 0.0;
-    let mut seen = 0;
-    for idx in order.chunks(batch) {
-        b.gather(images, labels, idx);
-        let loss = model.gradient(&b.X, &b.t);
-        model.update(opt);
-        *step += 1;
-        shared::error::check_finite(*step, loss)?;
-        total += loss * idx.len() as f64;
-        seen += idx.len();
+    let mut epoch = Epoch::draw(labels.len(), batch, sampling, rng)?;
+    while !epoch.is_over() {
+        let loss = epoch.step(model, opt, images, labels, step)?;
         on_step(*step, loss);
     }
-    Ok(total / seen.max(1) as f64)
+    Ok(epoch.mean_loss())
 }
 
 /// Fraction of `images` (one per column) classified as `labels`, in chunks of `batch`.
@@ -111,6 +220,31 @@ pub fn accuracy<M: Classifier>(
             .count();
     }
     right as f64 / labels.len().max(1) as f64
+}
+
+/// The mean loss per example of `net` on `images` (one per column) against `labels`, and how
+/// many it classifies right, in chunks of `batch`: what `eval` reports. Right means the largest
+/// score, as [`accuracy`] counts it; the loss is softmax with loss on the same scores.
+pub fn evaluate(
+    net: &mut FastConvNet,
+    images: &DMatrix<f64>,
+    labels: &[usize],
+    batch: usize,
+) -> (f64, usize) {
+    let mut b = Batch::default();
+    let (mut total, mut right) = (0.0, 0usize);
+    let all: Vec<usize> = (0..labels.len()).collect();
+    for idx in all.chunks(batch.max(1)) {
+        b.gather(images, labels, idx);
+        let mut S = net.forward(&b.X).clone(); // K × B scores
+        right += S
+            .column_iter()
+            .zip(&b.t)
+            .filter(|(c, t)| c.argmax().0 == **t)
+            .count();
+        total += softmax_with_loss_forward(&mut S, &b.t) * idx.len() as f64;
+    }
+    (total / labels.len().max(1) as f64, right)
 }
 
 /// Adam as Saito's `common/optimizer.py` writes it: α_t = α √(1 − β₂ᵗ)/(1 − β₁ᵗ),
@@ -250,18 +384,6 @@ impl Curves {
                     .with(self.test.clone())
                     .with(self.linear.clone()),
             ],
-        }
-    }
-
-    /// Passes `result` through; on an error (a diverged training), first writes the curves
-    /// up to that point to `loss.png` and `loss.csv`, so the run leaves what it saw.
-    pub fn save_on_error<T>(&self, run: &Run, result: Result<T>) -> anyhow::Result<T> {
-        match result {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                run.save_loss(&self.figure())?;
-                Err(e.into())
-            }
         }
     }
 }

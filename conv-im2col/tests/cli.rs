@@ -1,5 +1,5 @@
-//! The command line: figure 15's printout, a tiny training run writing every output, and bad
-//! input ending with exit code 2 and one `error:` line.
+//! The command line: figure 15's printout, a tiny training run writing every output (the bare
+//! command is `train`), and bad input ending with exit code 2 and one `error:` line.
 
 use std::process::Command;
 
@@ -43,6 +43,12 @@ fn a_tiny_training_run_writes_its_outputs() {
     );
     assert!(text.contains("epoch 1: mean loss"), "{text}");
     assert!(text.contains("linear softmax baseline"), "{text}");
+    // The last line lists every file the run wrote.
+    let wrote = format!(
+        "wrote {}/{{model.safetensors, loss.png, loss.csv, filters.png, summary.json}}",
+        dir.path().display()
+    );
+    assert_eq!(text.lines().last(), Some(wrote.as_str()), "{text}");
     for f in [
         "loss.png",
         "loss.csv",
@@ -56,6 +62,10 @@ fn a_tiny_training_run_writes_its_outputs() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
             .unwrap();
     assert_eq!(summary["chapter"], "conv-im2col");
+    assert_eq!(summary["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(summary["flags"]["train_size"], 200);
+    assert_eq!(summary["flags"]["lr"], 1e-3);
+    assert_eq!(summary["flags"]["init"], "std");
     assert_eq!(summary["steps"], 4);
     assert!(summary["test_accuracy"].as_f64().unwrap() >= 0.0);
     assert!((summary["figure15_pixel22_gradient"].as_f64().unwrap() - 0.32).abs() < 1e-12);
@@ -76,7 +86,7 @@ fn bad_input_is_a_clear_error() {
     fails_with(&["train", "--epochs", "0"], "--epochs");
     fails_with(
         &["train", "--lr=-1", "--out", out],
-        "--lr: must be a positive number",
+        "-1 is not a positive number",
     );
     fails_with(
         &["train", "--mnist", "/nonexistent/mnist", "--out", out],
@@ -92,4 +102,23 @@ fn bad_input_is_a_clear_error() {
         &["train", "--mnist", "a", "--digits", "b"],
         "cannot be used with",
     );
+}
+
+#[test]
+fn train_is_the_bare_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = ["--train-size", "40", "--test-size", "10", "--batch", "20"];
+    let (bare, train) = (dir.path().join("bare"), dir.path().join("train"));
+    for (out, cmd) in [(&bare, &[][..]), (&train, &["train"][..])] {
+        let o = cli()
+            .args(cmd)
+            .args(tiny)
+            .args(["--epochs", "1", "--quiet", "--out"])
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let files = ["loss.csv", "model.safetensors", "filters.png", "loss.png"];
+    shared::testing::assert_same_outputs(&bare, &train, &files);
 }

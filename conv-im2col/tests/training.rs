@@ -4,7 +4,7 @@
 
 #![allow(non_snake_case)]
 
-use conv_im2col::checkpoint::{load_net, save_net};
+use conv_im2col::checkpoint::{State, load_net, save_net};
 use conv_im2col::data::{self, Split};
 use conv_im2col::fast::{Classifier, FastConvNet, LinearSoftmax};
 use conv_im2col::train::{Sampling, accuracy, fit, train_epoch};
@@ -134,41 +134,53 @@ fn write_idx(dir: &std::path::Path, which: &str, n: usize, gz: bool) {
 fn mnist_folder_with_t10k_only_is_split_in_two() {
     let dir = tempfile::tempdir().unwrap();
     write_idx(dir.path(), "t10k", 25, true);
-    let s = data::mnist(dir.path(), 20, 5).unwrap();
+    let s = data::mnist(dir.path(), Some(20), Some(5)).unwrap();
     assert_eq!((s.train.len(), s.test.len()), (20, 5));
     assert_eq!(
         s.description,
-        "MNIST t10k images 0..20 to train, 20..25 to test"
+        "MNIST t10k images 0..20 to train, 20..25 to test; no train-* images in the folder, \
+         so t10k is split in two"
     );
     assert_eq!((s.train.rows, s.train.cols, s.train.classes), (28, 28, 10));
     // Test image 0 is file image 20: its pixel 3 is (20 + 3)/255; its label 20 mod 10 = 0.
     assert_eq!(s.test.images[(3, 0)], 23.0 / 255.0);
     assert_eq!(s.test.labels[0], 0);
     assert_eq!(s.train.labels[..3], [0, 1, 2]);
-    // Asking for more than the file holds: all of it, 4:1.
-    let s = data::mnist(dir.path(), 8000, 2000).unwrap();
-    assert_eq!((s.train.len(), s.test.len()), (20, 5));
-    assert!(s.description.contains("holds 25"), "{}", s.description);
+    // The default 8000 / 2000, or more than the file holds, even sizes whose sum overflows:
+    // all of it, 4:1.
+    for (tr, te) in [(None, None), (Some(usize::MAX), Some(usize::MAX))] {
+        let s = data::mnist(dir.path(), tr, te).unwrap();
+        assert_eq!((s.train.len(), s.test.len()), (20, 5));
+        assert!(s.description.contains("holds 25"), "{}", s.description);
+    }
 }
 
 #[test]
-fn mnist_folder_with_train_files_trains_on_them() {
+fn mnist_folder_with_train_files_trains_on_all_of_them_and_tests_on_all_of_t10k() {
     let dir = tempfile::tempdir().unwrap();
     write_idx(dir.path(), "t10k", 12, false);
     write_idx(dir.path(), "train", 30, false);
-    let s = data::mnist(dir.path(), 25, 10).unwrap();
-    assert_eq!((s.train.len(), s.test.len()), (25, 10));
-    assert!(
-        s.description.starts_with("MNIST train"),
-        "{}",
-        s.description
+    let s = data::mnist(dir.path(), None, None).unwrap();
+    assert_eq!((s.train.len(), s.test.len()), (30, 12));
+    assert_eq!(
+        s.description,
+        "MNIST train images 0..30 to train, t10k images 0..12 to test (of 30 and 12)"
     );
+    // Test image 5 is t10k image 5, training image 7 train image 7.
+    assert_eq!(s.test.images[(3, 5)], 8.0 / 255.0);
+    assert_eq!(s.train.labels[7], 7);
+    // Fewer on request; more than there are is all of them.
+    let s = data::mnist(dir.path(), Some(25), Some(100)).unwrap();
+    assert_eq!((s.train.len(), s.test.len()), (25, 12));
+    assert!(s.description.starts_with("MNIST train images 0..25"));
     // A corrupted training file is an error, not a silent fallback to the t10k split.
     std::fs::write(dir.path().join("train-images-idx3-ubyte"), b"\0\0\x08\x03").unwrap();
-    assert!(data::mnist(dir.path(), 25, 10).is_err());
+    assert!(data::mnist(dir.path(), Some(25), Some(10)).is_err());
     // No MNIST files at all: the error names the folder.
     let empty = tempfile::tempdir().unwrap();
-    let e = data::mnist(empty.path(), 1, 1).unwrap_err().to_string();
+    let e = data::mnist(empty.path(), Some(1), Some(1))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains(&empty.path().display().to_string()), "{e}");
 }
 
@@ -206,4 +218,46 @@ fn both_samplings_take_ceil_n_over_b_steps_and_are_seeded() {
         epoch(Sampling::Shuffled, 2).2,
         epoch(Sampling::Replacement, 2).2
     );
+}
+
+#[test]
+fn an_epoch_stopped_after_any_step_continues_with_the_same_bits() {
+    // 30 examples in batches of 7: 5 steps per epoch (the last one of 2 examples), 2 epochs.
+    let split = data::generated(4, 30, 6);
+    let config = Config {
+        filters: 3,
+        hidden: 6,
+        ..Config::simple(1, 28, 28)
+    };
+    let state = || {
+        let net = FastConvNet::new(config, Init::He, &mut rng::seeded(1)).unwrap();
+        State::new(net, Rule::adam(), 3e-3, 9, &split)
+    };
+    let mut whole = state();
+    let mut want = Vec::new();
+    for _ in 0..2 {
+        let r = whole.run_epoch(&split, 7, Sampling::Shuffled, |_, _| false);
+        want.push(r.unwrap().expect("not stopped"));
+    }
+    for stop_at in 1..=10 {
+        let mut s = state();
+        let (mut got, mut stops) = (Vec::new(), 0);
+        while s.epoch < 2 {
+            match s.run_epoch(&split, 7, Sampling::Shuffled, |step, _| step == stop_at) {
+                Ok(Some(r)) => got.push(r),
+                Ok(None) => stops += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        // A stop at an epoch's last step lets the epoch finish.
+        assert_eq!(stops, usize::from(stop_at % 5 != 0), "stop at {stop_at}");
+        assert_eq!(got.len(), 2);
+        for ((r, tr), (w, wtr)) in got.iter().zip(&want) {
+            let seen = (r.epoch, r.mean_loss.to_bits(), r.test_accuracy, tr);
+            assert_eq!(seen, (w.epoch, w.mean_loss.to_bits(), w.test_accuracy, wtr));
+        }
+        assert_eq!(s.curves.loss.points, whole.curves.loss.points);
+        assert_eq!(s.net.params(), whole.net.params(), "stop at {stop_at}");
+        assert_eq!(s.steps(), 10);
+    }
 }

@@ -244,7 +244,10 @@ mod tests {
     fn a_probability_of_zero_is_divergence() {
         assert_eq!((-MAX_NATS).exp(), f64::from_bits(1));
         assert_eq!((-MAX_NATS - 1.0).exp(), 0.0);
-        assert_eq!(check_nats(3, 2.0 * MAX_NATS, 2, "x").unwrap(), 2.0 * MAX_NATS);
+        assert_eq!(
+            check_nats(3, 2.0 * MAX_NATS, 2, "x").unwrap(),
+            2.0 * MAX_NATS
+        );
         let e = check_nats(3, 2.0 * MAX_NATS + 1.0, 2, "characters").unwrap_err();
         assert!(e.to_string().contains("step 3") && e.to_string().contains("2 characters"));
         assert!(check_nats(1, f64::NAN, 1, "x").is_err());

@@ -94,6 +94,21 @@ impl FastConvNet {
         }
     }
 
+    /// About the bytes its buffers take per example of a batch (the input and the batch's
+    /// copy of it, `col`, the conv output and its gradient, the pooled maps with their gradient
+    /// and argmax, the hidden and output layers), to check a batch size against the memory
+    /// before anything is allocated; an error if the sizes do not make a network.
+    pub fn bytes_per_example(config: &Config) -> Result<f64> {
+        let (conv, pool) = config.geometries()?;
+        let (FN, H, K) = (config.filters, config.hidden, config.classes);
+        let floats = 2 * conv.input_len()
+            + conv.windows() * conv.taps()
+            + 2 * FN * conv.windows()
+            + 3 * FN * pool.windows()
+            + 2 * (H + K);
+        Ok(8.0 * floats as f64)
+    }
+
     /// Number of parameters (433,890 for MNIST sizes).
     pub fn parameter_count(&self) -> usize {
         self.params().iter().map(|p| p.len()).sum()
