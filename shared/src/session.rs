@@ -158,6 +158,19 @@ pub struct Session {
     steps_before: u64,
     written: Mutex<Vec<String>>,
     lock: Option<Lock>,
+    /// The session made the folder (it did not exist): an empty one is removed at the end.
+    created: bool,
+}
+
+impl Drop for Session {
+    /// Releases the folder; a folder this session made and nothing was written to (a run
+    /// refused after it started, e.g. on its data) is removed, so a failed start leaves nothing.
+    fn drop(&mut self) {
+        self.lock.take();
+        if self.created {
+            let _ = std::fs::remove_dir(&self.out);
+        }
+    }
 }
 
 /// What a chapter saves in `model.safetensors` and reads back: parameters and state in, out.
@@ -240,16 +253,14 @@ impl Session {
         let typed: A = serde_json::from_value(flags.clone())
             .map_err(|e| Error::msg(format!("the checkpoint's flags cannot be read ({e})")))?;
         // A resumed run keeps its stored seed (merged above) unless the chapter lets it change.
-        let seed = flags
+        let mut session = session;
+        session.seed = flags
             .get("seed")
             .and_then(Value::as_u64)
             .unwrap_or(session.seed);
+        session.flags = flags;
         Ok(Started {
-            session: Session {
-                flags,
-                seed,
-                ..session
-            },
+            session,
             flags: typed,
             resumed,
         })
@@ -281,7 +292,9 @@ impl Session {
             ));
         }
         let flags = serde_json::to_value(flags).map_err(Error::msg)?;
-        Ok(Session { flags, ..session })
+        let mut session = session;
+        session.flags = flags;
+        Ok(session)
     }
 
     fn open(chapter: Chapter, run: &RunArgs, out: &Path, new_run: bool) -> Result<Session> {
@@ -291,12 +304,21 @@ impl Session {
                 format!("{} exists and is not a folder", out.display()),
             ));
         }
+        let existed = out.exists();
         files::create_dir_all(out)?;
-        let lock = Lock::take(out, chapter.name)?;
+        // A refused run leaves no folder behind that it made itself.
+        let refuse = |e: Error| {
+            if !existed {
+                let _ = std::fs::remove_dir(out);
+            }
+            e
+        };
+        let lock = Lock::take(out, chapter.name).map_err(refuse)?;
         if new_run
             && !run.overwrite
             && let Some(what) = holds_a_run(out)
         {
+            drop(lock);
             return Err(Error::flag(
                 "--out",
                 format!(
@@ -317,6 +339,7 @@ impl Session {
             steps_before: 0,
             written: Mutex::new(Vec::new()),
             lock: Some(lock),
+            created: !existed,
         })
     }
 
@@ -923,7 +946,11 @@ mod tests {
         let first = Session::outputs(CH, &run_args(&out), None, &json!({})).unwrap();
         assert!(out.join(LOCK_FILE).is_file());
         drop(first);
-        assert!(!out.join(LOCK_FILE).exists());
+        assert!(
+            !out.exists(),
+            "a session that wrote nothing leaves no folder it made"
+        );
+        std::fs::create_dir(&out).unwrap();
         // Another live process holds the folder (pid 1 always exists on Linux): refused, by name.
         if Path::new("/proc/1").exists() {
             std::fs::write(out.join(LOCK_FILE), "1 other-chapter\n").unwrap();
