@@ -86,6 +86,7 @@ impl Grads {
         }
     }
 
+    // ANCHOR: clip
     /// Clips every entry of every gradient to [−limit, limit] (the reference's
     /// `np.clip(dparam, -5, 5, out=dparam)`: element-wise, not by norm).
     pub fn clip(&mut self, limit: f64) {
@@ -99,9 +100,11 @@ impl Grads {
             shared::optim::clip(g, limit);
         }
     }
+    // ANCHOR_END: clip
 }
 
 impl CharRnn {
+    // ANCHOR: init
     /// Karpathy's initialisation: U, W, V drawn (in that order) from 0.01·N(0, 1), biases 0.
     pub fn new(N_x: usize, N_h: usize, rng: &mut Rng) -> Self {
         let U = shared::init::normal(N_h, N_x, 0.0, 0.01, rng); // N_h × N_x
@@ -115,6 +118,7 @@ impl CharRnn {
             b_y: DMatrix::zeros(N_x, 1),
         }
     }
+    // ANCHOR_END: init
 
     /// N_x, the vocabulary size.
     pub fn n_x(&self) -> usize {
@@ -126,6 +130,7 @@ impl CharRnn {
         self.W.nrows()
     }
 
+    // ANCHOR: forward
     /// Forward pass over one chunk (the first half of the reference's `lossFun`): inputs `x`
     /// (T characters), `targets` (the next characters), carried state `s_prev` (N_h × 1, the
     /// reference's `hprev`).
@@ -156,7 +161,9 @@ impl CharRnn {
             loss,
         }
     }
+    // ANCHOR_END: forward
 
+    // ANCHOR: backward
     /// Backward pass through the T steps of `cache`'s chunk (the second half of `lossFun`):
     /// ∂L/∂U, ∂L/∂W, ∂L/∂V, ∂L/∂b_h, ∂L/∂b_y, unclipped.
     pub fn backward(&self, cache: &Cache) -> Grads {
@@ -192,7 +199,9 @@ impl CharRnn {
         }
         g
     }
+    // ANCHOR_END: backward
 
+    // ANCHOR: sample
     /// (K1) for one character `c`: s ← tanh(U x + W s + b_h), x the one-hot of `c`.
     pub fn step(&self, s: &DVector<f64>, c: usize) -> DVector<f64> {
         (self.U.column(c) + &self.W * s + self.b_h.column(0)).map(f64::tanh) // N_h × 1
@@ -238,4 +247,5 @@ impl CharRnn {
         }
         out
     }
+    // ANCHOR_END: sample
 }

@@ -67,6 +67,7 @@ pub struct Trace {
     pub E: f64,
 }
 
+// ANCHOR: example_forward
 /// The forward pass, with `shift_z1` added to z_1 (0 for the example itself; the finite
 /// difference of E in `shift_z1` is ∂E/∂z_1).
 pub fn forward(p: &Params, x: &[f64; 3], t: &[f64; 3], shift_z1: f64) -> Trace {
@@ -92,7 +93,9 @@ pub fn forward(p: &Params, x: &[f64; 3], t: &[f64; 3], shift_z1: f64) -> Trace {
     tr.E = tr.E_k.iter().sum();
     tr
 }
+// ANCHOR_END: example_forward
 
+// ANCHOR: example_dz1
 /// The notes' two terms (∂E_1/∂z_1, ∂E_2/∂z_1) from hidden values `h` and outputs `y`.
 pub fn dE_dz1_terms(p: &Params, h: &[f64; 3], y: &[f64; 3], t: &[f64; 3]) -> (f64, f64) {
     // ∂E_1/∂z_1 = (y_1 − t_1) × W_hy × h_1(1 − h_1)
@@ -101,7 +104,9 @@ pub fn dE_dz1_terms(p: &Params, h: &[f64; 3], y: &[f64; 3], t: &[f64; 3]) -> (f6
     let dE2 = (y[2] - t[2]) * p.W_hy * sigmoid_grad(h[2]) * p.W_hh * sigmoid_grad(h[1]);
     (dE1, dE2)
 }
+// ANCHOR_END: example_dz1
 
+// ANCHOR: example_bptt
 /// ∂E/∂z_k for every k by BPTT (the general form of the notes' two terms):
 /// ∂E/∂z_k = ((y_k − t_k) W_hy + W_hh ∂E/∂z_{k+1}) h_k(1 − h_k), with ∂E/∂z_3 = 0.
 pub fn dE_dz(p: &Params, tr: &Trace, t: &[f64; 3]) -> [f64; 3] {
@@ -114,6 +119,7 @@ pub fn dE_dz(p: &Params, tr: &Trace, t: &[f64; 3]) -> [f64; 3] {
     }
     d
 }
+// ANCHOR_END: example_bptt
 
 /// ∂E/∂z_1 by finite differences of E in a shift of z_1 (shared::gradcheck's fourth-order
 /// central difference).

@@ -26,6 +26,7 @@ pub enum Cost {
 }
 
 impl Cost {
+    // ANCHOR: delta
     /// The notes' δ_i for output y_i and target t_i: −∂E/∂(W_hy h_i).
     #[inline]
     pub fn delta(self, y_i: f64, t_i: f64) -> f64 {
@@ -36,6 +37,7 @@ impl Cost {
             Cost::Logistic => t_i - y_i,
         }
     }
+    // ANCHOR_END: delta
 
     /// The cost E of one example from its outputs `y` and targets `t` (T entries each).
     pub fn value(self, y: &DVector<f64>, t: &DVector<f64>) -> f64 {
@@ -105,6 +107,7 @@ impl Sequence {
         false
     }
 
+    // ANCHOR: sequence
     /// Refills the sequence with `a + b` (no allocation). The sum must fit in T bits.
     pub fn set(&mut self, a: u64, b: u64) {
         let T = self.len();
@@ -117,6 +120,7 @@ impl Sequence {
             self.t[i] = ((c >> i) & 1) as f64;
         }
     }
+    // ANCHOR_END: sequence
 
     /// The true sum a + b.
     pub fn c(&self) -> u64 {
@@ -245,6 +249,7 @@ impl Adder {
         Grads::new(self.hidden())
     }
 
+    // ANCHOR: forward
     /// Forward pass over the T steps of `seq`: keeps `seq`, h_i and y_i in `cache`.
     pub fn forward(&self, seq: &Sequence, cache: &mut Cache) {
         assert_eq!(
@@ -272,7 +277,9 @@ impl Adder {
             y[i] = sigmoid(self.W_hy.row(0).tr_dot(&h_i));
         }
     }
+    // ANCHOR_END: forward
 
+    // ANCHOR: backward
     /// BPTT for `cost` of the forward pass recorded in `cache`: fills `g` with the notes'
     /// dW = −∂E/∂W.
     pub fn backward(&self, cache: &Cache, cost: Cost, g: &mut Grads) {
@@ -310,7 +317,9 @@ impl Adder {
             std::mem::swap(dz, dz_next);
         }
     }
+    // ANCHOR_END: backward
 
+    // ANCHOR: update
     /// W ← W + α dW for the three matrices (the notes' dW is −∂E/∂W: this is descent).
     pub fn update(&mut self, g: &Grads, alpha: f64) {
         let step = |W: &mut f64, dW: f64| *W += alpha * dW;
@@ -318,6 +327,7 @@ impl Adder {
         self.W_hh.zip_apply(&g.dW_hh, step);
         self.W_hy.zip_apply(&g.dW_hy, step);
     }
+    // ANCHOR_END: update
 
     /// One training example (trask's loop body): forward, BPTT, update. Returns the error
     /// Σ|t_i − y_i| of the forward pass (before the update).
