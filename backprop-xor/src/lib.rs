@@ -55,6 +55,9 @@
 #![allow(non_snake_case)]
 
 pub mod chain_rule;
+pub mod checkpoint;
+pub mod cli;
+pub mod commands;
 pub mod data;
 pub mod model;
 pub mod report;

@@ -44,22 +44,6 @@ impl XorNet {
         }
     }
 
-    /// Saves W_0 … W_{L−1} as `W0`, `W1`, … (row-major F64) with the layer sizes in the
-    /// metadata (see `shared::checkpoint`).
-    pub fn save(&self, path: &std::path::Path, layers: &[usize]) -> shared::Result<()> {
-        let W = self.weights();
-        let names: Vec<String> = (0..W.len()).map(|i| format!("W{i}")).collect();
-        let tensors: Vec<(&str, &DMatrix<f64>)> =
-            names.iter().map(String::as_str).zip(&W).collect();
-        let layers: Vec<String> = layers.iter().map(usize::to_string).collect();
-        shared::checkpoint::save(
-            path,
-            "backprop-xor",
-            &tensors,
-            &[("layers", layers.join(","))],
-        )
-    }
-
     /// The weights W_0 … W_{L−1} (n_i × n_{i+1}).
     pub fn weights(&self) -> Vec<DMatrix<f64>> {
         match self {
