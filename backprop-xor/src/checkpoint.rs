@@ -1,9 +1,11 @@
-//! `model.safetensors`: the trained weights W_0 … W_{L−1} (row-major F64, loadable by Python's
-//! `safetensors`) and the layer sizes, as the run session's [`Checkpointed`] state (the session
-//! writes it atomically, with the program version and the run's flags).
+//! `model.safetensors`: the trained weights (row-major F64, loadable by Python's `safetensors`)
+//! and their sizes, as the run session's [`Checkpointed`] state (the session writes it
+//! atomically, with the program version and the run's flags): the XOR network's W_0 … W_{L−1}
+//! ([`Trained`]) and the digits classifier's W0, b0, W1, b1 ([`OneHidden`]).
 
 #![allow(non_snake_case)]
 
+use crate::model::OneHidden;
 use nalgebra::DMatrix;
 use shared::checkpoint::Checkpoint;
 use shared::session::{Checkpointed, Tensors};
@@ -49,6 +51,32 @@ impl Checkpointed for Trained {
     }
 }
 
+impl Checkpointed for OneHidden {
+    type Context<'a> = ();
+
+    fn save(&self, out: &mut Tensors) {
+        out.matrix("W0", &self.W0);
+        out.matrix("b0", &self.b0);
+        out.matrix("W1", &self.W1);
+        out.matrix("b1", &self.b1);
+        out.meta("inputs", self.W0.nrows());
+        out.meta("hidden", self.hidden());
+        out.meta("classes", self.W1.ncols());
+    }
+
+    /// The weights, checked against the sizes in the metadata.
+    fn load(ck: &mut Checkpoint, _: ()) -> shared::Result<Self> {
+        let (D, H, K): (usize, usize, usize) =
+            (ck.meta("inputs")?, ck.meta("hidden")?, ck.meta("classes")?);
+        Ok(OneHidden {
+            W0: ck.take("W0", D, H)?,
+            b0: ck.take("b0", 1, H)?,
+            W1: ck.take("W1", H, K)?,
+            b1: ck.take("b1", 1, K)?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +105,9 @@ mod tests {
         let mut ck = shared::checkpoint::load(&path, "backprop-xor").unwrap();
         let e = Trained::load(&mut ck, ()).unwrap_err().to_string();
         assert!(e.contains("W1") && e.contains("expected 5×3"), "{e}");
+        let net = OneHidden::new(64, 7, 10, &mut shared::rng::seeded(1));
+        session.save_checkpoint(&net).unwrap();
+        let mut ck = shared::checkpoint::load(&path, "backprop-xor").unwrap();
+        assert_eq!(OneHidden::load(&mut ck, ()).unwrap(), net);
     }
 }

@@ -1,4 +1,4 @@
-//! The command line: `backprop-xor [train]`, `chain-rule`, `simple-nets`. Parsed by
+//! The command line: `backprop-xor [train]`, `chain-rule`, `simple-nets`, `digits`. Parsed by
 //! `shared::cli::parse`, which adds `--version` and each command's real `--out` default; the
 //! structs are serialisable, as the run session stores the flags in `summary.json` and the
 //! model file.
@@ -6,6 +6,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 use shared::run::RunArgs;
+use std::path::PathBuf;
 
 /// Notes §2 Chain Rule, §3 Deep Neural Net, §4 Back Propagation: trask's 11-line XOR network.
 #[derive(Parser)]
@@ -30,6 +31,9 @@ pub enum Cmd {
     /// §3 (figure 5): linear, logistic and softmax nets without a hidden layer, fitted to data
     /// drawn from known parameters.
     SimpleNets(CommonArgs),
+    /// §3 figure 6: one sigmoid hidden layer and a softmax output, trained by hand-written
+    /// backprop on the 8 × 8 digits (--digits FILE, else generated ones); test accuracy.
+    Digits(DigitsArgs),
 }
 
 /// `train` (and the bare command).
@@ -52,6 +56,40 @@ pub struct TrainArgs {
     /// (trask's printed numbers), `chacha` is the workspace's generator.
     #[arg(long, value_enum, default_value_t = RngKind::Numpy)]
     pub rng: RngKind,
+    /// --seed, --out, --quiet, --overwrite.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub run: RunArgs,
+}
+
+/// `digits`.
+#[derive(Args, Clone, Debug, Serialize, Deserialize)]
+pub struct DigitsArgs {
+    /// scikit-learn's 8 × 8 digits CSV (1,797 images, 64 pixel counts 0..16 and the label per
+    /// line) [default: generated 8 × 8 digits].
+    #[arg(long, value_name = "FILE")]
+    pub digits: Option<PathBuf>,
+    /// How many generated digits to make (without --digits): as many as the CSV holds.
+    #[arg(long, default_value_t = 1797, value_parser = clap::value_parser!(u64).range(20..))]
+    pub examples: u64,
+    /// Fraction of the images held out as the test set (scikit-learn's default split).
+    #[arg(long, default_value_t = 0.25)]
+    pub test_fraction: f64,
+    /// Hidden units H.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
+    pub hidden: u64,
+    /// Epochs (passes over the training set).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    pub epochs: u64,
+    /// Mini-batch size B.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: u64,
+    /// Learning rate α in W ← W − α dW.
+    #[arg(long, default_value_t = 0.5)]
+    pub lr: f64,
+    /// Print the costs and accuracies every N epochs.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub report_every: u64,
     /// --seed, --out, --quiet, --overwrite.
     #[command(flatten)]
     #[serde(flatten)]

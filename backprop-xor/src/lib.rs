@@ -63,5 +63,5 @@ pub mod model;
 pub mod report;
 pub mod train;
 
-pub use model::{Cache, ElevenLines, Init, Kind, Net, SimpleNet, xor_data};
+pub use model::{Cache, ElevenLines, Init, Kind, Net, OneHidden, SimpleNet, xor_data};
 pub use train::XorNet;

@@ -2,7 +2,9 @@
 //! 11-line network (figure 12) on XOR with numpy's `np.random.seed(1)` weights and prints the
 //! blog's numbers: the mean absolute error 0.4964 → 0.0086 → 0.0058 → 0.0046 → 0.0040 → 0.0035
 //! and outputs near (0.003, 0.997, 0.997, 0.004). `chain-rule` prints §2's worked examples,
-//! `simple-nets` fits §3's nets without a hidden layer.
+//! `simple-nets` fits §3's nets without a hidden layer, `digits` trains figure 6's one-hidden-
+//! layer softmax classifier on the 8 × 8 digits (scikit-learn's set: about 97 % on the test
+//! quarter).
 
 use backprop_xor::cli::{Cli, Cmd};
 use backprop_xor::commands;
@@ -18,6 +20,7 @@ fn main() -> std::process::ExitCode {
             Some(Cmd::Train(a)) => commands::train(CHAPTER, &a),
             Some(Cmd::ChainRule(a)) => commands::chain_rule(CHAPTER, &a),
             Some(Cmd::SimpleNets(a)) => commands::simple_nets(CHAPTER, &a),
+            Some(Cmd::Digits(a)) => commands::digits(CHAPTER, &a),
         }
     })
 }

@@ -1,0 +1,153 @@
+//! `backprop-xor digits` through the real binary: a short run on generated digits and on a
+//! digits CSV written here (tests never read `../shared`), its outputs and accuracy, the
+//! session contract, bad flags and files, size flags checked against memory, divergence.
+
+use backprop_xor::data::generated_8x8;
+use shared::testing::{self, SessionContract, assert_user_error, ok};
+use std::path::Path;
+
+const BIN: &str = env!("CARGO_BIN_EXE_backprop-xor");
+
+/// 300 generated digits, 10 epochs: a fraction of a second.
+const SHORT: &[&str] = &["digits", "--examples", "300", "--epochs", "10"];
+
+fn run(args: &[&str], out: &Path) -> std::process::Output {
+    testing::run(BIN, &testing::args_with_out(args, out, &["-q"]))
+}
+
+/// A digits CSV as scikit-learn's (64 counts 0..16 and the label per line) of `n` generated
+/// digits.
+fn write_csv(path: &Path, n: usize) {
+    let set = generated_8x8(9, n);
+    let mut text = String::new();
+    for k in 0..n {
+        for p in 0..64 {
+            text += &format!("{},", (16.0 * set.images[(p, k)]).round() as u32);
+        }
+        text += &format!("{}\n", set.labels[k]);
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn a_short_run_learns_and_writes_its_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("digits");
+    let o = run(
+        &[
+            "digits",
+            "--examples",
+            "1000",
+            "--epochs",
+            "30",
+            "--lr",
+            "1",
+        ],
+        &out,
+    );
+    ok(&o, "digits");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("750 to train, 250 to test"), "{text}");
+    assert!(
+        text.ends_with(&format!(
+            "wrote {}/{{loss.png, loss.csv, summary.json, model.safetensors}}\n",
+            out.display()
+        )),
+        "{text}"
+    );
+    let s = testing::summary_without_timing(&out.join("summary.json"));
+    let (acc, loss) = (
+        s["test_accuracy"].as_f64().unwrap(),
+        s["test_loss"].as_f64().unwrap(),
+    );
+    // Chance is 10 % and ln 10 = 2.30 nats: see train.rs's test for the bound.
+    assert!(acc > 0.5 && loss < 1.5, "{s}");
+    assert_eq!(s["test_examples"], 250);
+    assert_eq!(s["flags"]["hidden"], 32);
+    assert!(
+        text.contains(&format!("test accuracy {:.2} %", 100.0 * acc)),
+        "{text}"
+    );
+    // Epochs 0..=30, four curves; the model file loads back.
+    let csv = std::fs::read_to_string(out.join("loss.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 4 * 31, "{csv}");
+    let mut ck = shared::checkpoint::load(out.join("model.safetensors"), "backprop-xor").unwrap();
+    use shared::session::Checkpointed;
+    let net = backprop_xor::OneHidden::load(&mut ck, ()).unwrap();
+    assert_eq!(net.hidden(), 32);
+}
+
+#[test]
+fn a_digits_csv_is_read_and_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("digits.csv");
+    write_csv(&csv, 200);
+    let out = dir.path().join("csv");
+    let o = run(
+        &["digits", "--digits", csv.to_str().unwrap(), "--epochs", "3"],
+        &out,
+    );
+    ok(&o, "digits --digits");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("digits.csv (scikit-learn's 8 × 8 digits): 150 to train, 50 to test"),
+        "{text}"
+    );
+    let s = testing::summary_without_timing(&out.join("summary.json"));
+    assert_eq!(s["data"], "csv");
+    for (what, path) in testing::bad_files(dir.path()) {
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let o = run(
+            &["digits", "--digits", path.to_str().unwrap()],
+            &dir.path().join("bad"),
+        );
+        assert_user_error(&o, &format!("--digits {what}"), &[&name]);
+    }
+    assert!(
+        !dir.path().join("bad").exists(),
+        "a bad file leaves no folder"
+    );
+}
+
+#[test]
+fn the_session_contract_without_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    SessionContract {
+        bin: BIN,
+        short: SHORT,
+        // 20,000 digits for 1000 epochs: minutes, killed by the test once it holds the lock.
+        long: &["digits", "--examples", "20000", "--epochs", "1000"],
+        length: ("--epochs", "20"),
+        resume_cmd: &[],
+        fixed: ("--lr", "0.1"),
+    }
+    .check_all_but_resume(dir.path());
+}
+
+#[test]
+fn bad_flags_sizes_and_divergence_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for (flag, value) in [
+        ("--test-fraction", "0"),
+        ("--test-fraction", "1"),
+        ("--test-fraction", "NaN"),
+        ("--lr", "0"),
+        ("--lr", "-1"),
+        ("--hidden", "0"),
+        ("--epochs", "0"),
+        ("--batch", "0"),
+        ("--examples", "10"),
+        // Sizes that cannot fit in memory are refused before anything is allocated.
+        ("--examples", "1000000000000"),
+        ("--hidden", "100000000000"),
+    ] {
+        let what = format!("{flag}={value}");
+        let o = run(&[SHORT, &[&what]].concat(), &out);
+        assert_user_error(&o, &what, &[flag]);
+    }
+    assert!(!out.exists(), "a bad flag is refused before --out is made");
+    // A step so large that a probability becomes 0 in f64: the step and a hint.
+    let o = run(&[SHORT, &["--lr", "1e6"]].concat(), &out);
+    assert_user_error(&o, "--lr 1e6", &["diverged at step", "--lr"]);
+}
