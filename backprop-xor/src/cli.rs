@@ -1,4 +1,5 @@
-//! The command line: `backprop-xor [train]`, `chain-rule`, `simple-nets`, `digits`. Parsed by
+//! The command line: `backprop-xor [train]`, `chain-rule`, `simple-nets`, `digits`,
+//! `eval`. Parsed by
 //! `shared::cli::parse`, which adds `--version` and each command's real `--out` default; the
 //! structs are serialisable, as the run session stores the flags in `summary.json` and the
 //! model file.
@@ -34,6 +35,8 @@ pub enum Cmd {
     /// §3 figure 6: one sigmoid hidden layer and a softmax output, trained by hand-written
     /// backprop on the 8 × 8 digits (--digits FILE, else generated ones); test accuracy.
     Digits(DigitsArgs),
+    /// The cross-entropy and accuracy of a classifier saved by `digits` on a digits CSV.
+    Eval(EvalArgs),
 }
 
 /// `train` (and the bare command).
@@ -94,6 +97,18 @@ pub struct DigitsArgs {
     #[command(flatten)]
     #[serde(flatten)]
     pub run: RunArgs,
+}
+
+/// `eval`.
+#[derive(Args, Clone, Debug, Serialize, Deserialize)]
+pub struct EvalArgs {
+    /// The classifier: a `digits` run folder or the model.safetensors in it
+    /// [default: runs/backprop-xor-digits].
+    #[arg(long, value_name = "RUN")]
+    pub model: Option<PathBuf>,
+    /// Evaluate on every image of this 8 × 8 digits CSV.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub digits: PathBuf,
 }
 
 /// `chain-rule` and `simple-nets`: only the common flags.

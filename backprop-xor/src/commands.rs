@@ -1,12 +1,12 @@
 //! The commands, on the run session (`shared::session`): `train` (the default: flags → weights
 //! → trask's loop → outputs), `chain-rule` (§2's worked numbers), `simple-nets` (§3's fits) and
-//! `digits` (figure 6's classifier). Every run trains in seconds at most, so none has a
+//! `digits` (figure 6's classifier), and `eval` (a saved classifier on a digits CSV). Every run trains in seconds at most, so none has a
 //! checkpoint to resume from.
 
 #![allow(non_snake_case)]
 
 use crate::checkpoint::Trained;
-use crate::cli::{CommonArgs, DigitsArgs, RngKind, TrainArgs};
+use crate::cli::{CommonArgs, DigitsArgs, EvalArgs, RngKind, TrainArgs};
 use crate::data::{generated_8x8, split};
 use crate::model::OneHidden;
 use crate::report::{self, mean_abs_error, outputs_table};
@@ -19,7 +19,7 @@ use shared::data::batch::{Epochs, LastBatch};
 use shared::plot::{Figure, Panel, Series};
 use shared::rng;
 use shared::say;
-use shared::session::{Chapter, Session, check_memory};
+use shared::session::{Chapter, Checkpointed, Session, check_memory, model_file};
 
 /// `backprop-xor` / `backprop-xor train`: trask's run (or a deeper net), its curve, the model.
 pub fn train(chapter: Chapter, a: &TrainArgs) -> Result<()> {
@@ -267,6 +267,48 @@ pub fn digits(chapter: Chapter, a: &DigitsArgs) -> Result<()> {
     )?;
     session.save_checkpoint(&net)?;
     session.finish()?;
+    Ok(())
+}
+
+/// `backprop-xor eval`: the cross-entropy and accuracy of a saved `digits` classifier on every
+/// image of a digits CSV.
+pub fn eval(chapter: Chapter, a: &EvalArgs) -> Result<()> {
+    let default = chapter.default_out(Some("digits"));
+    let file = model_file(a.model.as_deref().unwrap_or(&default), "--model")?;
+    let mut ck = shared::checkpoint::load(&file, chapter.name)?;
+    if ck.shape("b0").is_none() {
+        let msg = "holds an XOR network (`train`), not a digits classifier (`digits`)";
+        Err(Error::flag("--model", format!("{} {msg}", file.display())))?;
+    }
+    let net = OneHidden::load(&mut ck, ())?;
+    let set = shared::data::digits::load_digits_csv(&a.digits)?;
+    if net.W0.nrows() != 64 || net.W1.ncols() != set.classes {
+        let msg = format!(
+            "{} is not a classifier of 8 × 8 digits into 10 classes",
+            file.display()
+        );
+        Err(Error::flag("--model", msg))?;
+    }
+    say!(
+        "model: {} (64 → {} sigmoid → 10 softmax)",
+        file.display(),
+        net.hidden()
+    )?;
+    say!("data: all {} images of {}", set.len(), a.digits.display())?;
+    let X0 = set.images.transpose();
+    let e = evaluate(
+        &net,
+        &X0,
+        &crate::model::one_hot(&set.labels, set.classes),
+        &set.labels,
+    );
+    let right = (e.accuracy * set.len() as f64).round();
+    say!(
+        "accuracy {:.2} % ({right} of {} right), cross-entropy {:.4} nats per image",
+        100.0 * e.accuracy,
+        set.len(),
+        e.loss
+    )?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 //! and outputs near (0.003, 0.997, 0.997, 0.004). `chain-rule` prints §2's worked examples,
 //! `simple-nets` fits §3's nets without a hidden layer, `digits` trains figure 6's one-hidden-
 //! layer softmax classifier on the 8 × 8 digits (scikit-learn's set: about 97 % on the test
-//! quarter).
+//! quarter), and `eval` measures a saved one on a digits CSV.
 
 use backprop_xor::cli::{Cli, Cmd};
 use backprop_xor::commands;
@@ -21,6 +21,7 @@ fn main() -> std::process::ExitCode {
             Some(Cmd::ChainRule(a)) => commands::chain_rule(CHAPTER, &a),
             Some(Cmd::SimpleNets(a)) => commands::simple_nets(CHAPTER, &a),
             Some(Cmd::Digits(a)) => commands::digits(CHAPTER, &a),
+            Some(Cmd::Eval(a)) => commands::eval(CHAPTER, &a),
         }
     })
 }

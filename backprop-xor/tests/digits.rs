@@ -151,3 +151,58 @@ fn bad_flags_sizes_and_divergence_are_one_line_errors() {
     let o = run(&[SHORT, &["--lr", "1e6"]].concat(), &out);
     assert_user_error(&o, "--lr 1e6", &["diverged at step", "--lr"]);
 }
+
+#[test]
+fn eval_measures_a_saved_classifier_and_refuses_an_xor_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, run_dir, xor) = (
+        dir.path().join("digits.csv"),
+        dir.path().join("run"),
+        dir.path().join("xor"),
+    );
+    write_csv(&csv, 200);
+    let c = csv.to_str().unwrap();
+    // test fraction 0.25 of 200: the run's test set is 50 images; eval sees all 200.
+    ok(
+        &run(&["digits", "--digits", c, "--epochs", "20"], &run_dir),
+        "digits",
+    );
+    let o = testing::run(
+        BIN,
+        &["eval", "--model", run_dir.to_str().unwrap(), "--digits", c],
+    );
+    ok(&o, "eval");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("data: all 200 images of"), "{text}");
+    let acc: f64 = text
+        .split("accuracy ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no accuracy: {text}"));
+    let s = testing::summary_without_timing(&run_dir.join("summary.json"));
+    let (tr, te) = (
+        s["train_accuracy"].as_f64().unwrap(),
+        s["test_accuracy"].as_f64().unwrap(),
+    );
+    // All 200 = the 150 it trained on and the 50 it was tested on.
+    let all = 100.0 * (150.0 * tr + 50.0 * te) / 200.0;
+    assert!((acc - all).abs() < 0.006, "eval {acc} %, run {all} %");
+    ok(&run(&["--iterations", "10"], &xor), "xor");
+    let o = testing::run(
+        BIN,
+        &["eval", "--model", xor.to_str().unwrap(), "--digits", c],
+    );
+    assert_user_error(&o, "eval of an XOR network", &["--model", "XOR network"]);
+    for (what, path) in testing::bad_files(dir.path()) {
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let args = [
+            "eval",
+            "--model",
+            run_dir.to_str().unwrap(),
+            "--digits",
+            path.to_str().unwrap(),
+        ];
+        assert_user_error(&testing::run(BIN, &args), &format!("eval {what}"), &[&name]);
+    }
+}
