@@ -22,7 +22,7 @@
 //! dW0 = X0ᵀ dX̄1          db0 = 1ᵀ dX̄1
 //! ```
 //! The update is gradient descent, `W ← W − α dW`, `b ← b − α db`, on mini-batches
-//! ([`crate::digits`]).
+//! (`train::digits_epoch`).
 
 use nalgebra::DMatrix;
 use shared::rng::Rng;
