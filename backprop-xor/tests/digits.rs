@@ -206,3 +206,24 @@ fn eval_measures_a_saved_classifier_and_refuses_an_xor_network() {
         assert_user_error(&testing::run(BIN, &args), &format!("eval {what}"), &[&name]);
     }
 }
+
+#[test]
+fn the_same_seed_gives_the_same_bytes_and_another_seed_other_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    ok(&run(SHORT, &a), "a");
+    ok(&run(SHORT, &b), "b");
+    ok(&run(&[SHORT, &["--seed", "2"]].concat(), &c), "c");
+    let files = ["loss.csv", "loss.png", "model.safetensors"];
+    testing::assert_same_outputs(&a, &b, &files);
+    let read = |d: &Path| std::fs::read(d.join("loss.csv")).unwrap();
+    assert_ne!(
+        read(&a),
+        read(&c),
+        "seed 2 drew the same digits, weights and batches"
+    );
+}
