@@ -172,6 +172,14 @@ fn eval_measures_a_saved_classifier_and_refuses_an_xor_network() {
         &["eval", "--model", run_dir.to_str().unwrap(), "--digits", c],
     );
     ok(&o, "eval");
+    // The model file in the folder names the same model.
+    let file = run_dir.join("model.safetensors");
+    let o2 = testing::run(
+        BIN,
+        &["eval", "--model", file.to_str().unwrap(), "--digits", c],
+    );
+    ok(&o2, "eval --model FILE");
+    assert_eq!(o2.stdout, o.stdout);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("data: all 200 images of"), "{text}");
     let acc: f64 = text
