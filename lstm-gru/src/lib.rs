@@ -21,7 +21,7 @@
 //!
 //! **Expected result** (`cargo run --release -p lstm-gru`): on the adding problem with T = 100
 //! the LSTM and the GRU reach held-out MSE < 0.01 (0.00017 and 0.00023 at seed 1), the vanilla
-//! RNN stays near 1/6 (0.160). `lstm-gru text`: a 2 × 128 LSTM reaches 0.71 nats per character
+//! RNN stays near 1/6 (0.160). `lstm-gru train`: a 2 × 128 LSTM reaches 0.71 nats per character
 //! on the generated corpus in 1000 steps (the text's entropy, the floor: 0.559).
 //!
 //! # The notes' equations and where they are
