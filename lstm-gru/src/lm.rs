@@ -1,5 +1,5 @@
-//! The trained language model in use: its validation loss over side-by-side streams, and
-//! sampling text from it (on the engine's passes).
+//! The trained language model in use: its validation loss over side-by-side streams, the loss
+//! of a text on one stream (`eval`), and sampling text from it (on the engine's passes).
 
 use crate::data::{Streams, encode};
 use crate::fast::{Cache, FastCell};
