@@ -28,7 +28,7 @@ pub enum Command {
     Adding(AddingArgs),
     /// Train (or, with --resume, continue) a character language model with validation loss;
     /// writes model.safetensors, loss.png, loss.csv, summary.json.
-    #[command(alias = "text")]
+    #[command(visible_alias = "text")]
     Train(TrainArgs),
     /// Draw text from a trained model.
     Sample(SampleArgs),

@@ -169,7 +169,14 @@ fn train_cell<C: FastCell>(
     checkpoint(&training)?;
     let t = &training;
     if session.interrupted() && t.step < cfg.steps {
-        return Err(session.stopped(t.step as u64));
+        // As `Session::stopped`, with `train`: the bare command is the adding problem.
+        let resume = format!(
+            "{} train --resume {}",
+            session.chapter.name,
+            session.out.display()
+        );
+        let step = t.step as u64;
+        return Err(Error::Interrupted { step, resume }.into());
     }
     session.save_summary(t.step as u64, t.summary(&cfg, corpus.floor))?;
     let mut rng = rng::stream(session.seed, 9);

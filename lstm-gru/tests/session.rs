@@ -287,3 +287,37 @@ fn a_learning_rate_that_diverges_is_an_error_or_a_note() {
         stdout(&o)
     );
 }
+
+/// Ctrl-C names the command that continues the run: `train --resume`, since the bare command
+/// is the adding problem.
+#[test]
+fn ctrl_c_says_to_continue_with_train_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("stopped");
+    let args = with(
+        &TINY,
+        &["--steps", "1000000", "--eval-every", "100000", "-q"],
+    );
+    let mut child = std::process::Command::new(BIN)
+        .args(testing::args_with_out(&strs(&args), &out, &[]))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !out.join(".lock").exists() {
+        assert!(start.elapsed().as_secs() < 60, "no lock");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pid = child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    assert!(killed.unwrap().success());
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    let want = format!("continue with: lstm-gru train --resume {}", out.display());
+    assert!(stderr.contains(&want), "{stderr}");
+}
