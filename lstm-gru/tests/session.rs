@@ -298,7 +298,7 @@ fn ctrl_c_says_to_continue_with_train_resume() {
         &TINY,
         &["--steps", "1000000", "--eval-every", "100000", "-q"],
     );
-    let mut child = std::process::Command::new(BIN)
+    let child = std::process::Command::new(BIN)
         .args(testing::args_with_out(&strs(&args), &out, &[]))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
