@@ -321,3 +321,49 @@ fn ctrl_c_says_to_continue_with_train_resume() {
     let want = format!("continue with: lstm-gru train --resume {}", out.display());
     assert!(stderr.contains(&want), "{stderr}");
 }
+
+/// The path of `--text` may change on resume (a moved file), its characters may not.
+#[test]
+fn a_resume_reads_the_same_text_from_any_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "the cat sat on the mat . the dog sat on the log .\n".repeat(40);
+    let (a, moved, other) = (
+        dir.path().join("a.txt"),
+        dir.path().join("moved.txt"),
+        dir.path().join("other.txt"),
+    );
+    std::fs::write(&a, &text).unwrap();
+    std::fs::write(&moved, &text).unwrap();
+    std::fs::write(&other, text.replace("dog", "cat")).unwrap();
+    let out = dir.path().join("run");
+    let file = |p: &Path| p.display().to_string();
+    let args = with(
+        &TINY,
+        &[
+            "--text",
+            &file(&a),
+            "--steps",
+            "4",
+            "--eval-every",
+            "2",
+            "-q",
+        ],
+    );
+    ok(
+        &testing::run(BIN, &testing::args_with_out(&strs(&args), &out, &[])),
+        "train",
+    );
+    let resume = |text: &Path| {
+        let (o, t) = (file(&out), file(text));
+        testing::run(
+            BIN,
+            &["train", "--resume", &o, "--text", &t, "--steps", "6", "-q"],
+        )
+    };
+    assert_user_error(
+        &resume(&other),
+        "another text",
+        &["--text", "a.txt", "other.txt"],
+    );
+    ok(&resume(&moved), "the same text, moved");
+}
