@@ -35,8 +35,11 @@ pub fn adding(chapter: Chapter, a: &AddingArgs) -> Result<()> {
         test_size: 256,
         threads: a.threads as usize,
     };
-    // The training and held-out caches, weights and Adam.
-    let floats = stack_floats(2, cfg.hidden, cfg.layers, cfg.T, cfg.batch + cfg.test_size);
+    // The training caches (twice with --threads: the groups' beside the run's), the held-out
+    // caches, weights and Adam.
+    let copies = if cfg.threads > 1 { 2 } else { 1 };
+    let columns = copies * cfg.batch + cfg.test_size;
+    let floats = stack_floats(2, cfg.hidden, cfg.layers, cfg.T, columns);
     let sizes = [
         (a.hidden, 32),
         (a.layers, 1),
@@ -116,7 +119,7 @@ fn train_cell<C: FastCell>(
     };
     let first = training.step;
     session.resumed_at(first as u64);
-    let session = session;
+    let session = session; // borrowed from here on, by the checkpoint of every validation
     let checkpoint = |t: &Training<C>| {
         let run = TextRun {
             training: Cow::Borrowed(t),
@@ -124,7 +127,6 @@ fn train_cell<C: FastCell>(
         };
         session.save_checkpoint(&run).map(|_| ())
     };
-
     if first >= cfg.steps {
         return Err(Error::flag(
             "--steps",
@@ -185,12 +187,14 @@ fn train_cell<C: FastCell>(
     Ok(())
 }
 
-/// Refuses sizes whose buffers would not fit in memory: the stack over V inputs and its caches,
-/// the one-hot inputs, probabilities and gradients.
+/// Refuses sizes whose buffers would not fit in memory: the stack over V inputs and its caches
+/// (twice with `--threads`: the groups' tapes beside the session's), the one-hot inputs,
+/// probabilities and gradients.
 fn check_sizes(cfg: &TextConfig, a: &TrainArgs, V: usize) -> shared::Result<()> {
     let (T, B) = (cfg.seq_len, cfg.batch);
-    let floats =
-        stack_floats(V, cfg.hidden, cfg.layers, T, B) + 3.0 * (V as f64 * T as f64 * B as f64);
+    let copies = if cfg.threads > 1 { 2.0 } else { 1.0 };
+    let floats = copies * stack_floats(V, cfg.hidden, cfg.layers, T, B)
+        + 3.0 * (V as f64 * T as f64 * B as f64);
     let sizes = [
         (a.hidden, 128),
         (a.layers, 2),
