@@ -21,7 +21,7 @@
 //!
 //! **Expected result** (`cargo run --release -p lstm-gru`): on the adding problem with T = 100
 //! the LSTM and the GRU reach held-out MSE < 0.01 (0.00017 and 0.00023 at seed 1), the vanilla
-//! RNN stays near 1/6 (0.160). `lstm-gru text`: a 2 × 128 LSTM reaches 0.71 nats per character
+//! RNN stays near 1/6 (0.160). `lstm-gru train`: a 2 × 128 LSTM reaches 0.71 nats per character
 //! on the generated corpus in 1000 steps (the text's entropy, the floor: 0.559).
 //!
 //! # The notes' equations and where they are
@@ -51,12 +51,13 @@
 //! | [`model`] | the notes layer: the three cells, the stack, the two output layers; `Cache` and `Grads` |
 //! | [`fast`] | the engine: the trained passes on preallocated buffers, `--threads` ([`fast::parallel`]) |
 //! | [`data`] | the adding problem's sequences; the text (a file or the generated corpus) and its streams |
-//! | [`lm`] | the language model in use: validation loss, sampling |
-//! | [`train`] | the two training loops, the language model's run session |
-//! | [`checkpoint`] | the model file and the training checkpoint (`--resume`) |
+//! | [`lm`] | the language model in use: validation loss, the loss of a text (`eval`), sampling |
+//! | [`train`] | the two training loops, the language model's training state |
+//! | [`checkpoint`] | what `model.safetensors` holds: the model (`sample`, `eval`) and a training run (`--resume`) |
 //! | [`report`] | tables, curves, summaries, the closing report |
 //!
-//! The command line (`src/main.rs`, `src/cli.rs`) sits on top of them.
+//! The command line (`src/main.rs`, `src/cli.rs`, `src/commands.rs`) sits on top of them, on
+//! the run session of `shared::session`.
 //!
 //! [`CharLm::forward`]: model::CharLm::forward
 //! [`CharLm::backward`]: model::CharLm::backward

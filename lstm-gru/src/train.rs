@@ -9,7 +9,7 @@ use crate::fast::charlm::LmCache;
 use crate::fast::parallel::{AddingParallel, LmParallel};
 use crate::model::{AddingNet, CharLm};
 use nalgebra::DMatrix;
-use shared::error::check_finite;
+use shared::error::{check_finite, check_nats};
 use shared::optim::{Optimizer, Rule};
 use shared::plot::Series;
 use shared::rng;
@@ -147,7 +147,7 @@ fn run_adding<C: FastCell>(
             Some(p) => p.backward(&net, &b.X, &b.target, &mut grads),
         };
         out.seconds = start.elapsed().as_secs_f64();
-        check_finite(step as u64, mse)?;
+        check_mse(step, mse)?;
         out.train_mse.push(step as f64, mse);
         let mut g = grads.list_mut();
         clip_global_norm(&mut g, cfg.clip);
@@ -161,6 +161,24 @@ fn run_adding<C: FastCell>(
     }
     out.seconds = start.elapsed().as_secs_f64();
     Ok(())
+}
+
+/// The largest mini-batch MSE of a run that has not diverged. The targets lie in [0, 2), so a
+/// prediction in that range errs by at most 2 (squared: 4); the untrained net's MSE is about
+/// 1.2. An MSE of 10⁴ means predictions off by about 100: the weights have blown up.
+pub const MAX_MSE: f64 = 1e4;
+
+/// Checks a mini-batch MSE of the adding problem: finite and at most [`MAX_MSE`], else the
+/// divergence error naming the step.
+fn check_mse(step: usize, mse: f64) -> Result<f64> {
+    let mse = check_finite(step as u64, mse)?;
+    if mse > MAX_MSE {
+        return Err(Error::msg(format!(
+            "training diverged at step {step}: the mini-batch MSE became {mse:.3e}, beyond \
+             {MAX_MSE:e} on targets in [0, 2); try a smaller --lr"
+        )));
+    }
+    Ok(mse)
 }
 
 /// Settings of a language-model training run.
@@ -247,7 +265,7 @@ fn cpu_seconds() -> Option<f64> {
 /// the steps done and the validation history; everything a checkpoint keeps, so that
 /// `--resume` continues exactly where the checkpoint was written.
 #[derive(Clone, Debug)]
-pub struct Session<C: FastCell> {
+pub struct Training<C: FastCell> {
     /// The model being trained.
     pub model: CharLm<C>,
     /// Adam, with its moments.
@@ -258,19 +276,24 @@ pub struct Session<C: FastCell> {
     pub step: usize,
     /// Every validation so far (after a resume, the earlier ones have zero seconds).
     pub history: Vec<Eval>,
+    /// The training losses since the last validation: their sum and count (a run stopped
+    /// between validations keeps them, so that its next point is the one of a run never
+    /// stopped).
+    pub since_eval: (f64, usize),
 }
 
-impl<C: FastCell> Session<C> {
+impl<C: FastCell> Training<C> {
     /// A fresh run: the model drawn from `seed`, zero states, step 0.
     pub fn new(cfg: &TextConfig, V: usize, seed: u64) -> Self {
         let model: CharLm<C> = CharLm::new(V, cfg.hidden, cfg.layers, &mut rng::stream(seed, 1));
         let cache = model.fast_cache(cfg.seq_len, cfg.batch);
-        Session {
+        Training {
             model,
             opt: Optimizer::new(Rule::adam(), cfg.lr),
             cache,
             step: 0,
             history: Vec::new(),
+            since_eval: (0.0, 0),
         }
     }
 }
@@ -278,15 +301,31 @@ impl<C: FastCell> Session<C> {
 /// Trains `session` on `train_ids` up to `cfg.steps` steps (or `cfg.seconds`), validating on
 /// `valid_ids` every `cfg.eval_every` steps and at the end; `on_eval` is called at every
 /// validation (to print and checkpoint) after it is added to `session.history`. A non-finite
-/// training or validation loss stops with "training diverged at step N" before the model of
-/// that step reaches `on_eval`; `session` keeps the history up to there for the curves.
+/// or exploding ([`check_nats`]) training loss, or a non-finite validation loss, stops with
+/// "training diverged at step N" before the model of that step reaches `on_eval`; `session`
+/// keeps the history up to there for the curves.
 pub fn train_text<C: FastCell>(
     cfg: &TextConfig,
-    session: &mut Session<C>,
+    session: &mut Training<C>,
     train_ids: &[usize],
     valid_ids: &[usize],
     progress: &Progress,
-    mut on_eval: impl FnMut(&Session<C>, &Eval) -> Result<()>,
+    on_eval: impl FnMut(&Training<C>, &Eval) -> Result<()>,
+) -> Result<()> {
+    let never = || false;
+    train_text_until(cfg, session, train_ids, valid_ids, progress, never, on_eval)
+}
+
+/// [`train_text`] that also stops after the first step at which `stop()` is true (Ctrl-C):
+/// `session` then holds everything a checkpoint needs to continue exactly.
+pub fn train_text_until<C: FastCell>(
+    cfg: &TextConfig,
+    session: &mut Training<C>,
+    train_ids: &[usize],
+    valid_ids: &[usize],
+    progress: &Progress,
+    stop: impl Fn() -> bool,
+    mut on_eval: impl FnMut(&Training<C>, &Eval) -> Result<()>,
 ) -> Result<()> {
     let (T, B) = (cfg.seq_len, cfg.batch);
     let streams = Streams::new(train_ids.len(), T, B);
@@ -307,7 +346,7 @@ pub fn train_text<C: FastCell>(
     let mut parallel =
         (threads > 1).then(|| LmParallel::new(&session.model, &session.cache, threads));
     let (mut inputs, mut targets) = (vec![0; T * B], vec![0; T * B]);
-    let (mut seconds, mut wall_seconds, mut sum, mut count) = (0.0, 0.0, 0.0, 0usize);
+    let (mut seconds, mut wall_seconds) = (0.0, 0.0);
     progress.inc(session.step as u64);
     while session.step < cfg.steps && cfg.seconds.is_none_or(|s| seconds < s) {
         let clock = TrainClock::start();
@@ -324,7 +363,12 @@ pub fn train_text<C: FastCell>(
             }
             Some(p) => p.backward(&session.model, &inputs, &targets, &mut grads),
         };
-        check_finite(session.step as u64 + 1, loss)?;
+        check_nats(
+            session.step as u64 + 1,
+            loss * (T * B) as f64,
+            T * B,
+            "characters",
+        )?;
         session.cache.rnn.carry();
         (parallel.iter_mut()).for_each(|p| p.carry());
         let mut g = grads.list_mut();
@@ -334,15 +378,16 @@ pub fn train_text<C: FastCell>(
         session.step += 1;
         let (budget, wall) = clock.elapsed();
         (seconds, wall_seconds) = (seconds + budget, wall_seconds + wall);
-        (sum, count) = (sum + loss, count + 1);
+        let (sum, count) = session.since_eval;
+        session.since_eval = (sum + loss, count + 1);
         progress.inc(1);
         let last = session.step == cfg.steps || cfg.seconds.is_some_and(|s| seconds >= s);
         if session.step.is_multiple_of(cfg.eval_every) || last {
             // The updated model is judged before it may be checkpointed: a non-finite
             // validation loss is a divergence too (the training loss was of the model before).
             let valid = check_finite(session.step as u64, session.model.evaluate(valid_ids, T, B))?;
+            let (sum, count) = std::mem::take(&mut session.since_eval);
             let train = sum / count as f64;
-            (sum, count) = (0.0, 0);
             progress.set_message(format!("train {train:.3} valid {valid:.3} nats/char"));
             let e = Eval {
                 step: session.step,
@@ -356,6 +401,9 @@ pub fn train_text<C: FastCell>(
                 p.store_state(&mut session.cache); // the checkpoint keeps the streams' carried states
             }
             on_eval(session, &e)?;
+        }
+        if stop() {
+            break;
         }
     }
     if let Some(p) = &parallel {
