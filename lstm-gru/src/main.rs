@@ -18,7 +18,7 @@ const CHAPTER: Chapter = shared::chapter!();
 
 fn main() -> std::process::ExitCode {
     shared::error::run_main(|| {
-        let (cli, given) = shared::cli::parse::<Cli>(&CHAPTER);
+        let (cli, given) = shared::cli::parse_bare::<Cli>(&CHAPTER, "adding");
         match cli.command {
             None => commands::adding(CHAPTER, &cli.adding),
             Some(Command::Adding(a)) => commands::adding(CHAPTER, &a),
