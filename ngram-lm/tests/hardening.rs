@@ -15,7 +15,7 @@ use common::{WORDS, train_tiny};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ngram-lm");
 
-/// Runs the binary in `cwd` (it records its last run in `cwd/runs/ngram-lm.last`).
+/// Runs the binary in `cwd` (where a run without `--out` writes `runs/ngram-lm`).
 fn run_in(cwd: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
@@ -68,16 +68,13 @@ fn train_small(cwd: &Path, out: &Path, extra: &[&str]) -> Output {
     run_in(cwd, &small_args(out, extra))
 }
 
-/// A folder with a tiny trained model (14 words) and its vocabulary, as `train` writes them.
+/// A folder with a tiny trained model (14 words) with its vocabulary.
 fn saved_model(dir: &Path) -> PathBuf {
     let m = dir.join("model");
     std::fs::create_dir_all(&m).unwrap();
     let (t, _) = train_tiny(3);
-    ngram_lm::checkpoint::save_model(&t.model, m.join("model.safetensors")).unwrap();
-    Vocab::from_words(WORDS.map(String::from).to_vec())
-        .unwrap()
-        .write(m.join("vocab.txt"))
-        .unwrap();
+    let vocab = Vocab::from_words(WORDS.map(String::from).to_vec()).unwrap();
+    ngram_lm::checkpoint::save_model(&t.model, &vocab, m.join("model.safetensors")).unwrap();
     m
 }
 
@@ -109,28 +106,16 @@ fn every_file_flag_rejects_bad_files() {
         if !path.is_file() {
             continue;
         }
-        for file in ["model.safetensors", "vocab.txt"] {
-            let m = saved_model(&d.join(format!("with-bad-{file}")));
-            std::fs::copy(&path, m.join(file)).unwrap();
-            let o = run_in(d, &["predict", "you", "could", "see", "--model", s(&m)]);
-            assert_user_error(&o, &format!("{file} = {what}"), &[file]);
-        }
+        let m = saved_model(&d.join(format!("with-bad-model-{}", name(&path))));
+        std::fs::copy(&path, m.join("model.safetensors")).unwrap();
+        let o = run_in(d, &["predict", "you", "could", "see", "--model", s(&m)]);
+        assert_user_error(
+            &o,
+            &format!("model.safetensors = {what}"),
+            &["model.safetensors"],
+        );
     }
-    // vocab.txt missing or a folder beside a good model.
-    let m = saved_model(&d.join("no-vocab"));
-    std::fs::remove_file(m.join("vocab.txt")).unwrap();
-    assert_user_error(
-        &run_in(d, &["distance", "can", "will", "--model", s(&m)]),
-        "vocab.txt missing",
-        &["vocab.txt"],
-    );
-    std::fs::create_dir(m.join("vocab.txt")).unwrap();
-    assert_user_error(
-        &run_in(d, &["distance", "can", "will", "--model", s(&m)]),
-        "vocab.txt a folder",
-        &["vocab.txt", "directory"],
-    );
-    // The model file itself is accepted as --model (vocab.txt beside it).
+    // The model file itself is accepted as --model.
     let m = saved_model(&d.join("direct"));
     let o = run_in(
         d,
@@ -143,9 +128,10 @@ fn every_file_flag_rejects_bad_files() {
         ],
     );
     assert!(o.status.success(), "{o:?}");
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
-        "distance can can: 0.00\n"
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.ends_with(".safetensors (V = 14 words, D = 8, H = 16)\ndistance can can: 0.00\n"),
+        "{out}"
     );
 }
 
@@ -277,13 +263,15 @@ fn truncated_corrupted_or_foreign_checkpoints_are_clear_errors() {
         "W1 of another size",
         &["model.safetensors", "W1"],
     );
-    // A model of another vocabulary size than vocab.txt.
+    // A vocabulary that is not a list of words.
     std::fs::write(&file, &good).unwrap();
-    std::fs::write(m.join("vocab.txt"), "could\nwould\n").unwrap();
+    edited(&file, &file, |_, m| {
+        m.insert("vocabulary".into(), "could would".into());
+    });
     assert_user_error(
         &run_in(d, &query),
-        "vocab of 2",
-        &["vocab.txt", "2 words for a model of 14"],
+        "vocabulary not JSON",
+        &["model.safetensors", "vocabulary", "not a JSON list"],
     );
 }
 
@@ -322,7 +310,14 @@ fn flags_out_of_range_are_clear_errors() {
     );
     // Sizes that cannot fit in memory are refused before anything is allocated.
     let o = train_small(d, &out, &["--hidden", "4000000000"]);
-    assert_user_error(&o, "--hidden 4e9", &["--hidden", "GiB"]);
+    assert_user_error(&o, "--hidden 4e9", &["--hidden", "would need about", "GB"]);
+    // So are generated corpora that cannot fit.
+    let o = train_small(d, &out, &["--sentences", "18446744073709551615"]);
+    assert_user_error(
+        &o,
+        "--sentences 2^64 - 1",
+        &["--sentences", "would need about"],
+    );
 }
 
 #[test]
@@ -406,17 +401,6 @@ fn an_out_that_cannot_be_written_is_a_clear_error() {
     assert_user_error(&o, "--out under a file", &["a-regular-file"]);
     let o = train_small(d, &blocker, &[]);
     assert_user_error(&o, "--out is a file", &["--out", "a-regular-file"]);
-    // Where the last run cannot be recorded (`runs` is a file here), training still succeeds
-    // and says `nearest` will need --model.
-    std::fs::write(d.join("runs"), "in the way").unwrap();
-    let o = train_small(d, &d.join("elsewhere"), &[]);
-    assert!(o.status.success(), "{o:?}");
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.starts_with("warning: ") && err.contains("--model"),
-        "{err}"
-    );
-    assert!(d.join("elsewhere/model.safetensors").is_file());
 }
 
 #[test]
@@ -433,7 +417,15 @@ fn divergence_stops_keeps_the_curves_and_the_previous_model() {
     let o = train_small(
         d,
         &out,
-        &["--weight-decay", "1000", "--epochs", "5", "--batch", "10"],
+        &[
+            "--weight-decay",
+            "1000",
+            "--epochs",
+            "5",
+            "--batch",
+            "10",
+            "--overwrite",
+        ],
     );
     assert_user_error(
         &o,
@@ -471,11 +463,11 @@ fn divergence_stops_keeps_the_curves_and_the_previous_model() {
     assert_user_error(&o, "resumed", &["training diverged at step 157"]);
     assert_eq!(epoch_of(&ckpt), (1, 123));
     // A learning rate so large that the update overflows: NaN within a few steps.
-    let o = train_small(d, &out, &["--lr", "1e308"]);
+    let o = train_small(d, &out, &["--lr", "1e308", "--overwrite"]);
     assert_user_error(&o, "--lr 1e308", &["training diverged at step", "NaN"]);
     // --lr 1e6 does not reach a non-finite number (the CE's log floor caps it at 30 nats, as
     // train.m's lr-100 run ends at 26.7): the run ends and says it diverged.
-    let o = train_small(d, &out, &["--lr", "1e6"]);
+    let o = train_small(d, &out, &["--lr", "1e6", "--overwrite"]);
     assert!(o.status.success(), "{o:?}");
     let log = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -494,7 +486,7 @@ fn a_kill_at_any_moment_leaves_loadable_outputs() {
     // run takes ≈ 0.4 s here, most of it syncing its six output files).
     for k in 0..12u64 {
         let seed = (k + 2).to_string();
-        let args = small_args(&out, &["--seed", &seed]);
+        let args = small_args(&out, &["--seed", &seed, "--overwrite"]);
         let mut child = Command::new(BIN)
             .args(&args)
             .current_dir(d)
@@ -517,13 +509,7 @@ fn a_kill_at_any_moment_leaves_loadable_outputs() {
 fn same_seed_same_outputs_even_with_two_runs_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let files = [
-        "loss.csv",
-        "loss.png",
-        "model.safetensors",
-        "vocab.txt",
-        "embedding.png",
-    ];
+    let files = ["loss.csv", "loss.png", "model.safetensors", "embedding.png"];
     let (a, b, c) = (d.join("a"), d.join("b"), d.join("c"));
     // Two at the same time in the same working folder, then one alone.
     let spawn = |out: &Path| {
@@ -556,13 +542,7 @@ fn train_ok(cwd: &Path, out: &Path, epochs: &str, extra: &[&str]) -> String {
 }
 
 /// The files a run writes besides summary.json (compared by `assert_same_outputs` too).
-const OUTPUTS: [&str; 5] = [
-    "loss.csv",
-    "loss.png",
-    "model.safetensors",
-    "vocab.txt",
-    "embedding.png",
-];
+const OUTPUTS: [&str; 4] = ["loss.csv", "loss.png", "model.safetensors", "embedding.png"];
 
 #[test]
 fn resume_continues_to_the_bytes_of_an_uninterrupted_run() {
@@ -692,7 +672,7 @@ fn resume_refuses_checkpoints_flags_and_data_that_do_not_fit() {
             |_, m| {
                 m.insert("epoch".into(), "1".into());
             },
-            "`epoch` 1 and `steps` 122",
+            "`epoch` 1, `batch_in_epoch` 0 and `steps` 122",
         ),
     ];
     for (what, edit, says) in edits {
@@ -721,32 +701,19 @@ fn resume_refuses_checkpoints_flags_and_data_that_do_not_fit() {
         &small_args(&out, &["--epochs", "2", "--resume", s(&good)]),
     );
     assert_user_error(&o, "--epochs 2", &["--epochs", "already done 2 epochs"]);
-    // Other data: more sentences, or a text file.
+    // Other data: more sentences (a flag a resume keeps), or another text file.
     let o = resume(&good, &["--sentences", "401"]);
-    assert_user_error(&o, "--sentences 401", &["--resume", "other data"]);
+    assert_user_error(
+        &o,
+        "--sentences 401",
+        &["--sentences", "401", "trained with"],
+    );
     let text = d.join("corpus.txt");
     std::fs::write(&text, "one two three four five six\n".repeat(100)).unwrap();
     let o = resume(&good, &["--text", s(&text)]);
     assert_user_error(&o, "--text", &["--resume", "other data"]);
     // None of these wrote anything.
     assert!(!out.join("model.safetensors").exists());
-    // The checkpoint knows its vocabulary: `nearest` refuses a vocab.txt of the same size with
-    // the words in another order (what an interrupted run on other data could leave beside it).
-    let vocab = run.join("vocab.txt");
-    assert!(
-        run_in(d, &["nearest", "could", "--model", s(&run)])
-            .status
-            .success()
-    );
-    let words = std::fs::read_to_string(&vocab).unwrap();
-    let reversed: String = words.lines().rev().map(|w| format!("{w}\n")).collect();
-    std::fs::write(&vocab, reversed).unwrap();
-    let o = run_in(d, &["nearest", "could", "--model", s(&run)]);
-    assert_user_error(
-        &o,
-        "vocab.txt reversed",
-        &["vocab.txt", "not the vocabulary"],
-    );
 }
 
 /// The epoch of the checkpoint `file`, `None` while there is none; a checkpoint that does not
