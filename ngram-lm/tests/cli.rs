@@ -368,13 +368,21 @@ fn default_run_on_the_generated_corpus_small() {
     ] {
         assert!(log.contains(header), "{header} missing in\n{log}");
     }
-    // Same seed, same numbers.
-    let again = text(&ngram_lm(&args, dir.path())).0;
+    // Same seed, same numbers (in another folder: the finished run is kept).
+    let mut other = args.to_vec();
+    other.extend(["--out", "again"]);
+    let again = text(&ngram_lm(&other, dir.path())).0;
     let strip = |s: &str| {
         s.lines()
-            .filter(|l| !l.starts_with("Training took"))
+            .filter(|l| !l.starts_with("Training took") && !l.starts_with("wrote "))
             .collect::<Vec<_>>()
             .join("\n")
     };
     assert_eq!(strip(&log), strip(&again));
+    assert!(
+        again.ends_with(
+            "wrote again/{model.safetensors, loss.png, loss.csv, embedding.png, summary.json}\n"
+        ),
+        "{again}"
+    );
 }

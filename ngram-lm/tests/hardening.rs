@@ -151,6 +151,7 @@ fn truncated_or_corrupted_mat_files_are_clear_errors() {
         for n in (0..bytes.len()).step_by(step).chain([bytes.len() - 1]) {
             std::fs::write(&cut, &bytes[..n]).unwrap();
             let mut args = vec!["train", "--mat", s(&cut), "--out", s(&out), "--quiet"];
+            args.push("--overwrite");
             args.extend(tiny);
             assert_user_error(
                 &run_in(d, &args),
@@ -171,6 +172,7 @@ fn truncated_or_corrupted_mat_files_are_clear_errors() {
             }
             std::fs::write(&bad, &b).unwrap();
             let mut args = vec!["train", "--mat", s(&bad), "--out", s(&out), "--quiet"];
+            args.push("--overwrite");
             args.extend(tiny);
             let o = run_in(d, &args);
             if o.status.success() {
@@ -255,6 +257,7 @@ fn truncated_corrupted_or_foreign_checkpoints_are_clear_errors() {
             ("vocab", "14".into()),
             ("embed", "8".into()),
             ("hidden", "16".into()),
+            ("vocabulary", serde_json::to_string(&WORDS).unwrap()),
         ],
     )
     .unwrap();
@@ -384,7 +387,12 @@ fn unknown_words_are_errors_that_suggest_close_words() {
                 "closest: could",
             ],
         );
-        assert!(o.stdout.is_empty());
+        // Only the line saying which model was asked.
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.starts_with("model: ") && out.lines().count() == 1,
+            "{out}"
+        );
     }
     // Typed in capitals: looked up lower-cased, so it is found.
     let o = run_in(d, &["distance", "COULD", "Can", "--model", s(&m)]);
