@@ -114,7 +114,7 @@ impl<'d> Checkpointed for State<'d> {
         out.meta("chunk_sum", p.chunk_sum);
         out.meta("chunk_n", p.chunk_n);
         out.meta("steps", self.trainer.steps);
-        out.meta("data", self.data.describe());
+        out.meta("data", &self.data.source);
         out.meta("data_hash", &self.data_hash);
     }
 

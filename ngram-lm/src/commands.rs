@@ -7,7 +7,7 @@ use crate::cli::{EvalArgs, ModelArg, TrainArgs};
 use crate::data::{Dataset, Source};
 use crate::report::{self, Final, MODALS};
 use crate::train::{Event, check_sizes, continue_epoch};
-use crate::{fast, picture, words};
+use crate::{fast, picture};
 use anyhow::Result;
 use shared::data::text::{Corpus, SentenceMode, ngrams};
 use shared::session::{Chapter, Checkpointed, Given, Session, Start, check_memory, model_file};
@@ -155,33 +155,15 @@ fn open_model(chapter: Chapter, arg: &ModelArg) -> Result<Trained> {
     Ok(trained)
 }
 
-/// `ngram-lm nearest WORD`.
-pub fn nearest(chapter: Chapter, word: &str, k: usize, arg: &ModelArg) -> Result<()> {
+/// `ngram-lm nearest` / `predict` / `distance`: `query`'s answer from the model `--model`
+/// names, after the line saying which model it is.
+pub fn ask(
+    chapter: Chapter,
+    arg: &ModelArg,
+    query: impl FnOnce(&Trained) -> shared::Result<String>,
+) -> Result<()> {
     let t = open_model(chapter, arg)?;
-    say!(
-        "{}",
-        words::show_nearest(&t.model, &t.vocab, word, k)?.trim_end()
-    )?;
-    Ok(())
-}
-
-/// `ngram-lm predict W1 W2 W3`.
-pub fn predict(chapter: Chapter, context: [&str; 3], k: usize, arg: &ModelArg) -> Result<()> {
-    let t = open_model(chapter, arg)?;
-    say!(
-        "{}",
-        words::show_predict(&t.model, &t.vocab, context, k)?.trim_end()
-    )?;
-    Ok(())
-}
-
-/// `ngram-lm distance W1 W2`.
-pub fn distance(chapter: Chapter, w1: &str, w2: &str, arg: &ModelArg) -> Result<()> {
-    let t = open_model(chapter, arg)?;
-    say!(
-        "{}",
-        words::show_distance(&t.model, &t.vocab, w1, w2)?.trim_end()
-    )?;
+    say!("{}", query(&t)?.trim_end())?;
     Ok(())
 }
 

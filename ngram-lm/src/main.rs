@@ -7,7 +7,7 @@
 
 use ngram_lm::CHAPTER;
 use ngram_lm::cli::{Cli, Cmd};
-use ngram_lm::commands;
+use ngram_lm::{commands, words};
 
 fn main() -> std::process::ExitCode {
     shared::error::run_main(|| {
@@ -16,15 +16,21 @@ fn main() -> std::process::ExitCode {
             None => commands::train(CHAPTER, &cli.train, &given),
             Some(Cmd::Train(a)) => commands::train(CHAPTER, &a, &given),
             Some(Cmd::Eval(a)) => commands::eval(CHAPTER, &a),
-            Some(Cmd::Nearest { word, k, model }) => commands::nearest(CHAPTER, &word, k, &model),
+            Some(Cmd::Nearest { word, k, model }) => commands::ask(CHAPTER, &model, |t| {
+                words::show_nearest(&t.model, &t.vocab, &word, k)
+            }),
             Some(Cmd::Predict {
                 w1,
                 w2,
                 w3,
                 k,
                 model,
-            }) => commands::predict(CHAPTER, [&w1, &w2, &w3], k, &model),
-            Some(Cmd::Distance { w1, w2, model }) => commands::distance(CHAPTER, &w1, &w2, &model),
+            }) => commands::ask(CHAPTER, &model, |t| {
+                words::show_predict(&t.model, &t.vocab, [&w1, &w2, &w3], k)
+            }),
+            Some(Cmd::Distance { w1, w2, model }) => commands::ask(CHAPTER, &model, |t| {
+                words::show_distance(&t.model, &t.vocab, &w1, &w2)
+            }),
         }
     })
 }

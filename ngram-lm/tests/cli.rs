@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 mod common;
-use common::{WORDS, train_tiny};
+use common::{SMALL, WORDS, train_tiny};
 
 fn ngram_lm(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ngram-lm"))
@@ -339,19 +339,8 @@ fn default_run_on_the_generated_corpus_small() {
     // The default command (no subcommand) on a small generated corpus: the log, the floor, the
     // demo of the three helpers.
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "--sentences",
-        "400",
-        "--epochs",
-        "2",
-        "--batch",
-        "20",
-        "--embed",
-        "4",
-        "--hidden",
-        "8",
-        "--quiet",
-    ];
+    let mut args = SMALL.to_vec();
+    args.push("--quiet");
     let o = ngram_lm(&args, dir.path());
     let (log, err) = text(&o);
     assert!(o.status.success(), "{err}");

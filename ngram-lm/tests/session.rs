@@ -12,36 +12,22 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ngram-lm");
 
-/// A short run: a small generated corpus, 2 epochs of 61 batches, tiny sizes (the contract's
-/// checks add `--quiet` themselves).
-const SHORT: [&str; 11] = [
-    "train",
-    "--sentences",
-    "400",
-    "--epochs",
-    "2",
-    "--batch",
-    "20",
-    "--embed",
-    "4",
-    "--hidden",
-    "8",
-];
+mod common;
 
-/// A run of several seconds: 40 epochs of ≈ 330 batches.
-const LONG: [&str; 11] = [
-    "train",
-    "--sentences",
-    "2000",
-    "--epochs",
-    "40",
-    "--batch",
-    "20",
-    "--embed",
-    "4",
-    "--hidden",
-    "8",
-];
+/// `train` with SMALL's flags: 2 epochs of 61 batches, tiny sizes (without `--quiet`: the
+/// contract's checks add it themselves).
+fn short() -> Vec<&'static str> {
+    [&["train"][..], &common::SMALL].concat()
+}
+
+/// A run of several seconds: SMALL's sizes, 40 epochs of ≈ 330 batches.
+fn long() -> Vec<&'static str> {
+    [
+        &["train", "--sentences", "2000", "--epochs", "40"][..],
+        &common::SMALL[4..],
+    ]
+    .concat()
+}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -60,8 +46,8 @@ fn the_session_contract() {
     let dir = tempfile::tempdir().unwrap();
     SessionContract {
         bin: BIN,
-        short: &SHORT,
-        long: &LONG,
+        short: &short(),
+        long: &long(),
         length: ("--epochs", "3"),
         resume_cmd: &["train"],
         fixed: ("--lr", "0.5"),
@@ -81,7 +67,7 @@ fn a_new_run_in_a_finished_runs_folder_leaves_its_model_usable() {
     // model with another run's words beside it. Now the words are inside model.safetensors.
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    ok(&run_with_out(&SHORT, &run, &[]), "the finished run");
+    ok(&run_with_out(&short(), &run, &[]), "the finished run");
     let model = std::fs::read(run.join("model.safetensors")).unwrap();
     let answer = nearest(&run);
     ok(&answer, "nearest on the finished run");
@@ -187,18 +173,8 @@ fn ctrl_c_in_the_middle_of_an_epoch_continues_to_the_same_bytes() {
 /// A trained model of the generated corpus in `dir/model`.
 fn trained(dir: &Path) -> PathBuf {
     let model = dir.join("model");
-    ok(&run_with_out(&SHORT, &model, &[]), "train");
+    ok(&run_with_out(&short(), &model, &[]), "train");
     model
-}
-
-/// The number after `label` in `line` (e.g. "perplexity 3.123").
-fn number_after(line: &str, label: &str) -> f64 {
-    let rest = line
-        .split(label)
-        .nth(1)
-        .unwrap_or_else(|| panic!("{label} in {line}"));
-    let word = rest.split_whitespace().next().unwrap();
-    word.trim_end_matches([',', ')']).parse().unwrap()
 }
 
 #[test]
@@ -234,10 +210,14 @@ fn eval_reports_cross_entropy_perplexity_and_bits_of_a_saved_model() {
         lines_out[1].contains(&format!("(50 sentences, {} 4-grams", grams.len())),
         "{out}"
     );
-    let nats = number_after(lines_out[2], "cross-entropy: ");
-    let ppl = number_after(lines_out[2], "perplexity ");
-    let last = lines_out[2].rsplit(", ").next().unwrap(); // "3.0633 bits per word"
-    let bits: f64 = last.split(' ').next().unwrap().parse().unwrap();
+    // "cross-entropy: 2.1234 nats per word, perplexity 8.123, 3.0633 bits per word"
+    let numbers: Vec<f64> = lines_out[2]
+        .split([' ', ','])
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let [nats, ppl, bits] = numbers[..] else {
+        panic!("{out}")
+    };
     assert!((nats - ce).abs() < 5e-5, "{nats} vs {ce}");
     assert!((ppl - ce.exp()).abs() < 5e-3 * ppl, "{ppl}");
     assert!((bits - ce / std::f64::consts::LN_2).abs() < 1e-4, "{bits}");
