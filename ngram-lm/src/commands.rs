@@ -126,7 +126,7 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
     let epochs = a.epochs as f64;
     if let Err(e) = trained {
         // A diverged or stopped run keeps its curves up to the last report; a diverged one
-        // keeps the checkpoint of its last whole epoch (or what --out held before).
+        // keeps its last checkpoint (of an epoch's end or a Ctrl-C; or what --out held before).
         session.save_loss(&state.curves.figure(epochs))?;
         return Err(e);
     }
