@@ -45,6 +45,7 @@ impl Init {
         Init::ChaCha(shared::rng::seeded(seed))
     }
 
+    // ANCHOR: weight
     /// `2*np.random.random() - 1`: one weight uniform in [−1, 1).
     pub fn weight(&mut self) -> f64 {
         match self {
@@ -52,6 +53,7 @@ impl Init {
             Init::ChaCha(r) => shared::rng::uniform(r, -1.0, 1.0),
         }
     }
+    // ANCHOR_END: weight
 
     /// `2*np.random.random((rows, cols)) - 1`, filled row by row as numpy does.
     pub fn weights(&mut self, rows: usize, cols: usize) -> DMatrix<f64> {
