@@ -24,7 +24,7 @@
 //!   `--threads`), tested against [`model`] to 1e-12.
 //!
 //! The rest imports in one direction: [`model`] ← [`fast`] ← [`corpus`] (data) ← [`train`] ←
-//! [`checkpoint`] ← [`report`] ← `main`.
+//! [`checkpoint`] ← [`report`] ← [`commands`] (on [`cli`]) ← `main`.
 //!
 //! ## Where each equation is
 //! | notes §6 | notes layer | training path |
@@ -61,6 +61,8 @@
 #![allow(non_snake_case)]
 
 pub mod checkpoint;
+pub mod cli;
+pub mod commands;
 pub mod corpus;
 pub mod fast;
 pub mod gradcheck;
@@ -69,3 +71,6 @@ pub mod report;
 pub mod train;
 
 pub use model::{Bptt, Cache, Grads, Rnn};
+
+/// This program, for the run session.
+pub const CHAPTER: shared::session::Chapter = shared::chapter!();
