@@ -200,7 +200,7 @@ fn read_model(ck: &mut Checkpoint) -> Result<(Rnn, Vocab)> {
     let N_h = ck.meta::<usize>("hidden")?;
     if N_h == 0 {
         return Err(bad(
-            "`hidden` = 0: a model needs at least one hidden unit".into(),
+            "`hidden` = 0: a model needs at least one hidden unit".into()
         ));
     }
     let N_x = vocab.len();

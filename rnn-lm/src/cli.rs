@@ -75,8 +75,10 @@ pub struct TrainArgs {
     /// Shortest generated sentence to keep, in words
     #[arg(long, default_value_t = 7)]
     pub min_words: usize,
-    /// Threads for the products with V (1 to 8; results are bit-identical for any number)
+    /// Threads for the products with V (1 to 8; results are bit-identical for any number, so
+    /// the run does not store it: a resumed run takes the one typed now)
     #[arg(long, default_value_t = 1, value_parser = value_parser!(u64).range(1..=MAX_THREADS as u64))]
+    #[serde(skip, default = "one")]
     pub threads: u64,
     /// Continue the run in RUN (a run folder or its model.safetensors) exactly where it
     /// stopped, with its flags; it goes on writing there unless --out says otherwise
@@ -86,6 +88,10 @@ pub struct TrainArgs {
     #[command(flatten)]
     #[serde(flatten)]
     pub run: RunArgs,
+}
+
+fn one() -> u64 {
+    1
 }
 
 /// `sample` (alias `generate`).
@@ -123,7 +129,12 @@ pub struct EvalArgs {
     #[arg(long, value_name = "RUN")]
     pub model: Option<PathBuf>,
     /// UTF-8 text to score (sentences end at . ? ! and at blank lines)
-    #[arg(long, value_name = "FILE", required_unless_present = "csv", conflicts_with = "csv")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "csv",
+        conflicts_with = "csv"
+    )]
     pub text: Option<PathBuf>,
     /// A reddit comments CSV to score (the `body` column)
     #[arg(long, value_name = "FILE")]

@@ -19,9 +19,10 @@ use shared::{Error, rng, say};
 use std::cell::RefCell;
 use std::path::Path;
 
-/// Flags a resumed run may change: the run length (a total), the threads (bit-identical), what
-/// is printed after training, and the data's path (its sentences are checked by fingerprint).
-const MAY_CHANGE: &[&str] = &["epochs", "threads", "samples", "min_words", "text", "csv"];
+/// Flags a resumed run may change: the run length (a total), what is printed after training,
+/// and the data's path (its sentences are checked by fingerprint). `--threads` is not stored
+/// (any number gives the same bits): the one typed now is used.
+const MAY_CHANGE: &[&str] = &["epochs", "samples", "min_words", "text", "csv"];
 
 /// `rnn-lm` / `rnn-lm train`: trains (or, with `--resume`, continues) a run.
 pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
@@ -36,9 +37,19 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
             may_change: MAY_CHANGE,
         },
     )?;
-    let (mut session, a) = (started.session, started.flags);
+    let (mut session, mut a) = (started.session, started.flags);
+    a.threads = args.threads;
+    // A resume given another data file reads that one (checked by fingerprint), not the stored.
+    if given.has("text") != given.has("csv") {
+        (a.text, a.csv) = (args.text.clone(), args.csv.clone());
+    }
     // Data: sentences → SENTENCE_START … SENTENCE_END → top-N vocabulary → ids.
-    let source = Source::from_flags(a.csv.as_deref(), a.text.as_deref(), session.seed, a.sentences);
+    let source = Source::from_flags(
+        a.csv.as_deref(),
+        a.text.as_deref(),
+        session.seed,
+        a.sentences,
+    );
     let (corpus, floor) = source.load()?;
     let data = Prepared::new(&corpus, a.vocab as usize)?;
     say!("{}\n", data.describe())?;
@@ -82,7 +93,10 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
         }
     };
     let State {
-        mut model, at, curves, ..
+        mut model,
+        at,
+        curves,
+        ..
     } = state.clone();
     session.resumed_at(at.seen);
     let (ln_N_x, w) = ((N_x as f64).ln(), model.num_params());
@@ -213,7 +227,9 @@ pub fn sample(chapter: Chapter, a: &SampleArgs) -> Result<()> {
         return Err(Error::flag("--min-words", msg).into());
     }
     let prime = match &a.prime {
-        Some(p) if tokenize(p).is_empty() => return Err(Error::flag("--prime", "has no word").into()),
+        Some(p) if tokenize(p).is_empty() => {
+            return Err(Error::flag("--prime", "has no word").into());
+        }
         Some(p) => tokenize(p),
         None => Vec::new(),
     };
@@ -251,7 +267,11 @@ pub fn eval(chapter: Chapter, a: &EvalArgs) -> Result<()> {
         .collect();
     let targets: usize = pairs.iter().map(|(_, t)| t.len()).sum();
     let unknown = m.vocab.unknown().map_or(0, |u| {
-        pairs.iter().flat_map(|(_, t)| t.iter()).filter(|&&w| w == u).count()
+        pairs
+            .iter()
+            .flat_map(|(_, t)| t.iter())
+            .filter(|&&w| w == u)
+            .count()
     });
     let mut cache = Cache::new(&m.model, 64);
     let loss = fast::loss(&m.model, pairs.iter().copied(), &mut cache);

@@ -260,7 +260,12 @@ pub fn sample_sentences(
     let prefix: Vec<usize> = [start].into_iter().chain(draw.prime.clone()).collect();
     let (min_words, max_words, tau) = (draw.min_words, draw.max_words, draw.temperature);
     let text = |words: &[usize]| {
-        let words: Vec<&str> = draw.prime.iter().chain(words).map(|&i| vocab.word(i)).collect();
+        let words: Vec<&str> = draw
+            .prime
+            .iter()
+            .chain(words)
+            .map(|&i| vocab.word(i))
+            .collect();
         words.join(" ")
     };
     if tau == 0.0 {

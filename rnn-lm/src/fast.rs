@@ -401,11 +401,12 @@ pub fn generate(
         let x_i = if temperature == 0.0 {
             // τ = 0: the most likely word that may be emitted (ties: the lowest id).
             let allowed = (0..N_x).filter(|w| !never.contains(w));
-            allowed.fold(None, |best: Option<usize>, w| match best {
-                Some(b) if y[b] >= y[w] => Some(b),
-                _ => Some(w),
-            })
-            .unwrap_or(end)
+            allowed
+                .fold(None, |best: Option<usize>, w| match best {
+                    Some(b) if y[b] >= y[w] => Some(b),
+                    _ => Some(w),
+                })
+                .unwrap_or(end)
         } else {
             if temperature != 1.0 {
                 y /= temperature;

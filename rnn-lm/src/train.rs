@@ -148,7 +148,12 @@ pub fn train_with_sgd(
     let n = pairs.len() as u64;
     let (mut evals, mut seen) = (from.history, from.seen);
     let mut lr = evals.last().map_or(schedule.lr, |e| e.lr);
-    let mut evaluate = |evals: &mut Vec<Evaluation>, epoch: u64, seen: u64, model: &Rnn, cache: &mut Cache, lr: &mut f64| {
+    let mut evaluate = |evals: &mut Vec<Evaluation>,
+                        epoch: u64,
+                        seen: u64,
+                        model: &Rnn,
+                        cache: &mut Cache,
+                        lr: &mut f64| {
         let loss = fast::loss(model, pairs.iter().copied(), cache);
         let loss = check_nats(seen, loss, 1, "target word on average")?;
         // Adjust the learning rate if the loss increases.

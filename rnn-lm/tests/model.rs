@@ -251,7 +251,11 @@ fn temperature_zero_takes_the_most_likely_word_after_the_prime() {
     let (start, end, never) = (0, 1, [0, 11]);
     // The notes layer's y_i after the prefix: the most likely word that may be emitted.
     let argmax = |prefix: &[usize]| {
-        let y = model.forward(prefix).Y().column(prefix.len() - 1).clone_owned();
+        let y = model
+            .forward(prefix)
+            .Y()
+            .column(prefix.len() - 1)
+            .clone_owned();
         (0..12)
             .filter(|w| !never.contains(w))
             .max_by(|&a, &b| y[a].total_cmp(&y[b]).then(b.cmp(&a)))
@@ -260,7 +264,9 @@ fn temperature_zero_takes_the_most_likely_word_after_the_prime() {
     for prefix in [vec![start], vec![start, 4], vec![start, 7, 3]] {
         let draws: Vec<_> = [1, 2]
             .iter()
-            .map(|&seed| fast::generate(&model, &prefix, end, &never, 6, 0.0, &mut rng::seeded(seed)))
+            .map(|&seed| {
+                fast::generate(&model, &prefix, end, &never, 6, 0.0, &mut rng::seeded(seed))
+            })
             .collect();
         assert_eq!(draws[0], draws[1], "τ = 0 draws nothing");
         // Each word is the argmax after everything before it.
@@ -277,11 +283,21 @@ fn temperature_zero_takes_the_most_likely_word_after_the_prime() {
     let first = |tau: f64| {
         let mut r = rng::seeded(3);
         let words: std::collections::BTreeSet<usize> = (0..300)
-            .filter_map(|_| fast::generate(&model, &[start], end, &never, 1, tau, &mut r).words.first().copied())
+            .filter_map(|_| {
+                fast::generate(&model, &[start], end, &never, 1, tau, &mut r)
+                    .words
+                    .first()
+                    .copied()
+            })
             .collect();
         words.len()
     };
-    assert!(first(0.05) < first(5.0), "{} vs {}", first(0.05), first(5.0));
+    assert!(
+        first(0.05) < first(5.0),
+        "{} vs {}",
+        first(0.05),
+        first(5.0)
+    );
 }
 
 #[test]

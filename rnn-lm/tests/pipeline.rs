@@ -128,7 +128,10 @@ fn training_on_the_fixture_lowers_the_loss_and_the_model_round_trips() {
     let back = load_model(&file).unwrap();
     assert_eq!(back.model, model);
     assert_eq!(back.vocab.words(), data.vocab.words());
-    assert_eq!(back.describe(), format!("N_x = 40, N_h = 16, 30 epochs of {n} sentences of fixture"));
+    assert_eq!(
+        back.describe(),
+        format!("N_x = 40, N_h = 16, 30 epochs of {n} sentences of fixture")
+    );
     let (back, vocab) = (back.model, back.vocab);
     let mut r = rng::seeded(3);
     for s in sample_sentences(&back, &vocab, 20, &Draw::tutorial(1, 60), &mut r).unwrap() {
@@ -232,21 +235,24 @@ fn the_binary_trains_on_a_csv_then_generates_and_reports_bad_input_in_one_line()
         stdout.contains("Loss after num_examples_seen=0 epoch=0:"),
         "{stdout}"
     );
-    for f in [
-        "model.safetensors",
-        "loss.png",
-        "loss.csv",
-        "summary.json",
-    ] {
+    for f in ["model.safetensors", "loss.png", "loss.csv", "summary.json"] {
         assert!(out.join(f).is_file(), "{f}");
     }
-    assert!(!out.join("vocab.txt").exists(), "the vocabulary is in the model file");
+    assert!(
+        !out.join("vocab.txt").exists(),
+        "the vocabulary is in the model file"
+    );
     // `generate` is `sample`'s old name; the first line names the model that answers.
     let o = bin(&["generate", "--model", &out_s, "-n", "3", "--min-words", "1"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(text.lines().count(), 4, "{text}");
-    assert!(text.starts_with(&format!("model: {out_s}/model.safetensors (N_x = 40, N_h = 8, 2 epochs")), "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "model: {out_s}/model.safetensors (N_x = 40, N_h = 8, 2 epochs"
+        )),
+        "{text}"
+    );
     assert!(!text.contains(UNKNOWN_TOKEN));
     let o = bin(&["gradcheck", "--vocab", "12", "--hidden", "4"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
@@ -314,10 +320,18 @@ fn a_run_stopped_mid_epoch_continues_to_the_bits_of_one_never_stopped() {
     };
     let train = |model: &mut Rnn, from: Position, stop_at: u64, losses: &mut Vec<f64>| {
         let mut cache = Cache::new(model, 8);
-        train_with_sgd(model, &pairs, &schedule, from, &mut cache, |_, _| Ok(()), |seen, l| {
-            losses.push(l);
-            seen != stop_at
-        })
+        train_with_sgd(
+            model,
+            &pairs,
+            &schedule,
+            from,
+            &mut cache,
+            |_, _| Ok(()),
+            |seen, l| {
+                losses.push(l);
+                seen != stop_at
+            },
+        )
         .unwrap()
     };
     let (mut whole, mut whole_losses) = (Rnn::new(40, 12, &mut rng::seeded(2)), Vec::new());
