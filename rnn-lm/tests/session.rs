@@ -341,7 +341,7 @@ fn sample_at_temperature_zero_is_argmax_and_takes_a_prime() {
     assert_user_error(&o, "an unknown prime word", &["--prime", "'xylophone'"]);
     let o = run(&["sample", "--model", &s(&out), "--prime", " "]);
     assert_user_error(&o, "an empty prime", &["--prime"]);
-    let o = run(&["sample", "--model", &s(&out), "--temperature", "-1"]);
+    let o = run(&["sample", "--model", &s(&out), "--temperature=-1"]);
     assert_user_error(&o, "a negative temperature", &["--temperature"]);
 }
 
