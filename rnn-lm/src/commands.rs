@@ -60,7 +60,13 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
     let (N_h, K) = (a.hidden as usize, a.bptt as usize);
     let T = pairs.iter().map(|(x, _)| x.len()).max().unwrap_or(1);
     check_sizes(N_x, N_h, T)?;
-    let steps = a.epochs * n as u64;
+    let steps = a.epochs.checked_mul(n as u64).ok_or_else(|| {
+        let msg = format!(
+            "{} epochs of {n} sentences are more steps than can be counted",
+            a.epochs
+        );
+        Error::flag("--epochs", msg)
+    })?;
     let spec = Spec {
         hidden: N_h,
         bptt: K,

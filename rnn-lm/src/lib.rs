@@ -44,8 +44,9 @@
 //! | generation until `SENTENCE_END` | | [`fast::generate`], [`corpus::sample_sentences`] |
 //! | the tutorial's gradient check | [`gradcheck::gradient_check`] ([`Rnn::truncated_surrogate_loss`] for K < T − 1) | |
 //!
-//! The run's files: [`checkpoint`] (model + `--resume` state, written at every evaluation),
-//! [`report`] (curves, summary).
+//! The run's files: [`checkpoint`] (`model.safetensors`: the model, its vocabulary and the
+//! `--resume` state, written at every evaluation and at Ctrl-C on the shared run session),
+//! [`report`] (curves, summary); [`commands`] are `train`, `sample`, `eval` and `gradcheck`.
 //!
 //! ## Expected results
 //! - Untrained, every `y_i` is close to uniform: the loss is `ln N_x` (8.987 for 8000) to three

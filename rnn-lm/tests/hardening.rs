@@ -184,6 +184,7 @@ fn flags_out_of_range_are_one_line_errors_naming_the_flag() {
         ("--lr", "fast"),
         ("--epochs", "0"),
         ("--epochs", "-3"),
+        ("--epochs", "18446744073709551615"),
         ("--bptt", "0"),
         ("--bptt", "-1"),
         ("--eval-every", "0"),
