@@ -7,15 +7,18 @@
 //! | [`eleven_lines`] | §4.1 figure 12: trask's 11 lines, 3–4–1, fixed-size ([`ElevenLines`]) |
 //! | [`net`] | §4 figure 8: the same network at any depth ([`Net`]) |
 //! | [`simple_nets`] | §3 figure 5: nets without a hidden layer ([`SimpleNet`]) |
+//! | [`one_hidden`] | §3 figure 6: one sigmoid hidden layer, softmax output ([`OneHidden`]) |
 //!
 //! §2's worked examples are [`crate::chain_rule`].
 
 pub mod eleven_lines;
 pub mod net;
+pub mod one_hidden;
 pub mod simple_nets;
 
 pub use eleven_lines::{ElevenLines, xor_data};
 pub use net::{Cache, Net};
+pub use one_hidden::{OneHidden, one_hot};
 pub use simple_nets::{Kind, SimpleNet};
 
 use nalgebra::DMatrix;

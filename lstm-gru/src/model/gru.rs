@@ -64,6 +64,7 @@ impl Cell for Gru {
     const NAME: &'static str = "gru";
     type Cache = Cache;
 
+    // ANCHOR: init
     /// Weights uniform in ±1/√H, biases 0.
     fn new(D: usize, H: usize, rng: &mut Rng) -> Self {
         Gru {
@@ -72,6 +73,7 @@ impl Cell for Gru {
             b_h: DMatrix::zeros(3 * H, 1),
         }
     }
+    // ANCHOR_END: init
 
     fn weights(&self) -> [&DMatrix<f64>; 3] {
         [&self.W_xh, &self.W_hh, &self.b_h]
@@ -81,6 +83,7 @@ impl Cell for Gru {
         [&mut self.W_xh, &mut self.W_hh, &mut self.b_h]
     }
 
+    // ANCHOR: forward
     fn forward(&self, X: &DMatrix<f64>, B: usize, state: &[DMatrix<f64>]) -> Cache {
         let T = X.ncols() / B;
         let mut cache = Cache {
@@ -109,6 +112,7 @@ impl Cell for Gru {
         }
         cache
     }
+    // ANCHOR_END: forward
 
     fn outputs(cache: &Cache) -> DMatrix<f64> {
         side_by_side(&cache.h[1..])
@@ -118,6 +122,7 @@ impl Cell for Gru {
         vec![cache.h[cache.h.len() - 1].clone()]
     }
 
+    // ANCHOR: backward
     fn backward(&self, cache: &Cache, dH: &DMatrix<f64>) -> (Grads, DMatrix<f64>) {
         let (X, B, H) = (&cache.X, cache.B, self.hidden_size());
         let W_zr = self.W_hh.rows(Z * H, 2 * H); // [W^z_hh; W^r_hh], on h_{t−1}: 2H × H
@@ -162,4 +167,5 @@ impl Cell for Gru {
         }
         (grads, dX)
     }
+    // ANCHOR_END: backward
 }

@@ -64,6 +64,7 @@ impl Cell for Lstm {
     const NAME: &'static str = "lstm";
     type Cache = Cache;
 
+    // ANCHOR: init
     /// Weights uniform in ±1/√H; biases 0 except the forget gate's, 1, so that c_t starts
     /// out remembered (Gers et al. 2000; char-rnn does the same; the notes give no values).
     fn new(D: usize, H: usize, rng: &mut Rng) -> Self {
@@ -73,6 +74,7 @@ impl Cell for Lstm {
         b_h.rows_mut(F * H, H).fill(1.0);
         Lstm { W_xh, W_hh, b_h }
     }
+    // ANCHOR_END: init
 
     fn weights(&self) -> [&DMatrix<f64>; 3] {
         [&self.W_xh, &self.W_hh, &self.b_h]
@@ -87,6 +89,7 @@ impl Cell for Lstm {
         vec![DMatrix::zeros(self.hidden_size(), B); 2]
     }
 
+    // ANCHOR: forward
     fn forward(&self, X: &DMatrix<f64>, B: usize, state: &[DMatrix<f64>]) -> Cache {
         let T = X.ncols() / B;
         let mut cache = Cache {
@@ -123,6 +126,7 @@ impl Cell for Lstm {
         }
         cache
     }
+    // ANCHOR_END: forward
 
     fn outputs(cache: &Cache) -> DMatrix<f64> {
         side_by_side(&cache.h[1..])
@@ -134,6 +138,7 @@ impl Cell for Lstm {
         vec![cache.h[T].clone(), cache.c[T].clone()]
     }
 
+    // ANCHOR: backward
     fn backward(&self, cache: &Cache, dH: &DMatrix<f64>) -> (Grads, DMatrix<f64>) {
         let (X, B, H) = (&cache.X, cache.B, self.hidden_size());
         let mut grads = Grads::zeros(self);
@@ -172,4 +177,5 @@ impl Cell for Lstm {
         }
         (grads, dX)
     }
+    // ANCHOR_END: backward
 }
