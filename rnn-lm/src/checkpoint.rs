@@ -187,7 +187,14 @@ impl Checkpointed for State {
 /// The model and its vocabulary, every shape checked against the vocabulary.
 fn read_model(ck: &mut Checkpoint) -> Result<(Rnn, Vocab)> {
     let bad = |msg: String| Error::format(&ck.path, "safetensors metadata", msg);
-    let words: Vec<String> = serde_json::from_str(ck.meta_str("vocabulary")?)
+    let text = ck.meta_str("vocabulary").map_err(|_| {
+        bad(
+            "has no `vocabulary` (a file of an rnn-lm older than the run session, which kept it \
+             in vocab.txt: train the model again)"
+                .into(),
+        )
+    })?;
+    let words: Vec<String> = serde_json::from_str(text)
         .map_err(|e| bad(format!("`vocabulary` is not a JSON list of words ({e})")))?;
     let vocab = Vocab::from_words(words).map_err(|e| bad(format!("`vocabulary`: {e}")))?;
     for marker in [SENTENCE_START, SENTENCE_END] {

@@ -269,7 +269,7 @@ fn edited(
 }
 
 #[test]
-fn bad_checkpoints_are_one_line_errors_for_generate_and_resume() {
+fn bad_checkpoints_are_one_line_errors_for_sample_and_resume() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let good = d.join("good");
@@ -362,6 +362,14 @@ fn bad_checkpoints_are_one_line_errors_for_generate_and_resume() {
             .insert("vocabulary".into(), serde_json::to_string(&v).unwrap());
     });
     cases.push(("a longer vocabulary".into(), longer, "expected 8×41".into()));
+    let none = edited(d, "no-vocabulary", &good, |ck| {
+        ck.metadata.remove("vocabulary");
+    });
+    cases.push((
+        "no vocabulary (an older file)".into(),
+        none,
+        "train the model again".into(),
+    ));
     let not_list = edited(d, "not-a-list", &good, |ck| {
         ck.metadata.insert("vocabulary".into(), "the cat".into());
     });
