@@ -150,7 +150,7 @@ pub struct GradcheckArgs {
     /// Hidden units N_h (the tutorial: 10; at most 100)
     #[arg(long, default_value_t = 10, value_parser = value_parser!(u64).range(1..=100))]
     pub hidden: u64,
-    /// Truncation K; ≥ 3 is full BPTT on the sentence [0,1,2,3] (the tutorial uses 1000)
+    /// Truncation K; ≥ 3 is full BPTT on the sentence (0, 1, 2, 3) (the tutorial uses 1000)
     #[arg(long, default_value_t = 1000)]
     pub bptt: usize,
     /// Seed of the weights (the tutorial: np.random.seed(10))
