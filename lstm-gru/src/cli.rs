@@ -56,8 +56,21 @@ pub struct AddingArgs {
     /// gradients added in a fixed order (1: single-threaded; N > 1 equals it up to rounding).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
     pub threads: u64,
+    /// The vanilla cell's f (notes §6: tanh or ReLU). relu starts as the IRNN of Le, Jaitly &
+    /// Hinton 2015: W_hh = I, b_h = 0, W_xh from N(0, 0.001²).
+    #[arg(long, value_enum, default_value = "tanh")]
+    pub activation: ActivationKind,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+/// The vanilla cell's f, as a flag names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ActivationKind {
+    /// h_t = tanh(W_xh x_t + W_hh h_{t−1} + b_h), weights uniform in ±1/√H.
+    Tanh,
+    /// h_t = max(0, W_xh x_t + W_hh h_{t−1} + b_h) from the IRNN's start.
+    Relu,
 }
 
 #[derive(Args)]

@@ -33,7 +33,7 @@
 //!
 //! | the notes (§6) | notes layer | engine |
 //! |---|---|---|
-//! | s_t = tanh(U x_t + W s_{t−1} + b_h) (vanilla; here U = W_xh, W = W_hh) | [`Rnn`]: [`forward`](model::Rnn::forward), [`backward`](model::Rnn::backward) | [`fast::rnn`] |
+//! | s_t = f(U x_t + W s_{t−1} + b_h), f = tanh or ReLU (vanilla; here U = W_xh, W = W_hh; the ReLU one starts as the IRNN, [`Rnn::irnn`](model::Rnn::irnn)) | [`Rnn`]: [`forward`](model::Rnn::forward), [`backward`](model::Rnn::backward) | [`fast::rnn`] |
 //! | f_t = σ(W^f_xh x_t + W^f_hh h_{t−1} + b^f_h); i_t, o_t likewise; g_t = tanh(…) | [`Lstm`]: [`forward`](model::Lstm::forward), one line per gate | [`fast::lstm`] |
 //! | c_t = f_t ∘ c_{t−1} + i_t ∘ g_t, h_t = o_t ∘ tanh(c_t) | the same [`forward`](model::Lstm::forward); [`backward`](model::Lstm::backward): seven derivative lines | [`fast::lstm`] |
 //! | z_t = σ(W_z · [h_{t−1}, x_t]), r_t = σ(W_r · [h_{t−1}, x_t]) | [`Gru`]: [`forward`](model::Gru::forward), [`backward`](model::Gru::backward) | [`fast::gru`] |

@@ -9,10 +9,13 @@
 mod cli;
 
 use clap::Parser;
-use cli::{AddingArgs, CellKind, Cli, Command, SampleArgs, TextArgs, check_memory, with_cell};
+use cli::{
+    ActivationKind, AddingArgs, CellKind, Cli, Command, SampleArgs, TextArgs, check_memory,
+    with_cell,
+};
 use lstm_gru::data::Corpus;
 use lstm_gru::fast::{FastCell, stack_floats};
-use lstm_gru::model::CharLm;
+use lstm_gru::model::{AddingNet, CharLm, Rnn};
 use lstm_gru::train::{self, AddingConfig, Session, TextConfig};
 use lstm_gru::{checkpoint, report};
 use shared::data::text::CharStream;
@@ -52,7 +55,14 @@ fn run_adding(a: &AddingArgs) -> anyhow::Result<()> {
     let mut runs = Vec::new();
     for kind in a.cell.map_or(CellKind::ALL.to_vec(), |k| vec![k]) {
         let bar = run.progress(cfg.steps as u64, kind.name());
-        let (out, result) = with_cell!(kind, C => train::train_adding::<C>(&cfg, run.seed, &bar));
+        let (out, result) = match (kind, a.activation) {
+            (CellKind::Rnn, ActivationKind::Relu) => {
+                let rng = &mut rng::stream(run.seed, 1);
+                let mut net = AddingNet::with_layers(cfg.hidden, cfg.layers, rng, Rnn::irnn);
+                train::train_adding_net(&cfg, run.seed, &mut net, &bar)
+            }
+            _ => with_cell!(kind, C => train::train_adding::<C>(&cfg, run.seed, &bar)),
+        };
         bar.finish();
         runs.push(out);
         if let Err(e) = result {

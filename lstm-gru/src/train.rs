@@ -85,17 +85,29 @@ pub fn train_adding<C: FastCell>(
     seed: u64,
     progress: &Progress,
 ) -> (Outcome, Result<()>) {
+    let mut net = AddingNet::new(cfg.hidden, cfg.layers, &mut rng::stream(seed, 1));
+    train_adding_net::<C>(cfg, seed, &mut net, progress)
+}
+
+/// [`train_adding`] from a given start `net` (e.g. [`AddingNet::irnn`]), trained in place.
+pub fn train_adding_net<C: FastCell>(
+    cfg: &AddingConfig,
+    seed: u64,
+    net: &mut AddingNet<C>,
+    progress: &Progress,
+) -> (Outcome, Result<()>) {
+    let name = net.rnn.layers[0].label();
     let mut out = Outcome {
-        cell: C::NAME,
-        train_mse: Series::new(format!("{} (mini-batch)", C::NAME)),
-        test_mse: Series::new(format!("{} (held out)", C::NAME)),
+        cell: name,
+        train_mse: Series::new(format!("{name} (mini-batch)")),
+        test_mse: Series::new(format!("{name} (held out)")),
         final_test_mse: f64::NAN,
         best_test_mse: f64::INFINITY,
         solved_at: None,
         seconds: 0.0,
         params: 0,
     };
-    let result = run_adding::<C>(cfg, seed, progress, &mut out);
+    let result = run_adding::<C>(cfg, seed, net, progress, &mut out);
     (out, result)
 }
 
@@ -103,6 +115,7 @@ pub fn train_adding<C: FastCell>(
 fn run_adding<C: FastCell>(
     cfg: &AddingConfig,
     seed: u64,
+    net: &mut AddingNet<C>,
     progress: &Progress,
     out: &mut Outcome,
 ) -> Result<()> {
@@ -110,13 +123,12 @@ fn run_adding<C: FastCell>(
         return Err(Error::flag("--length", "must be at least 2"));
     }
     let start = Instant::now();
-    let mut net: AddingNet<C> = AddingNet::new(cfg.hidden, cfg.layers, &mut rng::stream(seed, 1));
     let mut grads = net.zero_grads();
     let mut data = rng::stream(seed, 2);
     let test = adding_batch(cfg.T, cfg.test_size, &mut rng::stream(seed, 3));
     let mut cache = net.fast_cache(cfg.T, cfg.batch);
     let threads = shared::parallel::check_threads(cfg.threads)?;
-    let mut parallel = (threads > 1).then(|| AddingParallel::new(&net, cfg.T, cfg.batch, threads));
+    let mut parallel = (threads > 1).then(|| AddingParallel::new(net, cfg.T, cfg.batch, threads));
     let mut test_cache = net.fast_cache(cfg.T, cfg.test_size);
     let mut opt = Optimizer::new(Rule::adam(), cfg.lr);
     out.params = net.params_mut().iter().map(|p| p.len()).sum();
@@ -132,7 +144,7 @@ fn run_adding<C: FastCell>(
             out.best_test_mse = out.best_test_mse.min(mse);
             Ok::<f64, Error>(mse)
         };
-    evaluate(&net, 0, out, &mut test_cache)?;
+    evaluate(net, 0, out, &mut test_cache)?;
     let mut b = AddingBatch::new(cfg.T, cfg.batch);
     for step in 1..=cfg.steps {
         b.draw(&mut data);
@@ -144,7 +156,7 @@ fn run_adding<C: FastCell>(
                 &mut cache,
                 &mut grads,
             ),
-            Some(p) => p.backward(&net, &b.X, &b.target, &mut grads),
+            Some(p) => p.backward(net, &b.X, &b.target, &mut grads),
         };
         out.seconds = start.elapsed().as_secs_f64();
         check_finite(step as u64, mse)?;
@@ -154,8 +166,8 @@ fn run_adding<C: FastCell>(
         let g: Vec<&DMatrix<f64>> = g.into_iter().map(|g| &*g).collect();
         opt.step(&mut net.params_mut(), &g);
         if step % cfg.eval_every == 0 || step == cfg.steps {
-            let test_mse = evaluate(&net, step, out, &mut test_cache)?;
-            progress.set_message(format!("{}: held-out MSE {test_mse:.4}", C::NAME));
+            let test_mse = evaluate(net, step, out, &mut test_cache)?;
+            progress.set_message(format!("{}: held-out MSE {test_mse:.4}", out.cell));
         }
         progress.inc(1);
     }

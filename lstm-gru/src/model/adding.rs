@@ -49,6 +49,21 @@ impl<C: Cell> AddingNet<C> {
         }
     }
 
+    /// [`AddingNet::new`] with the layers replaced by fresh ones that `make` builds (from the
+    /// same `rng`, after the read-out's draw): how the IRNN's start is made.
+    pub fn with_layers(
+        H: usize,
+        L: usize,
+        rng: &mut Rng,
+        make: impl Fn(usize, usize, &mut Rng) -> C,
+    ) -> Self {
+        let mut net = Self::new(H, L, rng);
+        for (l, layer) in net.rnn.layers.iter_mut().enumerate() {
+            *layer = make(if l == 0 { 2 } else { H }, H, rng);
+        }
+        net
+    }
+
     /// Runs B sequences `X` (2 × T·B: values, markers) from zero states; returns the MSE
     /// against `target` (1 × B) and the cache.
     pub fn forward(&self, X: &DMatrix<f64>, target: &DMatrix<f64>) -> (f64, Cache<C>) {
