@@ -27,6 +27,33 @@ pub enum Command {
     Text(TextArgs),
     /// Draw text from a checkpoint written by `text`.
     Sample(SampleArgs),
+    /// Notes §6, why the vanilla RNN forgets: ‖∂E/∂h_(T−k)‖ against the lag k for the tanh
+    /// RNN, the IRNN, the LSTM and the GRU, at initialisation and after a short training on
+    /// the adding problem; writes gradients.png, gradients.csv and summary.json (default
+    /// folder runs/lstm-gru/gradients).
+    Gradients(GradientsArgs),
+}
+
+#[derive(Args)]
+pub struct GradientsArgs {
+    /// Sequence length T (the lags measured are 0 … T).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(2..=10_000))]
+    pub length: u64,
+    /// Hidden units.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub hidden: u64,
+    /// Training steps per cell on the adding problem (Adam, batch 32, clip 1), between the two
+    /// measurements.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+    pub steps: u64,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 0.01, value_parser = positive)]
+    pub lr: f64,
+    /// Sequences the norms are measured on.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub sequences: u64,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Args)]

@@ -53,6 +53,7 @@
 //! | [`data`] | the adding problem's sequences; the text (a file or the generated corpus) and its streams |
 //! | [`lm`] | the language model in use: validation loss, sampling |
 //! | [`train`] | the two training loops, the language model's run session |
+//! | [`gradients`] | the vanishing gradient measured: ‖∂E/∂h_{T−k}‖ against the lag k, per cell |
 //! | [`checkpoint`] | the model file and the training checkpoint (`--resume`) |
 //! | [`report`] | tables, curves, summaries, the closing report |
 //!
@@ -72,6 +73,7 @@
 pub mod checkpoint;
 pub mod data;
 pub mod fast;
+pub mod gradients;
 pub mod lm;
 pub mod model;
 pub mod report;

@@ -10,11 +10,12 @@ mod cli;
 
 use clap::Parser;
 use cli::{
-    ActivationKind, AddingArgs, CellKind, Cli, Command, SampleArgs, TextArgs, check_memory,
-    with_cell,
+    ActivationKind, AddingArgs, CellKind, Cli, Command, GradientsArgs, SampleArgs, TextArgs,
+    check_memory, with_cell,
 };
 use lstm_gru::data::Corpus;
 use lstm_gru::fast::{FastCell, stack_floats};
+use lstm_gru::gradients::{self, GradientsConfig};
 use lstm_gru::model::{AddingNet, CharLm, Rnn};
 use lstm_gru::train::{self, AddingConfig, Session, TextConfig};
 use lstm_gru::{checkpoint, report};
@@ -30,6 +31,7 @@ fn main() -> std::process::ExitCode {
             Some(Command::Adding(a)) => run_adding(&a),
             Some(Command::Text(a)) => with_cell!(a.cell, C => run_text::<C>(&a)),
             Some(Command::Sample(a)) => run_sample(&a),
+            Some(Command::Gradients(a)) => run_gradients(&a),
         }
     })
 }
@@ -144,5 +146,44 @@ fn run_sample(a: &SampleArgs) -> anyhow::Result<()> {
         model.sample_text(&vocab, a.prime.as_deref(), n, a.temperature, &mut rng)?
     });
     println!("{text}");
+    Ok(())
+}
+
+fn run_gradients(a: &GradientsArgs) -> anyhow::Result<()> {
+    let (T, H) = (a.length as usize, a.hidden as usize);
+    let cfg = GradientsConfig {
+        train: AddingConfig {
+            T,
+            hidden: H,
+            layers: 1,
+            batch: 32,
+            steps: a.steps as usize,
+            lr: a.lr,
+            clip: 1.0,
+            eval_every: 50,
+            test_size: 256,
+            threads: 1,
+        },
+        sequences: a.sequences as usize,
+    };
+    let floats = stack_floats(2, H, 1, T, 256 + cfg.sequences) * 2.0; // engine + notes layer
+    check_memory(floats, "--hidden, --length, --sequences")?;
+    let mut args = a.run.clone();
+    args.out
+        .get_or_insert_with(|| "runs/lstm-gru/gradients".into());
+    let run = Run::start("lstm-gru", &args)?;
+    let steps = cfg.train.steps as u64;
+    let profiles = gradients::measure_all(&cfg, run.seed, &|name| run.progress(steps, name))?;
+    println!("{}", gradients::table(&cfg, &profiles));
+    let figure = gradients::figure(&cfg, &profiles);
+    figure.save_png(run.path("gradients.png"))?;
+    figure.save_csv(run.path("gradients.csv"))?;
+    let runs: Vec<_> = profiles.iter().map(|p| p.outcome.clone()).collect();
+    run.save_loss(&report::adding_figure(&runs, T, cfg.train.steps))?;
+    run.save_summary(steps, gradients::summary(&cfg, &profiles))?;
+    println!(
+        "wrote {} and summary.json",
+        run.path("gradients.png").display()
+    );
     Ok(())
 }

@@ -89,7 +89,7 @@ pub fn train_adding<C: FastCell>(
     train_adding_net::<C>(cfg, seed, &mut net, progress)
 }
 
-/// [`train_adding`] from a given start `net` (e.g. [`AddingNet::irnn`]), trained in place.
+/// [`train_adding`] from a given start `net` (e.g. the IRNN of [`AddingNet::with_layers`] and [`crate::model::Rnn::irnn`]), trained in place.
 pub fn train_adding_net<C: FastCell>(
     cfg: &AddingConfig,
     seed: u64,

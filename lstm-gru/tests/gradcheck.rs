@@ -206,3 +206,39 @@ fn adding_net_gradients() {
         assert!(rep.max_abs_numeric > 1e-4, "parameter {i}: {rep:?}");
     }
 }
+
+/// ∂E/∂h_0 of [`Cell::backward_states`] (the last of BPTT's ∂E/∂h_t, through every step: what
+/// `lstm-gru gradients` measures) against finite differences on the carried state h_0.
+fn check_state_gradient<C: Cell>(make: fn(usize, usize, &mut rng::Rng) -> C) {
+    let B = 2;
+    let s: Setup<C> = Setup::with(make, 7, B);
+    let bptt = s
+        .cell
+        .backward_states(&s.cell.forward(&s.X, B, &s.start), &s.P);
+    assert_eq!(bptt.dh.len(), T + 1, "∂E/∂h_0 … ∂E/∂h_T");
+    let mut start = s.start.clone();
+    let numeric = numeric_gradient(
+        &mut start,
+        |st| &mut st[0],
+        |st| {
+            let cache = s.cell.forward(&s.X, B, st);
+            s.P.component_mul(&C::outputs(&cache)).sum()
+        },
+        STEP,
+    );
+    let rep = compare(&bptt.dh[0], &numeric);
+    println!("{} ∂E/∂h_0: {rep:?}", s.cell.label());
+    assert!(
+        rep.max_rel_error < 1e-6 && rep.max_abs_numeric > 1e-3,
+        "{}: {rep:?}",
+        s.cell.label()
+    );
+}
+
+#[test]
+fn state_gradients_reach_h0() {
+    check_state_gradient(Lstm::new);
+    check_state_gradient(Gru::new);
+    check_state_gradient(Rnn::new);
+    check_state_gradient(Rnn::irnn);
+}

@@ -87,6 +87,22 @@ impl<C: Cell> AddingNet<C> {
 
     /// The gradients of the MSE of the forward pass that made `cache`.
     pub fn backward(&self, cache: &Cache<C>) -> NetGrads {
+        let (dW_hy, db_y, dH) = self.read_out_backward(cache);
+        let (rnn, _) = self.rnn.backward(&cache.rnn, &dH);
+        NetGrads { rnn, dW_hy, db_y }
+    }
+
+    /// ∂E/∂h_0 … ∂E/∂h_T of the top layer (each H × B), E the MSE of the forward pass that made
+    /// `cache`: how far back the error reaches ([`Cell::backward_states`]).
+    pub fn state_gradients(&self, cache: &Cache<C>) -> Vec<DMatrix<f64>> {
+        let (_, _, dH) = self.read_out_backward(cache);
+        let top = self.rnn.layers.last().expect("at least one layer");
+        let top_cache = cache.rnn.layers.last().expect("at least one layer");
+        top.backward_states(top_cache, &dH).dh
+    }
+
+    /// The read-out's backward pass: ∂E/∂W_hy, ∂E/∂b_y and ∂E/∂h_t of the top layer.
+    fn read_out_backward(&self, cache: &Cache<C>) -> (DMatrix<f64>, DMatrix<f64>, DMatrix<f64>) {
         let (H, B) = cache.h_T.shape();
         let T = Stack::outputs(&cache.rnn).ncols() / B;
         // E = (1/B) Σ_j (y_j − target_j)²  ⇒  ∂E/∂y = 2(y − target)/B                    1 × B
@@ -97,8 +113,7 @@ impl<C: Cell> AddingNet<C> {
         let mut dH = DMatrix::zeros(H, T * B); // ∂E/∂h_t: zero but at t = T, the step read out
         dH.columns_mut((T - 1) * B, B)
             .copy_from(&(self.W_hy.transpose() * &dy));
-        let (rnn, _) = self.rnn.backward(&cache.rnn, &dH);
-        NetGrads { rnn, dW_hy, db_y }
+        (dW_hy, db_y, dH)
     }
 
     /// Zero gradients of this net's shapes.
