@@ -44,7 +44,7 @@ pub struct GradientsArgs {
     pub hidden: u64,
     /// Training steps per cell on the adding problem (Adam, batch 32, clip 1), between the two
     /// measurements.
-    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 1500, value_parser = clap::value_parser!(u64).range(1..))]
     pub steps: u64,
     /// Adam's learning rate.
     #[arg(long, default_value_t = 0.01, value_parser = positive)]

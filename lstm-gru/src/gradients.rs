@@ -194,15 +194,22 @@ pub fn table(cfg: &GradientsConfig, profiles: &[Profile]) -> String {
     s
 }
 
-/// gradients.png: one panel at initialisation, one after training, a log-scale curve per cell.
-pub fn figure(cfg: &GradientsConfig, profiles: &[Profile]) -> Figure {
+/// The measured curves, one panel at initialisation, one after training, a curve per cell:
+/// ‖∂E/∂h_(T−k)‖ itself (`log10` false: gradients.csv's numbers), or its log₁₀ (`log10` true:
+/// gradients.png, whose curves span over a hundred decades, more than a log axis labels well).
+pub fn figure(cfg: &GradientsConfig, profiles: &[Profile], log10: bool) -> Figure {
+    let y_label = if log10 {
+        "log₁₀ ‖∂E/∂h_(T−k)‖"
+    } else {
+        "‖∂E/∂h_(T−k)‖"
+    };
     let panel = |title: String, pick: fn(&Profile) -> &Vec<f64>| {
-        let mut panel = Panel::new(title, "lag k (steps back from T)", "‖∂E/∂h_(T−k)‖").log_y();
+        let mut panel = Panel::new(title, "lag k (steps back from T)", y_label);
         for p in profiles {
             let norms = pick(p);
             let mut s = Series::new(format!("{} (×{:.3}/step)", p.name, decay_per_step(norms)));
             for (k, n) in norms.iter().enumerate() {
-                s.push(k as f64, *n);
+                s.push(k as f64, if log10 { n.log10() } else { *n });
             }
             panel.series.push(s);
         }

@@ -175,9 +175,8 @@ fn run_gradients(a: &GradientsArgs) -> anyhow::Result<()> {
     let steps = cfg.train.steps as u64;
     let profiles = gradients::measure_all(&cfg, run.seed, &|name| run.progress(steps, name))?;
     println!("{}", gradients::table(&cfg, &profiles));
-    let figure = gradients::figure(&cfg, &profiles);
-    figure.save_png(run.path("gradients.png"))?;
-    figure.save_csv(run.path("gradients.csv"))?;
+    gradients::figure(&cfg, &profiles, true).save_png(run.path("gradients.png"))?;
+    gradients::figure(&cfg, &profiles, false).save_csv(run.path("gradients.csv"))?;
     let runs: Vec<_> = profiles.iter().map(|p| p.outcome.clone()).collect();
     run.save_loss(&report::adding_figure(&runs, T, cfg.train.steps))?;
     run.save_summary(steps, gradients::summary(&cfg, &profiles))?;
