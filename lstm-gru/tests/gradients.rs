@@ -40,3 +40,58 @@ fn at_initialisation_tanh_vanishes_fastest_and_the_irnn_keeps_its_gradient() {
     assert!(r_irnn > 0.99, "{r_irnn}");
     assert!(irnn[T] > 0.5 * irnn[0], "{} vs {}", irnn[T], irnn[0]);
 }
+
+const BIN: &str = env!("CARGO_BIN_EXE_lstm-gru");
+
+/// The command writes its table, picture, numbers and summary, the same for the same seed.
+#[test]
+fn the_command_writes_its_files_the_same_for_the_same_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = Vec::new();
+    for name in ["a", "b"] {
+        let out = dir.path().join(name);
+        let args = [
+            "gradients",
+            "--length",
+            "12",
+            "--hidden",
+            "4",
+            "--steps",
+            "3",
+            "--sequences",
+            "5",
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        let o = shared::testing::run(BIN, &args);
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        for cell in lstm_gru::gradients::CELLS {
+            assert_eq!(stdout.lines().filter(|l| l.starts_with(cell)).count(), 2);
+        }
+        for file in ["gradients.png", "gradients.csv", "summary.json", "loss.png", "loss.csv"] {
+            assert!(out.join(file).is_file(), "{file}");
+        }
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        let rate = summary["cells"]["irnn"]["decay_per_step_init"].as_f64().unwrap();
+        assert!(rate > 0.9 && rate <= 1.0 + 1e-9, "{rate}");
+        csv.push(std::fs::read(out.join("gradients.csv")).unwrap());
+    }
+    assert_eq!(csv[0], csv[1]);
+}
+
+#[test]
+fn bad_flags_are_one_line_errors() {
+    for (args, mention) in [
+        (&["gradients", "--length", "1"][..], "--length"),
+        (&["gradients", "--sequences", "0"], "--sequences"),
+        (&["gradients", "--lr", "nan"], "--lr"),
+        (&["adding", "--activation", "sigmoid"], "--activation"),
+    ] {
+        let o = shared::testing::run(BIN, args);
+        shared::testing::assert_user_error(&o, &format!("{args:?}"), &[mention]);
+    }
+}
