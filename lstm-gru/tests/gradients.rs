@@ -70,13 +70,21 @@ fn the_command_writes_its_files_the_same_for_the_same_seed() {
         for cell in lstm_gru::gradients::CELLS {
             assert_eq!(stdout.lines().filter(|l| l.starts_with(cell)).count(), 2);
         }
-        for file in ["gradients.png", "gradients.csv", "summary.json", "loss.png", "loss.csv"] {
+        for file in [
+            "gradients.png",
+            "gradients.csv",
+            "summary.json",
+            "loss.png",
+            "loss.csv",
+        ] {
             assert!(out.join(file).is_file(), "{file}");
         }
         let summary: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
                 .unwrap();
-        let rate = summary["cells"]["irnn"]["decay_per_step_init"].as_f64().unwrap();
+        let rate = summary["cells"]["irnn"]["decay_per_step_init"]
+            .as_f64()
+            .unwrap();
         assert!(rate > 0.9 && rate <= 1.0 + 1e-9, "{rate}");
         csv.push(std::fs::read(out.join("gradients.csv")).unwrap());
     }

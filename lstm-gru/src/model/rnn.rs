@@ -68,7 +68,8 @@ pub struct Rnn {
 impl Rnn {
     /// The IRNN (Le, Jaitly & Hinton 2015): f = ReLU, W_hh = I, b_h = 0, so that at the start
     /// h_t = max(0, h_{t−1} + W_xh x_t) adds its inputs up and forgets nothing; W_xh from
-    /// N(0, 0.001²), the small Gaussian of the paper's experiments.
+    /// N(0, 0.001²): small, so that h_t starts near 0 (the paper's point is W_hh = I and
+    /// b_h = 0; the input weights' scale is our choice).
     pub fn irnn(D: usize, H: usize, rng: &mut Rng) -> Self {
         Rnn {
             W_xh: shared::init::normal(H, D, 0.0, 1e-3, rng),
