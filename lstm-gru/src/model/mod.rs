@@ -149,6 +149,20 @@ pub struct Bptt {
     pub dh: Vec<DMatrix<f64>>,
 }
 
+impl Bptt {
+    /// The result of a backward pass that filled ∂E/∂h_1 … ∂E/∂h_T into `dh` and ended at
+    /// ∂E/∂h_0 = `dh_0`, what step 1 sends back to the carried state.
+    pub fn ending_at(
+        grads: Grads,
+        dX: DMatrix<f64>,
+        mut dh: Vec<DMatrix<f64>>,
+        dh_0: DMatrix<f64>,
+    ) -> Self {
+        dh[0] = dh_0;
+        Bptt { grads, dX, dh }
+    }
+}
+
 /// ∂E/∂θ of a network of stacked layers and a linear output W_hy h + b_y (both tasks' nets).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NetGrads {

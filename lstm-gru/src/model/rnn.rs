@@ -164,11 +164,6 @@ impl Cell for Rnn {
             dh_next = self.W_hh.transpose() * &da; // ∂E/∂h_{t−1}: H × B
             dh_all[t + 1] = dh;
         }
-        dh_all[0] = dh_next;
-        Bptt {
-            grads,
-            dX,
-            dh: dh_all,
-        }
+        Bptt::ending_at(grads, dX, dh_all, dh_next)
     }
 }
