@@ -169,7 +169,7 @@ pub struct SampleArgs {
 /// Which cell to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum CellKind {
-    /// Vanilla tanh RNN.
+    /// Vanilla RNN (tanh; ReLU from the IRNN's start with `--activation relu`).
     Rnn,
     /// Long short-term memory.
     Lstm,
