@@ -16,6 +16,7 @@ use crate::data::{AddingBatch, adding_batch};
 use crate::fast::FastCell;
 use crate::model::{AddingNet, Cell, Gru, Lstm, Rnn, rnn::Activation};
 use crate::train::{self, AddingConfig, Outcome};
+use nalgebra::DMatrix;
 use shared::plot::{Figure, Panel, Series};
 use shared::rng;
 use shared::run::Progress;
@@ -72,12 +73,20 @@ pub struct Profile {
     pub outcome: Outcome,
 }
 
-/// The cells compared, in order: the tanh RNN, the IRNN, the ReLU RNN from the tanh RNN's
-/// uniform weights (ReLU without the identity), the LSTM, the GRU.
-pub const CELLS: [&str; 5] = ["rnn", "irnn", "relu, uniform init", "lstm", "gru"];
+/// The cells compared, in order: the tanh RNN; the notes' remedies one at a time, a good
+/// initial W (tanh with W_hh = I) and ReLU (from the tanh RNN's uniform weights); both (the
+/// IRNN); the gates (LSTM, GRU).
+pub const CELLS: [&str; 6] = [
+    "rnn",
+    "tanh, W_hh = I",
+    "relu, uniform W_hh",
+    "irnn",
+    "lstm",
+    "gru",
+];
 
-/// The starting network of cell `name` (one of [`CELLS`]), measured, trained, measured again.
-/// `bar` makes each training run's progress bar.
+/// Every cell of [`CELLS`] measured, trained on the adding problem, measured again. `bar`
+/// makes each training run's progress bar.
 pub fn measure_all(
     cfg: &GradientsConfig,
     seed: u64,
@@ -85,31 +94,23 @@ pub fn measure_all(
 ) -> Result<Vec<Profile>> {
     let (H, L) = (cfg.train.hidden, cfg.train.layers);
     let batch = adding_batch(cfg.train.T, cfg.sequences, &mut rng::stream(seed, 5));
-    let init = || rng::stream(seed, 1); // every cell's weights from the adding run's stream
-    let relu_uniform = |D: usize, H: usize, rng: &mut rng::Rng| Rnn {
-        f: Activation::Relu,
-        ..Rnn::new(D, H, rng)
-    };
     let mut out = Vec::new();
     for name in CELLS {
+        let rng = &mut rng::stream(seed, 1); // the weights of the adding run's cells
         let p = match name {
             "rnn" => profile(
                 cfg,
                 seed,
                 name,
-                AddingNet::<Rnn>::new(H, L, &mut init()),
+                AddingNet::<Rnn>::new(H, L, rng),
                 &batch,
                 bar,
             ),
-            "irnn" => {
-                let net = AddingNet::with_layers(H, L, &mut init(), Rnn::irnn);
-                profile(cfg, seed, name, net, &batch, bar)
-            }
             "lstm" => profile(
                 cfg,
                 seed,
                 name,
-                AddingNet::<Lstm>::new(H, L, &mut init()),
+                AddingNet::<Lstm>::new(H, L, rng),
                 &batch,
                 bar,
             ),
@@ -117,18 +118,33 @@ pub fn measure_all(
                 cfg,
                 seed,
                 name,
-                AddingNet::<Gru>::new(H, L, &mut init()),
+                AddingNet::<Gru>::new(H, L, rng),
                 &batch,
                 bar,
             ),
             _ => {
-                let net = AddingNet::with_layers(H, L, &mut init(), relu_uniform);
+                let net = AddingNet::with_layers(H, L, rng, vanilla(name));
                 profile(cfg, seed, name, net, &batch, bar)
             }
         }?;
         out.push(p);
     }
     Ok(out)
+}
+
+/// How the vanilla variants of [`CELLS`] start.
+fn vanilla(name: &str) -> fn(usize, usize, &mut rng::Rng) -> Rnn {
+    match name {
+        "tanh, W_hh = I" => |D, H, rng| Rnn {
+            W_hh: DMatrix::identity(H, H),
+            ..Rnn::new(D, H, rng)
+        },
+        "relu, uniform W_hh" => |D, H, rng| Rnn {
+            f: Activation::Relu,
+            ..Rnn::new(D, H, rng)
+        },
+        _ => Rnn::irnn,
+    }
 }
 
 /// Measures `net`, trains it on the adding problem, measures it again.
