@@ -23,6 +23,8 @@
 //! the LSTM and the GRU reach held-out MSE < 0.01 (0.00017 and 0.00023 at seed 1), the vanilla
 //! RNN stays near 1/6 (0.160). `lstm-gru text`: a 2 × 128 LSTM reaches 0.71 nats per character
 //! on the generated corpus in 1000 steps (the text's entropy, the floor: 0.559).
+//! `lstm-gru gradients`: at initialisation ‖∂E/∂h_(T−k)‖ falls × 0.60 per step back for the tanh
+//! RNN and × 0.9998 for the IRNN ([`gradients`]).
 //!
 //! # The notes' equations and where they are
 //!
