@@ -39,6 +39,12 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run_adding(a: &AddingArgs) -> anyhow::Result<()> {
+    if a.activation == ActivationKind::Relu
+        && matches!(a.cell, Some(CellKind::Lstm | CellKind::Gru))
+    {
+        let why = "relu is the vanilla cell's f (--cell rnn, or no --cell)";
+        return Err(shared::Error::flag("--activation", why).into());
+    }
     let cfg = AddingConfig {
         T: a.length as usize,
         hidden: a.hidden as usize,

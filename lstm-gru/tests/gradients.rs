@@ -98,6 +98,10 @@ fn bad_flags_are_one_line_errors() {
         (&["gradients", "--sequences", "0"], "--sequences"),
         (&["gradients", "--lr", "nan"], "--lr"),
         (&["adding", "--activation", "sigmoid"], "--activation"),
+        (
+            &["adding", "--cell", "gru", "--activation", "relu"],
+            "--activation",
+        ),
     ] {
         let o = shared::testing::run(BIN, args);
         shared::testing::assert_user_error(&o, &format!("{args:?}"), &[mention]);
