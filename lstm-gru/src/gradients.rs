@@ -223,7 +223,11 @@ pub fn figure(cfg: &GradientsConfig, profiles: &[Profile], log10: bool) -> Figur
         let mut panel = Panel::new(title, "lag k (steps back from T)", y_label);
         for p in profiles {
             let norms = pick(p);
-            let mut s = Series::new(format!("{} (×{:.3}/step)", p.name, decay_per_step(norms)));
+            let mut s = Series::new(if log10 {
+                format!("{} (×{:.3}/step)", p.name, decay_per_step(norms))
+            } else {
+                p.name.clone() // the CSV's series column: the cell alone
+            });
             for (k, n) in norms.iter().enumerate() {
                 s.push(k as f64, if log10 { n.log10() } else { *n });
             }
