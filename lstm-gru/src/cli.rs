@@ -34,6 +34,35 @@ pub enum Command {
     Sample(SampleArgs),
     /// The loss of a trained model on another text: nats and bits per character, perplexity.
     Eval(EvalArgs),
+    /// Notes §6, why the vanilla RNN forgets: ‖∂E/∂h_(T−k)‖ against the lag k for the tanh
+    /// RNN, the IRNN, the LSTM and the GRU, at initialisation and after a short training on
+    /// the adding problem; writes gradients.png, gradients.csv, loss.png, loss.csv and
+    /// summary.json to runs/lstm-gru-gradients by default.
+    Gradients(GradientsArgs),
+}
+
+#[derive(Args, Serialize)]
+pub struct GradientsArgs {
+    /// Sequence length T (the lags measured are 0 … T).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(2..=10_000))]
+    pub length: u64,
+    /// Hidden units.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub hidden: u64,
+    /// Training steps per cell on the adding problem (Adam, batch 32, clip 1), between the two
+    /// measurements.
+    #[arg(long, default_value_t = 1500, value_parser = clap::value_parser!(u64).range(1..))]
+    pub steps: u64,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 0.01, value_parser = positive)]
+    pub lr: f64,
+    /// Sequences the norms are measured on.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub sequences: u64,
+    /// --seed, --out, --quiet, --overwrite.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Args, Serialize)]
@@ -63,10 +92,24 @@ pub struct AddingArgs {
     /// gradients added in a fixed order (1: single-threaded; N > 1 equals it up to rounding).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
     pub threads: u64,
+    /// The vanilla cell's f (notes §6: tanh or ReLU). relu starts as the IRNN of Le, Jaitly &
+    /// Hinton 2015: W_hh = I, b_h = 0, W_xh from N(0, 0.001²).
+    #[arg(long, value_enum, default_value = "tanh")]
+    pub activation: ActivationKind,
     /// --seed, --out, --quiet, --overwrite.
     #[command(flatten)]
     #[serde(flatten)]
     pub run: RunArgs,
+}
+
+/// The vanilla cell's f, as a flag names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivationKind {
+    /// h_t = tanh(W_xh x_t + W_hh h_{t−1} + b_h), weights uniform in ±1/√H.
+    Tanh,
+    /// h_t = max(0, W_xh x_t + W_hh h_{t−1} + b_h) from the IRNN's start.
+    Relu,
 }
 
 #[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -179,7 +222,7 @@ pub struct EvalArgs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CellKind {
-    /// Vanilla tanh RNN.
+    /// Vanilla RNN (tanh; ReLU from the IRNN's start with `--activation relu`).
     Rnn,
     /// Long short-term memory.
     Lstm,

@@ -2,11 +2,15 @@
 //! adding problem), `train` (the language model; checkpoints at every validation, Ctrl-C and
 //! `--resume`), `sample` and `eval` (a saved model).
 
-use crate::cli::{AddingArgs, CellKind, EvalArgs, SampleArgs, TrainArgs, with_cell};
+use crate::cli::{
+    ActivationKind, AddingArgs, CellKind, EvalArgs, GradientsArgs, SampleArgs, TrainArgs, with_cell,
+};
 use anyhow::Result;
 use lstm_gru::checkpoint::{TextRun, Trained, checkpoint_cell};
 use lstm_gru::data::Corpus;
 use lstm_gru::fast::{FastCell, stack_floats};
+use lstm_gru::gradients::{self, GradientsConfig};
+use lstm_gru::model::{AddingNet, Rnn};
 use lstm_gru::report;
 use lstm_gru::train::{self, AddingConfig, TextConfig, Training};
 use shared::checkpoint::Checkpoint;
@@ -23,6 +27,12 @@ const MAY_CHANGE: &[&str] = &["steps", "seconds", "threads", "eval_every", "text
 
 /// `lstm-gru` / `lstm-gru adding`: the cells on the adding problem, one after another.
 pub fn adding(chapter: Chapter, a: &AddingArgs) -> Result<()> {
+    if a.activation == ActivationKind::Relu
+        && matches!(a.cell, Some(CellKind::Lstm | CellKind::Gru))
+    {
+        let why = "relu is the vanilla cell's f (--cell rnn, or no --cell)";
+        return Err(Error::flag("--activation", why).into());
+    }
     let cfg = AddingConfig {
         T: a.length as usize,
         hidden: a.hidden as usize,
@@ -34,6 +44,7 @@ pub fn adding(chapter: Chapter, a: &AddingArgs) -> Result<()> {
         eval_every: 50,
         test_size: 256,
         threads: a.threads as usize,
+        max_mse: train::MAX_MSE,
     };
     // The training caches (twice with --threads: the groups' beside the run's), the held-out
     // caches, weights and Adam.
@@ -57,8 +68,14 @@ pub fn adding(chapter: Chapter, a: &AddingArgs) -> Result<()> {
     let mut runs = Vec::new();
     for kind in a.cell.map_or(CellKind::ALL.to_vec(), |k| vec![k]) {
         let bar = session.progress(cfg.steps as u64, kind.name());
-        let (out, result) =
-            with_cell!(kind, C => train::train_adding::<C>(&cfg, session.seed, &bar));
+        let (out, result) = match (kind, a.activation) {
+            (CellKind::Rnn, ActivationKind::Relu) => {
+                let rng = &mut rng::stream(session.seed, 1);
+                let mut net = AddingNet::with_layers(cfg.hidden, cfg.layers, rng, Rnn::irnn);
+                train::train_adding_net(&cfg, session.seed, &mut net, &bar)
+            }
+            _ => with_cell!(kind, C => train::train_adding::<C>(&cfg, session.seed, &bar)),
+        };
         bar.finish();
         runs.push(out);
         if let Err(e) = result {
@@ -282,4 +299,47 @@ fn in_vocabulary(text: &CharStream, vocab: &CharStream, name: &str) -> shared::R
         ));
     }
     Ok(text.ids.iter().filter_map(|&i| map[i]).collect())
+}
+
+/// `lstm-gru gradients`: the vanishing gradient measured, ‖∂E/∂h_(T−k)‖ against the lag k per
+/// cell, at initialisation and after a short training on the adding problem.
+pub fn gradients(chapter: Chapter, a: &GradientsArgs) -> Result<()> {
+    let (T, H) = (a.length as usize, a.hidden as usize);
+    let cfg = GradientsConfig {
+        train: AddingConfig {
+            T,
+            hidden: H,
+            layers: 1,
+            batch: 32,
+            steps: a.steps as usize,
+            lr: a.lr,
+            clip: 1.0,
+            eval_every: 50,
+            test_size: 256,
+            threads: 1,
+            // The ReLU cell with uniform weights passes through spikes of its MSE (1e18 at step
+            // 928 by default) and recovers under clipping: the measurement keeps such a cell.
+            max_mse: f64::INFINITY,
+        },
+        sequences: a.sequences as usize,
+    };
+    // The engine's and the notes layer's caches over the training, held-out and measured
+    // sequences.
+    let floats = stack_floats(2, H, 1, T, 256 + cfg.sequences) * 2.0;
+    let sizes = [(a.hidden, 32), (a.length, 100), (a.sequences, 100)];
+    let flag = largest(&["--hidden", "--length", "--sequences"], &sizes);
+    let what = format!("{H} units over T = {T} steps, {} sequences", a.sequences);
+    check_memory(flag, &what, 8.0 * floats)?;
+    let session = Session::outputs(chapter, &a.run, Some("gradients"), a)?;
+    let steps = cfg.train.steps as u64;
+    let profiles =
+        gradients::measure_all(&cfg, session.seed, &|name| session.progress(steps, name))?;
+    say!("{}", gradients::table(&cfg, &profiles))?;
+    gradients::figure(&cfg, &profiles, true).save_png(session.output("gradients.png"))?;
+    gradients::figure(&cfg, &profiles, false).save_csv(session.output("gradients.csv"))?;
+    let runs: Vec<_> = profiles.iter().map(|p| p.outcome.clone()).collect();
+    session.save_loss(&report::adding_figure(&runs, T, cfg.train.steps))?;
+    session.save_summary(steps, gradients::summary(&cfg, &profiles))?;
+    session.finish()?;
+    Ok(())
 }

@@ -76,9 +76,15 @@ pub fn adding_figure(runs: &[Outcome], T: usize, steps: usize) -> Figure {
     train.series.push(trivial());
     test.series.push(trivial());
     Figure {
-        title: format!(
-            "Adding problem, T = {T}: the gated cells remember, the vanilla RNN does not"
-        ),
+        title: if runs
+            .iter()
+            .all(|o| ["rnn", "lstm", "gru"].contains(&o.cell))
+        {
+            format!("Adding problem, T = {T}: the gated cells remember, the vanilla RNN does not")
+        } else {
+            let cells: Vec<&str> = runs.iter().map(|o| o.cell).collect();
+            format!("Adding problem, T = {T}: {}", cells.join(", "))
+        },
         panels: vec![train, test],
     }
 }

@@ -13,7 +13,7 @@
 //! W^f_xh is rows 0..H of `W_xh`, W^i_xh rows H..2H, …). PyTorch's `nn.LSTM` stacks them
 //! i, f, g, o and has two bias vectors (b_ih + b_hh); the model is the same.
 
-use super::{Cell, Grads, side_by_side, stack_rows};
+use super::{Bptt, Cell, Grads, side_by_side, stack_rows};
 use nalgebra::DMatrix;
 use shared::activation::{sigmoid, sigmoid_grad, tanh_grad};
 use shared::rng::Rng;
@@ -139,10 +139,11 @@ impl Cell for Lstm {
     }
 
     // ANCHOR: backward
-    fn backward(&self, cache: &Cache, dH: &DMatrix<f64>) -> (Grads, DMatrix<f64>) {
+    fn backward_states(&self, cache: &Cache, dH: &DMatrix<f64>) -> Bptt {
         let (X, B, H) = (&cache.X, cache.B, self.hidden_size());
         let mut grads = Grads::zeros(self);
         let mut dX = DMatrix::zeros(X.nrows(), X.ncols()); // D × T·B
+        let mut dh_all = vec![DMatrix::zeros(H, B); cache.f.len() + 1]; // ∂E/∂h_0 … ∂E/∂h_T
         // ∂E/∂h_t and ∂E/∂c_t arriving from step t + 1 (none after step T)     H × B each
         let (mut dh_next, mut dc_next) = (DMatrix::zeros(H, B), DMatrix::zeros(H, B));
         for t in (0..cache.f.len()).rev() {
@@ -174,8 +175,9 @@ impl Cell for Lstm {
             let dx_t = self.W_xh.transpose() * &da; // D × B
             dX.columns_mut(t * B, B).copy_from(&dx_t);
             dh_next = self.W_hh.transpose() * &da; // ∂E/∂h_{t−1}: H × B
+            dh_all[t + 1] = dh;
         }
-        (grads, dX)
+        Bptt::ending_at(grads, dX, dh_all, dh_next)
     }
     // ANCHOR_END: backward
 }
