@@ -106,6 +106,25 @@ fn bad_text_files_are_one_line_errors_naming_the_file() {
     );
 }
 
+#[test]
+fn a_text_without_end_is_refused_before_it_fills_the_memory() {
+    // /dev/zero never ends: reading it whole used to grow until the memory ran out (the sweep
+    // of issue 19 found it hanging). Linux only: elsewhere there may be no such device.
+    let zero = Path::new("/dev/zero");
+    if !zero.exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = train(zero, 5, &out, &[]);
+    assert_user_error(
+        &o,
+        "an endless device",
+        &["/dev/zero", "the most a chapter loads"],
+    );
+    assert!(!out.exists(), "a refused run leaves no folder");
+}
+
 /// A real checkpoint of the tiny model, and its bytes.
 fn checkpoint(dir: &Path) -> (PathBuf, Vec<u8>) {
     let text = fixture(dir);

@@ -766,14 +766,16 @@ pub fn check_memory(flag: &str, what: &str, bytes: f64) -> Result<()> {
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
-fn available_memory() -> Option<f64> {
+/// The memory the system reports as available (`/proc/meminfo`'s `MemAvailable`), in bytes.
+pub(crate) fn available_memory() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024.0)
 }
 
-fn human_bytes(b: f64) -> String {
+/// `b` bytes as "1.2 GB" or "35 MB".
+pub(crate) fn human_bytes(b: f64) -> String {
     if !b.is_finite() {
         "more than any machine has".into()
     } else if b >= GIB {
