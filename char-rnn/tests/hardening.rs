@@ -206,6 +206,23 @@ fn bad_checkpoints_are_one_line_errors_for_resume_and_sample() {
             }
             b
         }),
+        // One bit in the metadata: the vocabulary's last character ('z' → '{', still a sorted
+        // set), or the checksum's key. Both loaded silently before the checksum covered the
+        // metadata (found by the sweep of issue 19).
+        ("a flipped bit in the vocabulary", "flipped-vocabulary", {
+            let mut b = bytes.clone();
+            let at = header_at(&b, "\"vocabulary\"");
+            let end = at + header_of(&b)[at - 8..].find("\\\"\"").unwrap();
+            assert_eq!(b[end - 1], b'z', "the fixture's last character");
+            b[end - 1] ^= 0x01;
+            b
+        }),
+        ("a flipped bit in the checksum's key", "flipped-key", {
+            let mut b = bytes.clone();
+            let at = header_at(&b, "\"checksum\"");
+            b[at + 1] ^= 0x01;
+            b
+        }),
     ];
     for (what, folder, b) in &files {
         let f = folder_with(d, folder, b);
@@ -280,6 +297,17 @@ fn bad_checkpoints_are_one_line_errors_for_resume_and_sample() {
         &s(&d.join("out-seq-len")),
     ]);
     assert_user_error(&o, "another --seq-len", &["--seq-len", "10"]);
+}
+
+/// The JSON header of a safetensors file.
+fn header_of(bytes: &[u8]) -> &str {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    std::str::from_utf8(&bytes[8..8 + n]).unwrap()
+}
+
+/// The file offset where `what` starts in the header.
+fn header_at(bytes: &[u8], what: &str) -> usize {
+    8 + header_of(bytes).find(what).unwrap()
 }
 
 fn testing_random_bytes() -> Vec<u8> {

@@ -62,7 +62,7 @@ pub const MODEL_FILE: &str = "model.safetensors";
 /// The lock file inside a run folder while a run writes there.
 pub const LOCK_FILE: &str = ".lock";
 /// Metadata key of the program version in a checkpoint.
-pub const VERSION_KEY: &str = "version";
+pub const VERSION_KEY: &str = checkpoint::VERSION_KEY;
 /// Metadata key of the effective flags (a JSON object) in a checkpoint.
 pub const FLAGS_KEY: &str = "flags";
 /// The flags that say where and how one invocation runs, not what it computes: a resumed run
