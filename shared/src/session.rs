@@ -671,14 +671,25 @@ impl Drop for Lock {
     }
 }
 
-/// Does process `pid` exist? Asked of `/proc`; where there is none, every process is taken to
-/// exist (a lock is then never taken over silently).
+/// Is process `pid` running? Asked of `/proc`; where there is none, every process is taken to
+/// be running (a lock is then never taken over silently). A zombie (a killed run that its
+/// parent has not reaped yet, which can last as long as the parent, e.g. in a container whose
+/// first process reaps nothing) is not running: its lock is stale.
 fn process_alive(pid: u32) -> bool {
     let proc = Path::new("/proc");
     if !proc.join("self").exists() {
         return true;
     }
-    proc.join(pid.to_string()).exists()
+    let dir = proc.join(pid.to_string());
+    match std::fs::read_to_string(dir.join("stat")) {
+        // `pid (comm) S …`: the state follows the last ')' (comm may hold any character).
+        Ok(stat) => !matches!(
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next()),
+            Some('Z' | 'X' | 'x')
+        ),
+        Err(_) => dir.exists(),
+    }
 }
 
 /// Ctrl-C presses (and SIGTERMs) so far.
