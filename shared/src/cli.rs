@@ -23,7 +23,33 @@ pub fn parse<C: CommandFactory + FromArgMatches>(chapter: &Chapter) -> (C, Given
 
 /// The clap command of `C` as [`parse`] shows it (for tests of `--help`).
 pub fn command<C: CommandFactory>(chapter: &Chapter) -> Command {
-    out_default(C::command().version(chapter.version), chapter, None)
+    negative_values(out_default(
+        C::command().version(chapter.version),
+        chapter,
+        None,
+    ))
+}
+
+/// Lets every flag that takes a value take a negative one (`--epochs -1`), in `cmd` and its
+/// subcommands, so that its own parser refuses it with a message naming the flag ("invalid
+/// value '-1' for '--epochs'"), where clap would say "unexpected argument '-1' found".
+fn negative_values(mut cmd: Command) -> Command {
+    let ids: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| a.get_long().is_some() && a.get_action().takes_values())
+        .map(|a| a.get_id().to_string())
+        .collect();
+    for id in ids {
+        cmd = cmd.mut_arg(&id, |a| a.allow_negative_numbers(true));
+    }
+    let subs: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for sub in subs {
+        cmd = cmd.mut_subcommand(&sub, negative_values);
+    }
+    cmd
 }
 
 /// Writes the real default folder into the help of `--out`, in `cmd` and its subcommands.
@@ -159,6 +185,27 @@ mod tests {
             .try_get_matches_from(["demo", "--version"])
             .unwrap_err();
         assert!(e.to_string().contains("9.8.7"), "{e}");
+    }
+
+    #[test]
+    fn a_negative_value_is_refused_by_the_flags_own_parser() {
+        // clap alone says "unexpected argument '-1' found", naming no flag.
+        let e = command::<Cli>(&CH)
+            .try_get_matches_from(["demo", "train", "--seq-len", "-1"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("invalid value '-1' for '--seq-len"), "{e}");
+        let m = command::<Cli>(&CH)
+            .try_get_matches_from(["demo", "train", "--lr", "-0.5"])
+            .unwrap();
+        let (_, sub) = m.subcommand().unwrap();
+        assert_eq!(sub.get_one::<f64>("lr"), Some(&-0.5));
+        // A flag without a value is still a flag.
+        assert!(
+            command::<Cli>(&CH)
+                .try_get_matches_from(["demo", "--quiet", "-1"])
+                .is_err()
+        );
     }
 
     #[test]
