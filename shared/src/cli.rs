@@ -35,7 +35,33 @@ pub fn command<C: CommandFactory>(chapter: &Chapter) -> Command {
 
 /// The clap command of `C` as [`parse_bare`] shows it.
 pub fn command_bare<C: CommandFactory>(chapter: &Chapter, bare: &str) -> Command {
-    out_default(C::command().version(chapter.version), chapter, Some(bare))
+    negative_values(out_default(
+        C::command().version(chapter.version),
+        chapter,
+        Some(bare),
+    ))
+}
+
+/// Lets every flag that takes a value take a negative one (`--epochs -1`), in `cmd` and its
+/// subcommands, so that its own parser refuses it with a message naming the flag ("invalid
+/// value '-1' for '--epochs'"), where clap would say "unexpected argument '-1' found".
+fn negative_values(mut cmd: Command) -> Command {
+    let ids: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| a.get_long().is_some() && a.get_action().takes_values())
+        .map(|a| a.get_id().to_string())
+        .collect();
+    for id in ids {
+        cmd = cmd.mut_arg(&id, |a| a.allow_negative_numbers(true));
+    }
+    let subs: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for sub in subs {
+        cmd = cmd.mut_subcommand(&sub, negative_values);
+    }
+    cmd
 }
 
 /// Writes the real default folder into the help of `--out`, in `cmd` and its subcommands.
@@ -182,6 +208,27 @@ mod tests {
         let mut train = cmd.find_subcommand_mut("train").unwrap().clone();
         let help = words(train.render_long_help().to_string());
         assert!(help.contains("[default: runs/demo]"), "{help}");
+    }
+
+    #[test]
+    fn a_negative_value_is_refused_by_the_flags_own_parser() {
+        // clap alone says "unexpected argument '-1' found", naming no flag.
+        let e = command::<Cli>(&CH)
+            .try_get_matches_from(["demo", "train", "--seq-len", "-1"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("invalid value '-1' for '--seq-len"), "{e}");
+        let m = command::<Cli>(&CH)
+            .try_get_matches_from(["demo", "train", "--lr", "-0.5"])
+            .unwrap();
+        let (_, sub) = m.subcommand().unwrap();
+        assert_eq!(sub.get_one::<f64>("lr"), Some(&-0.5));
+        // A flag without a value is still a flag.
+        assert!(
+            command::<Cli>(&CH)
+                .try_get_matches_from(["demo", "--quiet", "-1"])
+                .is_err()
+        );
     }
 
     #[test]
