@@ -60,6 +60,10 @@ pic opt boundary-gd.png optimizers-boundary-gd.png
 pic opt boundary-adam.png optimizers-boundary-adam.png
 run opt-paths optimizers paths
 pic opt-paths paths.png optimizers-paths.png
+run opt-batch optimizers batch-size
+pic opt-batch loss.png optimizers-batch-size.png
+run opt-momentum optimizers momentum
+pic opt-momentum momentum.png optimizers-momentum.png
 
 run rbm rbm
 pic rbm loss.png rbm-bars-loss.png
@@ -78,6 +82,9 @@ if [ -z "$data" ]; then
     echo "done (pass a data folder for the real-data pictures)" >&2
     exit 0
 fi
+
+run xor-digits backprop-xor digits --digits "$data/digits/digits.csv"
+pic xor-digits loss.png backprop-xor-digits.png
 
 run charrnn-ts char-rnn train --text "$data/tinyshakespeare/input.txt" --iterations 100000
 pic charrnn-ts loss.png char-rnn-tinyshakespeare.png
