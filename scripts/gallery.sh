@@ -75,8 +75,12 @@ pic rnnlm loss.png rnn-lm-loss.png
 
 run lstm lstm-gru
 pic lstm loss.png lstm-gru-adding.png
-run lstm-text lstm-gru text
+run lstm-text lstm-gru train
 pic lstm-text loss.png lstm-gru-text-generated.png
+run lstm-gradients lstm-gru gradients
+pic lstm-gradients gradients.png lstm-gru-gradients.png
+run lstm-irnn lstm-gru adding --cell rnn --activation relu --length 150 --lr 0.001 --steps 20000
+pic lstm-irnn loss.png lstm-gru-irnn.png
 
 if [ -z "$data" ]; then
     echo "done (pass a data folder for the real-data pictures)" >&2
