@@ -769,3 +769,26 @@ fn sampling_bounds_no_sentence_meets_give_up_soon() {
     assert_user_error(&o, "--min-words 101", &["--min-words", "101", "100 words"]);
     assert!(!out.exists());
 }
+
+#[test]
+fn a_flipped_bit_in_the_vocabulary_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good");
+    ok(train(1, &good, &[]));
+    // "the" → "tje" in the vocabulary stored in the metadata: sample printed "tje" for "the".
+    let mut raw = std::fs::read(good.join("model.safetensors")).unwrap();
+    let at = raw.windows(7).position(|x| x == br#"\"the\""#).unwrap();
+    raw[at + 3] ^= 0x02;
+    let bad = folder_with(dir.path(), "bad", &raw);
+    for o in [
+        run(&["sample", "--model", &s(&bad), "-n", "2"]),
+        run(&["eval", "--model", &s(&bad), "--csv", &s(&fixture())]),
+        run(&["train", "--resume", &s(&bad), "--epochs", "2", "-q"]),
+    ] {
+        assert_user_error(
+            &o,
+            "flipped vocabulary",
+            &["metadata do not match their checksum"],
+        );
+    }
+}

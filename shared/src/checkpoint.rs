@@ -4,8 +4,9 @@
 //! is column-major; the conversion happens here). The metadata records the chapter that wrote
 //! the file, so loading another chapter's checkpoint is a clear error instead of a silently
 //! wrong model, and [`Checkpoint::take`] checks every shape. A checksum of the tensors' bytes
-//! (metadata `checksum`) turns a flipped bit in the weights into an error as well (files
-//! without it, from before it existed, still load).
+//! (metadata `checksum`) turns a flipped bit in the weights into an error as well, and one of
+//! the other metadata (`metadata_checksum`) a flipped bit in a vocabulary, the stored flags or a
+//! resume position (files without them, from before they existed, still load).
 
 use crate::error::{Error, Result};
 use crate::files;
@@ -18,6 +19,19 @@ use std::path::{Path, PathBuf};
 pub const CHAPTER_KEY: &str = "chapter";
 /// Metadata key holding the checksum of the tensors (see [`checksum`]).
 pub const CHECKSUM_KEY: &str = "checksum";
+
+/// Metadata key holding the checksum of the other metadata (see [`metadata_checksum`]).
+pub const METADATA_CHECKSUM_KEY: &str = "metadata_checksum";
+
+/// [`checksum`] over the metadata's keys and values, leaving out the two checksums.
+pub fn metadata_checksum(metadata: &HashMap<String, String>) -> String {
+    checksum(
+        metadata
+            .iter()
+            .filter(|(k, _)| *k != CHECKSUM_KEY && *k != METADATA_CHECKSUM_KEY)
+            .map(|(k, v)| (k.as_str(), v.as_bytes())),
+    )
+}
 
 /// `fnv1a64:<16 hex digits>`: FNV-1a (64-bit) over each tensor's name and data bytes as stored,
 /// tensors in name order. Not cryptographic: it catches corruption, not tampering.
@@ -74,6 +88,7 @@ pub fn save(
             .map(|((n, _), b)| (*n, b.as_slice())),
     );
     meta.insert(CHECKSUM_KEY.into(), sum);
+    meta.insert(METADATA_CHECKSUM_KEY.into(), metadata_checksum(&meta));
     let buf = safetensors::serialize(views, Some(meta))
         .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
     files::write_bytes_atomic(path, &sorted_header(buf))
@@ -145,6 +160,14 @@ pub fn parse(buf: &[u8], path: &Path, chapter: &str) -> Result<Checkpoint> {
         None => {
             return Err(bad(format!(
                 "is not a checkpoint of `{chapter}` (no chapter in its metadata)"
+            )));
+        }
+    }
+    if let Some(want) = metadata.get(METADATA_CHECKSUM_KEY) {
+        let got = metadata_checksum(&metadata);
+        if &got != want {
+            return Err(bad(format!(
+                "the metadata do not match their checksum ({got}, recorded {want}): the file is corrupted"
             )));
         }
     }
@@ -342,5 +365,40 @@ mod tests {
         let old = safetensors::serialize(vec![("W".to_string(), view)], Some(meta)).unwrap();
         std::fs::write(&p, old).unwrap();
         assert_eq!(load(&p, "rbm").unwrap().take("W", 3, 4).unwrap(), w);
+    }
+
+    #[test]
+    fn a_flipped_bit_in_the_metadata_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.safetensors");
+        let w = DMatrix::from_fn(2, 2, |i, j| (i + j) as f64);
+        let vocab = ("vocabulary", r#"["the","cat"]"#.to_string());
+        save(&p, "rnn-lm", &[("W", &w)], &[vocab]).unwrap();
+        assert_eq!(
+            load(&p, "rnn-lm").unwrap().metadata["vocabulary"],
+            r#"["the","cat"]"#
+        );
+        let raw = std::fs::read(&p).unwrap();
+        let at = raw.windows(3).position(|x| x == b"cat").unwrap();
+        let mut bad = raw.clone();
+        bad[at] ^= 0x02; // "cat" → "aat": still valid JSON, a word renamed
+        std::fs::write(&p, &bad).unwrap();
+        let e = load(&p, "rnn-lm").unwrap_err().to_string();
+        assert!(e.contains("metadata do not match their checksum"), "{e}");
+        // A checkpoint loaded, edited and saved again gets both checksums anew.
+        std::fs::write(&p, &raw).unwrap();
+        let mut ck = load(&p, "rnn-lm").unwrap();
+        ck.metadata
+            .insert("vocabulary".into(), r#"["a","b"]"#.into());
+        let meta: Vec<(&str, String)> = ck
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        save(&p, "rnn-lm", &[("W", &w)], &meta).unwrap();
+        assert_eq!(
+            load(&p, "rnn-lm").unwrap().metadata["vocabulary"],
+            r#"["a","b"]"#
+        );
     }
 }
