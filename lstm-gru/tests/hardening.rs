@@ -367,3 +367,39 @@ fn two_runs_at_once_do_not_interfere() {
     }
     testing::assert_same_outputs(&outs[0], &outs[1], &["model.safetensors", "loss.csv"]);
 }
+
+/// `model` with the byte `skip` bytes into the first `what` of its metadata XORed with `bit`.
+fn flip_in_metadata(model: &Path, what: &[u8], skip: usize, bit: u8, to: &Path) {
+    let mut raw = std::fs::read(model).unwrap();
+    let at = raw.windows(what.len()).position(|x| x == what).unwrap();
+    raw[at + skip] ^= bit;
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::write(to, raw).unwrap();
+}
+
+#[test]
+fn a_flipped_bit_in_the_vocabulary_or_the_step_count_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = checkpoint(dir.path());
+    // 'a' → 'A' in the stored vocabulary: every 'a' drawn would print as 'A'.
+    let vocab = dir.path().join("vocab/model.safetensors");
+    flip_in_metadata(&model, b"abcdefgh", 0, 0x20, &vocab);
+    // "steps":"2" → "steps":"3": a resume from a wrong position.
+    let steps = dir.path().join("steps/model.safetensors");
+    flip_in_metadata(&model, b"\"steps\":\"2\"", 9, 0x01, &steps);
+    for bad in [&vocab, &steps] {
+        let text = dir.path().join("t.txt");
+        std::fs::write(&text, "a cat sat on a mat.\n").unwrap();
+        for o in [
+            run(&["sample", "--model", s(bad), "--len", "20"]),
+            run(&["eval", "--model", s(bad), "--text", s(&text)]),
+            run(&["train", "--resume", s(bad), "--steps", "4", "-q"]),
+        ] {
+            testing::assert_user_error(
+                &o,
+                "flipped metadata",
+                &["metadata do not match their checksum"],
+            );
+        }
+    }
+}

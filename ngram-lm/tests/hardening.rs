@@ -771,3 +771,43 @@ fn sigkill_mid_training_then_resume_ends_with_the_bytes_of_an_uninterrupted_run(
         testing::assert_same_outputs(&d.join(format!("killed-{k}")), &straight, &OUTPUTS);
     }
 }
+
+/// The numbers after the last ": " or space of each line of `out` that holds `what`.
+fn numbers_after(out: &Output, what: &str) -> Vec<f64> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(what))
+        .map(|l| l.rsplit([' ', ':']).next().unwrap().parse::<f64>().unwrap())
+        .collect()
+}
+
+#[test]
+fn embeddings_blown_up_by_a_huge_lr_still_have_finite_distances() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out");
+    // --lr 1e300 leaves W0's entries finite but so large that their squares overflow: the run
+    // ends (saying it diverged) and its distances were printed as `inf`.
+    let o = train_small(d, &out, &["--sentences", "2000", "--lr", "1e300"]);
+    assert!(o.status.success(), "{o:?}");
+    let log = String::from_utf8_lossy(&o.stdout);
+    assert!(log.contains("the training diverged"), "{log}");
+    assert!(!log.contains("inf"), "{log}");
+    let o = run_in(d, &["distance", "could", "can", "--model", s(&out)]);
+    assert!(o.status.success(), "{o:?}");
+    let dist = numbers_after(&o, "distance could can");
+    assert!(
+        dist.len() == 1 && dist[0].is_finite() && dist[0] > 1e100,
+        "{o:?}"
+    );
+    let o = run_in(d, &["nearest", "could", "-k", "5", "--model", s(&out)]);
+    assert!(o.status.success(), "{o:?}");
+    let near = String::from_utf8_lossy(&o.stdout);
+    let d: Vec<f64> = near
+        .lines()
+        .skip_while(|l| !l.starts_with("nearest could:"))
+        .skip(1)
+        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(d.len() == 5 && d.iter().all(|x| x.is_finite()), "{near}");
+}

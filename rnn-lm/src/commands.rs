@@ -24,8 +24,19 @@ use std::path::Path;
 /// (any number gives the same bits): the one typed now is used.
 const MAY_CHANGE: &[&str] = &["epochs", "samples", "min_words", "text", "csv"];
 
+/// The longest sentence drawn after training, in words (`sample`'s default `--max-words`).
+const TRAIN_MAX_WORDS: usize = 100;
+
 /// `rnn-lm` / `rnn-lm train`: trains (or, with `--resume`, continues) a run.
 pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
+    if args.min_words > TRAIN_MAX_WORDS {
+        let msg = format!(
+            "{} is more than the {TRAIN_MAX_WORDS} words a sentence drawn after training may \
+             have",
+            args.min_words
+        );
+        return Err(Error::flag("--min-words", msg).into());
+    }
     let started = Session::train(
         chapter,
         Start {
@@ -174,7 +185,7 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
     say!("\n{}", outcome.line())?;
     say!("Generated sentences (at least {} words):", a.min_words)?;
     let mut r = rng::stream(session.seed, 2);
-    let draw = Draw::tutorial(a.min_words, 100);
+    let draw = Draw::tutorial(a.min_words, TRAIN_MAX_WORDS);
     match sample_sentences(&model, &data.vocab, a.samples as usize, &draw, &mut r) {
         Ok(sentences) => sentences.iter().try_for_each(|s| say!("  {s}"))?,
         Err(e) => say!("  ({e})")?,

@@ -244,8 +244,8 @@ impl Draw {
 /// `while len(sent) < senten_min_length: sent = generate_sentence(model)`, as text. Never
 /// `UNKNOWN_TOKEN` ([`fast::generate`]) and never `SENTENCE_START`. Sentences that reach
 /// `max_words` without `SENTENCE_END` are drawn again too; after `100 n` draws in all (the
-/// tutorial loops for ever) it is an error. At temperature 0 every draw is the same sentence:
-/// it is returned once, whatever its length.
+/// tutorial loops for ever), or after [`HOPELESS`] draws of which none fits, it is an error. At
+/// temperature 0 every draw is the same sentence: it is returned once, whatever its length.
 pub fn sample_sentences(
     model: &Rnn,
     vocab: &Vocab,
@@ -273,10 +273,12 @@ pub fn sample_sentences(
         return Ok(if n == 0 { vec![] } else { vec![text(&s.words)] });
     }
     let mut out = Vec::with_capacity(n);
-    for _ in 0..100 * n {
-        if out.len() == n {
-            return Ok(out);
+    let mut draws = 0;
+    while draws < 100 * n {
+        if out.len() == n || (draws == HOPELESS && out.is_empty()) {
+            break;
         }
+        draws += 1;
         let s = fast::generate(model, &prefix, end, &never, max_words, tau, rng);
         if s.ended && draw.prime.len() + s.words.len() >= min_words {
             out.push(text(&s.words));
@@ -289,6 +291,11 @@ pub fn sample_sentences(
         "only {} of {n} sentences reached SENTENCE_END with at least {min_words} words in {} \
          draws (at most {max_words} words each)",
         out.len(),
-        100 * n
+        draws
     )))
 }
+
+/// Draws after which [`sample_sentences`] gives up if none of them fitted the bounds: at
+/// `-n 100000` its `100 n` draws of up to `--max-words` words each would run for hours on bounds
+/// the model never meets (a sentence that fits one draw in 100 almost surely shows up here).
+pub const HOPELESS: usize = 1000;

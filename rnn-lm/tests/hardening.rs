@@ -730,3 +730,65 @@ fn two_threads_write_the_same_bytes_as_one() {
     }
     assert_same_outputs(&outs[0], &outs[1], &files);
 }
+
+#[test]
+fn sampling_bounds_no_sentence_meets_give_up_soon() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    ok(train(1, &model, &[]));
+    // 100 words then SENTENCE_END: the tiny model never draws it. The 100 n = 10 million
+    // draws would take hours; it gives up after 1000 that all failed.
+    let o = run(&[
+        "sample",
+        "--model",
+        &s(&model),
+        "-n",
+        "100000",
+        "--min-words",
+        "100",
+    ]);
+    assert_user_error(
+        &o,
+        "sample -n 100000",
+        &["only 0 of 100000", "in 1000 draws"],
+    );
+    // A few draws that fail are not given up early: the error counts 100 n of them.
+    let o = run(&[
+        "sample",
+        "--model",
+        &s(&model),
+        "-n",
+        "3",
+        "--min-words",
+        "100",
+    ]);
+    assert_user_error(&o, "sample -n 3", &["only 0 of 3", "in 300 draws"]);
+    // After training, sentences are drawn with at most 100 words: more is refused up front.
+    let out = dir.path().join("out");
+    let o = train(1, &out, &["--min-words", "101"]);
+    assert_user_error(&o, "--min-words 101", &["--min-words", "101", "100 words"]);
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_flipped_bit_in_the_vocabulary_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good");
+    ok(train(1, &good, &[]));
+    // "the" → "tje" in the vocabulary stored in the metadata: sample printed "tje" for "the".
+    let mut raw = std::fs::read(good.join("model.safetensors")).unwrap();
+    let at = raw.windows(7).position(|x| x == br#"\"the\""#).unwrap();
+    raw[at + 3] ^= 0x02;
+    let bad = folder_with(dir.path(), "bad", &raw);
+    for o in [
+        run(&["sample", "--model", &s(&bad), "-n", "2"]),
+        run(&["eval", "--model", &s(&bad), "--csv", &s(&fixture())]),
+        run(&["train", "--resume", &s(&bad), "--epochs", "2", "-q"]),
+    ] {
+        assert_user_error(
+            &o,
+            "flipped vocabulary",
+            &["metadata do not match their checksum"],
+        );
+    }
+}
