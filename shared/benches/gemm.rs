@@ -1,0 +1,78 @@
+//! `shared::kernels::gemm` (the `gemm` crate) against nalgebra's product (matrixmultiply), one
+//! thread, in f64 and f32: one 256 × 256 × 256 product, the machine's yardstick, and the
+//! chapters' own shapes (m × k times k × n):
+//! - (65, 100, 25): char-rnn's V S, all time steps of one iteration;
+//! - (512, 128, 32): the LSTM's per-step W_hh h at batch 32 (4H × H, H = 128);
+//! - (30, 25, 57600): conv-im2col's forward, 30 filters of 5 × 5 on a batch of 100 images;
+//! - (500, 784, 100): an RBM's W V on MNIST at batch 100 (500 hidden, 784 visible).
+//!
+//! Items are floating-point operations (2 m n k), so divan's item/s column is FLOP/s.
+//!
+//! Run: `cargo bench -p shared --bench gemm`.
+
+use divan::Bencher;
+use divan::counter::ItemsCount;
+use nalgebra::DMatrix;
+use shared::rng;
+
+fn main() {
+    divan::main();
+}
+
+const SHAPES: [(usize, usize, usize); 5] = [
+    (256, 256, 256),
+    (65, 100, 25),
+    (512, 128, 32),
+    (30, 25, 57600),
+    (500, 784, 100),
+];
+
+/// a: m × k, b: k × n, uniform in [−1, 1).
+fn operands((m, k, n): (usize, usize, usize)) -> (DMatrix<f64>, DMatrix<f64>) {
+    let a = shared::init::uniform(m, k, -1.0, 1.0, &mut rng::seeded(4));
+    let b = shared::init::uniform(k, n, -1.0, 1.0, &mut rng::seeded(5));
+    (a, b)
+}
+
+fn flop((m, k, n): (usize, usize, usize)) -> ItemsCount {
+    ItemsCount::new(2 * m * k * n)
+}
+
+#[divan::bench(args = SHAPES)]
+fn f64_kernel(bencher: Bencher, shape: (usize, usize, usize)) {
+    let (a, b) = operands(shape);
+    let mut c = DMatrix::zeros(shape.0, shape.2);
+    bencher
+        .counter(flop(shape))
+        .bench_local(|| shared::kernels::gemm(1.0, &a, &b, 0.0, &mut c));
+}
+
+/// The reference: nalgebra's in-place product, which calls matrixmultiply.
+#[divan::bench(args = SHAPES)]
+fn f64_nalgebra(bencher: Bencher, shape: (usize, usize, usize)) {
+    let (a, b) = operands(shape);
+    let mut c = DMatrix::zeros(shape.0, shape.2);
+    bencher
+        .counter(flop(shape))
+        .bench_local(|| a.mul_to(&b, &mut c));
+}
+
+#[divan::bench(args = SHAPES)]
+fn f32_kernel(bencher: Bencher, shape: (usize, usize, usize)) {
+    let (a, b) = operands(shape);
+    let (a, b) = (a.map(|x| x as f32), b.map(|x| x as f32));
+    let mut c = DMatrix::zeros(shape.0, shape.2);
+    bencher
+        .counter(flop(shape))
+        .bench_local(|| shared::kernels::gemm(1.0, &a, &b, 0.0, &mut c));
+}
+
+#[divan::bench(args = SHAPES)]
+fn f32_nalgebra(bencher: Bencher, shape: (usize, usize, usize)) {
+    let (a, b) = operands(shape);
+    let (a, b) = (a.map(|x| x as f32), b.map(|x| x as f32));
+    let mut c = DMatrix::zeros(shape.0, shape.2);
+    bencher
+        .counter(flop(shape))
+        .bench_local(|| a.mul_to(&b, &mut c));
+}
