@@ -1,14 +1,15 @@
 //! `shared::kernels::gemm` (the `gemm` crate) against nalgebra's product (matrixmultiply), one
 //! thread, in f64 and f32: one 256 × 256 × 256 product, the machine's yardstick, and the
-//! chapters' own shapes (m × k times k × n):
-//! - (65, 100, 25): char-rnn's V S, all time steps of one iteration;
-//! - (512, 128, 32): the LSTM's per-step W_hh h at batch 32 (4H × H, H = 128);
-//! - (30, 25, 57600): conv-im2col's forward, 30 filters of 5 × 5 on a batch of 100 images;
-//! - (500, 784, 100): an RBM's W V on MNIST at batch 100 (500 hidden, 784 visible).
+//! chapters' own shapes, `m x k x n` for m × k times k × n:
+//! - 65x100x25: char-rnn's V S, all time steps of one iteration;
+//! - 512x128x32: the LSTM's per-step W_hh h at batch 32 (4H × H, H = 128);
+//! - 30x25x57600: conv-im2col's forward, 30 filters of 5 × 5 on a batch of 100 images;
+//! - 500x784x100: an RBM's W V on MNIST at batch 100 (500 hidden, 784 visible).
 //!
 //! Items are floating-point operations (2 m n k), so divan's item/s column is FLOP/s.
 //!
-//! Run: `cargo bench -p shared --bench gemm`.
+//! Run: `cargo bench -p shared --bench gemm`; `bench/compare/shared.py` and `shared_torch.py`
+//! time the same products in numpy and PyTorch.
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
@@ -19,13 +20,19 @@ fn main() {
     divan::main();
 }
 
-const SHAPES: [(usize, usize, usize); 5] = [
-    (256, 256, 256),
-    (65, 100, 25),
-    (512, 128, 32),
-    (30, 25, 57600),
-    (500, 784, 100),
+const SHAPES: [&str; 5] = [
+    "256x256x256",
+    "65x100x25",
+    "512x128x32",
+    "30x25x57600",
+    "500x784x100",
 ];
+
+/// "m x k x n" → (m, k, n).
+fn dims(shape: &str) -> (usize, usize, usize) {
+    let d: Vec<usize> = shape.split('x').map(|s| s.parse().unwrap()).collect();
+    (d[0], d[1], d[2])
+}
 
 /// a: m × k, b: k × n, uniform in [−1, 1).
 fn operands((m, k, n): (usize, usize, usize)) -> (DMatrix<f64>, DMatrix<f64>) {
@@ -39,7 +46,8 @@ fn flop((m, k, n): (usize, usize, usize)) -> ItemsCount {
 }
 
 #[divan::bench(args = SHAPES)]
-fn f64_kernel(bencher: Bencher, shape: (usize, usize, usize)) {
+fn f64_kernel(bencher: Bencher, shape: &str) {
+    let shape = dims(shape);
     let (a, b) = operands(shape);
     let mut c = DMatrix::zeros(shape.0, shape.2);
     bencher
@@ -49,7 +57,8 @@ fn f64_kernel(bencher: Bencher, shape: (usize, usize, usize)) {
 
 /// The reference: nalgebra's in-place product, which calls matrixmultiply.
 #[divan::bench(args = SHAPES)]
-fn f64_nalgebra(bencher: Bencher, shape: (usize, usize, usize)) {
+fn f64_nalgebra(bencher: Bencher, shape: &str) {
+    let shape = dims(shape);
     let (a, b) = operands(shape);
     let mut c = DMatrix::zeros(shape.0, shape.2);
     bencher
@@ -58,7 +67,8 @@ fn f64_nalgebra(bencher: Bencher, shape: (usize, usize, usize)) {
 }
 
 #[divan::bench(args = SHAPES)]
-fn f32_kernel(bencher: Bencher, shape: (usize, usize, usize)) {
+fn f32_kernel(bencher: Bencher, shape: &str) {
+    let shape = dims(shape);
     let (a, b) = operands(shape);
     let (a, b) = (a.map(|x| x as f32), b.map(|x| x as f32));
     let mut c = DMatrix::zeros(shape.0, shape.2);
@@ -68,7 +78,8 @@ fn f32_kernel(bencher: Bencher, shape: (usize, usize, usize)) {
 }
 
 #[divan::bench(args = SHAPES)]
-fn f32_nalgebra(bencher: Bencher, shape: (usize, usize, usize)) {
+fn f32_nalgebra(bencher: Bencher, shape: &str) {
+    let shape = dims(shape);
     let (a, b) = operands(shape);
     let (a, b) = (a.map(|x| x as f32), b.map(|x| x as f32));
     let mut c = DMatrix::zeros(shape.0, shape.2);
