@@ -1,11 +1,11 @@
 //! `train --dtype f32`: the engine in f32 against the f64 notes layer (loss and every gradient
-//! to f32 precision), an f32 run learns as the f64 one does, a stopped f32 epoch continues to
-//! the bit, and the model records its dtype (`eval` and `--resume` of an f32 run through the
-//! binary: `tests/session.rs`).
+//! to f32 precision), an f32 run learns as the f64 one does, and the model records its dtype (a
+//! stopped f32 epoch continuing to the bit: `tests/training.rs`; `eval` and `--resume` of an f32
+//! run through the binary: `tests/session.rs`).
 
 #![allow(non_snake_case)]
 
-use conv_im2col::checkpoint::{State, load_net, save_net};
+use conv_im2col::checkpoint::{load_net, save_net};
 use conv_im2col::data;
 use conv_im2col::fast::{
     Classifier, FastConvNet, Float, Optimize, narrow, w2_from_model, w2_to_model, widen,
@@ -37,7 +37,7 @@ fn the_f32_engine_gives_the_notes_layers_loss_and_gradients_to_f32_precision() {
         let drawn = SimpleConvNet::new(config, Init::He, &mut rng::seeded(i as u64)).unwrap();
         // The f32 network, and the notes layer at the same (f32-rounded) weights and images:
         // what differs is the arithmetic only.
-        let weights = drawn.params().map(|p| narrow::<f32>(p));
+        let weights = drawn.params().map(narrow::<f32>);
         let [W1, b1, W2, b2, W3, b3] = weights.clone();
         let W2 = w2_from_model(&widen(&W2), &config).map(|v| v as f32);
         let mut fast = FastConvNet::<f32>::from_weights(config, [W1, b1, W2, b2, W3, b3]);
@@ -104,33 +104,6 @@ fn an_f32_run_learns_as_the_f64_run_does() {
         );
     }
     assert!((acc32 - acc64).abs() <= 0.02, "accuracy {acc32} vs {acc64}");
-}
-
-#[test]
-fn a_stopped_f32_epoch_continues_with_the_same_bits() {
-    let split = data::generated(4, 30, 6);
-    let config = Config {
-        filters: 3,
-        hidden: 6,
-        ..Config::simple(1, 28, 28)
-    };
-    let state = || {
-        let net = FastConvNet::<f32>::new(config, Init::He, &mut rng::seeded(1)).unwrap();
-        State::new(net, Rule::adam(), 3e-3, 9, &split).unwrap()
-    };
-    let mut whole = state();
-    while whole.epoch < 2 {
-        whole
-            .run_epoch(&split, 7, Sampling::Shuffled, |_, _| false)
-            .unwrap();
-    }
-    let mut s = state();
-    while s.epoch < 2 {
-        s.run_epoch(&split, 7, Sampling::Shuffled, |step, _| step == 3)
-            .unwrap();
-    }
-    assert_eq!(s.net.params(), whole.net.params());
-    assert_eq!(s.curves.loss.points, whole.curves.loss.points);
 }
 
 #[test]

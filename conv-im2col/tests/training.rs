@@ -6,7 +6,7 @@
 
 use conv_im2col::checkpoint::{State, load_net, save_net};
 use conv_im2col::data::{self, Split};
-use conv_im2col::fast::{Classifier, FastConvNet, LinearSoftmax};
+use conv_im2col::fast::{Classifier, FastConvNet, Float, LinearSoftmax};
 use conv_im2col::train::{Sampling, accuracy, fit, train_epoch};
 use conv_im2col::{Config, Init};
 use shared::optim::{Optimizer, Rule};
@@ -222,6 +222,17 @@ fn both_samplings_take_ceil_n_over_b_steps_and_are_seeded() {
 
 #[test]
 fn an_epoch_stopped_after_any_step_continues_with_the_same_bits() {
+    stopped_epochs_continue_with_the_same_bits::<f64>();
+}
+
+#[test]
+fn an_f32_epoch_stopped_after_any_step_continues_with_the_same_bits() {
+    stopped_epochs_continue_with_the_same_bits::<f32>();
+}
+
+/// A run of 2 epochs stopped after each of its 10 steps and continued ends with the bits of
+/// the run never stopped, with the engine in `T`.
+fn stopped_epochs_continue_with_the_same_bits<T: Float>() {
     // 30 examples in batches of 7: 5 steps per epoch (the last one of 2 examples), 2 epochs.
     let split = data::generated(4, 30, 6);
     let config = Config {
@@ -230,7 +241,7 @@ fn an_epoch_stopped_after_any_step_continues_with_the_same_bits() {
         ..Config::simple(1, 28, 28)
     };
     let state = || {
-        let net = FastConvNet::<f64>::new(config, Init::He, &mut rng::seeded(1)).unwrap();
+        let net = FastConvNet::<T>::new(config, Init::He, &mut rng::seeded(1)).unwrap();
         State::new(net, Rule::adam(), 3e-3, 9, &split).unwrap()
     };
     let mut whole = state();
