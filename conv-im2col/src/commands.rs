@@ -137,7 +137,7 @@ fn train_in<T: Float>(started: Started<TrainArgs>) -> Result<()> {
         serde_json::json!({
             "data": split.description, "epochs": a.epochs, "batch": a.batch, "lr": a.lr,
             "init": format!("{:?}", a.init), "adam": adam, "sampling": format!("{:?}", a.sampling),
-            "threads": a.threads,
+            "threads": a.threads, "dtype": T::DTYPE,
             "parameters": s.net.parameter_count(),
             "train_accuracy": last(&curves.train), "test_accuracy": last(&curves.test),
             "linear_train_accuracy": base.train_accuracy, "linear_test_accuracy": base.test_accuracy,
