@@ -7,7 +7,7 @@
 //! row-major `col` holds the same numbers transposed in memory. We keep the notes' orientation
 //! and let the storage be column-major because then (a) im2col copies whole runs of an image
 //! row (OW contiguous pixels when S = 1) into contiguous memory, and (b) every product the
-//! layer needs reads `col` in place through matrixmultiply's strides: `W·colᵀ` (forward),
+//! layer needs reads `col` in place through the kernels' strides: `W·colᵀ` (forward),
 //! `dA·col` (dW), `dAᵀ·W` (dcol), via `shared::kernels::{gemm_nt, gemm, gemm_tn}`. No
 //! transposed copy.
 
