@@ -17,8 +17,8 @@
 //! gradients and Adam's moments in f32, the products at twice the width). The notes layer stays
 //! f64; the tests compare the f32 engine with it to f32 precision.
 //!
-//! The products go through `shared::kernels::{gemm, gemm_nt, gemm_tn}` (the `gemm` crate, f64 or f32,
-//! reading transposed operands in place).
+//! The products go through `shared::kernels::{gemm, gemm_nt, gemm_tn}` (the `gemm` crate, in
+//! f64 or f32, reading transposed operands in place).
 //!
 //! **The one visible difference: W2.** The engine keeps the conv output channels-last, so the
 //! pooled maps reach the affine layer in (y, x, f) order and W2's columns follow that order;
