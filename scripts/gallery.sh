@@ -60,6 +60,10 @@ pic opt boundary-gd.png optimizers-boundary-gd.png
 pic opt boundary-adam.png optimizers-boundary-adam.png
 run opt-paths optimizers paths
 pic opt-paths paths.png optimizers-paths.png
+run opt-batch optimizers batch-size
+pic opt-batch loss.png optimizers-batch-size.png
+run opt-momentum optimizers momentum
+pic opt-momentum momentum.png optimizers-momentum.png
 
 run rbm rbm
 pic rbm loss.png rbm-bars-loss.png
@@ -71,13 +75,20 @@ pic rnnlm loss.png rnn-lm-loss.png
 
 run lstm lstm-gru
 pic lstm loss.png lstm-gru-adding.png
-run lstm-text lstm-gru text
+run lstm-text lstm-gru train
 pic lstm-text loss.png lstm-gru-text-generated.png
+run lstm-gradients lstm-gru gradients
+pic lstm-gradients gradients.png lstm-gru-gradients.png
+run lstm-irnn lstm-gru adding --cell rnn --activation relu --length 150 --lr 0.001 --steps 20000
+pic lstm-irnn loss.png lstm-gru-irnn.png
 
 if [ -z "$data" ]; then
     echo "done (pass a data folder for the real-data pictures)" >&2
     exit 0
 fi
+
+run xor-digits backprop-xor digits --digits "$data/digits/digits.csv"
+pic xor-digits loss.png backprop-xor-digits.png
 
 run charrnn-ts char-rnn train --text "$data/tinyshakespeare/input.txt" --iterations 100000
 pic charrnn-ts loss.png char-rnn-tinyshakespeare.png

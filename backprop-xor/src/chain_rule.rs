@@ -24,6 +24,7 @@ pub struct SigmoidChain {
     pub backward: [f64; 5],
 }
 
+// ANCHOR: sigmoid_chain
 /// Runs figure 3's chain forward and backward at `x`.
 #[allow(clippy::neg_multiply)] // ×(−1) is the edge of figure 3, kept as written
 pub fn sigmoid_chain(x: f64) -> SigmoidChain {
@@ -41,7 +42,9 @@ pub fn sigmoid_chain(x: f64) -> SigmoidChain {
         backward: [dx, df, dg, dh, dy],
     }
 }
+// ANCHOR_END: sigmoid_chain
 
+// ANCHOR: example_net
 /// Figure 4's network: data X = (x₁ x₂ x₃), weights w₁…w₄ (in W with structural zeros), u, t.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExampleNet {
@@ -54,6 +57,7 @@ pub struct ExampleNet {
     /// Target t.
     pub t: f64,
 }
+// ANCHOR_END: example_net
 
 /// Forward values and gradients of [`ExampleNet`].
 #[derive(Clone, Debug, PartialEq)]
@@ -95,13 +99,16 @@ impl ExampleNet {
         }
     }
 
+    // ANCHOR: example_loss
     /// E = ½(t − y)², forward only.
     pub fn loss(&self) -> f64 {
         let h = (&self.X * &self.W).map(sigmoid);
         let y = (&h * &self.u)[(0, 0)];
         0.5 * (self.t - y).powi(2)
     }
+    // ANCHOR_END: example_loss
 
+    // ANCHOR: example_grads
     /// Forward and backward exactly as §2 writes them.
     pub fn grads(&self) -> ExampleGrads {
         let z = &self.X * &self.W; // (z₁ z₂) = XW, 1×2
@@ -128,6 +135,7 @@ impl ExampleNet {
             du,
         }
     }
+    // ANCHOR_END: example_grads
 }
 
 /// The three examples as printed text; `seed` draws the random matrices of the identity check.
@@ -215,6 +223,7 @@ pub fn report(seed: u64) -> (String, f64) {
     (out, worst)
 }
 
+// ANCHOR: matrix_identity
 struct Product {
     A: DMatrix<f64>,
     X: DMatrix<f64>,
@@ -239,6 +248,7 @@ pub fn matrix_identity(seed: u64, m: usize, n: usize, k: usize) -> (f64, f64) {
     let rx = gradcheck::check(&mut p, |p| &mut p.X, &dX, f);
     (ra.max_rel_error, rx.max_rel_error)
 }
+// ANCHOR_END: matrix_identity
 
 #[cfg(test)]
 mod tests {

@@ -1,9 +1,11 @@
-//! Training: the XOR network a run trains ([`XorNet`]: the 11 lines or the any-depth net) and
-//! the fits of §3's nets ([`fit`]).
+//! Training: the XOR network a run trains ([`XorNet`]: the 11 lines or the any-depth net), the
+//! fits of §3's nets ([`fit`]), and the digits classifier's epochs of mini-batches
+//! ([`digits_epoch`], [`evaluate`]).
 
 use crate::data::problem;
-use crate::model::{Cache, ElevenLines, Init, Kind, Net, SimpleNet, xor_data};
+use crate::model::{Cache, ElevenLines, Init, Kind, Net, OneHidden, SimpleNet, xor_data};
 use nalgebra::DMatrix;
+use shared::data::batch::Epoch;
 use shared::rng;
 
 /// The network a default run trains: figure 12's 11 lines when the sizes and step are theirs
@@ -42,22 +44,6 @@ impl XorNet {
                 [y[0], y[1], y[2], y[3]]
             }
         }
-    }
-
-    /// Saves W_0 … W_{L−1} as `W0`, `W1`, … (row-major F64) with the layer sizes in the
-    /// metadata (see `shared::checkpoint`).
-    pub fn save(&self, path: &std::path::Path, layers: &[usize]) -> shared::Result<()> {
-        let W = self.weights();
-        let names: Vec<String> = (0..W.len()).map(|i| format!("W{i}")).collect();
-        let tensors: Vec<(&str, &DMatrix<f64>)> =
-            names.iter().map(String::as_str).zip(&W).collect();
-        let layers: Vec<String> = layers.iter().map(usize::to_string).collect();
-        shared::checkpoint::save(
-            path,
-            "backprop-xor",
-            &tensors,
-            &[("layers", layers.join(","))],
-        )
     }
 
     /// The weights W_0 … W_{L−1} (n_i × n_{i+1}).
@@ -114,6 +100,53 @@ pub fn fit_all(seed: u64) -> Vec<Fit> {
     ]
 }
 
+/// One epoch of mini-batch gradient descent on the rows of `X0` (targets `T`) in the batches
+/// of `epoch`; returns the cost E of each batch, before its step.
+pub fn digits_epoch(
+    net: &mut OneHidden,
+    X0: &DMatrix<f64>,
+    T: &DMatrix<f64>,
+    epoch: &Epoch,
+    alpha: f64,
+) -> Vec<f64> {
+    epoch
+        .batches()
+        .map(|rows| {
+            let (X, Tb) = (X0.select_rows(rows), T.select_rows(rows));
+            let f = net.forward(&X);
+            let g = net.backward(&f, &Tb);
+            net.step(&g, alpha);
+            OneHidden::loss(&f, &Tb)
+        })
+        .collect()
+}
+
+/// A classifier's cost and accuracy on a set of examples.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluation {
+    /// Mean cross-entropy E, nats per example.
+    pub loss: f64,
+    /// Fraction of examples whose most probable class is their label.
+    pub accuracy: f64,
+}
+
+/// E and the accuracy of `net` on the rows of `X0` with one-hot targets `T` and `labels`.
+pub fn evaluate(
+    net: &OneHidden,
+    X0: &DMatrix<f64>,
+    T: &DMatrix<f64>,
+    labels: &[usize],
+) -> Evaluation {
+    let f = net.forward(X0);
+    let right = (0..labels.len())
+        .filter(|&n| f.X2.row(n).transpose().argmax().0 == labels[n])
+        .count();
+    Evaluation {
+        loss: OneHidden::loss(&f, T),
+        accuracy: right as f64 / labels.len().max(1) as f64,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +166,25 @@ mod tests {
             let (first, last) = (f.losses[0].1, f.losses.last().unwrap().1);
             assert!(last < 0.8 * first, "{:?}: {first} -> {last}", f.net.kind);
         }
+    }
+
+    #[test]
+    fn the_digits_classifier_learns_generated_digits() {
+        use shared::data::batch::{Epochs, LastBatch};
+        let set = crate::data::generated_8x8(1, 600);
+        let s = crate::data::split(&set, 150, 1);
+        let mut net = OneHidden::new(64, 24, 10, &mut rng::seeded(1));
+        let before = evaluate(&net, &s.X_test, &s.T_test, &s.labels_test);
+        let mut epochs = Epochs::shuffled(rng::seeded(2), 450, 16, LastBatch::Keep).unwrap();
+        for _ in 0..40 {
+            let epoch = epochs.next().unwrap();
+            digits_epoch(&mut net, &s.X_train, &s.T_train, &epoch, 1.0);
+        }
+        let after = evaluate(&net, &s.X_test, &s.T_test, &s.labels_test);
+        // Chance is 10 %, E = ln 10 = 2.30 nats. The generated 8 × 8 digits are harder than
+        // scikit-learn's (the default run, 1348 of them for 100 epochs, ends near 80 %): from
+        // 450, a held-out majority is learning.
+        assert!(before.loss > 2.0 && before.accuracy < 0.25, "{before:?}");
+        assert!(after.loss < 1.5 && after.accuracy > 0.5, "{after:?}");
     }
 }

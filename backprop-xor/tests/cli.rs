@@ -73,7 +73,7 @@ fn deeper_nets_learn_xor_too() {
     for (layers, rng) in [("3,8,8,1", "numpy"), ("3,5,1", "chacha")] {
         let out = bin()
             .args(["--quiet", "--layers", layers, "--rng", rng, "--out"])
-            .arg(dir.path())
+            .arg(dir.path().join(layers))
             .output()
             .unwrap();
         assert!(
@@ -82,7 +82,7 @@ fn deeper_nets_learn_xor_too() {
             String::from_utf8_lossy(&out.stderr)
         );
         let s: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.path().join("summary.json")).unwrap(),
+            &std::fs::read_to_string(dir.path().join(layers).join("summary.json")).unwrap(),
         )
         .unwrap();
         assert!(s["final_error"].as_f64().unwrap() < 0.01, "{layers}: {s}");
@@ -126,7 +126,7 @@ fn chain_rule_and_simple_nets_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = bin()
         .args(["chain-rule", "--out"])
-        .arg(dir.path())
+        .arg(dir.path().join("chain-rule"))
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -134,7 +134,7 @@ fn chain_rule_and_simple_nets_run() {
     assert!(text.contains("E = 0.4288038705"), "{text}");
     let out = bin()
         .args(["simple-nets", "--quiet", "--out"])
-        .arg(dir.path())
+        .arg(dir.path().join("simple-nets"))
         .output()
         .unwrap();
     assert!(
@@ -142,5 +142,5 @@ fn chain_rule_and_simple_nets_run() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(dir.path().join("loss.png").is_file());
+    assert!(dir.path().join("simple-nets/loss.png").is_file());
 }

@@ -47,7 +47,12 @@ fn an_out_that_cannot_be_written_is_refused_for_every_command() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-regular-file");
     std::fs::write(&file, b"x").unwrap();
-    for cmd in [None, Some("chain-rule"), Some("simple-nets")] {
+    for cmd in [
+        None,
+        Some("chain-rule"),
+        Some("simple-nets"),
+        Some("digits"),
+    ] {
         for (what, out) in [
             ("--out is a file", file.clone()),
             ("--out under a file", file.join("runs")),

@@ -106,6 +106,25 @@ fn bad_text_files_are_one_line_errors_naming_the_file() {
     );
 }
 
+#[test]
+fn a_text_without_end_is_refused_before_it_fills_the_memory() {
+    // /dev/zero never ends: reading it whole used to grow until the memory ran out (the sweep
+    // of issue 19 found it hanging). Linux only: elsewhere there may be no such device.
+    let zero = Path::new("/dev/zero");
+    if !zero.exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = train(zero, 5, &out, &[]);
+    assert_user_error(
+        &o,
+        "an endless device",
+        &["/dev/zero", "the most a chapter loads"],
+    );
+    assert!(!out.exists(), "a refused run leaves no folder");
+}
+
 /// A real checkpoint of the tiny model, and its bytes.
 fn checkpoint(dir: &Path) -> (PathBuf, Vec<u8>) {
     let text = fixture(dir);
@@ -187,6 +206,23 @@ fn bad_checkpoints_are_one_line_errors_for_resume_and_sample() {
             }
             b
         }),
+        // One bit in the metadata: the vocabulary's last character ('z' → '{', still a sorted
+        // set), or the checksum's key. Both loaded silently before the checksum covered the
+        // metadata (found by the sweep of issue 19).
+        ("a flipped bit in the vocabulary", "flipped-vocabulary", {
+            let mut b = bytes.clone();
+            let at = header_at(&b, "\"vocabulary\"");
+            let end = at + header_of(&b)[at - 8..].find("\\\"\"").unwrap();
+            assert_eq!(b[end - 1], b'z', "the fixture's last character");
+            b[end - 1] ^= 0x01;
+            b
+        }),
+        ("a flipped bit in the checksum's key", "flipped-key", {
+            let mut b = bytes.clone();
+            let at = header_at(&b, "\"checksum\"");
+            b[at + 1] ^= 0x01;
+            b
+        }),
     ];
     for (what, folder, b) in &files {
         let f = folder_with(d, folder, b);
@@ -261,6 +297,17 @@ fn bad_checkpoints_are_one_line_errors_for_resume_and_sample() {
         &s(&d.join("out-seq-len")),
     ]);
     assert_user_error(&o, "another --seq-len", &["--seq-len", "10"]);
+}
+
+/// The JSON header of a safetensors file.
+fn header_of(bytes: &[u8]) -> &str {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    std::str::from_utf8(&bytes[8..8 + n]).unwrap()
+}
+
+/// The file offset where `what` starts in the header.
+fn header_at(bytes: &[u8], what: &str) -> usize {
+    8 + header_of(bytes).find(what).unwrap()
 }
 
 fn testing_random_bytes() -> Vec<u8> {

@@ -63,6 +63,50 @@ fn bytes(p: impl AsRef<Path>) -> Vec<u8> {
 }
 
 #[test]
+fn a_killed_run_that_is_not_reaped_yet_does_not_keep_its_folder_locked() {
+    // A run killed with SIGKILL stays a zombie until its parent reaps it; its process id is
+    // still in /proc, and the sweep of issue 19 found its lock refusing every later run
+    // ("in use by char-rnn") for as long as the parent lived. Here the test is the parent.
+    if !Path::new("/proc/self/stat").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let long = tiny(dir.path(), &["--iterations", "100000000", "-q"]);
+    let mut args = strs(&long);
+    let o = out.display().to_string();
+    args.extend(["--out", &o]);
+    let mut child = Command::new(BIN)
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = out.join(".lock");
+    let start = std::time::Instant::now();
+    while !lock.exists() {
+        assert!(start.elapsed().as_secs() < 60, "no lock after a minute");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL; not waited for: a zombie
+    let stat = format!("/proc/{}/stat", child.id());
+    while !std::fs::read_to_string(&stat).is_ok_and(|s| s.contains(") Z")) {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "the killed run never became a zombie"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let short = tiny(dir.path(), &["--iterations", "20", "-q", "--overwrite"]);
+    let mut args = strs(&short);
+    args.extend(["--out", &o]);
+    let again = testing::run(BIN, &args);
+    child.wait().unwrap();
+    ok(&again, "a new run in the killed run's folder");
+    assert!(!lock.exists(), "the new run released the folder");
+}
+
+#[test]
 fn the_session_contract() {
     let dir = tempfile::tempdir().unwrap();
     let short = tiny(dir.path(), &["--iterations", "200", "--sample-every", "50"]);

@@ -1,53 +1,93 @@
-//! The language model's files: the model alone (what `sample` reads), and a training
-//! checkpoint that also holds Adam's moments, the streams' carried states and the history, so
-//! that `--resume` continues a run exactly where the checkpoint was written.
+//! `model.safetensors`: the language model and everything a resumed run needs, as the run
+//! session's [`Checkpointed`] states (the session writes the file atomically, with the program
+//! version and the run's flags).
+//!
+//! Tensors (F64, row-major): the model's parameters under [`CharLm::params`]' names,
+//! `adam.v.<name>` and `adam.s.<name>` (Adam's moments), `state.<k>` (the B streams' carried
+//! states, layer by layer), `history` (3 × K: step, training loss, validation loss). Metadata:
+//! the cell, layers, hidden size, the vocabulary (a JSON string of its characters), the steps
+//! done, the text's name and fingerprint, Adam's step count and the training losses since the
+//! last validation.
 
 use crate::data::Corpus;
 use crate::fast::{Cache, FastCell};
 use crate::model::{Cell, CharLm, Gru, Lstm, Rnn};
-use crate::train::{Eval, Session, TextConfig};
+use crate::train::{Eval, TextConfig, Training};
 use nalgebra::DMatrix;
+use shared::checkpoint::Checkpoint;
 use shared::data::text::CharStream;
 use shared::rng;
+use shared::session::{Checkpointed, Tensors};
 use shared::{Error, Result};
-use std::path::Path;
+use std::borrow::Cow;
 
-impl<C: Cell> CharLm<C> {
-    /// Writes the model (safetensors, chapter `lstm-gru`) with what [`load`] needs to rebuild
-    /// it: the cell, layers, hidden size and vocabulary.
-    pub fn save(&self, path: &Path, chars: &[char], steps: usize) -> Result<()> {
-        self.save_with(path, chars, steps, &[], &[])
-    }
+/// A trained model as `sample` and `eval` read it.
+#[derive(Clone, Debug)]
+pub struct Trained<C: Cell> {
+    /// The model.
+    pub model: CharLm<C>,
+    /// Its characters (a [`CharStream`] with no text).
+    pub vocab: CharStream,
+    /// Training steps done.
+    pub steps: usize,
+    /// The text it was trained on.
+    pub source: String,
+}
 
-    /// [`CharLm::save`] with more tensors and metadata (a training checkpoint's).
-    pub fn save_with(
-        &self,
-        path: &Path,
-        chars: &[char],
-        steps: usize,
-        tensors: &[(&str, &DMatrix<f64>)],
-        meta: &[(&str, String)],
-    ) -> Result<()> {
-        let names = self.params();
-        let mut all: Vec<(&str, &DMatrix<f64>)> =
-            names.iter().map(|(n, p)| (n.as_str(), *p)).collect();
-        all.extend_from_slice(tensors);
-        let vocab_json =
-            serde_json::to_string(&chars.iter().collect::<String>()).map_err(Error::msg)?;
-        let mut metadata = vec![
-            ("cell", C::NAME.into()),
-            ("layers", self.rnn.layers.len().to_string()),
-            ("hidden", self.rnn.hidden_size().to_string()),
-            ("vocab", vocab_json),
-            ("steps", steps.to_string()),
-        ];
-        metadata.extend_from_slice(meta);
-        shared::checkpoint::save(path, "lstm-gru", &all, &metadata)
+impl<C: Cell> Trained<C> {
+    /// What a `model:` line says about it.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} × {} {} over {} characters, {} steps on {}",
+            self.model.rnn.layers.len(),
+            self.model.rnn.hidden_size(),
+            C::NAME,
+            self.vocab.vocab_size(),
+            self.steps,
+            self.source
+        )
     }
 }
 
-/// The cell of a checkpoint written by [`CharLm::save`]: "rnn", "lstm" or "gru".
-pub fn checkpoint_cell(ck: &shared::checkpoint::Checkpoint) -> Result<&'static str> {
+impl<C: Cell> Checkpointed for Trained<C> {
+    type Context<'a> = ();
+
+    fn save(&self, out: &mut Tensors) {
+        put_model(
+            &self.model,
+            &self.vocab.chars,
+            self.steps,
+            &self.source,
+            out,
+        );
+    }
+
+    fn load(ck: &mut Checkpoint, _: ()) -> Result<Self> {
+        read_model(ck)
+    }
+}
+
+/// The model's tensors and what [`read_model`] needs to rebuild it.
+fn put_model<C: Cell>(
+    model: &CharLm<C>,
+    chars: &[char],
+    steps: usize,
+    source: &str,
+    out: &mut Tensors,
+) {
+    for (name, p) in model.params() {
+        out.matrix(name, p);
+    }
+    out.meta("cell", C::NAME);
+    out.meta("layers", model.rnn.layers.len());
+    out.meta("hidden", model.rnn.hidden_size());
+    out.json("vocab", &chars.iter().collect::<String>());
+    out.meta("steps", steps);
+    out.meta("text_source", source);
+}
+
+/// The cell of a checkpoint: "rnn", "lstm" or "gru".
+pub fn checkpoint_cell(ck: &Checkpoint) -> Result<&'static str> {
     let name = ck.meta_str("cell")?;
     (CELLS.into_iter().find(|c| *c == name)).ok_or_else(|| {
         Error::format(
@@ -61,14 +101,9 @@ pub fn checkpoint_cell(ck: &shared::checkpoint::Checkpoint) -> Result<&'static s
 /// The cells a checkpoint may hold.
 const CELLS: [&str; 3] = [Rnn::NAME, Lstm::NAME, Gru::NAME];
 
-/// Rebuilds a [`CharLm`] of cell `C` and its vocabulary (a [`CharStream`] with no text)
-/// from a checkpoint.
-pub fn load<C: Cell>(mut ck: shared::checkpoint::Checkpoint) -> Result<(CharLm<C>, CharStream)> {
-    load_from(&mut ck)
-}
-
-/// [`load`] leaving the other tensors (a training checkpoint's) in `ck`.
-fn load_from<C: Cell>(ck: &mut shared::checkpoint::Checkpoint) -> Result<(CharLm<C>, CharStream)> {
+/// Rebuilds the model of cell `C` and its vocabulary, leaving the other tensors (a training
+/// checkpoint's) in `ck`.
+fn read_model<C: Cell>(ck: &mut Checkpoint) -> Result<Trained<C>> {
     let path = ck.path.clone();
     let bad = |msg: String| Error::format(&path, "safetensors metadata", msg);
     if ck.meta_str("cell")? != C::NAME {
@@ -118,121 +153,76 @@ fn load_from<C: Cell>(ck: &mut shared::checkpoint::Checkpoint) -> Result<(CharLm
             return Err(Error::format(&path, name, "a parameter is not finite"));
         }
     }
-    Ok((model, vocab))
+    Ok(Trained {
+        model,
+        vocab,
+        steps: ck.meta("steps")?,
+        source: ck.meta_str("text_source")?.to_string(),
+    })
 }
 
-/// Metadata keys of a checkpoint that must agree with the flags of a resumed run.
-const RESUME_KEYS: [(&str, &str); 4] = [
-    ("seq_len", "--seq-len"),
-    ("batch", "--batch"),
-    ("lr", "--lr"),
-    ("text", "--text"),
-];
+/// A training run of the language model: the training state and the text it learns (whose
+/// vocabulary and fingerprint go into the checkpoint; a resume checks them against its text).
+pub struct TextRun<'c, C: FastCell> {
+    /// Model, Adam, carried states, steps, the losses since the last validation, history
+    /// (borrowed while it trains, owned when loaded).
+    pub training: Cow<'c, Training<C>>,
+    /// The text.
+    pub corpus: &'c Corpus,
+}
 
-impl<C: FastCell> Session<C> {
-    /// Writes the checkpoint: the model as [`CharLm::save`] does (so `sample` reads it), plus
-    /// Adam's moments (`adam.v.*`, `adam.s.*`, `adam_t`), the carried states (`state.*`), the
-    /// history and the settings a resumed run must share (`seq_len`, `batch`, `lr`, `text`).
-    pub fn save(&self, path: &Path, cfg: &TextConfig, corpus: &Corpus) -> Result<()> {
-        let names: Vec<String> = self.model.params().into_iter().map(|(n, _)| n).collect();
-        let state = self.opt.state();
-        let carried: Vec<DMatrix<f64>> = (self.cache.rnn.layers.iter())
-            .flat_map(|c| c.initial_state())
-            .collect();
-        let mut extra: Vec<(String, &DMatrix<f64>)> = Vec::new();
-        for (i, n) in names.iter().enumerate() {
-            extra.push((format!("adam.v.{n}"), &state.v[i]));
-            extra.push((format!("adam.s.{n}"), &state.s[i]));
+impl<'c, C: FastCell> Checkpointed for TextRun<'c, C> {
+    type Context<'a> = (&'c Corpus, &'a TextConfig);
+
+    fn save(&self, out: &mut Tensors) {
+        let (t, corpus) = (&*self.training, self.corpus);
+        let chars = &corpus.stream.chars;
+        put_model(&t.model, chars, t.step, &corpus.source, out);
+        let state = t.opt.state();
+        for (i, (name, _)) in t.model.params().iter().enumerate() {
+            out.matrix(format!("adam.v.{name}"), &state.v[i]);
+            out.matrix(format!("adam.s.{name}"), &state.s[i]);
         }
-        for (k, m) in carried.iter().enumerate() {
-            extra.push((format!("state.{k}"), m));
+        let carried = t.cache.rnn.layers.iter().flat_map(|c| c.initial_state());
+        for (k, m) in carried.enumerate() {
+            out.matrix(format!("state.{k}"), &m);
         }
-        let extra: Vec<(&str, &DMatrix<f64>)> =
-            extra.iter().map(|(n, m)| (n.as_str(), *m)).collect();
-        let history: Vec<(usize, f64, f64)> = self
-            .history
-            .iter()
-            .map(|e| (e.step, e.train, e.valid))
-            .collect();
-        let meta = [
-            ("seq_len", cfg.seq_len.to_string()),
-            ("batch", cfg.batch.to_string()),
-            ("lr", cfg.lr.to_string()),
-            ("text", fingerprint(corpus)),
-            ("adam_t", state.t.to_string()),
-            (
-                "history",
-                serde_json::to_string(&history).map_err(Error::msg)?,
-            ),
-        ];
-        self.model
-            .save_with(path, &corpus.stream.chars, self.step, &extra, &meta)
+        if !t.history.is_empty() {
+            let h = &t.history;
+            let history = DMatrix::from_fn(3, h.len(), |i, k| match i {
+                0 => h[k].step as f64,
+                1 => h[k].train,
+                _ => h[k].valid,
+            }); // 3 × K
+            out.matrix("history", &history);
+        }
+        // Floats in Rust's shortest round-trip formatting: parsing gives the same bits.
+        out.meta("adam_t", state.t);
+        out.meta("since_eval_sum", t.since_eval.0);
+        out.meta("since_eval_count", t.since_eval.1);
+        out.meta("text", fingerprint(corpus));
     }
 
-    /// Continues the run of the checkpoint at `path` (written by [`Session::save`]): the same
-    /// cell, sizes, settings and text as `cfg` and `corpus`, else an error naming the flag.
-    pub fn resume(path: &Path, cfg: &TextConfig, corpus: &Corpus) -> Result<Self> {
-        let ck = shared::checkpoint::load(path, "lstm-gru")?;
-        let cell = ck.meta_str("cell")?.to_string();
-        let flag = |f: &str, given: &dyn std::fmt::Display, stored: &dyn std::fmt::Display| {
-            let at = path.display();
-            Error::flag(
-                f,
+    /// The whole training state, checked against `corpus` (the same characters as the run was
+    /// trained on) and sized by `cfg` (the run's merged flags).
+    fn load(ck: &mut Checkpoint, (corpus, cfg): (&'c Corpus, &TextConfig)) -> Result<Self> {
+        let path = ck.path.clone();
+        if ck.meta_str("text")? != fingerprint(corpus) {
+            return Err(Error::flag(
+                "--text",
                 format!(
-                    "{given} differs from {stored} in the checkpoint {at}: resume with the flags of its run"
+                    "the run in {} was trained on {}, not on {}",
+                    path.parent().unwrap_or(&path).display(),
+                    ck.meta_str("text_source")?,
+                    corpus.source
                 ),
-            )
-        };
-        if cell != C::NAME {
-            return Err(flag("--cell", &C::NAME, &cell));
+            ));
         }
-        for (key, value, f) in [
-            ("layers", cfg.layers, "--layers"),
-            ("hidden", cfg.hidden, "--hidden"),
-        ] {
-            let stored: usize = ck.meta(key)?;
-            if stored != value {
-                return Err(flag(f, &value, &stored));
-            }
-        }
-        let given = [
-            cfg.seq_len.to_string(),
-            cfg.batch.to_string(),
-            cfg.lr.to_string(),
-            fingerprint(corpus),
-        ];
-        for ((key, f), value) in RESUME_KEYS.iter().zip(&given) {
-            let stored = ck.meta_str(key)?;
-            if stored != value {
-                return Err(match *key {
-                    "text" => Error::flag(
-                        f,
-                        format!(
-                            "another text than the one the checkpoint {} was trained on",
-                            path.display()
-                        ),
-                    ),
-                    _ => flag(f, value, &stored),
-                });
-            }
-        }
-        let bad = |msg: String| Error::format(path, "safetensors metadata", msg);
-        let step: usize = ck.meta("steps")?;
-        let t: u64 = ck.meta("adam_t")?;
-        let history: Vec<(usize, f64, f64)> = serde_json::from_str(ck.meta_str("history")?)
-            .map_err(|e| {
-                bad(format!(
-                    "`history` is not a list of (step, train, valid) ({e})"
-                ))
-            })?;
-        let mut ck = ck;
-        let (model, _vocab): (CharLm<C>, CharStream) = load_from(&mut ck)?;
-        let mut session = Session::new(cfg, model.vocab_size(), 0);
-        session.model = model;
-        let shapes: Vec<(String, (usize, usize))> = session
-            .model
-            .params()
-            .into_iter()
+        let bad = |msg: String| Error::format(&path, "safetensors metadata", msg);
+        let trained: Trained<C> = read_model(ck)?;
+        let mut t = Training::new(cfg, trained.model.vocab_size(), 0);
+        t.model = trained.model;
+        let shapes: Vec<(String, (usize, usize))> = (t.model.params().into_iter())
             .map(|(n, p)| (n, p.shape()))
             .collect();
         let (mut v, mut s) = (Vec::new(), Vec::new());
@@ -240,9 +230,10 @@ impl<C: FastCell> Session<C> {
             v.push(ck.take(&format!("adam.v.{n}"), *r, *c)?);
             s.push(ck.take(&format!("adam.s.{n}"), *r, *c)?);
         }
-        session.opt.set_state(shared::optim::State { t, v, s });
+        let adam_t = ck.meta("adam_t")?;
+        t.opt.set_state(shared::optim::State { t: adam_t, v, s });
         let mut k = 0;
-        for cache in session.cache.rnn.layers.iter_mut() {
+        for cache in t.cache.rnn.layers.iter_mut() {
             let mut state = cache.initial_state();
             for m in state.iter_mut() {
                 *m = ck.take(&format!("state.{k}"), m.nrows(), m.ncols())?;
@@ -252,18 +243,28 @@ impl<C: FastCell> Session<C> {
                 .set_initial_state(&state)
                 .map_err(|e| bad(e.to_string()))?;
         }
-        session.step = step;
-        session.history = history
-            .into_iter()
-            .map(|(step, train, valid)| Eval {
-                step,
-                seconds: 0.0,
-                wall_seconds: 0.0,
-                train,
-                valid,
-            })
-            .collect();
-        Ok(session)
+        t.step = trained.steps;
+        t.since_eval = (ck.meta("since_eval_sum")?, ck.meta("since_eval_count")?);
+        t.history = match ck.shape("history") {
+            Some((3, K)) => {
+                let h = ck.take("history", 3, K)?;
+                (0..K)
+                    .map(|k| Eval {
+                        step: h[(0, k)] as usize,
+                        seconds: 0.0,
+                        wall_seconds: 0.0,
+                        train: h[(1, k)],
+                        valid: h[(2, k)],
+                    })
+                    .collect()
+            }
+            Some((r, c)) => return Err(bad(format!("history is {r}×{c}, expected 3 rows"))),
+            None => Vec::new(),
+        };
+        Ok(TextRun {
+            training: Cow::Owned(t),
+            corpus,
+        })
     }
 }
 

@@ -1,9 +1,12 @@
-//! The command line of `lstm-gru`: its flags (clap), the cell a flag names, and the checks
-//! made before anything is allocated.
+//! The command line of `lstm-gru`: `[adding]` (the bare default), `train` (alias `text`),
+//! `sample`, `eval`; the cell a flag names. Every struct is also serialisable: the run session
+//! stores a run's flags in `summary.json` and a training run's in its checkpoint, and a
+//! resumed run merges the typed flags over the stored ones.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use lstm_gru::model::Cell;
-use shared::cli::positive;
+use lstm_gru::train::TextConfig;
+use serde::{Deserialize, Serialize};
+use shared::cli::{non_negative, positive};
 use shared::run::RunArgs;
 use std::path::PathBuf;
 
@@ -20,16 +23,49 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// The adding problem (Hochreiter & Schmidhuber 1997): remember two marked numbers over T steps.
+    /// The adding problem (Hochreiter & Schmidhuber 1997): remember two marked numbers over T
+    /// steps; writes to runs/lstm-gru-adding by default.
     Adding(AddingArgs),
-    /// Character language model with validation loss and a checkpoint (char-rnn setting);
-    /// writes to runs/lstm-gru/text by default.
-    Text(TextArgs),
-    /// Draw text from a checkpoint written by `text`.
+    /// Train (or, with --resume, continue) a character language model with validation loss;
+    /// writes model.safetensors, loss.png, loss.csv, summary.json.
+    #[command(visible_alias = "text")]
+    Train(TrainArgs),
+    /// Draw text from a trained model.
     Sample(SampleArgs),
+    /// The loss of a trained model on another text: nats and bits per character, perplexity.
+    Eval(EvalArgs),
+    /// Notes §6, why the vanilla RNN forgets: ‖∂E/∂h_(T−k)‖ against the lag k for the tanh
+    /// RNN, the IRNN, the LSTM and the GRU, at initialisation and after a short training on
+    /// the adding problem; writes gradients.png, gradients.csv, loss.png, loss.csv and
+    /// summary.json to runs/lstm-gru-gradients by default.
+    Gradients(GradientsArgs),
 }
 
-#[derive(Args)]
+#[derive(Args, Serialize)]
+pub struct GradientsArgs {
+    /// Sequence length T (the lags measured are 0 … T).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(2..=10_000))]
+    pub length: u64,
+    /// Hidden units.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub hidden: u64,
+    /// Training steps per cell on the adding problem (Adam, batch 32, clip 1), between the two
+    /// measurements.
+    #[arg(long, default_value_t = 1500, value_parser = clap::value_parser!(u64).range(1..))]
+    pub steps: u64,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 0.01, value_parser = positive)]
+    pub lr: f64,
+    /// Sequences the norms are measured on.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub sequences: u64,
+    /// --seed, --out, --quiet, --overwrite.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Args, Serialize)]
 pub struct AddingArgs {
     /// Cell to train [default: the three, one after another, on the same sequences].
     #[arg(long, value_enum)]
@@ -56,12 +92,28 @@ pub struct AddingArgs {
     /// gradients added in a fixed order (1: single-threaded; N > 1 equals it up to rounding).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
     pub threads: u64,
+    /// The vanilla cell's f (notes §6: tanh or ReLU). relu starts as the IRNN of Le, Jaitly &
+    /// Hinton 2015: W_hh = I, b_h = 0, W_xh from N(0, 0.001²).
+    #[arg(long, value_enum, default_value = "tanh")]
+    pub activation: ActivationKind,
+    /// --seed, --out, --quiet, --overwrite.
     #[command(flatten)]
+    #[serde(flatten)]
     pub run: RunArgs,
 }
 
-#[derive(Args)]
-pub struct TextArgs {
+/// The vanilla cell's f, as a flag names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivationKind {
+    /// h_t = tanh(W_xh x_t + W_hh h_{t−1} + b_h), weights uniform in ±1/√H.
+    Tanh,
+    /// h_t = max(0, W_xh x_t + W_hh h_{t−1} + b_h) from the IRNN's start.
+    Relu,
+}
+
+#[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TrainArgs {
     /// Training text (UTF-8); the last 5 % is the validation set [default: the generated
     /// English-like corpus of shared::data, 10,000 sentences from --seed].
     #[arg(long, value_name = "FILE")]
@@ -81,11 +133,11 @@ pub struct TextArgs {
     /// Streams read side by side (mini-batch).
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch: u64,
-    /// Most training steps (in all, counting those of a resumed checkpoint).
+    /// Training steps in total: a resumed run continues up to this many.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub steps: u64,
-    /// Stop after this many seconds of training: CPU seconds on Linux (fair on a shared machine),
-    /// evaluation excluded. For equal-time comparisons.
+    /// Stop after this many seconds of training in this invocation: CPU seconds on Linux (fair
+    /// on a shared machine), evaluation excluded. For equal-time comparisons.
     #[arg(long, value_parser = positive)]
     pub seconds: Option<f64>,
     /// Adam's learning rate [default: 6e-3 for lstm and gru, 2e-3 for rnn; on tinyshakespeare
@@ -95,41 +147,82 @@ pub struct TextArgs {
     /// Validate and checkpoint every this many steps.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
     pub eval_every: u64,
-    /// Continue the run of this checkpoint (a model.safetensors written by `text`) up to
-    /// --steps, exactly as if it had not stopped; give the same flags as that run.
-    #[arg(long, value_name = "FILE")]
+    /// Continue the run in RUN (a run folder or its model.safetensors) exactly where it
+    /// stopped, with its flags; it goes on writing there unless --out says otherwise.
+    #[arg(long, value_name = "RUN")]
     pub resume: Option<PathBuf>,
     /// Threads per mini-batch: its sequences split into N groups run side by side, the
     /// gradients added in a fixed order (1: single-threaded; N > 1 equals it up to rounding).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
     pub threads: u64,
+    /// --seed, --out, --quiet, --overwrite.
     #[command(flatten)]
+    #[serde(flatten)]
     pub run: RunArgs,
+}
+
+impl TrainArgs {
+    /// Adam's learning rate: `--lr`, else the cell's default.
+    pub fn lr(&self) -> f64 {
+        self.lr.unwrap_or(if self.cell == CellKind::Rnn {
+            2e-3
+        } else {
+            6e-3
+        })
+    }
+
+    /// The training loop's settings.
+    pub fn config(&self) -> TextConfig {
+        TextConfig {
+            layers: self.layers as usize,
+            hidden: self.hidden as usize,
+            seq_len: self.seq_len as usize,
+            batch: self.batch as usize,
+            steps: self.steps as usize,
+            seconds: self.seconds,
+            lr: self.lr(),
+            clip: 5.0,
+            eval_every: self.eval_every as usize,
+            threads: self.threads as usize,
+        }
+    }
 }
 
 #[derive(Args)]
 pub struct SampleArgs {
-    /// Checkpoint written by `lstm-gru text`.
-    #[arg(long, default_value = "runs/lstm-gru/text/model.safetensors")]
-    pub model: PathBuf,
+    /// The trained model: a run folder or its model.safetensors [default: runs/lstm-gru].
+    #[arg(long, value_name = "RUN")]
+    pub model: Option<PathBuf>,
     /// Characters to draw (at most 10 million).
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub len: u64,
-    /// Softmax temperature (lower: more conservative).
-    #[arg(long, default_value_t = 1.0, value_parser = positive)]
+    /// Softmax temperature τ (lower: more conservative); 0 takes the most likely character
+    /// every time (no random draw).
+    #[arg(long, default_value_t = 1.0, value_parser = non_negative)]
     pub temperature: f64,
-    /// Text to start from (default: a newline, or the vocabulary's first character).
+    /// Text to start from [default: a newline, or the vocabulary's first character].
     #[arg(long)]
     pub prime: Option<String>,
-    /// Random seed.
+    /// Random seed of the draws.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
 
+#[derive(Args)]
+pub struct EvalArgs {
+    /// The trained model: a run folder or its model.safetensors [default: runs/lstm-gru].
+    #[arg(long, value_name = "RUN")]
+    pub model: Option<PathBuf>,
+    /// UTF-8 text to score; every character must be in the model's vocabulary.
+    #[arg(long, value_name = "FILE")]
+    pub text: PathBuf,
+}
+
 /// Which cell to run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CellKind {
-    /// Vanilla tanh RNN.
+    /// Vanilla RNN (tanh; ReLU from the IRNN's start with `--activation relu`).
     Rnn,
     /// Long short-term memory.
     Lstm,
@@ -143,7 +236,7 @@ impl CellKind {
 
     /// "rnn", "lstm" or "gru".
     pub fn name(self) -> &'static str {
-        with_cell!(self, C => C::NAME)
+        with_cell!(self, C => <C as lstm_gru::model::Cell>::NAME)
     }
 
     /// The kind named `name` (one of `lstm_gru::checkpoint::checkpoint_cell`'s names).
@@ -173,19 +266,3 @@ macro_rules! with_cell {
     };
 }
 pub(crate) use with_cell;
-
-/// The most f64 values a run may hold in its buffers: 2^30, 8 GiB.
-pub const MAX_FLOATS: f64 = (1u64 << 30) as f64;
-
-/// Refuses sizes whose buffers, an estimate of `floats` f64 values, would not fit in
-/// [`MAX_FLOATS`]: an error naming `flags`, before anything is allocated.
-pub fn check_memory(floats: f64, flags: &str) -> shared::Result<()> {
-    if floats <= MAX_FLOATS {
-        return Ok(());
-    }
-    Err(shared::Error::msg(format!(
-        "{flags}: these sizes need about {:.0} GiB of buffers (at most {} GiB)",
-        floats * 8.0 / (1u64 << 30) as f64,
-        (MAX_FLOATS as u64 * 8) >> 30
-    )))
-}

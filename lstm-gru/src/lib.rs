@@ -21,8 +21,10 @@
 //!
 //! **Expected result** (`cargo run --release -p lstm-gru`): on the adding problem with T = 100
 //! the LSTM and the GRU reach held-out MSE < 0.01 (0.00017 and 0.00023 at seed 1), the vanilla
-//! RNN stays near 1/6 (0.160). `lstm-gru text`: a 2 × 128 LSTM reaches 0.71 nats per character
+//! RNN stays near 1/6 (0.160). `lstm-gru train`: a 2 × 128 LSTM reaches 0.71 nats per character
 //! on the generated corpus in 1000 steps (the text's entropy, the floor: 0.559).
+//! `lstm-gru gradients`: at initialisation ‖∂E/∂h_(T−k)‖ falls × 0.60 per step back for the tanh
+//! RNN and × 0.9998 for the IRNN ([`gradients`]).
 //!
 //! # The notes' equations and where they are
 //!
@@ -33,7 +35,7 @@
 //!
 //! | the notes (§6) | notes layer | engine |
 //! |---|---|---|
-//! | s_t = tanh(U x_t + W s_{t−1} + b_h) (vanilla; here U = W_xh, W = W_hh) | [`Rnn`]: [`forward`](model::Rnn::forward), [`backward`](model::Rnn::backward) | [`fast::rnn`] |
+//! | s_t = f(U x_t + W s_{t−1} + b_h), f = tanh or ReLU (vanilla; here U = W_xh, W = W_hh; the ReLU one starts as the IRNN, [`Rnn::irnn`](model::Rnn::irnn)) | [`Rnn`]: [`forward`](model::Rnn::forward), [`backward`](model::Rnn::backward) | [`fast::rnn`] |
 //! | f_t = σ(W^f_xh x_t + W^f_hh h_{t−1} + b^f_h); i_t, o_t likewise; g_t = tanh(…) | [`Lstm`]: [`forward`](model::Lstm::forward), one line per gate | [`fast::lstm`] |
 //! | c_t = f_t ∘ c_{t−1} + i_t ∘ g_t, h_t = o_t ∘ tanh(c_t) | the same [`forward`](model::Lstm::forward); [`backward`](model::Lstm::backward): seven derivative lines | [`fast::lstm`] |
 //! | z_t = σ(W_z · [h_{t−1}, x_t]), r_t = σ(W_r · [h_{t−1}, x_t]) | [`Gru`]: [`forward`](model::Gru::forward), [`backward`](model::Gru::backward) | [`fast::gru`] |
@@ -51,12 +53,14 @@
 //! | [`model`] | the notes layer: the three cells, the stack, the two output layers; `Cache` and `Grads` |
 //! | [`fast`] | the engine: the trained passes on preallocated buffers, `--threads` ([`fast::parallel`]) |
 //! | [`data`] | the adding problem's sequences; the text (a file or the generated corpus) and its streams |
-//! | [`lm`] | the language model in use: validation loss, sampling |
-//! | [`train`] | the two training loops, the language model's run session |
-//! | [`checkpoint`] | the model file and the training checkpoint (`--resume`) |
+//! | [`lm`] | the language model in use: validation loss, the loss of a text (`eval`), sampling |
+//! | [`train`] | the two training loops, the language model's training state |
+//! | [`gradients`] | the vanishing gradient measured: ‖∂E/∂h_{T−k}‖ against the lag k, per cell |
+//! | [`checkpoint`] | what `model.safetensors` holds: the model (`sample`, `eval`) and a training run (`--resume`) |
 //! | [`report`] | tables, curves, summaries, the closing report |
 //!
-//! The command line (`src/main.rs`, `src/cli.rs`) sits on top of them.
+//! The command line (`src/main.rs`, `src/cli.rs`, `src/commands.rs`) sits on top of them, on
+//! the run session of `shared::session`.
 //!
 //! [`CharLm::forward`]: model::CharLm::forward
 //! [`CharLm::backward`]: model::CharLm::backward
@@ -72,6 +76,7 @@
 pub mod checkpoint;
 pub mod data;
 pub mod fast;
+pub mod gradients;
 pub mod lm;
 pub mod model;
 pub mod report;

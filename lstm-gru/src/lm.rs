@@ -1,8 +1,8 @@
-//! The trained language model in use: its validation loss over side-by-side streams, and
-//! sampling text from it (on the engine's passes).
+//! The trained language model in use: its validation loss over side-by-side streams, the loss
+//! of a text on one stream (`eval`), and sampling text from it (on the engine's passes).
 
 use crate::data::{Streams, encode};
-use crate::fast::FastCell;
+use crate::fast::{Cache, FastCell};
 use crate::model::CharLm;
 use shared::data::text::CharStream;
 use shared::rng::{self, Rng};
@@ -24,8 +24,35 @@ impl<C: FastCell> CharLm<C> {
         total / streams.chunks as f64
     }
 
+    /// Mean cross-entropy per character of `ids` on one stream, every character after the
+    /// first predicted from all before it (chunks of up to 100 characters, state carried).
+    pub fn cross_entropy(&self, ids: &[usize]) -> f64 {
+        const T: usize = 100;
+        let n = ids.len().saturating_sub(1);
+        let mut cache = self.fast_cache(T.min(n), 1);
+        let mut total = 0.0;
+        for start in (0..n).step_by(T) {
+            let len = T.min(n - start);
+            if len < T {
+                // The last, shorter chunk: a cache of its length, starting from the carried state.
+                let mut last = self.fast_cache(len, 1);
+                for (to, from) in last.rnn.layers.iter_mut().zip(&cache.rnn.layers) {
+                    let state = from.initial_state();
+                    to.set_initial_state(&state).expect("the same sizes");
+                }
+                cache = last;
+            }
+            let chunk = &ids[start..=start + len];
+            // forward_fast gives the mean over the chunk's `len` predictions.
+            total += len as f64 * self.forward_fast(&chunk[..len], &chunk[1..], &mut cache);
+            cache.rnn.carry();
+        }
+        total / n as f64
+    }
+
     /// Feeds `prime` (at least one character) and then draws `n` characters, each fed back
-    /// in, from y_t with temperature τ (probabilities ∝ y^{1/τ}).
+    /// in, from y_t with temperature τ (probabilities ∝ y^{1/τ}); τ = 0 takes the most likely
+    /// character (the first of equals), with no draw.
     pub fn sample(&self, prime: &[usize], n: usize, temperature: f64, rng: &mut Rng) -> Vec<usize> {
         assert!(!prime.is_empty(), "sampling needs a first character");
         let mut cache = self.fast_cache(1, 1);
@@ -40,10 +67,17 @@ impl<C: FastCell> CharLm<C> {
                 next = prime[k + 1];
                 continue;
             }
-            for (w, y) in weights.iter_mut().zip(cache.probabilities().iter()) {
-                *w = y.powf(1.0 / temperature);
-            }
-            next = rng::weighted_index(rng, &weights);
+            let y = cache.probabilities();
+            next = if temperature == 0.0 {
+                y.iter()
+                    .enumerate()
+                    .fold(0, |best, (i, &p)| if p > y[best] { i } else { best })
+            } else {
+                for (w, p) in weights.iter_mut().zip(y.iter()) {
+                    *w = p.powf(1.0 / temperature);
+                }
+                rng::weighted_index(rng, &weights)
+            };
             out.push(next);
         }
         out

@@ -3,11 +3,10 @@
 
 use crate::data::{Corpus, TRIVIAL_MSE};
 use crate::fast::FastCell;
-use crate::train::{AddingConfig, Eval, Outcome, Session, TextConfig};
+use crate::train::{AddingConfig, Eval, Outcome, TextConfig, Training};
 use shared::plot::{Figure, Panel, Series};
 use shared::rng::Rng;
 use shared::{Error, Result};
-use std::path::Path;
 
 /// The table's title and header line.
 pub fn adding_header(cfg: &AddingConfig) -> String {
@@ -77,9 +76,15 @@ pub fn adding_figure(runs: &[Outcome], T: usize, steps: usize) -> Figure {
     train.series.push(trivial());
     test.series.push(trivial());
     Figure {
-        title: format!(
-            "Adding problem, T = {T}: the gated cells remember, the vanilla RNN does not"
-        ),
+        title: if runs
+            .iter()
+            .all(|o| ["rnn", "lstm", "gru"].contains(&o.cell))
+        {
+            format!("Adding problem, T = {T}: the gated cells remember, the vanilla RNN does not")
+        } else {
+            let cells: Vec<&str> = runs.iter().map(|o| o.cell).collect();
+            format!("Adding problem, T = {T}: {}", cells.join(", "))
+        },
         panels: vec![train, test],
     }
 }
@@ -112,7 +117,7 @@ impl Corpus {
     }
 }
 
-impl<C: FastCell> Session<C> {
+impl<C: FastCell> Training<C> {
     /// The loss curves: training and validation loss per step, and the text's entropy as the
     /// floor where it is known.
     pub fn figure(&self, title: String, floor: Option<f64>) -> Figure {
@@ -132,8 +137,8 @@ impl<C: FastCell> Session<C> {
     }
 
     /// The run's closing report: validation loss (and the text's entropy), steps, seconds,
-    /// parameters, a 300-character sample at temperature 1 drawn with `rng`, the checkpoint.
-    pub fn report(&self, corpus: &Corpus, rng: &mut Rng, model_path: &Path) -> Result<String> {
+    /// parameters, a 300-character sample at temperature 1 drawn with `rng`.
+    pub fn report(&self, corpus: &Corpus, rng: &mut Rng) -> Result<String> {
         let e = self.history.last().copied().ok_or_else(|| {
             Error::msg("no training step ran (--steps at or below the checkpoint's)")
         })?;
@@ -143,14 +148,25 @@ impl<C: FastCell> Session<C> {
         let floor = corpus
             .floor
             .map_or(String::new(), |f| format!(" (the text's entropy: {f:.4})"));
+        // As ngram-lm: a model worse than the uniform guess has diverged (its loss stays finite
+        // because the softmax saturates, so the run ends without an error).
+        let V = self.model.vocab_size();
+        let uniform = (V as f64).ln();
+        let note = if e.valid > uniform {
+            format!(
+                "\nnote: the validation loss is above ln {V} = {uniform:.3}, the loss of guessing \
+                 uniformly: the training diverged (try a smaller --lr)"
+            )
+        } else {
+            String::new()
+        };
         Ok(format!(
             "validation {:.4} nats/char{floor} after {} steps ({:.0} s of training), {} parameters\n\
-             --- sample ---\n{sample}\n---\nwrote {}",
+             --- sample ---\n{sample}\n---{note}",
             e.valid,
             self.step,
             e.seconds,
             self.model.count(),
-            model_path.display()
         ))
     }
 

@@ -9,7 +9,7 @@ use crate::fast::charlm::LmCache;
 use crate::fast::parallel::{AddingParallel, LmParallel};
 use crate::model::{AddingNet, CharLm};
 use nalgebra::DMatrix;
-use shared::error::check_finite;
+use shared::error::{check_finite, check_nats};
 use shared::optim::{Optimizer, Rule};
 use shared::plot::Series;
 use shared::rng;
@@ -53,6 +53,9 @@ pub struct AddingConfig {
     pub test_size: usize,
     /// Threads for each mini-batch (1: the single-threaded code; see [`crate::fast::parallel`]).
     pub threads: usize,
+    /// The largest mini-batch MSE before the run counts as diverged ([`MAX_MSE`]; infinite: only
+    /// a non-finite MSE stops it).
+    pub max_mse: f64,
 }
 
 /// What a training run measured.
@@ -85,17 +88,29 @@ pub fn train_adding<C: FastCell>(
     seed: u64,
     progress: &Progress,
 ) -> (Outcome, Result<()>) {
+    let mut net = AddingNet::new(cfg.hidden, cfg.layers, &mut rng::stream(seed, 1));
+    train_adding_net::<C>(cfg, seed, &mut net, progress)
+}
+
+/// [`train_adding`] from a given start `net` (e.g. the IRNN of [`AddingNet::with_layers`] and [`crate::model::Rnn::irnn`]), trained in place.
+pub fn train_adding_net<C: FastCell>(
+    cfg: &AddingConfig,
+    seed: u64,
+    net: &mut AddingNet<C>,
+    progress: &Progress,
+) -> (Outcome, Result<()>) {
+    let name = net.rnn.layers[0].label();
     let mut out = Outcome {
-        cell: C::NAME,
-        train_mse: Series::new(format!("{} (mini-batch)", C::NAME)),
-        test_mse: Series::new(format!("{} (held out)", C::NAME)),
+        cell: name,
+        train_mse: Series::new(format!("{name} (mini-batch)")),
+        test_mse: Series::new(format!("{name} (held out)")),
         final_test_mse: f64::NAN,
         best_test_mse: f64::INFINITY,
         solved_at: None,
         seconds: 0.0,
         params: 0,
     };
-    let result = run_adding::<C>(cfg, seed, progress, &mut out);
+    let result = run_adding::<C>(cfg, seed, net, progress, &mut out);
     (out, result)
 }
 
@@ -103,6 +118,7 @@ pub fn train_adding<C: FastCell>(
 fn run_adding<C: FastCell>(
     cfg: &AddingConfig,
     seed: u64,
+    net: &mut AddingNet<C>,
     progress: &Progress,
     out: &mut Outcome,
 ) -> Result<()> {
@@ -110,13 +126,12 @@ fn run_adding<C: FastCell>(
         return Err(Error::flag("--length", "must be at least 2"));
     }
     let start = Instant::now();
-    let mut net: AddingNet<C> = AddingNet::new(cfg.hidden, cfg.layers, &mut rng::stream(seed, 1));
     let mut grads = net.zero_grads();
     let mut data = rng::stream(seed, 2);
     let test = adding_batch(cfg.T, cfg.test_size, &mut rng::stream(seed, 3));
     let mut cache = net.fast_cache(cfg.T, cfg.batch);
     let threads = shared::parallel::check_threads(cfg.threads)?;
-    let mut parallel = (threads > 1).then(|| AddingParallel::new(&net, cfg.T, cfg.batch, threads));
+    let mut parallel = (threads > 1).then(|| AddingParallel::new(net, cfg.T, cfg.batch, threads));
     let mut test_cache = net.fast_cache(cfg.T, cfg.test_size);
     let mut opt = Optimizer::new(Rule::adam(), cfg.lr);
     out.params = net.params_mut().iter().map(|p| p.len()).sum();
@@ -132,8 +147,9 @@ fn run_adding<C: FastCell>(
             out.best_test_mse = out.best_test_mse.min(mse);
             Ok::<f64, Error>(mse)
         };
-    evaluate(&net, 0, out, &mut test_cache)?;
+    evaluate(net, 0, out, &mut test_cache)?;
     let mut b = AddingBatch::new(cfg.T, cfg.batch);
+    let mut above = Above::default();
     for step in 1..=cfg.steps {
         b.draw(&mut data);
         grads.zero();
@@ -144,23 +160,74 @@ fn run_adding<C: FastCell>(
                 &mut cache,
                 &mut grads,
             ),
-            Some(p) => p.backward(&net, &b.X, &b.target, &mut grads),
+            Some(p) => p.backward(net, &b.X, &b.target, &mut grads),
         };
         out.seconds = start.elapsed().as_secs_f64();
-        check_finite(step as u64, mse)?;
+        above.check(step, check_finite(step as u64, mse)?, cfg.max_mse)?;
         out.train_mse.push(step as f64, mse);
         let mut g = grads.list_mut();
         clip_global_norm(&mut g, cfg.clip);
         let g: Vec<&DMatrix<f64>> = g.into_iter().map(|g| &*g).collect();
         opt.step(&mut net.params_mut(), &g);
         if step % cfg.eval_every == 0 || step == cfg.steps {
-            let test_mse = evaluate(&net, step, out, &mut test_cache)?;
-            progress.set_message(format!("{}: held-out MSE {test_mse:.4}", C::NAME));
+            let test_mse = evaluate(net, step, out, &mut test_cache)?;
+            progress.set_message(format!("{}: held-out MSE {test_mse:.4}", out.cell));
         }
         progress.inc(1);
     }
+    above.at_end(cfg.max_mse)?;
     out.seconds = start.elapsed().as_secs_f64();
     Ok(())
+}
+
+/// The largest mini-batch MSE of a run that has not diverged. The targets lie in [0, 2), so a
+/// prediction in that range errs by at most 2 (squared: 4); the untrained net's MSE is about
+/// 1.2. An MSE of 10⁴ means predictions off by about 100: the weights have blown up.
+pub const MAX_MSE: f64 = 1e4;
+
+/// Steps the mini-batch MSE may stay above the bound before the run counts as diverged: a
+/// ReLU RNN started at W_hh = I explodes in its first Adam steps at rate 0.01 (an MSE of 1e9 at
+/// step 2) and comes back to the plateau within a few hundred steps.
+pub const MAX_MSE_STEPS: usize = 1000;
+
+/// Tells a divergence from a spike: the mini-batch MSE above the bound for
+/// [`MAX_MSE_STEPS`] steps in a row, or still above it when the run ends.
+#[derive(Default)]
+struct Above {
+    /// The first step of the current stretch above the bound.
+    since: Option<usize>,
+    /// The last MSE seen above the bound.
+    last: f64,
+}
+
+impl Above {
+    fn check(&mut self, step: usize, mse: f64, max_mse: f64) -> Result<()> {
+        if mse <= max_mse {
+            self.since = None;
+            return Ok(());
+        }
+        self.last = mse;
+        let since = *self.since.get_or_insert(step);
+        if step + 1 - since >= MAX_MSE_STEPS {
+            return Err(self.diverged(since, max_mse));
+        }
+        Ok(())
+    }
+
+    fn at_end(&self, max_mse: f64) -> Result<()> {
+        match self.since {
+            Some(since) => Err(self.diverged(since, max_mse)),
+            None => Ok(()),
+        }
+    }
+
+    fn diverged(&self, since: usize, max_mse: f64) -> Error {
+        Error::msg(format!(
+            "training diverged at step {since}: the mini-batch MSE went beyond {max_mse:e} on \
+             targets in [0, 2) and stayed there ({:.3e} at the last step); try a smaller --lr",
+            self.last
+        ))
+    }
 }
 
 /// Settings of a language-model training run.
@@ -247,7 +314,7 @@ fn cpu_seconds() -> Option<f64> {
 /// the steps done and the validation history; everything a checkpoint keeps, so that
 /// `--resume` continues exactly where the checkpoint was written.
 #[derive(Clone, Debug)]
-pub struct Session<C: FastCell> {
+pub struct Training<C: FastCell> {
     /// The model being trained.
     pub model: CharLm<C>,
     /// Adam, with its moments.
@@ -258,19 +325,24 @@ pub struct Session<C: FastCell> {
     pub step: usize,
     /// Every validation so far (after a resume, the earlier ones have zero seconds).
     pub history: Vec<Eval>,
+    /// The training losses since the last validation: their sum and count (a run stopped
+    /// between validations keeps them, so that its next point is the one of a run never
+    /// stopped).
+    pub since_eval: (f64, usize),
 }
 
-impl<C: FastCell> Session<C> {
+impl<C: FastCell> Training<C> {
     /// A fresh run: the model drawn from `seed`, zero states, step 0.
     pub fn new(cfg: &TextConfig, V: usize, seed: u64) -> Self {
         let model: CharLm<C> = CharLm::new(V, cfg.hidden, cfg.layers, &mut rng::stream(seed, 1));
         let cache = model.fast_cache(cfg.seq_len, cfg.batch);
-        Session {
+        Training {
             model,
             opt: Optimizer::new(Rule::adam(), cfg.lr),
             cache,
             step: 0,
             history: Vec::new(),
+            since_eval: (0.0, 0),
         }
     }
 }
@@ -278,15 +350,31 @@ impl<C: FastCell> Session<C> {
 /// Trains `session` on `train_ids` up to `cfg.steps` steps (or `cfg.seconds`), validating on
 /// `valid_ids` every `cfg.eval_every` steps and at the end; `on_eval` is called at every
 /// validation (to print and checkpoint) after it is added to `session.history`. A non-finite
-/// training or validation loss stops with "training diverged at step N" before the model of
-/// that step reaches `on_eval`; `session` keeps the history up to there for the curves.
+/// or exploding ([`check_nats`]) training loss, or a non-finite validation loss, stops with
+/// "training diverged at step N" before the model of that step reaches `on_eval`; `session`
+/// keeps the history up to there for the curves.
 pub fn train_text<C: FastCell>(
     cfg: &TextConfig,
-    session: &mut Session<C>,
+    session: &mut Training<C>,
     train_ids: &[usize],
     valid_ids: &[usize],
     progress: &Progress,
-    mut on_eval: impl FnMut(&Session<C>, &Eval) -> Result<()>,
+    on_eval: impl FnMut(&Training<C>, &Eval) -> Result<()>,
+) -> Result<()> {
+    let never = || false;
+    train_text_until(cfg, session, train_ids, valid_ids, progress, never, on_eval)
+}
+
+/// [`train_text`] that also stops after the first step at which `stop()` is true (Ctrl-C):
+/// `session` then holds everything a checkpoint needs to continue exactly.
+pub fn train_text_until<C: FastCell>(
+    cfg: &TextConfig,
+    session: &mut Training<C>,
+    train_ids: &[usize],
+    valid_ids: &[usize],
+    progress: &Progress,
+    stop: impl Fn() -> bool,
+    mut on_eval: impl FnMut(&Training<C>, &Eval) -> Result<()>,
 ) -> Result<()> {
     let (T, B) = (cfg.seq_len, cfg.batch);
     let streams = Streams::new(train_ids.len(), T, B);
@@ -307,7 +395,7 @@ pub fn train_text<C: FastCell>(
     let mut parallel =
         (threads > 1).then(|| LmParallel::new(&session.model, &session.cache, threads));
     let (mut inputs, mut targets) = (vec![0; T * B], vec![0; T * B]);
-    let (mut seconds, mut wall_seconds, mut sum, mut count) = (0.0, 0.0, 0.0, 0usize);
+    let (mut seconds, mut wall_seconds) = (0.0, 0.0);
     progress.inc(session.step as u64);
     while session.step < cfg.steps && cfg.seconds.is_none_or(|s| seconds < s) {
         let clock = TrainClock::start();
@@ -324,7 +412,12 @@ pub fn train_text<C: FastCell>(
             }
             Some(p) => p.backward(&session.model, &inputs, &targets, &mut grads),
         };
-        check_finite(session.step as u64 + 1, loss)?;
+        check_nats(
+            session.step as u64 + 1,
+            loss * (T * B) as f64,
+            T * B,
+            "characters",
+        )?;
         session.cache.rnn.carry();
         (parallel.iter_mut()).for_each(|p| p.carry());
         let mut g = grads.list_mut();
@@ -334,15 +427,16 @@ pub fn train_text<C: FastCell>(
         session.step += 1;
         let (budget, wall) = clock.elapsed();
         (seconds, wall_seconds) = (seconds + budget, wall_seconds + wall);
-        (sum, count) = (sum + loss, count + 1);
+        let (sum, count) = session.since_eval;
+        session.since_eval = (sum + loss, count + 1);
         progress.inc(1);
         let last = session.step == cfg.steps || cfg.seconds.is_some_and(|s| seconds >= s);
         if session.step.is_multiple_of(cfg.eval_every) || last {
             // The updated model is judged before it may be checkpointed: a non-finite
             // validation loss is a divergence too (the training loss was of the model before).
             let valid = check_finite(session.step as u64, session.model.evaluate(valid_ids, T, B))?;
+            let (sum, count) = std::mem::take(&mut session.since_eval);
             let train = sum / count as f64;
-            (sum, count) = (0.0, 0);
             progress.set_message(format!("train {train:.3} valid {valid:.3} nats/char"));
             let e = Eval {
                 step: session.step,
@@ -356,6 +450,9 @@ pub fn train_text<C: FastCell>(
                 p.store_state(&mut session.cache); // the checkpoint keeps the streams' carried states
             }
             on_eval(session, &e)?;
+        }
+        if stop() {
+            break;
         }
     }
     if let Some(p) = &parallel {

@@ -2,14 +2,20 @@
 //! stack), the checkpoint round trip, and a short run that must learn a repetitive text.
 #![allow(non_snake_case)]
 
-use lstm_gru::checkpoint::{self, checkpoint_cell};
+use lstm_gru::checkpoint::{Trained, checkpoint_cell};
 use lstm_gru::data::encode;
 use lstm_gru::model::{Cell, CharLm, Gru, Lstm, Rnn};
-use lstm_gru::train::{Session, TextConfig, train_text};
+use lstm_gru::train::{TextConfig, Training, train_text};
 use shared::data::text::CharStream;
 use shared::gradcheck::{STEP, compare, numeric_gradient};
 use shared::rng;
-use shared::run::Progress;
+use shared::run::{Progress, RunArgs};
+use shared::session::{Chapter, Checkpointed, Session};
+
+const CHAPTER: Chapter = Chapter {
+    name: "lstm-gru",
+    version: "test",
+};
 
 fn check_gradients<C: Cell>() {
     let (V, H, L, T, B) = (5, 3, 2, 4, 2);
@@ -69,7 +75,7 @@ fn lstm_learns_a_repetitive_text_and_round_trips_a_checkpoint() {
     let vocab = CharStream::from_text(&text);
     let (train, valid) = vocab.ids.split_at(vocab.ids.len() * 3 / 4);
     let mut evals = Vec::new();
-    let mut session = Session::<Lstm>::new(&short(), vocab.vocab_size(), 1);
+    let mut session = Training::<Lstm>::new(&short(), vocab.vocab_size(), 1);
     train_text(
         &short(),
         &mut session,
@@ -94,16 +100,33 @@ fn lstm_learns_a_repetitive_text_and_round_trips_a_checkpoint() {
     let sample = vocab.decode(&drawn);
     assert!(sample.starts_with("at sat on the mat."), "{sample:?}");
 
-    // Save, load: the same model, the same vocabulary, the same predictions.
+    // Save (through a run session, as the binary does), load: the same model, the same
+    // vocabulary, the same predictions; another cell's loader refuses it.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("model.safetensors");
-    model.save(&path, &vocab.chars, steps).unwrap();
-    let ck = shared::checkpoint::load(&path, "lstm-gru").unwrap();
+    let run = RunArgs {
+        out: Some(dir.path().join("run")),
+        ..RunArgs::default()
+    };
+    let session = Session::outputs(CHAPTER, &run, None, &serde_json::json!({})).unwrap();
+    let trained = Trained {
+        model,
+        vocab: CharStream {
+            chars: vocab.chars.clone(),
+            ids: Vec::new(),
+        },
+        steps,
+        source: "the mat".into(),
+    };
+    let path = session.save_checkpoint(&trained).unwrap();
+    let ck = shared::checkpoint::load(&path, CHAPTER.name).unwrap();
     assert_eq!(checkpoint_cell(&ck).unwrap(), Lstm::NAME);
-    let (loaded, v2): (CharLm<Lstm>, _) = checkpoint::load(ck.clone()).unwrap();
-    assert_eq!(v2.chars, vocab.chars);
-    assert_eq!(loaded, model);
-    let e = checkpoint::load::<Gru>(ck).unwrap_err().to_string();
+    let loaded = Trained::<Lstm>::load(&mut ck.clone(), ()).unwrap();
+    assert_eq!(loaded.vocab.chars, vocab.chars);
+    assert_eq!((loaded.steps, loaded.source.as_str()), (200, "the mat"));
+    assert_eq!(loaded.model, trained.model);
+    let e = Trained::<Gru>::load(&mut ck.clone(), ())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("holds a lstm model"), "{e}");
 }
 
@@ -116,4 +139,40 @@ fn carried_state_makes_chunking_invisible() {
     let a = model.evaluate(&ids, 5, 1);
     let b = model.evaluate(&ids, 20, 1);
     assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+}
+
+/// `eval`'s loss: chunks of 100 characters and a shorter last one, state carried, give the
+/// loss of the whole text read at once by the notes layer (every character after the first
+/// predicted from all before it, each once).
+#[test]
+fn cross_entropy_scores_every_character_once() {
+    let model: CharLm<Lstm> = CharLm::new(6, 5, 2, &mut rng::seeded(4));
+    for n in [2, 101, 258] {
+        let ids: Vec<usize> = (0..n).map(|k| (k * k + 5 * k) % 6).collect();
+        let state = model.rnn.zero_state(1);
+        let (notes, _) = model.forward(&ids[..n - 1], &ids[1..], 1, &state);
+        let chunked = model.cross_entropy(&ids);
+        assert!((notes - chunked).abs() < 1e-12, "{n}: {notes} vs {chunked}");
+    }
+}
+
+/// `sample --temperature 0`: no draw (the seed does not matter), and each character is the
+/// most likely one under the notes layer's y_t given everything before it.
+#[test]
+fn sampling_at_temperature_0_takes_the_most_likely_character() {
+    let model: CharLm<Gru> = CharLm::new(7, 6, 2, &mut rng::seeded(5));
+    let prime = [3, 1];
+    let a = model.sample(&prime, 30, 0.0, &mut rng::seeded(1));
+    assert_eq!(a, model.sample(&prime, 30, 0.0, &mut rng::seeded(2)));
+    let seq: Vec<usize> = prime.iter().chain(&a).copied().collect();
+    let state = model.rnn.zero_state(1);
+    let (_, cache) = model.forward(&seq[..seq.len() - 1], &seq[1..], 1, &state);
+    for (k, &c) in a.iter().enumerate() {
+        let y = cache.Y.column(prime.len() - 1 + k);
+        let best = (0..y.len()).fold(0, |b, i| if y[i] > y[b] { i } else { b });
+        assert_eq!(c, best, "character {k}");
+    }
+    // At τ = 1 two seeds draw differently.
+    let one = |seed| model.sample(&prime, 30, 1.0, &mut rng::seeded(seed));
+    assert_ne!(one(1), one(2));
 }

@@ -43,7 +43,7 @@ fn bad_flags_are_one_line_errors() {
         (&["adding", "--lr=-1"], "--lr"),
         (&["text", "--seconds", "0"], "--seconds"),
         (&["text", "--layers", "0"], "--layers"),
-        (&["sample", "--temperature", "0"], "--temperature"),
+        (&["sample", "--temperature=-1"], "--temperature"),
         (&["adding", "--cell", "transformer"], "--cell"),
     ] {
         let o = run(args);
@@ -93,7 +93,14 @@ fn same_seed_same_files_and_samples() {
             "the ",
         ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8(o.stdout).unwrap()
+        let out = String::from_utf8(o.stdout).unwrap();
+        // The first line names the model that answers.
+        let (first, text) = out.split_once('\n').unwrap();
+        assert!(
+            first.starts_with("model: ") && first.contains("1 × 8 lstm"),
+            "{first}"
+        );
+        text.to_string()
     };
     let s = sample(&a);
     assert!(

@@ -7,7 +7,8 @@
 
 use lstm_gru::data::adding_batch;
 use lstm_gru::fast::{Cache, FastCell};
-use lstm_gru::model::{AddingNet, CharLm, Grads, Gru, Lstm, Rnn, Stack};
+use lstm_gru::model::rnn::Activation;
+use lstm_gru::model::{AddingNet, Cell, CharLm, Grads, Gru, Lstm, Rnn, Stack};
 use nalgebra::{DMatrix, DMatrixView};
 use shared::rng;
 
@@ -39,10 +40,15 @@ fn close_grads(what: &str, fast: &Grads, model: &Grads) {
 
 /// Two chunks: the first from zero states, the second from where the first ended.
 fn cell_case<C: FastCell>() {
+    cell_case_with(C::new);
+}
+
+/// [`cell_case`] for the cells that `make` builds.
+fn cell_case_with<C: FastCell>(make: fn(usize, usize, &mut rng::Rng) -> C) {
     for (k, (D, H, T, B)) in SIZES.into_iter().enumerate() {
-        let what = format!("{} D={D} H={H} T={T} B={B}", C::NAME);
         let seed = 10 * k as u64;
-        let mut cell = C::new(D, H, &mut rng::seeded(seed));
+        let mut cell = make(D, H, &mut rng::seeded(seed));
+        let what = format!("{} D={D} H={H} T={T} B={B}", cell.label());
         let b = cell.params_mut().pop().expect("bias last");
         *b = random(b.nrows(), 1, seed + 1) * 0.5;
         let (X0, X1, dH) = (
@@ -118,6 +124,20 @@ fn stack_case<C: FastCell>() {
             close_grads(&format!("{what} layer {l}"), g, w);
         }
     }
+}
+
+/// The ReLU RNN as an IRNN looks after some training: W_hh = I + a random matrix, random
+/// W_xh and biases, units on and off (f' = 1 or 0).
+#[test]
+fn relu_rnn_matches_the_notes_layer() {
+    cell_case_with(|D, H, rng| {
+        let rnn = Rnn::new(D, H, rng);
+        Rnn {
+            W_hh: DMatrix::identity(H, H) + rnn.W_hh * 0.5,
+            f: Activation::Relu,
+            ..rnn
+        }
+    });
 }
 
 #[test]

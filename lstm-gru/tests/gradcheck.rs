@@ -5,6 +5,7 @@
 #![allow(non_snake_case)]
 
 use lstm_gru::data::adding_batch;
+use lstm_gru::model::rnn::Activation;
 use lstm_gru::model::{AddingNet, Cell, Gru, Lstm, Rnn, Stack};
 use nalgebra::DMatrix;
 use shared::gradcheck::{Report, STEP, compare, numeric_gradient};
@@ -56,8 +57,9 @@ struct Setup<C: Cell> {
 }
 
 impl<C: Cell> Setup<C> {
-    fn new(seed: u64, B: usize) -> Self {
-        let mut cell = C::new(D, H, &mut rng::seeded(seed));
+    /// `make` builds the cell.
+    fn with(make: fn(usize, usize, &mut rng::Rng) -> C, seed: u64, B: usize) -> Self {
+        let mut cell = make(D, H, &mut rng::seeded(seed));
         let b = cell.params_mut().pop().expect("bias last");
         *b = random(b.nrows(), 1, seed + 1) * 0.5;
         let first = cell.forward(&random(D, T * B, seed + 2), B, &cell.zero_state(B));
@@ -78,13 +80,18 @@ impl<C: Cell> Setup<C> {
 
 /// Checks every parameter and ∂E/∂x with a batch of 2 and with a single sequence.
 fn check_cell<C: Cell>(gates: &[&str]) {
+    check_cell_with(C::new, gates);
+}
+
+/// [`check_cell`] for the cells that `make` builds.
+fn check_cell_with<C: Cell>(make: fn(usize, usize, &mut rng::Rng) -> C, gates: &[&str]) {
     for B in [2, 1] {
-        check_cell_batch::<C>(gates, B);
+        check_cell_batch(make, gates, B);
     }
 }
 
-fn check_cell_batch<C: Cell>(gates: &[&str], B: usize) {
-    let s: Setup<C> = Setup::new(7, B);
+fn check_cell_batch<C: Cell>(make: fn(usize, usize, &mut rng::Rng) -> C, gates: &[&str], B: usize) {
+    let s: Setup<C> = Setup::with(make, 7, B);
     let cache = s.cell.forward(&s.X, B, &s.start);
     let (grads, dX) = s.cell.backward(&cache, &s.P);
     for (i, analytic) in grads.list().into_iter().enumerate() {
@@ -121,6 +128,20 @@ fn gru_gradients_per_gate() {
 #[test]
 fn rnn_gradients() {
     check_cell::<Rnn>(&["h"]);
+}
+
+/// f = ReLU: from random weights (some units on, some off: f' is 1 or 0) and from the IRNN's
+/// start (W_hh = I; the random biases of [`Setup`] switch some units off for good).
+#[test]
+fn relu_rnn_gradients() {
+    check_cell_with(
+        |d, h, rng| Rnn {
+            f: Activation::Relu,
+            ..Rnn::new(d, h, rng)
+        },
+        &["h"],
+    );
+    check_cell_with(Rnn::irnn, &["h"]);
 }
 
 /// Two stacked layers: the gradient of the lower layer has gone through the upper one's dX.
@@ -184,4 +205,40 @@ fn adding_net_gradients() {
         assert!(rep.max_rel_error < 1e-6, "parameter {i}: {rep:?}");
         assert!(rep.max_abs_numeric > 1e-4, "parameter {i}: {rep:?}");
     }
+}
+
+/// ∂E/∂h_0 of [`Cell::backward_states`] (the last of BPTT's ∂E/∂h_t, through every step: what
+/// `lstm-gru gradients` measures) against finite differences on the carried state h_0.
+fn check_state_gradient<C: Cell>(make: fn(usize, usize, &mut rng::Rng) -> C) {
+    let B = 2;
+    let s: Setup<C> = Setup::with(make, 7, B);
+    let bptt = s
+        .cell
+        .backward_states(&s.cell.forward(&s.X, B, &s.start), &s.P);
+    assert_eq!(bptt.dh.len(), T + 1, "∂E/∂h_0 … ∂E/∂h_T");
+    let mut start = s.start.clone();
+    let numeric = numeric_gradient(
+        &mut start,
+        |st| &mut st[0],
+        |st| {
+            let cache = s.cell.forward(&s.X, B, st);
+            s.P.component_mul(&C::outputs(&cache)).sum()
+        },
+        STEP,
+    );
+    let rep = compare(&bptt.dh[0], &numeric);
+    println!("{} ∂E/∂h_0: {rep:?}", s.cell.label());
+    assert!(
+        rep.max_rel_error < 1e-6 && rep.max_abs_numeric > 1e-3,
+        "{}: {rep:?}",
+        s.cell.label()
+    );
+}
+
+#[test]
+fn state_gradients_reach_h0() {
+    check_state_gradient(Lstm::new);
+    check_state_gradient(Gru::new);
+    check_state_gradient(Rnn::new);
+    check_state_gradient(Rnn::irnn);
 }

@@ -29,7 +29,7 @@ fn ok(out: &Output) {
     );
 }
 
-/// Tiny `text` flags: 1 × 8 LSTM on the generated corpus, checkpoint every 2 steps.
+/// Tiny `train` flags: 1 × 8 LSTM on the generated corpus, checkpoint every 2 steps.
 const TINY: [&str; 8] = [
     "--layers",
     "1",
@@ -41,9 +41,9 @@ const TINY: [&str; 8] = [
     "20",
 ];
 
-/// Runs `text` with [`TINY`], where a flag of `extra` replaces the tiny setting of that flag.
+/// Runs `train` with [`TINY`], where a flag of `extra` replaces the tiny setting of that flag.
 fn text(out: &Path, steps: &str, extra: &[&str]) -> Output {
-    let mut args = vec!["text", "--steps", steps, "--out", s(out), "-q"];
+    let mut args = vec!["train", "--steps", steps, "--out", s(out), "-q"];
     for pair in TINY.chunks(2) {
         if !extra.contains(&pair[0]) {
             args.extend_from_slice(pair);
@@ -125,16 +125,6 @@ fn bad_resume_files_and_bad_checkpoints() {
         let o = text(&out, "4", &["--resume", s(path)]);
         testing::assert_user_error(&o, &format!("--resume {name}"), &[name]);
     }
-    // A model-only checkpoint (`CharLm::save`, as `sample` reads): `sample` takes it, `--resume`
-    // needs the training state and says what is missing.
-    let plain = dir.path().join("model-only.safetensors");
-    let ck = shared::checkpoint::load(&good, "lstm-gru").unwrap();
-    let (model, vocab): (lstm_gru::model::CharLm<lstm_gru::model::Lstm>, _) =
-        lstm_gru::checkpoint::load(ck).unwrap();
-    model.save(&plain, &vocab.chars, 2).unwrap();
-    ok(&run(&["sample", "--model", s(&plain), "--len", "5"]));
-    let o = text(&out, "4", &["--resume", s(&plain)]);
-    testing::assert_user_error(&o, "--resume model-only", &["model-only.safetensors"]);
     // A checkpoint that does not fit the flags of the resumed run.
     for (flags, mention) in [
         (&["--hidden", "16"][..], "--hidden"),
@@ -142,7 +132,7 @@ fn bad_resume_files_and_bad_checkpoints() {
         (&["--cell", "gru"], "--cell"),
         (&["--batch", "4"], "--batch"),
         (&["--lr", "0.1"], "--lr"),
-        (&["--seed", "2"], "--text"), // another generated corpus
+        (&["--seed", "2"], "--seed"), // another generated corpus
     ] {
         let mut args = vec!["--resume", s(&good)];
         args.extend_from_slice(flags);
@@ -184,22 +174,22 @@ fn degenerate_texts_and_flags_out_of_range() {
         &["--seq-len", "too few"],
     );
     for (args, mention) in [
-        (&["text", "--hidden", "0"][..], "--hidden"),
-        (&["text", "--batch", "0"], "--batch"),
+        (&["train", "--hidden", "0"][..], "--hidden"),
+        (&["train", "--batch", "0"], "--batch"),
         (&["adding", "--batch", "0"], "--batch"),
-        (&["text", "--steps", "0"], "--steps"),
+        (&["train", "--steps", "0"], "--steps"),
         (&["adding", "--steps", "0"], "--steps"),
         (&["adding", "--layers", "0"], "--layers"),
-        (&["text", "--seq-len", "0"], "--seq-len"),
-        (&["text", "--eval-every", "0"], "--eval-every"),
+        (&["train", "--seq-len", "0"], "--seq-len"),
+        (&["train", "--eval-every", "0"], "--eval-every"),
         (&["adding", "--threads", "0"], "--threads"),
         (&["adding", "--threads", "9"], "--threads"),
-        (&["text", "--threads", "0"], "--threads"),
-        (&["text", "--threads", "9"], "--threads"),
-        (&["text", "--lr=-1"], "--lr"),
-        (&["text", "--lr", "NaN"], "--lr"),
+        (&["train", "--threads", "0"], "--threads"),
+        (&["train", "--threads", "9"], "--threads"),
+        (&["train", "--lr=-1"], "--lr"),
+        (&["train", "--lr", "NaN"], "--lr"),
         (&["adding", "--lr", "inf"], "--lr"),
-        (&["text", "--seconds=-5"], "--seconds"),
+        (&["train", "--seconds=-5"], "--seconds"),
         (&["sample", "--len", "0"], "--len"),
         (&["sample", "--temperature", "inf"], "--temperature"),
         (&["sample", "--len", "100000000000000"], "--len"),
@@ -209,8 +199,8 @@ fn degenerate_texts_and_flags_out_of_range() {
             &["adding", "--hidden", "20000", "--layers", "3"],
             "--hidden",
         ),
-        (&["text", "--hidden", "100000000"], "--hidden"),
-        (&["text", "--batch", "100000000"], "--batch"),
+        (&["train", "--hidden", "100000000"], "--hidden"),
+        (&["train", "--batch", "100000000"], "--batch"),
     ] {
         let o = run(args);
         testing::assert_user_error(&o, &format!("{args:?}"), &[mention]);
@@ -322,7 +312,7 @@ fn resume_is_exact() {
 fn sigkill_during_training_then_resume() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("killed");
-    let mut args = vec!["text", "--steps", "100000", "--eval-every", "1"];
+    let mut args = vec!["train", "--steps", "100000", "--eval-every", "1"];
     args.extend_from_slice(&TINY[..4]);
     args.extend_from_slice(&["--out", s(&out), "-q"]);
     let mut child = Command::new(BIN)
@@ -345,7 +335,7 @@ fn sigkill_during_training_then_resume() {
     assert!(done >= 3);
     ok(&run(&["sample", "--model", s(&model), "--len", "10"]));
     let target = (done + 2).to_string();
-    let mut args = vec!["text", "--steps", &target, "--eval-every", "1"];
+    let mut args = vec!["train", "--steps", &target, "--eval-every", "1"];
     args.extend_from_slice(&TINY[..4]);
     args.extend_from_slice(&["--out", s(&out), "-q", "--resume", s(&model)]);
     ok(&run(&args));
@@ -362,7 +352,7 @@ fn two_runs_at_once_do_not_interfere() {
     let children: Vec<_> = outs
         .iter()
         .map(|out| {
-            let mut args = vec!["text", "--steps", "6", "--out", s(out), "-q"];
+            let mut args = vec!["train", "--steps", "6", "--out", s(out), "-q"];
             args.extend_from_slice(&TINY);
             Command::new(BIN)
                 .args(&args)
@@ -376,4 +366,40 @@ fn two_runs_at_once_do_not_interfere() {
         ok(&c.wait_with_output().unwrap());
     }
     testing::assert_same_outputs(&outs[0], &outs[1], &["model.safetensors", "loss.csv"]);
+}
+
+/// `model` with the byte `skip` bytes into the first `what` of its metadata XORed with `bit`.
+fn flip_in_metadata(model: &Path, what: &[u8], skip: usize, bit: u8, to: &Path) {
+    let mut raw = std::fs::read(model).unwrap();
+    let at = raw.windows(what.len()).position(|x| x == what).unwrap();
+    raw[at + skip] ^= bit;
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::write(to, raw).unwrap();
+}
+
+#[test]
+fn a_flipped_bit_in_the_vocabulary_or_the_step_count_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = checkpoint(dir.path());
+    // 'a' → 'A' in the stored vocabulary: every 'a' drawn would print as 'A'.
+    let vocab = dir.path().join("vocab/model.safetensors");
+    flip_in_metadata(&model, b"abcdefgh", 0, 0x20, &vocab);
+    // "steps":"2" → "steps":"3": a resume from a wrong position.
+    let steps = dir.path().join("steps/model.safetensors");
+    flip_in_metadata(&model, b"\"steps\":\"2\"", 9, 0x01, &steps);
+    for bad in [&vocab, &steps] {
+        let text = dir.path().join("t.txt");
+        std::fs::write(&text, "a cat sat on a mat.\n").unwrap();
+        for o in [
+            run(&["sample", "--model", s(bad), "--len", "20"]),
+            run(&["eval", "--model", s(bad), "--text", s(&text)]),
+            run(&["train", "--resume", s(bad), "--steps", "4", "-q"]),
+        ] {
+            testing::assert_user_error(
+                &o,
+                "flipped metadata",
+                &["metadata do not match their checksum"],
+            );
+        }
+    }
 }

@@ -4,8 +4,8 @@
 #![allow(non_snake_case)]
 
 use lstm_gru::data::{TRIVIAL_MSE, adding_batch};
-use lstm_gru::model::{Gru, Lstm};
-use lstm_gru::train::{AddingConfig, Outcome, train_adding};
+use lstm_gru::model::{AddingNet, Gru, Lstm, Rnn};
+use lstm_gru::train::{AddingConfig, Outcome, train_adding, train_adding_net};
 use shared::run::Progress;
 
 fn short(steps: usize) -> AddingConfig {
@@ -20,6 +20,7 @@ fn short(steps: usize) -> AddingConfig {
         eval_every: 100,
         test_size: 256,
         threads: 1,
+        max_mse: lstm_gru::train::MAX_MSE,
     }
 }
 
@@ -49,6 +50,24 @@ fn gru_learns_the_adding_problem() {
         1,
         &Progress::new(0, "", false),
     ));
+    assert!(out.final_test_mse < 0.01, "{:?}", out.test_mse.points);
+}
+
+/// The IRNN (ReLU, W_hh = I) of `adding --cell rnn --activation relu`, 32 units as the binary:
+/// T = 20, 2000 steps of Adam 0.01, held-out MSE below 0.01 (seeds 1–5 end between 0.0002 and
+/// 0.0046; with Adam 0.001 none gets below 0.05 in 2000 steps).
+#[test]
+fn the_irnn_learns_the_adding_problem() {
+    let cfg = AddingConfig {
+        hidden: 32,
+        eval_every: 50,
+        ..short(2000)
+    };
+    let mut net = AddingNet::with_layers(32, 1, &mut shared::rng::stream(1, 1), Rnn::irnn);
+    let p = Progress::new(0, "", false);
+    let out = done(train_adding_net(&cfg, 1, &mut net, &p));
+    assert_eq!(out.cell, "irnn");
+    assert!(out.test_mse.points[0].1 > TRIVIAL_MSE);
     assert!(out.final_test_mse < 0.01, "{:?}", out.test_mse.points);
 }
 

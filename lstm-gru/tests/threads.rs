@@ -7,7 +7,7 @@ use lstm_gru::data::adding_batch;
 use lstm_gru::fast::parallel::AddingParallel;
 use lstm_gru::fast::{Cache, FastCell};
 use lstm_gru::model::{AddingNet, Gru, Lstm};
-use lstm_gru::train::{AddingConfig, Eval, Session, TextConfig, train_adding, train_text};
+use lstm_gru::train::{AddingConfig, Eval, TextConfig, Training, train_adding, train_text};
 use shared::data::text::CharStream;
 use shared::rng;
 use shared::run::Progress;
@@ -38,6 +38,7 @@ fn adding_cfg(batch: usize, threads: usize) -> AddingConfig {
         eval_every: 2,
         test_size: 16,
         threads,
+        max_mse: lstm_gru::train::MAX_MSE,
     }
 }
 
@@ -112,7 +113,7 @@ fn text_cfg(threads: usize, steps: usize) -> TextConfig {
     }
 }
 
-fn text_run<C: FastCell>(session: &mut Session<C>, cfg: &TextConfig, ids: &[usize]) -> Vec<f64> {
+fn text_run<C: FastCell>(session: &mut Training<C>, cfg: &TextConfig, ids: &[usize]) -> Vec<f64> {
     let (train, valid) = ids.split_at(ids.len() * 3 / 4);
     let mut evals: Vec<Eval> = Vec::new();
     train_text(cfg, session, train, valid, &quiet(), |_, e| {
@@ -127,7 +128,7 @@ fn text_case<C: FastCell>() {
     let vocab = CharStream::from_text(&TEXT.repeat(20));
     let V = vocab.vocab_size();
     let curves = |threads: usize| {
-        let mut s = Session::<C>::new(&text_cfg(threads, 12), V, 2);
+        let mut s = Training::<C>::new(&text_cfg(threads, 12), V, 2);
         let c = text_run(&mut s, &text_cfg(threads, 12), &vocab.ids);
         (c, s)
     };
@@ -136,7 +137,7 @@ fn text_case<C: FastCell>() {
     // 12 steps of 5 streams × 6 characters cross chunk boundaries: the carried states count.
     close(C::NAME, &one, &two);
     let (again, s3) = curves(2);
-    let bits = |s: &Session<C>| -> Vec<u64> {
+    let bits = |s: &Training<C>| -> Vec<u64> {
         (s.model.params().iter())
             .flat_map(|(_, p)| p.iter().map(|x| x.to_bits()))
             .collect()
@@ -154,7 +155,7 @@ fn text_case<C: FastCell>() {
         }
     }
     // 6 steps on 2 threads, then 6 more from that session: the 12-step run on 2 threads.
-    let mut s = Session::<C>::new(&text_cfg(2, 6), V, 2);
+    let mut s = Training::<C>::new(&text_cfg(2, 6), V, 2);
     let mut parts = text_run(&mut s, &text_cfg(2, 6), &vocab.ids);
     parts.extend(text_run(&mut s, &text_cfg(2, 12), &vocab.ids));
     assert_eq!(parts, two, "{}: stopped and continued", C::NAME);

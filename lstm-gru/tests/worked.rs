@@ -93,6 +93,7 @@ fn gru_update_gate_identities() {
         W_xh: cell.W_xh.rows(gru::N * H, H).into_owned(),
         W_hh: cell.W_hh.rows(gru::N * H, H).into_owned(),
         b_h: DMatrix::zeros(H, 1),
+        f: lstm_gru::model::rnn::Activation::Tanh,
     };
     let want = rnn.forward(&X, B, &[h0]);
     assert!((Gru::outputs(&c) - Rnn::outputs(&want)).abs().max() < 1e-12);

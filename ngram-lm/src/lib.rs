@@ -77,6 +77,8 @@
 #![allow(non_snake_case)]
 
 pub mod checkpoint;
+pub mod cli;
+pub mod commands;
 pub mod data;
 pub mod fast;
 pub mod model;
@@ -89,5 +91,5 @@ pub use fast::gemm_flops_per_batch;
 pub use model::{CONTEXT, Cache, Grads, Gram, Model};
 pub use train::{Event, Hyper, Trainer, train_epoch};
 
-/// The chapter name (checkpoint metadata, `runs/ngram-lm`).
-pub const CHAPTER: &str = "ngram-lm";
+/// The chapter (checkpoint metadata, `runs/ngram-lm`, `--version`).
+pub const CHAPTER: shared::session::Chapter = shared::chapter!();

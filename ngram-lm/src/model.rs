@@ -94,6 +94,7 @@ pub struct Grads {
     pub db2: DMatrix<f64>,
 }
 
+// ANCHOR: one_hot
 /// V × B: column n is the unit vector of word `ids[n]`. Row i of X0 gives K_i, the targets t.
 pub fn one_hot(V: usize, ids: impl ExactSizeIterator<Item = usize>) -> DMatrix<f64> {
     let mut K = DMatrix::zeros(V, ids.len());
@@ -106,6 +107,7 @@ pub fn one_hot(V: usize, ids: impl ExactSizeIterator<Item = usize>) -> DMatrix<f
     }
     K
 }
+// ANCHOR_END: one_hot
 
 /// 1ᵀ (1 × B): `b 1ᵀ` repeats a bias in every column, `dX 1` sums a gradient over the batch.
 fn ones(B: usize) -> DMatrix<f64> {
@@ -113,6 +115,7 @@ fn ones(B: usize) -> DMatrix<f64> {
 }
 
 impl Model {
+    // ANCHOR: init
     /// The assignment's initialisation: every weight N(0, init_wt²), biases 0.
     pub fn new(vocab: usize, embed: usize, hidden: usize, init_wt: f64, rng: &mut Rng) -> Model {
         use shared::init::normal;
@@ -124,6 +127,7 @@ impl Model {
             b2: DMatrix::zeros(vocab, 1),                // V × 1
         }
     }
+    // ANCHOR_END: init
 
     /// Vocabulary size V.
     pub fn vocab(&self) -> usize {
@@ -159,14 +163,17 @@ impl Model {
         }
     }
 
+    // ANCHOR: forward
     /// Forward propagation of one batch (`batch.len()` = B columns).
     pub fn forward(&self, batch: &[Gram]) -> Cache {
         let (V, B) = (self.vocab(), batch.len());
+        // ANCHOR: x1
         let K = std::array::from_fn(|i| one_hot(V, batch.iter().map(|g| g[i]))); // K_i: V × B
         let W0t = self.W0.transpose(); // D × V
         let [X11, X12, X13] = K.each_ref().map(|K_i| &W0t * K_i); // W0ᵀK_i: D × B each
         #[allow(clippy::toplevel_ref_arg)] // the lint fires inside nalgebra's `stack!`
         let X1 = stack![X11; X12; X13]; // (1) X1 = [W0ᵀK1; W0ᵀK2; W0ᵀK3], 3D × B
+        // ANCHOR_END: x1
         let X2 = self.W1.transpose() * &X1 + &self.b1 * ones(B); // H × B
         let fX2 = X2.map(sigmoid); // H × B, f = sigmoid
         let X3 = self.W2.transpose() * &fX2 + &self.b2 * ones(B); // V × B
@@ -182,7 +189,9 @@ impl Model {
             t,
         }
     }
+    // ANCHOR_END: forward
 
+    // ANCHOR: backward
     /// Backward propagation of the batch `c` was computed from, with weight decay `lambda`: the
     /// gradient of the mean cross-entropy plus (λ/2)(‖W1‖² + ‖W2‖²).
     pub fn backward(&self, c: &Cache, lambda: f64) -> Grads {
@@ -203,10 +212,12 @@ impl Model {
         let db1 = &dX2 * ones(B).transpose(); // H × 1
         // ⇒ dX1 = W1 dX2
         let dX1 = &self.W1 * &dX2; // 3D × B
+        // ANCHOR: dW0
         let [dX11, dX12, dX13] = [0, 1, 2].map(|i| dX1.rows(i * D, D)); // D × B each
         // (1) X1 = [W0ᵀK1; W0ᵀK2; W0ᵀK3]  ⇒  dW0 = Σᵢ K_i dX1ᵢᵀ
         let [K1, K2, K3] = &c.K; // V × B each
         let dW0 = K1 * dX11.transpose() + K2 * dX12.transpose() + K3 * dX13.transpose(); // V × D
+        // ANCHOR_END: dW0
         Grads {
             dW0,
             dW1,
@@ -215,22 +226,28 @@ impl Model {
             db2,
         }
     }
+    // ANCHOR_END: backward
 
+    // ANCHOR: objective
     /// The objective [`Model::backward`] differentiates: the mean cross-entropy of `batch`
     /// plus (λ/2)(‖W1‖² + ‖W2‖²). For gradient checks.
     pub fn objective(&self, batch: &[Gram], lambda: f64) -> f64 {
         let c = self.forward(batch);
         c.loss() + 0.5 * lambda * (self.W1.norm_squared() + self.W2.norm_squared())
     }
+    // ANCHOR_END: objective
 }
 
 impl Cache {
+    // ANCHOR: loss
     /// The mean cross-entropy −Σ t ∘ log(y + tiny)/B (nats per predicted word).
     pub fn loss(&self) -> f64 {
         shared::loss::cross_entropy_onehot(&self.y, &self.t)
     }
+    // ANCHOR_END: loss
 }
 
+// ANCHOR: update
 /// train.m's optimizer: Hinton's momentum Δ ← μΔ + g; W ← W − αΔ with learning rate `lr` = α
 /// and momentum `mu` = μ (`shared::optim`'s `ClassicMomentum`), for [`Model::update`].
 pub fn momentum(lr: f64, mu: f64) -> Optimizer {
@@ -251,3 +268,4 @@ impl Model {
         opt.update(4, &mut self.b2, &g.db2); // V × 1
     }
 }
+// ANCHOR_END: update

@@ -1,10 +1,11 @@
 //! `embedding.png`: the learned word embeddings (rows of W0) projected to 2-D by PCA, each word
-//! written at its point, as the lecture shows its t-SNE map of the 250 words.
+//! written at its point, as the lecture shows its t-SNE map of the 250 words, with a zoomed inset
+//! of the modal verbs, which crowd together (`shared::plot::Scatter`).
 
 use nalgebra::{DMatrix, SymmetricEigen};
-use plotters::prelude::*;
-use plotters::style::FontStyle;
-use shared::{Error, Result, files};
+use plotters::style::RGBColor;
+use shared::plot::Scatter;
+use shared::{Error, Result};
 use std::path::Path;
 
 /// The rows of `W` (V × D) projected on their first two principal components: V × 2, and the
@@ -48,7 +49,8 @@ pub fn pca2(W: &DMatrix<f64>) -> (DMatrix<f64>, [f64; 2]) {
 }
 
 /// Draws `embedding.png`: each word of `words` at its PCA coordinates of `W0`'s rows, the
-/// words in `highlight` in red (e.g. the modal verbs the notes point to).
+/// words in `highlight` in red (e.g. the modal verbs the notes point to), with a zoomed inset
+/// of the region around them (they crowd together when training went well).
 pub fn save_embedding(
     path: impl AsRef<Path>,
     W0: &DMatrix<f64>,
@@ -64,64 +66,25 @@ pub fn save_embedding(
             path.display()
         )));
     }
-    shared::plot::fonts()?;
-    let span = |c: usize| {
-        let (lo, hi) = (P.column(c).min(), P.column(c).max());
-        let pad = 0.06 * (hi - lo).max(1e-9);
-        (lo - pad)..(hi + pad)
-    };
-    let tmp = files::temp_path(path);
-    let drawn = (|| -> std::result::Result<(), String> {
-        let root = BitMapBackend::new(&tmp, (1400, 1000)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!(
-                    "Word embeddings W0 ({} × {}), first two principal components",
-                    W0.nrows(),
-                    W0.ncols()
-                ),
-                ("sans-serif", 26, FontStyle::Bold),
-            )
-            .margin(16)
-            .x_label_area_size(44)
-            .y_label_area_size(60)
-            .build_cartesian_2d(span(0), span(1))
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .x_desc(format!("PC1 ({:.0}% of variance)", 100.0 * explained[0]))
-            .y_desc(format!("PC2 ({:.0}% of variance)", 100.0 * explained[1]))
-            .label_style(("sans-serif", 15))
-            .axis_desc_style(("sans-serif", 17))
-            .light_line_style(RGBColor(240, 240, 240))
-            .draw()
-            .map_err(|e| e.to_string())?;
-        let red = RGBColor(214, 39, 40);
-        let ink = RGBColor(40, 40, 40);
-        chart
-            .draw_series(words.iter().enumerate().map(|(i, w)| {
-                let c = if highlight.contains(&w.as_str()) {
-                    red
-                } else {
-                    ink
-                };
-                let font = ("sans-serif", 14).into_font().color(&c);
-                EmptyElement::at((P[(i, 0)], P[(i, 1)]))
-                    + Circle::new((0, 0), 2, c.filled())
-                    + Text::new(w.clone(), (3, -7), font)
-            }))
-            .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())
-    })();
-    if let Err(msg) = drawn {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::msg(format!(
-            "{}: drawing the embedding failed: {msg}",
-            path.display()
-        )));
+    let mut plot = Scatter::new(
+        format!(
+            "Word embeddings W0 ({} × {}), first two principal components",
+            W0.nrows(),
+            W0.ncols()
+        ),
+        format!("PC1 ({:.0}% of variance)", 100.0 * explained[0]),
+        format!("PC2 ({:.0}% of variance)", 100.0 * explained[1]),
+    );
+    let (red, ink) = (RGBColor(214, 39, 40), RGBColor(40, 40, 40));
+    for (i, w) in words.iter().enumerate() {
+        let c = if highlight.contains(&w.as_str()) {
+            red
+        } else {
+            ink
+        };
+        plot.push(P[(i, 0)], P[(i, 1)], w.clone(), c);
     }
-    files::commit_temp(&tmp, path)
+    plot.inset_around(highlight).save_png(path)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::model::{self, Grads, Gram, Model};
 use shared::optim::Optimizer;
 use shared::plot::{Figure, Panel, Series};
 use shared::rng::Rng;
+use shared::session::check_memory;
 use shared::{Error, Result};
 
 /// Hyperparameters; [`Default`] gives the assignment's (train.m).
@@ -66,18 +67,15 @@ pub fn check_sizes(hyper: &Hyper, vocab: usize, n_train: usize) -> Result<()> {
     let B = hyper.batch as f64;
     let params = V * D + 3.0 * D * H + H + H * V + V;
     let buffers = (B + 1000.0) * (2.0 * 3.0 * D + 2.0 * H + 2.0 * V);
-    let gib = 8.0 * (3.0 * params + buffers) / (1u64 << 30) as f64;
-    const LIMIT_GIB: f64 = 16.0;
-    if gib > LIMIT_GIB {
-        return Err(Error::flag(
-            "--embed/--hidden/--batch/--vocab",
-            format!(
-                "a model of {vocab} words, embedding {}, hidden {}, batch {} would need {gib:.0} GiB (more than {LIMIT_GIB})",
-                hyper.embed, hyper.hidden, hyper.batch
-            ),
-        ));
-    }
-    Ok(())
+    let what = format!(
+        "a model of {vocab} words, embedding {}, hidden {}, batch {}",
+        hyper.embed, hyper.hidden, hyper.batch
+    );
+    check_memory(
+        "--embed/--hidden/--batch",
+        &what,
+        8.0 * (3.0 * params + buffers),
+    )
 }
 
 /// A model with its optimizer, buffers and gradients: one call of [`Trainer::step`] is one
@@ -111,7 +109,7 @@ impl Trainer {
     }
 
     /// A trainer for `model` with zero velocities and no step taken (a resumed run then
-    /// restores both, see [`crate::checkpoint::resume`]).
+    /// restores both, see [`crate::checkpoint::State`]).
     pub fn from_model(model: Model, hyper: &Hyper) -> Trainer {
         Trainer {
             cache: Cache::new(&model, hyper.batch),
@@ -153,6 +151,21 @@ pub enum Event {
     Valid { batch: usize, ce: f64 },
 }
 
+/// Where a run is inside an epoch: the batches done and the sums behind train.m's averages
+/// (all 0 at an epoch's start). A checkpoint written mid-epoch (at Ctrl-C) keeps them, so the
+/// epoch goes on to the same numbers.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct EpochPos {
+    /// Batches of this epoch done.
+    pub batch: usize,
+    /// Sum of their CEs (train.m's "Average Training CE" is it over ⌊N/B⌋).
+    pub sum: f64,
+    /// Sum of the CEs since the last `Batch … Train CE` report.
+    pub chunk_sum: f64,
+    /// How many batches that is.
+    pub chunk_n: usize,
+}
+
 /// One epoch of the assignment's loop: the training 4-grams in order (no shuffling) in
 /// consecutive batches of B (`⌊N/B⌋` batches; the last N mod B cases are never used, as in
 /// load_data.m). Calls `report` every 100 batches with the running mean batch CE and every 1000
@@ -172,8 +185,24 @@ pub fn train_epoch(
     train: &[Gram],
     valid: &[Gram],
     batch: usize,
-    mut report: impl FnMut(Event),
+    report: impl FnMut(Event),
 ) -> Result<f64> {
+    let mut pos = EpochPos::default();
+    continue_epoch(trainer, train, valid, batch, &mut pos, report, || false)?;
+    Ok(pos.sum / (train.len() / batch) as f64)
+}
+
+/// [`train_epoch`] from `pos` on, asking `stop` after every batch but the last: returns `true`
+/// when the epoch is done, `false` when `stop` said so (then `pos` says where it stopped).
+pub fn continue_epoch(
+    trainer: &mut Trainer,
+    train: &[Gram],
+    valid: &[Gram],
+    batch: usize,
+    pos: &mut EpochPos,
+    mut report: impl FnMut(Event),
+    mut stop: impl FnMut() -> bool,
+) -> Result<bool> {
     const SHOW_TRAIN: usize = 100;
     const SHOW_VALID: usize = 1000;
     let batches = train.len() / batch;
@@ -186,8 +215,7 @@ pub fn train_epoch(
             ),
         ));
     }
-    let (mut epoch_sum, mut chunk_sum, mut chunk_n) = (0.0, 0.0, 0usize);
-    for m in 0..batches {
+    for m in pos.batch..batches {
         // Batch m = columns m·B .. (m + 1)·B (load_data.m's column-major reshape).
         let ce = trainer.step(&train[m * batch..(m + 1) * batch]);
         shared::error::check_finite(trainer.steps, ce)?;
@@ -197,15 +225,15 @@ pub fn train_epoch(
                 trainer.steps
             )));
         }
-        epoch_sum += ce;
-        chunk_sum += ce;
-        chunk_n += 1;
+        pos.sum += ce;
+        pos.chunk_sum += ce;
+        pos.chunk_n += 1;
         if (m + 1) % SHOW_TRAIN == 0 {
             report(Event::Train {
                 batch: m + 1,
-                ce: chunk_sum / chunk_n as f64,
+                ce: pos.chunk_sum / pos.chunk_n as f64,
             });
-            (chunk_sum, chunk_n) = (0.0, 0);
+            (pos.chunk_sum, pos.chunk_n) = (0.0, 0);
         }
         if (m + 1) % SHOW_VALID == 0 && !valid.is_empty() {
             report(Event::Valid {
@@ -213,8 +241,12 @@ pub fn train_epoch(
                 ce: fast::cross_entropy(&trainer.model, valid),
             });
         }
+        pos.batch = m + 1;
+        if m + 1 < batches && stop() {
+            return Ok(false);
+        }
     }
-    Ok(epoch_sum / batches as f64)
+    Ok(true)
 }
 
 /// The curves of `loss.png`: the train CE of every 100 batches and the validation CE, against

@@ -18,7 +18,14 @@ pub fn lookup(vocab: &Vocab, word: &str) -> Result<usize> {
 /// Euclidean distance between the embeddings (rows of W0) of words `a` and `b`
 /// (word_distance.m).
 pub fn distance(model: &Model, a: usize, b: usize) -> f64 {
-    (model.W0.row(a) - model.W0.row(b)).norm()
+    let d = (model.W0.row(a) - model.W0.row(b)).norm();
+    if d.is_finite() {
+        return d;
+    }
+    // Embeddings blown up by a huge --lr (finite, near f64's largest) overflow the squares:
+    // the same distance computed on the rows scaled down by their largest entry.
+    let s = model.W0.row(a).amax().max(model.W0.row(b).amax());
+    (model.W0.row(a) / s - model.W0.row(b) / s).norm() * s
 }
 
 /// The `k` words whose embeddings are closest to word `id`'s, nearest first, without the word
@@ -49,7 +56,7 @@ pub fn predict(model: &Model, context: [usize; CONTEXT], k: usize) -> Vec<(usize
 pub fn show_nearest(model: &Model, vocab: &Vocab, word: &str, k: usize) -> Result<String> {
     let mut s = format!("nearest {word}:\n");
     for (w, d) in nearest(model, lookup(vocab, word)?, k) {
-        s += &format!("{} {d:.2}\n", vocab.word(w));
+        s += &format!("{} {}\n", vocab.word(w), show(d));
     }
     Ok(s)
 }
@@ -77,7 +84,16 @@ pub fn show_predict(
 /// word_distance(w1, w2, model) as text.
 pub fn show_distance(model: &Model, vocab: &Vocab, a: &str, b: &str) -> Result<String> {
     let d = distance(model, lookup(vocab, a)?, lookup(vocab, b)?);
-    Ok(format!("distance {a} {b}: {d:.2}\n"))
+    Ok(format!("distance {a} {b}: {}\n", show(d)))
+}
+
+/// A distance with two decimals; one of a blown-up model (≥ 1e6) in scientific notation.
+fn show(d: f64) -> String {
+    if d < 1e6 {
+        format!("{d:.2}")
+    } else {
+        format!("{d:.3e}")
+    }
 }
 
 #[cfg(test)]

@@ -2,11 +2,12 @@
 //! (unknown word with suggestions, missing model, bad flags) that end with exit code 2.
 
 use shared::data::text::Vocab;
+use shared::testing::assert_user_error;
 use std::path::Path;
 use std::process::{Command, Output};
 
 mod common;
-use common::{WORDS, train_tiny};
+use common::{SMALL, WORDS, train_tiny};
 
 fn ngram_lm(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ngram-lm"))
@@ -23,16 +24,22 @@ fn text(o: &Output) -> (String, String) {
     )
 }
 
-/// A folder holding a tiny trained model and its vocabulary, as `train` writes them.
+/// A folder holding a tiny trained model with its vocabulary.
 fn saved_model() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let (t, _) = train_tiny(10);
-    ngram_lm::checkpoint::save_model(&t.model, dir.path().join("model.safetensors")).unwrap();
-    Vocab::from_words(WORDS.map(String::from).to_vec())
-        .unwrap()
-        .write(dir.path().join("vocab.txt"))
+    let vocab = Vocab::from_words(WORDS.map(String::from).to_vec()).unwrap();
+    ngram_lm::checkpoint::save_model(&t.model, &vocab, dir.path().join("model.safetensors"))
         .unwrap();
     dir
+}
+
+/// The `model:` line the commands print first.
+fn model_line(dir: &Path) -> String {
+    format!(
+        "model: {}/model.safetensors (V = 14 words, D = 8, H = 16)",
+        dir.display()
+    )
 }
 
 #[test]
@@ -43,10 +50,11 @@ fn nearest_predict_distance_commands() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "nearest could:");
-    assert_eq!(lines.len(), 4, "{out}");
+    assert_eq!(lines[0], model_line(dir.path()), "which model answers");
+    assert_eq!(lines[1], "nearest could:");
+    assert_eq!(lines.len(), 5, "{out}");
     // `word distance` lines, the other two modals first.
-    let first_two: Vec<&str> = lines[1..3]
+    let first_two: Vec<&str> = lines[2..4]
         .iter()
         .map(|l| l.split(' ').next().unwrap())
         .collect();
@@ -62,14 +70,28 @@ fn nearest_predict_distance_commands() {
     assert!(o.status.success(), "{err}");
     assert!(
         out.lines()
-            .nth(1)
+            .nth(2)
             .unwrap()
             .starts_with("you could see it Prob: 0.9"),
         "{out}"
     );
-    assert_eq!(out.lines().count(), 4);
-    let o = ngram_lm(&["distance", "could", "could", "--model", d], dir.path());
-    assert_eq!(text(&o).0, "distance could could: 0.00\n");
+    assert_eq!(out.lines().count(), 5);
+    // The model file itself is accepted as --model too.
+    let file = dir.path().join("model.safetensors");
+    let o = ngram_lm(
+        &[
+            "distance",
+            "could",
+            "could",
+            "--model",
+            file.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        text(&o).0,
+        format!("{}\ndistance could could: 0.00\n", model_line(dir.path()))
+    );
 }
 
 #[test]
@@ -79,7 +101,7 @@ fn unknown_word_suggests_close_words() {
     let o = ngram_lm(&["nearest", "coud", "--model", d], dir.path());
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(2));
-    assert!(out.is_empty());
+    assert_eq!(out, format!("{}\n", model_line(dir.path())));
     // Edit distances from "coud": could 1, you 2, food 2, can 3, go 3 (ties by id).
     assert_eq!(
         err.trim_end(),
@@ -96,12 +118,19 @@ fn unknown_word_suggests_close_words() {
 #[test]
 fn missing_model_and_bad_flags_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    // No --model and no previous run in this folder: runs/ngram-lm is looked at.
+    // No --model: runs/ngram-lm is looked at, and there is none.
     let o = ngram_lm(&["nearest", "could"], dir.path());
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        err.trim_end(),
+        "error: --model: runs/ngram-lm does not exist",
+        "{err}"
+    );
+    std::fs::create_dir_all(dir.path().join("runs/ngram-lm")).unwrap();
+    let err = text(&ngram_lm(&["nearest", "could"], dir.path())).1;
     assert!(
-        err.starts_with("error: no trained model at runs/ngram-lm/model.safetensors"),
+        err.contains("runs/ngram-lm holds no model.safetensors"),
         "{err}"
     );
     for (flag, value) in [
@@ -117,13 +146,32 @@ fn missing_model_and_bad_flags_are_clear_errors() {
     }
     // A vocabulary that does not fit the model.
     let model = saved_model();
-    std::fs::write(model.path().join("vocab.txt"), "a\nb\n").unwrap();
+    let file = model.path().join("model.safetensors");
+    let (t, _) = train_tiny(0);
+    let mut meta: Vec<(&str, String)> = vec![("vocabulary", "[\"a\",\"b\"]".into())];
+    meta.extend([("vocab", "14"), ("embed", "8"), ("hidden", "16")].map(|(k, v)| (k, v.into())));
+    let m = &t.model;
+    let params = [
+        ("W0", &m.W0),
+        ("W1", &m.W1),
+        ("b1", &m.b1),
+        ("W2", &m.W2),
+        ("b2", &m.b2),
+    ];
+    shared::checkpoint::save(&file, "ngram-lm", &params, &meta).unwrap();
     let o = ngram_lm(
-        &["nearest", "a", "--model", model.path().to_str().unwrap()],
+        &["nearest", "a", "--model", file.to_str().unwrap()],
         dir.path(),
     );
-    let err = text(&o).1;
-    assert!(err.contains("2 words for a model of 14"), "{err}");
+    assert_user_error(
+        &o,
+        "2 words for 14",
+        &[
+            "model.safetensors",
+            "vocabulary",
+            "2 words for a model of 14",
+        ],
+    );
 }
 
 /// The number after `label` on its line of the log.
@@ -137,7 +185,7 @@ fn figure(log: &str, label: &str) -> f64 {
 }
 
 #[test]
-fn train_on_a_text_file_then_query_the_last_run() {
+fn train_on_a_text_file_then_query_the_default_folder() {
     // The tiny language of tests/common as a text file, one sentence per line.
     let dir = tempfile::tempdir().unwrap();
     let mut r = shared::rng::seeded(4);
@@ -187,7 +235,6 @@ fn train_on_a_text_file_then_query_the_last_run() {
     assert!(figure(&log, "Final Test CE") < 0.02, "{log}");
     for f in [
         "model.safetensors",
-        "vocab.txt",
         "loss.png",
         "loss.csv",
         "embedding.png",
@@ -195,11 +242,24 @@ fn train_on_a_text_file_then_query_the_last_run() {
     ] {
         assert!(dir.path().join("runs/ngram-lm").join(f).is_file(), "{f}");
     }
-    // The demo after training, then the commands without --model: the last run is used.
+    assert!(!dir.path().join("runs/ngram-lm/vocab.txt").exists());
+    // The demo after training, then one line listing every file written.
     assert!(log.contains("nearest could:\n"), "{log}");
+    assert!(
+        log.ends_with(
+            "\nwrote runs/ngram-lm/{model.safetensors, loss.png, loss.csv, embedding.png, \
+             summary.json}\n"
+        ),
+        "{log}"
+    );
+    // The commands without --model read runs/ngram-lm, and say so.
     let o = ngram_lm(&["predict", "they", "will", "eat"], dir.path());
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
+    assert!(
+        out.starts_with("model: runs/ngram-lm/model.safetensors (V = 14 words, D = 8, H = 16, 8 epochs on corpus.txt"),
+        "{out}"
+    );
     assert!(out.contains("they will eat food Prob: 0.9"), "{out}");
 }
 
@@ -240,14 +300,29 @@ fn train_on_the_mat_fixture_end_to_end() {
         "training CE {first} -> {last}\n{log}"
     );
     assert!(figure(&log, "Final Validation CE").is_finite());
-    // The vocabulary saved is the file's, and the model answers queries in it.
-    let vocab = Vocab::read(out.join("vocab.txt")).unwrap();
+    // The vocabulary saved in the model is the file's, and the model answers queries in it.
+    let trained = ngram_lm::checkpoint::load_trained(&out.join("model.safetensors")).unwrap();
     let a2 = shared::data::mat::load_hinton_a2(&mat).unwrap();
-    assert_eq!(vocab.words(), a2.vocab.as_slice());
-    let o = ngram_lm(&["distance", "could", "might"], dir.path());
+    assert_eq!(trained.vocab.words(), a2.vocab.as_slice());
+    let o = ngram_lm(
+        &[
+            "distance",
+            "could",
+            "might",
+            "--model",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
-    assert!(out.starts_with("distance could might: "), "{out}");
+    assert!(
+        out.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("distance could might: "),
+        "{out}"
+    );
     // A .mat that is not Hinton's layout is a clear error naming the file.
     let bad = dir.path().join("bad.mat");
     std::fs::write(&bad, b"MATLAB 5.0 MAT-file, but truncated").unwrap();
@@ -264,19 +339,8 @@ fn default_run_on_the_generated_corpus_small() {
     // The default command (no subcommand) on a small generated corpus: the log, the floor, the
     // demo of the three helpers.
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "--sentences",
-        "400",
-        "--epochs",
-        "2",
-        "--batch",
-        "20",
-        "--embed",
-        "4",
-        "--hidden",
-        "8",
-        "--quiet",
-    ];
+    let mut args = SMALL.to_vec();
+    args.push("--quiet");
     let o = ngram_lm(&args, dir.path());
     let (log, err) = text(&o);
     assert!(o.status.success(), "{err}");
@@ -293,13 +357,21 @@ fn default_run_on_the_generated_corpus_small() {
     ] {
         assert!(log.contains(header), "{header} missing in\n{log}");
     }
-    // Same seed, same numbers.
-    let again = text(&ngram_lm(&args, dir.path())).0;
+    // Same seed, same numbers (in another folder: the finished run is kept).
+    let mut other = args.to_vec();
+    other.extend(["--out", "again"]);
+    let again = text(&ngram_lm(&other, dir.path())).0;
     let strip = |s: &str| {
         s.lines()
-            .filter(|l| !l.starts_with("Training took"))
+            .filter(|l| !l.starts_with("Training took") && !l.starts_with("wrote "))
             .collect::<Vec<_>>()
             .join("\n")
     };
     assert_eq!(strip(&log), strip(&again));
+    assert!(
+        again.ends_with(
+            "wrote again/{model.safetensors, loss.png, loss.csv, embedding.png, summary.json}\n"
+        ),
+        "{again}"
+    );
 }

@@ -11,11 +11,11 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 mod common;
-use common::{WORDS, train_tiny};
+use common::{SMALL, WORDS, train_tiny};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ngram-lm");
 
-/// Runs the binary in `cwd` (it records its last run in `cwd/runs/ngram-lm.last`).
+/// Runs the binary in `cwd` (where a run without `--out` writes `runs/ngram-lm`).
 fn run_in(cwd: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
@@ -32,21 +32,6 @@ fn name(p: &Path) -> &str {
     p.file_name().unwrap().to_str().unwrap()
 }
 
-/// A short training run on a small generated corpus: 2 epochs of ~65 batches, tiny sizes.
-const SMALL: [&str; 11] = [
-    "--sentences",
-    "400",
-    "--epochs",
-    "2",
-    "--batch",
-    "20",
-    "--embed",
-    "4",
-    "--hidden",
-    "8",
-    "--quiet",
-];
-
 /// `train` with SMALL's flags, `--out out`, and `extra` flag/value pairs replacing SMALL's.
 fn small_args<'a>(out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args: Vec<&str> = vec!["train"];
@@ -59,7 +44,7 @@ fn small_args<'a>(out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
             i += 1;
         }
     }
-    args.extend(["--out", s(out)]);
+    args.extend(["--quiet", "--out", s(out)]);
     args.extend(extra);
     args
 }
@@ -68,16 +53,13 @@ fn train_small(cwd: &Path, out: &Path, extra: &[&str]) -> Output {
     run_in(cwd, &small_args(out, extra))
 }
 
-/// A folder with a tiny trained model (14 words) and its vocabulary, as `train` writes them.
+/// A folder with a tiny trained model (14 words) with its vocabulary.
 fn saved_model(dir: &Path) -> PathBuf {
     let m = dir.join("model");
     std::fs::create_dir_all(&m).unwrap();
     let (t, _) = train_tiny(3);
-    ngram_lm::checkpoint::save_model(&t.model, m.join("model.safetensors")).unwrap();
-    Vocab::from_words(WORDS.map(String::from).to_vec())
-        .unwrap()
-        .write(m.join("vocab.txt"))
-        .unwrap();
+    let vocab = Vocab::from_words(WORDS.map(String::from).to_vec()).unwrap();
+    ngram_lm::checkpoint::save_model(&t.model, &vocab, m.join("model.safetensors")).unwrap();
     m
 }
 
@@ -109,28 +91,16 @@ fn every_file_flag_rejects_bad_files() {
         if !path.is_file() {
             continue;
         }
-        for file in ["model.safetensors", "vocab.txt"] {
-            let m = saved_model(&d.join(format!("with-bad-{file}")));
-            std::fs::copy(&path, m.join(file)).unwrap();
-            let o = run_in(d, &["predict", "you", "could", "see", "--model", s(&m)]);
-            assert_user_error(&o, &format!("{file} = {what}"), &[file]);
-        }
+        let m = saved_model(&d.join(format!("with-bad-model-{}", name(&path))));
+        std::fs::copy(&path, m.join("model.safetensors")).unwrap();
+        let o = run_in(d, &["predict", "you", "could", "see", "--model", s(&m)]);
+        assert_user_error(
+            &o,
+            &format!("model.safetensors = {what}"),
+            &["model.safetensors"],
+        );
     }
-    // vocab.txt missing or a folder beside a good model.
-    let m = saved_model(&d.join("no-vocab"));
-    std::fs::remove_file(m.join("vocab.txt")).unwrap();
-    assert_user_error(
-        &run_in(d, &["distance", "can", "will", "--model", s(&m)]),
-        "vocab.txt missing",
-        &["vocab.txt"],
-    );
-    std::fs::create_dir(m.join("vocab.txt")).unwrap();
-    assert_user_error(
-        &run_in(d, &["distance", "can", "will", "--model", s(&m)]),
-        "vocab.txt a folder",
-        &["vocab.txt", "directory"],
-    );
-    // The model file itself is accepted as --model (vocab.txt beside it).
+    // The model file itself is accepted as --model.
     let m = saved_model(&d.join("direct"));
     let o = run_in(
         d,
@@ -143,9 +113,10 @@ fn every_file_flag_rejects_bad_files() {
         ],
     );
     assert!(o.status.success(), "{o:?}");
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
-        "distance can can: 0.00\n"
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.ends_with(".safetensors (V = 14 words, D = 8, H = 16)\ndistance can can: 0.00\n"),
+        "{out}"
     );
 }
 
@@ -165,6 +136,7 @@ fn truncated_or_corrupted_mat_files_are_clear_errors() {
         for n in (0..bytes.len()).step_by(step).chain([bytes.len() - 1]) {
             std::fs::write(&cut, &bytes[..n]).unwrap();
             let mut args = vec!["train", "--mat", s(&cut), "--out", s(&out), "--quiet"];
+            args.push("--overwrite");
             args.extend(tiny);
             assert_user_error(
                 &run_in(d, &args),
@@ -185,6 +157,7 @@ fn truncated_or_corrupted_mat_files_are_clear_errors() {
             }
             std::fs::write(&bad, &b).unwrap();
             let mut args = vec!["train", "--mat", s(&bad), "--out", s(&out), "--quiet"];
+            args.push("--overwrite");
             args.extend(tiny);
             let o = run_in(d, &args);
             if o.status.success() {
@@ -269,6 +242,7 @@ fn truncated_corrupted_or_foreign_checkpoints_are_clear_errors() {
             ("vocab", "14".into()),
             ("embed", "8".into()),
             ("hidden", "16".into()),
+            ("vocabulary", serde_json::to_string(&WORDS).unwrap()),
         ],
     )
     .unwrap();
@@ -277,13 +251,15 @@ fn truncated_corrupted_or_foreign_checkpoints_are_clear_errors() {
         "W1 of another size",
         &["model.safetensors", "W1"],
     );
-    // A model of another vocabulary size than vocab.txt.
+    // A vocabulary that is not a list of words.
     std::fs::write(&file, &good).unwrap();
-    std::fs::write(m.join("vocab.txt"), "could\nwould\n").unwrap();
+    edited(&file, &file, |_, m| {
+        m.insert("vocabulary".into(), "could would".into());
+    });
     assert_user_error(
         &run_in(d, &query),
-        "vocab of 2",
-        &["vocab.txt", "2 words for a model of 14"],
+        "vocabulary not JSON",
+        &["model.safetensors", "vocabulary", "not a JSON list"],
     );
 }
 
@@ -322,7 +298,14 @@ fn flags_out_of_range_are_clear_errors() {
     );
     // Sizes that cannot fit in memory are refused before anything is allocated.
     let o = train_small(d, &out, &["--hidden", "4000000000"]);
-    assert_user_error(&o, "--hidden 4e9", &["--hidden", "GiB"]);
+    assert_user_error(&o, "--hidden 4e9", &["--hidden", "would need about", "GB"]);
+    // So are generated corpora that cannot fit.
+    let o = train_small(d, &out, &["--sentences", "18446744073709551615"]);
+    assert_user_error(
+        &o,
+        "--sentences 2^64 - 1",
+        &["--sentences", "would need about"],
+    );
 }
 
 #[test]
@@ -389,7 +372,12 @@ fn unknown_words_are_errors_that_suggest_close_words() {
                 "closest: could",
             ],
         );
-        assert!(o.stdout.is_empty());
+        // Only the line saying which model was asked.
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.starts_with("model: ") && out.lines().count() == 1,
+            "{out}"
+        );
     }
     // Typed in capitals: looked up lower-cased, so it is found.
     let o = run_in(d, &["distance", "COULD", "Can", "--model", s(&m)]);
@@ -406,17 +394,6 @@ fn an_out_that_cannot_be_written_is_a_clear_error() {
     assert_user_error(&o, "--out under a file", &["a-regular-file"]);
     let o = train_small(d, &blocker, &[]);
     assert_user_error(&o, "--out is a file", &["--out", "a-regular-file"]);
-    // Where the last run cannot be recorded (`runs` is a file here), training still succeeds
-    // and says `nearest` will need --model.
-    std::fs::write(d.join("runs"), "in the way").unwrap();
-    let o = train_small(d, &d.join("elsewhere"), &[]);
-    assert!(o.status.success(), "{o:?}");
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.starts_with("warning: ") && err.contains("--model"),
-        "{err}"
-    );
-    assert!(d.join("elsewhere/model.safetensors").is_file());
 }
 
 #[test]
@@ -433,7 +410,15 @@ fn divergence_stops_keeps_the_curves_and_the_previous_model() {
     let o = train_small(
         d,
         &out,
-        &["--weight-decay", "1000", "--epochs", "5", "--batch", "10"],
+        &[
+            "--weight-decay",
+            "1000",
+            "--epochs",
+            "5",
+            "--batch",
+            "10",
+            "--overwrite",
+        ],
     );
     assert_user_error(
         &o,
@@ -453,29 +438,17 @@ fn divergence_stops_keeps_the_curves_and_the_previous_model() {
     assert_eq!(epoch_of(&ckpt), (1, 123));
     let o = run_in(d, &["nearest", "could", "--model", s(&out)]);
     assert!(o.status.success(), "{o:?}");
-    // Resumed, the same run diverges at the same step: the state it continues from is exact.
-    let o = train_small(
-        d,
-        &out,
-        &[
-            "--weight-decay",
-            "1000",
-            "--epochs",
-            "5",
-            "--batch",
-            "10",
-            "--resume",
-            s(&out),
-        ],
-    );
+    // Resumed (with its stored flags), the same run diverges at the same step: the state it
+    // continues from is exact.
+    let o = run_in(d, &["train", "--resume", s(&out), "--quiet"]);
     assert_user_error(&o, "resumed", &["training diverged at step 157"]);
     assert_eq!(epoch_of(&ckpt), (1, 123));
     // A learning rate so large that the update overflows: NaN within a few steps.
-    let o = train_small(d, &out, &["--lr", "1e308"]);
+    let o = train_small(d, &out, &["--lr", "1e308", "--overwrite"]);
     assert_user_error(&o, "--lr 1e308", &["training diverged at step", "NaN"]);
     // --lr 1e6 does not reach a non-finite number (the CE's log floor caps it at 30 nats, as
     // train.m's lr-100 run ends at 26.7): the run ends and says it diverged.
-    let o = train_small(d, &out, &["--lr", "1e6"]);
+    let o = train_small(d, &out, &["--lr", "1e6", "--overwrite"]);
     assert!(o.status.success(), "{o:?}");
     let log = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -494,7 +467,7 @@ fn a_kill_at_any_moment_leaves_loadable_outputs() {
     // run takes ≈ 0.4 s here, most of it syncing its six output files).
     for k in 0..12u64 {
         let seed = (k + 2).to_string();
-        let args = small_args(&out, &["--seed", &seed]);
+        let args = small_args(&out, &["--seed", &seed, "--overwrite"]);
         let mut child = Command::new(BIN)
             .args(&args)
             .current_dir(d)
@@ -517,13 +490,7 @@ fn a_kill_at_any_moment_leaves_loadable_outputs() {
 fn same_seed_same_outputs_even_with_two_runs_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let files = [
-        "loss.csv",
-        "loss.png",
-        "model.safetensors",
-        "vocab.txt",
-        "embedding.png",
-    ];
+    let files = ["loss.csv", "loss.png", "model.safetensors", "embedding.png"];
     let (a, b, c) = (d.join("a"), d.join("b"), d.join("c"));
     // Two at the same time in the same working folder, then one alone.
     let spawn = |out: &Path| {
@@ -556,13 +523,7 @@ fn train_ok(cwd: &Path, out: &Path, epochs: &str, extra: &[&str]) -> String {
 }
 
 /// The files a run writes besides summary.json (compared by `assert_same_outputs` too).
-const OUTPUTS: [&str; 5] = [
-    "loss.csv",
-    "loss.png",
-    "model.safetensors",
-    "vocab.txt",
-    "embedding.png",
-];
+const OUTPUTS: [&str; 4] = ["loss.csv", "loss.png", "model.safetensors", "embedding.png"];
 
 #[test]
 fn resume_continues_to_the_bytes_of_an_uninterrupted_run() {
@@ -692,7 +653,7 @@ fn resume_refuses_checkpoints_flags_and_data_that_do_not_fit() {
             |_, m| {
                 m.insert("epoch".into(), "1".into());
             },
-            "`epoch` 1 and `steps` 122",
+            "`epoch` 1, `batch_in_epoch` 0 and `steps` 122",
         ),
     ];
     for (what, edit, says) in edits {
@@ -721,32 +682,19 @@ fn resume_refuses_checkpoints_flags_and_data_that_do_not_fit() {
         &small_args(&out, &["--epochs", "2", "--resume", s(&good)]),
     );
     assert_user_error(&o, "--epochs 2", &["--epochs", "already done 2 epochs"]);
-    // Other data: more sentences, or a text file.
+    // Other data: more sentences (a flag a resume keeps), or another text file.
     let o = resume(&good, &["--sentences", "401"]);
-    assert_user_error(&o, "--sentences 401", &["--resume", "other data"]);
+    assert_user_error(
+        &o,
+        "--sentences 401",
+        &["--sentences", "401", "trained with"],
+    );
     let text = d.join("corpus.txt");
     std::fs::write(&text, "one two three four five six\n".repeat(100)).unwrap();
     let o = resume(&good, &["--text", s(&text)]);
     assert_user_error(&o, "--text", &["--resume", "other data"]);
     // None of these wrote anything.
     assert!(!out.join("model.safetensors").exists());
-    // The checkpoint knows its vocabulary: `nearest` refuses a vocab.txt of the same size with
-    // the words in another order (what an interrupted run on other data could leave beside it).
-    let vocab = run.join("vocab.txt");
-    assert!(
-        run_in(d, &["nearest", "could", "--model", s(&run)])
-            .status
-            .success()
-    );
-    let words = std::fs::read_to_string(&vocab).unwrap();
-    let reversed: String = words.lines().rev().map(|w| format!("{w}\n")).collect();
-    std::fs::write(&vocab, reversed).unwrap();
-    let o = run_in(d, &["nearest", "could", "--model", s(&run)]);
-    assert_user_error(
-        &o,
-        "vocab.txt reversed",
-        &["vocab.txt", "not the vocabulary"],
-    );
 }
 
 /// The epoch of the checkpoint `file`, `None` while there is none; a checkpoint that does not
@@ -822,4 +770,44 @@ fn sigkill_mid_training_then_resume_ends_with_the_bytes_of_an_uninterrupted_run(
     for (k, _) in &resumed_from {
         testing::assert_same_outputs(&d.join(format!("killed-{k}")), &straight, &OUTPUTS);
     }
+}
+
+/// The numbers after the last ": " or space of each line of `out` that holds `what`.
+fn numbers_after(out: &Output, what: &str) -> Vec<f64> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(what))
+        .map(|l| l.rsplit([' ', ':']).next().unwrap().parse::<f64>().unwrap())
+        .collect()
+}
+
+#[test]
+fn embeddings_blown_up_by_a_huge_lr_still_have_finite_distances() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out");
+    // --lr 1e300 leaves W0's entries finite but so large that their squares overflow: the run
+    // ends (saying it diverged) and its distances were printed as `inf`.
+    let o = train_small(d, &out, &["--sentences", "2000", "--lr", "1e300"]);
+    assert!(o.status.success(), "{o:?}");
+    let log = String::from_utf8_lossy(&o.stdout);
+    assert!(log.contains("the training diverged"), "{log}");
+    assert!(!log.contains("inf"), "{log}");
+    let o = run_in(d, &["distance", "could", "can", "--model", s(&out)]);
+    assert!(o.status.success(), "{o:?}");
+    let dist = numbers_after(&o, "distance could can");
+    assert!(
+        dist.len() == 1 && dist[0].is_finite() && dist[0] > 1e100,
+        "{o:?}"
+    );
+    let o = run_in(d, &["nearest", "could", "-k", "5", "--model", s(&out)]);
+    assert!(o.status.success(), "{o:?}");
+    let near = String::from_utf8_lossy(&o.stdout);
+    let d: Vec<f64> = near
+        .lines()
+        .skip_while(|l| !l.starts_with("nearest could:"))
+        .skip(1)
+        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(d.len() == 5 && d.iter().all(|x| x.is_finite()), "{near}");
 }

@@ -257,8 +257,11 @@ fn same_seed_same_model_and_save_load_round_trip() {
     assert_eq!(a.model, b.model);
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("model.safetensors");
-    checkpoint::save_model(&a.model, &p).unwrap();
-    assert_eq!(checkpoint::load_model(&p).unwrap(), a.model);
+    let vocab = Vocab::from_words(WORDS.map(String::from).to_vec()).unwrap();
+    checkpoint::save_model(&a.model, &vocab, &p).unwrap();
+    let back = checkpoint::load_trained(&p).unwrap();
+    assert_eq!(back.model, a.model);
+    assert_eq!(back.vocab.words(), vocab.words());
 }
 
 #[test]

@@ -134,7 +134,9 @@ fn draw(
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK.mix(0.4))
         .label_font(("sans-serif", 14))
-        .position(SeriesLabelPosition::UpperRight)
+        // The moons leave the lower right corner empty; the boundary leaves the chart at the
+        // top, where an upper-right legend would cover it.
+        .position(SeriesLabelPosition::LowerRight)
         .draw()
         .map_err(|x| e(&x))?;
     root.present().map_err(|x| e(&x))

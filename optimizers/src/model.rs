@@ -96,6 +96,7 @@ impl Grads {
     }
 }
 
+// ANCHOR: bce_from_logit
 /// The binary cross-entropy of one example from its logit z = Z3 and label y:
 /// −[y ln a + (1 − y) ln(1 − a)] with a = σ(z), computed as ln(1 + e^{−|z|}) + (1 − y)z for
 /// z ≥ 0 and ln(1 + e^{−|z|}) − y z for z < 0 (−ln a = ln(1 + e^{−z}), −ln(1 − a) = z − ln a).
@@ -105,8 +106,10 @@ pub fn bce_from_logit(z: f64, y: f64) -> f64 {
     let linear = if z >= 0.0 { (1.0 - y) * z } else { -y * z };
     (-z.abs()).exp().ln_1p() + linear
 }
+// ANCHOR_END: bce_from_logit
 
 impl Net {
+    // ANCHOR: he
     /// The notebook's `initialize_parameters_he`: W_l = randn(n_l, n_{l−1}) · √(2/n_{l−1}),
     /// drawn layer after layer in row-major order (numpy's order), b_l = 0. `randn` gives
     /// N(0, 1) draws.
@@ -132,6 +135,7 @@ impl Net {
             b3: DMatrix::zeros(n3, 1),
         }
     }
+    // ANCHOR_END: he
 
     /// [n0, n1, n2, n3].
     pub fn layers(&self) -> [usize; 4] {
@@ -167,6 +171,7 @@ impl Net {
         ]
     }
 
+    // ANCHOR: forward
     /// The notebook's `forward_propagation` of the examples X (n0 × m).
     pub fn forward(&self, X: &DMatrix<f64>) -> Cache {
         let ones = DMatrix::from_element(1, X.ncols(), 1.0); // 1 × m: 1ᵀ
@@ -187,14 +192,18 @@ impl Net {
             A3,
         }
     }
+    // ANCHOR_END: forward
 
+    // ANCHOR: cost
     /// The notebook's `compute_cost`: the cross-entropy **summed** over the batch,
     /// Σ_j −[y_j ln a3_j + (1 − y_j) ln(1 − a3_j)], with Y the 1 × m labels (0.0 / 1.0); the
     /// training loop divides an epoch's total by N. Computed from Z3 by [`bce_from_logit`].
     pub fn cost(&self, c: &Cache, Y: &DMatrix<f64>) -> f64 {
         c.Z3.zip_map(Y, bce_from_logit).sum()
     }
+    // ANCHOR_END: cost
 
+    // ANCHOR: backward
     /// The notebook's `backward_propagation`: the gradients of the batch's **mean**
     /// cross-entropy J = cost / m, from the forward record `c` and the labels Y (1 × m).
     pub fn backward(&self, c: &Cache, Y: &DMatrix<f64>) -> Grads {
@@ -226,6 +235,7 @@ impl Net {
             db3,
         }
     }
+    // ANCHOR_END: backward
 
     /// The mean cross-entropy J of the examples X (n0 × m) with labels Y (1 × m): what
     /// [`Net::backward`] differentiates.

@@ -425,8 +425,8 @@ fn draw(
         let mut chart = ChartBuilder::on(cell)
             .caption(s.title(), ("sans-serif", 20, FontStyle::Bold))
             .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(48)
+            .x_label_area_size(46)
+            .y_label_area_size(56)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(|x| e(&x))?;
         chart

@@ -375,6 +375,7 @@ impl Trainer {
         })
     }
 
+    // ANCHOR: epoch
     /// One epoch over X (n0 × N), Y (1 × N): a new order of the examples, then for each
     /// mini-batch, forward, cost, backward and one update. Returns the epoch's cost,
     /// Σ_batches cost / N, computed (as the notebook does) from each batch's forward pass
@@ -399,6 +400,7 @@ impl Trainer {
         self.epochs_done += 1;
         cost_total / X.ncols() as f64
     }
+    // ANCHOR_END: epoch
 
     /// The gradients of the last mini-batch.
     pub fn grads(&self) -> &Grads {

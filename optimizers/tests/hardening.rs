@@ -80,6 +80,18 @@ fn flag_values_out_of_range_are_one_line_errors() {
         let o = testing::run(BIN, &short(&out, &[&what]));
         assert_user_error(&o, &what, &[flag]);
     }
+    // A negative value after a space is the flag's value, refused by name (clap alone said
+    // "unexpected argument '-0' found" for `--beta -0.5`; the sweep of issue 19).
+    for (flag, value, says) in [
+        ("--beta", "-0.5", "must be in [0, 1)"),
+        ("--decay-rate", "-1", "≥ 0"),
+        ("--noise", "-1", "≥ 0"),
+        ("--time-interval", "-1", "invalid value '-1'"),
+        ("--lr", "-0.001", "not a positive number"),
+    ] {
+        let o = testing::run(BIN, &short(&out, &[flag, value]));
+        assert_user_error(&o, &format!("{flag} {value}"), &[flag, says]);
+    }
 }
 
 #[test]

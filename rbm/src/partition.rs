@@ -92,33 +92,60 @@ fn hidden(x: impl IntoIterator<Item = f64>) -> String {
     b.join(",")
 }
 
+/// A value as typed back: 4 decimals (trailing zeros dropped), or scientific notation where
+/// rounding to 4 decimals would overflow or print hundreds of digits.
+fn short(x: f64) -> String {
+    if x.abs() < 1e9 {
+        format!("{}", (x * 1e4).round() / 1e4)
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// A table cell 9 wide: 4 decimals, or scientific notation for large values.
+fn cell(x: f64) -> String {
+    if x.abs() < 1e5 {
+        format!("{x:9.4}")
+    } else {
+        format!("{x:9.2e}")
+    }
+}
+
 /// A matrix as [[row], [row]] with 4 decimals (trailing zeros dropped).
 fn rows_of(m: &DMatrix<f64>) -> String {
     let rows: Vec<String> = m
         .row_iter()
         .map(|r| {
-            let v: Vec<String> = r
-                .iter()
-                .map(|x| format!("{}", (x * 1e4).round() / 1e4))
-                .collect();
+            let v: Vec<String> = r.iter().map(|&x| short(x)).collect();
             format!("[{}]", v.join(", "))
         })
         .collect();
     format!("[{}]", rows.join(", "))
 }
 
-/// log Z of `rbm` (in log space, [`log_z`]), or an error that says why it is not finite: an
-/// energy beyond f64's range, so that neither Z nor p(v) nor F(v) can be computed.
+/// log Z of `rbm` (in log space, [`log_z`]), or an error that says why it or a free energy
+/// F(v) is not finite: an energy beyond f64's range, so that neither Z nor p(v) nor F(v) can
+/// be computed. (Z in plain space may overflow: the report says so; log Z and F(v) may not.)
 pub fn finite_log_z(rbm: &Rbm) -> shared::Result<f64> {
     let lz = log_z(rbm);
-    if lz.is_finite() {
+    let Vs = configurations(rbm.n_v()).transpose();
+    let F = rbm.free_energy(&Vs);
+    let what = if !lz.is_finite() {
+        format!("log Z is {lz}")
+    } else if let Some(k) = F.iter().position(|f| !f.is_finite()) {
+        format!(
+            "the free energy F(v) of v = {} is {}",
+            bits(Vs.column(k).iter().copied()),
+            F[k]
+        )
+    } else {
         return Ok(lz);
-    }
+    };
     let abs_sum = |m: &DMatrix<f64>| m.iter().map(|x| x.abs()).sum::<f64>();
     let bound = abs_sum(&rbm.W) + abs_sum(&rbm.a) + abs_sum(&rbm.b);
     Err(shared::Error::msg(format!(
-        "log Z is {lz}, not a number f64 can hold: the energies −E(v, h) = aᵀv + bᵀh + hᵀWv of \
-         these weights and biases reach up to Σ|W| + Σ|a| + Σ|b| = {bound:e}, beyond f64's \
+        "{what}, not a number f64 can hold: the energies −E(v, h) = aᵀv + bᵀh + hᵀWv of these \
+         weights and biases reach sizes up to Σ|W| + Σ|a| + Σ|b| = {bound:e}, beyond f64's \
          largest number {:e}, so Z, p(v) and F(v) cannot be computed; give smaller --weights, \
          --visible-bias or --hidden-bias",
         f64::MAX
@@ -195,12 +222,8 @@ pub fn report(rbm: &Rbm, max_rows: usize) -> shared::Result<String> {
     );
     let shown = t.rows.len().min(max_rows);
     for k in 0..shown {
-        let x: String = (0..n_v)
-            .map(|i| format!("{:9.4}", rbm.a[i] + t.HtW[(k, i)]))
-            .collect();
-        let f: String = (0..n_v)
-            .map(|i| format!("{:9.4}", t.factors[(k, i)]))
-            .collect();
+        let x: String = (0..n_v).map(|i| cell(rbm.a[i] + t.HtW[(k, i)])).collect();
+        let f: String = (0..n_v).map(|i| cell(t.factors[(k, i)])).collect();
         let _ = writeln!(
             w,
             "({}) | {x} | {f} | {:>15}",
@@ -268,9 +291,10 @@ pub fn report(rbm: &Rbm, max_rows: usize) -> shared::Result<String> {
     for (k, Fk) in F.iter().enumerate().take(max_rows) {
         let _ = writeln!(
             w,
-            "{} | {:>16} | {Fk:14.10}",
+            "{} | {:>16} | {:>14}",
             bits(Vs.column(k).iter().copied()),
-            num((-Fk - lz).exp())
+            num((-Fk - lz).exp()),
+            num(*Fk)
         );
     }
     if F.len() > max_rows {

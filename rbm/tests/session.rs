@@ -244,6 +244,39 @@ fn partition_writes_its_numbers_and_refuses_a_non_finite_log_z() {
         assert_user_error(&o, flag, &["log Z is", "beyond f64's largest number", flag]);
         assert!(!bad.exists(), "{flag}: a folder for a refused partition");
     }
+    // Energies far below f64's range leave log Z finite but F(v) infinite: an error too, not
+    // F(v) = inf with exit 0 (the sweep of issue 19 found it).
+    let bad = dir.path().join("bad");
+    let o = rbm(&[
+        "partition",
+        "--visible-bias",
+        "-1e308,-1e308,-1e308",
+        "--out",
+        s(&bad),
+    ]);
+    assert_user_error(
+        &o,
+        "F(v) beyond f64",
+        &["F(v) of v = 011 is inf", "beyond f64's largest number"],
+    );
+    assert!(!bad.exists());
+    // Large values that do fit are printed as typed (1e300, not inf) and in cells of the
+    // table's width (no 300-digit numbers); plain-space Z may overflow, as the report says.
+    let text = stdout(&rbm(&[
+        "partition",
+        "--visible-bias",
+        "0,0,-1e300",
+        "--weights",
+        "800,800,800,1,1,1",
+        "--out",
+        s(&bad),
+    ]));
+    assert!(text.contains("a = [[0, 0, -1e300]]"), "{text}");
+    assert!(
+        text.contains("(the plain-space product overflows f64"),
+        "{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() < 120), "{text}");
     // A full stdout is an error, as for training.
     if let Ok(full) = std::fs::File::create("/dev/full") {
         let o = Command::new(BIN)

@@ -9,7 +9,7 @@ use shared::data::comments::Comments;
 use shared::data::grammar;
 use shared::data::text::{Corpus, SENTENCE_END, SENTENCE_START, SentenceMode, Vocab};
 use shared::rng::Rng;
-use shared::{Error, Result};
+use shared::{Error, Result, say};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -48,16 +48,25 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// The source as the checkpoint and messages name it: the path, or
+    /// `generated:<seed>:<sentences>`.
+    pub fn name(&self) -> String {
+        match self {
+            Source::Csv(path) | Source::Text(path) => path.display().to_string(),
+            Source::Generated { seed, sentences } => format!("generated:{seed}:{sentences}"),
+        }
+    }
+
     /// The corpus, and for the generated one the floor of the loss per target word,
     /// −Σ ln p(sentence) / Σ (words + 1): the grammar's exact log-probabilities, with
     /// `SENTENCE_END` certain after the final `.` or `?`. Prints what it reads, as the tutorial.
     pub fn load(self) -> Result<(Corpus, Option<f64>)> {
         match self {
             Source::Csv(path) => {
-                println!("Reading CSV file {} ...", path.display());
+                say!("Reading CSV file {} ...", path.display())?;
                 let comments = Comments::load(path)?;
                 if let Some(cut) = &comments.truncated {
-                    println!("{}: {cut}", path.display());
+                    say!("{}: {cut}", path.display())?;
                 }
                 Ok((check(comments.corpus(), path)?, None))
             }
@@ -205,32 +214,74 @@ impl Prepared {
     }
 }
 
+/// How [`sample_sentences`] draws: the words every sentence starts with, the length bounds,
+/// the temperature.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Draw {
+    /// Word ids every sentence starts with, after `SENTENCE_START` (`--prime`; usually none).
+    pub prime: Vec<usize>,
+    /// Shortest sentence to keep, in words (the prime included).
+    pub min_words: usize,
+    /// Longest sentence drawn, in words after the prime, before it is given up.
+    pub max_words: usize,
+    /// Softmax temperature τ; 0 takes the most likely word (no draw).
+    pub temperature: f64,
+}
+
+impl Draw {
+    /// The tutorial's sampling: no prime, τ = 1, sentences of `min_words` to `max_words` words.
+    pub fn tutorial(min_words: usize, max_words: usize) -> Draw {
+        Draw {
+            prime: Vec::new(),
+            min_words,
+            max_words,
+            temperature: 1.0,
+        }
+    }
+}
+
 /// `n` sentences of at least `min_words` words, as the tutorial's loop
 /// `while len(sent) < senten_min_length: sent = generate_sentence(model)`, as text. Never
 /// `UNKNOWN_TOKEN` ([`fast::generate`]) and never `SENTENCE_START`. Sentences that reach
 /// `max_words` without `SENTENCE_END` are drawn again too; after `100 n` draws in all (the
-/// tutorial loops for ever) it is an error.
+/// tutorial loops for ever), or after [`HOPELESS`] draws of which none fits, it is an error. At
+/// temperature 0 every draw is the same sentence: it is returned once, whatever its length.
 pub fn sample_sentences(
     model: &Rnn,
     vocab: &Vocab,
     n: usize,
-    min_words: usize,
-    max_words: usize,
+    draw: &Draw,
     rng: &mut Rng,
 ) -> Result<Vec<String>> {
     let (start, end) = (vocab.require(SENTENCE_START)?, vocab.require(SENTENCE_END)?);
     // UNKNOWN_TOKEN as the tutorial; SENTENCE_START too (the tutorial can draw it): it is never
     // a target, so whatever probability the model still gives it is left over from the init.
     let never: Vec<usize> = vocab.unknown().into_iter().chain([start]).collect();
+    let prefix: Vec<usize> = [start].into_iter().chain(draw.prime.clone()).collect();
+    let (min_words, max_words, tau) = (draw.min_words, draw.max_words, draw.temperature);
+    let text = |words: &[usize]| {
+        let words: Vec<&str> = draw
+            .prime
+            .iter()
+            .chain(words)
+            .map(|&i| vocab.word(i))
+            .collect();
+        words.join(" ")
+    };
+    if tau == 0.0 {
+        let s = fast::generate(model, &prefix, end, &never, max_words, tau, rng);
+        return Ok(if n == 0 { vec![] } else { vec![text(&s.words)] });
+    }
     let mut out = Vec::with_capacity(n);
-    for _ in 0..100 * n {
-        if out.len() == n {
-            return Ok(out);
+    let mut draws = 0;
+    while draws < 100 * n {
+        if out.len() == n || (draws == HOPELESS && out.is_empty()) {
+            break;
         }
-        let s = fast::generate(model, start, end, &never, max_words, rng);
-        if s.ended && s.words.len() >= min_words {
-            let words: Vec<&str> = s.words.iter().map(|&i| vocab.word(i)).collect();
-            out.push(words.join(" "));
+        draws += 1;
+        let s = fast::generate(model, &prefix, end, &never, max_words, tau, rng);
+        if s.ended && draw.prime.len() + s.words.len() >= min_words {
+            out.push(text(&s.words));
         }
     }
     if out.len() == n {
@@ -240,6 +291,11 @@ pub fn sample_sentences(
         "only {} of {n} sentences reached SENTENCE_END with at least {min_words} words in {} \
          draws (at most {max_words} words each)",
         out.len(),
-        100 * n
+        draws
     )))
 }
+
+/// Draws after which [`sample_sentences`] gives up if none of them fitted the bounds: at
+/// `-n 100000` its `100 n` draws of up to `--max-words` words each would run for hours on bounds
+/// the model never meets (a sentence that fits one draw in 100 almost surely shows up here).
+pub const HOPELESS: usize = 1000;

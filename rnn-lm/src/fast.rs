@@ -354,32 +354,42 @@ pub struct Sample {
     pub ended: bool,
 }
 
-/// Samples one sentence as the tutorial's `generate_sentence`: start from `start`
-/// (`SENTENCE_START`), feed each sampled word back, stop when `end` is drawn. Words in `never`
-/// (e.g. `UNKNOWN_TOKEN`) are never emitted: their probability is set to 0 before sampling,
-/// which is the tutorial's "draw again while it is UNKNOWN_TOKEN" without the loop. The hidden
-/// state is carried from word to word, which equals re-running the whole prefix as the tutorial
-/// does. Stops after `max_words` words if `end` never comes (the tutorial has no such bound; an
-/// untrained model may take very long to say `end`). The same tanh and softmax as in training.
+/// Samples one sentence as the tutorial's `generate_sentence`: feed `prefix` (`SENTENCE_START`,
+/// then any words the sentence must start with), then feed each sampled word back, stop when
+/// `end` is drawn. Words in `never` (e.g. `UNKNOWN_TOKEN`) are never emitted: their probability
+/// is set to 0 before sampling, which is the tutorial's "draw again while it is UNKNOWN_TOKEN"
+/// without the loop. The hidden state is carried from word to word, which equals re-running the
+/// whole prefix as the tutorial does. Stops after `max_words` drawn words if `end` never comes
+/// (the tutorial has no such bound; an untrained model may take very long to say `end`). The
+/// same tanh and softmax as in training; at temperature τ ≠ 1 the softmax is of V h_i / τ, and
+/// τ = 0 takes the most likely word (no draw). The sample holds the drawn words only.
 pub fn generate(
     model: &Rnn,
-    start: usize,
+    prefix: &[usize],
     end: usize,
     never: &[usize],
     max_words: usize,
+    temperature: f64,
     rng: &mut Rng,
 ) -> Sample {
+    assert!(!prefix.is_empty(), "a sentence starts with SENTENCE_START");
+    assert!(temperature >= 0.0, "temperature must not be negative");
     let (N_x, N_h) = (model.N_x(), model.N_h());
     let mut h = DVector::zeros(N_h); // h_{−1} = 0
     let mut a = DVector::zeros(N_h); // U x_i + W h_{i−1}
     let mut y = DVector::zeros(N_x); // N_x × 1
     let mut words = Vec::new();
-    let mut x_i = start;
-    loop {
-        // h_i = tanh(U x_i + W h_{i−1}),  y_i = softmax(V h_i)
+    // h_i = tanh(U x_i + W h_{i−1})
+    let mut feed = |x_i: usize, h: &mut DVector<f64>| {
         a.copy_from(&model.U.column(x_i));
         matvec_acc(&model.W, h.as_slice(), a.as_mut_slice());
         h.zip_apply(&a, |h, a| *h = fastmath::tanh(a));
+    };
+    for &x_i in prefix {
+        feed(x_i, &mut h);
+    }
+    loop {
+        // y_i = softmax(V h_i)
         tall::tall_gemm(
             model.V.as_slice(),
             h.as_slice(),
@@ -388,11 +398,25 @@ pub fn generate(
             N_h,
             1,
         );
-        softmax_mut(y.as_mut_slice());
-        for &w in never {
-            y[w] = 0.0;
-        }
-        x_i = rng::weighted_index(rng, y.as_slice());
+        let x_i = if temperature == 0.0 {
+            // τ = 0: the most likely word that may be emitted (ties: the lowest id).
+            let allowed = (0..N_x).filter(|w| !never.contains(w));
+            allowed
+                .fold(None, |best: Option<usize>, w| match best {
+                    Some(b) if y[b] >= y[w] => Some(b),
+                    _ => Some(w),
+                })
+                .unwrap_or(end)
+        } else {
+            if temperature != 1.0 {
+                y /= temperature;
+            }
+            softmax_mut(y.as_mut_slice());
+            for &w in never {
+                y[w] = 0.0;
+            }
+            rng::weighted_index(rng, y.as_slice())
+        };
         if x_i == end {
             return Sample { words, ended: true };
         }
@@ -403,5 +427,6 @@ pub fn generate(
                 ended: false,
             };
         }
+        feed(x_i, &mut h);
     }
 }

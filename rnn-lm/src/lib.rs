@@ -24,7 +24,7 @@
 //!   `--threads`), tested against [`model`] to 1e-12.
 //!
 //! The rest imports in one direction: [`model`] ← [`fast`] ← [`corpus`] (data) ← [`train`] ←
-//! [`checkpoint`] ← [`report`] ← `main`.
+//! [`checkpoint`] ← [`report`] ← [`commands`] (on [`cli`]) ← `main`.
 //!
 //! ## Where each equation is
 //! | notes §6 | notes layer | training path |
@@ -44,8 +44,9 @@
 //! | generation until `SENTENCE_END` | | [`fast::generate`], [`corpus::sample_sentences`] |
 //! | the tutorial's gradient check | [`gradcheck::gradient_check`] ([`Rnn::truncated_surrogate_loss`] for K < T − 1) | |
 //!
-//! The run's files: [`checkpoint`] (model + `--resume` state, written at every evaluation),
-//! [`report`] (curves, summary).
+//! The run's files: [`checkpoint`] (`model.safetensors`: the model, its vocabulary and the
+//! `--resume` state, written at every evaluation and at Ctrl-C on the shared run session),
+//! [`report`] (curves, summary); [`commands`] are `train`, `sample`, `eval` and `gradcheck`.
 //!
 //! ## Expected results
 //! - Untrained, every `y_i` is close to uniform: the loss is `ln N_x` (8.987 for 8000) to three
@@ -61,6 +62,8 @@
 #![allow(non_snake_case)]
 
 pub mod checkpoint;
+pub mod cli;
+pub mod commands;
 pub mod corpus;
 pub mod fast;
 pub mod gradcheck;
@@ -69,3 +72,6 @@ pub mod report;
 pub mod train;
 
 pub use model::{Bptt, Cache, Grads, Rnn};
+
+/// This program, for the run session.
+pub const CHAPTER: shared::session::Chapter = shared::chapter!();

@@ -133,6 +133,7 @@ impl Cache {
         self.x.is_empty()
     }
 
+    // ANCHOR: loss
     /// `L = Σ_i −ln y_i[t_i]` for the targets `t` (one per input word).
     pub fn loss(&self, t: &[usize]) -> f64 {
         assert_eq!(t.len(), self.len(), "one target per input word");
@@ -141,9 +142,11 @@ impl Cache {
             .map(|(i, &t_i)| -self.Y[(t_i, i)].ln())
             .sum()
     }
+    // ANCHOR_END: loss
 }
 
 impl Rnn {
+    // ANCHOR: init
     /// A model for `N_x` words and `N_h` hidden units, initialised as the tutorial does, in its
     /// order: `U ~ U(±1/√N_x)`, `V ~ U(±1/√N_h)`, `W ~ U(±1/√N_h)`.
     pub fn new(N_x: usize, N_h: usize, rng: &mut Rng) -> Rnn {
@@ -152,6 +155,7 @@ impl Rnn {
         let W = init::uniform_inv_sqrt(N_h, N_h, N_h, rng); // N_h × N_h
         Rnn { U, W, V }
     }
+    // ANCHOR_END: init
 
     /// Vocabulary size N_x.
     pub fn N_x(&self) -> usize {
@@ -168,6 +172,7 @@ impl Rnn {
         self.U.len() + self.W.len() + self.V.len()
     }
 
+    // ANCHOR: forward
     /// The forward pass over one sentence's input word ids `x`.
     pub fn forward(&self, x: &[usize]) -> Cache {
         let mut H = DMatrix::zeros(self.N_h(), x.len() + 1); // N_h × (T + 1), h_{−1} = 0
@@ -187,7 +192,9 @@ impl Rnn {
             Y,
         }
     }
+    // ANCHOR_END: forward
 
+    // ANCHOR: backward
     /// The backward pass for the targets `t` of the sentence `cache` was computed from: adds
     /// dU, dW, dV of `L = Σ_i −ln y_i[t_i]` into `g`.
     pub fn backward(&self, cache: &Cache, t: &[usize], bptt: Bptt, g: &mut Grads) {
@@ -235,13 +242,16 @@ impl Rnn {
             }
         }
     }
+    // ANCHOR_END: backward
 
+    // ANCHOR: update
     /// The SGD update `θ ← θ − lr dθ` of U, W and V.
     pub fn update(&mut self, g: &Grads, lr: f64) {
         self.U -= lr * &g.dU; // U ← U − lr dU
         self.W -= lr * &g.dW; // W ← W − lr dW
         self.V -= lr * &g.dV; // V ← V − lr dV
     }
+    // ANCHOR_END: update
 
     /// One SGD step on one sentence (the tutorial's `sgd_step`): forward, backward, update.
     /// Returns the sentence loss before the step.

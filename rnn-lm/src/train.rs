@@ -6,7 +6,7 @@
 use crate::fast::{self, Cache};
 use crate::model::{Bptt, Rnn};
 use shared::Result;
-use shared::error::check_finite;
+use shared::error::check_nats;
 use shared::plot::Series;
 
 /// Points of the running average kept over a whole run (at most about this many).
@@ -107,29 +107,55 @@ impl Curves {
     }
 }
 
+/// Where [`train_with_sgd`] starts: nothing done (the default), or where a stopped run was.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Position {
+    /// The evaluations so far, in order.
+    pub history: Vec<Evaluation>,
+    /// Sentences trained on so far (SGD steps), possibly in the middle of an epoch.
+    pub seen: u64,
+}
+
+/// How [`train_with_sgd`] ended: every evaluation, and the sentences trained on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trained {
+    /// Every evaluation, those of the run it resumed included.
+    pub history: Vec<Evaluation>,
+    /// Sentences trained on (SGD steps), in all.
+    pub seen: u64,
+    /// True when `on_step` asked it to stop before the last step.
+    pub stopped: bool,
+}
+
 /// Trains `model` on `pairs` (input, target) by `schedule`. Evaluates before training, every
 /// `eval_every` epochs, and once more after the last epoch; `on_eval` sees the evaluations so
 /// far (the new one last) and the model as it is then (to write a checkpoint), `on_step` each
-/// SGD step (sentences seen, that sentence's loss per target word). `history` is empty for a
-/// fresh start; to resume, it holds the evaluations of the interrupted run, and training
-/// continues after the last one (its epoch, sentences seen and learning rate), so the result is
-/// the one of an uninterrupted run. Error if a loss becomes NaN or infinite, or if `on_eval` fails.
+/// SGD step (sentences seen, that sentence's loss per target word) and answers whether to go
+/// on: `false` stops after that step (unless it was the last), for a checkpoint. `from` is
+/// where a stopped run was (its evaluations and the sentences it had trained on); training
+/// continues there, also in the middle of an epoch, with the learning rate of its last
+/// evaluation, so the result is the one of an uninterrupted run. Error if a loss becomes NaN,
+/// infinite or too large for f64's probabilities (a divergence), or if `on_eval` fails.
 pub fn train_with_sgd(
     model: &mut Rnn,
     pairs: &[(&[usize], &[usize])],
     schedule: &Schedule,
-    history: Vec<Evaluation>,
+    from: Position,
     cache: &mut Cache,
     mut on_eval: impl FnMut(&[Evaluation], &Rnn) -> Result<()>,
-    mut on_step: impl FnMut(u64, f64),
-) -> Result<Vec<Evaluation>> {
-    let resumed = !history.is_empty();
-    let (start, mut seen, mut lr) = history
-        .last()
-        .map_or((0, 0, schedule.lr), |e| (e.epoch, e.seen, e.lr));
-    let mut evals = history;
-    let mut evaluate = |epoch: u64, seen: u64, model: &Rnn, cache: &mut Cache, lr: &mut f64| {
-        let loss = check_finite(seen, fast::loss(model, pairs.iter().copied(), cache))?;
+    mut on_step: impl FnMut(u64, f64) -> bool,
+) -> Result<Trained> {
+    let n = pairs.len() as u64;
+    let (mut evals, mut seen) = (from.history, from.seen);
+    let mut lr = evals.last().map_or(schedule.lr, |e| e.lr);
+    let mut evaluate = |evals: &mut Vec<Evaluation>,
+                        epoch: u64,
+                        seen: u64,
+                        model: &Rnn,
+                        cache: &mut Cache,
+                        lr: &mut f64| {
+        let loss = fast::loss(model, pairs.iter().copied(), cache);
+        let loss = check_nats(seen, loss, 1, "target word on average")?;
         // Adjust the learning rate if the loss increases.
         let halved = evals.last().is_some_and(|prev| loss > prev.loss);
         if halved {
@@ -143,21 +169,34 @@ pub fn train_with_sgd(
             halved,
         };
         evals.push(e);
-        on_eval(&evals, model)
+        on_eval(evals, model)
     };
-    for epoch in start..schedule.epochs {
-        // A resumed run has already evaluated at `start`.
-        if epoch % schedule.eval_every == 0 && (epoch > start || !resumed) {
-            evaluate(epoch, seen, model, cache, &mut lr)?;
+    // Not evaluated at `seen` yet (a resumed run has evaluated where it stopped, if it was due).
+    let due = |evals: &[Evaluation], seen: u64| evals.last().is_none_or(|e| e.seen < seen);
+    for epoch in seen / n.max(1)..schedule.epochs {
+        let skip = (seen - epoch * n) as usize; // > 0 only where a stopped run resumes
+        if skip == 0 && epoch % schedule.eval_every == 0 && due(&evals, seen) {
+            evaluate(&mut evals, epoch, seen, model, cache, &mut lr)?;
         }
-        for &(x, t) in pairs {
-            let loss = fast::sgd_step(model, x, t, schedule.bptt, lr, cache) / t.len() as f64;
+        for &(x, t) in &pairs[skip..] {
+            let L = fast::sgd_step(model, x, t, schedule.bptt, lr, cache);
             seen += 1;
-            on_step(seen, check_finite(seen, loss)?);
+            let loss = check_nats(seen, L, t.len(), "target words")? / t.len() as f64;
+            if !on_step(seen, loss) && seen < schedule.epochs * n {
+                return Ok(Trained {
+                    history: evals,
+                    seen,
+                    stopped: true,
+                });
+            }
         }
     }
-    if start < schedule.epochs || !resumed {
-        evaluate(schedule.epochs, seen, model, cache, &mut lr)?;
+    if due(&evals, seen) {
+        evaluate(&mut evals, schedule.epochs, seen, model, cache, &mut lr)?;
     }
-    Ok(evals)
+    Ok(Trained {
+        history: evals,
+        seen,
+        stopped: false,
+    })
 }

@@ -184,6 +184,7 @@ fn flags_out_of_range_are_one_line_errors_naming_the_flag() {
         ("--lr", "fast"),
         ("--epochs", "0"),
         ("--epochs", "-3"),
+        ("--epochs", "18446744073709551615"),
         ("--bptt", "0"),
         ("--bptt", "-1"),
         ("--eval-every", "0"),
@@ -222,7 +223,7 @@ fn flags_out_of_range_are_one_line_errors_naming_the_flag() {
         ["--seed", "-1"],
     ] {
         let arg = format!("{}={}", a[0], a[1]);
-        let o = run(&["generate", "--model", &s(&model), &arg]);
+        let o = run(&["sample", "--model", &s(&model), &arg]);
         assert_user_error(&o, &format!("generate {a:?}"), &[a[0]]);
     }
     for a in [
@@ -236,12 +237,11 @@ fn flags_out_of_range_are_one_line_errors_naming_the_flag() {
     }
 }
 
-/// A folder holding `bytes` as model.safetensors, with the good vocabulary beside it.
-fn folder_with(dir: &Path, name: &str, good: &Path, bytes: &[u8]) -> PathBuf {
+/// A folder holding `bytes` as model.safetensors.
+fn folder_with(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let d = dir.join(name);
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(d.join("model.safetensors"), bytes).unwrap();
-    std::fs::copy(good.join("vocab.txt"), d.join("vocab.txt")).unwrap();
     d
 }
 
@@ -263,13 +263,13 @@ fn edited(
         .iter()
         .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
-    let d = folder_with(dir, name, good, b"");
+    let d = folder_with(dir, name, b"");
     shared::checkpoint::save(d.join("model.safetensors"), &chapter, &tensors, &meta).unwrap();
     d
 }
 
 #[test]
-fn bad_checkpoints_are_one_line_errors_for_generate_and_resume() {
+fn bad_checkpoints_are_one_line_errors_for_sample_and_resume() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let good = d.join("good");
@@ -292,30 +292,19 @@ fn bad_checkpoints_are_one_line_errors_for_generate_and_resume() {
         (
             "a folder without a model".into(),
             empty_folder.clone(),
-            "empty-folder/vocab.txt".into(),
+            "empty-folder holds no model.safetensors".into(),
         ),
     ];
-    // Every bad file as the checkpoint, and as the vocabulary.
+    // Every bad file as the checkpoint.
     for (i, (what, path)) in testing::bad_files(&d.join("bad")).into_iter().enumerate() {
         let f = d.join(format!("bad-model-{i}"));
         std::fs::create_dir_all(&f).unwrap();
-        std::fs::copy(good.join("vocab.txt"), f.join("vocab.txt")).unwrap();
-        let v = d.join(format!("bad-vocab-{i}"));
-        std::fs::create_dir_all(&v).unwrap();
-        std::fs::copy(good.join("model.safetensors"), v.join("model.safetensors")).unwrap();
         if path.is_dir() {
             std::fs::create_dir_all(f.join("model.safetensors")).unwrap();
-            std::fs::create_dir_all(v.join("vocab.txt")).unwrap();
         } else if path.exists() {
             std::fs::copy(&path, f.join("model.safetensors")).unwrap();
-            std::fs::copy(&path, v.join("vocab.txt")).unwrap();
-        } else if i == 0 {
-            // missing: leave the file out
         }
-        let mf = format!("{}/model.safetensors", name(&f));
-        cases.push((format!("checkpoint: {what}"), f, mf));
-        let vf = format!("{}/vocab.txt", name(&v));
-        cases.push((format!("vocabulary: {what}"), v, vf));
+        cases.push((format!("checkpoint: {what}"), f.clone(), name(&f)));
     }
     let files: Vec<(&str, &str, Vec<u8>)> = vec![
         (
@@ -332,11 +321,11 @@ fn bad_checkpoints_are_one_line_errors_for_generate_and_resume() {
         }),
     ];
     for (what, folder, b) in &files {
-        let f = folder_with(d, folder, &good, b);
+        let f = folder_with(d, folder, b);
         let mention = format!("{}/model.safetensors", name(&f));
         cases.push((what.to_string(), f, mention));
     }
-    let other = folder_with(d, "other-chapter", &good, b"");
+    let other = folder_with(d, "other-chapter", b"");
     shared::checkpoint::save(
         other.join("model.safetensors"),
         "char-rnn",
@@ -361,28 +350,56 @@ fn bad_checkpoints_are_one_line_errors_for_generate_and_resume() {
         ck.tensors.get_mut("V").unwrap()[(3, 2)] = f64::NAN;
     });
     cases.push(("a NaN weight".into(), nan, "non-finite".into()));
-    // A vocabulary of another size than the model.
-    let longer = folder_with(d, "longer-vocab", &good, &bytes);
-    let mut v = std::fs::read_to_string(good.join("vocab.txt")).unwrap();
-    v.push_str("zebra\n");
-    std::fs::write(longer.join("vocab.txt"), v).unwrap();
-    cases.push(("a longer vocabulary".into(), longer, "longer-vocab".into()));
-    // A vocabulary without the sentence markers.
-    let markers = folder_with(d, "no-markers", &good, &bytes);
-    let v = std::fs::read_to_string(good.join("vocab.txt")).unwrap();
-    std::fs::write(
-        markers.join("vocab.txt"),
-        v.replace("SENTENCE_START", "START"),
-    )
-    .unwrap();
-    let mention = "no-markers/vocab.txt".to_string();
+    // The vocabulary (metadata of the model file): one word more than the model has rows,
+    // not a list, a word twice, no sentence markers.
+    let vocab = |ck: &shared::checkpoint::Checkpoint| -> Vec<String> {
+        serde_json::from_str(&ck.metadata["vocabulary"]).unwrap()
+    };
+    let longer = edited(d, "longer-vocab", &good, |ck| {
+        let mut v = vocab(ck);
+        v.push("zebra".into());
+        ck.metadata
+            .insert("vocabulary".into(), serde_json::to_string(&v).unwrap());
+    });
+    cases.push(("a longer vocabulary".into(), longer, "expected 8×41".into()));
+    let none = edited(d, "no-vocabulary", &good, |ck| {
+        ck.metadata.remove("vocabulary");
+    });
+    cases.push((
+        "no vocabulary (an older file)".into(),
+        none,
+        "train the model again".into(),
+    ));
+    let not_list = edited(d, "not-a-list", &good, |ck| {
+        ck.metadata.insert("vocabulary".into(), "the cat".into());
+    });
+    cases.push((
+        "a vocabulary that is not a list".into(),
+        not_list,
+        "JSON list".into(),
+    ));
+    let twice = edited(d, "twice", &good, |ck| {
+        let mut v = vocab(ck);
+        v[5] = v[4].clone();
+        ck.metadata
+            .insert("vocabulary".into(), serde_json::to_string(&v).unwrap());
+    });
+    cases.push(("a word twice".into(), twice, "twice".into()));
+    let markers = edited(d, "no-markers", &good, |ck| {
+        let v: Vec<String> = vocab(ck)
+            .into_iter()
+            .map(|w| w.replace("SENTENCE_START", "START"))
+            .collect();
+        ck.metadata
+            .insert("vocabulary".into(), serde_json::to_string(&v).unwrap());
+    });
     cases.push((
         "a vocabulary without SENTENCE_START".into(),
         markers,
-        mention,
+        "no SENTENCE_START".into(),
     ));
     for (what, folder, mention) in &cases {
-        let o = run(&["generate", "--model", &s(folder), "-n", "1"]);
+        let o = run(&["sample", "--model", &s(folder), "-n", "1"]);
         assert_user_error(&o, &format!("generate --model: {what}"), &[mention]);
         let o = train(3, &out, &["--resume", &s(folder)]);
         assert_user_error(&o, &format!("--resume: {what}"), &[mention]);
@@ -427,14 +444,19 @@ fn bad_checkpoints_are_one_line_errors_for_generate_and_resume() {
         "--out",
         &s(&out),
     ]);
-    assert_user_error(&o, "--resume on other data", &["--resume", "vocab.txt"]);
+    assert_user_error(
+        &o,
+        "--resume on other data",
+        &["--resume", "other sentences"],
+    );
     // The same into the checkpoint's own folder, with a vocabulary of the same size (40 of
-    // more than 40 distinct words, 27 sentences as the fixture): refused, and the folder's vocab.txt is left as it was.
+    // more than 40 distinct words, 27 sentences as the fixture): refused, and the folder's
+    // model is left as it was.
     let sentences: Vec<String> = (0..27)
         .map(|i| format!("w{} w{} w{} .", 3 * i, 3 * i + 1, 3 * i + 2))
         .collect();
     std::fs::write(&text, sentences.join("\n")).unwrap();
-    let vocab = std::fs::read(good.join("vocab.txt")).unwrap();
+    let model = std::fs::read(good.join("model.safetensors")).unwrap();
     let o = run(&[
         "--text",
         &s(&text),
@@ -452,12 +474,15 @@ fn bad_checkpoints_are_one_line_errors_for_generate_and_resume() {
     assert_user_error(
         &o,
         "--resume on other data, same size",
-        &["--resume", "vocab.txt"],
+        &["--resume", "other sentences"],
     );
-    assert_eq!(std::fs::read(good.join("vocab.txt")).unwrap(), vocab);
+    assert_eq!(
+        std::fs::read(good.join("model.safetensors")).unwrap(),
+        model
+    );
     // The good one still works both ways.
     ok(run(&[
-        "generate",
+        "sample",
         "--model",
         &s(&good),
         "-n",
@@ -515,7 +540,7 @@ fn a_divergence_stops_with_the_curves_and_the_last_good_checkpoint() {
     assert_eq!(evals(&out).nrows(), 1);
     assert_eq!(evals(&out)[(0, 0)], 0.0);
     ok(run(&[
-        "generate",
+        "sample",
         "--model",
         &s(&out),
         "-n",
@@ -572,7 +597,7 @@ fn sigkill_mid_training_leaves_a_checkpoint_that_resume_continues_exactly() {
     println!("killed after the checkpoint of epoch {epoch}");
     assert!((2..EPOCHS).contains(&epoch), "epoch {epoch}");
     ok(run(&[
-        "generate",
+        "sample",
         "--model",
         &s(&killed),
         "-n",
@@ -582,12 +607,8 @@ fn sigkill_mid_training_leaves_a_checkpoint_that_resume_continues_exactly() {
     ]));
     // --resume continues from it, into the same folder, to the bits of the uninterrupted run.
     let o = ok(train(EPOCHS, &killed, &["--resume", &s(&killed)]));
-    assert!(o.contains(&format!("at epoch {epoch}")), "{o}");
-    assert_same_outputs(
-        &killed,
-        &straight,
-        &["model.safetensors", "vocab.txt", "loss.csv"],
-    );
+    assert!(o.contains(&format!("(epoch {epoch})")), "{o}");
+    assert_same_outputs(&killed, &straight, &["model.safetensors", "loss.csv"]);
 }
 
 #[test]
@@ -598,7 +619,7 @@ fn two_runs_at_once_do_not_interfere_and_the_same_seed_gives_the_same_bytes() {
         dir.path().join("b"),
         dir.path().join("c"),
     );
-    let files = ["model.safetensors", "vocab.txt", "loss.csv", "loss.png"];
+    let files = ["model.safetensors", "loss.csv", "loss.png"];
     // The default (generated) corpus, small: two at once, then one more alone.
     let flags = |out: &Path| -> Vec<String> {
         [
@@ -673,7 +694,7 @@ fn two_threads_write_the_same_bytes_as_one() {
         body.push_str(".\n");
     }
     std::fs::write(&text, body).unwrap();
-    let files = ["model.safetensors", "vocab.txt", "loss.csv"];
+    let files = ["model.safetensors", "loss.csv"];
     let mut outs = Vec::new();
     for threads in ["1", "2"] {
         let out = dir.path().join(threads);
@@ -708,4 +729,66 @@ fn two_threads_write_the_same_bytes_as_one() {
         outs.push(out);
     }
     assert_same_outputs(&outs[0], &outs[1], &files);
+}
+
+#[test]
+fn sampling_bounds_no_sentence_meets_give_up_soon() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    ok(train(1, &model, &[]));
+    // 100 words then SENTENCE_END: the tiny model never draws it. The 100 n = 10 million
+    // draws would take hours; it gives up after 1000 that all failed.
+    let o = run(&[
+        "sample",
+        "--model",
+        &s(&model),
+        "-n",
+        "100000",
+        "--min-words",
+        "100",
+    ]);
+    assert_user_error(
+        &o,
+        "sample -n 100000",
+        &["only 0 of 100000", "in 1000 draws"],
+    );
+    // A few draws that fail are not given up early: the error counts 100 n of them.
+    let o = run(&[
+        "sample",
+        "--model",
+        &s(&model),
+        "-n",
+        "3",
+        "--min-words",
+        "100",
+    ]);
+    assert_user_error(&o, "sample -n 3", &["only 0 of 3", "in 300 draws"]);
+    // After training, sentences are drawn with at most 100 words: more is refused up front.
+    let out = dir.path().join("out");
+    let o = train(1, &out, &["--min-words", "101"]);
+    assert_user_error(&o, "--min-words 101", &["--min-words", "101", "100 words"]);
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_flipped_bit_in_the_vocabulary_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good");
+    ok(train(1, &good, &[]));
+    // "the" → "tje" in the vocabulary stored in the metadata: sample printed "tje" for "the".
+    let mut raw = std::fs::read(good.join("model.safetensors")).unwrap();
+    let at = raw.windows(7).position(|x| x == br#"\"the\""#).unwrap();
+    raw[at + 3] ^= 0x02;
+    let bad = folder_with(dir.path(), "bad", &raw);
+    for o in [
+        run(&["sample", "--model", &s(&bad), "-n", "2"]),
+        run(&["eval", "--model", &s(&bad), "--csv", &s(&fixture())]),
+        run(&["train", "--resume", &s(&bad), "--epochs", "2", "-q"]),
+    ] {
+        assert_user_error(
+            &o,
+            "flipped vocabulary",
+            &["metadata do not match their checksum"],
+        );
+    }
 }

@@ -234,15 +234,70 @@ fn generation_never_emits_the_unknown_word_and_ends_at_sentence_end() {
     let mut r = rng::seeded(7);
     let mut ended = 0;
     for _ in 0..200 {
-        let s = fast::generate(&model, start, end, &[unknown], 50, &mut r);
+        let s = fast::generate(&model, &[start], end, &[unknown], 50, 1.0, &mut r);
         assert!(!s.words.contains(&unknown) && !s.words.contains(&end));
         ended += s.ended as usize;
     }
     assert!(ended > 150, "only {ended} of 200 reached SENTENCE_END");
     // Without the exclusion UNKNOWN_TOKEN is nearly every word: the test above is not vacuous.
-    let s = fast::generate(&model, start, end, &[], 50, &mut r);
+    let s = fast::generate(&model, &[start], end, &[], 50, 1.0, &mut r);
     let unknowns = s.words.iter().filter(|&&w| w == unknown).count();
     assert!(unknowns > s.words.len() / 2, "{s:?}");
+}
+
+#[test]
+fn temperature_zero_takes_the_most_likely_word_after_the_prime() {
+    let model = Rnn::new(12, 5, &mut rng::seeded(8));
+    let (start, end, never) = (0, 1, [0, 11]);
+    // The notes layer's y_i after the prefix: the most likely word that may be emitted.
+    let argmax = |prefix: &[usize]| {
+        let y = model
+            .forward(prefix)
+            .Y()
+            .column(prefix.len() - 1)
+            .clone_owned();
+        (0..12)
+            .filter(|w| !never.contains(w))
+            .max_by(|&a, &b| y[a].total_cmp(&y[b]).then(b.cmp(&a)))
+            .unwrap()
+    };
+    for prefix in [vec![start], vec![start, 4], vec![start, 7, 3]] {
+        let draws: Vec<_> = [1, 2]
+            .iter()
+            .map(|&seed| {
+                fast::generate(&model, &prefix, end, &never, 6, 0.0, &mut rng::seeded(seed))
+            })
+            .collect();
+        assert_eq!(draws[0], draws[1], "τ = 0 draws nothing");
+        // Each word is the argmax after everything before it.
+        let mut seen = prefix.clone();
+        for &w in &draws[0].words {
+            assert_eq!(w, argmax(&seen), "after {seen:?}");
+            seen.push(w);
+        }
+        if draws[0].ended {
+            assert_eq!(argmax(&seen), end);
+        }
+    }
+    // A high temperature flattens the distribution: over many draws more distinct first words.
+    let first = |tau: f64| {
+        let mut r = rng::seeded(3);
+        let words: std::collections::BTreeSet<usize> = (0..300)
+            .filter_map(|_| {
+                fast::generate(&model, &[start], end, &never, 1, tau, &mut r)
+                    .words
+                    .first()
+                    .copied()
+            })
+            .collect();
+        words.len()
+    };
+    assert!(
+        first(0.05) < first(5.0),
+        "{} vs {}",
+        first(0.05),
+        first(5.0)
+    );
 }
 
 #[test]

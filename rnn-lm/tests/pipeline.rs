@@ -1,14 +1,16 @@
 //! The data path (CSV → sentences → vocabulary → ids), the training schedule, and the binary.
 #![allow(non_snake_case)]
 
-use rnn_lm::checkpoint::{self, load_model};
-use rnn_lm::corpus::{Prepared, sample_sentences};
+use rnn_lm::checkpoint::{self, State, load_model};
+use rnn_lm::corpus::{Draw, Prepared, sample_sentences};
 use rnn_lm::fast::Cache;
-use rnn_lm::train::{Curves, Schedule, Spec, train_with_sgd};
+use rnn_lm::train::{Curves, Position, Schedule, train_with_sgd};
 use rnn_lm::{Bptt, Rnn};
 use shared::data::comments::Comments;
 use shared::data::text::{Corpus, SENTENCE_END, SENTENCE_START, SentenceMode, UNKNOWN_TOKEN};
 use shared::rng;
+use shared::run::RunArgs;
+use shared::session::{Given, Session, Start};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -76,35 +78,63 @@ fn training_on_the_fixture_lowers_the_loss_and_the_model_round_trips() {
         &mut model,
         &pairs,
         &schedule,
-        Vec::new(),
+        Position::default(),
         &mut cache,
         |_, _| Ok(()),
-        |_, _| {},
+        |_, _| true,
     )
-    .unwrap();
+    .unwrap()
+    .history;
     let epochs: Vec<u64> = history.iter().map(|e| e.epoch).collect();
     assert_eq!(epochs, [0, 10, 20, 30]);
     let (first, last) = (history[0].loss, history[3].loss);
     eprintln!("fixture: loss {first} → {last}");
     assert!((first - 40f64.ln()).abs() < 0.05, "{first}");
     assert!(last < first - 1.0, "loss {first} → {last}");
-    // Saved and loaded, the model is the same and still generates (never UNKNOWN_TOKEN).
+    // Saved by the run session and loaded, the model and its vocabulary are the same, and it
+    // still generates (never UNKNOWN_TOKEN).
     let dir = tempfile::tempdir().unwrap();
-    let spec = Spec {
-        hidden: 16,
-        bptt: 4,
-        lr: 0.05,
-        eval_every: 10,
-        sentences: pairs.len(),
+    let run = RunArgs {
+        out: Some(dir.path().join("run")),
+        quiet: true,
+        ..RunArgs::default()
     };
-    data.vocab
-        .write(dir.path().join(checkpoint::VOCAB))
-        .unwrap();
-    checkpoint::save(dir.path(), &model, &spec, &history, &Curves::new(1)).unwrap();
-    let (back, vocab) = load_model(dir.path()).unwrap();
-    assert_eq!(back, model);
+    let started = Session::train(
+        rnn_lm::CHAPTER,
+        Start {
+            run: &run,
+            command: None,
+            resume: None,
+            flags: &serde_json::json!({}),
+            given: &Given::default(),
+            may_change: &[],
+        },
+    )
+    .unwrap();
+    let n = pairs.len();
+    let state = State {
+        model: model.clone(),
+        vocab: data.vocab.clone(),
+        at: Position {
+            seen: history[3].seen,
+            history,
+        },
+        curves: Curves::new(1),
+        sentences: n,
+        source: "fixture".into(),
+        data: checkpoint::fingerprint(&data, n),
+    };
+    let file = started.session.save_checkpoint(&state).unwrap();
+    let back = load_model(&file).unwrap();
+    assert_eq!(back.model, model);
+    assert_eq!(back.vocab.words(), data.vocab.words());
+    assert_eq!(
+        back.describe(),
+        format!("N_x = 40, N_h = 16, 30 epochs of {n} sentences of fixture")
+    );
+    let (back, vocab) = (back.model, back.vocab);
     let mut r = rng::seeded(3);
-    for s in sample_sentences(&back, &vocab, 20, 1, 60, &mut r).unwrap() {
+    for s in sample_sentences(&back, &vocab, 20, &Draw::tutorial(1, 60), &mut r).unwrap() {
         assert!(
             !s.contains(UNKNOWN_TOKEN) && !s.contains("SENTENCE_"),
             "{s}"
@@ -131,15 +161,15 @@ fn the_learning_rate_halves_when_the_loss_rises() {
         &mut model,
         &pairs,
         &schedule,
-        Vec::new(),
+        Position::default(),
         &mut cache,
         |h, _| {
             seen.push(h[h.len() - 1]);
             Ok(())
         },
-        |_, _| {},
+        |_, _| true,
     );
-    let history = history.unwrap();
+    let history = history.unwrap().history;
     assert_eq!(history, seen);
     assert!(history.iter().any(|e| e.halved), "{history:?}");
     for w in history.windows(2) {
@@ -158,10 +188,10 @@ fn the_learning_rate_halves_when_the_loss_rises() {
         &mut model,
         &pairs,
         &schedule,
-        Vec::new(),
+        Position::default(),
         &mut cache,
         |_, _| Ok(()),
-        |_, _| {},
+        |_, _| true,
     );
     assert!(e.unwrap_err().to_string().contains("diverged"));
 }
@@ -205,19 +235,24 @@ fn the_binary_trains_on_a_csv_then_generates_and_reports_bad_input_in_one_line()
         stdout.contains("Loss after num_examples_seen=0 epoch=0:"),
         "{stdout}"
     );
-    for f in [
-        "model.safetensors",
-        "vocab.txt",
-        "loss.png",
-        "loss.csv",
-        "summary.json",
-    ] {
+    for f in ["model.safetensors", "loss.png", "loss.csv", "summary.json"] {
         assert!(out.join(f).is_file(), "{f}");
     }
+    assert!(
+        !out.join("vocab.txt").exists(),
+        "the vocabulary is in the model file"
+    );
+    // `generate` is `sample`'s old name; the first line names the model that answers.
     let o = bin(&["generate", "--model", &out_s, "-n", "3", "--min-words", "1"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(text.lines().count(), 3);
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "model: {out_s}/model.safetensors (N_x = 40, N_h = 8, 2 epochs"
+        )),
+        "{text}"
+    );
     assert!(!text.contains(UNKNOWN_TOKEN));
     let o = bin(&["gradcheck", "--vocab", "12", "--hidden", "4"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
@@ -257,12 +292,13 @@ fn a_short_run_on_the_generated_corpus_learns() {
         &mut model,
         &pairs,
         &schedule,
-        Vec::new(),
+        Position::default(),
         &mut cache,
         |_, _| Ok(()),
-        |_, _| {},
+        |_, _| true,
     )
-    .unwrap();
+    .unwrap()
+    .history;
     let (first, last) = (h[0].loss, h[h.len() - 1].loss);
     eprintln!("generated corpus: loss {first} → {last}");
     assert!(
@@ -270,4 +306,56 @@ fn a_short_run_on_the_generated_corpus_learns() {
         "{first}"
     );
     assert!(last < first - 1.5, "loss {first} → {last}");
+}
+
+#[test]
+fn a_run_stopped_mid_epoch_continues_to_the_bits_of_one_never_stopped() {
+    let data = Prepared::new(&Comments::load(fixture()).unwrap().corpus(), 40).unwrap();
+    let pairs = data.pairs(usize::MAX);
+    let schedule = Schedule {
+        lr: 0.05,
+        epochs: 5,
+        eval_every: 2,
+        bptt: Bptt::Truncated(3),
+    };
+    let train = |model: &mut Rnn, from: Position, stop_at: u64, losses: &mut Vec<f64>| {
+        let mut cache = Cache::new(model, 8);
+        train_with_sgd(
+            model,
+            &pairs,
+            &schedule,
+            from,
+            &mut cache,
+            |_, _| Ok(()),
+            |seen, l| {
+                losses.push(l);
+                seen != stop_at
+            },
+        )
+        .unwrap()
+    };
+    let (mut whole, mut whole_losses) = (Rnn::new(40, 12, &mut rng::seeded(2)), Vec::new());
+    let all = train(&mut whole, Position::default(), 0, &mut whole_losses);
+    assert!(!all.stopped);
+    let n = pairs.len() as u64;
+    // Stopped in the middle of epoch 2 (after the evaluation at epoch 2), then continued; and
+    // stopped exactly at the end of epoch 3 (an epoch without evaluation), then continued.
+    for stop_at in [2 * n + 5, 4 * n] {
+        let (mut model, mut losses) = (Rnn::new(40, 12, &mut rng::seeded(2)), Vec::new());
+        let part = train(&mut model, Position::default(), stop_at, &mut losses);
+        assert!(part.stopped && part.seen == stop_at, "{part:?}");
+        let from = Position {
+            history: part.history,
+            seen: part.seen,
+        };
+        let rest = train(&mut model, from, 0, &mut losses);
+        assert!(!rest.stopped);
+        assert_eq!(rest, all, "stopped at {stop_at}");
+        assert_eq!(losses, whole_losses, "stopped at {stop_at}");
+        assert_eq!(model, whole, "stopped at {stop_at}");
+    }
+    // Asked to stop at the very last step, it does not (there is nothing left to resume).
+    let (mut model, mut losses) = (Rnn::new(40, 12, &mut rng::seeded(2)), Vec::new());
+    let last = train(&mut model, Position::default(), 5 * n, &mut losses);
+    assert_eq!(last, all);
 }

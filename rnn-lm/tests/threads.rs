@@ -3,7 +3,7 @@
 #![allow(non_snake_case)]
 
 use rnn_lm::fast::{self, Cache};
-use rnn_lm::train::{Evaluation, Schedule, train_with_sgd};
+use rnn_lm::train::{Evaluation, Position, Schedule, train_with_sgd};
 use rnn_lm::{Bptt, Rnn};
 use shared::kernels::softmax::softmax_mut;
 use shared::kernels::tall::{LANES, tall_gemm};
@@ -52,12 +52,16 @@ fn run(threads: usize, bptt: Bptt) -> (Vec<Evaluation>, Vec<f64>, Rnn) {
         &mut model,
         &pairs,
         &schedule,
-        Vec::new(),
+        Position::default(),
         &mut cache,
         |_, _| Ok(()),
-        |_, loss| steps.push(loss),
+        |_, loss| {
+            steps.push(loss);
+            true
+        },
     )
-    .unwrap();
+    .unwrap()
+    .history;
     (history, steps, model)
 }
 

@@ -4,8 +4,10 @@
 //! is column-major; the conversion happens here). The metadata records the chapter that wrote
 //! the file, so loading another chapter's checkpoint is a clear error instead of a silently
 //! wrong model, and [`Checkpoint::take`] checks every shape. A checksum of the tensors' bytes
-//! (metadata `checksum`) turns a flipped bit in the weights into an error as well (files
-//! without it, from before it existed, still load).
+//! and of the metadata (metadata `checksum`) turns a flipped bit in the weights or in a value
+//! the model needs (a vocabulary, a size) into an error as well. Older files still load: those
+//! whose checksum covers the tensors only, and those from before there was a checksum (but not
+//! a file of the run session without one: the session has always written it).
 
 use crate::error::{Error, Result};
 use crate::files;
@@ -16,22 +18,51 @@ use std::path::{Path, PathBuf};
 
 /// Metadata key holding the chapter name.
 pub const CHAPTER_KEY: &str = "chapter";
-/// Metadata key holding the checksum of the tensors (see [`checksum`]).
+/// Metadata key holding the checksum of the tensors and the metadata (see [`checksum`]).
 pub const CHECKSUM_KEY: &str = "checksum";
+/// The checksum written today: FNV-1a 64 over the tensors, then over the metadata.
+const WHOLE: &str = "fnv1a64+meta:";
+/// The checksum of older files: FNV-1a 64 over the tensors only.
+const TENSORS_ONLY: &str = "fnv1a64:";
+/// Metadata key of the program version, which the run session writes in every checkpoint
+/// (`shared::session::VERSION_KEY`). A checksum has been written for longer, so a file with
+/// a version and no checksum is corrupted (the checksum's key itself lost a bit).
+pub const VERSION_KEY: &str = "version";
 
 /// `fnv1a64:<16 hex digits>`: FNV-1a (64-bit) over each tensor's name and data bytes as stored,
 /// tensors in name order. Not cryptographic: it catches corruption, not tampering.
 pub fn checksum<'a>(tensors: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
-    let mut sorted: Vec<(&str, &[u8])> = tensors.into_iter().collect();
+    format!("{TENSORS_ONLY}{:016x}", fnv1a(FNV_START, tensors))
+}
+
+/// The checksum [`save`] writes: [`checksum`]'s hash of the tensors, continued over every
+/// metadata key and value (in key order, the checksum itself left out), as
+/// `fnv1a64+meta:<16 hex digits>`.
+fn whole_checksum<'a>(
+    tensors: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    metadata: &HashMap<String, String>,
+) -> String {
+    let meta = metadata
+        .iter()
+        .filter(|(k, _)| k.as_str() != CHECKSUM_KEY)
+        .map(|(k, v)| (k.as_str(), v.as_bytes()));
+    format!("{WHOLE}{:016x}", fnv1a(fnv1a(FNV_START, tensors), meta))
+}
+
+const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a 64 from state `h` over each (name, bytes) pair in name order: the name, a 0 byte,
+/// the bytes.
+fn fnv1a<'a>(mut h: u64, pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> u64 {
+    let mut sorted: Vec<(&str, &[u8])> = pairs.into_iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(b.0));
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (name, data) in sorted {
         for &byte in name.as_bytes().iter().chain([0u8].iter()).chain(data) {
             h ^= u64::from(byte);
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
-    format!("fnv1a64:{h:016x}")
+    h
 }
 
 /// Writes `tensors` (name, matrix) and `metadata` to a safetensors file at `path`, atomically.
@@ -67,11 +98,12 @@ pub fn save(
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
     meta.insert(CHAPTER_KEY.into(), chapter.into());
-    let sum = checksum(
+    let sum = whole_checksum(
         tensors
             .iter()
             .zip(&bytes)
             .map(|((n, _), b)| (*n, b.as_slice())),
+        &meta,
     );
     meta.insert(CHECKSUM_KEY.into(), sum);
     let buf = safetensors::serialize(views, Some(meta))
@@ -148,14 +180,37 @@ pub fn parse(buf: &[u8], path: &Path, chapter: &str) -> Result<Checkpoint> {
             )));
         }
     }
-    if let Some(want) = metadata.get(CHECKSUM_KEY) {
-        let views = st.tensors();
-        let got = checksum(views.iter().map(|(n, v)| (n.as_str(), v.data())));
-        if &got != want {
+    let views = st.tensors();
+    let tensor_bytes = || views.iter().map(|(n, v)| (n.as_str(), v.data()));
+    match metadata.get(CHECKSUM_KEY) {
+        Some(want) if want.starts_with(WHOLE) => {
+            let got = whole_checksum(tensor_bytes(), &metadata);
+            if &got != want {
+                return Err(bad(format!(
+                    "the tensors and metadata do not match their checksum ({got}, recorded \
+                     {want}): the file is corrupted"
+                )));
+            }
+        }
+        Some(want) if want.starts_with(TENSORS_ONLY) => {
+            let got = checksum(tensor_bytes());
+            if &got != want {
+                return Err(bad(format!(
+                    "the tensors do not match their checksum ({got}, recorded {want}): the file is corrupted"
+                )));
+            }
+        }
+        Some(want) => {
             return Err(bad(format!(
-                "the tensors do not match their checksum ({got}, recorded {want}): the file is corrupted"
+                "its checksum {want:?} is of no known kind: the file is corrupted"
             )));
         }
+        None if metadata.contains_key(VERSION_KEY) => {
+            return Err(bad(
+                "it has no checksum, which every run writes: the file is corrupted".into(),
+            ));
+        }
+        None => {}
     }
     let mut tensors = HashMap::new();
     for (name, view) in st.tensors() {
@@ -342,5 +397,81 @@ mod tests {
         let old = safetensors::serialize(vec![("W".to_string(), view)], Some(meta)).unwrap();
         std::fs::write(&p, old).unwrap();
         assert_eq!(load(&p, "rbm").unwrap().take("W", 3, 4).unwrap(), w);
+    }
+
+    /// A file as an older writer made it: `meta` as given (a checksum or none), the tensor `W`.
+    fn written_as_before(p: &Path, w: &DMatrix<f64>, meta: &[(&str, &str)]) {
+        let meta: HashMap<String, String> = meta
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let bytes: Vec<u8> = w.transpose().iter().flat_map(|v| v.to_le_bytes()).collect();
+        let view = TensorView::new(Dtype::F64, vec![w.nrows(), w.ncols()], &bytes).unwrap();
+        let buf = safetensors::serialize(vec![("W".to_string(), view)], Some(meta)).unwrap();
+        std::fs::write(p, buf).unwrap();
+    }
+
+    #[test]
+    fn a_flipped_bit_in_the_metadata_is_an_error() {
+        // The sweep of issue 19: one bit in char-rnn's vocabulary (' ' → '!') or in the
+        // checksum's own key loaded silently, a model answering with the wrong characters.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.safetensors");
+        let w = DMatrix::from_fn(2, 3, |i, j| (i * 3 + j) as f64 * 0.25);
+        let meta = [
+            ("vocabulary", "\" abc\"".to_string()),
+            (VERSION_KEY, "0.1.0".to_string()),
+        ];
+        save(&p, "char-rnn", &[("W", &w)], &meta).unwrap();
+        let ck = load(&p, "char-rnn").unwrap();
+        assert_eq!(ck.meta_str("vocabulary").unwrap(), "\" abc\"");
+        assert!(ck.meta_str(CHECKSUM_KEY).unwrap().starts_with(WHOLE));
+        let raw = std::fs::read(&p).unwrap();
+        let n = u64::from_le_bytes(raw[..8].try_into().unwrap()) as usize;
+        let header = std::str::from_utf8(&raw[8..8 + n]).unwrap();
+        let at = |what: &str, skip: usize| 8 + header.find(what).unwrap() + skip;
+        for (what, i) in [
+            ("a character of the vocabulary", at("\\\" abc", 2)),
+            ("the checksum's key", at("\"checksum\"", 1)),
+            ("the version's key", at("\"version\"", 1)),
+            ("the version", at("0.1.0", 2)),
+            ("the checksum's kind", at("fnv1a64+meta", 3)),
+            ("a digit of the checksum", at("fnv1a64+meta:", 14)),
+        ] {
+            let mut bad = raw.clone();
+            bad[i] ^= 0x01;
+            std::fs::write(&p, &bad).unwrap();
+            let e = load(&p, "char-rnn").unwrap_err().to_string();
+            assert!(
+                e.contains("checksum") && e.contains("corrupted"),
+                "{what}: {e}"
+            );
+        }
+        // Files of older writers still load: a checksum of the tensors only (with or without
+        // a version), no checksum and no version.
+        let tensors_only = checksum([(
+            "W",
+            {
+                let b: Vec<u8> = w.transpose().iter().flat_map(|v| v.to_le_bytes()).collect();
+                b
+            }
+            .as_slice(),
+        )]);
+        written_as_before(
+            &p,
+            &w,
+            &[
+                ("chapter", "char-rnn"),
+                ("checksum", &tensors_only),
+                (VERSION_KEY, "0.1.0"),
+            ],
+        );
+        assert_eq!(load(&p, "char-rnn").unwrap().take("W", 2, 3).unwrap(), w);
+        written_as_before(&p, &w, &[("chapter", "char-rnn")]);
+        assert!(load(&p, "char-rnn").is_ok());
+        // A version without a checksum is a file the session wrote whose checksum key broke.
+        written_as_before(&p, &w, &[("chapter", "char-rnn"), (VERSION_KEY, "0.1.0")]);
+        let e = load(&p, "char-rnn").unwrap_err().to_string();
+        assert!(e.contains("no checksum") && e.contains("corrupted"), "{e}");
     }
 }

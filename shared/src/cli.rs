@@ -9,9 +9,16 @@ use std::collections::BTreeSet;
 
 /// Parses the command line of `chapter` into `C`: adds `--version`, shows each command's real
 /// default folder in the help of `--out`, and returns which flags were typed (a resumed run
-/// takes the others from its checkpoint). Usage errors and `--help` exit as clap does.
+/// takes the others from its checkpoint). Usage errors and `--help` exit as clap does. The
+/// program run without a subcommand is taken to be `train`; see [`parse_bare`] otherwise.
 pub fn parse<C: CommandFactory + FromArgMatches>(chapter: &Chapter) -> (C, Given) {
-    let cmd = command::<C>(chapter);
+    parse_bare::<C>(chapter, "train")
+}
+
+/// [`parse`] for a chapter whose bare command (no subcommand) runs `bare`, e.g. lstm-gru's
+/// `adding`: the top-level help of `--out` then shows `bare`'s folder.
+pub fn parse_bare<C: CommandFactory + FromArgMatches>(chapter: &Chapter, bare: &str) -> (C, Given) {
+    let cmd = command_bare::<C>(chapter, bare);
     let mut args = BTreeSet::new();
     arg_ids(&cmd, &mut args);
     let matches = cmd.get_matches();
@@ -23,7 +30,38 @@ pub fn parse<C: CommandFactory + FromArgMatches>(chapter: &Chapter) -> (C, Given
 
 /// The clap command of `C` as [`parse`] shows it (for tests of `--help`).
 pub fn command<C: CommandFactory>(chapter: &Chapter) -> Command {
-    out_default(C::command().version(chapter.version), chapter, None)
+    command_bare::<C>(chapter, "train")
+}
+
+/// The clap command of `C` as [`parse_bare`] shows it.
+pub fn command_bare<C: CommandFactory>(chapter: &Chapter, bare: &str) -> Command {
+    negative_values(out_default(
+        C::command().version(chapter.version),
+        chapter,
+        Some(bare),
+    ))
+}
+
+/// Lets every flag that takes a value take a negative one (`--epochs -1`), in `cmd` and its
+/// subcommands, so that its own parser refuses it with a message naming the flag ("invalid
+/// value '-1' for '--epochs'"), where clap would say "unexpected argument '-1' found".
+fn negative_values(mut cmd: Command) -> Command {
+    let ids: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| a.get_long().is_some() && a.get_action().takes_values())
+        .map(|a| a.get_id().to_string())
+        .collect();
+    for id in ids {
+        cmd = cmd.mut_arg(&id, |a| a.allow_negative_numbers(true));
+    }
+    let subs: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for sub in subs {
+        cmd = cmd.mut_subcommand(&sub, negative_values);
+    }
+    cmd
 }
 
 /// Writes the real default folder into the help of `--out`, in `cmd` and its subcommands.
@@ -42,7 +80,7 @@ fn out_default(mut cmd: Command, chapter: &Chapter, name: Option<&str>) -> Comma
         .map(|s| s.get_name().to_string())
         .collect();
     for sub in subs {
-        cmd = cmd.mut_subcommand(&sub, |s| out_default(s, chapter, Some(&sub)));
+        cmd = cmd.mut_subcommand(&sub, |s| out_default(s, chapter, Some(sub.as_str())));
     }
     cmd
 }
@@ -159,6 +197,38 @@ mod tests {
             .try_get_matches_from(["demo", "--version"])
             .unwrap_err();
         assert!(e.to_string().contains("9.8.7"), "{e}");
+    }
+
+    #[test]
+    fn help_of_a_bare_command_that_is_not_train_shows_its_folder() {
+        let words = |help: String| help.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut cmd = command_bare::<Cli>(&CH, "paths");
+        let help = words(cmd.render_long_help().to_string());
+        assert!(help.contains("[default: runs/demo-paths]"), "{help}");
+        let mut train = cmd.find_subcommand_mut("train").unwrap().clone();
+        let help = words(train.render_long_help().to_string());
+        assert!(help.contains("[default: runs/demo]"), "{help}");
+    }
+
+    #[test]
+    fn a_negative_value_is_refused_by_the_flags_own_parser() {
+        // clap alone says "unexpected argument '-1' found", naming no flag.
+        let e = command::<Cli>(&CH)
+            .try_get_matches_from(["demo", "train", "--seq-len", "-1"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("invalid value '-1' for '--seq-len"), "{e}");
+        let m = command::<Cli>(&CH)
+            .try_get_matches_from(["demo", "train", "--lr", "-0.5"])
+            .unwrap();
+        let (_, sub) = m.subcommand().unwrap();
+        assert_eq!(sub.get_one::<f64>("lr"), Some(&-0.5));
+        // A flag without a value is still a flag.
+        assert!(
+            command::<Cli>(&CH)
+                .try_get_matches_from(["demo", "--quiet", "-1"])
+                .is_err()
+        );
     }
 
     #[test]

@@ -6,10 +6,12 @@
 
 use crate::error::{Error, Result};
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-/// Reads a whole file, with an error naming it.
+/// Reads a whole file, with an error naming it. A file larger than [`read_limit`] (or a device
+/// without end, such as `/dev/zero`) is refused once that many bytes are read, before it fills
+/// the memory.
 pub fn read(path: impl AsRef<Path>) -> Result<Vec<u8>> {
     let path = path.as_ref();
     if path.is_dir() {
@@ -19,7 +21,40 @@ pub fn read(path: impl AsRef<Path>) -> Result<Vec<u8>> {
             "is a directory, expected a file",
         ));
     }
-    fs::read(path).map_err(|e| Error::io(path, e))
+    let limit = read_limit();
+    let too_large = || {
+        Error::format(
+            path,
+            "whole file",
+            format!(
+                "more than {}, the most a chapter loads from one file (an eighth of the \
+                 available memory, at most 1 GiB)",
+                crate::session::human_bytes(limit as f64)
+            ),
+        )
+    };
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    // A regular file says its size; a device or a pipe is read until the limit.
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// The most bytes [`read`] loads from one file: an eighth of the memory available (what a
+/// chapter builds from the bytes, e.g. one index or one f64 per byte, is several times their
+/// size), at most 1 GiB.
+pub fn read_limit() -> u64 {
+    const GIB: u64 = 1 << 30;
+    crate::session::available_memory().map_or(GIB, |m| ((m / 8.0) as u64).min(GIB))
 }
 
 /// Reads a whole UTF-8 text file; invalid UTF-8 is reported with its byte offset.

@@ -258,17 +258,22 @@ fn apply(rule: Rule, lr: f64, t: i32, w: &mut [f64], g: &[f64], v: &mut [f64], s
 /// the body of [`Optimizer::update`], inlined into each instruction-set variant.
 #[inline(always)]
 fn apply_rule(rule: Rule, lr: f64, t: i32, w: &mut [f64], g: &[f64], v: &mut [f64], s: &mut [f64]) {
+    // ANCHOR: denom
     let denom = |s: f64, eps: f64, at: Eps| match at {
         Eps::InsideSqrt => (s + eps).sqrt(),
         Eps::Outside | Eps::OutsideUncorrected => s.sqrt() + eps,
     };
+    // ANCHOR_END: denom
     match rule {
+        // ANCHOR: sgd
         Rule::Sgd => {
             // W ← W − α g
             for (w, g) in w.iter_mut().zip(g) {
                 *w -= lr * g;
             }
         }
+        // ANCHOR_END: sgd
+        // ANCHOR: momentum
         Rule::Momentum { beta } => {
             // v ← βv + (1 − β) dW;  W ← W − α v
             for ((w, g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
@@ -276,6 +281,7 @@ fn apply_rule(rule: Rule, lr: f64, t: i32, w: &mut [f64], g: &[f64], v: &mut [f6
                 *w -= lr * *v;
             }
         }
+        // ANCHOR_END: momentum
         Rule::ClassicMomentum { mu } => {
             // Δ ← μΔ + g;  W ← W − α Δ
             for ((w, g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
@@ -311,6 +317,7 @@ fn apply_rule(rule: Rule, lr: f64, t: i32, w: &mut [f64], g: &[f64], v: &mut [f6
             eps,
             at,
         } => {
+            // ANCHOR: adam
             // v ← β₁v + (1 − β₁)g;  s ← β₂s + (1 − β₂)g²
             // v̂ = v / (1 − β₁ᵗ);  ŝ = s / (1 − β₂ᵗ);  W ← W − α v̂ / √(ŝ + ε)
             let bc1 = 1.0 - beta1.powi(t);
@@ -330,6 +337,7 @@ fn apply_rule(rule: Rule, lr: f64, t: i32, w: &mut [f64], g: &[f64], v: &mut [f6
                 *s = beta2 * *s + (1.0 - beta2) * g * g;
                 *w -= lr * (*v / bc1) / denom(*s / bc2, eps, at);
             }
+            // ANCHOR_END: adam
         }
     }
 }

@@ -62,7 +62,7 @@ pub const MODEL_FILE: &str = "model.safetensors";
 /// The lock file inside a run folder while a run writes there.
 pub const LOCK_FILE: &str = ".lock";
 /// Metadata key of the program version in a checkpoint.
-pub const VERSION_KEY: &str = "version";
+pub const VERSION_KEY: &str = checkpoint::VERSION_KEY;
 /// Metadata key of the effective flags (a JSON object) in a checkpoint.
 pub const FLAGS_KEY: &str = "flags";
 /// The flags that say where and how one invocation runs, not what it computes: a resumed run
@@ -671,14 +671,25 @@ impl Drop for Lock {
     }
 }
 
-/// Does process `pid` exist? Asked of `/proc`; where there is none, every process is taken to
-/// exist (a lock is then never taken over silently).
+/// Is process `pid` running? Asked of `/proc`; where there is none, every process is taken to
+/// be running (a lock is then never taken over silently). A zombie (a killed run that its
+/// parent has not reaped yet, which can last as long as the parent, e.g. in a container whose
+/// first process reaps nothing) is not running: its lock is stale.
 fn process_alive(pid: u32) -> bool {
     let proc = Path::new("/proc");
     if !proc.join("self").exists() {
         return true;
     }
-    proc.join(pid.to_string()).exists()
+    let dir = proc.join(pid.to_string());
+    match std::fs::read_to_string(dir.join("stat")) {
+        // `pid (comm) S …`: the state follows the last ')' (comm may hold any character).
+        Ok(stat) => !matches!(
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next()),
+            Some('Z' | 'X' | 'x')
+        ),
+        Err(_) => dir.exists(),
+    }
 }
 
 /// Ctrl-C presses (and SIGTERMs) so far.
@@ -766,14 +777,16 @@ pub fn check_memory(flag: &str, what: &str, bytes: f64) -> Result<()> {
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
-fn available_memory() -> Option<f64> {
+/// The memory the system reports as available (`/proc/meminfo`'s `MemAvailable`), in bytes.
+pub(crate) fn available_memory() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024.0)
 }
 
-fn human_bytes(b: f64) -> String {
+/// `b` bytes as "1.2 GB" or "35 MB".
+pub(crate) fn human_bytes(b: f64) -> String {
     if !b.is_finite() {
         "more than any machine has".into()
     } else if b >= GIB {

@@ -8,6 +8,7 @@ use super::Init;
 use nalgebra::SMatrix;
 use shared::activation::sigmoid;
 
+// ANCHOR: xor_data
 /// Lines 1–2 of figure 12: `X0` (4 × 3; the third column is a constant 1 that plays the bias)
 /// and the XOR targets `t` (4 × 1).
 pub fn xor_data() -> (SMatrix<f64, 4, 3>, SMatrix<f64, 4, 1>) {
@@ -20,6 +21,7 @@ pub fn xor_data() -> (SMatrix<f64, 4, 3>, SMatrix<f64, 4, 1>) {
     let t = SMatrix::<f64, 4, 1>::from_column_slice(&[0.0, 1.0, 1.0, 0.0]);
     (X0, t)
 }
+// ANCHOR_END: xor_data
 
 /// Figure 12's network: `W0` (3 × 4) and `W1` (4 × 1).
 #[derive(Clone, Debug, PartialEq)]
@@ -31,13 +33,16 @@ pub struct ElevenLines {
 }
 
 impl ElevenLines {
+    // ANCHOR: eleven_new
     /// Lines 3–4: `W0 = 2*np.random.random((3,4)) - 1`, then `W1 = 2*np.random.random((4,1)) - 1`.
     pub fn new(init: &mut Init) -> Self {
         let W0 = SMatrix::<f64, 3, 4>::from_row_iterator((0..12).map(|_| init.weight()));
         let W1 = SMatrix::<f64, 4, 1>::from_row_iterator((0..4).map(|_| init.weight()));
         ElevenLines { W0, W1 }
     }
+    // ANCHOR_END: eleven_new
 
+    // ANCHOR: iteration
     /// Lines 6–11, one full-batch iteration; returns `X2` (4 × 1) as computed before the update.
     pub fn iteration(
         &mut self,
@@ -58,4 +63,5 @@ impl ElevenLines {
         self.W0 += X0.transpose() * dX1;
         X2
     }
+    // ANCHOR_END: iteration
 }

@@ -7,15 +7,18 @@
 //! | [`eleven_lines`] | §4.1 figure 12: trask's 11 lines, 3–4–1, fixed-size ([`ElevenLines`]) |
 //! | [`net`] | §4 figure 8: the same network at any depth ([`Net`]) |
 //! | [`simple_nets`] | §3 figure 5: nets without a hidden layer ([`SimpleNet`]) |
+//! | [`one_hidden`] | §3 figure 6: one sigmoid hidden layer, softmax output ([`OneHidden`]) |
 //!
 //! §2's worked examples are [`crate::chain_rule`].
 
 pub mod eleven_lines;
 pub mod net;
+pub mod one_hidden;
 pub mod simple_nets;
 
 pub use eleven_lines::{ElevenLines, xor_data};
 pub use net::{Cache, Net};
+pub use one_hidden::{OneHidden, one_hot};
 pub use simple_nets::{Kind, SimpleNet};
 
 use nalgebra::DMatrix;
@@ -42,6 +45,7 @@ impl Init {
         Init::ChaCha(shared::rng::seeded(seed))
     }
 
+    // ANCHOR: weight
     /// `2*np.random.random() - 1`: one weight uniform in [−1, 1).
     pub fn weight(&mut self) -> f64 {
         match self {
@@ -49,6 +53,7 @@ impl Init {
             Init::ChaCha(r) => shared::rng::uniform(r, -1.0, 1.0),
         }
     }
+    // ANCHOR_END: weight
 
     /// `2*np.random.random((rows, cols)) - 1`, filled row by row as numpy does.
     pub fn weights(&mut self, rows: usize, cols: usize) -> DMatrix<f64> {

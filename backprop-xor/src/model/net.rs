@@ -9,6 +9,7 @@
 use super::Init;
 use nalgebra::DMatrix;
 
+// ANCHOR: net
 /// A sigmoid network of any depth, rows are examples: `X_{i+1} = σ(X_i W_i)`, `W_i: n_i × n_{i+1}`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Net {
@@ -17,6 +18,7 @@ pub struct Net {
     /// W_0, …, W_{L−1}; W_i is n_i × n_{i+1}.
     pub W: Vec<DMatrix<f64>>,
 }
+// ANCHOR_END: net
 
 /// What [`Net::forward`] keeps for [`Net::backward`] (X_0, the input, and every layer's output)
 /// and backward's deltas and gradients: allocated once, reused across iterations (no
@@ -62,6 +64,7 @@ impl Net {
         }
     }
 
+    // ANCHOR: forward
     /// Forward pass: `X_{i+1} = σ(X_i W_i)`, leaving X_0 … X_L in `b.X`; returns E = ½Σ(t − X_L)².
     pub fn forward(&self, X0: &DMatrix<f64>, t: &DMatrix<f64>, b: &mut Cache) -> f64 {
         b.X[0].copy_from(X0);
@@ -73,7 +76,9 @@ impl Net {
         }
         shared::loss::squared_error(&b.X[self.W.len()], t)
     }
+    // ANCHOR_END: forward
 
+    // ANCHOR: backward
     /// Backward pass of §4 after [`Net::forward`], leaving ∂E/∂W_i in `b.dW`:
     /// `dX_L = −(t − X_L)`; for i = L … 1: `dX̄_i = dX_i ∘ (1 − X_i) ∘ X_i`,
     /// `dW_{i−1} = X_{i−1}ᵀ dX̄_i`, `dX_{i−1} = dX̄_i W_{i−1}ᵀ`.
@@ -94,7 +99,9 @@ impl Net {
             }
         }
     }
+    // ANCHOR_END: backward
 
+    // ANCHOR: step
     /// One full-batch gradient-descent step `W_i ← W_i − α dW_i`; returns E before the step.
     pub fn step(&mut self, X0: &DMatrix<f64>, t: &DMatrix<f64>, lr: f64, b: &mut Cache) -> f64 {
         let E = self.forward(X0, t, b);
@@ -104,6 +111,7 @@ impl Net {
         }
         E
     }
+    // ANCHOR_END: step
 
     /// The output X_L of the last [`Net::forward`] (N × n_L).
     pub fn output<'a>(&self, b: &'a Cache) -> &'a DMatrix<f64> {

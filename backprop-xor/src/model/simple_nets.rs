@@ -55,6 +55,7 @@ pub struct SimpleNet {
 }
 
 impl SimpleNet {
+    // ANCHOR: forward
     /// Y = f(XW + b), N × K.
     pub fn forward(&self) -> DMatrix<f64> {
         let mut Z = &self.X * &self.W; // Z = XW + b, N×K
@@ -72,7 +73,9 @@ impl SimpleNet {
             }
         }
     }
+    // ANCHOR_END: forward
 
+    // ANCHOR: loss
     /// The cost E of the current parameters (a mean over the N examples).
     pub fn loss(&self) -> f64 {
         let Y = self.forward();
@@ -85,7 +88,9 @@ impl SimpleNet {
             }
         }
     }
+    // ANCHOR_END: loss
 
+    // ANCHOR: grads
     /// (E, ∂E/∂W, ∂E/∂b).
     pub fn grads(&self) -> (f64, DMatrix<f64>, DMatrix<f64>) {
         let Y = self.forward();
@@ -96,6 +101,7 @@ impl SimpleNet {
         let db = DMatrix::from_fn(1, dZ.ncols(), |_, k| dZ.column(k).sum()); // Σ_rows ∂E/∂Z
         (E, dW, db)
     }
+    // ANCHOR_END: grads
 
     /// Classification accuracy (None for linear regression).
     pub fn accuracy(&self) -> Option<f64> {

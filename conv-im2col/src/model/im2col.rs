@@ -78,6 +78,7 @@ impl Geometry {
         })
     }
 
+    // ANCHOR: output_size
     /// OH = (H + 2P − FH)/S + 1 (floor division, as Saito's `//`).
     pub fn oh(&self) -> usize {
         (self.h + 2 * self.pad - self.fh) / self.stride + 1
@@ -87,6 +88,7 @@ impl Geometry {
     pub fn ow(&self) -> usize {
         (self.w + 2 * self.pad - self.fw) / self.stride + 1
     }
+    // ANCHOR_END: output_size
 
     /// Window positions per image, OH·OW (rows of `col` per example).
     pub fn windows(&self) -> usize {
@@ -118,6 +120,7 @@ impl Geometry {
         (r / (oh * ow), (r / ow) % oh, r % ow)
     }
 
+    // ANCHOR: source
     /// Where entry (r, k) of `col` is copied from: (row of the input batch, example n), or
     /// `None` where the window reads the zero padding.
     pub fn source(&self, r: usize, k: usize) -> Option<(usize, usize)> {
@@ -127,8 +130,10 @@ impl Geometry {
         let x = (self.stride * ox + fx).checked_sub(self.pad)?;
         (y < self.h && x < self.w).then_some(((c * self.h + y) * self.w + x, n))
     }
+    // ANCHOR_END: source
 }
 
+// ANCHOR: im2col
 /// im2col of a batch X ((C·H·W) × N): col ((N·OH·OW) × (C·FH·FW)).
 pub fn im2col(X: &DMatrix<f64>, g: &Geometry) -> DMatrix<f64> {
     assert_eq!(X.nrows(), g.input_len(), "im2col: X must be (C·H·W) × N");
@@ -138,7 +143,9 @@ pub fn im2col(X: &DMatrix<f64>, g: &Geometry) -> DMatrix<f64> {
         g.source(r, k).map_or(0.0, |(i, n)| X[(i, n)])
     })
 }
+// ANCHOR_END: im2col
 
+// ANCHOR: col2im
 /// col2im, the adjoint of im2col: every entry of `col` ((N·OH·OW) × (C·FH·FW)) is *added* to
 /// the pixel it was copied from; returns (C·H·W) × N. In backprop dX = col2im(dcol), the
 /// notes' "sum of the dcol values wherever the pixel appears".
@@ -160,6 +167,7 @@ pub fn col2im(col: &DMatrix<f64>, g: &Geometry) -> DMatrix<f64> {
     }
     dX
 }
+// ANCHOR_END: col2im
 
 #[cfg(test)]
 mod tests {

@@ -23,6 +23,7 @@ fn ones(N: usize) -> DMatrix<f64> {
     DMatrix::from_element(1, N, 1.0)
 }
 
+// ANCHOR: convolution_forward
 /// Convolution forward (Saito's `Convolution.forward`): filters W (FN × C·FH·FW), biases
 /// b (FN × 1), input X ((C·H·W) × N) → Y ((FN·OH·OW) × N) and col = im2col(X).
 pub fn convolution_forward(
@@ -40,7 +41,9 @@ pub fn convolution_forward(
     let Y = DMatrix::from_fn(FN * P, N, |i, n| out[(n * P + i % P, i / P)]); // (FN·OH·OW) × N
     (Y, col)
 }
+// ANCHOR_END: convolution_forward
 
+// ANCHOR: convolution_backward
 /// Convolution backward (Saito's `Convolution.backward`): from dY ((FN·OH·OW) × N) and the
 /// forward's `col`, returns dW (FN × C·FH·FW), db (FN × 1) and dX ((C·H·W) × N).
 pub fn convolution_backward(
@@ -63,6 +66,7 @@ pub fn convolution_backward(
     let dX = col2im(&dcol, g);
     (dW, db, dX)
 }
+// ANCHOR_END: convolution_backward
 
 /// The index of the first maximum of `v`, as numpy's `argmax` (ties go to the first).
 fn first_argmax(v: impl Iterator<Item = f64>) -> usize {
@@ -75,6 +79,7 @@ fn first_argmax(v: impl Iterator<Item = f64>) -> usize {
     best.0
 }
 
+// ANCHOR: pooling_forward
 /// Max pooling forward (Saito's `Pooling.forward`): X ((C·H·W) × N) → Y ((C·OH·OW) × N) and,
 /// for each output, `arg_max`: the tap (fy·PW + fx) of its window's first maximum.
 pub fn pooling_forward(g: &Geometry, X: &DMatrix<f64>) -> (DMatrix<f64>, DMatrix<usize>) {
@@ -91,7 +96,9 @@ pub fn pooling_forward(g: &Geometry, X: &DMatrix<f64>) -> (DMatrix<f64>, DMatrix
     let Y = DMatrix::from_fn(g.c * P, N, |i, n| window(i, n)[arg_max[(i, n)]]);
     (Y, arg_max)
 }
+// ANCHOR_END: pooling_forward
 
+// ANCHOR: pooling_backward
 /// Max pooling backward (Saito's `Pooling.backward`): each dY entry goes to its window's
 /// maximum, every other input gets 0; returns dX ((C·H·W) × N).
 pub fn pooling_backward(g: &Geometry, arg_max: &DMatrix<usize>, dY: &DMatrix<f64>) -> DMatrix<f64> {
@@ -111,7 +118,9 @@ pub fn pooling_backward(g: &Geometry, arg_max: &DMatrix<usize>, dY: &DMatrix<f64
     // col = im2col(x)  ⇒  dX = col2im(dcol) (overlapping windows add up)   (C·H·W) × N
     col2im(&dcol, g)
 }
+// ANCHOR_END: pooling_backward
 
+// ANCHOR: relu
 /// ReLU forward: Z = max(0, A) (the notes' figure 13 puts it inside the conv layer).
 pub fn relu(A: &DMatrix<f64>) -> DMatrix<f64> {
     A.map(activation::relu)
@@ -122,7 +131,9 @@ pub fn relu(A: &DMatrix<f64>) -> DMatrix<f64> {
 pub fn relu_backward(dZ: &DMatrix<f64>, Z: &DMatrix<f64>) -> DMatrix<f64> {
     dZ.zip_map(Z, |d, z| d * activation::relu_grad(z))
 }
+// ANCHOR_END: relu
 
+// ANCHOR: affine
 /// Affine forward: Y = W X + b 1ᵀ, W (out × D), b (out × 1), X (D × N) → Y (out × N).
 pub fn affine_forward(W: &DMatrix<f64>, b: &DMatrix<f64>, X: &DMatrix<f64>) -> DMatrix<f64> {
     // Y = W X + b 1ᵀ (Saito: x·W + b, one example per row)       out × N
@@ -144,7 +155,9 @@ pub fn affine_backward(
     let dX = W.transpose() * dY;
     (dW, db, dX)
 }
+// ANCHOR_END: affine
 
+// ANCHOR: softmax_with_loss
 /// Softmax with cross-entropy loss, forward (Saito's `SoftmaxWithLoss.forward`): scores
 /// S (K × N) → probabilities Y (max-subtracted softmax per column) and
 /// L = −(1/N) Σ_n log Y[t_n, n]. (Saito adds 1e-7 inside the log; `shared::loss` adds e^−30.)
@@ -164,3 +177,4 @@ pub fn softmax_with_loss_backward(Y: &DMatrix<f64>, t: &[usize]) -> DMatrix<f64>
     // L = −(1/N) Σ_n log Y[t_n, n], Y = softmax(S)  ⇒  dS = (Y − T)/N   K × N
     (Y - T) / Y.ncols() as f64
 }
+// ANCHOR_END: softmax_with_loss

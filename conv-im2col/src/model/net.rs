@@ -274,6 +274,7 @@ impl SimpleConvNet {
         self.params().iter().map(|p| p.len()).sum()
     }
 
+    // ANCHOR: forward
     /// The forward pass (Saito's `predict`) of a batch X ((C·H·W) × N), to the scores S3.
     pub fn forward(&self, X: &DMatrix<f64>) -> Cache {
         // A1 = conv(X) = W1 ⊛ X + b1                              (FN·OH·OW) × N
@@ -300,12 +301,14 @@ impl SimpleConvNet {
             S3,
         }
     }
+    // ANCHOR_END: forward
 
     /// The loss L = −(1/N) Σ_n log softmax(S3)[t_n, n] of a batch (Saito's `loss`).
     pub fn loss(&self, X: &DMatrix<f64>, t: &[usize]) -> f64 {
         softmax_with_loss(&self.forward(X).S3, t).1
     }
 
+    // ANCHOR: backward
     /// The loss of a batch and every ∂L/∂θ (Saito's `gradient`): the forward pass, the
     /// softmax-with-loss layer, then the layers' backward passes in reverse order.
     pub fn gradient(&self, X: &DMatrix<f64>, t: &[usize]) -> (f64, Grads) {
@@ -339,7 +342,9 @@ impl SimpleConvNet {
         let (dW1, db1, _dX) = convolution_backward(&self.W1, &self.conv, &c.col1, &dA1);
         Grads::from([dW1, db1, dW2, db2, dW3, db3])
     }
+    // ANCHOR_END: backward
 
+    // ANCHOR: update
     /// One optimizer step with the gradients `g` (parameters numbered 0 … 5 in the order of
     /// [`SimpleConvNet::params`]).
     pub fn update(&mut self, g: &Grads, opt: &mut Optimizer) {
@@ -351,6 +356,7 @@ impl SimpleConvNet {
         opt.update(4, &mut self.W3, &g.dW3);
         opt.update(5, &mut self.b3, &g.db3);
     }
+    // ANCHOR_END: update
 }
 
 /// The parameters' names, in the order of [`SimpleConvNet::params`].

@@ -1,11 +1,11 @@
 //! The vanilla RNN's engine pass (see [`crate::model::rnn`] for the equations): h_t =
-//! tanh(W_xh x_t + W_hh h_{t−1} + b_h), the input part of all steps as one GEMM, tanh in place
-//! on each step's block.
+//! f(W_xh x_t + W_hh h_{t−1} + b_h) with f = tanh or ReLU, the input part of all steps as one
+//! GEMM, f in place on each step's block.
 
 use super::{Cache, FastCell, input_part, input_part_backward, step_product, step_product_tn};
+use crate::model::rnn::Activation;
 use crate::model::{Cell, Grads, Rnn};
 use nalgebra::{DMatrix, DMatrixView};
-use shared::activation::tanh_grad;
 use shared::kernels::gemm_nt;
 
 /// What the vanilla RNN's forward pass records, plus the backward pass's buffers.
@@ -67,7 +67,13 @@ impl FastCell for Rnn {
             ); // + W_hh h_{t−1}
             let n = H * B;
             let h_t = &mut cache.h.as_mut_slice()[(t + 1) * n..(t + 2) * n];
-            shared::kernels::fastmath::tanh_mut(h_t); // h_t = tanh(W_xh x_t + W_hh h_{t−1} + b_h)
+            // h_t = f(W_xh x_t + W_hh h_{t−1} + b_h)
+            match self.f {
+                Activation::Tanh => shared::kernels::fastmath::tanh_mut(h_t),
+                Activation::Relu => h_t
+                    .iter_mut()
+                    .for_each(|h| *h = shared::activation::relu(*h)),
+            }
         }
     }
 
@@ -90,8 +96,8 @@ impl FastCell for Rnn {
             for (j, da) in dA_t.chunks_exact_mut(H).enumerate() {
                 let dH_tj = dH.column(t * B + j);
                 for k in 0..H {
-                    // h_t = tanh(a_t), h_t feeds the layer above and step t+1.
-                    da[k] = (dH_tj[k] + dh_next[j * H + k]) * tanh_grad(h_t[j * H + k]);
+                    // h_t = f(a_t), h_t feeds the layer above and step t+1.
+                    da[k] = (dH_tj[k] + dh_next[j * H + k]) * self.f.grad(h_t[j * H + k]);
                 }
             }
             // ∂E/∂h_{t−1} = W_hhᵀ ∂E/∂a_t.

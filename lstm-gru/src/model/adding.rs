@@ -49,6 +49,21 @@ impl<C: Cell> AddingNet<C> {
         }
     }
 
+    /// [`AddingNet::new`] with the layers replaced by fresh ones that `make` builds (from the
+    /// same `rng`, after the read-out's draw): how the IRNN's start is made.
+    pub fn with_layers(
+        H: usize,
+        L: usize,
+        rng: &mut Rng,
+        make: impl Fn(usize, usize, &mut Rng) -> C,
+    ) -> Self {
+        let mut net = Self::new(H, L, rng);
+        for (l, layer) in net.rnn.layers.iter_mut().enumerate() {
+            *layer = make(if l == 0 { 2 } else { H }, H, rng);
+        }
+        net
+    }
+
     /// Runs B sequences `X` (2 × T·B: values, markers) from zero states; returns the MSE
     /// against `target` (1 × B) and the cache.
     pub fn forward(&self, X: &DMatrix<f64>, target: &DMatrix<f64>) -> (f64, Cache<C>) {
@@ -72,6 +87,22 @@ impl<C: Cell> AddingNet<C> {
 
     /// The gradients of the MSE of the forward pass that made `cache`.
     pub fn backward(&self, cache: &Cache<C>) -> NetGrads {
+        let (dW_hy, db_y, dH) = self.read_out_backward(cache);
+        let (rnn, _) = self.rnn.backward(&cache.rnn, &dH);
+        NetGrads { rnn, dW_hy, db_y }
+    }
+
+    /// ∂E/∂h_0 … ∂E/∂h_T of the top layer (each H × B), E the MSE of the forward pass that made
+    /// `cache`: how far back the error reaches ([`Cell::backward_states`]).
+    pub fn state_gradients(&self, cache: &Cache<C>) -> Vec<DMatrix<f64>> {
+        let (_, _, dH) = self.read_out_backward(cache);
+        let top = self.rnn.layers.last().expect("at least one layer");
+        let top_cache = cache.rnn.layers.last().expect("at least one layer");
+        top.backward_states(top_cache, &dH).dh
+    }
+
+    /// The read-out's backward pass: ∂E/∂W_hy, ∂E/∂b_y and ∂E/∂h_t of the top layer.
+    fn read_out_backward(&self, cache: &Cache<C>) -> (DMatrix<f64>, DMatrix<f64>, DMatrix<f64>) {
         let (H, B) = cache.h_T.shape();
         let T = Stack::outputs(&cache.rnn).ncols() / B;
         // E = (1/B) Σ_j (y_j − target_j)²  ⇒  ∂E/∂y = 2(y − target)/B                    1 × B
@@ -82,8 +113,7 @@ impl<C: Cell> AddingNet<C> {
         let mut dH = DMatrix::zeros(H, T * B); // ∂E/∂h_t: zero but at t = T, the step read out
         dH.columns_mut((T - 1) * B, B)
             .copy_from(&(self.W_hy.transpose() * &dy));
-        let (rnn, _) = self.rnn.backward(&cache.rnn, &dH);
-        NetGrads { rnn, dW_hy, db_y }
+        (dW_hy, db_y, dH)
     }
 
     /// Zero gradients of this net's shapes.

@@ -20,7 +20,7 @@
 //! and keeps two bias vectors, so its numbers match neither form bit for bit. Here z → 0 keeps
 //! the old state and z → 1 replaces it by the candidate.
 
-use super::{Cell, Grads, side_by_side, stack_rows};
+use super::{Bptt, Cell, Grads, side_by_side, stack_rows};
 use nalgebra::DMatrix;
 use shared::activation::{sigmoid, sigmoid_grad, tanh_grad};
 use shared::rng::Rng;
@@ -64,6 +64,7 @@ impl Cell for Gru {
     const NAME: &'static str = "gru";
     type Cache = Cache;
 
+    // ANCHOR: init
     /// Weights uniform in ±1/√H, biases 0.
     fn new(D: usize, H: usize, rng: &mut Rng) -> Self {
         Gru {
@@ -72,6 +73,7 @@ impl Cell for Gru {
             b_h: DMatrix::zeros(3 * H, 1),
         }
     }
+    // ANCHOR_END: init
 
     fn weights(&self) -> [&DMatrix<f64>; 3] {
         [&self.W_xh, &self.W_hh, &self.b_h]
@@ -81,6 +83,7 @@ impl Cell for Gru {
         [&mut self.W_xh, &mut self.W_hh, &mut self.b_h]
     }
 
+    // ANCHOR: forward
     fn forward(&self, X: &DMatrix<f64>, B: usize, state: &[DMatrix<f64>]) -> Cache {
         let T = X.ncols() / B;
         let mut cache = Cache {
@@ -109,6 +112,7 @@ impl Cell for Gru {
         }
         cache
     }
+    // ANCHOR_END: forward
 
     fn outputs(cache: &Cache) -> DMatrix<f64> {
         side_by_side(&cache.h[1..])
@@ -118,12 +122,14 @@ impl Cell for Gru {
         vec![cache.h[cache.h.len() - 1].clone()]
     }
 
-    fn backward(&self, cache: &Cache, dH: &DMatrix<f64>) -> (Grads, DMatrix<f64>) {
+    // ANCHOR: backward
+    fn backward_states(&self, cache: &Cache, dH: &DMatrix<f64>) -> Bptt {
         let (X, B, H) = (&cache.X, cache.B, self.hidden_size());
         let W_zr = self.W_hh.rows(Z * H, 2 * H); // [W^z_hh; W^r_hh], on h_{t−1}: 2H × H
         let W_n = self.W_hh.rows(N * H, H); // W^h̃_hh, on r_t ∗ h_{t−1}: H × H
         let mut grads = Grads::zeros(self);
         let mut dX = DMatrix::zeros(X.nrows(), X.ncols()); // D × T·B
+        let mut dh_all = vec![DMatrix::zeros(H, B); cache.z.len() + 1]; // ∂E/∂h_0 … ∂E/∂h_T
         let mut dh_next = DMatrix::zeros(H, B); // ∂E/∂h_t from step t + 1 (none after T)
         for t in (0..cache.z.len()).rev() {
             let (z, r, h_tilde) = (&cache.z[t], &cache.r[t], &cache.h_tilde[t]); // H × B
@@ -159,7 +165,9 @@ impl Cell for Gru {
             let dx_t = self.W_xh.transpose() * &da; // D × B
             dX.columns_mut(t * B, B).copy_from(&dx_t);
             dh_next = dh_prev; // ∂E/∂h_{t−1}: H × B
+            dh_all[t + 1] = dh;
         }
-        (grads, dX)
+        Bptt::ending_at(grads, dX, dh_all, dh_next)
     }
+    // ANCHOR_END: backward
 }

@@ -13,7 +13,7 @@
 //! W^f_xh is rows 0..H of `W_xh`, W^i_xh rows H..2H, …). PyTorch's `nn.LSTM` stacks them
 //! i, f, g, o and has two bias vectors (b_ih + b_hh); the model is the same.
 
-use super::{Cell, Grads, side_by_side, stack_rows};
+use super::{Bptt, Cell, Grads, side_by_side, stack_rows};
 use nalgebra::DMatrix;
 use shared::activation::{sigmoid, sigmoid_grad, tanh_grad};
 use shared::rng::Rng;
@@ -64,6 +64,7 @@ impl Cell for Lstm {
     const NAME: &'static str = "lstm";
     type Cache = Cache;
 
+    // ANCHOR: init
     /// Weights uniform in ±1/√H; biases 0 except the forget gate's, 1, so that c_t starts
     /// out remembered (Gers et al. 2000; char-rnn does the same; the notes give no values).
     fn new(D: usize, H: usize, rng: &mut Rng) -> Self {
@@ -73,6 +74,7 @@ impl Cell for Lstm {
         b_h.rows_mut(F * H, H).fill(1.0);
         Lstm { W_xh, W_hh, b_h }
     }
+    // ANCHOR_END: init
 
     fn weights(&self) -> [&DMatrix<f64>; 3] {
         [&self.W_xh, &self.W_hh, &self.b_h]
@@ -87,6 +89,7 @@ impl Cell for Lstm {
         vec![DMatrix::zeros(self.hidden_size(), B); 2]
     }
 
+    // ANCHOR: forward
     fn forward(&self, X: &DMatrix<f64>, B: usize, state: &[DMatrix<f64>]) -> Cache {
         let T = X.ncols() / B;
         let mut cache = Cache {
@@ -123,6 +126,7 @@ impl Cell for Lstm {
         }
         cache
     }
+    // ANCHOR_END: forward
 
     fn outputs(cache: &Cache) -> DMatrix<f64> {
         side_by_side(&cache.h[1..])
@@ -134,10 +138,12 @@ impl Cell for Lstm {
         vec![cache.h[T].clone(), cache.c[T].clone()]
     }
 
-    fn backward(&self, cache: &Cache, dH: &DMatrix<f64>) -> (Grads, DMatrix<f64>) {
+    // ANCHOR: backward
+    fn backward_states(&self, cache: &Cache, dH: &DMatrix<f64>) -> Bptt {
         let (X, B, H) = (&cache.X, cache.B, self.hidden_size());
         let mut grads = Grads::zeros(self);
         let mut dX = DMatrix::zeros(X.nrows(), X.ncols()); // D × T·B
+        let mut dh_all = vec![DMatrix::zeros(H, B); cache.f.len() + 1]; // ∂E/∂h_0 … ∂E/∂h_T
         // ∂E/∂h_t and ∂E/∂c_t arriving from step t + 1 (none after step T)     H × B each
         let (mut dh_next, mut dc_next) = (DMatrix::zeros(H, B), DMatrix::zeros(H, B));
         for t in (0..cache.f.len()).rev() {
@@ -169,7 +175,9 @@ impl Cell for Lstm {
             let dx_t = self.W_xh.transpose() * &da; // D × B
             dX.columns_mut(t * B, B).copy_from(&dx_t);
             dh_next = self.W_hh.transpose() * &da; // ∂E/∂h_{t−1}: H × B
+            dh_all[t + 1] = dh;
         }
-        (grads, dX)
+        Bptt::ending_at(grads, dX, dh_all, dh_next)
     }
+    // ANCHOR_END: backward
 }

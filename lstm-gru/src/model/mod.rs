@@ -56,8 +56,20 @@ pub trait Cell: Clone + std::fmt::Debug + PartialEq + Send + Sync {
     /// a long sequence starts (its gradient stops there, as in truncated BPTT).
     fn last_state(cache: &Self::Cache) -> Vec<DMatrix<f64>>;
     /// BPTT through the forward pass that made `cache`: `dH` (H × T·B) is ∂E/∂h_t from above
-    /// (a head or the next layer); returns ∂E/∂θ and ∂E/∂X (D × T·B).
-    fn backward(&self, cache: &Self::Cache, dH: &DMatrix<f64>) -> (Grads, DMatrix<f64>);
+    /// (a head or the next layer); returns ∂E/∂θ, ∂E/∂X and every ∂E/∂h_t on the way
+    /// (see [`Bptt`]).
+    fn backward_states(&self, cache: &Self::Cache, dH: &DMatrix<f64>) -> Bptt;
+
+    /// [`Cell::backward_states`] without the states: ∂E/∂θ and ∂E/∂X (D × T·B).
+    fn backward(&self, cache: &Self::Cache, dH: &DMatrix<f64>) -> (Grads, DMatrix<f64>) {
+        let Bptt { grads, dX, .. } = self.backward_states(cache, dH);
+        (grads, dX)
+    }
+
+    /// The name a run shows: [`Cell::NAME`], or a variant's (the ReLU RNN is "irnn").
+    fn label(&self) -> &'static str {
+        Self::NAME
+    }
 
     /// D.
     fn input_size(&self) -> usize {
@@ -121,6 +133,33 @@ impl Grads {
     /// The same, mutable.
     pub fn list_mut(&mut self) -> [&mut DMatrix<f64>; 3] {
         [&mut self.dW_xh, &mut self.dW_hh, &mut self.db_h]
+    }
+}
+
+/// What one layer's BPTT returns ([`Cell::backward_states`]).
+#[derive(Clone, Debug)]
+pub struct Bptt {
+    /// ∂E/∂θ.
+    pub grads: Grads,
+    /// D × T·B: ∂E/∂x_t, what the layer below receives.
+    pub dX: DMatrix<f64>,
+    /// ∂E/∂h_0 … ∂E/∂h_T, each H × B: the total derivative of E by the state h_t, through
+    /// every later step (h_0 is the carried state). How fast ‖∂E/∂h_{T−k}‖ falls with the lag
+    /// k is the vanishing gradient (`lstm-gru gradients`).
+    pub dh: Vec<DMatrix<f64>>,
+}
+
+impl Bptt {
+    /// The result of a backward pass that filled ∂E/∂h_1 … ∂E/∂h_T into `dh` and ended at
+    /// ∂E/∂h_0 = `dh_0`, what step 1 sends back to the carried state.
+    pub fn ending_at(
+        grads: Grads,
+        dX: DMatrix<f64>,
+        mut dh: Vec<DMatrix<f64>>,
+        dh_0: DMatrix<f64>,
+    ) -> Self {
+        dh[0] = dh_0;
+        Bptt { grads, dX, dh }
     }
 }
 

@@ -11,6 +11,21 @@ pub const WORDS: [&str; 14] = [
     "i", "you", "we", "they", "can", "could", "will", "go", "see", "eat", "home", "it", "food", ".",
 ];
 
+/// A short training run's flags: a small generated corpus, 2 epochs of 61 batches of 20, tiny
+/// sizes.
+pub const SMALL: [&str; 10] = [
+    "--sentences",
+    "400",
+    "--epochs",
+    "2",
+    "--batch",
+    "20",
+    "--embed",
+    "4",
+    "--hidden",
+    "8",
+];
+
 pub fn tiny_corpus(sentences: usize, seed: u64) -> Vec<Gram> {
     let mut r = rng::seeded(seed);
     let mut grams = Vec::new();

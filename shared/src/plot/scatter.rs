@@ -194,7 +194,8 @@ impl Scatter {
             y1: py.end,
         };
         // The first place (largest size first, corners first) where the inset covers no
-        // point or label and not the region itself; else the corner covering the fewest.
+        // point or label and not the region itself; else the place, of every size, covering
+        // the fewest (a corner of the largest size can cut into several labels).
         let mut ink = Vec::new();
         for d in finite() {
             let (x, y) = chart.backend_coord(&(d.x, d.y));
@@ -214,18 +215,16 @@ impl Scatter {
                 (share * f64::from(plot.height())) as i32,
             )
         };
-        let free = INSET_SHARES
-            .iter()
-            .flat_map(|&share| place::slots(plot, size(share), INSET_GAP))
-            .find(|b| apart(b) && place::covered(*b, &ink, 4) == 0);
-        let corner = free.unwrap_or_else(|| {
-            Corner::ALL
-                .into_iter()
-                .map(|c| c.place(plot, size(INSET_SHARES[0]), INSET_GAP))
+        let places = || {
+            INSET_SHARES
+                .iter()
+                .flat_map(|&share| place::slots(plot, size(share), INSET_GAP))
                 .filter(apart)
-                .min_by_key(|b| place::covered(*b, &ink, 4))
-                .unwrap_or_else(|| Corner::UpperRight.place(plot, size(INSET_SHARES[0]), INSET_GAP))
-        });
+        };
+        let corner = places()
+            .find(|b| place::covered(*b, &ink, 4) == 0)
+            .or_else(|| places().min_by_key(|b| place::covered(*b, &ink, 4)))
+            .unwrap_or_else(|| Corner::UpperRight.place(plot, size(INSET_SHARES[0]), INSET_GAP));
         self.draw_inset(root, region, corner)
     }
 
