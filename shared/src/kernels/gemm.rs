@@ -47,49 +47,35 @@ pub trait Real: Scalar + Copy + PartialEq + std::ops::MulAssign + sealed::Sealed
     );
 }
 
-impl Real for f64 {
-    const ZERO: f64 = 0.0;
+/// `Real` for a type whose matrixmultiply GEMM is `$gemm`.
+macro_rules! real {
+    ($t:ty, $gemm:path) => {
+        impl Real for $t {
+            const ZERO: $t = 0.0;
 
-    unsafe fn matrixmultiply(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: f64,
-        a: (*const f64, isize, isize),
-        b: (*const f64, isize, isize),
-        beta: f64,
-        c: (*mut f64, isize, isize),
-    ) {
-        // SAFETY: the caller's contract.
-        unsafe {
-            matrixmultiply::dgemm(
-                m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
-            )
+            unsafe fn matrixmultiply(
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: $t,
+                a: (*const $t, isize, isize),
+                b: (*const $t, isize, isize),
+                beta: $t,
+                c: (*mut $t, isize, isize),
+            ) {
+                // SAFETY: the caller's contract.
+                unsafe {
+                    $gemm(
+                        m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
+                    )
+                }
+            }
         }
-    }
+    };
 }
 
-impl Real for f32 {
-    const ZERO: f32 = 0.0;
-
-    unsafe fn matrixmultiply(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: f32,
-        a: (*const f32, isize, isize),
-        b: (*const f32, isize, isize),
-        beta: f32,
-        c: (*mut f32, isize, isize),
-    ) {
-        // SAFETY: the caller's contract.
-        unsafe {
-            matrixmultiply::sgemm(
-                m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
-            )
-        }
-    }
-}
+real!(f64, matrixmultiply::dgemm);
+real!(f32, matrixmultiply::sgemm);
 
 mod sealed {
     pub trait Sealed {}
