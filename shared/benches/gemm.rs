@@ -45,45 +45,49 @@ fn flop((m, k, n): (usize, usize, usize)) -> ItemsCount {
     ItemsCount::new(2 * m * k * n)
 }
 
-#[divan::bench(args = SHAPES)]
-fn f64_kernel(bencher: Bencher, shape: &str) {
+/// Times `product(a, b, c)` on the operands of `shape` in the precision of `cast`.
+fn time<T: nalgebra::RealField + Copy>(
+    bencher: Bencher,
+    shape: &str,
+    cast: fn(f64) -> T,
+    product: fn(&DMatrix<T>, &DMatrix<T>, &mut DMatrix<T>),
+) {
     let shape = dims(shape);
     let (a, b) = operands(shape);
+    let (a, b) = (a.map(cast), b.map(cast));
     let mut c = DMatrix::zeros(shape.0, shape.2);
     bencher
         .counter(flop(shape))
-        .bench_local(|| shared::kernels::gemm(1.0, &a, &b, 0.0, &mut c));
+        .bench_local(|| product(&a, &b, &mut c));
+}
+
+#[divan::bench(args = SHAPES)]
+fn f64_kernel(bencher: Bencher, shape: &str) {
+    time(
+        bencher,
+        shape,
+        |x| x,
+        |a, b, c| shared::kernels::gemm(1.0, a, b, 0.0, c),
+    );
 }
 
 /// The reference: nalgebra's in-place product, which calls matrixmultiply.
 #[divan::bench(args = SHAPES)]
 fn f64_nalgebra(bencher: Bencher, shape: &str) {
-    let shape = dims(shape);
-    let (a, b) = operands(shape);
-    let mut c = DMatrix::zeros(shape.0, shape.2);
-    bencher
-        .counter(flop(shape))
-        .bench_local(|| a.mul_to(&b, &mut c));
+    time(bencher, shape, |x| x, |a, b, c| a.mul_to(b, c));
 }
 
 #[divan::bench(args = SHAPES)]
 fn f32_kernel(bencher: Bencher, shape: &str) {
-    let shape = dims(shape);
-    let (a, b) = operands(shape);
-    let (a, b) = (a.map(|x| x as f32), b.map(|x| x as f32));
-    let mut c = DMatrix::zeros(shape.0, shape.2);
-    bencher
-        .counter(flop(shape))
-        .bench_local(|| shared::kernels::gemm(1.0, &a, &b, 0.0, &mut c));
+    time(
+        bencher,
+        shape,
+        |x| x as f32,
+        |a, b, c| shared::kernels::gemm(1.0, a, b, 0.0, c),
+    );
 }
 
 #[divan::bench(args = SHAPES)]
 fn f32_nalgebra(bencher: Bencher, shape: &str) {
-    let shape = dims(shape);
-    let (a, b) = operands(shape);
-    let (a, b) = (a.map(|x| x as f32), b.map(|x| x as f32));
-    let mut c = DMatrix::zeros(shape.0, shape.2);
-    bencher
-        .counter(flop(shape))
-        .bench_local(|| a.mul_to(&b, &mut c));
+    time(bencher, shape, |x| x as f32, |a, b, c| a.mul_to(b, c));
 }

@@ -2,15 +2,19 @@
 //!
 //! nalgebra's own `&a * &b` calls matrixmultiply, and its `a.tr_mul(&b)` and `gemm_tr` compute
 //! aᵀb by column dot products, about 7× slower at 256 × 256 (see the crate reference sheet).
-//! Backprop is full of transposed products (dW = dY Xᵀ, dX = Wᵀ dY), so these helpers call the
-//! `gemm` crate (the kernel faer and candle use) and express a transpose through strides: no
-//! copy. It picks its micro-kernel at run time (AVX-512, AVX2 + FMA, or the baseline), so one
-//! binary runs at the peak of every x86-64 CPU: on a 2-core AMD EPYC (Zen 4), 256³ takes about
-//! 5 % less time than matrixmultiply in f64 and 9 % less in f32 (`cargo bench -p shared --bench
-//! gemm`), with one thread (the crate's rayon feature is off).
+//! Backprop is full of transposed products (dW = dY Xᵀ, dX = Wᵀ dY), so these helpers express a
+//! transpose through strides (no copy) and call a packed GEMM kernel, one thread:
+//! - [`gemm()`] and [`gemm_nt`]: the `gemm` crate (the kernel faer and candle use, its rayon
+//!   feature off). It picks its micro-kernel at run time (AVX-512, AVX2 + FMA, or the
+//!   baseline), so one binary runs at the peak of every x86-64 CPU: on a 2-core AMD EPYC
+//!   (Zen 4), 256³ takes about 5 % less time than matrixmultiply in f64 and 9 % less in f32,
+//!   the chapters' shapes 14–42 % less (`cargo bench -p shared --bench gemm`).
+//! - [`gemm_tn`]: matrixmultiply. With a transposed left operand the gemm crate takes a slow
+//!   path: the LSTM's W_hhᵀ dA (512 × 128 transposed, times 128 × 32) took 423 µs against
+//!   matrixmultiply's 94 µs.
 //!
-//! A product sums in another order than matrixmultiply's, so results can differ from nalgebra's
-//! `&a * &b` in the last digits (the tests compare within rounding). For inner dimensions above
+//! The gemm crate sums in another order than matrixmultiply's, so its results can differ from
+//! nalgebra's `&a * &b` in the last digits (the tests compare within rounding). For inner dimensions above
 //! 512 the `gemm` crate cuts the sum into blocks sized from the CPU's caches: the last digits
 //! of such a product may differ between machines, as they already do between instruction sets.
 //!
@@ -23,15 +27,55 @@ use nalgebra::{Dim, Matrix, RawStorage, RawStorageMut, Scalar};
 pub trait Real: Scalar + Copy + PartialEq + std::ops::MulAssign + sealed::Sealed {
     /// 0 in this type.
     const ZERO: Self;
+
+    /// matrixmultiply's GEMM in this type: `c ← α a b + β c`, `m × k` times `k × n`, strides
+    /// row first.
+    ///
+    /// # Safety
+    /// The pointers and strides must address `m × k`, `k × n` and `m × n` valid elements, and
+    /// `c` must not overlap `a` or `b`.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn matrixmultiply(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: (*const Self, isize, isize),
+        b: (*const Self, isize, isize),
+        beta: Self,
+        c: (*mut Self, isize, isize),
+    );
 }
 
-impl Real for f64 {
-    const ZERO: f64 = 0.0;
+/// `Real` for a type whose matrixmultiply GEMM is `$gemm`.
+macro_rules! real {
+    ($t:ty, $gemm:path) => {
+        impl Real for $t {
+            const ZERO: $t = 0.0;
+
+            unsafe fn matrixmultiply(
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: $t,
+                a: (*const $t, isize, isize),
+                b: (*const $t, isize, isize),
+                beta: $t,
+                c: (*mut $t, isize, isize),
+            ) {
+                // SAFETY: the caller's contract.
+                unsafe {
+                    $gemm(
+                        m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
+                    )
+                }
+            }
+        }
+    };
 }
 
-impl Real for f32 {
-    const ZERO: f32 = 0.0;
-}
+real!(f64, matrixmultiply::dgemm);
+real!(f32, matrixmultiply::sgemm);
 
 mod sealed {
     pub trait Sealed {}
@@ -86,24 +130,43 @@ fn gemm_strided<T, R1, C1, S1, R2, C2, S2, R3, C3, S3>(
     // op(a)(i, l) = a(l, i) when transposed: swap the two strides.
     let (rsa, csa) = if a_t { (a_cs, a_rs) } else { (a_rs, a_cs) };
     let (rsb, csb) = if b_t { (b_cs, b_rs) } else { (b_rs, b_cs) };
-    // SAFETY: the shapes were checked above; the pointers and strides come from nalgebra
-    // matrices that own or borrow at least that many elements, and `c` is borrowed mutably so
-    // it cannot alias `a` or `b`. `T` is f64 or f32 (`Real` is sealed), the types
-    // `gemm::gemm` takes. It computes dst ← α_g dst + β_g lhs rhs (strides column first),
-    // reading dst only when asked to.
+    let (a_ptr, b_ptr, c_ptr) = (a.data.ptr(), b.data.ptr(), c.data.ptr_mut());
+    if a_t {
+        // A transposed left operand (aᵀ b, e.g. W_hhᵀ dA at 512 × 128 × 32) takes a slow path in
+        // the gemm crate (4–6× slower than matrixmultiply here); matrixmultiply packs any
+        // strides at full speed.
+        // SAFETY: the shapes were checked above; the pointers and strides come from nalgebra
+        // matrices that own or borrow at least that many elements, and `c` is borrowed mutably
+        // so it cannot alias `a` or `b`.
+        unsafe {
+            T::matrixmultiply(
+                m,
+                k,
+                n,
+                alpha,
+                (a_ptr, rsa as isize, csa as isize),
+                (b_ptr, rsb as isize, csb as isize),
+                beta,
+                (c_ptr, c_rs as isize, c_cs as isize),
+            );
+        }
+        return;
+    }
+    // SAFETY: as above. `T` is f64 or f32 (`Real` is sealed), the types `gemm::gemm` takes. It
+    // computes dst ← α_g dst + β_g lhs rhs (strides column first), reading dst only when asked.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            c.data.ptr_mut(),
+            c_ptr,
             c_cs as isize,
             c_rs as isize,
             beta != T::ZERO,
-            a.data.ptr(),
+            a_ptr,
             csa as isize,
             rsa as isize,
-            b.data.ptr(),
+            b_ptr,
             csb as isize,
             rsb as isize,
             beta,
