@@ -13,6 +13,10 @@ for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import time  # noqa: E402
 
+# The precision of a PyTorch script's run: "f64" (the Rust units' own) or "f32" (compare.py's
+# "PyTorch f32" column, what a PyTorch user would train in).
+DTYPE = os.environ.get("COMPARE_DTYPE", "f64")
+
 
 def fastest_us(step, block=None, repeats=7, budget=0.15):
     """Calls `step()` in blocks and returns the fastest block's time per call, in µs.

@@ -11,6 +11,8 @@ unit, `<unit>\t<microseconds per unit>`, where `<unit>` is the divan path of the
 that does the same work (`<bench file>/<function>[/<arg>]`). The Rust side is the *fastest*
 sample of `cargo bench -p <crate>` (divan), the Python side the best of its own repeats: both
 are "best of several", which is the fair comparison on a machine other work may disturb.
+A PyTorch script runs twice: in the unit's own precision (f64 unless the unit's name says f32)
+and with COMPARE_DTYPE=f32, the "PyTorch f32" column: what a PyTorch user would train in.
 Not part of CI: it needs Python with numpy (and optionally torch) and takes minutes.
 """
 
@@ -44,10 +46,12 @@ def divan_fastest(text):
     return out
 
 
-def python_units(script, python):
-    """{unit: µs} printed by a comparison script, or {} if it cannot run."""
+def python_units(script, python, dtype="f64"):
+    """{unit: µs} printed by a comparison script, or {} if it cannot run; `dtype` is the
+    precision a PyTorch script runs in (COMPARE_DTYPE, see _timing.py)."""
+    env = dict(os.environ, COMPARE_DTYPE=dtype)
     try:
-        p = subprocess.run([python, script], capture_output=True, text=True, cwd=ROOT, timeout=1800)
+        p = subprocess.run([python, script], capture_output=True, text=True, cwd=ROOT, timeout=1800, env=env)
     except (OSError, subprocess.TimeoutExpired) as e:
         print(f"  {os.path.basename(script)}: {e}", file=sys.stderr)
         return {}
@@ -94,12 +98,14 @@ def main():
         print(f"== {crate}: numpy", file=sys.stderr)
         numpy = python_units(os.path.join(HERE, f"{crate}.py"), python)
         torch_script = os.path.join(HERE, f"{crate}_torch.py")
-        torch = python_units(torch_script, python) if os.path.exists(torch_script) else {}
+        has_torch = os.path.exists(torch_script)
+        torch = python_units(torch_script, python) if has_torch else {}
+        torch32 = python_units(torch_script, python, "f32") if has_torch else {}
         for unit in sorted(set(numpy) | set(torch)):
             r = rust.get(unit)
             if r is None:
                 print(f"  no Rust bench named {unit}", file=sys.stderr)
-            rows.append((crate, unit, r, numpy.get(unit), torch.get(unit)))
+            rows.append((crate, unit, r, numpy.get(unit), torch.get(unit), torch32.get(unit)))
 
     def ratio(other, r):
         if not (other and r):
@@ -108,14 +114,23 @@ def main():
         return f"{x:.0f}×" if x >= 10 else f"{x:.1f}×"
 
     if markdown:
-        print("| crate | unit | this workspace | numpy | PyTorch CPU | vs numpy | vs PyTorch |")
-        print("|---|---|---|---|---|---|---|")
-        for c, u, r, n, t in rows:
-            print(f"| {c} | `{u}` | {fmt(r)} | {fmt(n)} | {fmt(t)} | {ratio(n, r)} | {ratio(t, r)} |")
+        print("| crate | unit | this workspace | numpy | PyTorch CPU | PyTorch f32 | vs numpy | vs PyTorch | vs PyTorch f32 |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for c, u, r, n, t, t32 in rows:
+            print(
+                f"| {c} | `{u}` | {fmt(r)} | {fmt(n)} | {fmt(t)} | {fmt(t32)} "
+                f"| {ratio(n, r)} | {ratio(t, r)} | {ratio(t32, r)} |"
+            )
     else:
-        print(f"{'unit':<48} {'rust':>10} {'numpy':>10} {'torch':>10} {'×numpy':>8} {'×torch':>8}")
-        for c, u, r, n, t in rows:
-            print(f"{c + ':' + u:<48} {fmt(r):>10} {fmt(n):>10} {fmt(t):>10} {ratio(n, r):>8} {ratio(t, r):>8}")
+        print(
+            f"{'unit':<48} {'rust':>10} {'numpy':>10} {'torch':>10} {'torch32':>10} "
+            f"{'×numpy':>8} {'×torch':>8} {'×torch32':>8}"
+        )
+        for c, u, r, n, t, t32 in rows:
+            print(
+                f"{c + ':' + u:<48} {fmt(r):>10} {fmt(n):>10} {fmt(t):>10} {fmt(t32):>10} "
+                f"{ratio(n, r):>8} {ratio(t, r):>8} {ratio(t32, r):>8}"
+            )
 
 
 if __name__ == "__main__":

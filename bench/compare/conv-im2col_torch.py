@@ -1,4 +1,4 @@
-"""PyTorch (CPU, one thread, float64) side of `cargo bench -p conv-im2col`.
+"""PyTorch (CPU, one thread, float64; float32 with COMPARE_DTYPE=f32) side of `cargo bench -p conv-im2col`.
 
 Same units and sizes as bench/compare/conv-im2col.py (MNIST sizes: N = 100 images of
 1 × 28 × 28, 30 filters 5 × 5), one line per unit `<divan bench name>\t<microseconds>`, the
@@ -13,9 +13,10 @@ import time
 
 import torch
 import torch.nn.functional as F
+from _timing import DTYPE
 
 torch.set_num_threads(1)
-torch.set_default_dtype(torch.float64)
+torch.set_default_dtype(torch.float32 if DTYPE == "f32" else torch.float64)
 
 N, FN, FS = 100, 30, 5
 

@@ -1,4 +1,4 @@
-"""PyTorch (CPU, one thread, f64) side of `cargo bench -p lstm-gru`: forward + backward of one
+"""PyTorch (CPU, one thread, f64; f32 with COMPARE_DTYPE=f32) side of `cargo bench -p lstm-gru`: forward + backward of one
 `nn.LSTM` / `nn.GRU` / `nn.RNN` (tanh) layer, input 128, hidden 128, sequence 50, batch 1 and
 32, the gradient arriving at every output h_t from above (as in the Rust bench, where dE/dh_t
 is a fixed random matrix), dE/dx computed as a stacked layer needs it.
@@ -11,11 +11,11 @@ z_t h̃_t with h̃_t = tanh(W [r_t h_{t−1}, x_t])).
 Prints one line per unit: `<divan bench path>\t<microseconds per unit>` (thread CPU time, the
 fastest block: `_timing.fastest_us`)."""
 
-from _timing import fastest_us
+from _timing import DTYPE, fastest_us
 import torch
 
 torch.set_num_threads(1)
-torch.set_default_dtype(torch.float64)
+torch.set_default_dtype(torch.float32 if DTYPE == "f32" else torch.float64)
 torch.manual_seed(1)
 D, H, T = 128, 128, 50
 

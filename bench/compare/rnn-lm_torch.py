@@ -1,4 +1,4 @@
-"""PyTorch (CPU, one thread, f64) side of `cargo bench -p rnn-lm`: one SGD step of Britz's RNN
+"""PyTorch (CPU, one thread, f64; f32 with COMPARE_DTYPE=f32) side of `cargo bench -p rnn-lm`: one SGD step of Britz's RNN
 language model (notes §6; N_x = 8000, N_h = 100) on a sentence of T = 20 and 45 tokens, the way
 a PyTorch user writes it: h_i = tanh(U x_i + W h_{i-1}) with U x_i an index into U's columns,
 all scores V H in one product, `cross_entropy` summed over the sentence, autograd for the
@@ -7,12 +7,12 @@ negligible part of the cost, the products with V are the same) and a plain SGD u
 
 Prints one line per unit: `<divan bench path>\t<microseconds per unit>`."""
 
-from _timing import fastest_us
+from _timing import DTYPE, fastest_us
 import torch
 import torch.nn.functional as F
 
 torch.set_num_threads(1)
-torch.set_default_dtype(torch.float64)
+torch.set_default_dtype(torch.float32 if DTYPE == "f32" else torch.float64)
 N_x, N_h = 8000, 100
 g = torch.Generator().manual_seed(10)
 

@@ -6,7 +6,9 @@
 
 #![allow(non_snake_case)]
 
-use conv_im2col::fast::{Classifier, Convolution, FastConvNet, Parallel, im2col_into};
+use conv_im2col::fast::{
+    Classifier, Convolution, FastConvNet, Float, Optimize, Parallel, im2col_into, narrow,
+};
 use conv_im2col::train::{Sampling, train_epoch};
 use conv_im2col::{Config, Geometry, Init};
 use divan::counter::ItemsCount;
@@ -91,14 +93,26 @@ fn net_flops(n: usize) -> usize {
 /// One SimpleConvNet training step: forward, backward and Adam on a batch of 100.
 #[divan::bench]
 fn simple_convnet_batch(b: Bencher) {
-    let mut net = FastConvNet::new(
+    convnet_step::<f64>(b);
+}
+
+/// The same step in f32 (`train --dtype f32`): parameters, activations, gradients and Adam's
+/// moments in f32.
+#[divan::bench]
+fn simple_convnet_batch_f32(b: Bencher) {
+    convnet_step::<f32>(b);
+}
+
+/// One training step of SimpleConvNet in float type `T` on a batch of N = 100.
+fn convnet_step<T: Float>(b: Bencher) {
+    let mut net = FastConvNet::<T>::new(
         Config::simple(1, 28, 28),
         Init::Std(0.01),
         &mut rng::seeded(1),
     )
     .unwrap();
-    let mut opt = Optimizer::new(Rule::adam(), 1e-3);
-    let x = images(N, 5);
+    let mut opt = T::Optimizer::create(Rule::adam(), 1e-3).unwrap();
+    let x = narrow::<T>(&images(N, 5));
     let t: Vec<usize> = (0..N).map(|i| i % 10).collect();
     b.counter(ItemsCount::new(net_flops(N))).bench_local(|| {
         let loss = net.gradient(black_box(&x), &t);
@@ -132,7 +146,7 @@ fn simple_convnet_batch_threads2(b: Bencher) {
 /// One epoch over 8000 images: 80 steps of forward + backward + Adam.
 #[divan::bench(sample_count = 3, sample_size = 1)]
 fn epoch_8000(b: Bencher) {
-    let mut net = FastConvNet::new(
+    let mut net = FastConvNet::<f64>::new(
         Config::simple(1, 28, 28),
         Init::Std(0.01),
         &mut rng::seeded(1),

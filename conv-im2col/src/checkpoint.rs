@@ -11,16 +11,20 @@
 //! under way drew its order), the data's description and a fingerprint of its pixels and
 //! labels. A run stopped within an epoch continues with that epoch's order after its first
 //! `adam_t − epoch·⌈n / batch⌉` mini-batches, so it ends with the bytes of a run never stopped.
+//!
+//! A `--dtype f32` run records `dtype` = `f32` in the metadata and stores its f32 weights and
+//! moments widened to F64 (exactly: every f32 is an f64), so `eval` and `--resume` read back
+//! the very same f32 numbers; a checkpoint without `dtype` is f64.
 
 #![allow(non_snake_case)]
 
 use crate::data::Split;
-use crate::fast::{FastConvNet, Parallel};
+use crate::fast::{FastConvNet, Float, Optimize, Parallel, narrow, widen};
 use crate::model::{Config, NAMES};
 use crate::train::{Curves, Epoch, EpochReport, Sampling, accuracy};
 use nalgebra::DMatrix;
 use shared::checkpoint::{self, Checkpoint};
-use shared::optim::{self, Optimizer, Rule};
+use shared::optim::Rule;
 use shared::rng::{self, Rng};
 use shared::session::{Checkpointed, Tensors};
 use shared::{Error, Result};
@@ -51,11 +55,11 @@ pub fn fingerprint(split: &Split) -> String {
 
 /// A SimpleConvNet training run between two steps: all that decides what comes next.
 #[derive(Clone, Debug)]
-pub struct State {
+pub struct State<T: Float = f64> {
     /// The network.
-    pub net: FastConvNet,
+    pub net: FastConvNet<T>,
     /// Adam, with its moments and step count (the steps done).
-    pub opt: Optimizer,
+    pub opt: T::Optimizer,
     /// The mini-batch generator (stream 2 of the seed) where the epoch under way (or the next)
     /// draws its order.
     pub rng: Rng,
@@ -64,26 +68,27 @@ pub struct State {
     /// The loss of every step and the accuracies of every epoch so far (no baseline yet).
     pub curves: Curves,
     /// W1 before training, FN × (C·FH·FW).
-    pub W1_start: DMatrix<f64>,
+    pub W1_start: DMatrix<T>,
     /// The split's description and [`fingerprint`].
     data: (String, String),
     /// The replicas and buffers of `--threads N` for N > 1 (not in the checkpoint).
-    par: Option<Parallel>,
+    par: Option<Parallel<T>>,
 }
 
-impl State {
-    /// A new run of `net` (just initialised) on `split` with Adam `rule` at rate `lr`.
-    pub fn new(net: FastConvNet, rule: Rule, lr: f64, seed: u64, split: &Split) -> Self {
-        State {
+impl<T: Float> State<T> {
+    /// A new run of `net` (just initialised) on `split` with Adam `rule` at rate `lr` (an
+    /// error for a rule the f32 optimizer does not have).
+    pub fn new(net: FastConvNet<T>, rule: Rule, lr: f64, seed: u64, split: &Split) -> Result<Self> {
+        Ok(State {
             W1_start: net.conv1.W.clone(),
             net,
-            opt: Optimizer::new(rule, lr),
+            opt: T::Optimizer::create(rule, lr)?,
             rng: rng::stream(seed, BATCH_STREAM),
             epoch: 0,
             curves: Curves::default(),
             data: (split.description.clone(), fingerprint(split)),
             par: None,
-        }
+        })
     }
 
     /// The run on `threads` threads (1 to [`crate::fast::parallel::MAX_THREADS`]): each
@@ -102,7 +107,7 @@ impl State {
 
     /// Steps done.
     pub fn steps(&self) -> u64 {
-        self.opt.state().t
+        self.opt.steps()
     }
 
     /// The epoch under way (or the next): its order drawn from the generator as it stood at
@@ -113,7 +118,7 @@ impl State {
         split: &Split,
         batch: usize,
         sampling: Sampling,
-    ) -> Result<(Epoch, Rng)> {
+    ) -> Result<(Epoch<T>, Rng)> {
         let mut rng = self.rng.clone();
         let mut ep = Epoch::draw(split.train.len(), batch, sampling, &mut rng)?;
         let done = (self.steps() - self.epoch * ep.len() as u64) as usize;
@@ -206,20 +211,20 @@ pub struct Resume<'a> {
     pub seed: u64,
 }
 
-impl Checkpointed for State {
+impl<T: Float> Checkpointed for State<T> {
     type Context<'a> = Resume<'a>;
 
     fn save(&self, out: &mut Tensors) {
         for (name, p) in NAMES.iter().zip(self.net.params()) {
-            out.matrix(*name, p);
+            out.matrix(*name, &widen(p));
         }
-        let st = self.opt.state();
-        for (kind, moments) in [("m", &st.v), ("v", &st.s)] {
+        let (v, s) = self.opt.moments();
+        for (kind, moments) in [("m", &v), ("v", &s)] {
             for (name, m) in NAMES.iter().zip(moments) {
                 out.matrix(format!("adam.{kind}.{name}"), m);
             }
         }
-        out.matrix("W1_start", &self.W1_start);
+        out.matrix("W1_start", &widen(&self.W1_start));
         let c = &self.curves;
         let loss = &c.loss.points; // S × 2: step, loss
         out.matrix(
@@ -231,17 +236,17 @@ impl Checkpointed for State {
             "curve.accuracy",
             &DMatrix::from_fn(te.len(), 3, |i, j| [tr[i].0, tr[i].1, te[i].1][j]),
         );
-        for (key, value) in metadata(&self.net.config) {
+        for (key, value) in metadata::<T>(&self.net.config) {
             out.meta(key, value);
         }
         out.meta("data", &self.data.0);
         out.meta("data_fingerprint", &self.data.1);
         out.meta("epoch", self.epoch);
-        out.meta("adam_t", st.t);
+        out.meta("adam_t", self.opt.steps());
         out.meta("rng_word_pos", self.rng.get_word_pos());
     }
 
-    fn load(ck: &mut Checkpoint, cx: Resume<'_>) -> Result<State> {
+    fn load(ck: &mut Checkpoint, cx: Resume<'_>) -> Result<State<T>> {
         let data = (cx.split.description.clone(), fingerprint(cx.split));
         let stored = ck.meta_str("data_fingerprint")?;
         if stored != data.1 {
@@ -257,7 +262,7 @@ impl Checkpointed for State {
                 ),
             ));
         }
-        let net = net_from_checkpoint(ck)?;
+        let net = net_from_checkpoint::<T>(ck)?;
         if net.config != cx.config {
             return Err(Error::format(
                 &ck.path,
@@ -289,11 +294,10 @@ impl Checkpointed for State {
                 .collect()
         };
         let (v, s) = (moment("m")?, moment("v")?);
-        let mut opt = Optimizer::new(cx.rule, cx.lr);
-        opt.set_state(optim::State { t, v, s });
+        let opt = T::Optimizer::restore(cx.rule, cx.lr, t, v, s)?;
         let mut rng = rng::stream(cx.seed, BATCH_STREAM);
         rng.set_word_pos(ck.meta("rng_word_pos")?);
-        let W1_start = ck.take("W1_start", shapes[0].0, shapes[0].1)?;
+        let W1_start = narrow(&ck.take("W1_start", shapes[0].0, shapes[0].1)?);
         let loss = ck.take("curve.loss", t as usize, 2)?;
         let acc = ck.take("curve.accuracy", epoch as usize, 3)?;
         let counts = |m: &DMatrix<f64>| {
@@ -344,8 +348,8 @@ pub fn sizes(c: &Config) -> String {
 }
 
 /// The network's sizes as checkpoint metadata.
-pub fn metadata(c: &Config) -> Vec<(&'static str, String)> {
-    vec![
+pub fn metadata<T: Float>(c: &Config) -> Vec<(&'static str, String)> {
+    let mut meta = vec![
         ("channels", c.channels.to_string()),
         ("height", c.height.to_string()),
         ("width", c.width.to_string()),
@@ -356,26 +360,53 @@ pub fn metadata(c: &Config) -> Vec<(&'static str, String)> {
         ("pool", c.pool.to_string()),
         ("hidden", c.hidden.to_string()),
         ("classes", c.classes.to_string()),
-    ]
+    ];
+    if T::DTYPE != f64::DTYPE {
+        meta.push(("dtype", T::DTYPE.to_string())); // f64 runs write what they always wrote
+    }
+    meta
 }
 
 /// Saves the network's weights (row-major F64, as `shared::checkpoint` stores them) and sizes.
 /// W1 is FN × (C·FH·FW): reshaped row-major to (FN, C, FH, FW) it is Saito's `W1`; W2 and
 /// W3 are the transposes of Saito's (we compute W·X, he computes x·W), and W2's columns
 /// are in (py, px, f) order (channels last) where Saito's rows are in (f, py, px) order.
-pub fn save_net(net: &FastConvNet, path: impl AsRef<Path>) -> Result<()> {
-    let tensors: Vec<(&str, &DMatrix<f64>)> = NAMES.into_iter().zip(net.params()).collect();
-    checkpoint::save(path, CHAPTER, &tensors, &metadata(&net.config))
+pub fn save_net<T: Float>(net: &FastConvNet<T>, path: impl AsRef<Path>) -> Result<()> {
+    let wide = net.params().map(widen);
+    let tensors: Vec<(&str, &DMatrix<f64>)> = NAMES.into_iter().zip(&wide).collect();
+    checkpoint::save(path, CHAPTER, &tensors, &metadata::<T>(&net.config))
 }
 
 /// Loads a network saved by [`save_net`] (or a training checkpoint, which holds the same
 /// tensors and sizes).
-pub fn load_net(path: impl AsRef<Path>) -> Result<FastConvNet> {
+pub fn load_net<T: Float>(path: impl AsRef<Path>) -> Result<FastConvNet<T>> {
     net_from_checkpoint(&mut checkpoint::load(path, CHAPTER)?)
 }
 
-/// Takes the sizes and W1 … b3 out of a loaded checkpoint, checking every shape.
-pub fn net_from_checkpoint(ck: &mut Checkpoint) -> Result<FastConvNet> {
+/// The float type a checkpoint was trained in: its `dtype` metadata, `f64` without one.
+pub fn dtype(ck: &Checkpoint) -> Result<&str> {
+    match ck.meta_str("dtype") {
+        Err(_) => Ok(f64::DTYPE),
+        Ok(d) if d == f64::DTYPE || d == f32::DTYPE => Ok(d),
+        Ok(d) => Err(Error::format(
+            &ck.path,
+            "metadata `dtype`",
+            format!("`{d}` is neither f64 nor f32"),
+        )),
+    }
+}
+
+/// Takes the sizes and W1 … b3 out of a loaded checkpoint, checking every shape and that it
+/// was trained in `T` ([`dtype`]).
+pub fn net_from_checkpoint<T: Float>(ck: &mut Checkpoint) -> Result<FastConvNet<T>> {
+    let stored = dtype(ck)?;
+    if stored != T::DTYPE {
+        return Err(Error::format(
+            &ck.path,
+            "metadata `dtype`",
+            format!("the network is {stored}, not {}", T::DTYPE),
+        ));
+    }
     let config = Config {
         channels: ck.meta("channels")?,
         height: ck.meta("height")?,
@@ -391,12 +422,12 @@ pub fn net_from_checkpoint(ck: &mut Checkpoint) -> Result<FastConvNet> {
     let (cg, pg) = (config.conv_geometry()?, config.pool_geometry()?);
     let (FN, H, K) = (config.filters, config.hidden, config.classes);
     let weights = [
-        ck.take("W1", FN, cg.taps())?,
-        ck.take("b1", FN, 1)?,
-        ck.take("W2", H, FN * pg.windows())?,
-        ck.take("b2", H, 1)?,
-        ck.take("W3", K, H)?,
-        ck.take("b3", K, 1)?,
+        narrow(&ck.take("W1", FN, cg.taps())?),
+        narrow(&ck.take("b1", FN, 1)?),
+        narrow(&ck.take("W2", H, FN * pg.windows())?),
+        narrow(&ck.take("b2", H, 1)?),
+        narrow(&ck.take("W3", K, H)?),
+        narrow(&ck.take("b3", K, 1)?),
     ];
     Ok(FastConvNet::from_weights(config, weights))
 }

@@ -81,6 +81,11 @@ pub struct TrainArgs {
     /// rounding, so a resumed run keeps the N it was trained with).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
     pub threads: u64,
+    /// The engine's float type: `f64` (as the notes) or `f32` (parameters, activations,
+    /// gradients and Adam's moments in f32; the model records it, `eval` and `--resume` keep it).
+    #[arg(long, value_enum, default_value_t = Dtype::F64)]
+    #[serde(default)]
+    pub dtype: Dtype,
     /// Continue the run in this folder (or this model.safetensors) up to --epochs, with its
     /// flags, exactly as if it had not stopped; it writes to its own folder unless --out says
     /// otherwise.
@@ -90,6 +95,17 @@ pub struct TrainArgs {
     #[command(flatten)]
     #[serde(flatten)]
     pub run: RunArgs,
+}
+
+/// `--dtype`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    /// 64-bit floats (the notes layer's type).
+    #[default]
+    F64,
+    /// 32-bit floats.
+    F32,
 }
 
 /// `--init`.

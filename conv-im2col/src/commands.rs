@@ -2,11 +2,11 @@
 //! epochs → linear baseline → outputs; Ctrl-C and `--resume`), `eval` (a saved network on new
 //! images) and `example` (figure 15).
 
-use crate::checkpoint::{Resume, State, net_from_checkpoint, sizes};
-use crate::cli::{EvalArgs, TrainArgs};
+use crate::checkpoint::{Resume, State, dtype, net_from_checkpoint, sizes};
+use crate::cli::{Dtype, EvalArgs, TrainArgs};
 use crate::data::{self, Split};
 use crate::example;
-use crate::fast::FastConvNet;
+use crate::fast::{FastConvNet, Float, widen};
 use crate::model::Config;
 use crate::report::{self, save_filters};
 use crate::train::{Sampling, evaluate};
@@ -15,8 +15,11 @@ use shared::checkpoint::Checkpoint;
 use shared::data::digits;
 use shared::plot::Series;
 use shared::run::Progress;
-use shared::session::{Chapter, Checkpointed, Given, Session, Start, check_memory, model_file};
+use shared::session::{
+    Chapter, Checkpointed, Given, Session, Start, Started, check_memory, model_file,
+};
 use shared::{Error, rng, say};
+use std::path::Path;
 
 /// `conv-im2col` / `conv-im2col train`: trains (or, with `--resume`, continues) SimpleConvNet,
 /// then the linear baseline, and writes the curves, filters, model and summary.
@@ -32,6 +35,14 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
             may_change: &["epochs"],
         },
     )?;
+    match started.flags.dtype {
+        Dtype::F64 => train_in::<f64>(started),
+        Dtype::F32 => train_in::<f32>(started),
+    }
+}
+
+/// `train` with the engine in float type `T` (`--dtype`).
+fn train_in<T: Float>(started: Started<TrainArgs>) -> Result<()> {
     let (mut session, a) = (started.session, started.flags);
     let (seed, batch, lr, rule) = (a.run.seed, a.batch as usize, a.lr, a.adam.rule());
     let size = |n: Option<u64>| n.map(|n| n as usize);
@@ -42,11 +53,11 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
         filter_size: a.filter_size as usize,
         ..Config::simple(1, train.rows, train.cols)
     };
-    check_batch(&config, batch, a.sampling, &split)?;
+    check_batch::<T>(&config, batch, a.sampling, &split)?;
     let state = match started.resumed {
         None => {
-            let net = FastConvNet::new(config, a.init.init(), &mut rng::stream(seed, 1))?;
-            State::new(net, rule, lr, seed, &split)
+            let net = FastConvNet::<T>::new(config, a.init.init(), &mut rng::stream(seed, 1))?;
+            State::new(net, rule, lr, seed, &split)?
         }
         Some(mut ck) => {
             let cx = Resume {
@@ -117,7 +128,7 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
     session.save_loss(&curves.figure())?;
     let fs = config.filter_size;
     let filters = session.output("filters.png");
-    save_filters(filters, &s.W1_start, &s.net.conv1.W, fs, fs)?;
+    save_filters(filters, &widen(&s.W1_start), &widen(&s.net.conv1.W), fs, fs)?;
     let dx22 = example::figure15().dx[example::PIXEL];
     let last = |s: &Series| s.last().unwrap_or(0.0);
     let curves = &s.curves;
@@ -126,7 +137,7 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
         serde_json::json!({
             "data": split.description, "epochs": a.epochs, "batch": a.batch, "lr": a.lr,
             "init": format!("{:?}", a.init), "adam": adam, "sampling": format!("{:?}", a.sampling),
-            "threads": a.threads,
+            "threads": a.threads, "dtype": T::DTYPE,
             "parameters": s.net.parameter_count(),
             "train_accuracy": last(&curves.train), "test_accuracy": last(&curves.test),
             "linear_train_accuracy": base.train_accuracy, "linear_test_accuracy": base.test_accuracy,
@@ -141,9 +152,14 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
 /// Refuses a `--batch` whose buffers would not fit in memory: the largest batch the run
 /// computes is a mini-batch (at most the training set when shuffled) or a 500-image accuracy
 /// pass. An error names `--filter-size` if the sizes do not make a network.
-fn check_batch(config: &Config, batch: usize, sampling: Sampling, split: &Split) -> Result<()> {
+fn check_batch<T: Float>(
+    config: &Config,
+    batch: usize,
+    sampling: Sampling,
+    split: &Split,
+) -> Result<()> {
     let per_example =
-        FastConvNet::bytes_per_example(config).map_err(|e| Error::flag("--filter-size", e))?;
+        FastConvNet::<T>::bytes_per_example(config).map_err(|e| Error::flag("--filter-size", e))?;
     let n = split.train.len();
     let b = match sampling {
         Sampling::Shuffled => batch.min(n),
@@ -155,7 +171,12 @@ fn check_batch(config: &Config, batch: usize, sampling: Sampling, split: &Split)
 }
 
 /// The state a checkpoint continues (checked against `cx`), if it has not yet done `epochs`.
-fn resume(ck: &mut Checkpoint, cx: Resume<'_>, epochs: u64, session: &Session) -> Result<State> {
+fn resume<T: Float>(
+    ck: &mut Checkpoint,
+    cx: Resume<'_>,
+    epochs: u64,
+    session: &Session,
+) -> Result<State<T>> {
     let s = State::load(ck, cx)?;
     if s.epoch >= epochs {
         let (n, plural) = (s.epoch, if s.epoch == 1 { "" } else { "s" });
@@ -173,7 +194,12 @@ fn resume(ck: &mut Checkpoint, cx: Resume<'_>, epochs: u64, session: &Session) -
 
 /// Ends a run that cannot go on (Ctrl-C, a diverged training): hides the progress bar, writes
 /// the curves so far, and returns `e` (or the error of writing them).
-fn stop(session: &Session, bar: &Progress, s: &State, e: anyhow::Error) -> anyhow::Error {
+fn stop<T: Float>(
+    session: &Session,
+    bar: &Progress,
+    s: &State<T>,
+    e: anyhow::Error,
+) -> anyhow::Error {
     bar.finish();
     match session.save_loss(&s.curves.figure()) {
         Ok(()) => e,
@@ -187,7 +213,21 @@ pub fn eval(chapter: Chapter, a: &EvalArgs) -> Result<()> {
     let default = chapter.default_out(None);
     let file = model_file(a.model.as_deref().unwrap_or(&default), "--model")?;
     let mut ck = shared::checkpoint::load(&file, chapter.name)?;
-    let mut net = net_from_checkpoint(&mut ck)?;
+    if dtype(&ck)? == f32::DTYPE {
+        let net = net_from_checkpoint::<f32>(&mut ck)?;
+        return eval_in(a, &file, &ck, net);
+    }
+    let net = net_from_checkpoint::<f64>(&mut ck)?;
+    eval_in(a, &file, &ck, net)
+}
+
+/// `eval` of a network `net` (in its float type) loaded from `ck`, read from `file`.
+fn eval_in<T: Float>(
+    a: &EvalArgs,
+    file: &Path,
+    ck: &Checkpoint,
+    mut net: FastConvNet<T>,
+) -> Result<()> {
     let (flag, name, set) = match (&a.mnist, &a.digits) {
         (Some(dir), _) => ("--mnist", dir, data::mnist_test(dir)?),
         (_, Some(csv)) => ("--digits", csv, digits::load_digits_csv(csv)?),
@@ -221,8 +261,13 @@ pub fn eval(chapter: Chapter, a: &EvalArgs) -> Result<()> {
         (Ok(e), Ok(t)) => format!("{e} epochs ({t} steps) on {}", ck.meta_str("data")?),
         _ => "no training record".into(),
     };
+    let dtype = if T::DTYPE == f64::DTYPE {
+        String::new()
+    } else {
+        format!(", {}", T::DTYPE)
+    };
     say!(
-        "model: {} (SimpleConvNet, {}; {} parameters; {trained})",
+        "model: {} (SimpleConvNet, {}; {} parameters{dtype}; {trained})",
         file.display(),
         sizes(&c),
         net.parameter_count()

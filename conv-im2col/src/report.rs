@@ -3,7 +3,7 @@
 //! model, train loop, outputs.)
 
 use crate::data::Split;
-use crate::fast::{FastConvNet, LinearSoftmax};
+use crate::fast::{FastConvNet, Float, LinearSoftmax};
 use crate::model::Config;
 use crate::train::{Curves, EpochReport, Sampling, accuracy, fit};
 use nalgebra::DMatrix;
@@ -22,10 +22,16 @@ pub fn data_line(split: &Split) -> String {
 }
 
 /// "SimpleConvNet: conv 30×5×5 → ReLU → pool 2×2 → …; 433890 parameters; … Adam lr …".
-pub fn network_line(net: &FastConvNet, adam: &str, lr: f64, batch: usize) -> String {
+/// An f32 network says so at the end ("…, batch 100, f32").
+pub fn network_line<T: Float>(net: &FastConvNet<T>, adam: &str, lr: f64, batch: usize) -> String {
     let c: &Config = &net.config;
+    let dtype = if T::DTYPE == f64::DTYPE {
+        String::new()
+    } else {
+        format!(", {}", T::DTYPE)
+    };
     format!(
-        "SimpleConvNet: conv {}×{f}×{f} → ReLU → pool {p}×{p} → affine {} → ReLU → affine {}; {} parameters; {adam} Adam lr {lr}, batch {batch}",
+        "SimpleConvNet: conv {}×{f}×{f} → ReLU → pool {p}×{p} → affine {} → ReLU → affine {}; {} parameters; {adam} Adam lr {lr}, batch {batch}{dtype}",
         c.filters,
         c.hidden,
         c.classes,

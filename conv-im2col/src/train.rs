@@ -6,31 +6,43 @@
 
 use crate::data::Split;
 use crate::fast::layers::softmax_with_loss_forward;
-use crate::fast::{Classifier, FastConvNet, ensure_shape};
+use crate::fast::{Classifier, FastConvNet, Float, ensure_shape};
 use nalgebra::DMatrix;
-use shared::optim::{Eps, Optimizer, Rule};
+use shared::optim::{Eps, Rule};
 use shared::plot::{Figure, Legend, Panel, Series};
 use shared::rng::{self, Rng};
 use shared::{Error, Result};
 use std::time::Instant;
 
 /// A reusable mini-batch: the images of some columns of a set, and their labels.
-#[derive(Clone, Debug, Default)]
-pub struct Batch {
-    /// (C·H·W) × B.
-    pub X: DMatrix<f64>,
+#[derive(Clone, Debug)]
+pub struct Batch<T: Float = f64> {
+    /// (C·H·W) × B, in the engine's float type.
+    pub X: DMatrix<T>,
     /// B labels.
     pub t: Vec<usize>,
 }
 
-impl Batch {
-    /// Copies the columns `idx` of `images` and their `labels` into the batch.
+impl<T: Float> Default for Batch<T> {
+    fn default() -> Self {
+        Batch {
+            X: DMatrix::zeros(0, 0),
+            t: Vec::new(),
+        }
+    }
+}
+
+impl<T: Float> Batch<T> {
+    /// Copies the columns `idx` of `images` and their `labels` into the batch (the pixels
+    /// rounded to `T`: exact for f64).
     pub fn gather(&mut self, images: &DMatrix<f64>, labels: &[usize], idx: &[usize]) {
         let len = images.nrows();
         ensure_shape(&mut self.X, len, idx.len());
         let (src, dst) = (images.as_slice(), self.X.as_mut_slice());
         for (j, &i) in idx.iter().enumerate() {
-            dst[j * len..][..len].copy_from_slice(&src[i * len..][..len]);
+            for (d, &v) in dst[j * len..][..len].iter_mut().zip(&src[i * len..][..len]) {
+                *d = T::round_from(v);
+            }
         }
         self.t.clear();
         self.t.extend(idx.iter().map(|&i| labels[i]));
@@ -82,7 +94,7 @@ pub fn check_loss(step: u64, loss: f64) -> Result<f64> {
 
 /// One epoch's mini-batches: the order drawn at its start, and how far the epoch has got.
 #[derive(Clone, Debug)]
-pub struct Epoch {
+pub struct Epoch<T: Float = f64> {
     /// The examples in the order they are visited, `batch` at a time.
     order: Vec<usize>,
     batch: usize,
@@ -91,12 +103,12 @@ pub struct Epoch {
     /// Σ loss · examples over the mini-batches done, and the examples.
     total: f64,
     seen: usize,
-    b: Batch,
+    b: Batch<T>,
 }
 
-impl Epoch {
+impl<T: Float> Epoch<T> {
     /// Draws the order of an epoch over `n` examples in mini-batches of `batch` by `sampling`.
-    pub fn draw(n: usize, batch: usize, sampling: Sampling, rng: &mut Rng) -> Result<Epoch> {
+    pub fn draw(n: usize, batch: usize, sampling: Sampling, rng: &mut Rng) -> Result<Self> {
         if batch == 0 {
             return Err(Error::msg("the batch size must be at least 1"));
         }
@@ -150,10 +162,10 @@ impl Epoch {
 
     /// The next mini-batch of `images` / `labels`: gradient, update, `step` + 1. Returns its
     /// loss, or the error of a diverged training ([`check_loss`]).
-    pub fn step<M: Classifier>(
+    pub fn step<M: Classifier<T = T>>(
         &mut self,
         model: &mut M,
-        opt: &mut Optimizer,
+        opt: &mut T::Optimizer,
         images: &DMatrix<f64>,
         labels: &[usize],
         step: &mut u64,
@@ -183,7 +195,7 @@ impl Epoch {
 #[allow(clippy::too_many_arguments)]
 pub fn train_epoch<M: Classifier>(
     model: &mut M,
-    opt: &mut Optimizer,
+    opt: &mut <M::T as Float>::Optimizer,
     images: &DMatrix<f64>,
     labels: &[usize],
     batch: usize,
@@ -192,7 +204,7 @@ pub fn train_epoch<M: Classifier>(
     rng: &mut Rng,
     mut on_step: impl FnMut(u64, f64),
 ) -> Result<f64> {
-    let mut epoch = Epoch::draw(labels.len(), batch, sampling, rng)?;
+    let mut epoch = Epoch::<M::T>::draw(labels.len(), batch, sampling, rng)?;
     while !epoch.is_over() {
         let loss = epoch.step(model, opt, images, labels, step)?;
         on_step(*step, loss);
@@ -207,7 +219,7 @@ pub fn accuracy<M: Classifier>(
     labels: &[usize],
     batch: usize,
 ) -> f64 {
-    let mut b = Batch::default();
+    let mut b = Batch::<M::T>::default();
     let mut right = 0usize;
     let all: Vec<usize> = (0..labels.len()).collect();
     for idx in all.chunks(batch.max(1)) {
@@ -225,13 +237,13 @@ pub fn accuracy<M: Classifier>(
 /// The mean loss per example of `net` on `images` (one per column) against `labels`, and how
 /// many it classifies right, in chunks of `batch`: what `eval` reports. Right means the largest
 /// score, as [`accuracy`] counts it; the loss is softmax with loss on the same scores.
-pub fn evaluate(
-    net: &mut FastConvNet,
+pub fn evaluate<T: Float>(
+    net: &mut FastConvNet<T>,
     images: &DMatrix<f64>,
     labels: &[usize],
     batch: usize,
 ) -> (f64, usize) {
-    let mut b = Batch::default();
+    let mut b = Batch::<T>::default();
     let (mut total, mut right) = (0.0, 0usize);
     let all: Vec<usize> = (0..labels.len()).collect();
     for idx in all.chunks(batch.max(1)) {
@@ -279,7 +291,7 @@ pub struct EpochReport {
 #[allow(clippy::too_many_arguments)]
 pub fn fit<M: Classifier>(
     model: &mut M,
-    opt: &mut Optimizer,
+    opt: &mut <M::T as Float>::Optimizer,
     split: &Split,
     epochs: u64,
     batch: usize,
@@ -313,7 +325,7 @@ pub fn fit<M: Classifier>(
 #[allow(clippy::too_many_arguments)]
 pub fn train_and_test<M: Classifier>(
     model: &mut M,
-    opt: &mut Optimizer,
+    opt: &mut <M::T as Float>::Optimizer,
     split: &Split,
     epoch: u64,
     batch: usize,

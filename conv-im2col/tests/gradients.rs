@@ -331,7 +331,7 @@ fn parameter_count_of_the_mnist_network() {
     let net = SimpleConvNet::new(config, Init::Std(0.01), &mut rng::seeded(1)).unwrap();
     assert_eq!(net.parameter_count(), 433_890);
     assert_eq!(net.W2.shape(), (100, 4320));
-    let fast = FastConvNet::new(config, Init::Std(0.01), &mut rng::seeded(1)).unwrap();
+    let fast = FastConvNet::<f64>::new(config, Init::Std(0.01), &mut rng::seeded(1)).unwrap();
     assert_eq!(fast.parameter_count(), 433_890);
     assert_eq!(fast.affine2.W.shape(), (100, 4320));
 }

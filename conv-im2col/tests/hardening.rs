@@ -523,7 +523,7 @@ fn run_ok(args: &[String], out: &Path) {
 
 /// The epoch a checkpoint holds (it must load as a network, too).
 fn epoch_of(file: &Path) -> u64 {
-    conv_im2col::checkpoint::load_net(file).unwrap();
+    conv_im2col::checkpoint::load_net::<f64>(file).unwrap();
     let ck = shared::checkpoint::load(file, "conv-im2col").unwrap();
     ck.meta("epoch").unwrap()
 }

@@ -225,7 +225,7 @@ fn eval_gives_a_saved_networks_test_accuracy_and_loss() {
     let o = eval(&model, &["--mnist", s(&test)]);
     assert_eq!(stdout(&o, "eval FILE"), text);
     let bare = dir.path().join("bare.safetensors");
-    save_net(&load_net(&model).unwrap(), &bare).unwrap();
+    save_net(&load_net::<f64>(&model).unwrap(), &bare).unwrap();
     let o = eval(&bare, &["--mnist", s(&test)]);
     let bare_text = stdout(&o, "eval of a bare network");
     assert!(
@@ -374,4 +374,63 @@ fn size_flags_are_checked_against_the_memory_before_anything_is_allocated() {
         text.contains("images 0..8 to train, 8..10 to test"),
         "{text}"
     );
+}
+
+#[test]
+fn an_f32_run_resumes_in_f32_to_the_bit_and_evaluates_in_f32() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnist = mnist_part(dir.path(), "mnist", "t10k", 0, 80);
+    let (part, whole) = (dir.path().join("part"), dir.path().join("whole"));
+    let flags = ["--train-size", "60", "--test-size", "20", "--batch", "10"];
+    let args = |epochs| {
+        let head = [
+            "train",
+            "--mnist",
+            s(&mnist),
+            "--dtype",
+            "f32",
+            "--epochs",
+            epochs,
+        ];
+        [&head[..], &flags].concat()
+    };
+    ok(&run_in(&args("1"), &part, &[]), "1 epoch in f32");
+    let o = testing::run(
+        BIN,
+        &["train", "--resume", s(&part), "--epochs", "2", "--quiet"],
+    );
+    ok(&o, "resumed in f32");
+    ok(&run_in(&args("2"), &whole, &[]), "2 epochs in f32");
+    assert_same_outputs(&part, &whole, &["loss.csv", "model.safetensors"]);
+    let model = whole.join("model.safetensors");
+    let ck = shared::checkpoint::load(&model, "conv-im2col").unwrap();
+    assert_eq!(ck.meta_str("dtype").unwrap(), "f32");
+    // Its dtype is a flag of the run: a resume may not change it.
+    let o = testing::run(
+        BIN,
+        &[
+            "train",
+            "--resume",
+            s(&part),
+            "--epochs",
+            "3",
+            "--dtype",
+            "f64",
+        ],
+    );
+    assert_user_error(&o, "resume an f32 run in f64", &["--dtype", "f32"]);
+    // eval reads the f32 network and scores the run's test images as the run did.
+    let test = mnist_part(dir.path(), "test", "t10k", 60, 80);
+    let text = stdout(
+        &eval(&whole, &["--mnist", s(&test)]),
+        "eval of an f32 model",
+    );
+    assert!(
+        text.lines().next().unwrap().contains("parameters, f32;"),
+        "{text}"
+    );
+    let test_accuracy = summary(&whole)["test_accuracy"].as_f64().unwrap();
+    let right = (test_accuracy * 20.0).round();
+    let want = format!("test accuracy {test_accuracy:.4} ({right} of 20 right)");
+    assert!(text.contains(&want), "{text}\nwant {want}");
 }

@@ -37,6 +37,7 @@ fn net(split: &Split) -> FastConvNet {
 /// of batch `batch` on `threads` threads; and the final weights' bits.
 fn curves(split: &Split, batch: usize, threads: usize) -> (Vec<f64>, Vec<u64>) {
     let mut s = State::new(net(split), Rule::adam(), 3e-3, 5, split)
+        .unwrap()
         .with_threads(threads)
         .unwrap();
     assert_eq!(s.threads(), threads);

@@ -6,7 +6,7 @@
 
 use conv_im2col::checkpoint::{State, load_net, save_net};
 use conv_im2col::data::{self, Split};
-use conv_im2col::fast::{Classifier, FastConvNet, LinearSoftmax};
+use conv_im2col::fast::{Classifier, FastConvNet, Float, LinearSoftmax};
 use conv_im2col::train::{Sampling, accuracy, fit, train_epoch};
 use conv_im2col::{Config, Init};
 use shared::optim::{Optimizer, Rule};
@@ -14,7 +14,7 @@ use shared::rng;
 use std::io::Write;
 
 /// Trains `model` for `epochs` on `split` with Adam 1e-3, batch 50; returns the test accuracy.
-fn train<M: Classifier>(model: &mut M, split: &Split, epochs: u64, seed: u64) -> f64 {
+fn train<M: Classifier<T = f64>>(model: &mut M, split: &Split, epochs: u64, seed: u64) -> f64 {
     let mut opt = Optimizer::new(Rule::adam(), 1e-3);
     let reports = fit(
         model,
@@ -39,7 +39,7 @@ fn a_short_run_learns_the_generated_digits() {
     // 1000 training images, 4 epochs (80 steps), He init for a quick start.
     let split = data::generated(5, 1000, 300);
     let mut net =
-        FastConvNet::new(Config::simple(1, 28, 28), Init::He, &mut rng::seeded(1)).unwrap();
+        FastConvNet::<f64>::new(Config::simple(1, 28, 28), Init::He, &mut rng::seeded(1)).unwrap();
     let cnn = train(&mut net, &split, 4, 2);
     let mut linear = LinearSoftmax::new(784, 10, &mut rng::seeded(3));
     let lin = train(&mut linear, &split, 4, 2);
@@ -60,10 +60,10 @@ fn a_checkpoint_gives_back_the_same_network() {
         filters: 4,
         ..Config::simple(1, 12, 10)
     };
-    let mut net = FastConvNet::new(config, Init::Std(0.3), &mut rng::seeded(4)).unwrap();
+    let mut net = FastConvNet::<f64>::new(config, Init::Std(0.3), &mut rng::seeded(4)).unwrap();
     let path = dir.path().join("model.safetensors");
     save_net(&net, &path).unwrap();
-    let mut back = load_net(&path).unwrap();
+    let mut back = load_net::<f64>(&path).unwrap();
     assert_eq!(back.config, net.config);
     let split = data::generated(1, 3, 1);
     let X = split
@@ -73,7 +73,7 @@ fn a_checkpoint_gives_back_the_same_network() {
     assert_eq!(net.forward(&X), back.forward(&X));
     // Another chapter's file is refused with a clear error.
     shared::checkpoint::save(&path, "rbm", &[("W", &net.conv1.W)], &[]).unwrap();
-    let e = load_net(&path).unwrap_err().to_string();
+    let e = load_net::<f64>(&path).unwrap_err().to_string();
     assert!(e.contains("rbm"), "{e}");
     // A checkpoint whose sizes say one thing and tensors another: a clear error.
     save_net(&net, &path).unwrap();
@@ -94,13 +94,13 @@ fn a_checkpoint_gives_back_the_same_network() {
         .zip(net.params())
         .collect();
     shared::checkpoint::save(&path, "conv-im2col", &tensors, &meta).unwrap();
-    let e = load_net(&path).unwrap_err().to_string();
+    let e = load_net::<f64>(&path).unwrap_err().to_string();
     assert!(e.contains("W2") && e.contains("expected 8×"), "{e}");
     // A truncated file names itself.
     save_net(&net, &path).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-    let e = load_net(&path).unwrap_err().to_string();
+    let e = load_net::<f64>(&path).unwrap_err().to_string();
     assert!(e.contains("model.safetensors"), "{e}");
 }
 
@@ -222,6 +222,17 @@ fn both_samplings_take_ceil_n_over_b_steps_and_are_seeded() {
 
 #[test]
 fn an_epoch_stopped_after_any_step_continues_with_the_same_bits() {
+    stopped_epochs_continue_with_the_same_bits::<f64>();
+}
+
+#[test]
+fn an_f32_epoch_stopped_after_any_step_continues_with_the_same_bits() {
+    stopped_epochs_continue_with_the_same_bits::<f32>();
+}
+
+/// A run of 2 epochs stopped after each of its 10 steps and continued ends with the bits of
+/// the run never stopped, with the engine in `T`.
+fn stopped_epochs_continue_with_the_same_bits<T: Float>() {
     // 30 examples in batches of 7: 5 steps per epoch (the last one of 2 examples), 2 epochs.
     let split = data::generated(4, 30, 6);
     let config = Config {
@@ -230,8 +241,8 @@ fn an_epoch_stopped_after_any_step_continues_with_the_same_bits() {
         ..Config::simple(1, 28, 28)
     };
     let state = || {
-        let net = FastConvNet::new(config, Init::He, &mut rng::seeded(1)).unwrap();
-        State::new(net, Rule::adam(), 3e-3, 9, &split)
+        let net = FastConvNet::<T>::new(config, Init::He, &mut rng::seeded(1)).unwrap();
+        State::new(net, Rule::adam(), 3e-3, 9, &split).unwrap()
     };
     let mut whole = state();
     let mut want = Vec::new();

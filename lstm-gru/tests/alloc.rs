@@ -1,8 +1,9 @@
 //! The engine's hot loop allocates nothing of its own: in a forward + backward pass over a
-//! sequence batch (cache made beforehand), the only heap allocations on this thread (counted by a global
-//! allocator) are the packing buffers matrixmultiply's GEMM allocates once per call. So the
-//! count must equal the number of GEMM calls: at batch 1 the per-step products are nalgebra
-//! matrix–vector products (no allocation) and only the once-per-sequence GEMMs remain.
+//! sequence batch (cache made beforehand), the only heap allocations on this thread (counted by
+//! a global allocator) are the small buffers the gemm crate takes inside a GEMM, at most three
+//! per call (shared/tests/gemm_alloc.rs). At batch 1 the per-step products are matrix–vector
+//! products (no allocation) and only the once-per-sequence GEMMs remain: one allocation per
+//! step would break the bound.
 #![allow(non_snake_case)]
 
 use lstm_gru::fast::FastCell;
@@ -40,7 +41,7 @@ fn allocations() -> usize {
     ALLOCATIONS.with(|n| n.get())
 }
 
-fn allocations_in_one_pass<C: FastCell>(B: usize) -> usize {
+fn allocations_in_one_pass<C: FastCell>(B: usize, T: usize) -> usize {
     let (D, H) = (16, 32);
     let cell = C::new(D, H, &mut rng::seeded(1));
     let X = shared::init::uniform(D, T * B, -1.0, 1.0, &mut rng::seeded(2));
@@ -64,29 +65,30 @@ fn allocations_in_one_pass<C: FastCell>(B: usize) -> usize {
     allocations() - before
 }
 
-const T: usize = 10;
+/// The most allocations one GEMM makes (shared/tests/gemm_alloc.rs).
+const PER_GEMM: usize = 3;
 
 #[test]
-fn the_only_allocations_are_the_gemm_packing_buffers() {
+fn the_only_allocations_are_the_gemm_buffers() {
     // Per sequence: the input part (1 GEMM), dW_hh (1; the GRU's is split in 2), dW_xh and dX
     // (2). Per step with B > 1: the recurrent product forward and its transpose backward (the
     // GRU has two of each: [z; r] and h̃).
-    for B in [1, 8] {
+    for (B, T) in [(1, 10), (1, 20), (8, 10)] {
         let per_step = |products: usize| if B == 1 { 0 } else { products * T };
-        assert_eq!(
-            allocations_in_one_pass::<Rnn>(B),
-            4 + per_step(2),
-            "rnn, batch {B}"
+        let rnn = allocations_in_one_pass::<Rnn>(B, T);
+        assert!(
+            rnn <= PER_GEMM * (4 + per_step(2)),
+            "rnn, B {B}, T {T}: {rnn}"
         );
-        assert_eq!(
-            allocations_in_one_pass::<Lstm>(B),
-            4 + per_step(2),
-            "lstm, batch {B}"
+        let lstm = allocations_in_one_pass::<Lstm>(B, T);
+        assert!(
+            lstm <= PER_GEMM * (4 + per_step(2)),
+            "lstm, B {B}, T {T}: {lstm}"
         );
-        assert_eq!(
-            allocations_in_one_pass::<Gru>(B),
-            5 + per_step(4),
-            "gru, batch {B}"
+        let gru = allocations_in_one_pass::<Gru>(B, T);
+        assert!(
+            gru <= PER_GEMM * (5 + per_step(4)),
+            "gru, B {B}, T {T}: {gru}"
         );
     }
 }

@@ -7,10 +7,11 @@
 //! row-major `col` holds the same numbers transposed in memory. We keep the notes' orientation
 //! and let the storage be column-major because then (a) im2col copies whole runs of an image
 //! row (OW contiguous pixels when S = 1) into contiguous memory, and (b) every product the
-//! layer needs reads `col` in place through matrixmultiply's strides: `W·colᵀ` (forward),
+//! layer needs reads `col` in place through the kernels' strides: `W·colᵀ` (forward),
 //! `dA·col` (dW), `dAᵀ·W` (dcol), via `shared::kernels::{gemm_nt, gemm, gemm_tn}`. No
 //! transposed copy.
 
+use super::Float;
 use crate::model::Geometry;
 use nalgebra::DMatrix;
 
@@ -28,14 +29,14 @@ fn ox_range(g: &Geometry, fx: usize) -> (usize, usize) {
 }
 
 /// Resizes `m` to rows × cols if its shape differs (allocating only then).
-pub fn ensure_shape(m: &mut DMatrix<f64>, rows: usize, cols: usize) {
+pub fn ensure_shape<T: Float>(m: &mut DMatrix<T>, rows: usize, cols: usize) {
     if m.shape() != (rows, cols) {
         *m = DMatrix::zeros(rows, cols);
     }
 }
 
 /// im2col of a batch `x` ((C·H·W) × N) into `col` ((N·OH·OW) × (C·FH·FW)), resized if needed.
-pub fn im2col_into(x: &DMatrix<f64>, g: &Geometry, col: &mut DMatrix<f64>) {
+pub fn im2col_into<T: Float>(x: &DMatrix<T>, g: &Geometry, col: &mut DMatrix<T>) {
     assert_eq!(x.nrows(), g.input_len(), "im2col: x must be (C·H·W) × N");
     let (n_img, oh, ow) = (x.ncols(), g.oh(), g.ow());
     let (s, p, hw) = (g.stride, g.pad, g.h * g.w);
@@ -53,12 +54,12 @@ pub fn im2col_into(x: &DMatrix<f64>, g: &Geometry, col: &mut DMatrix<f64>) {
                 let dst = &mut col_k[(n * oh + oy) * ow..][..ow];
                 let y = s * oy + fy;
                 if y < p || y - p >= g.h {
-                    dst.fill(0.0);
+                    dst.fill(T::zero());
                     continue;
                 }
                 let row = &image[(y - p) * g.w..][..g.w];
-                dst[..lo].fill(0.0);
-                dst[hi..].fill(0.0);
+                dst[..lo].fill(T::zero());
+                dst[hi..].fill(T::zero());
                 if s == 1 {
                     let x0 = lo + fx - p;
                     dst[lo..hi].copy_from_slice(&row[x0..x0 + (hi - lo)]);
@@ -76,7 +77,7 @@ pub fn im2col_into(x: &DMatrix<f64>, g: &Geometry, col: &mut DMatrix<f64>) {
 /// the pixel it was copied from; `dx` becomes (C·H·W) × N (resized if needed, overwritten).
 /// In backprop: dx = col2im(dcol), the notes' "sum of the dcol values wherever the pixel
 /// appears".
-pub fn col2im_into(col: &DMatrix<f64>, g: &Geometry, dx: &mut DMatrix<f64>) {
+pub fn col2im_into<T: Float>(col: &DMatrix<T>, g: &Geometry, dx: &mut DMatrix<T>) {
     let (oh, ow) = (g.oh(), g.ow());
     assert_eq!(
         col.ncols(),
@@ -88,7 +89,7 @@ pub fn col2im_into(col: &DMatrix<f64>, g: &Geometry, dx: &mut DMatrix<f64>) {
     let n_img = rows / (oh * ow);
     let (s, p, hw) = (g.stride, g.pad, g.h * g.w);
     ensure_shape(dx, g.input_len(), n_img);
-    dx.fill(0.0);
+    dx.fill(T::zero());
     let dx = dx.as_mut_slice();
     for (k, col_k) in col.as_slice().chunks_exact(rows).enumerate() {
         let (c, fy, fx) = g.tap(k);
@@ -106,11 +107,11 @@ pub fn col2im_into(col: &DMatrix<f64>, g: &Geometry, dx: &mut DMatrix<f64>) {
                 if s == 1 {
                     let x0 = lo + fx - p;
                     for (d, v) in row[x0..x0 + (hi - lo)].iter_mut().zip(&src[lo..hi]) {
-                        *d += v;
+                        *d += *v;
                     }
                 } else {
                     for (ox, v) in src.iter().enumerate().take(hi).skip(lo) {
-                        row[s * ox + fx - p] += v;
+                        row[s * ox + fx - p] += *v;
                     }
                 }
             }

@@ -17,37 +17,38 @@
 
 #![allow(non_snake_case)]
 
+use super::Float;
 use super::im2col::{col2im_into, ensure_shape, im2col_into};
 use crate::model::Geometry;
 use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut};
-use shared::activation;
 use shared::kernels::{gemm, gemm_nt, gemm_tn};
+use shared::loss::TINY;
 
 /// Convolution layer: FN filters of C × FH × FW, stride S, pad P. Forward is im2col and one
 /// GEMM; backward is two GEMMs and col2im.
 ///
 /// Legend: N examples, P = OH·OW window positions, K = C·FH·FW taps, FN filters.
 #[derive(Clone, Debug)]
-pub struct Convolution {
+pub struct Convolution<T: Float = f64> {
     /// Input and window geometry.
     pub g: Geometry,
     /// FN × K: row f is filter f flattened in (c, fy, fx) order (Saito's `W.reshape(FN, -1)`).
-    pub W: DMatrix<f64>,
+    pub W: DMatrix<T>,
     /// FN × 1.
-    pub b: DMatrix<f64>,
+    pub b: DMatrix<T>,
     /// FN × K, ∂L/∂W of the last backward.
-    pub dW: DMatrix<f64>,
+    pub dW: DMatrix<T>,
     /// FN × 1, ∂L/∂b of the last backward.
-    pub db: DMatrix<f64>,
+    pub db: DMatrix<T>,
     /// (N·P) × K: im2col(X) of the last forward, kept for dW.
-    col: DMatrix<f64>,
+    col: DMatrix<T>,
     /// (N·P) × K: dcol = dAᵀ·W.
-    dcol: DMatrix<f64>,
+    dcol: DMatrix<T>,
 }
 
-impl Convolution {
+impl<T: Float> Convolution<T> {
     /// A layer with filters `W` (FN × C·FH·FW) and biases `b` (FN × 1).
-    pub fn new(g: Geometry, W: DMatrix<f64>, b: DMatrix<f64>) -> Self {
+    pub fn new(g: Geometry, W: DMatrix<T>, b: DMatrix<T>) -> Self {
         assert_eq!(W.ncols(), g.taps(), "W must be FN × C·FH·FW");
         assert_eq!(b.shape(), (W.nrows(), 1), "b must be FN × 1");
         let (dW, db) = (
@@ -77,7 +78,7 @@ impl Convolution {
 
     /// Y = conv(X): X (C·H·W) × N in (c, y, x) order → Y (OH·OW·FN) × N in (y, x, f) order
     /// (resized if needed).
-    pub fn forward(&mut self, X: &DMatrix<f64>, Y: &mut DMatrix<f64>) {
+    pub fn forward(&mut self, X: &DMatrix<T>, Y: &mut DMatrix<T>) {
         let (N, P, FN) = (X.ncols(), self.g.windows(), self.filters());
         // col = im2col(x)                                   (N·P) × K
         im2col_into(X, &self.g, &mut self.col);
@@ -89,12 +90,12 @@ impl Convolution {
             a.copy_from_slice(b); // column (n, oy, ox) of A starts as b
         }
         let mut A = DMatrixViewMut::from_slice(Y.as_mut_slice(), FN, N * P);
-        gemm_nt(1.0, &self.W, &self.col, 1.0, &mut A);
+        gemm_nt(T::one(), &self.W, &self.col, T::one(), &mut A);
     }
 
     /// Backward of [`Convolution::forward`]: sets `dW`, `db` from dY ((OH·OW·FN) × N) and,
     /// if asked, dX ((C·H·W) × N). The first layer of a network does not need dX.
-    pub fn backward(&mut self, dY: &DMatrix<f64>, dX: Option<&mut DMatrix<f64>>) {
+    pub fn backward(&mut self, dY: &DMatrix<T>, dX: Option<&mut DMatrix<T>>) {
         let (P, FN) = (self.g.windows(), self.filters());
         let N = dY.ncols();
         assert_eq!(dY.nrows(), P * FN, "dY must be (OH·OW·FN) × N");
@@ -107,18 +108,18 @@ impl Convolution {
         let dA = DMatrixView::from_slice(dY.as_slice(), FN, N * P);
         // A = W colᵀ + b 1ᵀ  ⇒  db = dA 1 (Saito: db = np.sum(dout, axis=0))   FN × 1
         let db = self.db.as_mut_slice();
-        db.fill(0.0);
+        db.fill(T::zero());
         for a in dY.as_slice().chunks_exact(FN) {
             for (d, v) in db.iter_mut().zip(a) {
-                *d += v; // a = column (n, oy, ox) of dA
+                *d += *v; // a = column (n, oy, ox) of dA
             }
         }
         // A = W colᵀ  ⇒  dW = dA col (Saito: dW = colᵀ·dout, transposed as our W is)   FN × K
-        gemm(1.0, &dA, &self.col, 0.0, &mut self.dW);
+        gemm(T::one(), &dA, &self.col, T::zero(), &mut self.dW);
         if let Some(dX) = dX {
             // A = W colᵀ  ⇒  dcol = dAᵀ W (Saito: dcol = dout·col_Wᵀ)   (N·P) × K
             ensure_shape(&mut self.dcol, N * P, self.g.taps());
-            gemm_tn(1.0, &dA, &self.W, 0.0, &mut self.dcol);
+            gemm_tn(T::one(), &dA, &self.W, T::zero(), &mut self.dcol);
             // col = im2col(x)  ⇒  dx = col2im(dcol)           (C·H·W) × N
             col2im_into(&self.dcol, &self.g, dX);
         }
@@ -153,7 +154,7 @@ impl Pooling {
 
     /// Y = maxpool(X): X (H·W·C) × N → Y (OH·OW·C) × N, both in (y, x, c) order. Ties go to
     /// the first maximum in (fy, fx) order, as numpy's `argmax` over Saito's im2col rows.
-    pub fn forward(&mut self, X: &DMatrix<f64>, Y: &mut DMatrix<f64>) {
+    pub fn forward<T: Float>(&mut self, X: &DMatrix<T>, Y: &mut DMatrix<T>) {
         let g = self.g;
         let (N, C, oh, ow, s) = (X.ncols(), g.c, g.oh(), g.ow(), g.stride);
         assert_eq!(X.nrows(), g.input_len(), "X must be (H·W·C) × N");
@@ -195,7 +196,7 @@ impl Pooling {
 
     /// dX from dY ((OH·OW·C) × N): each dY entry is added at its window's maximum; every other
     /// input gets 0. `dX` becomes (H·W·C) × N.
-    pub fn backward(&self, dY: &DMatrix<f64>, dX: &mut DMatrix<f64>) {
+    pub fn backward<T: Float>(&self, dY: &DMatrix<T>, dX: &mut DMatrix<T>) {
         let (N, out_len, in_len) = (dY.ncols(), self.output_len(), self.g.input_len());
         assert_eq!(dY.nrows(), out_len, "dY must be (OH·OW·C) × N");
         assert_eq!(
@@ -204,7 +205,7 @@ impl Pooling {
             "backward needs the forward's batch"
         );
         ensure_shape(dX, in_len, N);
-        dX.as_mut_slice().fill(0.0);
+        dX.as_mut_slice().fill(T::zero());
         for ((dx, dy), arg) in dX
             .as_mut_slice()
             .chunks_exact_mut(in_len)
@@ -220,33 +221,37 @@ impl Pooling {
 }
 
 /// ReLU forward in place: z = max(0, a) (the notes' figure 13 puts it inside the conv layer).
-pub fn relu_forward(A: &mut DMatrix<f64>) {
-    activation::relu_mut(A);
+/// `shared::activation::relu_mut`'s formula, for both float types.
+pub fn relu_forward<T: Float>(A: &mut DMatrix<T>) {
+    A.apply(|a| *a = if *a > T::zero() { *a } else { T::zero() });
 }
 
 /// ReLU backward in place, from the forward's output Z: dA = dZ ∘ \[Z > 0\]
-/// (Saito keeps the mask x ≤ 0; Z > 0 is the same set).
-pub fn relu_backward(dZ: &mut DMatrix<f64>, Z: &DMatrix<f64>) {
-    activation::relu_backward_mut(dZ, Z);
+/// (Saito keeps the mask x ≤ 0; Z > 0 is the same set). `shared::activation::relu_backward_mut`'s
+/// formula, for both float types.
+pub fn relu_backward<T: Float>(dZ: &mut DMatrix<T>, Z: &DMatrix<T>) {
+    dZ.zip_apply(Z, |d, z| {
+        *d *= if z > T::zero() { T::one() } else { T::zero() }
+    });
 }
 
 /// Affine layer Y = W·X + b 1ᵀ on one example per column (Saito writes x·W + b with one
 /// example per row: the same product, transposed).
 #[derive(Clone, Debug)]
-pub struct Affine {
+pub struct Affine<T: Float = f64> {
     /// out × D.
-    pub W: DMatrix<f64>,
+    pub W: DMatrix<T>,
     /// out × 1.
-    pub b: DMatrix<f64>,
+    pub b: DMatrix<T>,
     /// out × D, ∂L/∂W of the last backward.
-    pub dW: DMatrix<f64>,
+    pub dW: DMatrix<T>,
     /// out × 1, ∂L/∂b of the last backward.
-    pub db: DMatrix<f64>,
+    pub db: DMatrix<T>,
 }
 
-impl Affine {
+impl<T: Float> Affine<T> {
     /// A layer with weights `W` (out × D) and biases `b` (out × 1).
-    pub fn new(W: DMatrix<f64>, b: DMatrix<f64>) -> Self {
+    pub fn new(W: DMatrix<T>, b: DMatrix<T>) -> Self {
         assert_eq!(b.shape(), (W.nrows(), 1), "b must be out × 1");
         let (dW, db) = (
             DMatrix::zeros(W.nrows(), W.ncols()),
@@ -256,10 +261,10 @@ impl Affine {
     }
 
     /// Y = W·X + b: X (D × N) → Y (out × N) (resized if needed).
-    pub fn forward(&self, X: &DMatrix<f64>, Y: &mut DMatrix<f64>) {
+    pub fn forward(&self, X: &DMatrix<T>, Y: &mut DMatrix<T>) {
         ensure_shape(Y, self.W.nrows(), X.ncols());
         // Y = W X                                              out × N
-        gemm(1.0, &self.W, X, 0.0, Y);
+        gemm(T::one(), &self.W, X, T::zero(), Y);
         // Y += b 1ᵀ
         for mut y in Y.column_iter_mut() {
             y += &self.b;
@@ -267,15 +272,15 @@ impl Affine {
     }
 
     /// Backward of [`Affine::forward`] given its input X: sets dW, db and, if asked, dX.
-    pub fn backward(&mut self, X: &DMatrix<f64>, dY: &DMatrix<f64>, dX: Option<&mut DMatrix<f64>>) {
+    pub fn backward(&mut self, X: &DMatrix<T>, dY: &DMatrix<T>, dX: Option<&mut DMatrix<T>>) {
         // Y = W X + b 1ᵀ  ⇒  dW = dY Xᵀ                        out × D
-        gemm_nt(1.0, dY, X, 0.0, &mut self.dW);
+        gemm_nt(T::one(), dY, X, T::zero(), &mut self.dW);
         // Y = W X + b 1ᵀ  ⇒  db = dY 1 (row sums)              out × 1
         self.db.copy_from(&dY.column_sum());
         if let Some(dX) = dX {
             // Y = W X + b 1ᵀ  ⇒  dX = Wᵀ dY                    D × N
             ensure_shape(dX, self.W.ncols(), dY.ncols());
-            gemm_tn(1.0, &self.W, dY, 0.0, dX);
+            gemm_tn(T::one(), &self.W, dY, T::zero(), dX);
         }
     }
 }
@@ -283,18 +288,37 @@ impl Affine {
 /// Softmax with cross-entropy loss, forward: scores S (K × N) become probabilities Y in
 /// place (max-subtracted softmax per column); returns L = −(1/N) Σ_n log Y[t_n, n].
 /// (Saito adds 1e-7 inside the log; `shared::loss` adds e^−30, negligible for the gradient.)
-pub fn softmax_with_loss_forward(S: &mut DMatrix<f64>, t: &[usize]) -> f64 {
-    activation::softmax_columns_mut(S);
-    shared::loss::cross_entropy(S, t)
+pub fn softmax_with_loss_forward<T: Float>(S: &mut DMatrix<T>, t: &[usize]) -> f64 {
+    // Y = softmax(S) column by column, the column's maximum subtracted first
+    // (`shared::activation::softmax_columns_mut`'s formula, for both float types)
+    for mut col in S.column_iter_mut() {
+        let max = col
+            .iter()
+            .fold(T::round_from(f64::NEG_INFINITY), |m, &v| m.max(v));
+        let mut sum = T::zero();
+        for v in col.iter_mut() {
+            *v = (*v - max).exp();
+            sum += *v;
+        }
+        col /= sum;
+    }
+    // L = −(1/N) Σ_n log(Y[t_n, n] + tiny), in f64 (`shared::loss::cross_entropy`)
+    assert_eq!(S.ncols(), t.len(), "one target per column");
+    let total: f64 = t
+        .iter()
+        .enumerate()
+        .map(|(n, &k)| -(S[(k, n)].as_f64() + TINY).ln())
+        .sum();
+    total / t.len() as f64
 }
 
 /// Softmax with cross-entropy loss, backward: dS = (Y − T)/N, T one-hot of `t`.
-pub fn softmax_with_loss_backward(Y: &DMatrix<f64>, t: &[usize], dS: &mut DMatrix<f64>) {
-    let N = Y.ncols() as f64;
+pub fn softmax_with_loss_backward<T: Float>(Y: &DMatrix<T>, t: &[usize], dS: &mut DMatrix<T>) {
+    let N = T::round_from(Y.ncols() as f64);
     ensure_shape(dS, Y.nrows(), Y.ncols());
     dS.copy_from(Y);
     for (n, &k) in t.iter().enumerate() {
-        dS[(k, n)] -= 1.0;
+        dS[(k, n)] -= T::one();
     }
     *dS /= N;
 }

@@ -18,10 +18,12 @@
 
 #![allow(non_snake_case)]
 
+use super::adam::Optimize;
 use super::layers::{
     Affine, Convolution, Pooling, relu_backward, relu_forward, softmax_with_loss_backward,
     softmax_with_loss_forward,
 };
+use super::{Float, narrow};
 use crate::model::{Config, Init};
 use nalgebra::DMatrix;
 use shared::optim::Optimizer;
@@ -30,52 +32,58 @@ use shared::{Result, init};
 
 /// A model trained on mini-batches of images (one per column) with class labels.
 pub trait Classifier {
+    /// The float type of its parameters and batches.
+    type T: Float;
     /// The class scores (K × N) of the batch `X`.
-    fn scores(&mut self, X: &DMatrix<f64>) -> &DMatrix<f64>;
+    fn scores(&mut self, X: &DMatrix<Self::T>) -> &DMatrix<Self::T>;
     /// Forward and backward on a batch: returns the loss and leaves every ∂L/∂θ in place.
-    fn gradient(&mut self, X: &DMatrix<f64>, t: &[usize]) -> f64;
+    fn gradient(&mut self, X: &DMatrix<Self::T>, t: &[usize]) -> f64;
     /// One optimizer step with the gradients of the last [`Classifier::gradient`].
-    fn update(&mut self, opt: &mut Optimizer);
+    fn update(&mut self, opt: &mut <Self::T as Float>::Optimizer);
 }
 
 /// conv → ReLU → pool → affine → ReLU → affine → softmax, with its activations.
 #[derive(Clone, Debug)]
-pub struct FastConvNet {
+pub struct FastConvNet<T: Float = f64> {
     /// The sizes.
     pub config: Config,
     /// Conv layer: W1 FN × (C·FH·FW), b1 FN × 1.
-    pub conv1: Convolution,
+    pub conv1: Convolution<T>,
     /// 2 × 2 max pooling.
     pub pool1: Pooling,
     /// W2 hidden × (PH·PW·FN), b2 hidden × 1.
-    pub affine2: Affine,
+    pub affine2: Affine<T>,
     /// W3 classes × hidden, b3 classes × 1.
-    pub affine3: Affine,
+    pub affine3: Affine<T>,
     /// (OH·OW·FN) × N: conv output A1 (before the ReLU).
-    A1: DMatrix<f64>,
+    A1: DMatrix<T>,
     /// (PH·PW·FN) × N: pool(A1), then P1 = relu(pool(A1)) = pool(relu(A1)) in place.
-    P1: DMatrix<f64>,
+    P1: DMatrix<T>,
     /// hidden × N: A2, then Z2 = relu(A2) in place.
-    A2: DMatrix<f64>,
+    A2: DMatrix<T>,
     /// classes × N: scores S3, then probabilities Y3 in place.
-    S3: DMatrix<f64>,
+    S3: DMatrix<T>,
     /// Gradients of the activations, same shapes.
-    dS3: DMatrix<f64>,
-    dA2: DMatrix<f64>,
-    dP1: DMatrix<f64>,
-    dA1: DMatrix<f64>,
+    dS3: DMatrix<T>,
+    dA2: DMatrix<T>,
+    dP1: DMatrix<T>,
+    dA1: DMatrix<T>,
 }
 
-impl FastConvNet {
+impl<T: Float> FastConvNet<T> {
     /// A network of `config` with weights drawn by `init` from `rng` ([`Init::weights`]: the
-    /// model's draws, W2's numbers taken in this network's (y, x, f) column order).
+    /// model's draws, W2's numbers taken in this network's (y, x, f) column order), rounded to
+    /// `T`.
     pub fn new(config: Config, init: Init, rng: &mut Rng) -> Result<Self> {
-        Ok(Self::from_weights(config, init.weights(&config, rng)?))
+        Ok(Self::from_weights(
+            config,
+            init.weights(&config, rng)?.map(|w| narrow(&w)),
+        ))
     }
 
     /// A network of `config` (valid sizes, see [`Config::geometries`]) with the given
     /// [W1, b1, W2, b2, W3, b3], W2's columns in (y, x, f) order.
-    pub fn from_weights(config: Config, [W1, b1, W2, b2, W3, b3]: [DMatrix<f64>; 6]) -> Self {
+    pub fn from_weights(config: Config, [W1, b1, W2, b2, W3, b3]: [DMatrix<T>; 6]) -> Self {
         let e = || DMatrix::zeros(0, 0);
         FastConvNet {
             config,
@@ -106,7 +114,7 @@ impl FastConvNet {
             + 2 * FN * conv.windows()
             + 3 * FN * pool.windows()
             + 2 * (H + K);
-        Ok(8.0 * floats as f64)
+        Ok((std::mem::size_of::<T>() * floats) as f64)
     }
 
     /// Number of parameters (433,890 for MNIST sizes).
@@ -115,7 +123,7 @@ impl FastConvNet {
     }
 
     /// [W1, b1, W2, b2, W3, b3].
-    pub fn params(&self) -> [&DMatrix<f64>; 6] {
+    pub fn params(&self) -> [&DMatrix<T>; 6] {
         [
             &self.conv1.W,
             &self.conv1.b,
@@ -127,7 +135,7 @@ impl FastConvNet {
     }
 
     /// [dW1, db1, dW2, db2, dW3, db3] of the last backward.
-    pub fn grads(&self) -> [&DMatrix<f64>; 6] {
+    pub fn grads(&self) -> [&DMatrix<T>; 6] {
         [
             &self.conv1.dW,
             &self.conv1.db,
@@ -140,7 +148,7 @@ impl FastConvNet {
 
     /// [dW1, db1, dW2, db2, dW3, db3], to combine the groups' gradients
     /// ([`crate::fast::parallel`]).
-    pub(crate) fn grads_mut(&mut self) -> [&mut DMatrix<f64>; 6] {
+    pub(crate) fn grads_mut(&mut self) -> [&mut DMatrix<T>; 6] {
         [
             &mut self.conv1.dW,
             &mut self.conv1.db,
@@ -153,12 +161,12 @@ impl FastConvNet {
 
     /// The scores S3 (classes × N) of the last [`FastConvNet::forward`] (probabilities Y3
     /// after a [`FastConvNet::loss`]).
-    pub fn last_scores(&self) -> &DMatrix<f64> {
+    pub fn last_scores(&self) -> &DMatrix<T> {
         &self.S3
     }
 
     /// Forward to the scores S3 (classes × N) of a batch X ((C·H·W) × N).
-    pub fn forward(&mut self, X: &DMatrix<f64>) -> &DMatrix<f64> {
+    pub fn forward(&mut self, X: &DMatrix<T>) -> &DMatrix<T> {
         // A1 = conv(X)                                      (OH·OW·FN) × N
         self.conv1.forward(X, &mut self.A1);
         // P1 = pool(Z1), Z1 = relu(A1), computed as relu(pool(A1)) (same numbers)
@@ -174,19 +182,21 @@ impl FastConvNet {
     }
 
     /// The loss L = −(1/N) Σ log softmax(S3)[t_n, n] of a batch.
-    pub fn loss(&mut self, X: &DMatrix<f64>, t: &[usize]) -> f64 {
+    pub fn loss(&mut self, X: &DMatrix<T>, t: &[usize]) -> f64 {
         self.forward(X);
         // Y3 = softmax(S3) in place; L = CE(Y3, t)
         softmax_with_loss_forward(&mut self.S3, t)
     }
 }
 
-impl Classifier for FastConvNet {
-    fn scores(&mut self, X: &DMatrix<f64>) -> &DMatrix<f64> {
+impl<T: Float> Classifier for FastConvNet<T> {
+    type T = T;
+
+    fn scores(&mut self, X: &DMatrix<T>) -> &DMatrix<T> {
         self.forward(X)
     }
 
-    fn gradient(&mut self, X: &DMatrix<f64>, t: &[usize]) -> f64 {
+    fn gradient(&mut self, X: &DMatrix<T>, t: &[usize]) -> f64 {
         let loss = self.loss(X, t);
         // L = CE(softmax(S3), t)  ⇒  dS3 = (Y3 − T)/N
         softmax_with_loss_backward(&self.S3, t, &mut self.dS3);
@@ -208,7 +218,7 @@ impl Classifier for FastConvNet {
         loss
     }
 
-    fn update(&mut self, opt: &mut Optimizer) {
+    fn update(&mut self, opt: &mut T::Optimizer) {
         opt.begin_step();
         opt.update(0, &mut self.conv1.W, &self.conv1.dW);
         opt.update(1, &mut self.conv1.b, &self.conv1.db);
@@ -245,6 +255,8 @@ impl LinearSoftmax {
 }
 
 impl Classifier for LinearSoftmax {
+    type T = f64;
+
     fn scores(&mut self, X: &DMatrix<f64>) -> &DMatrix<f64> {
         self.affine.forward(X, &mut self.S);
         &self.S

@@ -22,44 +22,54 @@
 
 #![allow(non_snake_case)]
 
+use super::Float;
 use super::im2col::ensure_shape;
 use super::net::{Classifier, FastConvNet};
 use nalgebra::DMatrix;
 use shared::Result;
-use shared::optim::Optimizer;
 
 pub use shared::parallel::{MAX_THREADS, check_threads, groups};
 
 /// One group's inputs and result.
-#[derive(Clone, Debug, Default)]
-struct Group {
+#[derive(Clone, Debug)]
+struct Group<T: Float> {
     /// (C·H·W) × B_g: the group's columns of the batch.
-    X: DMatrix<f64>,
+    X: DMatrix<T>,
     /// B_g labels.
     t: Vec<usize>,
     /// L_g, the group's mean loss.
     loss: f64,
 }
 
-/// The replicas and buffers of a run on N threads (made once per run).
-#[derive(Clone, Debug)]
-pub struct Parallel {
-    /// N − 1 copies of the network for groups 0 … N − 2 (their weights are copied from the
-    /// network before each use; their activations and gradients are their own).
-    replicas: Vec<FastConvNet>,
-    /// N groups.
-    groups: Vec<Group>,
-    /// classes × B: the scores of a whole batch, assembled from the groups'.
-    S: DMatrix<f64>,
+impl<T: Float> Group<T> {
+    fn empty() -> Self {
+        Group {
+            X: DMatrix::zeros(0, 0),
+            t: Vec::new(),
+            loss: 0.0,
+        }
+    }
 }
 
-impl Parallel {
+/// The replicas and buffers of a run on N threads (made once per run).
+#[derive(Clone, Debug)]
+pub struct Parallel<T: Float = f64> {
+    /// N − 1 copies of the network for groups 0 … N − 2 (their weights are copied from the
+    /// network before each use; their activations and gradients are their own).
+    replicas: Vec<FastConvNet<T>>,
+    /// N groups.
+    groups: Vec<Group<T>>,
+    /// classes × B: the scores of a whole batch, assembled from the groups'.
+    S: DMatrix<T>,
+}
+
+impl<T: Float> Parallel<T> {
     /// Buffers for `net` on `threads` threads (checked by [`check_threads`]).
-    pub fn new(net: &FastConvNet, threads: usize) -> Result<Self> {
+    pub fn new(net: &FastConvNet<T>, threads: usize) -> Result<Self> {
         let n = check_threads(threads)?;
         Ok(Parallel {
             replicas: vec![net.clone(); n - 1],
-            groups: vec![Group::default(); n],
+            groups: vec![Group::empty(); n],
             S: DMatrix::zeros(0, 0),
         })
     }
@@ -71,13 +81,18 @@ impl Parallel {
 
     /// `net` on these threads, as a [`Classifier`] (for [`crate::train::train_epoch`],
     /// [`crate::train::accuracy`]).
-    pub fn on<'a>(&'a mut self, net: &'a mut FastConvNet) -> Threaded<'a> {
+    pub fn on<'a>(&'a mut self, net: &'a mut FastConvNet<T>) -> Threaded<'a, T> {
         Threaded { net, par: self }
     }
 
     /// Copies the columns of each group of `X` (and their labels `t`, if any) into the
     /// group buffers and the network's weights into the replicas; returns the groups.
-    fn scatter(&mut self, net: &FastConvNet, X: &DMatrix<f64>, t: &[usize]) -> Vec<(usize, usize)> {
+    fn scatter(
+        &mut self,
+        net: &FastConvNet<T>,
+        X: &DMatrix<T>,
+        t: &[usize],
+    ) -> Vec<(usize, usize)> {
         let parts = groups(X.ncols(), self.threads());
         let len = X.nrows();
         for (&(n0, b), grp) in parts.iter().zip(&mut self.groups) {
@@ -102,11 +117,11 @@ impl Parallel {
 
 /// Runs `job(net, group)` for the first `k` groups: groups 0 … k − 2 on scoped threads with
 /// the replicas, group k − 1 on the calling thread with `net`; returns when all are done.
-fn run_groups(
-    net: &mut FastConvNet,
-    replicas: &mut [FastConvNet],
-    groups: &mut [Group],
-    job: impl Fn(&mut FastConvNet, &mut Group) + Sync,
+fn run_groups<T: Float>(
+    net: &mut FastConvNet<T>,
+    replicas: &mut [FastConvNet<T>],
+    groups: &mut [Group<T>],
+    job: impl Fn(&mut FastConvNet<T>, &mut Group<T>) + Sync,
 ) {
     let Some((last, rest)) = groups.split_last_mut() else {
         return;
@@ -122,13 +137,15 @@ fn run_groups(
 
 /// A network and its [`Parallel`] buffers: a [`Classifier`] whose gradient and scores are
 /// computed group by group on N threads.
-pub struct Threaded<'a> {
-    net: &'a mut FastConvNet,
-    par: &'a mut Parallel,
+pub struct Threaded<'a, T: Float = f64> {
+    net: &'a mut FastConvNet<T>,
+    par: &'a mut Parallel<T>,
 }
 
-impl Classifier for Threaded<'_> {
-    fn scores(&mut self, X: &DMatrix<f64>) -> &DMatrix<f64> {
+impl<T: Float> Classifier for Threaded<'_, T> {
+    type T = T;
+
+    fn scores(&mut self, X: &DMatrix<T>) -> &DMatrix<T> {
         let parts = self.par.scatter(self.net, X, &[]);
         let k = parts.len();
         let Parallel {
@@ -150,7 +167,7 @@ impl Classifier for Threaded<'_> {
         S
     }
 
-    fn gradient(&mut self, X: &DMatrix<f64>, t: &[usize]) -> f64 {
+    fn gradient(&mut self, X: &DMatrix<T>, t: &[usize]) -> f64 {
         let parts = self.par.scatter(self.net, X, t);
         let k = parts.len();
         let Parallel {
@@ -163,15 +180,16 @@ impl Classifier for Threaded<'_> {
         // w_g = B_g / B; the network holds the last group's gradients.
         let B = X.ncols() as f64;
         let w: Vec<f64> = parts.iter().map(|&(_, b)| b as f64 / B).collect();
-        let others: Vec<[&DMatrix<f64>; 6]> = replicas[..k - 1].iter().map(|r| r.grads()).collect();
+        let wT: Vec<T> = w.iter().map(|&w_g| T::round_from(w_g)).collect();
+        let others: Vec<[&DMatrix<T>; 6]> = replicas[..k - 1].iter().map(|r| r.grads()).collect();
         // ∂L/∂θ = Σ_g w_g ∂L_g/∂θ, g = 0 … N − 1 in order.
         for (i, d) in self.net.grads_mut().into_iter().enumerate() {
             for (j, x) in d.iter_mut().enumerate() {
-                let mut sum = 0.0;
-                for (w_g, r) in w.iter().zip(&others) {
+                let mut sum = T::zero();
+                for (&w_g, r) in wT.iter().zip(&others) {
                     sum += w_g * r[i][j];
                 }
-                *x = sum + w[k - 1] * *x;
+                *x = sum + wT[k - 1] * *x;
             }
         }
         // L = Σ_g w_g L_g, in order.
@@ -181,7 +199,7 @@ impl Classifier for Threaded<'_> {
             .sum()
     }
 
-    fn update(&mut self, opt: &mut Optimizer) {
+    fn update(&mut self, opt: &mut T::Optimizer) {
         self.net.update(opt);
     }
 }
