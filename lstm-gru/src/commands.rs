@@ -44,7 +44,6 @@ pub fn adding(chapter: Chapter, a: &AddingArgs) -> Result<()> {
         eval_every: 50,
         test_size: 256,
         threads: a.threads as usize,
-        max_mse: train::MAX_MSE,
     };
     // The training caches (twice with --threads: the groups' beside the run's), the held-out
     // caches, weights and Adam.
@@ -317,9 +316,6 @@ pub fn gradients(chapter: Chapter, a: &GradientsArgs) -> Result<()> {
             eval_every: 50,
             test_size: 256,
             threads: 1,
-            // The ReLU cell with uniform weights passes through spikes of its MSE (1e18 at step
-            // 928 by default) and recovers under clipping: the measurement keeps such a cell.
-            max_mse: f64::INFINITY,
         },
         sequences: a.sequences as usize,
     };

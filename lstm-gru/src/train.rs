@@ -53,9 +53,6 @@ pub struct AddingConfig {
     pub test_size: usize,
     /// Threads for each mini-batch (1: the single-threaded code; see [`crate::fast::parallel`]).
     pub threads: usize,
-    /// The largest mini-batch MSE before the run counts as diverged ([`MAX_MSE`]; infinite: only
-    /// a non-finite MSE stops it).
-    pub max_mse: f64,
 }
 
 /// What a training run measured.
@@ -163,7 +160,7 @@ fn run_adding<C: FastCell>(
             Some(p) => p.backward(net, &b.X, &b.target, &mut grads),
         };
         out.seconds = start.elapsed().as_secs_f64();
-        above.check(step, check_finite(step as u64, mse)?, cfg.max_mse)?;
+        above.check(step, check_finite(step as u64, mse)?)?;
         out.train_mse.push(step as f64, mse);
         let mut g = grads.list_mut();
         clip_global_norm(&mut g, cfg.clip);
@@ -175,7 +172,7 @@ fn run_adding<C: FastCell>(
         }
         progress.inc(1);
     }
-    above.at_end(cfg.max_mse)?;
+    above.at_end()?;
     out.seconds = start.elapsed().as_secs_f64();
     Ok(())
 }
@@ -201,29 +198,29 @@ struct Above {
 }
 
 impl Above {
-    fn check(&mut self, step: usize, mse: f64, max_mse: f64) -> Result<()> {
-        if mse <= max_mse {
+    fn check(&mut self, step: usize, mse: f64) -> Result<()> {
+        if mse <= MAX_MSE {
             self.since = None;
             return Ok(());
         }
         self.last = mse;
         let since = *self.since.get_or_insert(step);
         if step + 1 - since >= MAX_MSE_STEPS {
-            return Err(self.diverged(since, max_mse));
+            return Err(self.diverged(since));
         }
         Ok(())
     }
 
-    fn at_end(&self, max_mse: f64) -> Result<()> {
+    fn at_end(&self) -> Result<()> {
         match self.since {
-            Some(since) => Err(self.diverged(since, max_mse)),
+            Some(since) => Err(self.diverged(since)),
             None => Ok(()),
         }
     }
 
-    fn diverged(&self, since: usize, max_mse: f64) -> Error {
+    fn diverged(&self, since: usize) -> Error {
         Error::msg(format!(
-            "training diverged at step {since}: the mini-batch MSE went beyond {max_mse:e} on \
+            "training diverged at step {since}: the mini-batch MSE went beyond {MAX_MSE:e} on \
              targets in [0, 2) and stayed there ({:.3e} at the last step); try a smaller --lr",
             self.last
         ))
@@ -459,4 +456,32 @@ pub fn train_text_until<C: FastCell>(
         p.store_state(&mut session.cache);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Above, MAX_MSE, MAX_MSE_STEPS};
+
+    /// A spike above the bound that comes back within MAX_MSE_STEPS is not a divergence; a
+    /// stretch of MAX_MSE_STEPS steps, or one still running at the end, is, named by its start.
+    #[test]
+    fn a_spike_is_not_a_divergence_a_lasting_explosion_is() {
+        let mut a = Above::default();
+        for step in 1..MAX_MSE_STEPS {
+            a.check(step, 1e9).unwrap();
+        }
+        a.check(MAX_MSE_STEPS, 0.2).unwrap();
+        a.at_end().unwrap();
+        let mut a = Above::default();
+        a.check(1, 0.2).unwrap();
+        for step in 2..MAX_MSE_STEPS + 1 {
+            a.check(step, 2.0 * MAX_MSE).unwrap();
+        }
+        let e = a.check(MAX_MSE_STEPS + 1, 2.0 * MAX_MSE).unwrap_err();
+        assert!(e.to_string().contains("diverged at step 2:"), "{e}");
+        let mut a = Above::default();
+        a.check(7, 1e9).unwrap();
+        let e = a.at_end().unwrap_err();
+        assert!(e.to_string().contains("diverged at step 7:"), "{e}");
+    }
 }

@@ -20,7 +20,6 @@ fn short(steps: usize) -> AddingConfig {
         eval_every: 100,
         test_size: 256,
         threads: 1,
-        max_mse: lstm_gru::train::MAX_MSE,
     }
 }
 

@@ -38,7 +38,6 @@ fn adding_cfg(batch: usize, threads: usize) -> AddingConfig {
         eval_every: 2,
         test_size: 16,
         threads,
-        max_mse: lstm_gru::train::MAX_MSE,
     }
 }
 
