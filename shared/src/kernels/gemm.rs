@@ -3,7 +3,7 @@
 //! nalgebra's own `&a * &b` calls matrixmultiply, and its `a.tr_mul(&b)` and `gemm_tr` compute
 //! aᵀb by column dot products, about 7× slower at 256 × 256 (see the crate reference sheet).
 //! Backprop is full of transposed products (dW = dY Xᵀ, dX = Wᵀ dY), so these helpers express a
-//! transpose through strides (no copy) and call a packed GEMM kernel, one thread:
+//! transpose through strides (no copy) and call a packed GEMM kernel:
 //! - [`gemm()`] and [`gemm_nt`]: the `gemm` crate (the kernel faer and candle use, its rayon
 //!   feature off). It picks its micro-kernel at run time (AVX-512, AVX2 + FMA, or the
 //!   baseline), so one binary runs at the peak of every x86-64 CPU: on a 2-core AMD EPYC
@@ -17,6 +17,11 @@
 //! nalgebra's `&a * &b` in the last digits (the tests compare within rounding). For inner dimensions above
 //! 512 the `gemm` crate cuts the sum into blocks sized from the CPU's caches: the last digits
 //! of such a product may differ between machines, as they already do between instruction sets.
+//!
+//! On several threads ([`super::threads::set_product_threads`]) the gemm crate cuts a large
+//! product's output into blocks of rows and columns, one thread each; every entry is still one
+//! thread's sum over k in the same order, so the results are the same bits on any number of
+//! threads (tested). `gemm_tn` stays on one thread.
 //!
 //! The per-time-step matrix–vector products are in [`super::gemv`](mod@super::gemv).
 
@@ -174,7 +179,7 @@ fn gemm_strided<T, R1, C1, S1, R2, C2, S2, R3, C3, S3>(
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            super::threads::product_parallelism(m, n, k),
         );
     }
 }
@@ -292,6 +297,48 @@ mod tests {
         gemm_nt(2.0f32, &a32, &b32.transpose(), -1.0, &mut c32);
         let want32 = (2.0 * &want).add_scalar(-1.0).map(|x| x as f32);
         assert_relative_eq!(c32, want32, epsilon = 1e-3);
+    }
+
+    /// The products on 1, 2 and 3 threads give the same bits: at the chapters' large shapes
+    /// (conv forward and its weight gradient, RBM on MNIST, rnn-lm's V, the LSTM at batch 32),
+    /// with k above 512, transposed operands and β ≠ 0, in f64 and f32.
+    #[test]
+    fn products_on_several_threads_are_the_same_bits() {
+        use super::super::threads::{product_threads, set_product_threads};
+        let shapes = [
+            (30, 25, 57600), // m, k, n
+            (30, 57600, 25),
+            (500, 784, 100),
+            (8000, 100, 45),
+            (512, 128, 32),
+            (300, 700, 200),
+        ];
+        let before = product_threads();
+        for (m_, k, n) in shapes {
+            let a = m(m_, k, 0.017);
+            let b = m(k, n, 0.029);
+            let bt = b.transpose();
+            let c0 = m(m_, n, 0.003);
+            let (a32, b32, c32) = (
+                a.map(|x| x as f32),
+                b.map(|x| x as f32),
+                c0.map(|x| x as f32),
+            );
+            let mut runs = Vec::new();
+            for t in [1, 2, 3] {
+                set_product_threads(t);
+                let (mut c, mut d, mut e) = (c0.clone(), c0.clone(), c32.clone());
+                gemm(0.5, &a, &b, 1.0, &mut c);
+                gemm_nt(1.0, &a, &bt, -2.0, &mut d);
+                gemm(1.0f32, &a32, &b32, 0.5, &mut e);
+                runs.push((c, d, e));
+            }
+            set_product_threads(before);
+            assert!(
+                runs.iter().all(|r| r == &runs[0]),
+                "{m_}×{k}×{n}: the threads changed the bits"
+            );
+        }
     }
 
     #[test]

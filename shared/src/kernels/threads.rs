@@ -8,9 +8,51 @@
 //! Starting a scoped thread costs 20–90 µs (a few million multiply-adds), so a product is split
 //! only into parts of at least [`MIN_WORK_PER_THREAD`] ([`parts`]). The split does not change
 //! the results, so neither does the threshold.
+//!
+//! The engine's products ([`crate::kernels::gemm()`]) take their threads from
+//! [`set_product_threads`] instead: the gemm crate's own split, also bit-identical.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Multiply-adds a thread must get for a product to be split.
 pub const MIN_WORK_PER_THREAD: usize = 2_000_000;
+
+/// The threads the engine's products ([`crate::kernels::gemm()`], [`crate::kernels::gemm_nt`])
+/// may use: 1 until a program sets it ([`set_product_threads`]).
+static PRODUCT_THREADS: AtomicUsize = AtomicUsize::new(1);
+
+/// Multiply-adds from which a product runs on several threads (the gemm crate's pool, whose
+/// threads wait between products: a split costs a few µs, not a thread start).
+pub const MIN_PRODUCT_WORK: usize = 1_000_000;
+
+/// Lets the engine's products use `n` threads (at least 1) from now on, in this process. The
+/// results do not depend on it (see [`crate::kernels::gemm`](mod@crate::kernels::gemm)).
+pub fn set_product_threads(n: usize) {
+    PRODUCT_THREADS.store(n.max(1), Ordering::Relaxed);
+}
+
+/// The threads the engine's products may use ([`set_product_threads`]).
+pub fn product_threads() -> usize {
+    PRODUCT_THREADS.load(Ordering::Relaxed)
+}
+
+/// How the gemm crate runs an `m × k` times `k × n` product: on [`product_threads`] threads
+/// from [`MIN_PRODUCT_WORK`] multiply-adds, else on the calling thread.
+pub(crate) fn product_parallelism(m: usize, n: usize, k: usize) -> gemm::Parallelism {
+    let t = product_threads();
+    let work = m.saturating_mul(n).saturating_mul(k);
+    if t > 1 && work >= MIN_PRODUCT_WORK {
+        gemm::Parallelism::Rayon(t)
+    } else {
+        gemm::Parallelism::None
+    }
+}
+
+/// The cores this machine offers (`std::thread::available_parallelism`, 1 if unknown): the
+/// default of the chapters' `--threads`.
+pub fn available() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
 
 /// How many parts of at least [`MIN_WORK_PER_THREAD`] multiply-adds a product of `work`
 /// multiply-adds is cut into on `threads` threads, with no more parts than `units` (the columns
