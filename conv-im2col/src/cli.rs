@@ -77,11 +77,11 @@ pub struct TrainArgs {
     /// (each batch drawn with replacement, as Saito's `common/trainer.py`).
     #[arg(long, value_enum, default_value_t = Sampling::Shuffled)]
     pub sampling: Sampling,
-    /// Threads per mini-batch: its examples split into N groups run side by side, the
-    /// gradients combined in a fixed order (1: single-threaded; N > 1 equals it up to
-    /// rounding, so a resumed run keeps the N it was trained with).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
-    pub threads: u64,
+    /// Groups per mini-batch: its examples split into G groups, each on its own thread with a
+    /// replica of the network, the gradients added in a fixed order (1: the whole batch at
+    /// once; G > 1 equals it up to rounding, so a resumed run keeps the G it was trained with).
+    #[arg(long, value_name = "G", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
+    pub groups: u64,
     /// The engine's float type: `f64` (as the notes) or `f32` (parameters, activations,
     /// gradients and Adam's moments in f32; the model records it, `eval` and `--resume` keep it).
     #[arg(long, value_enum, default_value_t = Dtype::F64)]

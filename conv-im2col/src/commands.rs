@@ -72,12 +72,20 @@ fn train_in<T: Float>(started: Started<TrainArgs>) -> Result<()> {
         }
     };
     session.resumed_at(state.steps());
-    let mut s = state.with_threads(a.threads as usize)?;
+    let mut s = state.with_threads(a.groups as usize)?;
+    if a.groups > 1 {
+        // Each group's thread runs its own products: the cores are shared out between them.
+        let cores = shared::kernels::threads::product_threads();
+        shared::kernels::threads::set_product_threads(cores / a.groups as usize);
+    }
     say!("{}", report::data_line(&split))?;
     let adam = format!("{:?}", a.adam);
     say!("{}", report::network_line(&s.net, &adam, lr, batch))?;
-    if a.threads > 1 {
-        say!("each mini-batch split over {} threads", s.threads())?;
+    if a.groups > 1 {
+        say!(
+            "each mini-batch split into {} groups on as many threads",
+            s.threads()
+        )?;
     }
 
     // Train: one progress step per mini-batch, one report line and one checkpoint per epoch;
@@ -137,7 +145,7 @@ fn train_in<T: Float>(started: Started<TrainArgs>) -> Result<()> {
         serde_json::json!({
             "data": split.description, "epochs": a.epochs, "batch": a.batch, "lr": a.lr,
             "init": format!("{:?}", a.init), "adam": adam, "sampling": format!("{:?}", a.sampling),
-            "threads": a.threads, "dtype": T::DTYPE,
+            "groups": a.groups, "dtype": T::DTYPE,
             "parameters": s.net.parameter_count(),
             "train_accuracy": last(&curves.train), "test_accuracy": last(&curves.test),
             "linear_train_accuracy": base.train_accuracy, "linear_test_accuracy": base.test_accuracy,

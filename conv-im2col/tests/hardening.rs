@@ -364,7 +364,7 @@ fn bad_digits_csv_files_are_clear_errors() {
 fn flags_out_of_range_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let cases: [(&[&str], &str); 18] = [
+    let cases: [(&[&str], &str); 19] = [
         (&["--epochs", "0"], "--epochs"),
         (&["--batch", "0"], "--batch"),
         (&["--train-size", "0"], "--train-size"),
@@ -380,8 +380,9 @@ fn flags_out_of_range_are_clear_errors() {
         (&["--adam", "nadam"], "--adam"),
         (&["--sampling", "random"], "--sampling"),
         (&["--mnist", "a", "--digits", "b"], "--digits"),
+        (&["--groups", "0"], "--groups"),
+        (&["--groups", "9"], "--groups"),
         (&["--threads", "0"], "--threads"),
-        (&["--threads", "9"], "--threads"),
         (&["--threads", "two"], "--threads"),
     ];
     for (flags, mention) in cases {

@@ -1,4 +1,4 @@
-//! `--threads N`: the mini-batch's examples split over N threads give the run of one thread up
+//! `--groups N`: the mini-batch's examples split over N threads give the run of one group up
 //! to rounding (1e-9 relative on every loss of the curve and every accuracy), the same bits on
 //! a repeat, and a checkpoint of a run on two threads continues exactly (on two threads).
 #![allow(non_snake_case)]
@@ -129,29 +129,41 @@ fn run_ok(args: &[&str], out: &Path) {
 
 const OUTPUTS: [&str; 4] = ["loss.csv", "model.safetensors", "filters.png", "loss.png"];
 
-/// The binary with `--threads 2`, twice: the same bytes; stopped after 1 epoch and resumed
-/// (on the 2 threads it was trained with): the same bytes again; a resume asking for 1 thread
-/// is refused (N threads round differently from one), and a run on 1 thread gives the same
-/// losses up to rounding.
+/// The binary with `--groups 2`, twice: the same bytes; stopped after 1 epoch and resumed
+/// (with the 2 groups it was trained with): the same bytes again; a resume asking for 1 group
+/// is refused (N groups round differently from one), and a run with 1 group gives the same
+/// losses up to rounding. `--threads` (the products' threads) changes no byte.
 #[test]
 fn binary_on_two_threads_is_deterministic_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let d = |n: &str| dir.path().join(n);
-    let two = ["--epochs", "2", "--threads", "2"];
+    let two = ["--epochs", "2", "--groups", "2"];
     run_ok(&two, &d("a"));
     run_ok(&two, &d("b"));
     shared::testing::assert_same_outputs(&d("a"), &d("b"), &OUTPUTS);
-    run_ok(&["--epochs", "1", "--threads", "2"], &d("part"));
+    run_ok(
+        &["--epochs", "1", "--groups", "2", "--threads", "1"],
+        &d("part"),
+    );
     let part = d("part");
     let part = part.to_str().unwrap();
     run_ok(&["--epochs", "2", "--resume", part], &d("resumed"));
     shared::testing::assert_same_outputs(&d("a"), &d("resumed"), &OUTPUTS);
     let o = shared::testing::run(
         BIN,
-        &["train", "--epochs", "2", "--threads", "1", "--resume", part],
+        &["train", "--epochs", "2", "--groups", "1", "--resume", part],
     );
-    shared::testing::assert_user_error(&o, "--threads 1 on a 2-thread run", &["--threads", "2"]);
-    run_ok(&["--epochs", "2"], &d("one"));
+    shared::testing::assert_user_error(&o, "--groups 1 on a 2-group run", &["--groups", "2"]);
+    run_ok(&["--epochs", "2", "--threads", "1"], &d("one"));
+    run_ok(&["--epochs", "2", "--threads", "2"], &d("one-two-threads"));
+    for f in OUTPUTS {
+        // (summary.json records the --threads it ran with.)
+        let read = |n: &str| std::fs::read(d(n).join(f)).unwrap();
+        assert!(
+            read("one") == read("one-two-threads"),
+            "{f}: --threads changed it"
+        );
+    }
     let losses = |n: &str| -> Vec<f64> {
         let text = std::fs::read_to_string(d(n).join("loss.csv")).unwrap();
         text.lines()

@@ -2,6 +2,7 @@
 //! default in `--help`, which flags were typed, and one wording for one kind of bad value.
 
 use crate::error::{Error, Result};
+use crate::kernels::threads::{self, set_product_threads};
 use crate::session::{Chapter, Given};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Command, CommandFactory, FromArgMatches};
@@ -62,7 +63,20 @@ pub fn parse_bare<C: CommandFactory + FromArgMatches>(chapter: &Chapter, bare: &
     let cli = C::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let mut given = BTreeSet::new();
     typed(&matches, &args, &mut given);
+    set_product_threads(threads_flag(&matches).unwrap_or_else(threads::available));
     (cli, Given(given))
+}
+
+/// The value of `--threads` ([`crate::run::RunArgs::threads`]) in `m` or the subcommand
+/// chosen, if typed.
+fn threads_flag(m: &ArgMatches) -> Option<usize> {
+    if let Some(n) = m.subcommand().and_then(|(_, sub)| threads_flag(sub)) {
+        return Some(n);
+    }
+    match m.try_get_one::<u64>("threads") {
+        Ok(Some(&n)) => usize::try_from(n).ok(),
+        _ => None,
+    }
 }
 
 /// The clap command of `C` as [`parse`] shows it (for tests of `--help`).

@@ -26,6 +26,11 @@ pub struct RunArgs {
     /// Replace the run already in --out (a new run refuses a folder that holds one)
     #[arg(long)]
     pub overwrite: bool,
+    /// Threads for the large matrix products [default: every core]; the numbers are the same
+    /// on any number (`--threads 1` for timing runs)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u64>,
 }
 
 impl Default for RunArgs {
@@ -35,6 +40,7 @@ impl Default for RunArgs {
             out: None,
             quiet: false,
             overwrite: false,
+            threads: None,
         }
     }
 }
@@ -208,6 +214,7 @@ mod tests {
             out: Some(dir.path().join("nested/out")),
             quiet: true,
             overwrite: false,
+            threads: None,
         };
         let run = Run::start("demo", &args).unwrap();
         let mut s = Series::new("loss");

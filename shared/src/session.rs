@@ -70,7 +70,7 @@ pub const FLAGS_KEY: &str = "flags";
 /// The flags that say where and how one invocation runs, not what it computes: a resumed run
 /// takes them from its own command line, and a checkpoint does not store them (the same
 /// training gives the same model file wherever it was written, resumed or not).
-pub const INVOCATION_FLAGS: [&str; 4] = ["out", "resume", "overwrite", "quiet"];
+pub const INVOCATION_FLAGS: [&str; 5] = ["out", "resume", "overwrite", "quiet", "threads"];
 
 /// A chapter program: its crate name and version (use [`crate::chapter!`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
