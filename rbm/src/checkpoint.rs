@@ -10,11 +10,11 @@
 use crate::data::Data;
 use crate::fast::{EngineFloat, Params};
 use crate::model::Rbm;
-use crate::shim::Dtype;
-use crate::shim::{CkExt, TensorsExt, narrow};
 use crate::train::{Config, History, INIT_STREAM, Method, TRAIN_STREAM, Trainer};
 use nalgebra::DMatrix;
 use shared::checkpoint::Checkpoint;
+use shared::cli::Dtype;
+use shared::kernels::narrow;
 use shared::rng::{self, Rng};
 use shared::session::{Checkpointed, Tensors};
 use shared::{Error, Result};
@@ -121,9 +121,9 @@ impl<T: EngineFloat> Checkpointed for State<T> {
 
     fn save(&self, out: &mut Tensors) {
         let [W, a, b] = self.rbm.parts();
-        out.matrix_t("W", W);
-        out.matrix_t("a", a);
-        out.matrix_t("b", b);
+        out.matrix("W", W);
+        out.matrix("a", a);
+        out.matrix("b", b);
         out.meta("n_v", W.ncols());
         out.meta("n_h", W.nrows());
         if T::DTYPE != Dtype::F64 {
@@ -138,11 +138,11 @@ impl<T: EngineFloat> Checkpointed for State<T> {
         for (i, (name, p)) in PARAMETERS.iter().zip([W, a, b]).enumerate() {
             let v = velocities.get(i).filter(|v| v.shape() == p.shape());
             let v = v.map_or_else(|| DMatrix::zeros(p.nrows(), p.ncols()), narrow::<T>);
-            out.matrix_t(format!("velocity.{name}"), &v);
+            out.matrix(format!("velocity.{name}"), &v);
         }
         out.meta("optimizer_t", t);
         if let Some(chains) = self.trainer.chains() {
-            out.matrix_t("chains", chains);
+            out.matrix("chains", chains);
         }
         let rows = self.history.rows();
         let curves = DMatrix::from_fn(rows.len(), 5, |k, j| rows[k][j]);

@@ -2,10 +2,10 @@
 //! `rbm partition` prints the notes' table. Parsed by `shared::cli::parse`, which adds
 //! `--version` and each command's real `--out` default.
 
-use crate::shim::Dtype;
 use crate::train::Method;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
+use shared::cli::Dtype;
 use shared::run::RunArgs;
 use std::path::PathBuf;
 

@@ -28,10 +28,9 @@
 #![allow(non_snake_case)]
 
 use crate::model::{Grads, ModelExpectations, Rbm, bernoulli, softplus};
-use crate::shim::{Float, narrow, widen};
 use nalgebra::{DMatrix, Dyn, Matrix, RawStorage, RawStorageMut};
 use shared::kernels::softplus::{MAX_ENUMERATED, log_partition, partition_expectations};
-use shared::kernels::{gemm, gemm_nt, gemm_tn};
+use shared::kernels::{Float, gemm, gemm_nt, gemm_tn, narrow, widen};
 use shared::rng::Rng;
 use std::borrow::Cow;
 use std::ops::Range;

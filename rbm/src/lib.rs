@@ -70,5 +70,4 @@ pub mod fast;
 pub mod model;
 pub mod partition;
 pub mod report;
-pub mod shim;
 pub mod train;

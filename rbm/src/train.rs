@@ -12,9 +12,9 @@
 use crate::data::Source;
 use crate::fast::{self, Cd, EngineFloat, GradParts, Params};
 use crate::model::Rbm;
-use crate::shim::{Optimize, narrow};
 use nalgebra::DMatrix;
-use shared::optim::Rule;
+use shared::kernels::narrow;
+use shared::optim::{Optimize, Rule};
 use shared::plot::Series;
 use shared::rng::Rng;
 
