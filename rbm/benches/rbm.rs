@@ -3,6 +3,7 @@
 //! - `cd1_batch/*`: one CD-1 mini-batch update (positive phase, one Gibbs step, statistics by
 //!   GEMM into preallocated buffers, momentum update) at (n_v, n_h, B) = MNIST-sized
 //!   (784, 500, 100) as in Hinton's assignment 4 (PA4 uses 256 × 300, batch 100), the
+//!   `--mnist` run's (784, 16, 10) (16 hidden units: its log Z is exact), the
 //!   binarised 8 × 8 digits (64, 12, 10) and 4 × 4 bars and stripes (16, 16, 10). Throughput is
 //!   counted in floating-point operations of its five products (each 2·n_h·n_v·B): "item/s" is
 //!   FLOP/s. `cd1_batch_f32/*`: the same updates in f32 (`train --dtype f32`), from the same
@@ -68,6 +69,12 @@ mod cd1_batch {
         cd1(b, (784, 500, 100));
     }
 
+    /// The MNIST run of `--mnist` (exact log Z: 16 hidden units), batch 10.
+    #[divan::bench]
+    fn mnist_784_16_10(b: Bencher) {
+        cd1(b, (784, 16, 10));
+    }
+
     /// Hinton's assignment 4: 256 visible (16 × 16 digits), 300 hidden, batch 100.
     #[divan::bench]
     fn pa4_256_300_100(b: Bencher) {
@@ -94,6 +101,12 @@ mod cd1_batch_f32 {
     #[divan::bench]
     fn mnist_784_500_100(b: Bencher) {
         cd1_in::<f32>(b, (784, 500, 100));
+    }
+
+    /// The `--mnist` run's size in f32.
+    #[divan::bench]
+    fn mnist_784_16_10(b: Bencher) {
+        cd1_in::<f32>(b, (784, 16, 10));
     }
 
     /// Hinton's assignment 4 in f32.

@@ -4,6 +4,12 @@
 //! training random stream, the epoch and update counts, the horizon of the annealed learning
 //! rate, a fingerprint of the data, and the curves so far (tensor `curves`, one row per
 //! evaluated epoch: epoch, train, held-out, reconstruction error, free-energy gap).
+//!
+//! A `--dtype f32` run records `dtype` = `f32` in the metadata and stores W, a, b, the
+//! velocities and PCD's chains as F32 tensors (the curves stay F64); `--resume` reads them back
+//! as the very same f32 numbers and refuses a file of the other type. An f64 run writes no
+//! `dtype` key (its files are as before). [`load_model`] (`rbm sample`) reads either, an f32
+//! model widened to f64 exactly.
 
 #![allow(non_snake_case)]
 

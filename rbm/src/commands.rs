@@ -215,9 +215,12 @@ pub fn sample(chapter: Chapter, a: &SampleArgs) -> Result<()> {
     let (n, steps, T) = (a.samples as usize, a.steps as usize, a.temperature);
     let session = Session::outputs(chapter, &a.run, Some("sample"), a)?;
     let (rbm, (rows, cols)) = (&saved.rbm, saved.shape);
-    let trained = saved
+    let mut trained = saved
         .epoch
         .map_or(String::new(), |e| format!(", {e} epochs"));
+    if ck.dtype()? == Dtype::F32 {
+        trained.push_str(", trained in f32, sampled in f64");
+    }
     say!(
         "model: {} (n_v = {}, n_h = {}, {rows} × {cols} images{trained})",
         file.display(),

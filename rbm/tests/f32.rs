@@ -247,7 +247,12 @@ fn an_f32_run_records_its_dtype_resumes_exactly_and_samples() {
     assert_user_error(&o, "a changed --dtype", &["--dtype"]);
     // An f64 run writes no dtype key (its file is as before).
     let f64_run = dir.path().join("f64");
-    ok(&run(&bars[..6], &f64_run), "f64");
+    let f64_flags: Vec<&str> = bars[..6]
+        .iter()
+        .chain(&["--epochs", "2"])
+        .copied()
+        .collect();
+    ok(&run(&f64_flags, &f64_run), "f64");
     let h = header(&f64_run.join("model.safetensors"));
     assert!(h["__metadata__"].get("dtype").is_none());
     assert_eq!(h["W"]["dtype"], "F64");
@@ -256,6 +261,14 @@ fn an_f32_run_records_its_dtype_resumes_exactly_and_samples() {
     let out = dir.path().join("samples");
     let o = run(&["sample", "--model", s(&f32_run)], &out);
     ok(&o, "sample from an f32 model");
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .ends_with("6 epochs, trained in f32, sampled in f64)"),
+        "{text}"
+    );
     let png = |d: &Path| std::fs::read(d.join("samples.png")).unwrap();
     assert!(png(&f32_run) == png(&out));
 }
