@@ -11,11 +11,14 @@
 
 #![allow(non_snake_case)]
 
+mod common;
+
+use common::{binary, random_rbm};
 use nalgebra::DMatrix;
 use rbm::fast::{self, Cd, Grads32, Params, Rbm32, widen_grads};
 use rbm::model::{self, Grads, Rbm};
 use rbm::train::{self, Config, Method, Trainer};
-use shared::rng::{self, Rng};
+use shared::rng;
 use shared::testing::{self, assert_same_outputs, assert_user_error, ok};
 use std::path::Path;
 
@@ -23,20 +26,6 @@ const F32_TOLERANCE: f64 = 1e-5;
 
 /// (n_v, n_h, B): bars and stripes, the binarised digits, n_h > n_v.
 const SIZES: [(usize, usize, usize); 3] = [(16, 16, 10), (64, 12, 10), (9, 14, 7)];
-
-fn random_rbm(n_v: usize, n_h: usize, rng: &mut Rng) -> Rbm {
-    Rbm::new(
-        shared::init::normal(n_h, n_v, 0.0, 0.7, rng),
-        shared::init::normal(n_v, 1, 0.0, 0.3, rng),
-        shared::init::normal(n_h, 1, 0.0, 0.3, rng),
-    )
-}
-
-fn binary(n_v: usize, N: usize, rng: &mut Rng) -> DMatrix<f64> {
-    DMatrix::from_fn(n_v, N, |_, _| {
-        (rng::uniform(rng, 0.0, 1.0) < 0.4) as u8 as f64
-    })
-}
 
 /// max |a − b| / max |b|, a in f32 (widened exactly).
 fn rel(a: &DMatrix<f32>, b: &DMatrix<f64>) -> f64 {
