@@ -81,7 +81,17 @@ fn train_in<T: EngineFloat>(started: Started<TrainArgs>) -> Result<()> {
     };
     let config = state.trainer.config.clone();
     let baselines = Baselines::of(&data);
-    for line in report::header(&data, n_h, &config, &baselines).lines() {
+    let header = report::header(&data, n_h, &config, &baselines);
+    let mut lines: Vec<&str> = header.lines().collect();
+    if T::DTYPE == Dtype::F32 {
+        // above the table's heading (the last line)
+        let at = lines.len().saturating_sub(1);
+        lines.insert(
+            at,
+            "training in f32; log Z, likelihoods and pictures computed in f64 from the f32 weights",
+        );
+    }
+    for line in lines {
         say!("{line}")?;
     }
     let eval_every = config.method.evaluate_every(epochs);
