@@ -54,21 +54,23 @@ def binary_data(n_v, n):
 
 
 class Cd1:
-    """One CD-1 update on a batch V0 (n_v × B), W n_h × n_v, biases a (n_v × 1), b (n_h × 1)."""
+    """One CD-1 update on a batch V0 (n_v × B), W n_h × n_v, biases a (n_v × 1), b (n_h × 1),
+    every array in `dtype` (float64, or float32 for the `cd1_batch_f32` units)."""
 
-    def __init__(self, n_v, n_h, B, lr=0.05, mu=0.9, weight_cost=1e-4):
-        self.V0 = binary_data(n_v, B)
+    def __init__(self, n_v, n_h, B, lr=0.05, mu=0.9, weight_cost=1e-4, dtype=np.float64):
+        self.dtype = dtype
+        self.V0 = binary_data(n_v, B).astype(dtype)
         p = np.clip(self.V0.mean(axis=1, keepdims=True), 1e-3, 1 - 1e-3)
-        self.W = rng.normal(0.0, 0.01, (n_h, n_v))
-        self.a = np.log(p / (1 - p))
-        self.b = np.zeros((n_h, 1))
+        self.W = rng.normal(0.0, 0.01, (n_h, n_v)).astype(dtype)
+        self.a = np.log(p / (1 - p)).astype(dtype)
+        self.b = np.zeros((n_h, 1), dtype=dtype)
         self.vW, self.va, self.vb = np.zeros_like(self.W), np.zeros_like(self.a), np.zeros_like(self.b)
         self.lr, self.mu, self.lam, self.B = lr, mu, weight_cost, B
 
     def step(self):
         W, a, b, V0, B = self.W, self.a, self.b, self.V0, self.B
         H0 = sigmoid(W @ V0 + b)  # p(h | v0)
-        Hs = (rng.random(H0.shape) < H0).astype(np.float64)  # h0 sampled
+        Hs = (rng.random(H0.shape, dtype=self.dtype) < H0).astype(self.dtype)  # h0 sampled
         Vk = sigmoid(W.T @ Hs + a)  # reconstruction, as probabilities
         Hk = sigmoid(W @ Vk + b)
         dW = (H0 @ V0.T - Hk @ Vk.T) / B  # <h v^T>_data - <h v^T>_recon
@@ -120,14 +122,16 @@ def trained_like(n_v, n_h):
 
 
 def main():
-    for name, (n_v, n_h, B) in [
-        ("mnist_784_500_100", (784, 500, 100)),
-        ("pa4_256_300_100", (256, 300, 100)),
-        ("digits_64_12_10", (64, 12, 10)),
-        ("bars_16_16_10", (16, 16, 10)),
-    ]:
-        cd = Cd1(n_v, n_h, B)
-        print(f"rbm/cd1_batch/{name}\t{best_us(cd.step):.3f}", flush=True)
+    for unit, dtype in [("cd1_batch", np.float64), ("cd1_batch_f32", np.float32)]:
+        for name, (n_v, n_h, B) in [
+            ("mnist_784_500_100", (784, 500, 100)),
+            ("mnist_784_16_10", (784, 16, 10)),
+            ("pa4_256_300_100", (256, 300, 100)),
+            ("digits_64_12_10", (64, 12, 10)),
+            ("bars_16_16_10", (16, 16, 10)),
+        ]:
+            cd = Cd1(n_v, n_h, B, dtype=dtype)
+            print(f"rbm/{unit}/{name}\t{best_us(cd.step):.3f}", flush=True)
     A, Bm = rng.normal(size=(256, 256)), rng.normal(size=(256, 256))
     print(f"rbm/gemm_256\t{best_us(lambda: A @ Bm):.3f}", flush=True)
     for n_h in [12, 14, 16, 18, 20]:

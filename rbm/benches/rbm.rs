@@ -3,9 +3,11 @@
 //! - `cd1_batch/*`: one CD-1 mini-batch update (positive phase, one Gibbs step, statistics by
 //!   GEMM into preallocated buffers, momentum update) at (n_v, n_h, B) = MNIST-sized
 //!   (784, 500, 100) as in Hinton's assignment 4 (PA4 uses 256 × 300, batch 100), the
+//!   `--mnist` run's (784, 16, 10) (16 hidden units: its log Z is exact), the
 //!   binarised 8 × 8 digits (64, 12, 10) and 4 × 4 bars and stripes (16, 16, 10). Throughput is
 //!   counted in floating-point operations of its five products (each 2·n_h·n_v·B): "item/s" is
-//!   FLOP/s.
+//!   FLOP/s. `cd1_batch_f32/*`: the same updates in f32 (`train --dtype f32`), from the same
+//!   data and initial weights rounded.
 //! - `gemm_256`: one 256 × 256 × 256 f64 product, the machine's yardstick for those GFLOP/s.
 //! - `exact_log_z/*`: log Z by the notes' sum over the 2^{n_h} hidden configurations, n_v = 64.
 //! - `exact_gradient/*`: log Z and the model expectations ⟨v⟩, ⟨h⟩, ⟨h vᵀ⟩ by enumeration
@@ -16,7 +18,7 @@
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
 use nalgebra::DMatrix;
-use rbm::fast::{log_z, model_expectations};
+use rbm::fast::{EngineFloat, Params, log_z, model_expectations};
 use rbm::train::{self, Config, Trainer};
 use shared::rng;
 
@@ -38,19 +40,24 @@ pub fn cd1_flops(n_v: usize, n_h: usize, B: usize) -> usize {
     5 * 2 * n_h * n_v * B
 }
 
-/// One CD-1 update of a batch of B examples, n_v visible and n_h hidden units.
-fn cd1(b: Bencher, (n_v, n_h, B): (usize, usize, usize)) {
+/// One CD-1 update in float type T of a batch of B examples, n_v visible and n_h hidden units.
+fn cd1_in<T: EngineFloat>(b: Bencher, (n_v, n_h, B): (usize, usize, usize)) {
     let V = data(n_v, B);
     let mut r = rng::seeded(2);
-    let mut m = train::init(n_h, &V, &mut r);
+    let mut m = T::Rbm::narrowed(&train::init(n_h, &V, &mut r));
     let cfg = Config {
         batch: B,
         ..Config::default()
     };
-    let mut t = Trainer::new(&m, cfg, &mut r);
+    let mut t = Trainer::<T>::new(&m, cfg, &mut r);
     let cols: Vec<usize> = (0..B).collect();
     b.counter(ItemsCount::new(cd1_flops(n_v, n_h, B)))
         .bench_local(|| t.step(&mut m, black_box(&V), &cols, &mut r));
+}
+
+/// One CD-1 update in f64 (the default).
+fn cd1(b: Bencher, sizes: (usize, usize, usize)) {
+    cd1_in::<f64>(b, sizes);
 }
 
 mod cd1_batch {
@@ -60,6 +67,12 @@ mod cd1_batch {
     #[divan::bench]
     fn mnist_784_500_100(b: Bencher) {
         cd1(b, (784, 500, 100));
+    }
+
+    /// The MNIST run of `--mnist` (exact log Z: 16 hidden units), batch 10.
+    #[divan::bench]
+    fn mnist_784_16_10(b: Bencher) {
+        cd1(b, (784, 16, 10));
     }
 
     /// Hinton's assignment 4: 256 visible (16 × 16 digits), 300 hidden, batch 100.
@@ -78,6 +91,40 @@ mod cd1_batch {
     #[divan::bench]
     fn bars_16_16_10(b: Bencher) {
         cd1(b, (16, 16, 10));
+    }
+}
+
+mod cd1_batch_f32 {
+    use super::*;
+
+    /// MNIST-sized in f32.
+    #[divan::bench]
+    fn mnist_784_500_100(b: Bencher) {
+        cd1_in::<f32>(b, (784, 500, 100));
+    }
+
+    /// The `--mnist` run's size in f32.
+    #[divan::bench]
+    fn mnist_784_16_10(b: Bencher) {
+        cd1_in::<f32>(b, (784, 16, 10));
+    }
+
+    /// Hinton's assignment 4 in f32.
+    #[divan::bench]
+    fn pa4_256_300_100(b: Bencher) {
+        cd1_in::<f32>(b, (256, 300, 100));
+    }
+
+    /// The binarised 8 × 8 digits run in f32.
+    #[divan::bench]
+    fn digits_64_12_10(b: Bencher) {
+        cd1_in::<f32>(b, (64, 12, 10));
+    }
+
+    /// The default bars-and-stripes run in f32.
+    #[divan::bench]
+    fn bars_16_16_10(b: Bencher) {
+        cd1_in::<f32>(b, (16, 16, 10));
     }
 }
 

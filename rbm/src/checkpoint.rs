@@ -4,15 +4,23 @@
 //! training random stream, the epoch and update counts, the horizon of the annealed learning
 //! rate, a fingerprint of the data, and the curves so far (tensor `curves`, one row per
 //! evaluated epoch: epoch, train, held-out, reconstruction error, free-energy gap).
+//!
+//! A `--dtype f32` run records `dtype` = `f32` in the metadata and stores W, a, b, the
+//! velocities and PCD's chains as F32 tensors (the curves stay F64); `--resume` reads them back
+//! as the very same f32 numbers and refuses a file of the other type. An f64 run writes no
+//! `dtype` key (its files are as before). [`load_model`] (`rbm sample`) reads either, an f32
+//! model widened to f64 exactly.
 
 #![allow(non_snake_case)]
 
 use crate::data::Data;
+use crate::fast::{EngineFloat, Params};
 use crate::model::Rbm;
 use crate::train::{Config, History, INIT_STREAM, Method, TRAIN_STREAM, Trainer};
 use nalgebra::DMatrix;
 use shared::checkpoint::Checkpoint;
-use shared::optim;
+use shared::cli::Dtype;
+use shared::kernels::narrow;
 use shared::rng::{self, Rng};
 use shared::session::{Checkpointed, Tensors};
 use shared::{Error, Result};
@@ -28,8 +36,20 @@ pub struct Saved {
     pub epoch: Option<u64>,
 }
 
-/// Reads the RBM of a checkpoint: W, a, b and the image shape, every shape checked.
+/// Reads the RBM of a checkpoint: W, a, b and the image shape, every shape checked; an f32
+/// model (`dtype` = f32) is widened to f64 exactly.
 pub fn load_model(ck: &mut Checkpoint) -> Result<Saved> {
+    let (rbm, shape) = load_params(ck)?;
+    Ok(Saved {
+        rbm,
+        shape,
+        epoch: ck.meta("epoch").ok(),
+    })
+}
+
+/// W, a, b in the float type `T` (F64 tensors, or an f32 model's F32 ones, as stored) and
+/// the image shape, every shape checked.
+fn load_params<P: Params>(ck: &mut Checkpoint) -> Result<(P, (usize, usize))> {
     let (n_v, n_h): (usize, usize) = (ck.meta("n_v")?, ck.meta("n_h")?);
     let shape: (usize, usize) = (ck.meta("rows")?, ck.meta("cols")?);
     if shape.0.checked_mul(shape.1) != Some(n_v) {
@@ -42,23 +62,19 @@ pub fn load_model(ck: &mut Checkpoint) -> Result<Saved> {
             ),
         ));
     }
-    let W = ck.take("W", n_h, n_v)?;
-    let a = ck.take("a", n_v, 1)?;
-    let b = ck.take("b", n_h, 1)?;
-    Ok(Saved {
-        rbm: Rbm::new(W, a, b),
-        shape,
-        epoch: ck.meta("epoch").ok(),
-    })
+    let W = ck.take_as::<P::F>("W", n_h, n_v)?;
+    let a = ck.take_as::<P::F>("a", n_v, 1)?;
+    let b = ck.take_as::<P::F>("b", n_h, 1)?;
+    Ok((P::from_parts(W, a, b), shape))
 }
 
-/// Everything a training run needs to continue exactly where it stopped.
+/// Everything a training run in float type `T` needs to continue exactly where it stopped.
 #[derive(Clone, Debug)]
-pub struct State {
+pub struct State<T: EngineFloat = f64> {
     /// The model.
-    pub rbm: Rbm,
+    pub rbm: T::Rbm,
     /// The recipe, the momentum state, PCD's chains, the update count.
-    pub trainer: Trainer,
+    pub trainer: Trainer<T>,
     /// The training random stream (mini-batch order, Gibbs sampling).
     pub rng: Rng,
     /// Epochs done.
@@ -71,11 +87,13 @@ pub struct State {
     pub data: String,
 }
 
-impl State {
+impl<T: EngineFloat> State<T> {
     /// A new run: the guide's initialisation of an RBM with `n_h` hidden units for `data`
-    /// (stream [`INIT_STREAM`] of `seed`), a trainer with `config`, no epoch done.
-    pub fn new(n_h: usize, config: Config, data: &Data, seed: u64) -> State {
+    /// (stream [`INIT_STREAM`] of `seed`, drawn in f64 and rounded to `T`), a trainer with
+    /// `config`, no epoch done.
+    pub fn new(n_h: usize, config: Config, data: &Data, seed: u64) -> State<T> {
         let rbm = crate::train::init(n_h, &data.train, &mut rng::stream(seed, INIT_STREAM));
+        let rbm = T::Rbm::narrowed(&rbm);
         let mut rng = rng::stream(seed, TRAIN_STREAM);
         let trainer = Trainer::new(&rbm, config, &mut rng);
         State {
@@ -104,27 +122,31 @@ pub struct Resume<'a> {
 /// The tensor names of the parameters, in the order the optimizer updates them.
 const PARAMETERS: [&str; 3] = ["W", "a", "b"];
 
-impl Checkpointed for State {
+impl<T: EngineFloat> Checkpointed for State<T> {
     type Context<'a> = Resume<'a>;
 
     fn save(&self, out: &mut Tensors) {
-        let r = &self.rbm;
-        out.matrix("W", &r.W);
-        out.matrix("a", &r.a);
-        out.matrix("b", &r.b);
-        out.meta("n_v", r.n_v());
-        out.meta("n_h", r.n_h());
+        let [W, a, b] = self.rbm.parts();
+        out.matrix("W", W);
+        out.matrix("a", a);
+        out.matrix("b", b);
+        out.meta("n_v", W.ncols());
+        out.meta("n_h", W.nrows());
+        if T::DTYPE != Dtype::F64 {
+            out.meta("dtype", T::DTYPE.as_str()); // f64 files stay as they always were
+        }
         out.meta("rows", self.shape.0);
         out.meta("cols", self.shape.1);
         // Classic momentum keeps one velocity per parameter (zero before the first update)
         // and no second moment.
-        let opt = self.trainer.optimizer_state();
-        for (i, (name, p)) in PARAMETERS.iter().zip([&r.W, &r.a, &r.b]).enumerate() {
-            let zeros = DMatrix::zeros(p.nrows(), p.ncols());
-            let v = opt.v.get(i).filter(|v| v.shape() == p.shape());
-            out.matrix(format!("velocity.{name}"), v.unwrap_or(&zeros));
+        // Stored in T (the velocities of an f32 run are f32 numbers, widened exactly).
+        let (t, velocities) = self.trainer.optimizer_state();
+        for (i, (name, p)) in PARAMETERS.iter().zip([W, a, b]).enumerate() {
+            let v = velocities.get(i).filter(|v| v.shape() == p.shape());
+            let v = v.map_or_else(|| DMatrix::zeros(p.nrows(), p.ncols()), narrow::<T>);
+            out.matrix(format!("velocity.{name}"), &v);
         }
-        out.meta("optimizer_t", opt.t);
+        out.meta("optimizer_t", t);
         if let Some(chains) = self.trainer.chains() {
             out.matrix("chains", chains);
         }
@@ -142,8 +164,9 @@ impl Checkpointed for State {
         out.meta("data", &self.data);
     }
 
-    fn load(ck: &mut Checkpoint, cx: Resume<'_>) -> Result<State> {
-        let Saved { rbm, shape, .. } = load_model(ck)?;
+    fn load(ck: &mut Checkpoint, cx: Resume<'_>) -> Result<State<T>> {
+        ck.expect_dtype::<T>()?;
+        let (rbm, shape) = load_params::<T::Rbm>(ck)?;
         let data = ck.meta_str("data")?.to_string();
         if shape != cx.data.shape || data != cx.data.fingerprint() {
             return Err(Error::format(
@@ -156,23 +179,15 @@ impl Checkpointed for State {
                 ),
             ));
         }
-        let (n_v, n_h) = (rbm.n_v(), rbm.n_h());
+        let (n_h, n_v) = rbm.parts()[0].shape();
         let v: Vec<DMatrix<f64>> = [(n_h, n_v), (n_v, 1), (n_h, 1)]
             .iter()
             .zip(PARAMETERS)
             .map(|(&(r, c), name)| ck.take(&format!("velocity.{name}"), r, c))
             .collect::<Result<_>>()?;
-        let s = v
-            .iter()
-            .map(|m| DMatrix::zeros(m.nrows(), m.ncols()))
-            .collect();
-        let opt = optim::State {
-            t: ck.meta("optimizer_t")?,
-            v,
-            s,
-        };
+        let opt = (ck.meta("optimizer_t")?, v);
         let chains = match cx.config.method {
-            Method::Pcd => Some(ck.take("chains", n_v, cx.config.batch)?),
+            Method::Pcd => Some(ck.take_as::<T>("chains", n_v, cx.config.batch)?),
             Method::Cd | Method::Exact => None,
         };
         let config = Config {
@@ -190,7 +205,7 @@ impl Checkpointed for State {
         }
         let mut rng = rng::stream(cx.seed, TRAIN_STREAM);
         rng.set_word_pos(ck.meta("rng_word_pos")?);
-        let trainer = Trainer::restore(&rbm, config, opt, chains, ck.meta("steps")?);
+        let trainer = Trainer::restore(&rbm, config, opt, chains, ck.meta("steps")?)?;
         Ok(State {
             rbm,
             trainer,

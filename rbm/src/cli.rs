@@ -5,6 +5,7 @@
 use crate::train::Method;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
+use shared::cli::Dtype;
 use shared::run::RunArgs;
 use std::path::PathBuf;
 
@@ -83,6 +84,13 @@ pub struct TrainArgs {
     /// Save the checkpoint (model.safetensors) every N epochs, besides at the end and on Ctrl-C.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub checkpoint_every: u32,
+    /// Float type of training: f64, or f32 (parameters, probabilities, Gibbs samples,
+    /// statistics and momentum in f32, the random draws as in f64; the exact log Z, the
+    /// likelihoods and the pictures in f64 on the f32 weights widened). The model records it;
+    /// `sample` reads either.
+    #[arg(long, value_enum, default_value_t = Dtype::F64)]
+    #[serde(default)]
+    pub dtype: Dtype,
     /// Continue the run in this folder (or this model.safetensors) up to --epochs, with its
     /// flags; it writes to its own folder unless --out says otherwise.
     #[arg(long, value_name = "RUN")]

@@ -7,14 +7,18 @@
 use crate::checkpoint::{Resume, State, load_model};
 use crate::cli::{PartitionArgs, SampleArgs, Schedule, TrainArgs};
 use crate::data::{self, Data};
+use crate::fast::{EngineFloat, Params};
 use crate::partition;
 use crate::report::{self, Baselines};
 use crate::train::{self, Config, Defaults, SAMPLE_STREAM};
 use anyhow::Result;
+use shared::cli::Dtype;
 use shared::error::check_finite;
 use shared::rng;
 use shared::say;
-use shared::session::{Chapter, Checkpointed, Given, Session, Start, check_memory, model_file};
+use shared::session::{
+    Chapter, Checkpointed, Given, Session, Start, Started, check_memory, model_file,
+};
 use shared::{Error, files};
 
 /// `rbm` / `rbm train`: trains (or, with `--resume`, continues) a run and writes its curves,
@@ -31,6 +35,15 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
             may_change: &["epochs", "checkpoint_every"],
         },
     )?;
+    match started.flags.dtype {
+        Dtype::F64 => train_in::<f64>(started),
+        Dtype::F32 => train_in::<f32>(started),
+    }
+}
+
+/// `train` with the engine in float type `T` (`--dtype`): the exact likelihoods, the
+/// pictures and the report on the parameters widened to f64 (exact).
+fn train_in<T: EngineFloat>(started: Started<TrainArgs>) -> Result<()> {
     let (session, a) = (started.session, started.flags);
     let seed = session.seed;
     if a.digits.is_none() && a.mnist.is_none() {
@@ -48,14 +61,14 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
     let bytes = 8.0 * B * 3.0 * (n_v + n_h) as f64;
     check_memory("--batch", &format!("mini-batches of {B}"), bytes)?;
     let mut state = match started.resumed {
-        None => State::new(n_h, config, &data, seed),
+        None => State::<T>::new(n_h, config, &data, seed),
         Some(mut ck) => {
             let resume = Resume {
                 data: &data,
                 config,
                 seed,
             };
-            let state = State::load(&mut ck, resume)?;
+            let state = State::<T>::load(&mut ck, resume)?;
             check_total(&state, epochs, &session)?;
             say!(
                 "resuming {} after epoch {} ({} updates)",
@@ -68,16 +81,27 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
     };
     let config = state.trainer.config.clone();
     let baselines = Baselines::of(&data);
-    for line in report::header(&data, n_h, &config, &baselines).lines() {
+    let header = report::header(&data, n_h, &config, &baselines);
+    let mut lines: Vec<&str> = header.lines().collect();
+    if T::DTYPE == Dtype::F32 {
+        // above the table's heading (the last line)
+        let at = lines.len().saturating_sub(1);
+        lines.insert(
+            at,
+            "training in f32; log Z, likelihoods and pictures computed in f64 from the f32 weights",
+        );
+    }
+    for line in lines {
         say!("{line}")?;
     }
     let eval_every = config.method.evaluate_every(epochs);
     let every = a.report_every.map_or((epochs / 25).max(1), |e| e as usize);
-    let figure = |s: &State| s.history.figure(&data, &config, n_h, &baselines);
+    let figure = |s: &State<T>| s.history.figure(&data, &config, n_h, &baselines);
     let bar = session.progress(epochs as u64, "epochs");
     bar.set_position(state.epoch as u64);
+    let evaluate = |rbm: &T::Rbm| train::evaluate(&rbm.widened(), &data.train, &data.test);
     if state.epoch == 0 {
-        let stats = train::evaluate(&state.rbm, &data.train, &data.test);
+        let stats = evaluate(&state.rbm);
         state.history.push(0, &stats);
         bar.println(report::row(0, &stats));
     }
@@ -94,7 +118,7 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
         let last = epoch == epochs;
         let (mut diverged, mut stats) = (done.err(), None);
         if diverged.is_none() && (last || epoch % eval_every == 0 || epoch % every == 0) {
-            let s = train::evaluate(&state.rbm, &data.train, &data.test);
+            let s = evaluate(&state.rbm);
             diverged = check_finite(state.trainer.steps, s.train_ll).err();
             stats = Some(s);
         }
@@ -128,12 +152,13 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
         }
     }
     bar.finish();
-    let stats = last_stats.unwrap_or_else(|| train::evaluate(&state.rbm, &data.train, &data.test));
+    let stats = last_stats.unwrap_or_else(|| evaluate(&state.rbm));
     session.save_checkpoint(&state)?;
     session.save_loss(&figure(&state))?;
     let mut r = rng::stream(seed, SAMPLE_STREAM);
-    report::save_pictures(&session, &state.rbm, data.shape, &mut r)?;
-    let (text, summary) = report::final_report(&state.rbm, &data, &config, &stats, &baselines);
+    let rbm = state.rbm.widened();
+    report::save_pictures(&session, &rbm, data.shape, &mut r)?;
+    let (text, summary) = report::final_report(&rbm, &data, &config, &stats, &baselines);
     for line in text.lines() {
         say!("{line}")?;
     }
@@ -163,7 +188,11 @@ fn recipe(a: &TrainArgs, data: &Data) -> (Config, usize, usize) {
 
 /// A resumed run trains on up to `epochs` in all: more than it has done, and, when its ε is
 /// annealed to 0 over its first total, not past that.
-fn check_total(state: &State, epochs: usize, session: &Session) -> shared::Result<()> {
+fn check_total<T: EngineFloat>(
+    state: &State<T>,
+    epochs: usize,
+    session: &Session,
+) -> shared::Result<()> {
     let folder = session.out.display();
     if state.epoch >= epochs {
         return Err(Error::flag(
@@ -196,9 +225,12 @@ pub fn sample(chapter: Chapter, a: &SampleArgs) -> Result<()> {
     let (n, steps, T) = (a.samples as usize, a.steps as usize, a.temperature);
     let session = Session::outputs(chapter, &a.run, Some("sample"), a)?;
     let (rbm, (rows, cols)) = (&saved.rbm, saved.shape);
-    let trained = saved
+    let mut trained = saved
         .epoch
         .map_or(String::new(), |e| format!(", {e} epochs"));
+    if ck.dtype()? == Dtype::F32 {
+        trained.push_str(", trained in f32, sampled in f64");
+    }
     say!(
         "model: {} (n_v = {}, n_h = {}, {rows} × {cols} images{trained})",
         file.display(),

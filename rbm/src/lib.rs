@@ -28,7 +28,9 @@
 //! [`model`] is the notes layer: every equation below, one per line, on nalgebra. [`fast`] is
 //! the engine path training and the reports run (buffers, one fused product for the CD
 //! statistics, the blocked exact sums of [`shared::kernels::softplus`]); `tests/fast.rs` checks
-//! it against [`model`] to about 1e-12. Around them: [`data`] (bars and stripes, digits, MNIST,
+//! it against [`model`] to about 1e-12. The sampler and the CD update are generic over the
+//! float type ([`fast::EngineFloat`]): `train --dtype f32` runs them in f32 ([`fast::Rbm32`]),
+//! `tests/f32.rs` checks them against [`model`] to f32 precision; the exact sums stay f64. Around them: [`data`] (bars and stripes, digits, MNIST,
 //! binarised), [`train`] (the guide's recipe, the [`train::Trainer`], the per-epoch monitors),
 //! [`checkpoint`] (what `model.safetensors` keeps: the RBM, and the training state a `--resume`
 //! continues from), [`report`] (what a run prints and writes), [`partition`] (the `rbm partition`

@@ -10,10 +10,11 @@
 //! `shared::optim` descends, so the optimizer is handed its negative.
 
 use crate::data::Source;
-use crate::fast::{self, Cd};
-use crate::model::{Grads, Rbm};
+use crate::fast::{self, Cd, EngineFloat, GradParts, Params};
+use crate::model::Rbm;
 use nalgebra::DMatrix;
-use shared::optim::{self, Optimizer, Rule};
+use shared::kernels::narrow;
+use shared::optim::{Optimize, Rule};
 use shared::plot::Series;
 use shared::rng::Rng;
 
@@ -151,80 +152,98 @@ pub fn init(n_h: usize, V: &DMatrix<f64>, rng: &mut Rng) -> Rbm {
     Rbm::new(W, a, DMatrix::zeros(n_h, 1))
 }
 
-/// A CD-k or PCD trainer: the recipe, the momentum optimizer, buffers, persistent chains.
+/// A CD-k or PCD trainer in the engine's float type `T` (f64 by default; `--dtype f32`):
+/// the recipe, the momentum optimizer, buffers, persistent chains.
 #[derive(Clone, Debug)]
-pub struct Trainer {
+pub struct Trainer<T: EngineFloat = f64> {
     /// The recipe.
     pub config: Config,
     /// Ascent direction of the last update: the CD estimate of ∂ log-likelihood / ∂θ
     /// (before weight cost).
-    pub grads: Grads,
-    neg: Grads,
-    opt: Optimizer,
-    cd: Cd,
+    pub grads: T::Grads,
+    neg: T::Grads,
+    opt: T::Optimizer,
+    /// The momentum μ `opt` runs with.
+    mu: f64,
+    cd: Cd<T>,
     /// PCD's fantasy particles (n_v × B), None for CD.
-    chains: Option<DMatrix<f64>>,
+    chains: Option<DMatrix<T>>,
     /// Updates made so far.
     pub steps: u64,
 }
 
-impl Trainer {
+impl<T: EngineFloat> Trainer<T> {
     /// A trainer for `rbm`; PCD chains start from independent draws of σ(a) (the model with
     /// W = 0), from `rng`.
-    pub fn new(rbm: &Rbm, config: Config, rng: &mut Rng) -> Trainer {
-        let (n_v, B) = (rbm.n_v(), config.batch);
+    pub fn new<P: Params<F = T>>(rbm: &P, config: Config, rng: &mut Rng) -> Trainer<T> {
+        let a = rbm.parts()[1];
+        let (n_v, B) = (a.nrows(), config.batch);
         let chains = (config.method == Method::Pcd).then(|| {
-            let P = rbm.a.map(shared::activation::sigmoid);
+            let P = a.map(|a| shared::activation::sigmoid(a.as_f64()));
             let P = DMatrix::from_fn(n_v, B, |i, _| P[i]);
-            crate::model::sample_bernoulli(&P, rng)
+            narrow(&crate::model::sample_bernoulli(&P, rng))
         });
         Trainer::with_chains(rbm, config, chains)
     }
 
-    /// A trainer that continues where a saved one stopped: its momentum state, PCD's chains
-    /// (n_v × B, `None` for CD and the exact method) and its update count.
-    pub fn restore(
-        rbm: &Rbm,
+    /// A trainer that continues where a saved one stopped: its momentum velocities (of W, a,
+    /// b, as f64, exact) after `t` optimizer steps, PCD's chains (n_v × B, `None` for CD and
+    /// the exact method) and its update count.
+    pub fn restore<P: Params<F = T>>(
+        rbm: &P,
         config: Config,
-        state: optim::State,
-        chains: Option<DMatrix<f64>>,
+        (t, v): (u64, Vec<DMatrix<f64>>),
+        chains: Option<DMatrix<T>>,
         steps: u64,
-    ) -> Trainer {
-        let mut t = Trainer::with_chains(rbm, config, chains);
-        t.opt.set_state(state);
-        t.steps = steps;
-        t
+    ) -> shared::Result<Trainer<T>> {
+        let mut tr = Trainer::with_chains(rbm, config, chains);
+        let s = v
+            .iter()
+            .map(|m| DMatrix::zeros(m.nrows(), m.ncols()))
+            .collect();
+        tr.opt = Optimize::restore(tr.rule(), tr.config.lr, t, v, s)?;
+        tr.steps = steps;
+        Ok(tr)
     }
 
-    fn with_chains(rbm: &Rbm, config: Config, chains: Option<DMatrix<f64>>) -> Trainer {
+    fn with_chains<P: Params<F = T>>(
+        rbm: &P,
+        config: Config,
+        chains: Option<DMatrix<T>>,
+    ) -> Trainer<T> {
         assert!(
             config.k >= 1 && config.batch >= 1,
             "k and the batch size are ≥ 1"
         );
-        let (n_v, n_h, B) = (rbm.n_v(), rbm.n_h(), config.batch);
+        let (n_h, n_v) = rbm.parts()[0].shape();
+        let B = config.batch;
+        let mu = config.momentum_start;
+        let rule = Rule::ClassicMomentum { mu };
         Trainer {
-            opt: Optimizer::new(
-                Rule::ClassicMomentum {
-                    mu: config.momentum_start,
-                },
-                config.lr,
-            ),
+            opt: Optimize::create(rule, config.lr).expect("both float types have classic momentum"),
+            mu,
             config,
-            grads: Grads::zeros(n_v, n_h),
-            neg: Grads::zeros(n_v, n_h),
+            grads: GradParts::zeros(n_v, n_h),
+            neg: GradParts::zeros(n_v, n_h),
             cd: Cd::new(n_v, n_h, B, B),
             chains,
             steps: 0,
         }
     }
 
-    /// The momentum state (the velocities Δ of W, a, b), for a checkpoint.
-    pub fn optimizer_state(&self) -> &optim::State {
-        self.opt.state()
+    /// The update rule: classic momentum with the current μ.
+    fn rule(&self) -> Rule {
+        Rule::ClassicMomentum { mu: self.mu }
+    }
+
+    /// The momentum state for a checkpoint: the optimizer's step count and the velocities Δ
+    /// of W, a, b as f64 (exact; none before the first update).
+    pub fn optimizer_state(&self) -> (u64, Vec<DMatrix<f64>>) {
+        (self.opt.steps(), self.opt.moments().0)
     }
 
     /// PCD's persistent chains (n_v × B), for a checkpoint.
-    pub fn chains(&self) -> Option<&DMatrix<f64>> {
+    pub fn chains(&self) -> Option<&DMatrix<T>> {
         self.chains.as_ref()
     }
 
@@ -244,7 +263,13 @@ impl Trainer {
     /// [`Trainer::grads`]. Guide §3: the hidden units driven by data are sampled; driven by
     /// reconstructions, their probabilities are used; the last reconstruction is kept as
     /// probabilities (CD) and statistics use probabilities.
-    pub fn gradient(&mut self, rbm: &Rbm, V: &DMatrix<f64>, cols: &[usize], rng: &mut Rng) {
+    pub fn gradient<P: Params<F = T>>(
+        &mut self,
+        rbm: &P,
+        V: &DMatrix<f64>,
+        cols: &[usize],
+        rng: &mut Rng,
+    ) {
         let (g, k) = (&mut self.grads, self.config.k);
         match (self.config.method, &mut self.chains) {
             (Method::Exact, _) => self.cd.exact(rbm, V, cols, g),
@@ -254,33 +279,41 @@ impl Trainer {
     }
 
     /// One update on the mini-batch `cols` of V: Δ ← μΔ + (∇ − λW), θ ← θ + εΔ
-    /// ([`Rbm::update`]: PA4's momentum with the guide's weight cost), as `shared::optim`'s
-    /// classic momentum (Δ ← μΔ + g, θ ← θ − εΔ) fed with the negated direction g = −(∇ − λW).
-    /// Counts the update in [`Trainer::steps`].
-    pub fn step(&mut self, rbm: &mut Rbm, V: &DMatrix<f64>, cols: &[usize], rng: &mut Rng) {
+    /// ([`crate::model::Rbm::update`]: PA4's momentum with the guide's weight cost), as
+    /// `shared::optim`'s classic momentum (Δ ← μΔ + g, θ ← θ − εΔ) fed with the negated
+    /// direction g = −(∇ − λW). Counts the update in [`Trainer::steps`].
+    pub fn step<P: Params<F = T>>(
+        &mut self,
+        rbm: &mut P,
+        V: &DMatrix<f64>,
+        cols: &[usize],
+        rng: &mut Rng,
+    ) {
         self.steps += 1;
         self.gradient(rbm, V, cols, rng);
-        let (g, neg, λ) = (&self.grads, &mut self.neg, self.config.weight_cost);
+        let λ = T::round_from(self.config.weight_cost);
+        let [gW, ga, gb] = self.grads.parts();
+        let [nW, na, nb] = self.neg.parts_mut();
+        let [W, a, b] = rbm.parts_mut();
         // −(∂ log p/∂W − λW): descent gradient of the negative log-likelihood plus ½λ‖W‖²
-        neg.dW
-            .zip_zip_apply(&g.dW, &rbm.W, |n, g, w| *n = -(g - λ * w));
-        neg.da.copy_from(&g.da);
-        neg.da.neg_mut();
-        neg.db.copy_from(&g.db);
-        neg.db.neg_mut();
+        nW.zip_zip_apply(gW, W, |n, g, w| *n = -(g - λ * w));
+        na.copy_from(ga);
+        na.neg_mut();
+        nb.copy_from(gb);
+        nb.neg_mut();
         self.opt.begin_step();
-        self.opt.update(0, &mut rbm.W, &neg.dW);
-        self.opt.update(1, &mut rbm.a, &neg.da);
-        self.opt.update(2, &mut rbm.b, &neg.db);
+        self.opt.update(0, W, nW);
+        self.opt.update(1, a, na);
+        self.opt.update(2, b, nb);
     }
 
     /// One epoch (1-based number `epoch`, which sets the momentum and the annealed ε) over
     /// all columns of V in shuffled mini-batches; returns the number of updates. Stops with
     /// "training diverged at step N" at the first update that leaves a parameter non-finite
     /// (`rbm` then holds those parameters: keep a copy of the last good ones).
-    pub fn epoch(
+    pub fn epoch<P: Params<F = T>>(
         &mut self,
-        rbm: &mut Rbm,
+        rbm: &mut P,
         V: &DMatrix<f64>,
         epoch: usize,
         rng: &mut Rng,
@@ -290,8 +323,14 @@ impl Trainer {
         } else {
             self.config.momentum_final
         };
-        self.opt.rule = Rule::ClassicMomentum { mu };
-        self.opt.lr = self.learning_rate(epoch);
+        if mu != self.mu {
+            // The optimizer's rule is fixed when it is made: the same velocities and step
+            // count under the new μ (exact: moments are widened, then rounded back).
+            self.mu = mu;
+            let (v, s) = self.opt.moments();
+            self.opt = Optimize::restore(self.rule(), self.opt.lr(), self.opt.steps(), v, s)?;
+        }
+        self.opt.set_lr(self.learning_rate(epoch));
         let order = shared::data::batch::Epoch::shuffled(
             rng,
             V.ncols(),
@@ -303,7 +342,8 @@ impl Trainer {
             self.step(rbm, V, cols, rng);
             steps += 1;
             // One sum over the parameters (≈ 1 % of an update): any NaN or ±∞ makes it non-finite.
-            let total = rbm.W.sum() + rbm.a.sum() + rbm.b.sum();
+            let [W, a, b] = rbm.parts();
+            let total = (W.sum() + a.sum() + b.sum()).as_f64();
             if !total.is_finite() {
                 return Err(shared::Error::msg(format!(
                     "training diverged at step {}: the weights became {total} (try a smaller --lr)",

@@ -5,33 +5,20 @@
 
 #![allow(non_snake_case)]
 
+mod common;
+
+use common::{binary, random_rbm};
 use nalgebra::DMatrix;
 use rbm::fast::{self, Cd};
-use rbm::model::{self, Grads, Rbm};
+use rbm::model::{self, Grads};
 use rbm::train::{Config, Trainer};
-use shared::rng::{self, Rng};
+use shared::rng;
 
 /// (n_v, n_h, B): bars and stripes, the binarised digits, a small one, and n_h > n_v (where
 /// the exact sums enumerate the visible layer).
 const SIZES: [(usize, usize, usize); 4] = [(16, 16, 10), (64, 12, 10), (5, 3, 4), (9, 14, 7)];
 
 const TOLERANCE: f64 = 1e-12;
-
-/// A model a few updates into training: weights of about ±0.7, biases of about ±0.3.
-fn random_rbm(n_v: usize, n_h: usize, rng: &mut Rng) -> Rbm {
-    Rbm::new(
-        shared::init::normal(n_h, n_v, 0.0, 0.7, rng),
-        shared::init::normal(n_v, 1, 0.0, 0.3, rng),
-        shared::init::normal(n_h, 1, 0.0, 0.3, rng),
-    )
-}
-
-/// Binary data, n_v × N, about 40 % on.
-fn binary(n_v: usize, N: usize, rng: &mut Rng) -> DMatrix<f64> {
-    DMatrix::from_fn(n_v, N, |_, _| {
-        (rng::uniform(rng, 0.0, 1.0) < 0.4) as u8 as f64
-    })
-}
 
 /// max |a − b| / max |b|.
 fn rel(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
