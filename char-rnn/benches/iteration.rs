@@ -7,11 +7,13 @@
 //! (`Gitem/s` = GFLOP/s): 2,455,000 per iteration (`fast::product_flops`), 2 · 256³ per
 //! GEMM. `bench/compare/char-rnn.py` times the same units in numpy under the same names.
 //!
+//! Each engine unit runs twice: in f64 (the default, the name `bench/compare` matches) and in
+//! f32 (`train --dtype f32`, the same name with `_f32`).
+//!
 //! Run: `cargo bench -p char-rnn` (the machine is shared: read the `fastest` column).
 #![allow(non_snake_case, non_upper_case_globals)]
 
-use char_rnn::Grads;
-use char_rnn::fast::{self, Cache};
+use char_rnn::fast::{self, Cache, FastGrads, Kernels};
 use char_rnn::train::{Config, Trainer};
 use char_rnn::vocab::Text;
 use divan::counter::ItemsCount;
@@ -33,8 +35,8 @@ fn text() -> Text {
 }
 
 /// A carried state in tanh's range.
-fn state() -> DVector<f64> {
-    DVector::from_fn(N_h, |i, _| (i as f64 * 0.1).sin() * 0.5)
+fn state<F: Kernels>() -> DVector<F> {
+    DVector::from_fn(N_h, |i, _| F::round_from((i as f64 * 0.1).sin() * 0.5))
 }
 
 fn main() {
@@ -44,8 +46,18 @@ fn main() {
 /// `Trainer::step`: lossFun (forward + backward) + smooth loss + clip + Adagrad + next chunk.
 #[divan::bench]
 fn iteration(b: divan::Bencher) {
+    iteration_in::<f64>(b);
+}
+
+/// [`iteration`] in f32.
+#[divan::bench]
+fn iteration_f32(b: divan::Bencher) {
+    iteration_in::<f32>(b);
+}
+
+fn iteration_in<F: Kernels>(b: divan::Bencher) {
     let text = text();
-    let mut t = Trainer::new(N_x, Config::default(), 1);
+    let mut t = Trainer::<F>::new(N_x, Config::default(), 1).unwrap();
     let flops = fast::product_flops(&t.model, T);
     b.counter(ItemsCount::new(flops))
         .bench_local(|| t.step(divan::black_box(&text)).unwrap());
@@ -54,13 +66,23 @@ fn iteration(b: divan::Bencher) {
 /// Forward + backward (the reference's lossFun), no update.
 #[divan::bench]
 fn loss_and_grads(b: divan::Bencher) {
+    loss_and_grads_in::<f64>(b);
+}
+
+/// [`loss_and_grads`] in f32.
+#[divan::bench]
+fn loss_and_grads_f32(b: divan::Bencher) {
+    loss_and_grads_in::<f32>(b);
+}
+
+fn loss_and_grads_in<F: Kernels>(b: divan::Bencher) {
     let text = text();
     let data = &text.data;
-    let t = Trainer::new(N_x, Config::default(), 1);
+    let t = Trainer::<F>::new(N_x, Config::default(), 1).unwrap();
     let (mut cache, mut grads, s) = (
         Cache::new(N_x, N_h, T),
-        Grads::zeros_like(&t.model),
-        state(),
+        FastGrads::zeros_like(&t.model),
+        state::<F>(),
     );
     b.counter(ItemsCount::new(fast::product_flops(&t.model, T)))
         .bench_local(|| {
@@ -81,22 +103,32 @@ fn loss_and_grads(b: divan::Bencher) {
 fn notes_loss_and_grads(b: divan::Bencher) {
     let text = text();
     let data = &text.data;
-    let t = Trainer::new(N_x, Config::default(), 1);
-    let s = state();
+    let t = Trainer::<f64>::new(N_x, Config::default(), 1).unwrap();
+    let (model, s) = (t.model.to_model(), state::<f64>());
     b.counter(ItemsCount::new(fast::product_flops(&t.model, T)))
         .bench_local(|| {
-            let cache = t.model.forward(&data[0..T], &data[1..T + 1], &s);
-            t.model.backward(&cache)
+            let cache = model.forward(&data[0..T], &data[1..T + 1], &s);
+            model.backward(&cache)
         });
 }
 
 /// The forward pass alone: 25 steps of (K1), one GEMM for (K2), softmax and loss.
 #[divan::bench]
 fn forward(b: divan::Bencher) {
+    forward_in::<f64>(b);
+}
+
+/// [`forward`] in f32.
+#[divan::bench]
+fn forward_f32(b: divan::Bencher) {
+    forward_in::<f32>(b);
+}
+
+fn forward_in<F: Kernels>(b: divan::Bencher) {
     let text = text();
     let data = &text.data;
-    let t = Trainer::new(N_x, Config::default(), 1);
-    let (mut cache, s) = (Cache::new(N_x, N_h, T), state());
+    let t = Trainer::<F>::new(N_x, Config::default(), 1).unwrap();
+    let (mut cache, s) = (Cache::new(N_x, N_h, T), state::<F>());
     // W s_{t−1} for T steps and V S.
     let flops = (2 * N_h * N_h * T + 2 * N_x * N_h * T) as u64;
     b.counter(ItemsCount::new(flops))
@@ -106,7 +138,17 @@ fn forward(b: divan::Bencher) {
 /// A 200-character sample (feed a character, draw the next, 200 times).
 #[divan::bench]
 fn sample_200(b: divan::Bencher) {
-    let t = Trainer::new(N_x, Config::default(), 1);
+    sample_200_in::<f64>(b);
+}
+
+/// [`sample_200`] in f32.
+#[divan::bench]
+fn sample_200_f32(b: divan::Bencher) {
+    sample_200_in::<f32>(b);
+}
+
+fn sample_200_in<F: Kernels>(b: divan::Bencher) {
+    let t = Trainer::<F>::new(N_x, Config::default(), 1).unwrap();
     let mut r = rng::seeded(5);
     b.bench_local(|| fast::sample_primed(&t.model, &[0], 200, 1.0, &mut r));
 }

@@ -8,14 +8,22 @@
 //! JSON string of its characters), the learning rate and clip, the iteration, the position in
 //! the text, the smoothed loss, the sampling generator's state and the training text's name,
 //! length and fingerprint.
+//!
+//! A `train --dtype f32` run stores its parameters, Adagrad's memories and `s_prev` as F32
+//! tensors and records `dtype` = `f32` in the metadata (f64 runs write no `dtype`: their files
+//! are as before). `sample` and `eval` read either (widened to f64 exactly, then run in the
+//! type the model was trained in); a resume continues in that type.
 
+use crate::fast::{FastRnn, Kernels};
 use crate::model::CharRnn;
 use crate::train::{Config, Trainer, adagrad};
 use crate::vocab::{Text, Vocab};
 use nalgebra::{DMatrix, DVector};
 use rand::SeedableRng;
 use shared::checkpoint::{self, Checkpoint};
-use shared::optim::{Optimizer, State as OptState};
+use shared::cli::Dtype;
+use shared::kernels::narrow;
+use shared::optim::Optimize;
 use shared::rng::Rng;
 use shared::session::{Checkpointed, Tensors};
 use shared::{Error, Result};
@@ -23,16 +31,16 @@ use std::path::Path;
 
 const NAMES: [&str; 5] = ["U", "W", "V", "b_h", "b_y"];
 
-/// A training run: the trainer and the text it learns (its vocabulary and fingerprint go into
-/// the checkpoint; a resume checks them against the text it is given).
-pub struct State<'t> {
+/// A training run in float type `F`: the trainer and the text it learns (its vocabulary and
+/// fingerprint go into the checkpoint; a resume checks them against the text it is given).
+pub struct State<'t, F: Kernels = f64> {
     /// Model, Adagrad, position, carried state, counters, sampling generator, loss history.
-    pub trainer: Trainer,
+    pub trainer: Trainer<F>,
     /// The training text.
     pub text: &'t Text,
 }
 
-impl<'t> Checkpointed for State<'t> {
+impl<'t, F: Kernels> Checkpointed for State<'t, F> {
     type Context<'a> = &'t Text;
 
     fn save(&self, out: &mut Tensors) {
@@ -40,10 +48,14 @@ impl<'t> Checkpointed for State<'t> {
         for (name, p) in NAMES.iter().zip([&m.U, &m.W, &m.V, &m.b_h, &m.b_y]) {
             out.matrix(*name, p);
         }
-        for (name, mem) in NAMES.iter().zip(&t.opt.state().s) {
-            out.matrix(format!("adagrad.{name}"), mem);
+        // Adagrad's memories, in F (they are F values, so narrowing is exact).
+        for (name, mem) in NAMES.iter().zip(&t.opt.moments().1) {
+            out.matrix(format!("adagrad.{name}"), &narrow::<F>(mem));
         }
-        out.vector("s_prev", t.s_prev.as_slice()); // N_h × 1
+        out.matrix(
+            "s_prev",
+            &DMatrix::from_column_slice(t.s_prev.len(), 1, t.s_prev.as_slice()),
+        ); // N_h × 1
         if !t.history.is_empty() {
             let history = DMatrix::from_fn(2, t.history.len(), |i, k| {
                 let (n, loss) = t.history[k];
@@ -63,18 +75,22 @@ impl<'t> Checkpointed for State<'t> {
         out.meta("iteration", t.n);
         out.meta("position", t.p);
         out.meta("smooth_loss", t.smooth_loss);
-        out.meta("adagrad_steps", t.opt.state().t);
+        out.meta("adagrad_steps", t.opt.steps());
         out.meta("rng_seed", seed);
         out.meta("rng_stream", rng.get_stream());
         out.meta("rng_word_pos", rng.get_word_pos());
         out.meta("text_source", &text.source);
         out.meta("text_chars", text.data.len());
         out.meta("text_hash", format!("{:016x}", text.hash));
+        if F::DTYPE == Dtype::F32 {
+            out.meta("dtype", F::DTYPE.as_str()); // f64 runs write what they always wrote
+        }
     }
 
     /// The whole training state, checked against `text`: the same characters (fingerprint and
     /// vocabulary) as the run was trained on.
     fn load(ck: &mut Checkpoint, text: &'t Text) -> Result<Self> {
+        ck.expect_dtype::<F>()?;
         let (model, vocab) = read_model(ck)?;
         let path = ck.path.clone();
         let bad = |msg: String| Error::format(&path, "safetensors metadata", msg);
@@ -114,14 +130,10 @@ impl<'t> Checkpointed for State<'t> {
             s.push(ck.take(&format!("adagrad.{name}"), p.nrows(), p.ncols())?);
             v.push(DMatrix::zeros(p.nrows(), p.ncols())); // Adagrad keeps no first moment
         }
-        let mut opt = Optimizer::new(adagrad(), config.lr);
-        opt.set_state(OptState {
-            t: ck.meta("adagrad_steps")?,
-            v,
-            s,
-        });
+        let steps = ck.meta("adagrad_steps")?;
+        let opt = F::Optimizer::restore(adagrad(), config.lr, steps, v, s)?;
         let rng = read_rng(ck)?;
-        let s_prev = ck.take("s_prev", config.hidden, 1)?;
+        let s_prev = ck.take_as::<F>("s_prev", config.hidden, 1)?;
         let history = match ck.shape("history") {
             Some((2, k)) => {
                 let h = ck.take("history", 2, k)?;
@@ -130,7 +142,8 @@ impl<'t> Checkpointed for State<'t> {
             Some((r, c)) => return Err(bad(format!("history is {r}×{c}, expected 2 rows"))),
             None => Vec::new(),
         };
-        let mut trainer = Trainer::from_parts(model, opt, config, rng);
+        // The tensors were written in F: rounding them back to F is exact.
+        let mut trainer = Trainer::from_parts(FastRnn::from_model(&model), opt, config, rng);
         trainer.s_prev = DVector::from_column_slice(s_prev.as_slice());
         trainer.n = ck.meta("iteration")?;
         trainer.p = ck.meta("position")?;
@@ -201,8 +214,10 @@ fn read_model(ck: &mut Checkpoint) -> Result<(CharRnn, Vocab)> {
 /// A trained model as `sample` and `eval` read it: the model, its vocabulary, and what it was
 /// trained on.
 pub struct Trained {
-    /// The five parameters.
+    /// The five parameters (widened to f64 if it was trained in f32: exact).
     pub model: CharRnn,
+    /// The float type it was trained in (`sample` and `eval` run in it).
+    pub dtype: Dtype,
     /// Its characters.
     pub vocab: Vocab,
     /// The chunk length T it was trained with.
@@ -214,10 +229,19 @@ pub struct Trained {
 }
 
 impl Trained {
+    /// The model in the engine's float type `F` (exact when `F` is the type it was trained in).
+    pub fn model_in<F: Kernels>(&self) -> FastRnn<F> {
+        FastRnn::from_model(&self.model)
+    }
+
     /// What the `model:` line says after the file's name.
     pub fn describe(&self) -> String {
+        let dtype = match self.dtype {
+            Dtype::F64 => "",
+            Dtype::F32 => ", f32",
+        };
         format!(
-            "N_h = {}, N_x = {}, T = {}, {} iterations on {}",
+            "N_h = {}, N_x = {}, T = {}{dtype}, {} iterations on {}",
             self.model.n_h(),
             self.vocab.len(),
             self.seq_len,
@@ -233,6 +257,7 @@ pub fn load_model(path: &Path) -> Result<Trained> {
     let (model, vocab) = read_model(&mut ck)?;
     Ok(Trained {
         model,
+        dtype: ck.dtype()?,
         vocab,
         seq_len: ck.meta("seq_len")?,
         iterations: ck.meta("iteration")?,

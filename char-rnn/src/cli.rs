@@ -4,6 +4,7 @@
 
 use clap::{Args, Parser, Subcommand, value_parser};
 use serde::{Deserialize, Serialize};
+use shared::cli::Dtype;
 use shared::run::RunArgs;
 use std::path::PathBuf;
 
@@ -59,6 +60,12 @@ pub struct TrainArgs {
     /// Write the checkpoint every N iterations (0: only at the end)
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     pub checkpoint_every: u64,
+    /// The engine's float type: f64 (as the notes) or f32 (parameters, hidden states,
+    /// gradients and Adagrad's memories in f32; the model records it, `sample`, `eval` and
+    /// --resume keep it)
+    #[arg(long, value_enum, default_value_t = Dtype::F64)]
+    #[serde(default)]
+    pub dtype: Dtype,
     /// Continue the run in RUN (a run folder or its model.safetensors) exactly where it
     /// stopped, with its flags; it goes on writing there unless --out says otherwise
     #[arg(long, value_name = "RUN")]

@@ -4,15 +4,19 @@
 
 use crate::checkpoint::{self, State};
 use crate::cli::{EvalArgs, HelloArgs, SampleArgs, TrainArgs};
+use crate::fast::Kernels;
 use crate::hello::{self, Hello};
 use crate::report;
 use crate::train::{self, Config, Trainer};
 use crate::vocab::Text;
 use anyhow::Result;
 use serde_json::json;
+use shared::cli::Dtype;
 use shared::data::text::CharStream;
 use shared::plot::{Figure, Panel, Series};
-use shared::session::{Chapter, Checkpointed, Given, Session, Start, check_memory, model_file};
+use shared::session::{
+    Chapter, Checkpointed, Given, Session, Start, Started, check_memory, model_file,
+};
 use shared::{Error, rng, say};
 use std::path::Path;
 
@@ -37,6 +41,14 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
             may_change: MAY_CHANGE,
         },
     )?;
+    match started.flags.dtype {
+        Dtype::F64 => train_in::<f64>(started),
+        Dtype::F32 => train_in::<f32>(started),
+    }
+}
+
+/// `train` with the engine in float type `F` (`--dtype`).
+fn train_in<F: Kernels>(started: Started<TrainArgs>) -> Result<()> {
     let (mut session, a) = (started.session, started.flags);
     let source = match &a.text {
         Some(path) => path.display().to_string(),
@@ -53,7 +65,7 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
                 lr: a.lr,
                 ..Config::default()
             };
-            let trainer = Trainer::new(text.vocab.len(), config, a.run.seed);
+            let trainer = Trainer::<F>::new(text.vocab.len(), config, a.run.seed)?;
             State {
                 trainer,
                 text: &text,
@@ -78,7 +90,7 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
     // The reference's loop; the checkpoint is rewritten (atomically) every --checkpoint-every
     // iterations, at the end and at Ctrl-C, each time only once the next chunk's loss under
     // the weights is finite: a diverged run keeps its last good checkpoint.
-    let save = |state: &mut State| -> shared::Result<()> {
+    let save = |state: &mut State<F>| -> shared::Result<()> {
         state.trainer.check_next(&text)?;
         session.save_checkpoint(state).map(|_| ())
     };
@@ -165,7 +177,11 @@ pub fn sample(chapter: Chapter, a: &SampleArgs) -> Result<()> {
                 .unwrap_or_else(|| rng::below(&mut r, m.vocab.len())),
         ],
     };
-    let out = crate::fast::sample_primed(&m.model, &prime, a.len as usize, a.temperature, &mut r);
+    let (n, tau) = (a.len as usize, a.temperature);
+    let out = match m.dtype {
+        Dtype::F64 => crate::fast::sample_primed(&m.model_in::<f64>(), &prime, n, tau, &mut r),
+        Dtype::F32 => crate::fast::sample_primed(&m.model_in::<f32>(), &prime, n, tau, &mut r),
+    };
     say!("{}{}", m.vocab.decode(&prime), m.vocab.decode(&out))?;
     Ok(())
 }
@@ -177,7 +193,10 @@ pub fn eval(chapter: Chapter, a: &EvalArgs) -> Result<()> {
     let stream = CharStream::load(&a.text)?;
     let name = a.text.display().to_string();
     let ids = m.vocab.encode_stream(&stream, &format!("--text: {name}"))?;
-    let e = train::evaluate(&m.model, &ids, m.seq_len);
+    let e = match m.dtype {
+        Dtype::F64 => train::evaluate(&m.model_in::<f64>(), &ids, m.seq_len),
+        Dtype::F32 => train::evaluate(&m.model_in::<f32>(), &ids, m.seq_len),
+    };
     say!(
         "text: {name} ({} characters; each after the first predicted from all before it)",
         ids.len()

@@ -33,7 +33,9 @@
 //! equation per line on nalgebra, and the reference for everything else. [`fast`] computes the
 //! same on preallocated buffers with `shared::kernels` (one GEMM per chunk where the notes sum
 //! T outer products, fast tanh and exp); training and sampling run it, and its tests compare
-//! it with [`model`] on loss and all five gradients.
+//! it with [`model`] on loss and all five gradients. The engine is generic over its float type:
+//! f64 by default, f32 with `train --dtype f32` ([`fast::FastRnn`], [`fast::Kernels`]); the
+//! notes layer stays f64.
 //!
 //! ## Where the notes live in the code
 //! | notes | notes layer | engine path |

@@ -1,8 +1,10 @@
 //! What a training run prints and writes besides the model: the header, the reference's
 //! progress lines, the final report, the loss figure's title and `summary.json`'s metrics.
 
+use crate::fast::Kernels;
 use crate::train::Trainer;
 use crate::vocab::Text;
+use shared::cli::Dtype;
 use std::path::Path;
 
 /// A number as people write it: plain for everyday magnitudes, in exponent form for the
@@ -30,12 +32,12 @@ fn fixed(x: f64, digits: usize) -> String {
 }
 
 /// The two lines a run starts with: the reference's `data has N characters, V unique.` and
-/// the sizes and hyperparameters.
-pub fn header(trainer: &Trainer, text: &Text) -> String {
+/// the sizes and hyperparameters (and `, f32` for an f32 run).
+pub fn header<F: Kernels>(trainer: &Trainer<F>, text: &Text) -> String {
     let c = &trainer.config;
     format!(
         "data has {} characters, {} unique ({}).\n\
-         N_h = {}, T = {}, Adagrad lr {}, clip ±{}; starting at iteration {}",
+         N_h = {}, T = {}, Adagrad lr {}, clip ±{}{}; starting at iteration {}",
         text.data.len(),
         text.vocab.len(),
         text.source,
@@ -43,12 +45,16 @@ pub fn header(trainer: &Trainer, text: &Text) -> String {
         c.seq_len,
         num(c.lr),
         num(c.clip),
+        match F::DTYPE {
+            Dtype::F64 => "",
+            Dtype::F32 => ", f32",
+        },
         trainer.n
     )
 }
 
 /// The reference's progress line for iteration `n` (printed after that iteration).
-pub fn progress(n: u64, trainer: &Trainer) -> String {
+pub fn progress<F: Kernels>(n: u64, trainer: &Trainer<F>) -> String {
     format!("iter {n}, loss: {}", loss(trainer.smooth_loss))
 }
 
@@ -59,7 +65,7 @@ pub fn sample(text: &str) -> String {
 
 /// The last lines of a run that did `done` iterations in `seconds`: the final smoothed loss
 /// per chunk and per character, the corpus's entropy when known, the speed.
-pub fn finish(trainer: &Trainer, text: &Text, done: u64, seconds: f64) -> String {
+pub fn finish<F: Kernels>(trainer: &Trainer<F>, text: &Text, done: u64, seconds: f64) -> String {
     let T = trainer.config.seq_len as f64;
     let l = trainer.smooth_loss;
     let uniform = T * (text.vocab.len() as f64).ln();
@@ -80,7 +86,7 @@ pub fn finish(trainer: &Trainer, text: &Text, done: u64, seconds: f64) -> String
 }
 
 /// The loss figure's title: the text's name, the sizes.
-pub fn title(trainer: &Trainer, text: &Text) -> String {
+pub fn title<F: Kernels>(trainer: &Trainer<F>, text: &Text) -> String {
     let name = match text.entropy {
         Some(_) => "the generated corpus".into(),
         None => Path::new(&text.source)
@@ -96,7 +102,7 @@ pub fn title(trainer: &Trainer, text: &Text) -> String {
 }
 
 /// The chapter's metrics for `summary.json`.
-pub fn metrics(trainer: &Trainer, text: &Text) -> serde_json::Value {
+pub fn metrics<F: Kernels>(trainer: &Trainer<F>, text: &Text) -> serde_json::Value {
     let c = &trainer.config;
     let l = trainer.smooth_loss;
     serde_json::json!({

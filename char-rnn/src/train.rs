@@ -2,11 +2,11 @@
 //! state, smoothed loss, clipping and Adagrad. Everything here is saved in a checkpoint, so a
 //! resumed run continues bit for bit.
 
-use crate::fast::{self, Cache};
-use crate::model::{CharRnn, Grads};
+use crate::fast::{self, Cache, FastGrads, FastRnn, Kernels};
+use crate::model::CharRnn;
 use crate::vocab::Text;
 use nalgebra::DVector;
-use shared::optim::{Eps, Optimizer, Rule};
+use shared::optim::{Eps, Optimize, Rule};
 use shared::plot::{Figure, Panel, Series};
 use shared::rng::{self, Rng};
 use shared::{Result, error::check_nats};
@@ -52,17 +52,18 @@ pub fn adagrad() -> Rule {
     }
 }
 
-/// A model being trained, and where it is in the text.
+/// A model being trained in the engine's float type `F` (`--dtype`), and where it is in the
+/// text.
 #[derive(Clone, Debug)]
-pub struct Trainer {
+pub struct Trainer<F: Kernels = f64> {
     /// The parameters.
-    pub model: CharRnn,
+    pub model: FastRnn<F>,
     /// Adagrad and its memories (one per parameter, in the order U, W, V, b_h, b_y).
-    pub opt: Optimizer,
+    pub opt: F::Optimizer,
     /// The hyperparameters.
     pub config: Config,
     /// The state carried into the next chunk (the reference's `hprev`): N_h × 1.
-    pub s_prev: DVector<f64>,
+    pub s_prev: DVector<F>,
     /// Iterations done (the reference's `n`).
     pub n: u64,
     /// Where the next chunk starts in the text (the reference's `p`, a multiple of T).
@@ -73,31 +74,31 @@ pub struct Trainer {
     pub rng: Rng,
     /// (iteration, smoothed loss) every [`HISTORY_EVERY`] iterations.
     pub history: Vec<(u64, f64)>,
-    grads: Grads,
-    cache: Cache,
+    grads: FastGrads<F>,
+    cache: Cache<F>,
     /// The distinct characters of the current chunk, sorted (the non-zero columns of dU).
     seen: Vec<usize>,
 }
 
-impl Trainer {
-    /// A fresh model for a vocabulary of `N_x` characters: weights from stream 0 of `seed`,
-    /// samples from stream 1.
-    pub fn new(N_x: usize, config: Config, seed: u64) -> Self {
+impl<F: Kernels> Trainer<F> {
+    /// A fresh model for a vocabulary of `N_x` characters: weights from stream 0 of `seed`
+    /// (drawn in f64 by the notes layer, then rounded to `F`), samples from stream 1.
+    pub fn new(N_x: usize, config: Config, seed: u64) -> Result<Self> {
         let model = CharRnn::new(N_x, config.hidden, &mut rng::stream(seed, 0));
-        Self::from_parts(
-            model,
-            Optimizer::new(adagrad(), config.lr),
+        Ok(Self::from_parts(
+            FastRnn::from_model(&model),
+            F::Optimizer::create(adagrad(), config.lr)?,
             config,
             rng::stream(seed, 1),
-        )
+        ))
     }
 
     /// A trainer at the start of the text around an existing model and optimizer (a
     /// checkpoint then restores the position, the state and the counters).
-    pub fn from_parts(model: CharRnn, opt: Optimizer, config: Config, rng: Rng) -> Self {
+    pub fn from_parts(model: FastRnn<F>, opt: F::Optimizer, config: Config, rng: Rng) -> Self {
         let (N_x, N_h, T) = (model.n_x(), model.n_h(), config.seq_len);
         Trainer {
-            grads: Grads::zeros_like(&model),
+            grads: FastGrads::zeros_like(&model),
             cache: Cache::new(N_x, N_h, T),
             seen: Vec::with_capacity(T),
             s_prev: DVector::zeros(N_h),
@@ -114,7 +115,7 @@ impl Trainer {
     }
 
     /// The gradients of the last iteration (after clipping).
-    pub fn grads(&self) -> &Grads {
+    pub fn grads(&self) -> &FastGrads<F> {
         &self.grads
     }
 
@@ -141,7 +142,7 @@ impl Trainer {
         self.seen.dedup();
         fast::clip_seen(&mut self.grads, self.config.clip, &self.seen);
         // mem += d²;  W −= lr·d / sqrt(mem + 1e-8), for U, W, V, b_h, b_y in that order.
-        self.opt.lr = self.config.lr;
+        self.opt.set_lr(self.config.lr);
         self.opt.begin_step();
         let g = &self.grads;
         let m = &mut self.model;
@@ -159,7 +160,7 @@ impl Trainer {
             .window((self.p / T + 1) % text.windows.per_pass());
         self.p = next.p;
         if next.reset {
-            self.s_prev.fill(0.0);
+            self.s_prev.fill(F::zero());
         }
         Ok(loss)
     }
@@ -266,7 +267,7 @@ impl Evaluation {
 }
 
 /// [`Evaluation`] of `model` on `data` in chunks of `T` characters.
-pub fn evaluate(model: &CharRnn, data: &[usize], T: usize) -> Evaluation {
+pub fn evaluate<F: Kernels>(model: &FastRnn<F>, data: &[usize], T: usize) -> Evaluation {
     assert!(
         data.len() >= 2 && T >= 1,
         "a text of two characters, chunks of one"

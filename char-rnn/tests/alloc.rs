@@ -66,7 +66,7 @@ fn an_iteration_allocates_nothing_but_the_gemm_buffers() {
         .map(|_| alphabet[rng::below(&mut r, 65)])
         .collect();
     let text = Text::new(&raw, 25, "random").unwrap();
-    let mut t = Trainer::new(65, Config::default(), 1);
+    let mut t = Trainer::<f64>::new(65, Config::default(), 1).unwrap();
     // The first step creates Adagrad's memories; the history grows every 10 iterations.
     t.step(&text).unwrap();
     t.history.reserve(1000);

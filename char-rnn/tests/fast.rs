@@ -3,8 +3,9 @@
 //! that skips dU's zero columns equal to clipping everything.
 #![allow(non_snake_case)]
 
+use char_rnn::CharRnn;
 use char_rnn::fast;
-use char_rnn::{CharRnn, Grads};
+use char_rnn::fast::{FastGrads, FastRnn};
 use nalgebra::{DMatrix, DVector};
 use shared::rng;
 
@@ -50,9 +51,11 @@ fn fast_path_equals_the_notes_layer_on_loss_and_all_five_gradients() {
         let s_prev = DVector::from_fn(N_h, |i, _| ((i + 1) as f64 * 0.7).sin() * 0.8); // N_h × 1
         let notes = model.forward(x, targets, &s_prev);
         let want = model.backward(&notes);
+        let fm = FastRnn::<f64>::from_model(&model);
         let mut cache = fast::Cache::new(N_x, N_h, T);
-        let mut got = Grads::zeros_like(&model);
-        let loss = fast::loss_and_grads(&model, x, targets, &s_prev, &mut cache, &mut got);
+        let mut got = FastGrads::zeros_like(&fm);
+        let loss = fast::loss_and_grads(&fm, x, targets, &s_prev, &mut cache, &mut got);
+        let got = got.to_model();
         let what = format!("N_x = {N_x}, N_h = {N_h}, T = {T}");
         assert!(notes.loss > 0.1, "{what}: the loss is not trivial");
         assert!(
@@ -82,6 +85,7 @@ fn fast_path_equals_the_notes_layer_on_loss_and_all_five_gradients() {
 fn fast_sampling_follows_the_notes_layer() {
     let (N_x, N_h) = (9, 14);
     let m = lively_model(N_x, N_h, 8);
+    let fm = FastRnn::<f64>::from_model(&m);
     let (mut s, mut a, mut p) = (
         DVector::zeros(N_h),
         DVector::zeros(N_h),
@@ -89,11 +93,11 @@ fn fast_sampling_follows_the_notes_layer() {
     );
     let mut s_notes = DVector::zeros(N_h);
     for (k, c) in [3, 1, 4, 1, 5, 8, 2, 6].into_iter().enumerate() {
-        fast::feed(&m, &mut s, c, &mut a);
+        fast::feed(&fm, &mut s, c, &mut a);
         s_notes = m.step(&s_notes, c);
         assert!((&s - &s_notes).amax() < 1e-12, "state after {k} characters");
         for tau in [1.0, 0.5] {
-            fast::probabilities(&m, &s, tau, &mut p);
+            fast::probabilities(&fm, &s, tau, &mut p);
             let q = m.probabilities(&s_notes, tau);
             assert!(
                 (&p - &q).amax() < 1e-12,
@@ -104,7 +108,7 @@ fn fast_sampling_follows_the_notes_layer() {
     // With the same generator both samplers draw the same characters (they could part only
     // where a uniform draw falls within ~1e-15 of a boundary between two characters).
     let drawn = fast::sample(
-        &m,
+        &fm,
         &mut DVector::zeros(N_h),
         2,
         100,
@@ -115,7 +119,7 @@ fn fast_sampling_follows_the_notes_layer() {
     assert_eq!(drawn, notes);
     // τ = 0: both take the largest score, and draw nothing (the generator is not touched).
     let (mut r1, mut r2) = (rng::seeded(4), rng::seeded(5));
-    let greedy = fast::sample(&m, &mut DVector::zeros(N_h), 2, 100, 0.0, &mut r1);
+    let greedy = fast::sample(&fm, &mut DVector::zeros(N_h), 2, 100, 0.0, &mut r1);
     let notes = m.sample(&mut DVector::zeros(N_h), 2, 100, 0.0, &mut r2);
     assert_eq!(greedy, notes);
     assert_eq!(r1, rng::seeded(4));
@@ -132,16 +136,17 @@ fn clipping_only_the_seen_columns_of_dU_equals_clipping_everything() {
     // A chunk that uses only some characters, so dU has zero columns.
     let text: Vec<usize> = (0..T + 1).map(|t| [0, 3, 5, 7][t % 4]).collect();
     let (x, targets) = (&text[..T], &text[1..]);
-    let mut g = Grads::zeros_like(&model);
+    let fm = FastRnn::<f64>::from_model(&model);
+    let mut g = FastGrads::zeros_like(&fm);
     let mut cache = fast::Cache::new(N_x, N_h, T);
-    fast::loss_and_grads(&model, x, targets, &DVector::zeros(N_h), &mut cache, &mut g);
+    fast::loss_and_grads(&fm, x, targets, &DVector::zeros(N_h), &mut cache, &mut g);
     assert!(
         g.dU.amax() > 1.0,
         "some entries exceed the limit: {}",
         g.dU.amax()
     );
-    let mut all = g.clone();
+    let mut all = g.to_model();
     all.clip(1.0);
     fast::clip_seen(&mut g, 1.0, &[0, 3, 5, 7]);
-    assert_eq!(g, all);
+    assert_eq!(g.to_model(), all);
 }

@@ -3,12 +3,13 @@
 //! layer.)
 #![allow(non_snake_case)]
 
+use char_rnn::CharRnn;
 use char_rnn::checkpoint::State;
+use char_rnn::fast::{FastGrads, FastRnn};
 use char_rnn::hello::{self, Hello};
 use char_rnn::train::{self, Config, Trainer};
 use char_rnn::vocab::Text;
 use char_rnn::{CHAPTER, fast};
-use char_rnn::{CharRnn, Grads};
 use nalgebra::{DMatrix, DVector};
 use shared::gradcheck;
 use shared::rng;
@@ -70,7 +71,7 @@ fn gradient_check_through_25_steps_with_a_carried_state() {
 fn initial_loss_is_T_ln_V() {
     // Worked number: 25·ln 65 = 104.3596817 (the uniform guess over 65 characters; the
     // reference sheet's 104.359685 is 25 × 4.1743874, rounded up in the 7th digit).
-    let t = Trainer::new(65, Config::default(), 1);
+    let t = Trainer::<f64>::new(65, Config::default(), 1).unwrap();
     assert!(
         (t.smooth_loss - 104.3596817).abs() < 1e-7,
         "{}",
@@ -79,7 +80,7 @@ fn initial_loss_is_T_ln_V() {
     // The first chunk's loss under the 0.01·N(0,1) initialisation is that of a near-uniform guess.
     let text = Text::new(OPENING, 25, "opening").unwrap();
     let V = text.vocab.len();
-    let mut t = Trainer::new(V, Config::default(), 1);
+    let mut t = Trainer::<f64>::new(V, Config::default(), 1).unwrap();
     let want = 25.0 * (V as f64).ln();
     assert!((t.smooth_loss - want).abs() < 1e-12);
     let loss = t.step(&text).unwrap();
@@ -91,7 +92,7 @@ fn chunks_are_the_notes_examples_and_the_state_resets_as_the_reference() {
     let text = Text::new(OPENING, 25, "opening").unwrap();
     assert_eq!(text.vocab.chars[0], '\n');
     assert_eq!(text.vocab.chars[1], ' ');
-    let mut t = Trainer::new(text.vocab.len(), Config::default(), 1);
+    let mut t = Trainer::<f64>::new(text.vocab.len(), Config::default(), 1).unwrap();
     let chunk = |p: usize| text.vocab.decode(&text.data[p..p + 25]);
     let want = [
         ("First Citizen:\nBefore we ", "irst Citizen:\nBefore we p"),
@@ -139,8 +140,8 @@ fn clipping_limits_every_gradient_entry() {
         seq_len: T,
         ..Config::default()
     };
-    let mut t = Trainer::new(V, config, 1);
-    let mut raw = Grads::zeros_like(&t.model);
+    let mut t = Trainer::<f64>::new(V, config, 1).unwrap();
+    let mut raw = FastGrads::zeros_like(&t.model);
     fast::loss_and_grads(
         &t.model,
         &text.data[..T],
@@ -180,7 +181,7 @@ fn resume_is_bit_identical() {
     };
     let (N, M) = (23, 31); // the pass over the text (28 chunks) ends inside M
     let V = text.vocab.len();
-    let mut one_go = Trainer::new(V, config, 4);
+    let mut one_go = Trainer::<f64>::new(V, config, 4).unwrap();
     let mut samples = Vec::new();
     for i in 0..N + M {
         if i % 7 == 0 {
@@ -194,7 +195,7 @@ fn resume_is_bit_identical() {
         ..Default::default()
     };
     let session = Session::outputs(CHAPTER, &run, None, &serde_json::json!({})).unwrap();
-    let mut first = Trainer::new(V, config, 4);
+    let mut first = Trainer::<f64>::new(V, config, 4).unwrap();
     let mut resumed_samples = Vec::new();
     for i in 0..N {
         if i % 7 == 0 {
@@ -216,7 +217,10 @@ fn resume_is_bit_identical() {
     ] {
         let other = Text::new(&other, 10, "other").unwrap();
         let mut ck = shared::checkpoint::load(&path, CHAPTER.name).unwrap();
-        let e = State::load(&mut ck, &other).err().unwrap().to_string();
+        let e = State::<f64>::load(&mut ck, &other)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
             e.starts_with("--text:") && e.contains("not on other"),
             "{e}"
@@ -256,7 +260,7 @@ fn resume_is_bit_identical() {
 #[test]
 fn seeded_sampling_is_reproducible_and_stays_in_the_vocabulary() {
     let N_x = 7;
-    let m = lively_model(N_x, 12, 5);
+    let m = FastRnn::<f64>::from_model(&lively_model(N_x, 12, 5));
     let a = fast::sample_primed(&m, &[2, 3], 300, 1.0, &mut rng::seeded(9));
     let b = fast::sample_primed(&m, &[2, 3], 300, 1.0, &mut rng::seeded(9));
     let c = fast::sample_primed(&m, &[2, 3], 300, 1.0, &mut rng::seeded(10));
@@ -270,7 +274,7 @@ fn seeded_sampling_is_reproducible_and_stays_in_the_vocabulary() {
     seen.dedup();
     assert!(seen.len() >= 3, "{seen:?}");
     let text = Text::new(OPENING, 25, "opening").unwrap();
-    let t = Trainer::new(text.vocab.len(), Config::default(), 2);
+    let t = Trainer::<f64>::new(text.vocab.len(), Config::default(), 2).unwrap();
     let s = text.vocab.decode(&fast::sample_primed(
         &t.model,
         &[0],
@@ -284,7 +288,7 @@ fn seeded_sampling_is_reproducible_and_stays_in_the_vocabulary() {
 #[test]
 fn temperature_to_zero_approaches_argmax() {
     let (N_x, N_h) = (7, 12);
-    let m = lively_model(N_x, N_h, 6);
+    let m = FastRnn::<f64>::from_model(&lively_model(N_x, N_h, 6));
     // Greedy decoding: always the most likely next character.
     let mut s = DVector::zeros(N_h);
     let mut a = DVector::zeros(N_h);
@@ -339,7 +343,7 @@ fn training_learns_the_text() {
         hidden: 32,
         ..Config::default()
     };
-    let mut t = Trainer::new(text.vocab.len(), config, 1);
+    let mut t = Trainer::<f64>::new(text.vocab.len(), config, 1).unwrap();
     let first = t.step(&text).unwrap();
     let mut last = Vec::new();
     for i in 0..1500 {
@@ -374,13 +378,14 @@ fn backward_differentiates_the_chunk_its_cache_was_made_from() {
     assert_eq!(from_a, model.backward(&model.forward(&a, &a_next, &s0)));
     assert_ne!(from_a, model.backward(&cache_b));
     // The engine path keeps its chunk too, and runs one backward pass per forward pass.
+    let fm = FastRnn::<f64>::from_model(&model);
     let mut cache = fast::Cache::new(N_x, N_h, T);
-    let mut g = Grads::zeros_like(&model);
-    fast::forward(&model, &a, &a_next, &s0, &mut cache);
+    let mut g = FastGrads::zeros_like(&fm);
+    fast::forward(&fm, &a, &a_next, &s0, &mut cache);
     assert_eq!((cache.inputs(), cache.targets()), (&a[..], &a_next[..]));
-    fast::backward(&model, &mut cache, &mut g);
+    fast::backward(&fm, &mut cache, &mut g);
     let twice = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        fast::backward(&model, &mut cache, &mut g)
+        fast::backward(&fm, &mut cache, &mut g)
     }));
     assert!(
         twice.is_err(),
@@ -448,7 +453,7 @@ fn evaluation_is_the_loss_of_every_next_character() {
     // perplexity N_x, log2 N_x bits.
     let text = Text::new(OPENING, 25, "opening").unwrap();
     let N_x = text.vocab.len();
-    let t = Trainer::new(N_x, Config::default(), 3);
+    let t = Trainer::<f64>::new(N_x, Config::default(), 3).unwrap();
     let e = train::evaluate(&t.model, &text.data, 25);
     assert_eq!(e.predicted, text.data.len() - 1);
     assert!((e.per_char() - (N_x as f64).ln()).abs() < 1e-3, "{e:?}");
@@ -459,6 +464,7 @@ fn evaluation_is_the_loss_of_every_next_character() {
     let n = text.data.len();
     let whole = t
         .model
+        .to_model()
         .forward(&text.data[..n - 1], &text.data[1..], &DVector::zeros(100))
         .loss;
     for T in [1, 7, 25, n - 1, n + 10] {

@@ -300,7 +300,7 @@ fn eval_reports_nats_bits_and_perplexity_of_a_saved_model() {
     // The library's number for the same model and text.
     let m = checkpoint::load_model(&model.join("model.safetensors")).unwrap();
     let ids = m.vocab.encode(unseen, "test").unwrap();
-    let e = train::evaluate(&m.model, &ids, 10);
+    let e = train::evaluate(&m.model_in::<f64>(), &ids, 10);
     assert!(
         (nats - e.per_char()).abs() < 5e-5,
         "{nats} vs {}",

@@ -10,15 +10,21 @@
 //! the data's description and fingerprint (of the train / validation / test 4-grams). The next
 //! batch needs nothing more: every epoch visits the training 4-grams in the same fixed order
 //! (train.m's), a function of the data alone.
+//!
+//! A `train --dtype f32` run stores its parameters and velocities as F32 tensors and records
+//! `dtype` = `f32` (f64 runs write no `dtype`: their files are as before). `eval` runs such a
+//! model in f32; `nearest`, `predict` and `distance` read its weights widened to f64 (exact).
 
 use crate::CHAPTER;
 use crate::data::Dataset;
 use crate::model::{CONTEXT, Gram, Model};
-use crate::train::{Curves, EpochPos, Hyper, Trainer};
+use crate::train::{Curves, EpochPos, Hyper, Trainer, momentum};
 use nalgebra::DMatrix;
 use shared::checkpoint::{self, Checkpoint};
+use shared::cli::Dtype;
 use shared::data::text::Vocab;
-use shared::optim::State as OptState;
+use shared::kernels::{Float, narrow};
+use shared::optim::Optimize;
 use shared::session::{Checkpointed, Tensors};
 use shared::{Error, Result};
 use std::path::Path;
@@ -27,11 +33,12 @@ use std::path::Path;
 /// optimizer's parameter numbers in [`Model::update`]).
 const DELTAS: [&str; 5] = ["delta.W0", "delta.W1", "delta.b1", "delta.W2", "delta.b2"];
 
-/// A training run: trainer, curves, where it is, and the data it learns (its vocabulary and
-/// fingerprint go into the checkpoint; a resume checks them against the data it is given).
-pub struct State<'d> {
+/// A training run in float type `F`: trainer, curves, where it is, and the data it learns (its
+/// vocabulary and fingerprint go into the checkpoint; a resume checks them against the data it
+/// is given).
+pub struct State<'d, F: Float = f64> {
     /// Model, velocities and step count.
-    pub trainer: Trainer,
+    pub trainer: Trainer<F>,
     /// The curves so far.
     pub curves: Curves,
     /// Epochs done.
@@ -44,9 +51,9 @@ pub struct State<'d> {
     pub data_hash: String,
 }
 
-impl<'d> State<'d> {
+impl<'d, F: Float> State<'d, F> {
     /// A new run on `data`: weights from stream 1 of `seed`, no epoch done.
-    pub fn new(data: &'d Dataset, hyper: &Hyper, seed: u64) -> Result<State<'d>> {
+    pub fn new(data: &'d Dataset, hyper: &Hyper, seed: u64) -> Result<Self> {
         let rng = &mut shared::rng::stream(seed, 1);
         Ok(State {
             trainer: Trainer::new(data.vocab.len(), hyper, rng)?,
@@ -83,12 +90,12 @@ pub struct Resume<'d> {
     pub hyper: Hyper,
 }
 
-impl<'d> Checkpointed for State<'d> {
+impl<'d, F: Float> Checkpointed for State<'d, F> {
     type Context<'a> = Resume<'d>;
 
     fn save(&self, out: &mut Tensors) {
         let m = &self.trainer.model;
-        for (name, p) in PARAMS.iter().zip(params(m)) {
+        for (name, p) in PARAMS.iter().zip(m.params()) {
             out.matrix(*name, p);
         }
         // n × 2: the epoch (fractional) and the CE of each point.
@@ -99,8 +106,9 @@ impl<'d> Checkpointed for State<'d> {
             let xy = s.points.iter().flat_map(|&(x, y)| [x, y]);
             out.matrix(name, &DMatrix::from_row_iterator(s.points.len(), 2, xy));
         }
-        for (name, v) in DELTAS.iter().zip(&self.trainer.opt.state().v) {
-            out.matrix(*name, v);
+        // The velocities, in F (they are F values, so narrowing is exact).
+        for (name, v) in DELTAS.iter().zip(&self.trainer.opt.moments().0) {
+            out.matrix(*name, &narrow::<F>(v));
         }
         // Floats in Rust's shortest round-trip form: parsing gives the same bits.
         out.meta("vocab", m.vocab());
@@ -116,6 +124,9 @@ impl<'d> Checkpointed for State<'d> {
         out.meta("steps", self.trainer.steps);
         out.meta("data", &self.data.source);
         out.meta("data_hash", &self.data_hash);
+        if F::DTYPE == Dtype::F32 {
+            out.meta("dtype", F::DTYPE.as_str()); // f64 runs write what they always wrote
+        }
     }
 
     /// The whole training state, checked against `cx.data`: the same vocabulary and 4-grams.
@@ -127,6 +138,7 @@ impl<'d> Checkpointed for State<'d> {
                 "a model without its training state (no `epoch`): it cannot be resumed".into(),
             ));
         }
+        ck.expect_dtype::<F>()?;
         let trained = read(ck)?;
         let data = cx.data;
         let data_hash = fingerprint(data);
@@ -173,8 +185,10 @@ impl<'d> Checkpointed for State<'d> {
         let mut curves = Curves::new(data.entropy_floor);
         curves.train.points = take_points(ck, "curve.train")?;
         curves.valid.points = take_points(ck, "curve.valid")?;
-        let mut trainer = Trainer::from_model(model, &cx.hyper);
-        trainer.opt.set_state(OptState { t: steps, v, s });
+        // The tensors were written in F: rounding them back to F is exact.
+        let mut trainer = Trainer::from_model(&model, &cx.hyper)?;
+        let rule = momentum(cx.hyper.momentum);
+        trainer.opt = F::Optimizer::restore(rule, cx.hyper.lr, steps, v, s)?;
         trainer.steps = steps;
         Ok(State {
             trainer,
@@ -203,8 +217,10 @@ fn take_points(ck: &mut Checkpoint, name: &str) -> Result<Vec<(f64, f64)>> {
 /// A trained model as `nearest`, `predict`, `distance` and `eval` read it.
 #[derive(Clone, Debug)]
 pub struct Trained {
-    /// The parameters.
+    /// The parameters (widened to f64 if it was trained in f32: exact).
     pub model: Model,
+    /// The float type it was trained in (`eval` runs in it).
+    pub dtype: Dtype,
     /// Its words, in id order.
     pub vocab: Vocab,
     /// Epochs it was trained for (`None` for a plain model file).
@@ -223,6 +239,9 @@ impl Trained {
             m.embed(),
             m.hidden()
         );
+        if self.dtype == Dtype::F32 {
+            s += ", f32";
+        }
         if let Some(e) = self.epochs {
             s += &format!(", {e} epochs");
         }
@@ -258,6 +277,7 @@ fn read(ck: &mut Checkpoint) -> Result<Trained> {
     };
     Ok(Trained {
         model,
+        dtype: ck.dtype()?,
         vocab,
         epochs: ck.meta("epoch").ok(),
         data: ck.meta_str("data").unwrap_or_default().to_string(),

@@ -6,6 +6,7 @@ use crate::train::Hyper;
 use clap::builder::{RangedU64ValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use serde::{Deserialize, Serialize};
+use shared::cli::Dtype;
 use shared::run::RunArgs;
 use std::path::PathBuf;
 
@@ -105,6 +106,11 @@ pub struct TrainArgs {
     /// The notes' weight decay λ on W1 and W2 (0 in the assignment).
     #[arg(long, default_value_t = 0.0, value_parser = shared::cli::non_negative, allow_hyphen_values = true)]
     pub weight_decay: f64,
+    /// The engine's float type: f64 (as the notes) or f32 (parameters, activations, gradients
+    /// and the momentum velocities in f32; the model records it, `eval` and --resume keep it).
+    #[arg(long, value_enum, default_value_t = Dtype::F64)]
+    #[serde(default)]
+    pub dtype: Dtype,
     /// Continue the run in RUN (a run folder or its model.safetensors) where it stopped, with
     /// its flags; it goes on writing there unless --out says otherwise
     #[arg(long, value_name = "RUN")]

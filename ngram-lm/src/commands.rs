@@ -5,12 +5,17 @@
 use crate::checkpoint::{self, Resume, State, Trained};
 use crate::cli::{EvalArgs, ModelArg, TrainArgs};
 use crate::data::{Dataset, Source};
+use crate::fast::FastModel;
 use crate::report::{self, Final, MODALS};
 use crate::train::{Event, check_sizes, continue_epoch};
 use crate::{fast, picture};
 use anyhow::Result;
+use shared::cli::Dtype;
 use shared::data::text::{Corpus, SentenceMode, ngrams};
-use shared::session::{Chapter, Checkpointed, Given, Session, Start, check_memory, model_file};
+use shared::kernels::Float;
+use shared::session::{
+    Chapter, Checkpointed, Given, Session, Start, Started, check_memory, model_file,
+};
 use shared::{Error, say};
 
 /// Flags a resumed run may change: the run length (a total), and the path of the data (the
@@ -33,6 +38,14 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
             may_change: MAY_CHANGE,
         },
     )?;
+    match started.flags.dtype {
+        Dtype::F64 => train_in::<f64>(started, given),
+        Dtype::F32 => train_in::<f32>(started, given),
+    }
+}
+
+/// `train` with the engine in float type `F` (`--dtype`).
+fn train_in<F: Float>(started: Started<TrainArgs>, given: &Given) -> Result<()> {
     let (mut session, mut a) = (started.session, started.flags);
     // A data flag typed now replaces the stored one of the other kind.
     if given.has("text") {
@@ -55,7 +68,7 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
     say!("{}", data.describe())?;
     let mut state = match started.resumed {
         Some(mut ck) => State::load(&mut ck, Resume { data: &data, hyper })?,
-        None => State::new(&data, &hyper, session.seed)?,
+        None => State::<F>::new(&data, &hyper, session.seed)?,
     };
     if state.epoch >= a.epochs {
         let from = a.resume.as_deref().unwrap_or(&session.out);
@@ -130,8 +143,8 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
         session.save_loss(&state.curves.figure(epochs))?;
         return Err(e);
     }
-    let m = &state.trainer.model;
-    let last = Final::measure(m, &data, avg);
+    let last = Final::measure(&state.trainer.model, &data, avg);
+    let m = &state.trainer.model.to_model(); // widened to f64 (exact) for the pictures and demo
     state.curves.valid.push(epochs, last.valid);
     say!("{}", last.text().trim_end())?;
     say!("Training took {:.2} seconds", session.elapsed())?;
@@ -189,7 +202,10 @@ pub fn eval(chapter: Chapter, a: &EvalArgs) -> Result<()> {
         let msg = "no 4-gram: every sentence (line) is shorter than 4 words";
         return Err(Error::format(path, "text", msg).into());
     }
-    let ce = fast::cross_entropy(&t.model, &grams);
+    let ce = match t.dtype {
+        Dtype::F64 => fast::cross_entropy(&FastModel::<f64>::from_model(&t.model), &grams),
+        Dtype::F32 => fast::cross_entropy(&FastModel::<f32>::from_model(&t.model), &grams),
+    };
     let unknown = match t.vocab.unknown() {
         Some(u) => {
             let n = grams.iter().filter(|g| g[3] == u).count();

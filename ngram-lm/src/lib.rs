@@ -33,7 +33,9 @@
 //! on nalgebra, one equation per line, with the K_i built as the one-hot matrices the notes
 //! define. [`fast`] is what training runs: the same arithmetic into buffers allocated once,
 //! the products W0ᵀK_i as a gather and Σᵢ K_i dX1ᵢᵀ as a scatter-add; `tests/model.rs` checks
-//! that it gives the values and gradients of [`model`]. Around them: [`data`] (the 4-grams),
+//! that it gives the values and gradients of [`model`]. The training path is generic over its
+//! float type: f64 by default, f32 with `train --dtype f32` ([`fast::FastModel`]); the notes
+//! layer stays f64. Around them: [`data`] (the 4-grams),
 //! [`train`] (train.m's loop), [`checkpoint`] (the model file and `--resume`), [`report`],
 //! [`words`] and [`picture`].
 //!

@@ -3,10 +3,12 @@
 //! `loss.csv` are [`crate::train::Curves`].)
 
 use crate::data::Dataset;
+use crate::fast::FastModel;
 use crate::model::Model;
 use crate::train::Event;
 use crate::{fast, words};
 use shared::Result;
+use shared::kernels::Float;
 
 /// The modal verbs the notes' example puts nearest to `could`, drawn in red in `embedding.png`.
 pub const MODALS: [&str; 8] = [
@@ -41,7 +43,7 @@ pub struct Final {
 impl Final {
     /// The final cross-entropies of `model` on `data`'s validation and test sets, with `train`
     /// the mean batch CE of the last epoch.
-    pub fn measure(model: &Model, data: &Dataset, train: f64) -> Final {
+    pub fn measure<F: Float>(model: &FastModel<F>, data: &Dataset, train: f64) -> Final {
         Final {
             train,
             valid: fast::cross_entropy(model, &data.valid),

@@ -1,10 +1,12 @@
 //! The assignment's training loop (train.m): hyperparameters, the size check, one batch
 //! ([`Trainer::step`]), one epoch ([`train_epoch`]) and the curves it leaves ([`Curves`]).
-//! Training runs on [`crate::fast`] and updates with [`Model::update`].
+//! Training runs on [`crate::fast`] in the float type of `--dtype` and updates as
+//! [`Model::update`] does.
 
-use crate::fast::{self, Cache};
-use crate::model::{self, Grads, Gram, Model};
-use shared::optim::Optimizer;
+use crate::fast::{self, Cache, FastGrads, FastModel};
+use crate::model::{Gram, Model};
+use shared::kernels::Float;
+use shared::optim::{Optimize, Rule};
 use shared::plot::{Figure, Panel, Series};
 use shared::rng::Rng;
 use shared::session::check_memory;
@@ -78,47 +80,49 @@ pub fn check_sizes(hyper: &Hyper, vocab: usize, n_train: usize) -> Result<()> {
     )
 }
 
-/// A model with its optimizer, buffers and gradients: one call of [`Trainer::step`] is one
-/// batch of the assignment's training loop.
+/// A model in float type `F` (`--dtype`) with its optimizer, buffers and gradients: one call
+/// of [`Trainer::step`] is one batch of the assignment's training loop.
 #[derive(Clone, Debug)]
-pub struct Trainer {
+pub struct Trainer<F: Float = f64> {
     /// The parameters.
-    pub model: Model,
+    pub model: FastModel<F>,
     /// Hinton's momentum, one velocity Δ per parameter.
-    pub opt: Optimizer,
+    pub opt: F::Optimizer,
     /// What the forward pass of one batch keeps for its backward pass.
-    pub cache: Cache,
+    pub cache: Cache<F>,
     /// Gradients of the last batch.
-    pub grads: Grads,
+    pub grads: FastGrads<F>,
     /// Weight decay λ.
     pub weight_decay: f64,
     /// Batches trained so far, over all epochs (the step number of a divergence error).
     pub steps: u64,
 }
 
-impl Trainer {
-    /// A freshly initialised model for vocabulary size `vocab`.
-    pub fn new(vocab: usize, hyper: &Hyper, rng: &mut Rng) -> Result<Trainer> {
+impl<F: Float> Trainer<F> {
+    /// A freshly initialised model for vocabulary size `vocab` (drawn in f64 by the notes
+    /// layer, then rounded to `F`).
+    pub fn new(vocab: usize, hyper: &Hyper, rng: &mut Rng) -> Result<Self> {
         if vocab < 2 {
             return Err(Error::msg(format!(
                 "the vocabulary has {vocab} word(s): a language model needs at least 2"
             )));
         }
         let model = Model::new(vocab, hyper.embed, hyper.hidden, hyper.init_wt, rng);
-        Ok(Trainer::from_model(model, hyper))
+        Trainer::from_model(&model, hyper)
     }
 
-    /// A trainer for `model` with zero velocities and no step taken (a resumed run then
-    /// restores both, see [`crate::checkpoint::State`]).
-    pub fn from_model(model: Model, hyper: &Hyper) -> Trainer {
-        Trainer {
+    /// A trainer for `model` (rounded to `F`) with zero velocities and no step taken (a resumed
+    /// run then restores both, see [`crate::checkpoint::State`]).
+    pub fn from_model(model: &Model, hyper: &Hyper) -> Result<Self> {
+        let model = FastModel::from_model(model);
+        Ok(Trainer {
             cache: Cache::new(&model, hyper.batch),
-            grads: model.zero_grads(),
-            opt: model::momentum(hyper.lr, hyper.momentum),
+            grads: FastGrads::zeros_like(&model),
+            opt: F::Optimizer::create(momentum(hyper.momentum), hyper.lr)?,
             weight_decay: hyper.weight_decay,
             steps: 0,
             model,
-        }
+        })
     }
 
     /// One batch: forward, cross-entropy, backward, momentum update of every parameter
@@ -135,10 +139,21 @@ impl Trainer {
         fast::forward(model, batch, cache);
         let ce = cache.loss();
         fast::backward(model, cache, grads, *weight_decay);
-        model.update(opt, grads);
+        // [`Model::update`] in type F: Δ ← μΔ + g; W ← W − αΔ for W0, W1, b1, W2, b2.
+        opt.begin_step();
+        opt.update(0, &mut model.W0, &grads.dW0); // V × D
+        opt.update(1, &mut model.W1, &grads.dW1); // 3D × H
+        opt.update(2, &mut model.b1, &grads.db1); // H × 1
+        opt.update(3, &mut model.W2, &grads.dW2); // H × V
+        opt.update(4, &mut model.b2, &grads.db2); // V × 1
         *steps += 1;
         ce
     }
+}
+
+/// train.m's rule, Hinton's momentum with μ = `mu` ([`crate::model::momentum`]'s).
+pub fn momentum(mu: f64) -> Rule {
+    Rule::ClassicMomentum { mu }
 }
 
 /// What one epoch of [`train_epoch`] reports to its caller.
@@ -180,8 +195,8 @@ pub struct EpochPos {
 /// One departure from train.m: its chunk counter is not reset at the start of an epoch, so the
 /// first printed chunk of every epoch after the first is divided by 125, not 100 (≈ 0.8× the
 /// true value). Here every printed value is the true mean of its chunk.
-pub fn train_epoch(
-    trainer: &mut Trainer,
+pub fn train_epoch<F: Float>(
+    trainer: &mut Trainer<F>,
     train: &[Gram],
     valid: &[Gram],
     batch: usize,
@@ -194,8 +209,8 @@ pub fn train_epoch(
 
 /// [`train_epoch`] from `pos` on, asking `stop` after every batch but the last: returns `true`
 /// when the epoch is done, `false` when `stop` said so (then `pos` says where it stopped).
-pub fn continue_epoch(
-    trainer: &mut Trainer,
+pub fn continue_epoch<F: Float>(
+    trainer: &mut Trainer<F>,
     train: &[Gram],
     valid: &[Gram],
     batch: usize,

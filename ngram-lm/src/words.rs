@@ -1,7 +1,7 @@
 //! The assignment's three helpers on a trained model, `display_nearest_words`,
 //! `predict_next_word` and `word_distance`, and the lookup of the words the user typed.
 
-use crate::fast;
+use crate::fast::{self, FastModel};
 use crate::model::{CONTEXT, Model};
 use shared::Result;
 use shared::data::text::Vocab;
@@ -41,9 +41,9 @@ pub fn nearest(model: &Model, id: usize, k: usize) -> Vec<(usize, f64)> {
 }
 
 /// The `k` most probable next words after `context`, most probable first
-/// (predict_next_word.m).
+/// (predict_next_word.m), computed in f64 (on an f32 model's weights widened, exactly).
 pub fn predict(model: &Model, context: [usize; CONTEXT], k: usize) -> Vec<(usize, f64)> {
-    let mut p: Vec<(usize, f64)> = fast::next_word(model, context)
+    let mut p: Vec<(usize, f64)> = fast::next_word(&FastModel::<f64>::from_model(model), context)
         .into_iter()
         .enumerate()
         .collect();

@@ -21,7 +21,7 @@ fn an_epoch_allocates_only_the_gemm_buffers() {
         batch: 10,
         ..Hyper::default()
     };
-    let mut t = Trainer::new(40, &hyper, &mut rng::seeded(1)).unwrap();
+    let mut t = Trainer::<f64>::new(40, &hyper, &mut rng::seeded(1)).unwrap();
     t.step(&grams[..10]);
     let mut reports = 0;
     let n = shared::testing::allocations_during(|| {

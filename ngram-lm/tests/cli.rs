@@ -29,8 +29,12 @@ fn saved_model() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let (t, _) = train_tiny(10);
     let vocab = Vocab::from_words(WORDS.map(String::from).to_vec()).unwrap();
-    ngram_lm::checkpoint::save_model(&t.model, &vocab, dir.path().join("model.safetensors"))
-        .unwrap();
+    ngram_lm::checkpoint::save_model(
+        &t.model.to_model(),
+        &vocab,
+        dir.path().join("model.safetensors"),
+    )
+    .unwrap();
     dir
 }
 

@@ -59,7 +59,8 @@ fn saved_model(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(&m).unwrap();
     let (t, _) = train_tiny(3);
     let vocab = Vocab::from_words(WORDS.map(String::from).to_vec()).unwrap();
-    ngram_lm::checkpoint::save_model(&t.model, &vocab, m.join("model.safetensors")).unwrap();
+    ngram_lm::checkpoint::save_model(&t.model.to_model(), &vocab, m.join("model.safetensors"))
+        .unwrap();
     m
 }
 

@@ -5,6 +5,7 @@
 #![allow(non_snake_case)]
 
 use nalgebra::DMatrix;
+use ngram_lm::fast::{FastGrads, FastModel};
 use ngram_lm::{CONTEXT, Grads, Gram, Hyper, Model, Trainer, train_epoch};
 use ngram_lm::{checkpoint, fast, words};
 use shared::data::text::Vocab;
@@ -43,8 +44,8 @@ fn shapes_of_section_1() {
         (h.lr, h.momentum, h.init_wt, h.weight_decay),
         (0.1, 0.9, 0.01, 0.0)
     );
-    let mut trainer = Trainer::new(250, &h, &mut rng::seeded(1)).unwrap();
-    let m = &trainer.model.clone();
+    let mut trainer = Trainer::<f64>::new(250, &h, &mut rng::seeded(1)).unwrap();
+    let m = &trainer.model.to_model();
     assert_eq!(m.W0.shape(), (250, 50));
     assert_eq!(m.W1.shape(), (150, 200));
     assert_eq!(m.b1.shape(), (200, 1));
@@ -86,11 +87,13 @@ fn initial_cross_entropy_is_ln_250() {
     let mut m = Model::new(250, 50, 200, 0.0, &mut rng::seeded(1));
     m.W0.fill(0.0);
     let grams: Vec<Gram> = (0..300).map(|n| [n % 250, 3, 7, (n * 31) % 250]).collect();
-    assert!((fast::cross_entropy(&m, &grams) - 5.521461).abs() < 1e-6);
+    assert!(
+        (fast::cross_entropy(&FastModel::<f64>::from_model(&m), &grams) - 5.521461).abs() < 1e-6
+    );
     assert!((m.forward(&grams).loss() - 5.521461).abs() < 1e-6);
     // With the assignment's N(0, 0.01²) init it is still within a hair of ln 250.
     let m = Model::new(250, 50, 200, 0.01, &mut rng::seeded(1));
-    let ce = fast::cross_entropy(&m, &grams);
+    let ce = fast::cross_entropy(&FastModel::<f64>::from_model(&m), &grams);
     assert!((ce - 250f64.ln()).abs() < 0.05, "{ce}");
 }
 
@@ -114,10 +117,11 @@ fn the_training_path_gives_the_notes_layer_values_and_gradients() {
             let m = tiny(V, D, H, V as u64);
             let c = m.forward(&grams);
             let g = m.backward(&c, lambda);
-            let mut fc = fast::Cache::new(&m, B);
-            let mut fg = m.zero_grads();
-            fast::forward(&m, &grams, &mut fc);
-            fast::backward(&m, &mut fc, &mut fg, lambda);
+            let fm = FastModel::<f64>::from_model(&m);
+            let mut fc = fast::Cache::new(&fm, B);
+            let mut fg = FastGrads::zeros_like(&fm);
+            fast::forward(&fm, &grams, &mut fc);
+            fast::backward(&fm, &mut fc, &mut fg, lambda);
             // X1 is a copy of W0's rows either way: equal, bit for bit.
             assert_eq!(fc.X1, c.X1, "X1 at V {V}");
             let values = [("f(X2)", &fc.fX2, &c.fX2), ("y", &fc.y, &c.y)];
@@ -223,7 +227,7 @@ fn training_drives_the_cross_entropy_down() {
 #[test]
 fn nearest_predict_and_distance_on_a_tiny_trained_model() {
     let (t, _) = train_tiny(10);
-    let m = &t.model;
+    let m = &t.model.to_model();
     let vocab = Vocab::from_words(WORDS.map(String::from).to_vec()).unwrap();
     let id = |w: &str| vocab.id(w).unwrap();
     // The two other modals are the nearest words to `could`.
@@ -238,7 +242,7 @@ fn nearest_predict_and_distance_on_a_tiny_trained_model() {
     assert_eq!(vocab.word(p[0].0), "it");
     assert!(p[0].1 > 0.9, "{p:?}");
     assert!(p[0].1 >= p[1].1 && p[1].1 >= p[2].1);
-    let all = fast::next_word(m, [id("we"), id("can"), id("go")]);
+    let all = fast::next_word(&t.model, [id("we"), id("can"), id("go")]);
     assert!((all.iter().sum::<f64>() - 1.0).abs() < 1e-12);
     // Distance: symmetric, zero to itself, and what `nearest` reports.
     let (a, b) = (id("could"), id("can"));
@@ -258,15 +262,15 @@ fn same_seed_same_model_and_save_load_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("model.safetensors");
     let vocab = Vocab::from_words(WORDS.map(String::from).to_vec()).unwrap();
-    checkpoint::save_model(&a.model, &vocab, &p).unwrap();
+    checkpoint::save_model(&a.model.to_model(), &vocab, &p).unwrap();
     let back = checkpoint::load_trained(&p).unwrap();
-    assert_eq!(back.model, a.model);
+    assert_eq!(back.model, a.model.to_model());
     assert_eq!(back.vocab.words(), vocab.words());
 }
 
 #[test]
 fn a_batch_larger_than_the_data_is_a_flag_error() {
-    let mut t = Trainer::new(14, &Hyper::default(), &mut rng::seeded(1)).unwrap();
+    let mut t = Trainer::<f64>::new(14, &Hyper::default(), &mut rng::seeded(1)).unwrap();
     let e = train_epoch(&mut t, &tiny_corpus(10, 1), &[], 100, |_| {})
         .unwrap_err()
         .to_string();

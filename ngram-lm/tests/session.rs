@@ -205,7 +205,10 @@ fn eval_reports_cross_entropy_perplexity_and_bits_of_a_saved_model() {
         .map(|x| t.vocab.encode_all(&x.words).unwrap())
         .collect();
     let grams = shared::data::text::ngrams::<usize, 4>(&ids);
-    let ce = ngram_lm::fast::cross_entropy(&t.model, &grams);
+    let ce = ngram_lm::fast::cross_entropy(
+        &ngram_lm::fast::FastModel::<f64>::from_model(&t.model),
+        &grams,
+    );
     assert!(
         lines_out[1].contains(&format!("(50 sentences, {} 4-grams", grams.len())),
         "{out}"
