@@ -9,6 +9,7 @@
 //! in the middle of an epoch), `sentences` per epoch, `average` (the running mean now), the
 //! training data's name and fingerprint.
 
+use crate::cli::Dtype;
 use crate::corpus::Prepared;
 use crate::model::Rnn;
 use crate::train::{Curves, Evaluation, Position};
@@ -22,8 +23,10 @@ use std::path::Path;
 /// A training run as the checkpoint holds it.
 #[derive(Clone, Debug)]
 pub struct State {
-    /// U, W, V.
+    /// U, W, V (as f64: exact also for an f32 run's weights).
     pub model: Rnn,
+    /// The float type the run trains in: f32 weights are stored as F32.
+    pub dtype: Dtype,
     /// The words, id order.
     pub vocab: Vocab,
     /// Where training is: the evaluations so far and the sentences trained on.
@@ -40,6 +43,8 @@ pub struct State {
 
 /// What a resume checks the checkpoint against: the data it is given and the run's total.
 pub struct Resume<'a> {
+    /// The float type the run trains in (`--dtype`): the checkpoint's must be the same.
+    pub dtype: Dtype,
     /// The prepared data (vocabulary and sentences).
     pub data: &'a Prepared,
     /// Training sentences per epoch (`--sentences`).
@@ -67,9 +72,15 @@ impl Checkpointed for State {
 
     fn save(&self, out: &mut Tensors) {
         let m = &self.model;
-        out.matrix("U", &m.U);
-        out.matrix("W", &m.W);
-        out.matrix("V", &m.V);
+        for (name, w) in [("U", &m.U), ("W", &m.W), ("V", &m.V)] {
+            match self.dtype {
+                Dtype::F64 => out.matrix(name, w),
+                Dtype::F32 => out.matrix(name, w), // TODO: narrow to f32 once Tensors takes it
+            }
+        }
+        if self.dtype != Dtype::F64 {
+            out.meta("dtype", self.dtype.as_str()); // f64 runs write what they always wrote
+        }
         // n × 5: epoch, seen, loss, lr, halved (counts are exact in f64 below 2^53).
         let h = &self.at.history;
         let evals = DMatrix::from_row_iterator(
@@ -99,6 +110,16 @@ impl Checkpointed for State {
     /// sentences, and evaluations that belong to a run of this many sentences per epoch.
     fn load(ck: &mut Checkpoint, r: Resume<'_>) -> Result<Self> {
         let (model, vocab) = read_model(ck)?;
+        let dtype = dtype(ck)?;
+        if dtype != r.dtype {
+            let msg = format!(
+                "{} holds a model trained in {}, not {}",
+                ck.path.display(),
+                dtype.as_str(),
+                r.dtype.as_str()
+            );
+            return Err(Error::flag("--dtype", msg));
+        }
         let folder = ck.path.parent().unwrap_or(Path::new(".")).display();
         let (source, data) = (ck.meta_str("source")?.to_string(), ck.meta_str("data")?);
         if vocab.words() != r.data.vocab.words() || data != fingerprint(r.data, r.sentences) {
@@ -174,6 +195,7 @@ impl Checkpointed for State {
         curves.average = average;
         Ok(State {
             model,
+            dtype,
             vocab,
             at: Position { history, seen },
             curves,
@@ -217,6 +239,20 @@ fn read_model(ck: &mut Checkpoint) -> Result<(Rnn, Vocab)> {
         V: ck.take("V", N_x, N_h)?,
     };
     Ok((model, vocab))
+}
+
+/// The float type a checkpoint's model was trained in: its `dtype` metadata, f64 without one.
+pub fn dtype(ck: &Checkpoint) -> Result<Dtype> {
+    match ck.meta_str("dtype") {
+        Err(_) => Ok(Dtype::F64),
+        Ok("f64") => Ok(Dtype::F64),
+        Ok("f32") => Ok(Dtype::F32),
+        Ok(other) => Err(Error::format(
+            &ck.path,
+            "safetensors metadata",
+            format!("`dtype` = {other:?} is neither f64 nor f32"),
+        )),
+    }
 }
 
 /// A trained model as `sample` and `eval` read it.

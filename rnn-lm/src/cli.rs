@@ -2,7 +2,7 @@
 //! structs are serialisable: the run session stores a training run's flags in its checkpoint
 //! and `summary.json`, and a resumed run merges the typed flags over the stored ones.
 
-use clap::{Args, Parser, Subcommand, value_parser};
+use clap::{Args, Parser, Subcommand, ValueEnum, value_parser};
 use serde::{Deserialize, Serialize};
 use shared::cli::{non_negative, positive};
 use shared::parallel::MAX_THREADS;
@@ -80,6 +80,12 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1, value_parser = value_parser!(u64).range(1..=MAX_THREADS as u64))]
     #[serde(skip, default = "one")]
     pub threads: u64,
+    /// The engine's float type: f64, or f32 (weights, states, outputs and gradients in f32, the
+    /// products with V twice as wide; the notes layer and sample/eval stay f64). Stored with the
+    /// run: a resume continues in it
+    #[arg(long, value_enum, default_value_t = Dtype::F64)]
+    #[serde(default)]
+    pub dtype: Dtype,
     /// Continue the run in RUN (a run folder or its model.safetensors) exactly where it
     /// stopped, with its flags; it goes on writing there unless --out says otherwise
     #[arg(long, value_name = "RUN")]
@@ -156,4 +162,25 @@ pub struct GradcheckArgs {
     /// Seed of the weights (the tutorial: np.random.seed(10))
     #[arg(long, default_value_t = 10)]
     pub seed: u64,
+}
+
+/// `--dtype` (stand-in for `shared::cli::Dtype` until it lands on main).
+#[derive(ValueEnum, Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    /// 64-bit floats (the default).
+    #[default]
+    F64,
+    /// 32-bit floats.
+    F32,
+}
+
+impl Dtype {
+    /// `"f64"` or `"f32"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dtype::F64 => "f64",
+            Dtype::F32 => "f32",
+        }
+    }
 }

@@ -1,0 +1,285 @@
+//! The engine's float types, `f64` (every default run) and `f32` (`train --dtype f32`), and the
+//! few kernels that differ between them: the matrix–vector product of the recurrence, tanh, and
+//! the three products with the N_x × N_h output matrix V with the softmax.
+//!
+//! - **f64** calls shared's kernels as before ([`shared::kernels::tall`], `softmax`, `fastmath`,
+//!   `matvec_acc`): the same bits as the f64 engine always had.
+//! - **f32** runs the products with V on the `gemm` crate ([`shared::kernels::gemm()`],
+//!   `gemm_nt`, `gemm_tn`; in f32 they do twice the multiply-adds per instruction), tanh and the
+//!   softmax's exponential in f64 ([`fastmath`]) rounded once to f32 (the sums in f64 too).
+//!   The products are cut into blocks of a fixed number of columns ([`STEP_BLOCK`] time steps
+//!   forward, [`HIDDEN_BLOCK`] columns of V backward) whatever the thread count, and threads take
+//!   whole blocks: every block is the same call on one thread or on several, so `--threads` gives
+//!   the same bits in f32 too.
+
+use crate::cli::Dtype;
+use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut, DVectorView, DVectorViewMut, RealField};
+use shared::kernels::gemm::Real;
+use shared::kernels::tall::LANES;
+use shared::kernels::{fastmath, gemm, gemm_nt, gemm_tn, matvec_acc, threads};
+
+/// Time steps per block of `Y = V H` in f32 (the same blocks on any number of threads).
+pub const STEP_BLOCK: usize = 8;
+/// Columns of V per block of `Vᵀ (Y − T)` and of the update of V in f32.
+pub const HIDDEN_BLOCK: usize = 10;
+
+/// The engine's float type: `f64` or `f32`. Values enter and leave as f64 (initial weights, the
+/// loss); parameters, activations and gradients are in this type.
+pub trait Float: Real + RealField + Copy + Default + Send + Sync + 'static {
+    /// `--dtype`'s value for this type.
+    const DTYPE: Dtype;
+    /// `x` rounded to this type (exact for f64).
+    fn round_from(x: f64) -> Self;
+    /// This value as f64 (exact).
+    fn as_f64(self) -> f64;
+}
+
+impl Float for f64 {
+    const DTYPE: Dtype = Dtype::F64;
+    fn round_from(x: f64) -> f64 {
+        x
+    }
+    fn as_f64(self) -> f64 {
+        self
+    }
+}
+
+impl Float for f32 {
+    const DTYPE: Dtype = Dtype::F32;
+    fn round_from(x: f64) -> f32 {
+        x as f32
+    }
+    fn as_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+/// The kernels of [`crate::fast`] in one float type.
+pub trait Scalar: Float {
+    /// `y ← y + W x` (W N_h × N_h).
+    fn matvec_acc(W: &DMatrix<Self>, x: &[Self], y: &mut [Self]);
+
+    /// `v ← tanh(v)` entrywise.
+    fn tanh_mut(v: &mut [Self]);
+
+    /// `Y ← V H`, then `y_i ← softmax(y_i)` for each column: `V` m × k, `H` k × n (the states
+    /// h_0 … h_{n−1}), `Ht` scratch for `Hᵀ` (n × k), `Y` m × n, all column-major.
+    #[allow(clippy::too_many_arguments)]
+    fn scores_softmax(
+        V: &[Self],
+        H: &[Self],
+        Ht: &mut [Self],
+        Y: &mut [Self],
+        m: usize,
+        k: usize,
+        n: usize,
+        threads: usize,
+    );
+
+    /// `Z ← Vᵀ dY` with the old V, then `V ← V − lr dY Hᵀ`: `V` m × k, `dY` m × n, `H` k × n,
+    /// `Z` k × n; `P` scratch (at least k·n).
+    #[allow(clippy::too_many_arguments)]
+    fn output_backward(
+        V: &mut [Self],
+        dY: &[Self],
+        H: &[Self],
+        lr: Self,
+        Z: &mut [Self],
+        P: &mut [[Self; LANES]],
+        m: usize,
+        k: usize,
+        n: usize,
+        threads: usize,
+    );
+}
+
+impl Scalar for f64 {
+    fn matvec_acc(W: &DMatrix<f64>, x: &[f64], y: &mut [f64]) {
+        matvec_acc(W, x, y);
+    }
+
+    fn tanh_mut(v: &mut [f64]) {
+        fastmath::tanh_mut(v);
+    }
+
+    fn scores_softmax(
+        V: &[f64],
+        H: &[f64],
+        Ht: &mut [f64],
+        Y: &mut [f64],
+        m: usize,
+        k: usize,
+        n: usize,
+        threads: usize,
+    ) {
+        // Ht[l·n + i] = h_i[l]: the tall kernel reads the n entries of step l side by side.
+        for (i, h_i) in H.chunks_exact(k).enumerate() {
+            for (l, h) in h_i.iter().enumerate() {
+                Ht[l * n + i] = *h;
+            }
+        }
+        super::scores_softmax(V, Ht, Y, m, k, n, threads);
+    }
+
+    fn output_backward(
+        V: &mut [f64],
+        dY: &[f64],
+        H: &[f64],
+        lr: f64,
+        Z: &mut [f64],
+        P: &mut [[f64; LANES]],
+        m: usize,
+        k: usize,
+        n: usize,
+        threads: usize,
+    ) {
+        super::output_backward(V, dY, H, lr, Z, P, m, k, n, threads);
+    }
+}
+
+impl Scalar for f32 {
+    fn matvec_acc(W: &DMatrix<f32>, x: &[f32], y: &mut [f32]) {
+        let x = DVectorView::from_slice(x, x.len());
+        DVectorViewMut::from_slice(y, W.nrows()).gemv(1.0, W, &x, 1.0);
+    }
+
+    fn tanh_mut(v: &mut [f32]) {
+        for x in v {
+            *x = fastmath::tanh(f64::from(*x)) as f32;
+        }
+    }
+
+    fn scores_softmax(
+        V: &[f32],
+        H: &[f32],
+        _Ht: &mut [f32],
+        Y: &mut [f32],
+        m: usize,
+        k: usize,
+        n: usize,
+        threads: usize,
+    ) {
+        let V = DMatrixView::from_slice(V, m, k);
+        let parts = threads::parts(threads, m.saturating_mul(k).saturating_mul(n), n);
+        // y_i = softmax(V h_i), block by block of STEP_BLOCK time steps.
+        for_blocks(Y, m * STEP_BLOCK, parts, |Y, b| {
+            let (j0, c) = (b * STEP_BLOCK, Y.len() / m);
+            let H = DMatrixView::from_slice(&H[j0 * k..(j0 + c) * k], k, c);
+            let mut Yb = DMatrixViewMut::from_slice(Y, m, c);
+            gemm(1.0, &V, &H, 0.0, &mut Yb);
+            for y_i in Y.chunks_exact_mut(m) {
+                softmax32(y_i);
+            }
+        });
+    }
+
+    fn output_backward(
+        V: &mut [f32],
+        dY: &[f32],
+        H: &[f32],
+        lr: f32,
+        Z: &mut [f32],
+        P: &mut [[f32; LANES]],
+        m: usize,
+        k: usize,
+        n: usize,
+        threads: usize,
+    ) {
+        let parts = threads::parts(threads, m.saturating_mul(k).saturating_mul(n), k);
+        let dY = DMatrixView::from_slice(dY, m, n);
+        let H = DMatrixView::from_slice(H, k, n);
+        // Zᵀ (n × k) in P's first k·n numbers: the rows of Z of a block of V's columns are
+        // columns of Zᵀ, contiguous, so each block writes its own slice.
+        let Zt = P.as_flattened_mut();
+        let Zt = &mut Zt[..k * n];
+        // Per block of V's columns l0 .. l0 + c (m × c, in the cache while both products read it):
+        //   Z[l0.., :]ᵀ = dYᵀ V[:, l0..]  (with the old V), then V[:, l0..] ← V[:, l0..] − lr dY H[l0.., :]ᵀ.
+        for_blocks2(
+            V,
+            m * HIDDEN_BLOCK,
+            Zt,
+            n * HIDDEN_BLOCK,
+            parts,
+            |V, Zt, b| {
+                let (l0, c) = (b * HIDDEN_BLOCK, V.len() / m);
+                let mut Vb = DMatrixViewMut::from_slice(V, m, c);
+                gemm_tn(
+                    1.0,
+                    &dY,
+                    &Vb,
+                    0.0,
+                    &mut DMatrixViewMut::from_slice(Zt, n, c),
+                );
+                gemm_nt(-lr, &dY, &H.rows(l0, c), 1.0, &mut Vb);
+            },
+        );
+        // Z = (Zᵀ)ᵀ.
+        for (i, z_i) in Z[..k * n].chunks_exact_mut(k).enumerate() {
+            for (l, z) in z_i.iter_mut().enumerate() {
+                *z = Zt[l * n + i];
+            }
+        }
+    }
+}
+
+/// `y ← softmax(y)` in f32: the maximum in f32 (exact), `e^{y − max}` by shared's vectorised
+/// f64 exponential rounded once to f32, the sum of the rounded values in f64 over eight lanes,
+/// one division.
+fn softmax32(y: &mut [f32]) {
+    const L: usize = 8;
+    let max = y
+        .iter()
+        .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+    let mut s = [0.0f64; L];
+    let (chunks, rest) = y.as_chunks_mut::<L>();
+    for c in chunks {
+        for l in 0..L {
+            c[l] = fastmath::exp_nonpositive(f64::from(c[l] - max)) as f32;
+            s[l] += f64::from(c[l]);
+        }
+    }
+    let mut sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for v in rest {
+        *v = fastmath::exp_nonpositive(f64::from(*v - max)) as f32;
+        sum += f64::from(*v);
+    }
+    let inv = (1.0 / sum) as f32;
+    for v in y.iter_mut() {
+        *v *= inv;
+    }
+}
+
+/// Runs `job(block, b)` on every block `b` of `block` entries of `data` (the last one may be
+/// shorter), the blocks shared out in `parts` contiguous runs over scoped threads
+/// ([`threads::for_column_parts`]): which thread runs a block does not change what it computes.
+fn for_blocks<T: Send>(
+    data: &mut [T],
+    block: usize,
+    parts: usize,
+    job: impl Fn(&mut [T], usize) + Sync,
+) {
+    let mut blocks: Vec<&mut [T]> = data.chunks_mut(block).collect();
+    threads::for_column_parts(&mut blocks, 1, parts, |run, b0| {
+        for (b, d) in run.iter_mut().enumerate() {
+            job(d, b0 + b);
+        }
+    });
+}
+
+/// [`for_blocks`] over two slices cut into the same number of blocks.
+fn for_blocks2<A: Send, B: Send>(
+    a: &mut [A],
+    a_block: usize,
+    b: &mut [B],
+    b_block: usize,
+    parts: usize,
+    job: impl Fn(&mut [A], &mut [B], usize) + Sync,
+) {
+    let mut blocks: Vec<(&mut [A], &mut [B])> =
+        a.chunks_mut(a_block).zip(b.chunks_mut(b_block)).collect();
+    threads::for_column_parts(&mut blocks, 1, parts, |run, b0| {
+        for (i, (a, b)) in run.iter_mut().enumerate() {
+            job(a, b, b0 + i);
+        }
+    });
+}
