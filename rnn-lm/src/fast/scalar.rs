@@ -13,15 +13,16 @@
 //!   the same bits in f32 too.
 
 use crate::cli::Dtype;
+use multiversion::multiversion;
 use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut, DVectorView, DVectorViewMut, RealField};
 use shared::kernels::gemm::Real;
 use shared::kernels::tall::LANES;
-use shared::kernels::{fastmath, gemm, gemm_nt, gemm_tn, matvec_acc, threads};
+use shared::kernels::{fastmath, gemm, gemm_nt, matvec_acc, threads};
 
 /// Time steps per block of `Y = V H` in f32 (the same blocks on any number of threads).
 pub const STEP_BLOCK: usize = 8;
 /// Columns of V per block of `Vᵀ (Y − T)` and of the update of V in f32.
-pub const HIDDEN_BLOCK: usize = 10;
+pub const HIDDEN_BLOCK: usize = 50;
 
 /// The engine's float type: `f64` or `f32`. Values enter and leave as f64 (initial weights, the
 /// loss); parameters, activations and gradients are in this type.
@@ -186,14 +187,15 @@ impl Scalar for f32 {
         threads: usize,
     ) {
         let parts = threads::parts(threads, m.saturating_mul(k).saturating_mul(n), k);
+        // dYᵀ (n × m) read in place: entry (i, w) is dY[w, i] = dY[i·m + w].
+        let dYt = DMatrixView::from_slice_with_strides(dY, n, m, m, 1);
         let dY = DMatrixView::from_slice(dY, m, n);
         let H = DMatrixView::from_slice(H, k, n);
         // Zᵀ (n × k) in P's first k·n numbers: the rows of Z of a block of V's columns are
         // columns of Zᵀ, contiguous, so each block writes its own slice.
-        let Zt = P.as_flattened_mut();
-        let Zt = &mut Zt[..k * n];
-        // Per block of V's columns l0 .. l0 + c (m × c, in the cache while both products read it):
-        //   Z[l0.., :]ᵀ = dYᵀ V[:, l0..]  (with the old V), then V[:, l0..] ← V[:, l0..] − lr dY H[l0.., :]ᵀ.
+        let Zt = &mut P.as_flattened_mut()[..k * n];
+        // Per block of V's columns l0 .. l0 + c (m × c):
+        //   Zᵀ[:, l0..] = dYᵀ V[:, l0..]  (with the old V), then V[:, l0..] ← V[:, l0..] − lr dY H[l0.., :]ᵀ.
         for_blocks2(
             V,
             m * HIDDEN_BLOCK,
@@ -203,9 +205,9 @@ impl Scalar for f32 {
             |V, Zt, b| {
                 let (l0, c) = (b * HIDDEN_BLOCK, V.len() / m);
                 let mut Vb = DMatrixViewMut::from_slice(V, m, c);
-                gemm_tn(
+                gemm(
                     1.0,
-                    &dY,
+                    &dYt,
                     &Vb,
                     0.0,
                     &mut DMatrixViewMut::from_slice(Zt, n, c),
@@ -224,7 +226,9 @@ impl Scalar for f32 {
 
 /// `y ← softmax(y)` in f32: the maximum in f32 (exact), `e^{y − max}` by shared's vectorised
 /// f64 exponential rounded once to f32, the sum of the rounded values in f64 over eight lanes,
-/// one division.
+/// one division. Compiled for AVX-512 and AVX2 besides the baseline, as shared's kernels (the
+/// same bits on each).
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
 fn softmax32(y: &mut [f32]) {
     const L: usize = 8;
     let max = y
