@@ -9,13 +9,14 @@
 //! in the middle of an epoch), `sentences` per epoch, `average` (the running mean now), the
 //! training data's name and fingerprint.
 
-use crate::cli::Dtype;
 use crate::corpus::Prepared;
 use crate::model::Rnn;
 use crate::train::{Curves, Evaluation, Position};
 use nalgebra::DMatrix;
 use shared::checkpoint::{self, Checkpoint};
+use shared::cli::Dtype;
 use shared::data::text::{SENTENCE_END, SENTENCE_START, Vocab};
+use shared::kernels::narrow;
 use shared::session::{Checkpointed, Tensors};
 use shared::{Error, Result};
 use std::path::Path;
@@ -75,7 +76,7 @@ impl Checkpointed for State {
         for (name, w) in [("U", &m.U), ("W", &m.W), ("V", &m.V)] {
             match self.dtype {
                 Dtype::F64 => out.matrix(name, w),
-                Dtype::F32 => out.matrix(name, w), // TODO: narrow to f32 once Tensors takes it
+                Dtype::F32 => out.matrix(name, &narrow::<f32>(w)), // exact: f32 values
             }
         }
         if self.dtype != Dtype::F64 {
@@ -110,7 +111,7 @@ impl Checkpointed for State {
     /// sentences, and evaluations that belong to a run of this many sentences per epoch.
     fn load(ck: &mut Checkpoint, r: Resume<'_>) -> Result<Self> {
         let (model, vocab) = read_model(ck)?;
-        let dtype = dtype(ck)?;
+        let dtype = ck.dtype()?;
         if dtype != r.dtype {
             let msg = format!(
                 "{} holds a model trained in {}, not {}",
@@ -239,20 +240,6 @@ fn read_model(ck: &mut Checkpoint) -> Result<(Rnn, Vocab)> {
         V: ck.take("V", N_x, N_h)?,
     };
     Ok((model, vocab))
-}
-
-/// The float type a checkpoint's model was trained in: its `dtype` metadata, f64 without one.
-pub fn dtype(ck: &Checkpoint) -> Result<Dtype> {
-    match ck.meta_str("dtype") {
-        Err(_) => Ok(Dtype::F64),
-        Ok("f64") => Ok(Dtype::F64),
-        Ok("f32") => Ok(Dtype::F32),
-        Ok(other) => Err(Error::format(
-            &ck.path,
-            "safetensors metadata",
-            format!("`dtype` = {other:?} is neither f64 nor f32"),
-        )),
-    }
 }
 
 /// A trained model as `sample` and `eval` read it.

@@ -2,9 +2,9 @@
 //! structs are serialisable: the run session stores a training run's flags in its checkpoint
 //! and `summary.json`, and a resumed run merges the typed flags over the stored ones.
 
-use clap::{Args, Parser, Subcommand, ValueEnum, value_parser};
+use clap::{Args, Parser, Subcommand, value_parser};
 use serde::{Deserialize, Serialize};
-use shared::cli::{non_negative, positive};
+use shared::cli::{Dtype, non_negative, positive};
 use shared::parallel::MAX_THREADS;
 use shared::run::RunArgs;
 use std::path::PathBuf;
@@ -162,25 +162,4 @@ pub struct GradcheckArgs {
     /// Seed of the weights (the tutorial: np.random.seed(10))
     #[arg(long, default_value_t = 10)]
     pub seed: u64,
-}
-
-/// `--dtype` (stand-in for `shared::cli::Dtype` until it lands on main).
-#[derive(ValueEnum, Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Dtype {
-    /// 64-bit floats (the default).
-    #[default]
-    F64,
-    /// 32-bit floats.
-    F32,
-}
-
-impl Dtype {
-    /// `"f64"` or `"f32"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dtype::F64 => "f64",
-            Dtype::F32 => "f32",
-        }
-    }
 }

@@ -5,7 +5,6 @@
 #![allow(non_snake_case)]
 
 use crate::checkpoint::{self, Resume, State, Trained};
-use crate::cli::Dtype;
 use crate::cli::{EvalArgs, GradcheckArgs, SampleArgs, TrainArgs};
 use crate::corpus::{Draw, Prepared, Source, sample_sentences};
 use crate::fast::{self, Cache, Net, Scalar};
@@ -14,6 +13,7 @@ use crate::model::Rnn;
 use crate::report::{self, Outcome, Tracker};
 use crate::train::{Curves, Position, Spec, train_with_sgd};
 use anyhow::Result;
+use shared::cli::Dtype;
 use shared::data::text::{Corpus, Vocab, tokenize};
 use shared::session::{
     Chapter, Checkpointed, Given, Session, Start, Started, check_memory, model_file,

@@ -27,7 +27,7 @@ use crate::model::{Bptt, Rnn};
 use nalgebra::{DMatrix, DMatrixView, DVector};
 use shared::kernels::softmax::softmax_mut;
 use shared::kernels::tall::{self, LANES};
-use shared::kernels::{fastmath, gemm_nt, gemm_tn, matvec_acc, threads};
+use shared::kernels::{fastmath, gemm_nt, gemm_tn, matvec_acc, narrow, threads, widen};
 use shared::rng::{self, Rng};
 
 pub use scalar::{Float, Scalar};
@@ -47,7 +47,6 @@ pub struct Net<F: Scalar> {
 impl<F: Scalar> Net<F> {
     /// `model`'s weights rounded to `F` (exact for f64).
     pub fn from_model(model: &Rnn) -> Net<F> {
-        let narrow = |m: &DMatrix<f64>| m.map(F::round_from);
         Net {
             U: narrow(&model.U),
             W: narrow(&model.W),
@@ -57,7 +56,6 @@ impl<F: Scalar> Net<F> {
 
     /// The weights as the notes layer's f64 model (exact).
     pub fn to_model(&self) -> Rnn {
-        let widen = |m: &DMatrix<F>| m.map(F::as_f64);
         Rnn {
             U: widen(&self.U),
             W: widen(&self.W),

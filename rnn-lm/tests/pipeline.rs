@@ -114,7 +114,7 @@ fn training_on_the_fixture_lowers_the_loss_and_the_model_round_trips() {
     let n = pairs.len();
     let state = State {
         model: model.to_model(),
-        dtype: rnn_lm::cli::Dtype::F64,
+        dtype: shared::cli::Dtype::F64,
         vocab: data.vocab.clone(),
         at: Position {
             seen: history[3].seen,

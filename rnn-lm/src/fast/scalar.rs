@@ -12,10 +12,9 @@
 //!   whole blocks: every block is the same call on one thread or on several, so `--threads` gives
 //!   the same bits in f32 too.
 
-use crate::cli::Dtype;
 use multiversion::multiversion;
-use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut, DVectorView, DVectorViewMut, RealField};
-use shared::kernels::gemm::Real;
+use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut, DVectorView, DVectorViewMut};
+pub use shared::kernels::Float;
 use shared::kernels::tall::LANES;
 use shared::kernels::{fastmath, gemm, gemm_nt, matvec_acc, threads};
 
@@ -24,38 +23,7 @@ pub const STEP_BLOCK: usize = 8;
 /// Columns of V per block of `Vᵀ (Y − T)` and of the update of V in f32.
 pub const HIDDEN_BLOCK: usize = 50;
 
-/// The engine's float type: `f64` or `f32`. Values enter and leave as f64 (initial weights, the
-/// loss); parameters, activations and gradients are in this type.
-pub trait Float: Real + RealField + Copy + Default + Send + Sync + 'static {
-    /// `--dtype`'s value for this type.
-    const DTYPE: Dtype;
-    /// `x` rounded to this type (exact for f64).
-    fn round_from(x: f64) -> Self;
-    /// This value as f64 (exact).
-    fn as_f64(self) -> f64;
-}
-
-impl Float for f64 {
-    const DTYPE: Dtype = Dtype::F64;
-    fn round_from(x: f64) -> f64 {
-        x
-    }
-    fn as_f64(self) -> f64 {
-        self
-    }
-}
-
-impl Float for f32 {
-    const DTYPE: Dtype = Dtype::F32;
-    fn round_from(x: f64) -> f32 {
-        x as f32
-    }
-    fn as_f64(self) -> f64 {
-        f64::from(self)
-    }
-}
-
-/// The kernels of [`crate::fast`] in one float type.
+/// The kernels of [`crate::fast`] in one float type ([`Float`]: shared's f64 or f32).
 pub trait Scalar: Float {
     /// `y ← y + W x` (W N_h × N_h).
     fn matvec_acc(W: &DMatrix<Self>, x: &[Self], y: &mut [Self]);
