@@ -24,7 +24,7 @@ use std::path::Path;
 
 /// Flags a resumed run may change: the run length (a total), what is printed after training,
 /// and the data's path (its sentences are checked by fingerprint). `--threads` is not stored
-/// (any number gives the same bits): the one typed now is used.
+/// (any number gives the same bits): the one given now (default: every core) is used.
 const MAY_CHANGE: &[&str] = &["epochs", "samples", "min_words", "text", "csv"];
 
 /// The longest sentence drawn after training, in words (`sample`'s default `--max-words`).
