@@ -9,7 +9,9 @@
 //! shared's kernels (`shared::kernels::tall`; their comparison with matrixmultiply and with
 //! their plain loops is `cargo bench -p shared --bench tall`). The `threads2` units run the same
 //! on two threads (`fast::Cache::with_threads`, bit-identical results);
-//! `thread_scope_spawn_one` is what starting one scoped thread costs.
+//! `thread_scope_spawn_one` is what starting one scoped thread costs. The `_f32` units are the
+//! same work in f32 (`train --dtype f32`: `fast::Net<f32>`, the products with V on the `gemm`
+//! crate), counted with the same FLOPs.
 #![allow(non_snake_case)]
 
 use divan::Bencher;

@@ -3,7 +3,8 @@
 //! the program version and the run's flags). It is rewritten at every evaluation, as the
 //! tutorial's Theano version saves its parameters after each loss evaluation, and at Ctrl-C.
 //!
-//! Tensors (F64, row-major): `U, W, V` (the model), `evals` (n × 5: epoch, sentences seen,
+//! Tensors (F64, row-major): `U, W, V` (the model; F32 for a `--dtype f32` run, which also
+//! writes the metadata `dtype` = `f32`), `evals` (n × 5: epoch, sentences seen,
 //! loss, learning rate, halved), `running` (m × 2: sentences seen, running mean). Metadata: the
 //! vocabulary (a JSON list of its words, id order), `hidden`, `seen` (sentences trained on, also
 //! in the middle of an epoch), `sentences` per epoch, `average` (the running mean now), the
@@ -255,14 +256,20 @@ pub struct Trained {
     pub sentences: u64,
     /// The data it was trained on.
     pub source: String,
+    /// The float type it was trained in (its weights are read as f64, exactly).
+    pub dtype: Dtype,
 }
 
 impl Trained {
     /// What the `model:` line says after the file's name.
     pub fn describe(&self) -> String {
         let epochs = self.seen as f64 / self.sentences.max(1) as f64;
+        let dtype = match self.dtype {
+            Dtype::F64 => String::new(),
+            d => format!(", trained in {d}"),
+        };
         format!(
-            "N_x = {}, N_h = {}, {epochs} epochs of {} sentences of {}",
+            "N_x = {}, N_h = {}, {epochs} epochs of {} sentences of {}{dtype}",
             self.vocab.len(),
             self.model.N_h(),
             self.sentences,
@@ -281,5 +288,6 @@ pub fn load_model(path: &Path) -> Result<Trained> {
         seen: ck.meta("seen")?,
         sentences: ck.meta("sentences")?,
         source: ck.meta_str("source")?.to_string(),
+        dtype: ck.dtype()?,
     })
 }

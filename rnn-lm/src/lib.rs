@@ -21,7 +21,9 @@
 //!   check ([`gradcheck`]) runs on it.
 //! - [`fast`]: the training path. The same numbers computed fast on shared's engine (products
 //!   with V over the whole sentence, [`shared::kernels::tall`]; vectorised tanh and softmax;
-//!   `--threads`), tested against [`model`] to 1e-12.
+//!   `--threads`, by default every core), tested against [`model`] to 1e-12. It is generic over
+//!   its float type ([`fast::Scalar`]): f64, or f32 for `train --dtype f32` ([`fast::Net<f32>`],
+//!   the products with V on the `gemm` crate), tested against [`model`] to f32 precision.
 //!
 //! The rest imports in one direction: [`model`] ← [`fast`] ← [`corpus`] (data) ← [`train`] ←
 //! [`checkpoint`] ← [`report`] ← [`commands`] (on [`cli`]) ← `main`.
