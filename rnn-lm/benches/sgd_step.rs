@@ -225,7 +225,7 @@ mod v_products {
         bencher
             .counter(ItemsCount::new(2 * flops(T)))
             .bench_local(|| {
-                fast::output_backward(
+                f64::output_backward(
                     o.V.as_mut_slice(),
                     o.dY.as_slice(),
                     o.H.as_slice(),

@@ -389,33 +389,6 @@ pub fn scores_softmax(
     });
 }
 
-/// `Z ← Vᵀ dY`, then `V ← V − lr dY Hᵀ` ([`tall::tall_backward_sgd`]), V's `k` columns split
-/// over `threads` threads; the partial sums of Z are added up after the threads are joined.
-#[allow(clippy::too_many_arguments)]
-pub fn output_backward(
-    V: &mut [f64],
-    dY: &[f64],
-    H: &[f64],
-    lr: f64,
-    Z: &mut [f64],
-    P: &mut [[f64; LANES]],
-    m: usize,
-    k: usize,
-    n: usize,
-    threads: usize,
-) {
-    let parts = threads::parts(threads, m.saturating_mul(k).saturating_mul(n), k);
-    assert!(P.len() >= k * n, "output_backward: shapes");
-    // Columns l0 .. l0 + c of V (m × c) and their partial sums (c × n).
-    threads::for_column_parts2(V, m, P, n, parts, |v, p, l0| {
-        tall::tall_backward_sgd_columns(v, dY, H, lr, p, m, k, n, l0)
-    });
-    // Z = Vᵀ dY: rows l0 .. l0 + c from each part's partial sums.
-    for (l0, c) in threads::ranges(k, parts) {
-        tall::add_partial_sums(&P[l0 * n..(l0 + c) * n], Z, k, n, l0);
-    }
-}
-
 /// A generated sentence: the word ids drawn after `SENTENCE_START`, without `SENTENCE_END`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sample {

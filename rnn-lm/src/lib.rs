@@ -35,7 +35,7 @@
 //! | h_i = tanh(U x_i + W h_{i−1}) | [`Rnn::forward`] | [`fast::forward`] |
 //! | y_i = softmax(V h_i) | [`Rnn::forward`] | [`fast::forward`] ([`fast::scores_softmax`]) |
 //! | L = Σ −ln y_i\[t_i\] (per target word, as the tutorial) | [`Cache::loss`] | [`fast::Cache::loss`], [`fast::loss`] |
-//! | dV = Σ (y_i − t_i) h_iᵀ | [`Rnn::backward`] | [`fast::sgd_step`] ([`fast::output_backward`]) |
+//! | dV = Σ (y_i − t_i) h_iᵀ | [`Rnn::backward`] | [`fast::sgd_step`] ([`fast::Scalar::output_backward`]) |
 //! | z_i = (Vᵀ (y_i − t_i)) ∘ (1 − h_i²) | [`Rnn::backward`] | [`fast::sgd_step`] |
 //! | b_ij = (Wᵀ z_{j+1} or Wᵀ b_i,j+1) ∘ (1 − h_j²), j = i−1 … i−K | [`Rnn::backward`] | [`fast::sgd_step`] |
 //! | dW = Σ [z_i h_{i−1}ᵀ + Σ_j b_ij h_{j−1}ᵀ], dU = Σ [z_i x_iᵀ + Σ_j b_ij x_jᵀ] | [`Rnn::backward`] | [`fast::sgd_step`] |

@@ -14,6 +14,9 @@ use shared::rng;
 use shared::testing::{self, SessionContract, assert_user_error, ok};
 use std::path::Path;
 
+mod common;
+use common::{fixture, tiny_corpus};
+
 /// ‖a − b‖ / ‖b‖ (Frobenius), with ‖b‖ > 0.
 fn relative(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
     assert_eq!(a.shape(), b.shape());
@@ -87,18 +90,6 @@ fn a_wrong_f32_step_would_fail_the_comparison() {
     fast::sgd_step(&mut net, x, t, Bptt::Truncated(1), 0.5, &mut cache);
     let step = net.to_model().W - &model.W;
     assert!(relative(&step, &(-0.5 * &g.dW)) > 1e-3);
-}
-
-/// A tiny language: "START the|a <noun> <verb> . END" with nouns and verbs that agree.
-fn tiny_corpus(n: usize, seed: u64) -> Vec<Vec<usize>> {
-    // 0 START, 1 END, 2 ".", 3 the, 4 a, 5..8 nouns, 9..12 verbs (noun k takes verb k).
-    let mut r = rng::seeded(seed);
-    (0..n)
-        .map(|_| {
-            let noun = rng::below(&mut r, 4);
-            vec![0, 3 + rng::below(&mut r, 2), 5 + noun, 9 + noun, 2, 1]
-        })
-        .collect()
 }
 
 /// Ten epochs on the tiny language in float type `F`: the evaluations.
@@ -184,33 +175,10 @@ fn f32_threads_train_to_the_same_bytes() {
 
 const BIN: &str = env!("CARGO_BIN_EXE_rnn-lm");
 
-fn fixture() -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/comments.csv");
-    p.display().to_string()
-}
-
 /// `train --dtype f32` on the committed CSV fixture with a tiny model, then `rest`.
 fn tiny(rest: &[&str]) -> Vec<String> {
-    let base = [
-        "train",
-        "--csv",
-        &fixture(),
-        "--vocab",
-        "40",
-        "--hidden",
-        "8",
-        "--samples",
-        "2",
-        "--min-words",
-        "1",
-        "--dtype",
-        "f32",
-        "-q",
-    ]
-    .map(String::from);
-    base.into_iter()
-        .chain(rest.iter().map(|s| s.to_string()))
-        .collect()
+    let f32 = ["--dtype", "f32", "-q"];
+    common::tiny(&f32.iter().chain(rest).copied().collect::<Vec<_>>())
 }
 
 fn run(args: &[String]) -> std::process::Output {

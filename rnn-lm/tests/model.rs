@@ -8,6 +8,9 @@ use rnn_lm::{Bptt, Grads, Rnn};
 use shared::gradcheck::{self, Report};
 use shared::rng;
 
+mod common;
+use common::tiny_corpus;
+
 /// Gradient checks of U, W, V for one sentence, where `loss` is the function whose gradient
 /// `bptt` claims to be.
 fn check_all(
@@ -190,18 +193,6 @@ fn a_reused_fast_cache_gives_the_same_numbers_as_fresh_ones() {
         &mut FastCache::new(&model, 2),
     );
     assert_eq!((a1, b1), (a2, b2));
-}
-
-/// A tiny language: "START the|a <noun> <verb> . END" with nouns and verbs that agree.
-fn tiny_corpus(n: usize, seed: u64) -> Vec<Vec<usize>> {
-    // 0 START, 1 END, 2 ".", 3 the, 4 a, 5..8 nouns, 9..12 verbs (noun k takes verb k).
-    let mut r = rng::seeded(seed);
-    (0..n)
-        .map(|_| {
-            let noun = rng::below(&mut r, 4);
-            vec![0, 3 + rng::below(&mut r, 2), 5 + noun, 9 + noun, 2, 1]
-        })
-        .collect()
 }
 
 #[test]

@@ -10,33 +10,10 @@ use shared::testing::{self, SessionContract, assert_user_error, ok};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+mod common;
+use common::{fixture, tiny};
+
 const BIN: &str = env!("CARGO_BIN_EXE_rnn-lm");
-
-fn fixture() -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/comments.csv");
-    p.display().to_string()
-}
-
-/// `train` on the committed CSV fixture (27 sentences) with a tiny model, then `rest`.
-fn tiny(rest: &[&str]) -> Vec<String> {
-    let base = [
-        "train",
-        "--csv",
-        &fixture(),
-        "--vocab",
-        "40",
-        "--hidden",
-        "8",
-        "--samples",
-        "2",
-        "--min-words",
-        "1",
-    ]
-    .map(String::from);
-    base.into_iter()
-        .chain(rest.iter().map(|s| s.to_string()))
-        .collect()
-}
 
 fn strs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()

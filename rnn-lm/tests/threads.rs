@@ -2,7 +2,7 @@
 //! run.
 #![allow(non_snake_case)]
 
-use rnn_lm::fast::{self, Cache, Net};
+use rnn_lm::fast::{self, Cache, Net, Scalar};
 use rnn_lm::train::{Evaluation, Position, Schedule, train_with_sgd};
 use rnn_lm::{Bptt, Rnn};
 use shared::kernels::softmax::softmax_mut;
@@ -138,7 +138,7 @@ fn the_threaded_products_equal_the_kernels() {
         let mut Z = vec![f64::NAN; k * n];
         let mut P = vec![[f64::NAN; LANES]; k * n];
         let (dY, H) = (dY.as_slice(), H.as_slice());
-        fast::output_backward(&mut V, dY, H, 0.3, &mut Z, &mut P, m, k, n, threads);
+        f64::output_backward(&mut V, dY, H, 0.3, &mut Z, &mut P, m, k, n, threads);
         out.push((V, Z));
     }
     assert!(out[0] == out[1]);

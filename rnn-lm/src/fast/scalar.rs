@@ -15,7 +15,7 @@
 use multiversion::multiversion;
 use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut, DVectorView, DVectorViewMut};
 pub use shared::kernels::Float;
-use shared::kernels::tall::LANES;
+use shared::kernels::tall::{self, LANES};
 use shared::kernels::{fastmath, gemm, gemm_nt, matvec_acc, threads};
 
 /// Time steps per block of `Y = V H` in f32 (the same blocks on any number of threads).
@@ -102,7 +102,19 @@ impl Scalar for f64 {
         n: usize,
         threads: usize,
     ) {
-        super::output_backward(V, dY, H, lr, Z, P, m, k, n, threads);
+        // One pass over V, its k columns split over the threads: Z = Vᵀ dY as partial sums,
+        // then V ← V − lr dY Hᵀ ([`tall::tall_backward_sgd`]); the partial sums of Z are added
+        // up after the threads are joined.
+        let parts = threads::parts(threads, m.saturating_mul(k).saturating_mul(n), k);
+        assert!(P.len() >= k * n, "output_backward: shapes");
+        // Columns l0 .. l0 + c of V (m × c) and their partial sums (c × n).
+        threads::for_column_parts2(V, m, P, n, parts, |v, p, l0| {
+            tall::tall_backward_sgd_columns(v, dY, H, lr, p, m, k, n, l0)
+        });
+        // Z = Vᵀ dY: rows l0 .. l0 + c from each part's partial sums.
+        for (l0, c) in threads::ranges(k, parts) {
+            tall::add_partial_sums(&P[l0 * n..(l0 + c) * n], Z, k, n, l0);
+        }
     }
 }
 
