@@ -11,7 +11,7 @@ use rnn_lm::train::{Evaluation, Position, Schedule, train_with_sgd};
 use rnn_lm::{Bptt, Grads, Rnn};
 use shared::kernels::widen;
 use shared::rng;
-use shared::testing::{self, SessionContract, assert_user_error, ok};
+use shared::testing::{self, assert_user_error, ok};
 use std::path::Path;
 
 mod common;
@@ -242,26 +242,10 @@ fn ctrl_c_in_an_f32_run_then_resume_ends_as_the_run_never_stopped() {
     let short = tiny(&["--epochs", "2"]);
     let short: Vec<&str> = short.iter().map(String::as_str).collect();
     // The generated corpus in f32, long enough to be stopped in the middle of an epoch.
-    let long = [
-        "train",
-        "--sentences",
-        "300",
-        "--hidden",
-        "16",
-        "--epochs",
-        "60",
-        "--samples",
-        "2",
-        "--dtype",
-        "f32",
-    ];
-    SessionContract {
-        bin: BIN,
-        short: &short,
-        long: &long,
-        length: ("--epochs", "3"),
-        resume_cmd: &["train"],
-        fixed: ("--lr", "0.5"),
-    }
-    .ctrl_c_saves_and_resumes(dir.path());
+    let long: Vec<&str> = common::LONG
+        .iter()
+        .chain(&["--dtype", "f32"])
+        .copied()
+        .collect();
+    common::contract(&short, &long).ctrl_c_saves_and_resumes(dir.path());
 }

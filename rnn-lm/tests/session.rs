@@ -6,7 +6,7 @@
 //! cannot fit, the summary.
 
 use serde_json::Value;
-use shared::testing::{self, SessionContract, assert_user_error, ok};
+use shared::testing::{self, assert_user_error, ok};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -39,27 +39,7 @@ fn summary(dir: &Path) -> Value {
 fn the_session_contract() {
     let dir = tempfile::tempdir().unwrap();
     let short = tiny(&["--epochs", "2"]);
-    // The generated corpus, long enough to be stopped by Ctrl-C in the middle of an epoch.
-    let long = [
-        "train",
-        "--sentences",
-        "300",
-        "--hidden",
-        "16",
-        "--epochs",
-        "60",
-        "--samples",
-        "2",
-    ];
-    SessionContract {
-        bin: BIN,
-        short: &strs(&short),
-        long: &long,
-        length: ("--epochs", "3"),
-        resume_cmd: &["train"],
-        fixed: ("--lr", "0.5"),
-    }
-    .check_all(dir.path());
+    common::contract(&strs(&short), &common::LONG).check_all(dir.path());
 }
 
 #[test]

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses some of these
 
 use shared::rng;
+use shared::testing::SessionContract;
 use std::path::Path;
 
 /// The committed reddit-style CSV fixture (27 sentences).
@@ -30,6 +31,31 @@ pub fn tiny(rest: &[&str]) -> Vec<String> {
     base.into_iter()
         .chain(rest.iter().map(|s| s.to_string()))
         .collect()
+}
+
+/// The generated corpus, long enough to be stopped by Ctrl-C in the middle of an epoch.
+pub const LONG: [&str; 9] = [
+    "train",
+    "--sentences",
+    "300",
+    "--hidden",
+    "16",
+    "--epochs",
+    "60",
+    "--samples",
+    "2",
+];
+
+/// The run session's contract for `short` and `long` training commands of the binary.
+pub fn contract<'a>(short: &'a [&'a str], long: &'a [&'a str]) -> SessionContract<'a> {
+    SessionContract {
+        bin: env!("CARGO_BIN_EXE_rnn-lm"),
+        short,
+        long,
+        length: ("--epochs", "3"),
+        resume_cmd: &["train"],
+        fixed: ("--lr", "0.5"),
+    }
 }
 
 /// A tiny language: "START the|a <noun> <verb> . END" with nouns and verbs that agree.
