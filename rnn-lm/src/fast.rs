@@ -17,7 +17,7 @@
 //! - Optionally on several threads ([`Cache::with_threads`], `--threads N`): `Y = V H` and the
 //!   softmax split by time steps, `Vᵀ (Y − T)` and the update of V by columns of V
 //!   ([`shared::kernels::threads`]); each number is still computed by one thread in the same
-//!   order, so the results are bit-identical to one thread.
+//!   order, so the results are bit-identical to one thread. `train` uses every core by default.
 //! - In f32 ([`Net<f32>`], `train --dtype f32`) the weights, states, outputs and deltas are f32
 //!   and the products with V run on the `gemm` crate ([`scalar`]); the loss is summed in f64.
 
@@ -87,7 +87,7 @@ impl From<Rnn> for Net<f64> {
 
 /// What [`forward`] keeps for the backward pass of [`sgd_step`], and the backward pass's own
 /// buffers, reused from sentence to sentence: they grow (once) to the longest sentence seen, so
-/// the training loop allocates nothing. Only the first `T` columns are meaningful after a
+/// the training loop allocates nothing (in f32, a list of a few blocks per product). Only the first `T` columns are meaningful after a
 /// forward pass on a sentence of `T` words. [`sgd_step`] runs the forward and the backward pass
 /// on the same sentence itself, so no backward can meet another sentence's activations.
 #[derive(Clone, Debug)]
@@ -105,9 +105,10 @@ pub struct Cache<F: Scalar = f64> {
     WtB: DMatrix<F>,
     /// N_h: `Wᵀ dz_{i+1}` in full BPTT.
     Wtb: DVector<F>,
-    /// T × N_h: `Hᵀ`, the states h_0 … h_{T−1} as rows, for [`tall::tall_gemm`].
+    /// T × N_h: `Hᵀ`, the states h_0 … h_{T−1} as rows, for [`tall::tall_gemm`] (f64).
     Ht: Vec<F>,
-    /// N_h · T partial sums of `Vᵀ (y_i − t_i)` ([`tall::tall_backward_sgd`]).
+    /// N_h · T partial sums of `Vᵀ (y_i − t_i)` ([`tall::tall_backward_sgd`]; f32 keeps
+    /// `(Vᵀ (Y − T))ᵀ` in its first N_h · T numbers).
     P: Vec<[F; LANES]>,
     /// Length of the sentence the cache holds.
     T: usize,
