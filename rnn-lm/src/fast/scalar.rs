@@ -4,8 +4,9 @@
 //!
 //! - **f64** calls shared's kernels as before ([`shared::kernels::tall`], `softmax`, `fastmath`,
 //!   `matvec_acc`): the same bits as the f64 engine always had.
-//! - **f32** runs the products with V on the `gemm` crate ([`shared::kernels::gemm()`],
-//!   `gemm_nt`, `gemm_tn`; in f32 they do twice the multiply-adds per instruction), tanh and the
+//! - **f32** runs the products with V on the `gemm` crate ([`shared::kernels::gemm()`] and
+//!   `gemm_nt`, reading `(Y − T)ᵀ` in place through strides; in f32 they do twice the
+//!   multiply-adds per instruction), tanh and the
 //!   softmax's exponential in f64 ([`fastmath`]) rounded once to f32 (the sums in f64 too).
 //!   The products are cut into blocks of a fixed number of columns ([`STEP_BLOCK`] time steps
 //!   forward, [`HIDDEN_BLOCK`] columns of V backward) whatever the thread count, and threads take
@@ -166,6 +167,9 @@ impl Scalar for f32 {
         n: usize,
         threads: usize,
     ) {
+        if n == 0 {
+            return; // an empty sentence: Z is empty and V does not change
+        }
         let parts = threads::parts(threads, m.saturating_mul(k).saturating_mul(n), k);
         // dYᵀ (n × m) read in place: entry (i, w) is dY[w, i] = dY[i·m + w].
         let dYt = DMatrixView::from_slice_with_strides(dY, n, m, m, 1);
@@ -174,8 +178,8 @@ impl Scalar for f32 {
         // Zᵀ (n × k) in P's first k·n numbers: the rows of Z of a block of V's columns are
         // columns of Zᵀ, contiguous, so each block writes its own slice.
         let Zt = &mut P.as_flattened_mut()[..k * n];
-        // Per block of V's columns l0 .. l0 + c (m × c):
-        //   Zᵀ[:, l0..] = dYᵀ V[:, l0..]  (with the old V), then V[:, l0..] ← V[:, l0..] − lr dY H[l0.., :]ᵀ.
+        // Per block of V's columns l0 .. l0 + c (m × c): Zᵀ[:, l0..] = dYᵀ V[:, l0..] with the
+        // old V, then V[:, l0..] ← V[:, l0..] − lr dY H[l0.., :]ᵀ.
         for_blocks2(
             V,
             m * HIDDEN_BLOCK,
@@ -185,13 +189,8 @@ impl Scalar for f32 {
             |V, Zt, b| {
                 let (l0, c) = (b * HIDDEN_BLOCK, V.len() / m);
                 let mut Vb = DMatrixViewMut::from_slice(V, m, c);
-                gemm(
-                    1.0,
-                    &dYt,
-                    &Vb,
-                    0.0,
-                    &mut DMatrixViewMut::from_slice(Zt, n, c),
-                );
+                let mut Ztb = DMatrixViewMut::from_slice(Zt, n, c);
+                gemm(1.0, &dYt, &Vb, 0.0, &mut Ztb);
                 gemm_nt(-lr, &dY, &H.rows(l0, c), 1.0, &mut Vb);
             },
         );
