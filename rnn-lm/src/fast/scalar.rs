@@ -6,8 +6,8 @@
 //!   `matvec_acc`): the same bits as the f64 engine always had.
 //! - **f32** runs the products with V on the `gemm` crate ([`shared::kernels::gemm()`] and
 //!   `gemm_nt`, reading `(Y − T)ᵀ` in place through strides; in f32 they do twice the
-//!   multiply-adds per instruction), tanh and the
-//!   softmax's exponential in f64 ([`fastmath`]) rounded once to f32 (the sums in f64 too).
+//!   multiply-adds per instruction), the softmax's exponential in f32 (`exp32`, sixteen lanes;
+//!   its sum in f64), tanh in f64 ([`fastmath`]) rounded once to f32.
 //!   The products are cut into blocks of a fixed number of columns ([`STEP_BLOCK`] time steps
 //!   forward, [`HIDDEN_BLOCK`] columns of V backward) whatever the thread count, and threads take
 //!   whole blocks: every block is the same call on one thread or on several, so `--threads` gives
