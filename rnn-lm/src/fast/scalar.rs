@@ -8,10 +8,10 @@
 //!   `gemm_nt`, reading `(Y − T)ᵀ` in place through strides; in f32 they do twice the
 //!   multiply-adds per instruction), the softmax's exponential in f32 (`exp32`, sixteen lanes;
 //!   its sum in f64), tanh in f64 ([`fastmath`]) rounded once to f32.
-//!   The products are cut into blocks of a fixed number of columns ([`STEP_BLOCK`] time steps
-//!   forward, [`HIDDEN_BLOCK`] columns of V backward) whatever the thread count, and threads take
-//!   whole blocks: every block is the same call on one thread or on several, so `--threads` gives
-//!   the same bits in f32 too.
+//!   Each product is cut into [`BLOCKS`] near-equal blocks of columns (time steps forward,
+//!   columns of V backward) whatever the thread count, and threads take whole blocks: every
+//!   block is the same call on one thread or on several, so `--threads` gives the same bits in
+//!   f32 too.
 
 use multiversion::multiversion;
 use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut, DVectorView, DVectorViewMut};
@@ -19,10 +19,10 @@ pub use shared::kernels::Float;
 use shared::kernels::tall::{self, LANES};
 use shared::kernels::{fastmath, gemm, gemm_nt, matvec_acc, threads};
 
-/// Time steps per block of `Y = V H` in f32 (the same blocks on any number of threads).
-pub const STEP_BLOCK: usize = 8;
-/// Columns of V per block of `Vᵀ (Y − T)` and of the update of V in f32.
-pub const HIDDEN_BLOCK: usize = 50;
+/// Blocks of columns of each product with V in f32 (time steps of `Y = V H`, columns of V in
+/// `Vᵀ (Y − T)` and the update of V): the same blocks on any number of threads, so at most this
+/// many threads share a product.
+pub const BLOCKS: usize = 2;
 
 /// The kernels of [`crate::fast`] in one float type ([`Float`]: shared's f64 or f32).
 pub trait Scalar: Float {
@@ -141,11 +141,14 @@ impl Scalar for f32 {
         n: usize,
         threads: usize,
     ) {
+        if n == 0 {
+            return; // an empty sentence has no scores
+        }
         let V = DMatrixView::from_slice(V, m, k);
         let parts = threads::parts(threads, m.saturating_mul(k).saturating_mul(n), n);
-        // y_i = softmax(V h_i), block by block of STEP_BLOCK time steps.
-        for_blocks(Y, m * STEP_BLOCK, parts, |Y, b| {
-            let (j0, c) = (b * STEP_BLOCK, Y.len() / m);
+        // y_i = softmax(V h_i), block by block of time steps j0 .. j0 + c.
+        for_blocks(Y, m, parts, |Y, j0| {
+            let c = Y.len() / m;
             let H = DMatrixView::from_slice(&H[j0 * k..(j0 + c) * k], k, c);
             let mut Yb = DMatrixViewMut::from_slice(Y, m, c);
             gemm(1.0, &V, &H, 0.0, &mut Yb);
@@ -180,20 +183,13 @@ impl Scalar for f32 {
         let Zt = &mut P.as_flattened_mut()[..k * n];
         // Per block of V's columns l0 .. l0 + c (m × c): Zᵀ[:, l0..] = dYᵀ V[:, l0..] with the
         // old V, then V[:, l0..] ← V[:, l0..] − lr dY H[l0.., :]ᵀ.
-        for_blocks2(
-            V,
-            m * HIDDEN_BLOCK,
-            Zt,
-            n * HIDDEN_BLOCK,
-            parts,
-            |V, Zt, b| {
-                let (l0, c) = (b * HIDDEN_BLOCK, V.len() / m);
-                let mut Vb = DMatrixViewMut::from_slice(V, m, c);
-                let mut Ztb = DMatrixViewMut::from_slice(Zt, n, c);
-                gemm(1.0, &dYt, &Vb, 0.0, &mut Ztb);
-                gemm_nt(-lr, &dY, &H.rows(l0, c), 1.0, &mut Vb);
-            },
-        );
+        for_blocks2(V, m, Zt, n, parts, |V, Zt, l0| {
+            let c = V.len() / m;
+            let mut Vb = DMatrixViewMut::from_slice(V, m, c);
+            let mut Ztb = DMatrixViewMut::from_slice(Zt, n, c);
+            gemm(1.0, &dYt, &Vb, 0.0, &mut Ztb);
+            gemm_nt(-lr, &dY, &H.rows(l0, c), 1.0, &mut Vb);
+        });
         // Z = (Zᵀ)ᵀ.
         for (i, z_i) in Z[..k * n].chunks_exact_mut(k).enumerate() {
             for (l, z) in z_i.iter_mut().enumerate() {
@@ -277,37 +273,53 @@ fn exp32(x: f32) -> f32 {
     if x < UNDERFLOW { 0.0 } else { p * two_k }
 }
 
-/// Runs `job(block, b)` on every block `b` of `block` entries of `data` (the last one may be
-/// shorter), the blocks shared out in `parts` contiguous runs over scoped threads
-/// ([`threads::for_column_parts`]): which thread runs a block does not change what it computes.
+/// Runs `job(columns, j0)` on each of [`BLOCKS`] near-equal blocks of columns of the
+/// column-major `data` (`rows` entries a column; `columns` starts at column `j0`), the blocks
+/// shared out in `parts` contiguous runs over scoped threads ([`threads::for_column_parts`]):
+/// which thread runs a block does not change what it computes.
 fn for_blocks<T: Send>(
     data: &mut [T],
-    block: usize,
+    rows: usize,
     parts: usize,
     job: impl Fn(&mut [T], usize) + Sync,
 ) {
-    let mut blocks: Vec<&mut [T]> = data.chunks_mut(block).collect();
-    threads::for_column_parts(&mut blocks, 1, parts, |run, b0| {
-        for (b, d) in run.iter_mut().enumerate() {
-            job(d, b0 + b);
+    let cols = data.len().checked_div(rows).unwrap_or(0);
+    let mut blocks = Vec::with_capacity(BLOCKS);
+    let mut rest = data;
+    for (j0, c) in threads::ranges(cols, BLOCKS) {
+        let (block, tail) = std::mem::take(&mut rest).split_at_mut(c * rows);
+        rest = tail;
+        blocks.push((block, j0));
+    }
+    threads::for_column_parts(&mut blocks, 1, parts, |run, _| {
+        for (block, j0) in run.iter_mut() {
+            job(block, *j0);
         }
     });
 }
 
-/// [`for_blocks`] over two slices cut into the same number of blocks.
+/// [`for_blocks`] over two column-major matrices with the same number of columns (`a_rows` and
+/// `b_rows` entries a column), cut at the same columns.
 fn for_blocks2<A: Send, B: Send>(
     a: &mut [A],
-    a_block: usize,
+    a_rows: usize,
     b: &mut [B],
-    b_block: usize,
+    b_rows: usize,
     parts: usize,
     job: impl Fn(&mut [A], &mut [B], usize) + Sync,
 ) {
-    let mut blocks: Vec<(&mut [A], &mut [B])> =
-        a.chunks_mut(a_block).zip(b.chunks_mut(b_block)).collect();
-    threads::for_column_parts(&mut blocks, 1, parts, |run, b0| {
-        for (i, (a, b)) in run.iter_mut().enumerate() {
-            job(a, b, b0 + i);
+    let cols = a.len().checked_div(a_rows).unwrap_or(0);
+    let mut blocks = Vec::with_capacity(BLOCKS);
+    let (mut rest_a, mut rest_b) = (a, b);
+    for (j0, c) in threads::ranges(cols, BLOCKS) {
+        let (block_a, tail_a) = std::mem::take(&mut rest_a).split_at_mut(c * a_rows);
+        let (block_b, tail_b) = std::mem::take(&mut rest_b).split_at_mut(c * b_rows);
+        (rest_a, rest_b) = (tail_a, tail_b);
+        blocks.push((block_a, block_b, j0));
+    }
+    threads::for_column_parts(&mut blocks, 1, parts, |run, _| {
+        for (a, b, j0) in run.iter_mut() {
+            job(a, b, *j0);
         }
     });
 }
