@@ -9,6 +9,7 @@ use nalgebra::DMatrix;
 use rnn_lm::fast::{self, Cache, Net};
 use rnn_lm::train::{Evaluation, Position, Schedule, train_with_sgd};
 use rnn_lm::{Bptt, Grads, Rnn};
+use shared::kernels::threads::MIN_WORK_PER_THREAD;
 use shared::kernels::widen;
 use shared::rng;
 use shared::testing::{self, assert_user_error, ok};
@@ -137,8 +138,10 @@ fn an_f32_run_learns_as_the_f64_run() {
 
 #[test]
 fn f32_threads_train_to_the_same_bytes() {
-    // N_x · N_h · T ≥ 2 · MIN_WORK_PER_THREAD: every product is split.
-    let (N_x, N_h) = (2000, 100);
+    // N_x · N_h · T / 2 ≥ 2 · MIN_WORK_PER_THREAD for T ≥ 20: every product is split (f32
+    // counts a multiply-add as half of f64's).
+    let (N_x, N_h) = (4000, 100);
+    assert!(N_x * N_h * 20 / 2 >= 2 * MIN_WORK_PER_THREAD);
     let mut r = rng::seeded(5);
     let data: Vec<Vec<usize>> = (0..6)
         .map(|_| {

@@ -145,7 +145,7 @@ impl Scalar for f32 {
             return; // an empty sentence has no scores
         }
         let V = DMatrixView::from_slice(V, m, k);
-        let parts = threads::parts(threads, m.saturating_mul(k).saturating_mul(n), n);
+        let parts = f32_parts(threads, m, k, n, n);
         // y_i = softmax(V h_i), block by block of time steps j0 .. j0 + c.
         for_blocks(Y, m, parts, |Y, j0| {
             let c = Y.len() / m;
@@ -173,7 +173,7 @@ impl Scalar for f32 {
         if n == 0 {
             return; // an empty sentence: Z is empty and V does not change
         }
-        let parts = threads::parts(threads, m.saturating_mul(k).saturating_mul(n), k);
+        let parts = f32_parts(threads, m, k, n, k);
         // dYᵀ (n × m) read in place: entry (i, w) is dY[w, i] = dY[i·m + w].
         let dYt = DMatrixView::from_slice_with_strides(dY, n, m, m, 1);
         let dY = DMatrixView::from_slice(dY, m, n);
@@ -271,6 +271,13 @@ fn exp32(x: f32) -> f32 {
     let k_int = t.to_bits().wrapping_sub(ROUND.to_bits());
     let two_k = f32::from_bits(k_int.wrapping_add(127) << 23);
     if x < UNDERFLOW { 0.0 } else { p * two_k }
+}
+
+/// Threads for a product of `m · k · n` multiply-adds in f32 (`units`: columns to share out):
+/// [`threads::parts`] counting each as half of one, since f32 does twice as many per instruction
+/// and a thread start is worth as much time as in f64.
+fn f32_parts(threads: usize, m: usize, k: usize, n: usize, units: usize) -> usize {
+    threads::parts(threads, m.saturating_mul(k).saturating_mul(n) / 2, units)
 }
 
 /// Runs `job(columns, j0)` on each of [`BLOCKS`] near-equal blocks of columns of the
