@@ -4,9 +4,10 @@
 //!
 //! - **f64** calls shared's kernels as before ([`shared::kernels::tall`], `softmax`, `fastmath`,
 //!   `matvec_acc`): the same bits as the f64 engine always had.
-//! - **f32** runs the products with V on the `gemm` crate ([`shared::kernels::gemm()`] and
-//!   `gemm_nt`, reading `(Y − T)ᵀ` in place through strides; in f32 they do twice the
-//!   multiply-adds per instruction), the softmax's exponential in f32 (`exp32`, sixteen lanes;
+//! - **f32** runs the products with V on the `gemm` crate ([`shared::kernels::gemm()`], reading
+//!   `(Y − T)ᵀ` and `Hᵀ` in place through strides, inner dimensions in chunks of at most 512 so
+//!   that the bits do not depend on the CPU's cache sizes; in f32 it does twice the multiply-adds
+//!   per instruction), the softmax's exponential in f32 (`exp32`, sixteen lanes;
 //!   its sum in f64), tanh in f64 ([`fastmath`]) rounded once to f32.
 //!   Each product is cut into [`BLOCKS`] near-equal blocks of columns (time steps forward,
 //!   columns of V backward) whatever the thread count, and threads take whole blocks: every
@@ -14,15 +15,22 @@
 //!   f32 too.
 
 use multiversion::multiversion;
-use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut, DVectorView, DVectorViewMut};
+use nalgebra::{
+    DMatrix, DMatrixView, DMatrixViewMut, DVectorView, DVectorViewMut, Dyn, Matrix, RawStorage,
+    RawStorageMut,
+};
 pub use shared::kernels::Float;
 use shared::kernels::tall::{self, LANES};
-use shared::kernels::{fastmath, gemm, gemm_nt, matvec_acc, threads};
+use shared::kernels::{fastmath, gemm, matvec_acc, threads};
 
 /// Blocks of columns of each product with V in f32 (time steps of `Y = V H`, columns of V in
 /// `Vᵀ (Y − T)` and the update of V): the same blocks on any number of threads, so at most this
 /// many threads share a product.
 pub const BLOCKS: usize = 2;
+
+/// The longest inner dimension of one f32 product: up to 512 the `gemm` crate sums it in one
+/// chain, the same on every machine with the same instruction set ([`gemm32`]).
+const INNER: usize = 512;
 
 /// The kernels of [`crate::fast`] in one float type ([`Float`]: shared's f64 or f32).
 pub trait Scalar: Float {
@@ -151,7 +159,7 @@ impl Scalar for f32 {
             let c = Y.len() / m;
             let H = DMatrixView::from_slice(&H[j0 * k..(j0 + c) * k], k, c);
             let mut Yb = DMatrixViewMut::from_slice(Y, m, c);
-            gemm(1.0, &V, &H, 0.0, &mut Yb);
+            gemm32(1.0, &V, &H, 0.0, &mut Yb);
             for y_i in Y.chunks_exact_mut(m) {
                 softmax32(y_i);
             }
@@ -177,7 +185,6 @@ impl Scalar for f32 {
         // dYᵀ (n × m) read in place: entry (i, w) is dY[w, i] = dY[i·m + w].
         let dYt = DMatrixView::from_slice_with_strides(dY, n, m, m, 1);
         let dY = DMatrixView::from_slice(dY, m, n);
-        let H = DMatrixView::from_slice(H, k, n);
         // Zᵀ (n × k) in P's first k·n numbers: the rows of Z of a block of V's columns are
         // columns of Zᵀ, contiguous, so each block writes its own slice.
         let Zt = &mut P.as_flattened_mut()[..k * n];
@@ -187,8 +194,10 @@ impl Scalar for f32 {
             let c = V.len() / m;
             let mut Vb = DMatrixViewMut::from_slice(V, m, c);
             let mut Ztb = DMatrixViewMut::from_slice(Zt, n, c);
-            gemm(1.0, &dYt, &Vb, 0.0, &mut Ztb);
-            gemm_nt(-lr, &dY, &H.rows(l0, c), 1.0, &mut Vb);
+            gemm32(1.0, &dYt, &Vb, 0.0, &mut Ztb);
+            // H[l0.., :]ᵀ (n × c) read in place: entry (i, l) is H[l0 + l, i] = H[i·k + l0 + l].
+            let Ht = DMatrixView::from_slice_with_strides(&H[l0..], n, c, k, 1);
+            gemm32(-lr, &dY, &Ht, 1.0, &mut Vb);
         });
         // Z = (Zᵀ)ᵀ.
         for (i, z_i) in Z[..k * n].chunks_exact_mut(k).enumerate() {
@@ -271,6 +280,27 @@ fn exp32(x: f32) -> f32 {
     let k_int = t.to_bits().wrapping_sub(ROUND.to_bits());
     let two_k = f32::from_bits(k_int.wrapping_add(127) << 23);
     if x < UNDERFLOW { 0.0 } else { p * two_k }
+}
+
+/// `c ← α a b + β c` in f32 on the `gemm` crate, the inner dimension summed in fixed chunks of
+/// at most [`INNER`] (over a longer one the crate cuts the sum where the CPU's cache sizes say,
+/// so the last bits would depend on the machine).
+fn gemm32<S1, S2, S3>(
+    alpha: f32,
+    a: &Matrix<f32, Dyn, Dyn, S1>,
+    b: &Matrix<f32, Dyn, Dyn, S2>,
+    beta: f32,
+    c: &mut Matrix<f32, Dyn, Dyn, S3>,
+) where
+    S1: RawStorage<f32, Dyn, Dyn>,
+    S2: RawStorage<f32, Dyn, Dyn>,
+    S3: RawStorageMut<f32, Dyn, Dyn>,
+{
+    let k = a.ncols();
+    for (p0, r) in threads::ranges(k, k.div_ceil(INNER)) {
+        let beta = if p0 == 0 { beta } else { 1.0 };
+        gemm(alpha, &a.columns(p0, r), &b.rows(p0, r), beta, c);
+    }
 }
 
 /// Threads for a product of `m · k · n` multiply-adds in f32 (`units`: columns to share out):
