@@ -9,13 +9,15 @@
 //! shared's kernels (`shared::kernels::tall`; their comparison with matrixmultiply and with
 //! their plain loops is `cargo bench -p shared --bench tall`). The `threads2` units run the same
 //! on two threads (`fast::Cache::with_threads`, bit-identical results);
-//! `thread_scope_spawn_one` is what starting one scoped thread costs.
+//! `thread_scope_spawn_one` is what starting one scoped thread costs. The `_f32` units are the
+//! same work in f32 (`train --dtype f32`: `fast::Net<f32>`, the products with V on the `gemm`
+//! crate), counted with the same FLOPs.
 #![allow(non_snake_case)]
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use nalgebra::DMatrix;
-use rnn_lm::fast::{self, Cache};
+use rnn_lm::fast::{self, Cache, Net, Scalar};
 use rnn_lm::{Bptt, Rnn};
 use shared::kernels::tall::{self, LANES};
 use shared::rng;
@@ -32,13 +34,18 @@ fn flops(T: usize) -> usize {
     2 * N_X * N_H * T
 }
 
-/// The model and a random sentence of `T` input tokens with its targets.
-fn setup(T: usize) -> (Rnn, Vec<usize>, Vec<usize>, Cache) {
-    let model = Rnn::new(N_X, N_H, &mut rng::seeded(10));
+/// The model (in float type `F`) and a random sentence of `T` input tokens with its targets.
+fn setup_in<F: Scalar>(T: usize) -> (Net<F>, Vec<usize>, Vec<usize>, Cache<F>) {
+    let model = Net::from_model(&Rnn::new(N_X, N_H, &mut rng::seeded(10)));
     let mut r = rng::seeded(11);
     let ids: Vec<usize> = (0..=T).map(|_| rng::below(&mut r, N_X)).collect();
     let cache = Cache::new(&model, T);
     (model, ids[..T].to_vec(), ids[1..].to_vec(), cache)
+}
+
+/// [`setup_in`] in f64.
+fn setup(T: usize) -> (Net<f64>, Vec<usize>, Vec<usize>, Cache) {
+    setup_in(T)
 }
 
 /// Forward, truncated backward (K = 4) and the update of U, W, V.
@@ -49,6 +56,34 @@ fn sgd_step(bencher: Bencher, T: usize) {
     bencher
         .counter(ItemsCount::new(3 * flops(T)))
         .bench_local(|| fast::sgd_step(&mut model, &x, &t, Bptt::Truncated(4), 1e-9, &mut cache));
+}
+
+/// [`sgd_step`] in f32 (`train --dtype f32`): the products with V on the `gemm` crate.
+#[divan::bench(args = [20, 45])]
+fn sgd_step_f32(bencher: Bencher, T: usize) {
+    let (mut model, x, t, mut cache) = setup_in::<f32>(T);
+    bencher
+        .counter(ItemsCount::new(3 * flops(T)))
+        .bench_local(|| fast::sgd_step(&mut model, &x, &t, Bptt::Truncated(4), 1e-9, &mut cache));
+}
+
+/// [`sgd_step_f32`] on two threads (the same bytes as one).
+#[divan::bench(args = [20, 45])]
+fn sgd_step_f32_threads2(bencher: Bencher, T: usize) {
+    let (mut model, x, t, cache) = setup_in::<f32>(T);
+    let mut cache = cache.with_threads(2).unwrap();
+    bencher
+        .counter(ItemsCount::new(3 * flops(T)))
+        .bench_local(|| fast::sgd_step(&mut model, &x, &t, Bptt::Truncated(4), 1e-9, &mut cache));
+}
+
+/// [`forward_loss`] in f32.
+#[divan::bench(args = [20, 45])]
+fn forward_loss_f32(bencher: Bencher, T: usize) {
+    let (model, x, t, mut cache) = setup_in::<f32>(T);
+    bencher
+        .counter(ItemsCount::new(flops(T)))
+        .bench_local(|| fast::sentence_loss(&model, &x, &t, &mut cache));
 }
 
 /// [`sgd_step`] with the products with V on two threads (`Cache::with_threads(2)`): the same
@@ -190,7 +225,7 @@ mod v_products {
         bencher
             .counter(ItemsCount::new(2 * flops(T)))
             .bench_local(|| {
-                fast::output_backward(
+                f64::output_backward(
                     o.V.as_mut_slice(),
                     o.dY.as_slice(),
                     o.H.as_slice(),

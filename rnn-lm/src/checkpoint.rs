@@ -3,7 +3,8 @@
 //! the program version and the run's flags). It is rewritten at every evaluation, as the
 //! tutorial's Theano version saves its parameters after each loss evaluation, and at Ctrl-C.
 //!
-//! Tensors (F64, row-major): `U, W, V` (the model), `evals` (n × 5: epoch, sentences seen,
+//! Tensors (F64, row-major): `U, W, V` (the model; F32 for a `--dtype f32` run, which also
+//! writes the metadata `dtype` = `f32`), `evals` (n × 5: epoch, sentences seen,
 //! loss, learning rate, halved), `running` (m × 2: sentences seen, running mean). Metadata: the
 //! vocabulary (a JSON list of its words, id order), `hidden`, `seen` (sentences trained on, also
 //! in the middle of an epoch), `sentences` per epoch, `average` (the running mean now), the
@@ -14,7 +15,9 @@ use crate::model::Rnn;
 use crate::train::{Curves, Evaluation, Position};
 use nalgebra::DMatrix;
 use shared::checkpoint::{self, Checkpoint};
+use shared::cli::Dtype;
 use shared::data::text::{SENTENCE_END, SENTENCE_START, Vocab};
+use shared::kernels::narrow;
 use shared::session::{Checkpointed, Tensors};
 use shared::{Error, Result};
 use std::path::Path;
@@ -22,8 +25,10 @@ use std::path::Path;
 /// A training run as the checkpoint holds it.
 #[derive(Clone, Debug)]
 pub struct State {
-    /// U, W, V.
+    /// U, W, V (as f64: exact also for an f32 run's weights).
     pub model: Rnn,
+    /// The float type the run trains in: f32 weights are stored as F32.
+    pub dtype: Dtype,
     /// The words, id order.
     pub vocab: Vocab,
     /// Where training is: the evaluations so far and the sentences trained on.
@@ -40,6 +45,8 @@ pub struct State {
 
 /// What a resume checks the checkpoint against: the data it is given and the run's total.
 pub struct Resume<'a> {
+    /// The float type the run trains in (`--dtype`): the checkpoint's must be the same.
+    pub dtype: Dtype,
     /// The prepared data (vocabulary and sentences).
     pub data: &'a Prepared,
     /// Training sentences per epoch (`--sentences`).
@@ -67,9 +74,15 @@ impl Checkpointed for State {
 
     fn save(&self, out: &mut Tensors) {
         let m = &self.model;
-        out.matrix("U", &m.U);
-        out.matrix("W", &m.W);
-        out.matrix("V", &m.V);
+        for (name, w) in [("U", &m.U), ("W", &m.W), ("V", &m.V)] {
+            match self.dtype {
+                Dtype::F64 => out.matrix(name, w),
+                Dtype::F32 => out.matrix(name, &narrow::<f32>(w)), // exact: f32 values
+            }
+        }
+        if self.dtype != Dtype::F64 {
+            out.meta("dtype", self.dtype.as_str()); // f64 runs write what they always wrote
+        }
         // n × 5: epoch, seen, loss, lr, halved (counts are exact in f64 below 2^53).
         let h = &self.at.history;
         let evals = DMatrix::from_row_iterator(
@@ -99,6 +112,16 @@ impl Checkpointed for State {
     /// sentences, and evaluations that belong to a run of this many sentences per epoch.
     fn load(ck: &mut Checkpoint, r: Resume<'_>) -> Result<Self> {
         let (model, vocab) = read_model(ck)?;
+        let dtype = ck.dtype()?;
+        if dtype != r.dtype {
+            let msg = format!(
+                "{} holds a model trained in {}, not {}",
+                ck.path.display(),
+                dtype.as_str(),
+                r.dtype.as_str()
+            );
+            return Err(Error::flag("--dtype", msg));
+        }
         let folder = ck.path.parent().unwrap_or(Path::new(".")).display();
         let (source, data) = (ck.meta_str("source")?.to_string(), ck.meta_str("data")?);
         if vocab.words() != r.data.vocab.words() || data != fingerprint(r.data, r.sentences) {
@@ -174,6 +197,7 @@ impl Checkpointed for State {
         curves.average = average;
         Ok(State {
             model,
+            dtype,
             vocab,
             at: Position { history, seen },
             curves,
@@ -232,14 +256,20 @@ pub struct Trained {
     pub sentences: u64,
     /// The data it was trained on.
     pub source: String,
+    /// The float type it was trained in (its weights are read as f64, exactly).
+    pub dtype: Dtype,
 }
 
 impl Trained {
     /// What the `model:` line says after the file's name.
     pub fn describe(&self) -> String {
         let epochs = self.seen as f64 / self.sentences.max(1) as f64;
+        let dtype = match self.dtype {
+            Dtype::F64 => String::new(),
+            d => format!(", trained in {d}"),
+        };
         format!(
-            "N_x = {}, N_h = {}, {epochs} epochs of {} sentences of {}",
+            "N_x = {}, N_h = {}, {epochs} epochs of {} sentences of {}{dtype}",
             self.vocab.len(),
             self.model.N_h(),
             self.sentences,
@@ -258,5 +288,6 @@ pub fn load_model(path: &Path) -> Result<Trained> {
         seen: ck.meta("seen")?,
         sentences: ck.meta("sentences")?,
         source: ck.meta_str("source")?.to_string(),
+        dtype: ck.dtype()?,
     })
 }

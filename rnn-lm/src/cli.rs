@@ -4,7 +4,7 @@
 
 use clap::{Args, Parser, Subcommand, value_parser};
 use serde::{Deserialize, Serialize};
-use shared::cli::{non_negative, positive};
+use shared::cli::{Dtype, non_negative, positive};
 use shared::parallel::MAX_THREADS;
 use shared::run::RunArgs;
 use std::path::PathBuf;
@@ -75,11 +75,18 @@ pub struct TrainArgs {
     /// Shortest generated sentence to keep, in words
     #[arg(long, default_value_t = 7)]
     pub min_words: usize,
-    /// Threads for the products with V (1 to 8; results are bit-identical for any number, so
-    /// the run does not store it: a resumed run takes the one typed now)
-    #[arg(long, default_value_t = 1, value_parser = value_parser!(u64).range(1..=MAX_THREADS as u64))]
-    #[serde(skip, default = "one")]
+    /// Threads for the products with V (1 to 8; default: every available core). Results are
+    /// bit-identical for any number, so the run does not store it: a resumed run takes the one
+    /// given now. `--threads 1` for exact timing runs
+    #[arg(long, default_value_t = default_threads(), value_parser = value_parser!(u64).range(1..=MAX_THREADS as u64))]
+    #[serde(skip, default = "default_threads")]
     pub threads: u64,
+    /// The engine's float type: f64, or f32 (weights, states, outputs and gradients in f32, the
+    /// products with V twice as wide; the notes layer and sample/eval stay f64). Stored with the
+    /// run: a resume continues in it
+    #[arg(long, value_enum, default_value_t = Dtype::F64)]
+    #[serde(default)]
+    pub dtype: Dtype,
     /// Continue the run in RUN (a run folder or its model.safetensors) exactly where it
     /// stopped, with its flags; it goes on writing there unless --out says otherwise
     #[arg(long, value_name = "RUN")]
@@ -90,8 +97,11 @@ pub struct TrainArgs {
     pub run: RunArgs,
 }
 
-fn one() -> u64 {
-    1
+/// The cores this process may use (`std::thread::available_parallelism`), at most
+/// [`MAX_THREADS`]; 1 if unknown.
+pub fn default_threads() -> u64 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.min(MAX_THREADS) as u64
 }
 
 /// `sample` (alias `generate`).

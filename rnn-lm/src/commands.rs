@@ -7,21 +7,24 @@
 use crate::checkpoint::{self, Resume, State, Trained};
 use crate::cli::{EvalArgs, GradcheckArgs, SampleArgs, TrainArgs};
 use crate::corpus::{Draw, Prepared, Source, sample_sentences};
-use crate::fast::{self, Cache};
+use crate::fast::{self, Cache, Net, Scalar};
 use crate::gradcheck::tutorial_gradient_check;
 use crate::model::Rnn;
 use crate::report::{self, Outcome, Tracker};
 use crate::train::{Curves, Position, Spec, train_with_sgd};
 use anyhow::Result;
+use shared::cli::Dtype;
 use shared::data::text::{Corpus, Vocab, tokenize};
-use shared::session::{Chapter, Checkpointed, Given, Session, Start, check_memory, model_file};
+use shared::session::{
+    Chapter, Checkpointed, Given, Session, Start, Started, check_memory, model_file,
+};
 use shared::{Error, rng, say};
 use std::cell::RefCell;
 use std::path::Path;
 
 /// Flags a resumed run may change: the run length (a total), what is printed after training,
 /// and the data's path (its sentences are checked by fingerprint). `--threads` is not stored
-/// (any number gives the same bits): the one typed now is used.
+/// (any number gives the same bits): the one given now (default: every core) is used.
 const MAY_CHANGE: &[&str] = &["epochs", "samples", "min_words", "text", "csv"];
 
 /// The longest sentence drawn after training, in words (`sample`'s default `--max-words`).
@@ -48,6 +51,15 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
             may_change: MAY_CHANGE,
         },
     )?;
+    match started.flags.dtype {
+        Dtype::F64 => train_in::<f64>(started, args, given),
+        Dtype::F32 => train_in::<f32>(started, args, given),
+    }
+}
+
+/// `train` with the engine in float type `F` (`--dtype`): the data, the model (new, or the
+/// checkpoint's), SGD, the outputs.
+fn train_in<F: Scalar>(started: Started<TrainArgs>, args: &TrainArgs, given: &Given) -> Result<()> {
     let (mut session, mut a) = (started.session, started.flags);
     a.threads = args.threads;
     // A resume given another data file reads that one (checked by fingerprint), not the stored.
@@ -89,6 +101,7 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
     let state = match started.resumed {
         None => State {
             model: Rnn::new(N_x, N_h, &mut rng::seeded(session.seed)),
+            dtype: F::DTYPE,
             vocab: data.vocab.clone(),
             at: Position::default(),
             curves: Curves::new(steps),
@@ -98,6 +111,7 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
         },
         Some(mut ck) => {
             let r = Resume {
+                dtype: F::DTYPE,
                 data: &data,
                 sentences: n,
                 hidden: N_h,
@@ -109,25 +123,23 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
             state
         }
     };
-    let State {
-        mut model,
-        at,
-        curves,
-        ..
-    } = state.clone();
+    let State { at, curves, .. } = state.clone();
+    let mut model = Net::<F>::from_model(&state.model);
     session.resumed_at(at.seen);
-    let (ln_N_x, w) = ((N_x as f64).ln(), model.num_params());
-    let on = match a.threads {
-        1 => String::new(),
-        t => format!(" on {t} threads"),
+    let (ln_N_x, w) = ((N_x as f64).ln(), state.model.num_params());
+    let on = match (a.threads, F::DTYPE) {
+        (1, Dtype::F64) => String::new(),
+        (t, Dtype::F64) => format!(" on {t} threads"),
+        (1, d) => format!(" in {}", d.as_str()),
+        (t, d) => format!(" in {} on {t} threads", d.as_str()),
     };
     say!("Training on {n} sentences{on}: N_x = {N_x}, N_h = {N_h} ({w} weights), K = {K}.")?;
     say!("Untrained, the loss should be ln N_x = {ln_N_x:.6}.")?;
 
     // SGD one sentence at a time; every --eval-every epochs the loss, and lr ×= 0.5 if it rose;
     // a checkpoint at each evaluation and at Ctrl-C.
-    let snapshot = |model: &Rnn, at: Position, curves: &Curves| State {
-        model: model.clone(),
+    let snapshot = |model: &Net<F>, at: Position, curves: &Curves| State {
+        model: model.to_model(),
         at,
         curves: curves.clone(),
         ..state.clone()
@@ -186,6 +198,8 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
     say!("Generated sentences (at least {} words):", a.min_words)?;
     let mut r = rng::stream(session.seed, 2);
     let draw = Draw::tutorial(a.min_words, TRAIN_MAX_WORDS);
+    // Drawn in f64 from the trained weights (exact in f64 also when trained in f32).
+    let model = model.to_model();
     match sample_sentences(&model, &data.vocab, a.samples as usize, &draw, &mut r) {
         Ok(sentences) => sentences.iter().try_for_each(|s| say!("  {s}"))?,
         Err(e) => say!("  ({e})")?,
@@ -290,8 +304,10 @@ pub fn eval(chapter: Chapter, a: &EvalArgs) -> Result<()> {
             .filter(|&&w| w == u)
             .count()
     });
-    let mut cache = Cache::new(&m.model, 64);
-    let loss = fast::loss(&m.model, pairs.iter().copied(), &mut cache);
+    // In f64, on the model's weights as saved (an f32 model's widened exactly).
+    let net = Net::from(m.model);
+    let mut cache = Cache::new(&net, 64);
+    let loss = fast::loss(&net, pairs.iter().copied(), &mut cache);
     say!(
         "text: {name} ({} sentences, {targets} target words, {unknown} of them UNKNOWN_TOKEN)",
         pairs.len()

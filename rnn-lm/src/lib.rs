@@ -21,7 +21,9 @@
 //!   check ([`gradcheck`]) runs on it.
 //! - [`fast`]: the training path. The same numbers computed fast on shared's engine (products
 //!   with V over the whole sentence, [`shared::kernels::tall`]; vectorised tanh and softmax;
-//!   `--threads`), tested against [`model`] to 1e-12.
+//!   `--threads`, by default every core), tested against [`model`] to 1e-12. It is generic over
+//!   its float type ([`fast::Scalar`]): f64, or f32 for `train --dtype f32` ([`fast::Net<f32>`],
+//!   the products with V on the `gemm` crate), tested against [`model`] to f32 precision.
 //!
 //! The rest imports in one direction: [`model`] ← [`fast`] ← [`corpus`] (data) ← [`train`] ←
 //! [`checkpoint`] ← [`report`] ← [`commands`] (on [`cli`]) ← `main`.
@@ -33,7 +35,7 @@
 //! | h_i = tanh(U x_i + W h_{i−1}) | [`Rnn::forward`] | [`fast::forward`] |
 //! | y_i = softmax(V h_i) | [`Rnn::forward`] | [`fast::forward`] ([`fast::scores_softmax`]) |
 //! | L = Σ −ln y_i\[t_i\] (per target word, as the tutorial) | [`Cache::loss`] | [`fast::Cache::loss`], [`fast::loss`] |
-//! | dV = Σ (y_i − t_i) h_iᵀ | [`Rnn::backward`] | [`fast::sgd_step`] ([`fast::output_backward`]) |
+//! | dV = Σ (y_i − t_i) h_iᵀ | [`Rnn::backward`] | [`fast::sgd_step`] ([`fast::Scalar::output_backward`]) |
 //! | z_i = (Vᵀ (y_i − t_i)) ∘ (1 − h_i²) | [`Rnn::backward`] | [`fast::sgd_step`] |
 //! | b_ij = (Wᵀ z_{j+1} or Wᵀ b_i,j+1) ∘ (1 − h_j²), j = i−1 … i−K | [`Rnn::backward`] | [`fast::sgd_step`] |
 //! | dW = Σ [z_i h_{i−1}ᵀ + Σ_j b_ij h_{j−1}ᵀ], dU = Σ [z_i x_iᵀ + Σ_j b_ij x_jᵀ] | [`Rnn::backward`] | [`fast::sgd_step`] |

@@ -3,8 +3,8 @@
 //! is higher than at the previous evaluation. Also what a run is (its settings, its
 //! evaluations, its curves), which the checkpoint stores and the report shows.
 
-use crate::fast::{self, Cache};
-use crate::model::{Bptt, Rnn};
+use crate::fast::{self, Cache, Net, Scalar};
+use crate::model::Bptt;
 use shared::Result;
 use shared::error::check_nats;
 use shared::plot::Series;
@@ -127,7 +127,7 @@ pub struct Trained {
     pub stopped: bool,
 }
 
-/// Trains `model` on `pairs` (input, target) by `schedule`. Evaluates before training, every
+/// Trains `model` (in the engine's float type `F`) on `pairs` (input, target) by `schedule`. Evaluates before training, every
 /// `eval_every` epochs, and once more after the last epoch; `on_eval` sees the evaluations so
 /// far (the new one last) and the model as it is then (to write a checkpoint), `on_step` each
 /// SGD step (sentences seen, that sentence's loss per target word) and answers whether to go
@@ -136,13 +136,13 @@ pub struct Trained {
 /// continues there, also in the middle of an epoch, with the learning rate of its last
 /// evaluation, so the result is the one of an uninterrupted run. Error if a loss becomes NaN,
 /// infinite or too large for f64's probabilities (a divergence), or if `on_eval` fails.
-pub fn train_with_sgd(
-    model: &mut Rnn,
+pub fn train_with_sgd<F: Scalar>(
+    model: &mut Net<F>,
     pairs: &[(&[usize], &[usize])],
     schedule: &Schedule,
     from: Position,
-    cache: &mut Cache,
-    mut on_eval: impl FnMut(&[Evaluation], &Rnn) -> Result<()>,
+    cache: &mut Cache<F>,
+    mut on_eval: impl FnMut(&[Evaluation], &Net<F>) -> Result<()>,
     mut on_step: impl FnMut(u64, f64) -> bool,
 ) -> Result<Trained> {
     let n = pairs.len() as u64;
@@ -151,8 +151,8 @@ pub fn train_with_sgd(
     let mut evaluate = |evals: &mut Vec<Evaluation>,
                         epoch: u64,
                         seen: u64,
-                        model: &Rnn,
-                        cache: &mut Cache,
+                        model: &Net<F>,
+                        cache: &mut Cache<F>,
                         lr: &mut f64| {
         let loss = fast::loss(model, pairs.iter().copied(), cache);
         let loss = check_nats(seen, loss, 1, "target word on average")?;

@@ -4,7 +4,7 @@
 #![allow(non_snake_case)]
 
 use nalgebra::{DMatrix, DMatrixView};
-use rnn_lm::fast::{self, Cache as FastCache};
+use rnn_lm::fast::{self, Cache as FastCache, Net};
 use rnn_lm::{Bptt, Grads, Rnn};
 use shared::rng;
 
@@ -38,8 +38,9 @@ fn the_forward_pass_equals_the_notes_layer() {
     for (seed, (N_x, N_h, T, _, threads)) in CASES.into_iter().enumerate() {
         let (model, x, t) = setup(N_x, N_h, T, seed as u64);
         let want = model.forward(&x);
-        let mut cache = FastCache::new(&model, 1).with_threads(threads).unwrap();
-        let loss = fast::sentence_loss(&model, &x, &t, &mut cache);
+        let net = Net::from(model);
+        let mut cache = FastCache::new(&net, 1).with_threads(threads).unwrap();
+        let loss = fast::sentence_loss(&net, &x, &t, &mut cache);
         let case = format!("N_x = {N_x}, N_h = {N_h}, T = {T}");
         assert!(rel(cache.H(), want.H()) <= 1e-12, "h_i, {case}");
         assert!(rel(cache.Y(), want.Y()) <= 1e-12, "y_i, {case}");
@@ -61,8 +62,8 @@ fn the_sgd_step_equals_the_notes_layers_backward_and_update() {
         let mut want = model.clone();
         want.update(&g, lr);
         // The training path's fused step.
-        let mut ours = model.clone();
-        let mut fast_cache = FastCache::new(&model, 1).with_threads(threads).unwrap();
+        let mut ours = Net::from(model.clone());
+        let mut fast_cache = FastCache::new(&ours, 1).with_threads(threads).unwrap();
         let loss = fast::sgd_step(&mut ours, &x, &t, bptt, lr, &mut fast_cache);
         let L = cache.loss(&t);
         assert!((loss - L).abs() <= 1e-12 * L, "L: {loss} vs {L}, {case}");
@@ -91,8 +92,8 @@ fn a_step_that_changes_nothing_would_fail_the_comparison() {
     let (model, x, t) = setup(300, 16, 25, 3);
     let mut g = Grads::new(&model);
     model.backward(&model.forward(&x), &t, Bptt::Truncated(4), &mut g);
-    let mut ours = model.clone();
-    let mut cache = FastCache::new(&model, 1);
+    let mut ours = Net::from(model.clone());
+    let mut cache = FastCache::new(&ours, 1);
     fast::sgd_step(&mut ours, &x, &t, Bptt::Truncated(1), 0.5, &mut cache);
     let applied = (&model.W - &ours.W) / 0.5;
     assert!(rel(applied.as_view(), &g.dW) > 1e-3);

@@ -2,11 +2,14 @@
 //! training path (`fast.rs`) on what it adds: reused caches, learning, generation.
 #![allow(non_snake_case)]
 
-use rnn_lm::fast::{self, Cache as FastCache};
+use rnn_lm::fast::{self, Cache as FastCache, Net};
 use rnn_lm::gradcheck::gradient_check;
 use rnn_lm::{Bptt, Grads, Rnn};
 use shared::gradcheck::{self, Report};
 use shared::rng;
+
+mod common;
+use common::tiny_corpus;
 
 /// Gradient checks of U, W, V for one sentence, where `loss` is the function whose gradient
 /// `bptt` claims to be.
@@ -153,6 +156,8 @@ fn untrained_loss_is_ln_of_the_vocabulary_size() {
             (0..n).map(|_| rng::below(&mut r, N_x)).collect()
         })
         .collect();
+    assert_eq!(model.num_params(), 1_610_000);
+    let model = Net::from(model);
     let mut cache = FastCache::new(&model, 40);
     let loss = fast::loss(
         &model,
@@ -165,12 +170,11 @@ fn untrained_loss_is_ln_of_the_vocabulary_size() {
         (loss - expected).abs() < 1e-3,
         "untrained loss {loss} vs ln {N_x} = {expected}"
     );
-    assert_eq!(model.num_params(), 1_610_000);
 }
 
 #[test]
 fn a_reused_fast_cache_gives_the_same_numbers_as_fresh_ones() {
-    let model = Rnn::new(20, 5, &mut rng::seeded(8));
+    let model = Net::from(Rnn::new(20, 5, &mut rng::seeded(8)));
     let long: Vec<usize> = (0..19).collect();
     let short = [3, 1, 4];
     let mut cache = FastCache::new(&model, 1); // grows on the long sentence
@@ -191,23 +195,11 @@ fn a_reused_fast_cache_gives_the_same_numbers_as_fresh_ones() {
     assert_eq!((a1, b1), (a2, b2));
 }
 
-/// A tiny language: "START the|a <noun> <verb> . END" with nouns and verbs that agree.
-fn tiny_corpus(n: usize, seed: u64) -> Vec<Vec<usize>> {
-    // 0 START, 1 END, 2 ".", 3 the, 4 a, 5..8 nouns, 9..12 verbs (noun k takes verb k).
-    let mut r = rng::seeded(seed);
-    (0..n)
-        .map(|_| {
-            let noun = rng::below(&mut r, 4);
-            vec![0, 3 + rng::below(&mut r, 2), 5 + noun, 9 + noun, 2, 1]
-        })
-        .collect()
-}
-
 #[test]
 fn a_short_run_learns_the_tiny_language() {
     let sentences = tiny_corpus(200, 5);
     let pairs = || sentences.iter().map(|s| (&s[..s.len() - 1], &s[1..]));
-    let mut model = Rnn::new(13, 16, &mut rng::seeded(1));
+    let mut model = Net::from(Rnn::new(13, 16, &mut rng::seeded(1)));
     let mut cache = FastCache::new(&model, 8);
     let before = fast::loss(&model, pairs(), &mut cache);
     for _ in 0..10 {

@@ -3,7 +3,7 @@
 
 use rnn_lm::checkpoint::{self, State, load_model};
 use rnn_lm::corpus::{Draw, Prepared, sample_sentences};
-use rnn_lm::fast::Cache;
+use rnn_lm::fast::{Cache, Net};
 use rnn_lm::train::{Curves, Position, Schedule, train_with_sgd};
 use rnn_lm::{Bptt, Rnn};
 use shared::data::comments::Comments;
@@ -66,7 +66,7 @@ fn the_csv_fixture_becomes_marked_id_sentences() {
 fn training_on_the_fixture_lowers_the_loss_and_the_model_round_trips() {
     let data = Prepared::new(&Comments::load(fixture()).unwrap().corpus(), 40).unwrap();
     let pairs = data.pairs(usize::MAX);
-    let mut model = Rnn::new(40, 16, &mut rng::seeded(1));
+    let mut model = Net::from(Rnn::new(40, 16, &mut rng::seeded(1)));
     let mut cache = Cache::new(&model, 8);
     let schedule = Schedule {
         lr: 0.05,
@@ -113,7 +113,8 @@ fn training_on_the_fixture_lowers_the_loss_and_the_model_round_trips() {
     .unwrap();
     let n = pairs.len();
     let state = State {
-        model: model.clone(),
+        model: model.to_model(),
+        dtype: shared::cli::Dtype::F64,
         vocab: data.vocab.clone(),
         at: Position {
             seen: history[3].seen,
@@ -126,7 +127,7 @@ fn training_on_the_fixture_lowers_the_loss_and_the_model_round_trips() {
     };
     let file = started.session.save_checkpoint(&state).unwrap();
     let back = load_model(&file).unwrap();
-    assert_eq!(back.model, model);
+    assert_eq!(back.model, model.to_model());
     assert_eq!(back.vocab.words(), data.vocab.words());
     assert_eq!(
         back.describe(),
@@ -146,7 +147,7 @@ fn training_on_the_fixture_lowers_the_loss_and_the_model_round_trips() {
 fn the_learning_rate_halves_when_the_loss_rises() {
     let data = Prepared::new(&Comments::load(fixture()).unwrap().corpus(), 40).unwrap();
     let pairs = data.pairs(usize::MAX);
-    let mut model = Rnn::new(40, 16, &mut rng::seeded(1));
+    let mut model = Net::from(Rnn::new(40, 16, &mut rng::seeded(1)));
     let mut cache = Cache::new(&model, 8);
     // Far too large a step: the loss goes up (3.7 → 70.6 at the first evaluation), and each
     // rise halves the rate.
@@ -179,7 +180,7 @@ fn the_learning_rate_halves_when_the_loss_rises() {
     }
     assert!(history.iter().filter(|e| e.halved).count() >= 2);
     // A step so large that a probability underflows to 0 is reported, not trained through.
-    let mut model = Rnn::new(40, 16, &mut rng::seeded(1));
+    let mut model = Net::from(Rnn::new(40, 16, &mut rng::seeded(1)));
     let schedule = Schedule {
         lr: 1000.0,
         ..schedule
@@ -280,7 +281,7 @@ fn a_short_run_on_the_generated_corpus_learns() {
     let data = Prepared::new(&corpus, 8000).unwrap();
     assert!(data.vocab.unknown().is_none() && data.vocab.len() <= 252);
     let pairs = data.pairs(usize::MAX);
-    let mut model = Rnn::new(data.vocab.len(), 32, &mut rng::seeded(1));
+    let mut model = Net::from(Rnn::new(data.vocab.len(), 32, &mut rng::seeded(1)));
     let mut cache = Cache::new(&model, 16);
     let schedule = Schedule {
         lr: 0.01,
@@ -318,7 +319,7 @@ fn a_run_stopped_mid_epoch_continues_to_the_bits_of_one_never_stopped() {
         eval_every: 2,
         bptt: Bptt::Truncated(3),
     };
-    let train = |model: &mut Rnn, from: Position, stop_at: u64, losses: &mut Vec<f64>| {
+    let train = |model: &mut Net<f64>, from: Position, stop_at: u64, losses: &mut Vec<f64>| {
         let mut cache = Cache::new(model, 8);
         train_with_sgd(
             model,
@@ -334,14 +335,16 @@ fn a_run_stopped_mid_epoch_continues_to_the_bits_of_one_never_stopped() {
         )
         .unwrap()
     };
-    let (mut whole, mut whole_losses) = (Rnn::new(40, 12, &mut rng::seeded(2)), Vec::new());
+    let (mut whole, mut whole_losses) =
+        (Net::from(Rnn::new(40, 12, &mut rng::seeded(2))), Vec::new());
     let all = train(&mut whole, Position::default(), 0, &mut whole_losses);
     assert!(!all.stopped);
     let n = pairs.len() as u64;
     // Stopped in the middle of epoch 2 (after the evaluation at epoch 2), then continued; and
     // stopped exactly at the end of epoch 3 (an epoch without evaluation), then continued.
     for stop_at in [2 * n + 5, 4 * n] {
-        let (mut model, mut losses) = (Rnn::new(40, 12, &mut rng::seeded(2)), Vec::new());
+        let (mut model, mut losses) =
+            (Net::from(Rnn::new(40, 12, &mut rng::seeded(2))), Vec::new());
         let part = train(&mut model, Position::default(), stop_at, &mut losses);
         assert!(part.stopped && part.seen == stop_at, "{part:?}");
         let from = Position {
@@ -355,7 +358,7 @@ fn a_run_stopped_mid_epoch_continues_to_the_bits_of_one_never_stopped() {
         assert_eq!(model, whole, "stopped at {stop_at}");
     }
     // Asked to stop at the very last step, it does not (there is nothing left to resume).
-    let (mut model, mut losses) = (Rnn::new(40, 12, &mut rng::seeded(2)), Vec::new());
+    let (mut model, mut losses) = (Net::from(Rnn::new(40, 12, &mut rng::seeded(2))), Vec::new());
     let last = train(&mut model, Position::default(), 5 * n, &mut losses);
     assert_eq!(last, all);
 }

@@ -6,37 +6,14 @@
 //! cannot fit, the summary.
 
 use serde_json::Value;
-use shared::testing::{self, SessionContract, assert_user_error, ok};
+use shared::testing::{self, assert_user_error, ok};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+mod common;
+use common::{fixture, tiny};
+
 const BIN: &str = env!("CARGO_BIN_EXE_rnn-lm");
-
-fn fixture() -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/comments.csv");
-    p.display().to_string()
-}
-
-/// `train` on the committed CSV fixture (27 sentences) with a tiny model, then `rest`.
-fn tiny(rest: &[&str]) -> Vec<String> {
-    let base = [
-        "train",
-        "--csv",
-        &fixture(),
-        "--vocab",
-        "40",
-        "--hidden",
-        "8",
-        "--samples",
-        "2",
-        "--min-words",
-        "1",
-    ]
-    .map(String::from);
-    base.into_iter()
-        .chain(rest.iter().map(|s| s.to_string()))
-        .collect()
-}
 
 fn strs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
@@ -62,27 +39,7 @@ fn summary(dir: &Path) -> Value {
 fn the_session_contract() {
     let dir = tempfile::tempdir().unwrap();
     let short = tiny(&["--epochs", "2"]);
-    // The generated corpus, long enough to be stopped by Ctrl-C in the middle of an epoch.
-    let long = [
-        "train",
-        "--sentences",
-        "300",
-        "--hidden",
-        "16",
-        "--epochs",
-        "60",
-        "--samples",
-        "2",
-    ];
-    SessionContract {
-        bin: BIN,
-        short: &strs(&short),
-        long: &long,
-        length: ("--epochs", "3"),
-        resume_cmd: &["train"],
-        fixed: ("--lr", "0.5"),
-    }
-    .check_all(dir.path());
+    common::contract(&strs(&short), &common::LONG).check_all(dir.path());
 }
 
 #[test]

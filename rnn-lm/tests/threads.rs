@@ -2,7 +2,7 @@
 //! run.
 #![allow(non_snake_case)]
 
-use rnn_lm::fast::{self, Cache};
+use rnn_lm::fast::{self, Cache, Net, Scalar};
 use rnn_lm::train::{Evaluation, Position, Schedule, train_with_sgd};
 use rnn_lm::{Bptt, Rnn};
 use shared::kernels::softmax::softmax_mut;
@@ -34,11 +34,11 @@ fn sentences() -> Vec<Vec<usize>> {
 
 /// Four epochs of SGD on `threads` threads: the evaluations (loss curve), the per-step losses
 /// and the trained model.
-fn run(threads: usize, bptt: Bptt) -> (Vec<Evaluation>, Vec<f64>, Rnn) {
+fn run(threads: usize, bptt: Bptt) -> (Vec<Evaluation>, Vec<f64>, Net<f64>) {
     let data = sentences();
     let pairs: Vec<(&[usize], &[usize])> =
         data.iter().map(|s| (&s[..s.len() - 1], &s[1..])).collect();
-    let mut model = Rnn::new(N_X, N_H, &mut rng::seeded(10));
+    let mut model = Net::from(Rnn::new(N_X, N_H, &mut rng::seeded(10)));
     let mut cache = Cache::new(&model, 8).with_threads(threads).unwrap();
     assert_eq!(cache.threads(), threads);
     let schedule = Schedule {
@@ -105,7 +105,7 @@ fn two_thread_runs_are_deterministic() {
     let (h_b, s_b, m_b) = run(2, Bptt::Truncated(4));
     assert_eq!(h_a, h_b);
     assert_eq!(s_a, s_b);
-    let bytes = |m: &Rnn| -> Vec<u8> {
+    let bytes = |m: &Net<f64>| -> Vec<u8> {
         [&m.U, &m.W, &m.V]
             .iter()
             .flat_map(|w| w.iter().flat_map(|v| v.to_le_bytes()))
@@ -138,7 +138,7 @@ fn the_threaded_products_equal_the_kernels() {
         let mut Z = vec![f64::NAN; k * n];
         let mut P = vec![[f64::NAN; LANES]; k * n];
         let (dY, H) = (dY.as_slice(), H.as_slice());
-        fast::output_backward(&mut V, dY, H, 0.3, &mut Z, &mut P, m, k, n, threads);
+        f64::output_backward(&mut V, dY, H, 0.3, &mut Z, &mut P, m, k, n, threads);
         out.push((V, Z));
     }
     assert!(out[0] == out[1]);
@@ -146,7 +146,7 @@ fn the_threaded_products_equal_the_kernels() {
 
 #[test]
 fn thread_counts_out_of_range_are_errors() {
-    let model = Rnn::new(10, 3, &mut rng::seeded(1));
+    let model = Net::from(Rnn::new(10, 3, &mut rng::seeded(1)));
     for bad in [0, MAX_THREADS + 1] {
         let e = Cache::new(&model, 2).with_threads(bad).unwrap_err();
         let e = e.to_string();

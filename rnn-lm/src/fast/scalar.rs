@@ -1,0 +1,408 @@
+//! The engine's float types, `f64` (every default run) and `f32` (`train --dtype f32`), and the
+//! few kernels that differ between them: the matrix–vector product of the recurrence, tanh, and
+//! the three products with the N_x × N_h output matrix V with the softmax.
+//!
+//! - **f64** calls shared's kernels as before ([`shared::kernels::tall`], `softmax`, `fastmath`,
+//!   `matvec_acc`): the same bits as the f64 engine always had.
+//! - **f32** runs the products with V on the `gemm` crate ([`shared::kernels::gemm()`], reading
+//!   `(Y − T)ᵀ` and `Hᵀ` in place through strides, inner dimensions in chunks of at most 512 so
+//!   that the bits do not depend on the CPU's cache sizes; in f32 it does twice the multiply-adds
+//!   per instruction), the softmax's exponential in f32 (`exp32`, sixteen lanes;
+//!   its sum in f64), tanh in f64 ([`fastmath`]) rounded once to f32.
+//!   Each product is cut into [`BLOCKS`] near-equal blocks of columns (time steps forward,
+//!   columns of V backward) whatever the thread count, and threads take whole blocks: every
+//!   block is the same call on one thread or on several, so `--threads` gives the same bits in
+//!   f32 too.
+
+use multiversion::multiversion;
+use nalgebra::{
+    DMatrix, DMatrixView, DMatrixViewMut, DVectorView, DVectorViewMut, Dyn, Matrix, RawStorage,
+    RawStorageMut,
+};
+pub use shared::kernels::Float;
+use shared::kernels::tall::{self, LANES};
+use shared::kernels::{fastmath, gemm, matvec_acc, threads};
+
+/// Blocks of columns of each product with V in f32 (time steps of `Y = V H`, columns of V in
+/// `Vᵀ (Y − T)` and the update of V): the same blocks on any number of threads, so at most this
+/// many threads share a product.
+pub const BLOCKS: usize = 2;
+
+/// The longest inner dimension of one f32 product: up to 512 the `gemm` crate sums it in one
+/// chain, the same on every machine with the same instruction set ([`gemm32`]).
+const INNER: usize = 512;
+
+/// The kernels of [`crate::fast`] in one float type ([`Float`]: shared's f64 or f32).
+pub trait Scalar: Float {
+    /// `y ← y + W x` (W N_h × N_h).
+    fn matvec_acc(W: &DMatrix<Self>, x: &[Self], y: &mut [Self]);
+
+    /// `v ← tanh(v)` entrywise.
+    fn tanh_mut(v: &mut [Self]);
+
+    /// `Y ← V H`, then `y_i ← softmax(y_i)` for each column: `V` m × k, `H` k × n (the states
+    /// h_0 … h_{n−1}), `Ht` scratch for `Hᵀ` (n × k), `Y` m × n, all column-major.
+    #[allow(clippy::too_many_arguments)]
+    fn scores_softmax(
+        V: &[Self],
+        H: &[Self],
+        Ht: &mut [Self],
+        Y: &mut [Self],
+        m: usize,
+        k: usize,
+        n: usize,
+        threads: usize,
+    );
+
+    /// `Z ← Vᵀ dY` with the old V, then `V ← V − lr dY Hᵀ`: `V` m × k, `dY` m × n, `H` k × n,
+    /// `Z` k × n; `P` scratch (at least k·n).
+    #[allow(clippy::too_many_arguments)]
+    fn output_backward(
+        V: &mut [Self],
+        dY: &[Self],
+        H: &[Self],
+        lr: Self,
+        Z: &mut [Self],
+        P: &mut [[Self; LANES]],
+        m: usize,
+        k: usize,
+        n: usize,
+        threads: usize,
+    );
+}
+
+impl Scalar for f64 {
+    fn matvec_acc(W: &DMatrix<f64>, x: &[f64], y: &mut [f64]) {
+        matvec_acc(W, x, y);
+    }
+
+    fn tanh_mut(v: &mut [f64]) {
+        fastmath::tanh_mut(v);
+    }
+
+    fn scores_softmax(
+        V: &[f64],
+        H: &[f64],
+        Ht: &mut [f64],
+        Y: &mut [f64],
+        m: usize,
+        k: usize,
+        n: usize,
+        threads: usize,
+    ) {
+        // Ht[l·n + i] = h_i[l]: the tall kernel reads the n entries of step l side by side.
+        for (i, h_i) in H.chunks_exact(k).enumerate() {
+            for (l, h) in h_i.iter().enumerate() {
+                Ht[l * n + i] = *h;
+            }
+        }
+        super::scores_softmax(V, Ht, Y, m, k, n, threads);
+    }
+
+    fn output_backward(
+        V: &mut [f64],
+        dY: &[f64],
+        H: &[f64],
+        lr: f64,
+        Z: &mut [f64],
+        P: &mut [[f64; LANES]],
+        m: usize,
+        k: usize,
+        n: usize,
+        threads: usize,
+    ) {
+        // One pass over V, its k columns split over the threads: Z = Vᵀ dY as partial sums,
+        // then V ← V − lr dY Hᵀ ([`tall::tall_backward_sgd`]); the partial sums of Z are added
+        // up after the threads are joined.
+        let parts = threads::parts(threads, m.saturating_mul(k).saturating_mul(n), k);
+        assert!(P.len() >= k * n, "output_backward: shapes");
+        // Columns l0 .. l0 + c of V (m × c) and their partial sums (c × n).
+        threads::for_column_parts2(V, m, P, n, parts, |v, p, l0| {
+            tall::tall_backward_sgd_columns(v, dY, H, lr, p, m, k, n, l0)
+        });
+        // Z = Vᵀ dY: rows l0 .. l0 + c from each part's partial sums.
+        for (l0, c) in threads::ranges(k, parts) {
+            tall::add_partial_sums(&P[l0 * n..(l0 + c) * n], Z, k, n, l0);
+        }
+    }
+}
+
+impl Scalar for f32 {
+    fn matvec_acc(W: &DMatrix<f32>, x: &[f32], y: &mut [f32]) {
+        let x = DVectorView::from_slice(x, x.len());
+        DVectorViewMut::from_slice(y, W.nrows()).gemv(1.0, W, &x, 1.0);
+    }
+
+    fn tanh_mut(v: &mut [f32]) {
+        for x in v {
+            *x = fastmath::tanh(f64::from(*x)) as f32;
+        }
+    }
+
+    fn scores_softmax(
+        V: &[f32],
+        H: &[f32],
+        _Ht: &mut [f32],
+        Y: &mut [f32],
+        m: usize,
+        k: usize,
+        n: usize,
+        threads: usize,
+    ) {
+        if n == 0 {
+            return; // an empty sentence has no scores
+        }
+        let V = DMatrixView::from_slice(V, m, k);
+        let parts = f32_parts(threads, m, k, n, n);
+        // y_i = softmax(V h_i), block by block of time steps j0 .. j0 + c.
+        for_blocks(Y, m, parts, |Y, j0| {
+            let c = Y.len() / m;
+            let H = DMatrixView::from_slice(&H[j0 * k..(j0 + c) * k], k, c);
+            let mut Yb = DMatrixViewMut::from_slice(Y, m, c);
+            gemm32(1.0, &V, &H, 0.0, &mut Yb);
+            for y_i in Y.chunks_exact_mut(m) {
+                softmax32(y_i);
+            }
+        });
+    }
+
+    fn output_backward(
+        V: &mut [f32],
+        dY: &[f32],
+        H: &[f32],
+        lr: f32,
+        Z: &mut [f32],
+        P: &mut [[f32; LANES]],
+        m: usize,
+        k: usize,
+        n: usize,
+        threads: usize,
+    ) {
+        if n == 0 {
+            return; // an empty sentence: Z is empty and V does not change
+        }
+        let parts = f32_parts(threads, m, k, n, k);
+        // dYᵀ (n × m) read in place: entry (i, w) is dY[w, i] = dY[i·m + w].
+        let dYt = DMatrixView::from_slice_with_strides(dY, n, m, m, 1);
+        let dY = DMatrixView::from_slice(dY, m, n);
+        // Zᵀ (n × k) in P's first k·n numbers: the rows of Z of a block of V's columns are
+        // columns of Zᵀ, contiguous, so each block writes its own slice.
+        let Zt = &mut P.as_flattened_mut()[..k * n];
+        // Per block of V's columns l0 .. l0 + c (m × c): Zᵀ[:, l0..] = dYᵀ V[:, l0..] with the
+        // old V, then V[:, l0..] ← V[:, l0..] − lr dY H[l0.., :]ᵀ.
+        for_blocks2(V, m, Zt, n, parts, |V, Zt, l0| {
+            let c = V.len() / m;
+            let mut Vb = DMatrixViewMut::from_slice(V, m, c);
+            let mut Ztb = DMatrixViewMut::from_slice(Zt, n, c);
+            gemm32(1.0, &dYt, &Vb, 0.0, &mut Ztb);
+            // H[l0.., :]ᵀ (n × c) read in place: entry (i, l) is H[l0 + l, i] = H[i·k + l0 + l].
+            let Ht = DMatrixView::from_slice_with_strides(&H[l0..], n, c, k, 1);
+            gemm32(-lr, &dY, &Ht, 1.0, &mut Vb);
+        });
+        // Z = (Zᵀ)ᵀ.
+        for (i, z_i) in Z[..k * n].chunks_exact_mut(k).enumerate() {
+            for (l, z) in z_i.iter_mut().enumerate() {
+                *z = Zt[l * n + i];
+            }
+        }
+    }
+}
+
+/// `y ← softmax(y)` in f32: the maximum in f32 (exact), `e^{y − max}` by [`exp32`], their sum
+/// in f64 over sixteen lanes added in a fixed order, one division. Compiled for AVX-512 and AVX2
+/// besides the baseline, as shared's kernels (the same bits on each).
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
+fn softmax32(y: &mut [f32]) {
+    const L: usize = 16;
+    let (chunks, rest) = y.as_chunks::<L>();
+    let mut m = [f32::NEG_INFINITY; L];
+    for c in chunks {
+        for l in 0..L {
+            m[l] = if c[l] > m[l] { c[l] } else { m[l] };
+        }
+    }
+    let max = rest
+        .iter()
+        .chain(m.iter())
+        .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+    let mut s = [0.0f64; L];
+    let (chunks, rest) = y.as_chunks_mut::<L>();
+    for c in chunks {
+        for l in 0..L {
+            c[l] = exp32(c[l] - max);
+            s[l] += f64::from(c[l]);
+        }
+    }
+    let mut sum = 0.0;
+    for half in [8, 4, 2, 1] {
+        for l in 0..half {
+            s[l] += s[l + half]; // a fixed tree: (s0 + s8) + (s4 + s12) + …
+        }
+    }
+    sum += s[0];
+    for v in rest {
+        *v = exp32(*v - max);
+        sum += f64::from(*v);
+    }
+    let inv = (1.0 / sum) as f32;
+    for v in y.iter_mut() {
+        *v *= inv;
+    }
+}
+
+/// e^x in f32 for x ≤ 0 (softmax scores minus their maximum), within a few ulp of the correctly
+/// rounded value; 0 below −87 (where e^x leaves f32's normal range), NaN for NaN. The f32 form of
+/// `shared::kernels::fastmath::exp_nonpositive`: e^x = 2^k e^r, k = round(x / ln 2), r = x − k ln 2
+/// in [−ln2/2, ln2/2] (Cody–Waite with cephes' split of ln 2), e^r by Taylor to r⁷/7! (the next
+/// term is below 6e-9 of the sum), 2^k in the exponent bits.
+#[inline(always)]
+fn exp32(x: f32) -> f32 {
+    const UNDERFLOW: f32 = -87.0;
+    const LN2_HI: f32 = 0.693_359_4; // 355/512: k · LN2_HI is exact for |k| < 2¹⁵
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    const ROUND: f32 = 12_582_912.0; // 1.5 · 2²³: rounds to an integer in the low bits
+    let xc = if x < UNDERFLOW { UNDERFLOW } else { x }; // keeps NaN
+    let t = xc * std::f32::consts::LOG2_E + ROUND;
+    let k = t - ROUND;
+    let r = (xc - k * LN2_HI) - k * LN2_LO;
+    let mut p = 1.0 / 5040.0; // 1/7!
+    for c in [
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ] {
+        p = p * r + c;
+    }
+    let k_int = t.to_bits().wrapping_sub(ROUND.to_bits());
+    let two_k = f32::from_bits(k_int.wrapping_add(127) << 23);
+    if x < UNDERFLOW { 0.0 } else { p * two_k }
+}
+
+/// `c ← α a b + β c` in f32 on the `gemm` crate, the inner dimension summed in fixed chunks of
+/// at most [`INNER`] (over a longer one the crate cuts the sum where the CPU's cache sizes say,
+/// so the last bits would depend on the machine).
+fn gemm32<S1, S2, S3>(
+    alpha: f32,
+    a: &Matrix<f32, Dyn, Dyn, S1>,
+    b: &Matrix<f32, Dyn, Dyn, S2>,
+    beta: f32,
+    c: &mut Matrix<f32, Dyn, Dyn, S3>,
+) where
+    S1: RawStorage<f32, Dyn, Dyn>,
+    S2: RawStorage<f32, Dyn, Dyn>,
+    S3: RawStorageMut<f32, Dyn, Dyn>,
+{
+    let k = a.ncols();
+    for (p0, r) in threads::ranges(k, k.div_ceil(INNER)) {
+        let beta = if p0 == 0 { beta } else { 1.0 };
+        gemm(alpha, &a.columns(p0, r), &b.rows(p0, r), beta, c);
+    }
+}
+
+/// Threads for a product of `m · k · n` multiply-adds in f32 (`units`: columns to share out):
+/// [`threads::parts`] counting each as half of one, since f32 does twice as many per instruction
+/// and a thread start is worth as much time as in f64.
+fn f32_parts(threads: usize, m: usize, k: usize, n: usize, units: usize) -> usize {
+    threads::parts(threads, m.saturating_mul(k).saturating_mul(n) / 2, units)
+}
+
+/// Runs `job(columns, j0)` on each of [`BLOCKS`] near-equal blocks of columns of the
+/// column-major `data` (`rows` entries a column; `columns` starts at column `j0`), the blocks
+/// shared out in `parts` contiguous runs over scoped threads ([`threads::for_column_parts`]):
+/// which thread runs a block does not change what it computes.
+fn for_blocks<T: Send>(
+    data: &mut [T],
+    rows: usize,
+    parts: usize,
+    job: impl Fn(&mut [T], usize) + Sync,
+) {
+    let cols = data.len().checked_div(rows).unwrap_or(0);
+    let mut blocks = Vec::with_capacity(BLOCKS);
+    let mut rest = data;
+    for (j0, c) in threads::ranges(cols, BLOCKS) {
+        let (block, tail) = std::mem::take(&mut rest).split_at_mut(c * rows);
+        rest = tail;
+        blocks.push((block, j0));
+    }
+    threads::for_column_parts(&mut blocks, 1, parts, |run, _| {
+        for (block, j0) in run.iter_mut() {
+            job(block, *j0);
+        }
+    });
+}
+
+/// [`for_blocks`] over two column-major matrices with the same number of columns (`a_rows` and
+/// `b_rows` entries a column), cut at the same columns.
+fn for_blocks2<A: Send, B: Send>(
+    a: &mut [A],
+    a_rows: usize,
+    b: &mut [B],
+    b_rows: usize,
+    parts: usize,
+    job: impl Fn(&mut [A], &mut [B], usize) + Sync,
+) {
+    let cols = a.len().checked_div(a_rows).unwrap_or(0);
+    let mut blocks = Vec::with_capacity(BLOCKS);
+    let (mut rest_a, mut rest_b) = (a, b);
+    for (j0, c) in threads::ranges(cols, BLOCKS) {
+        let (block_a, tail_a) = std::mem::take(&mut rest_a).split_at_mut(c * a_rows);
+        let (block_b, tail_b) = std::mem::take(&mut rest_b).split_at_mut(c * b_rows);
+        (rest_a, rest_b) = (tail_a, tail_b);
+        blocks.push((block_a, block_b, j0));
+    }
+    threads::for_column_parts(&mut blocks, 1, parts, |run, _| {
+        for (a, b, j0) in run.iter_mut() {
+            job(a, b, *j0);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp32_is_within_a_few_ulp_of_the_exact_exponential() {
+        let mut worst = 0.0f64;
+        for i in 0..=870_000 {
+            let x = -(i as f32) * 1e-4; // 0 … −87
+            let (ours, exact) = (f64::from(exp32(x)), f64::from(x).exp());
+            // in units of f32's spacing at the exact value
+            let ulp = f64::from(f32::EPSILON) * exact;
+            worst = worst.max((ours - exact).abs() / ulp);
+        }
+        assert!(worst <= 2.0, "{worst} ulp");
+        assert_eq!(exp32(0.0), 1.0);
+        assert_eq!(exp32(-87.5), 0.0);
+        assert_eq!(exp32(-1e30), 0.0);
+        assert!(exp32(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn softmax32_sums_to_one_and_matches_the_f64_softmax() {
+        let mut r = shared::rng::seeded(3);
+        let y64: Vec<f64> = (0..8003)
+            .map(|_| 10.0 * shared::rng::normal(&mut r))
+            .collect();
+        let mut y: Vec<f32> = y64.iter().map(|&v| v as f32).collect();
+        let mut want: Vec<f64> = y.iter().map(|&v| f64::from(v)).collect();
+        let input = want.clone();
+        softmax32(&mut y);
+        let max = want.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let sum: f64 = want.iter().map(|v| (v - max).exp()).sum();
+        want.iter_mut().for_each(|v| *v = (*v - max).exp() / sum);
+        let total: f64 = y.iter().map(|&v| f64::from(v)).sum();
+        assert!((total - 1.0).abs() < 1e-5, "{total}");
+        // y − max is rounded to f32 first (relative error u, so e^{y − max} is off by up to
+        // |y − max| u), then a few ulp from exp32, the sum and the scaling.
+        for ((a, b), v) in y.iter().zip(&want).zip(&input) {
+            let x = v - max;
+            let bound = (4.0 - x) * f64::from(f32::EPSILON) * b;
+            assert!((f64::from(*a) - b).abs() <= bound, "{a} vs {b}");
+        }
+    }
+}
