@@ -5,7 +5,6 @@
 use clap::{Args, Parser, Subcommand, value_parser};
 use serde::{Deserialize, Serialize};
 use shared::cli::{Dtype, non_negative, positive};
-use shared::parallel::MAX_THREADS;
 use shared::run::RunArgs;
 use std::path::PathBuf;
 
@@ -75,12 +74,6 @@ pub struct TrainArgs {
     /// Shortest generated sentence to keep, in words
     #[arg(long, default_value_t = 7)]
     pub min_words: usize,
-    /// Threads for the products with V (1 to 8; default: every available core). Results are
-    /// bit-identical for any number, so the run does not store it: a resumed run takes the one
-    /// given now. `--threads 1` for exact timing runs
-    #[arg(long, default_value_t = default_threads(), value_parser = value_parser!(u64).range(1..=MAX_THREADS as u64))]
-    #[serde(skip, default = "default_threads")]
-    pub threads: u64,
     /// The engine's float type: f64, or f32 (weights, states, outputs and gradients in f32, the
     /// products with V twice as wide; the notes layer and sample/eval stay f64). Stored with the
     /// run: a resume continues in it
@@ -97,12 +90,6 @@ pub struct TrainArgs {
     pub run: RunArgs,
 }
 
-/// The cores this process may use (`std::thread::available_parallelism`), at most
-/// [`MAX_THREADS`]; 1 if unknown.
-pub fn default_threads() -> u64 {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    cores.min(MAX_THREADS) as u64
-}
 
 /// `sample` (alias `generate`).
 #[derive(Args, Serialize, Deserialize, Clone, Debug)]

@@ -14,6 +14,7 @@ use crate::report::{self, Outcome, Tracker};
 use crate::train::{Curves, Position, Spec, train_with_sgd};
 use anyhow::Result;
 use shared::cli::Dtype;
+use shared::parallel::MAX_THREADS;
 use shared::data::text::{Corpus, Vocab, tokenize};
 use shared::session::{
     Chapter, Checkpointed, Given, Session, Start, Started, check_memory, model_file,
@@ -61,7 +62,8 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
 /// checkpoint's), SGD, the outputs.
 fn train_in<F: Scalar>(started: Started<TrainArgs>, args: &TrainArgs, given: &Given) -> Result<()> {
     let (mut session, mut a) = (started.session, started.flags);
-    a.threads = args.threads;
+    // `--threads` (shared's, every core by default): the products with V split by columns.
+    let threads = shared::kernels::threads::product_threads().min(MAX_THREADS);
     // A resume given another data file reads that one (checked by fingerprint), not the stored.
     if given.has("text") != given.has("csv") {
         (a.text, a.csv) = (args.text.clone(), args.csv.clone());
@@ -127,7 +129,7 @@ fn train_in<F: Scalar>(started: Started<TrainArgs>, args: &TrainArgs, given: &Gi
     let mut model = Net::<F>::from_model(&state.model);
     session.resumed_at(at.seen);
     let (ln_N_x, w) = ((N_x as f64).ln(), state.model.num_params());
-    let on = match (a.threads, F::DTYPE) {
+    let on = match (threads, F::DTYPE) {
         (1, Dtype::F64) => String::new(),
         (t, Dtype::F64) => format!(" on {t} threads"),
         (1, d) => format!(" in {}", d.as_str()),
@@ -148,7 +150,7 @@ fn train_in<F: Scalar>(started: Started<TrainArgs>, args: &TrainArgs, given: &Gi
     let bar = session.progress(steps, "train");
     bar.inc(at.seen);
     let tracker = RefCell::new(Tracker::new(curves));
-    let mut cache = Cache::new(&model, 64).with_threads(a.threads as usize)?;
+    let mut cache = Cache::new(&model, 64).with_threads(threads)?;
     let result = train_with_sgd(
         &mut model,
         &pairs,

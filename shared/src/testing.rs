@@ -122,9 +122,10 @@ pub fn summary_without_timing(path: &Path) -> Value {
     if let Value::Object(m) = &mut v {
         m.retain(|k, _| !is_timing_key(k));
         strip_timing(m);
-        // Where a run wrote and whether it was resumed are not results.
+        // Where and how a run ran (its folder, whether it was resumed, its threads) are not
+        // results: the session's invocation flags.
         if let Some(Value::Object(flags)) = m.get_mut("flags") {
-            for k in ["out", "resume", "overwrite", "quiet"] {
+            for k in crate::session::INVOCATION_FLAGS {
                 flags.remove(k);
             }
         }
