@@ -156,14 +156,7 @@ fn binary_on_two_threads_is_deterministic_and_resumes() {
     shared::testing::assert_user_error(&o, "--groups 1 on a 2-group run", &["--groups", "2"]);
     run_ok(&["--epochs", "2", "--threads", "1"], &d("one"));
     run_ok(&["--epochs", "2", "--threads", "2"], &d("one-two-threads"));
-    for f in OUTPUTS {
-        // (summary.json records the --threads it ran with.)
-        let read = |n: &str| std::fs::read(d(n).join(f)).unwrap();
-        assert!(
-            read("one") == read("one-two-threads"),
-            "{f}: --threads changed it"
-        );
-    }
+    shared::testing::assert_same_outputs(&d("one"), &d("one-two-threads"), &OUTPUTS);
     let losses = |n: &str| -> Vec<f64> {
         let text = std::fs::read_to_string(d(n).join("loss.csv")).unwrap();
         text.lines()
