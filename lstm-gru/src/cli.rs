@@ -96,10 +96,27 @@ pub struct AddingArgs {
     /// Hinton 2015: W_hh = I, b_h = 0, W_xh from N(0, 0.001²).
     #[arg(long, value_enum, default_value = "tanh")]
     pub activation: ActivationKind,
+    /// The engine's float type: f64 (as the notes layer) or f32 (parameters, activations,
+    /// gradients and Adam's moments in f32, about twice the speed).
+    #[arg(long, value_enum, default_value_t = Dtype::F64)]
+    #[serde(default)]
+    pub dtype: Dtype,
     /// --seed, --out, --quiet, --overwrite.
     #[command(flatten)]
     #[serde(flatten)]
     pub run: RunArgs,
+}
+
+// TEMP until shared::cli::Dtype lands.
+/// `--dtype`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    /// 64-bit floats.
+    #[default]
+    F64,
+    /// 32-bit floats.
+    F32,
 }
 
 /// The vanilla cell's f, as a flag names it.
@@ -155,6 +172,12 @@ pub struct TrainArgs {
     /// gradients added in a fixed order (1: single-threaded; N > 1 equals it up to rounding).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
     pub threads: u64,
+    /// The engine's float type: f64 (as the notes layer) or f32 (parameters, activations,
+    /// gradients and Adam's moments in f32, about twice the speed); the model records
+    /// it, `sample`, `eval` and `--resume` keep it.
+    #[arg(long, value_enum, default_value_t = Dtype::F64)]
+    #[serde(default)]
+    pub dtype: Dtype,
     /// --seed, --out, --quiet, --overwrite.
     #[command(flatten)]
     #[serde(flatten)]

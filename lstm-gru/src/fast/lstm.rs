@@ -3,57 +3,89 @@
 //! the input part as one GEMM, the recurrent part as one 4H × H product per step, and the gates'
 //! elementwise work in one loop per example and step.
 
-use super::{Cache, FastCell, input_part, input_part_backward, step_product, step_product_tn};
-use crate::model::{Cell, Grads, Lstm};
+use super::{
+    Cache, FastCell, Grads, Kernels, Layer, input_part, input_part_backward, narrow, sigmoid_grad,
+    tanh_grad, widen,
+};
+use crate::model::Lstm;
 use multiversion::multiversion;
 use nalgebra::{DMatrix, DMatrixView};
-use shared::activation::{sigmoid_grad, tanh_grad};
-use shared::kernels::fastmath::{sigmoid, tanh};
 use shared::kernels::gemm_nt;
+
+/// The LSTM's parameters in the engine's float type (see [`Lstm`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FastLstm<F: Kernels> {
+    /// 4H × D: W^f_xh, W^i_xh, W^o_xh, W^g_xh stacked as row blocks.
+    pub W_xh: DMatrix<F>,
+    /// 4H × H: W^f_hh, W^i_hh, W^o_hh, W^g_hh.
+    pub W_hh: DMatrix<F>,
+    /// 4H × 1: b^f_h, b^i_h, b^o_h, b^g_h.
+    pub b_h: DMatrix<F>,
+}
+
+impl FastCell for Lstm {
+    type Layer<F: Kernels> = FastLstm<F>;
+
+    fn to_layer<F: Kernels>(&self) -> FastLstm<F> {
+        FastLstm {
+            W_xh: narrow(&self.W_xh),
+            W_hh: narrow(&self.W_hh),
+            b_h: narrow(&self.b_h),
+        }
+    }
+
+    fn from_layer<F: Kernels>(layer: &FastLstm<F>) -> Lstm {
+        Lstm {
+            W_xh: widen(&layer.W_xh),
+            W_hh: widen(&layer.W_hh),
+            b_h: widen(&layer.b_h),
+        }
+    }
+}
 
 /// What the LSTM's forward pass records (all steps), plus the backward pass's buffers.
 #[derive(Clone, Debug)]
-pub struct LstmCache {
+pub struct LstmCache<F: Kernels> {
     T: usize,
     B: usize,
     H: usize,
     /// 4H × T·B: the gates [f; i; o; g] of step t in columns tB..(t+1)B (pre-activations
     /// until the step's nonlinearities overwrite them).
-    A: DMatrix<f64>,
+    A: DMatrix<F>,
     /// [h, c], each H × (T+1)·B: h_0 … h_T and c_0 … c_T.
-    hc: [DMatrix<f64>; 2],
+    hc: [DMatrix<F>; 2],
     /// H × T·B: tanh(c_1) … tanh(c_T).
-    tc: DMatrix<f64>,
+    tc: DMatrix<F>,
     /// 4H × T·B: ∂E/∂(pre-activation) of every gate, filled by the backward pass.
-    dA: DMatrix<f64>,
+    dA: DMatrix<F>,
     /// H × B: ∂E/∂h_t arriving from step t+1.
-    dh_next: DMatrix<f64>,
+    dh_next: DMatrix<F>,
     /// H × B: ∂E/∂c_t arriving from step t+1.
-    dc_next: DMatrix<f64>,
+    dc_next: DMatrix<F>,
     /// 4H × 1: Σ_t of dA's columns.
-    db: DMatrix<f64>,
+    db: DMatrix<F>,
 }
 
-impl Cache for LstmCache {
-    fn sequences(&self) -> (usize, usize, &[DMatrix<f64>]) {
+impl<F: Kernels> Cache<F> for LstmCache<F> {
+    fn sequences(&self) -> (usize, usize, &[DMatrix<F>]) {
         (self.T, self.B, &self.hc)
     }
-    fn sequences_mut(&mut self) -> (usize, usize, &mut [DMatrix<f64>]) {
+    fn sequences_mut(&mut self) -> (usize, usize, &mut [DMatrix<F>]) {
         (self.T, self.B, &mut self.hc)
     }
 }
 
 /// One example's slices of one LSTM step, each of length H: the four gates' pre-activations
 /// (overwritten by the gates), c_{t−1}, and the c_t, tanh(c_t), h_t to fill.
-struct Step<'a> {
-    f: &'a mut [f64],
-    i: &'a mut [f64],
-    o: &'a mut [f64],
-    g: &'a mut [f64],
-    c_prev: &'a [f64],
-    c_t: &'a mut [f64],
-    tc_t: &'a mut [f64],
-    h_t: &'a mut [f64],
+struct Step<'a, F> {
+    f: &'a mut [F],
+    i: &'a mut [F],
+    o: &'a mut [F],
+    g: &'a mut [F],
+    c_prev: &'a [F],
+    c_t: &'a mut [F],
+    tc_t: &'a mut [F],
+    h_t: &'a mut [F],
 }
 
 /// The nonlinear part of one LSTM step for one example: the gates from their pre-activations
@@ -61,13 +93,13 @@ struct Step<'a> {
 /// tanh from `shared::kernels::fastmath` vectorise; the same bits on every path (no fused
 /// multiply–adds).
 #[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
-fn gates(step: Step<'_>) {
+fn gates<F: Kernels>(step: Step<'_, F>) {
     gates_body(step);
 }
 
 /// The one loop of [`gates`].
 #[inline(always)]
-fn gates_body(step: Step<'_>) {
+fn gates_body<F: Kernels>(step: Step<'_, F>) {
     let Step {
         f,
         i,
@@ -82,20 +114,28 @@ fn gates_body(step: Step<'_>) {
     let (i, o, g, c_prev) = (&mut i[..H], &mut o[..H], &mut g[..H], &c_prev[..H]);
     let (c_t, tc_t, h_t) = (&mut c_t[..H], &mut tc_t[..H], &mut h_t[..H]);
     for k in 0..H {
-        f[k] = sigmoid(f[k]); // f_t = σ(W^f_xh x_t + W^f_hh h_{t−1} + b^f_h)
-        i[k] = sigmoid(i[k]); // i_t = σ(W^i_xh x_t + W^i_hh h_{t−1} + b^i_h)
-        o[k] = sigmoid(o[k]); // o_t = σ(W^o_xh x_t + W^o_hh h_{t−1} + b^o_h)
-        g[k] = tanh(g[k]); //   g_t = tanh(W^g_xh x_t + W^g_hh h_{t−1} + b^g_h)
+        f[k] = F::fast_sigmoid(f[k]); // f_t = σ(W^f_xh x_t + W^f_hh h_{t−1} + b^f_h)
+        i[k] = F::fast_sigmoid(i[k]); // i_t = σ(W^i_xh x_t + W^i_hh h_{t−1} + b^i_h)
+        o[k] = F::fast_sigmoid(o[k]); // o_t = σ(W^o_xh x_t + W^o_hh h_{t−1} + b^o_h)
+        g[k] = F::fast_tanh(g[k]); //   g_t = tanh(W^g_xh x_t + W^g_hh h_{t−1} + b^g_h)
         c_t[k] = f[k] * c_prev[k] + i[k] * g[k]; // c_t = f_t ∘ c_{t−1} + i_t ∘ g_t
-        tc_t[k] = tanh(c_t[k]);
+        tc_t[k] = F::fast_tanh(c_t[k]);
         h_t[k] = o[k] * tc_t[k]; // h_t = o_t ∘ tanh(c_t)
     }
 }
 
-impl FastCell for Lstm {
-    type FastCache = LstmCache;
+impl<F: Kernels> Layer<F> for FastLstm<F> {
+    type Cache = LstmCache<F>;
 
-    fn fast_cache(&self, T: usize, B: usize) -> LstmCache {
+    fn weights(&self) -> [&DMatrix<F>; 3] {
+        [&self.W_xh, &self.W_hh, &self.b_h]
+    }
+
+    fn weights_mut(&mut self) -> [&mut DMatrix<F>; 3] {
+        [&mut self.W_xh, &mut self.W_hh, &mut self.b_h]
+    }
+
+    fn fast_cache(&self, T: usize, B: usize) -> LstmCache<F> {
         let H = self.hidden_size();
         LstmCache {
             T,
@@ -114,7 +154,7 @@ impl FastCell for Lstm {
         }
     }
 
-    fn forward_fast(&self, X: DMatrixView<'_, f64>, cache: &mut LstmCache) {
+    fn forward_fast(&self, X: DMatrixView<'_, F>, cache: &mut LstmCache<F>) {
         let (T, B, H) = (cache.T, cache.B, cache.H);
         assert_eq!(H, self.hidden_size(), "a cache of another hidden size");
         // W^·_xh x_t + b^· _h of all four gates for all T steps: one GEMM.
@@ -123,11 +163,11 @@ impl FastCell for Lstm {
         let n = B * H; // entries of one state block h_t or c_t
         for t in 0..T {
             // + W^·_hh h_{t−1}: the four gates' recurrent terms as one 4H × H product.
-            step_product(
-                1.0,
+            F::step_product(
+                F::one(),
                 self.W_hh.as_view(),
                 h.columns(t * B, B),
-                1.0,
+                F::one(),
                 cache.A.columns_mut(t * B, B),
             );
             let A_t = &mut cache.A.as_mut_slice()[t * 4 * n..(t + 1) * 4 * n]; // 4H × B
@@ -158,17 +198,17 @@ impl FastCell for Lstm {
 
     fn backward_fast(
         &self,
-        X: DMatrixView<'_, f64>,
-        cache: &mut LstmCache,
-        dH: DMatrixView<'_, f64>,
-        grads: &mut Grads,
-        dX: Option<&mut DMatrix<f64>>,
+        X: DMatrixView<'_, F>,
+        cache: &mut LstmCache<F>,
+        dH: DMatrixView<'_, F>,
+        grads: &mut Grads<F>,
+        dX: Option<&mut DMatrix<F>>,
     ) {
         let (T, B, H) = (cache.T, cache.B, cache.H);
         assert_eq!(dH.shape(), (H, T * B), "dH is H × T·B");
         let n = B * H;
-        cache.dh_next.fill(0.0); // nothing arrives from beyond step T
-        cache.dc_next.fill(0.0);
+        cache.dh_next.fill(F::zero()); // nothing arrives from beyond step T
+        cache.dc_next.fill(F::zero());
         let [h, c] = &cache.hc;
         for t in (0..T).rev() {
             let A_t = &cache.A.as_slice()[t * 4 * n..(t + 1) * 4 * n]; // f, i, o, g
@@ -207,17 +247,18 @@ impl FastCell for Lstm {
                 }
             }
             // h_{t−1} entered all four gates through W_hh: ∂E/∂h_{t−1} = W_hhᵀ dA_t.
-            step_product_tn(
-                1.0,
+            F::step_product_tn(
+                F::one(),
                 self.W_hh.as_view(),
                 cache.dA.columns(t * B, B),
-                0.0,
+                F::zero(),
                 cache.dh_next.as_view_mut(),
             );
         }
         // dW_hh = Σ_t dA_t h_{t−1}ᵀ for all steps in one product (h_0 … h_{T−1} are the
         // first T·B columns of h).
-        gemm_nt(1.0, &cache.dA, &h.columns(0, T * B), 1.0, &mut grads.dW_hh);
+        let one = F::one();
+        gemm_nt(one, &cache.dA, &h.columns(0, T * B), one, &mut grads.dW_hh);
         // dW_xh = Σ_t dA_t x_tᵀ, db_h = Σ_t dA_t 1, dx_t = W_xhᵀ dA_t.
         input_part_backward(&self.W_xh, &cache.dA, &X, grads, &mut cache.db, dX);
     }
@@ -239,7 +280,7 @@ mod tests {
             let (f, rest) = gates4.split_at_mut(H);
             let (i, rest) = rest.split_at_mut(H);
             let (o, g) = rest.split_at_mut(H);
-            let (mut c, mut tc, mut h) = (vec![0.0; H], vec![0.0; H], vec![0.0; H]);
+            let (mut c, mut tc, mut h) = (vec![0.0f64; H], vec![0.0; H], vec![0.0; H]);
             let step = Step {
                 f,
                 i,
