@@ -74,7 +74,11 @@ impl<C: FastCell> Checkpointed for Trained<C> {
             source: &self.source,
         };
         if self.dtype == f32::DTYPE {
-            put_model(FastLm::<C, f32>::from_model(&self.model).params(), &info, out);
+            put_model(
+                FastLm::<C, f32>::from_model(&self.model).params(),
+                &info,
+                out,
+            );
         } else {
             put_model(self.model.params(), &info, out);
         }

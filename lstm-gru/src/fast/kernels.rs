@@ -153,7 +153,13 @@ impl Kernels for f64 {
     ) {
         if b.ncols() == 1 {
             let x = b.column(0);
-            gemv(alpha, &a, x.as_slice(), beta, c.column_mut(0).as_mut_slice());
+            gemv(
+                alpha,
+                &a,
+                x.as_slice(),
+                beta,
+                c.column_mut(0).as_mut_slice(),
+            );
         } else {
             gemm(alpha, &a, &b, beta, &mut c);
         }
@@ -168,7 +174,13 @@ impl Kernels for f64 {
     ) {
         if b.ncols() == 1 {
             let x = b.column(0);
-            gemv_t(alpha, &a, x.as_slice(), beta, c.column_mut(0).as_mut_slice());
+            gemv_t(
+                alpha,
+                &a,
+                x.as_slice(),
+                beta,
+                c.column_mut(0).as_mut_slice(),
+            );
         } else {
             gemm_tn(alpha, &a, &b, beta, &mut c);
         }

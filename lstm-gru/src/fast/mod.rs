@@ -105,12 +105,10 @@ pub struct Grads<F: Kernels> {
 impl<F: Kernels> Grads<F> {
     /// Zeros of the shapes of `layer`'s parameters.
     pub fn zeros(layer: &impl Layer<F>) -> Self {
-        let [dW_xh, dW_hh, db_h] = layer.weights().map(|w| DMatrix::zeros(w.nrows(), w.ncols()));
-        Grads {
-            dW_xh,
-            dW_hh,
-            db_h,
-        }
+        let [dW_xh, dW_hh, db_h] = layer
+            .weights()
+            .map(|w| DMatrix::zeros(w.nrows(), w.ncols()));
+        Grads { dW_xh, dW_hh, db_h }
     }
     /// dW_xh, dW_hh, db_h: the order of [`Layer::weights`].
     pub fn list(&self) -> [&DMatrix<F>; 3] {
@@ -123,11 +121,7 @@ impl<F: Kernels> Grads<F> {
     /// As the model's gradients (f64, exact).
     pub fn widen(&self) -> crate::model::Grads {
         let [dW_xh, dW_hh, db_h] = self.list().map(kernels::widen);
-        crate::model::Grads {
-            dW_xh,
-            dW_hh,
-            db_h,
-        }
+        crate::model::Grads { dW_xh, dW_hh, db_h }
     }
 }
 
@@ -219,7 +213,8 @@ pub trait Cache<F: Kernels>: Clone + std::fmt::Debug + Send {
     /// h_0 = 0 (and c_0 = 0): independent sequences.
     fn reset(&mut self) {
         let (_, B, s) = self.sequences_mut();
-        s.iter_mut().for_each(|seq| seq.columns_mut(0, B).fill(F::zero()));
+        s.iter_mut()
+            .for_each(|seq| seq.columns_mut(0, B).fill(F::zero()));
     }
     /// The initial state: `[h_0]` (LSTM: `[h_0, c_0]`), each H × B, as the model's
     /// [`Cell::zero_state`]; a checkpoint keeps it so `--resume` continues the streams exactly.

@@ -81,7 +81,10 @@ impl<C: FastCell, F: Kernels> FastStack<C, F> {
 
     /// Every parameter, the layers' bottom first, each W_xh, W_hh, b_h.
     pub fn params_mut(&mut self) -> Vec<&mut DMatrix<F>> {
-        self.layers.iter_mut().flat_map(Layer::weights_mut).collect()
+        self.layers
+            .iter_mut()
+            .flat_map(Layer::weights_mut)
+            .collect()
     }
 
     /// Zero gradients, one [`Grads`] per layer.
