@@ -12,9 +12,9 @@
 //! labels. A run stopped within an epoch continues with that epoch's order after its first
 //! `adam_t − epoch·⌈n / batch⌉` mini-batches, so it ends with the bytes of a run never stopped.
 //!
-//! A `--dtype f32` run records `dtype` = `f32` in the metadata and stores its f32 weights and
-//! moments widened to F64 (exactly: every f32 is an f64), so `eval` and `--resume` read back
-//! the very same f32 numbers; a checkpoint without `dtype` is f64.
+//! A `--dtype f32` run records `dtype` = `f32` in the metadata and stores its weights and
+//! moments as F32 tensors, so `eval` and `--resume` read back the very same f32 numbers; a
+//! checkpoint without `dtype` is f64.
 
 #![allow(non_snake_case)]
 
@@ -24,6 +24,7 @@ use crate::model::{Config, NAMES};
 use crate::train::{Curves, Epoch, EpochReport, Sampling, accuracy};
 use nalgebra::DMatrix;
 use shared::checkpoint::{self, Checkpoint};
+use shared::cli::Dtype;
 use shared::optim::Rule;
 use shared::rng::{self, Rng};
 use shared::session::{Checkpointed, Tensors};
@@ -216,15 +217,15 @@ impl<T: Float> Checkpointed for State<T> {
 
     fn save(&self, out: &mut Tensors) {
         for (name, p) in NAMES.iter().zip(self.net.params()) {
-            out.matrix(*name, &widen(p));
+            out.matrix(*name, p);
         }
         let (v, s) = self.opt.moments();
         for (kind, moments) in [("m", &v), ("v", &s)] {
             for (name, m) in NAMES.iter().zip(moments) {
-                out.matrix(format!("adam.{kind}.{name}"), m);
+                out.matrix(format!("adam.{kind}.{name}"), &narrow::<T>(m)); // exact
             }
         }
-        out.matrix("W1_start", &widen(&self.W1_start));
+        out.matrix("W1_start", &self.W1_start);
         let c = &self.curves;
         let loss = &c.loss.points; // S × 2: step, loss
         out.matrix(
@@ -361,8 +362,8 @@ pub fn metadata<T: Float>(c: &Config) -> Vec<(&'static str, String)> {
         ("hidden", c.hidden.to_string()),
         ("classes", c.classes.to_string()),
     ];
-    if T::DTYPE != f64::DTYPE {
-        meta.push(("dtype", T::DTYPE.to_string())); // f64 runs write what they always wrote
+    if T::DTYPE != Dtype::F64 {
+        meta.push((checkpoint::DTYPE_KEY, T::DTYPE.to_string())); // f64 runs write what they always wrote
     }
     meta
 }
@@ -373,8 +374,12 @@ pub fn metadata<T: Float>(c: &Config) -> Vec<(&'static str, String)> {
 /// are in (py, px, f) order (channels last) where Saito's rows are in (f, py, px) order.
 pub fn save_net<T: Float>(net: &FastConvNet<T>, path: impl AsRef<Path>) -> Result<()> {
     let wide = net.params().map(widen);
-    let tensors: Vec<(&str, &DMatrix<f64>)> = NAMES.into_iter().zip(&wide).collect();
-    checkpoint::save(path, CHAPTER, &tensors, &metadata::<T>(&net.config))
+    let tensors: Vec<(&str, &DMatrix<f64>, Dtype)> = NAMES
+        .into_iter()
+        .zip(&wide)
+        .map(|(n, m)| (n, m, T::DTYPE))
+        .collect();
+    checkpoint::save_typed(path, CHAPTER, &tensors, &metadata::<T>(&net.config))
 }
 
 /// Loads a network saved by [`save_net`] (or a training checkpoint, which holds the same
@@ -383,30 +388,10 @@ pub fn load_net<T: Float>(path: impl AsRef<Path>) -> Result<FastConvNet<T>> {
     net_from_checkpoint(&mut checkpoint::load(path, CHAPTER)?)
 }
 
-/// The float type a checkpoint was trained in: its `dtype` metadata, `f64` without one.
-pub fn dtype(ck: &Checkpoint) -> Result<&str> {
-    match ck.meta_str("dtype") {
-        Err(_) => Ok(f64::DTYPE),
-        Ok(d) if d == f64::DTYPE || d == f32::DTYPE => Ok(d),
-        Ok(d) => Err(Error::format(
-            &ck.path,
-            "metadata `dtype`",
-            format!("`{d}` is neither f64 nor f32"),
-        )),
-    }
-}
-
 /// Takes the sizes and W1 … b3 out of a loaded checkpoint, checking every shape and that it
 /// was trained in `T` ([`dtype`]).
 pub fn net_from_checkpoint<T: Float>(ck: &mut Checkpoint) -> Result<FastConvNet<T>> {
-    let stored = dtype(ck)?;
-    if stored != T::DTYPE {
-        return Err(Error::format(
-            &ck.path,
-            "metadata `dtype`",
-            format!("the network is {stored}, not {}", T::DTYPE),
-        ));
-    }
+    ck.expect_dtype::<T>()?;
     let config = Config {
         channels: ck.meta("channels")?,
         height: ck.meta("height")?,

@@ -7,6 +7,7 @@ use crate::model::Init;
 use crate::train::{Sampling, saito_adam};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
+pub use shared::cli::Dtype;
 use shared::optim::Rule;
 use shared::run::RunArgs;
 use std::path::PathBuf;
@@ -95,17 +96,6 @@ pub struct TrainArgs {
     #[command(flatten)]
     #[serde(flatten)]
     pub run: RunArgs,
-}
-
-/// `--dtype`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dtype {
-    /// 64-bit floats (the notes layer's type).
-    #[default]
-    F64,
-    /// 32-bit floats.
-    F32,
 }
 
 /// `--init`.

@@ -2,7 +2,7 @@
 //! epochs → linear baseline → outputs; Ctrl-C and `--resume`), `eval` (a saved network on new
 //! images) and `example` (figure 15).
 
-use crate::checkpoint::{Resume, State, dtype, net_from_checkpoint, sizes};
+use crate::checkpoint::{Resume, State, net_from_checkpoint, sizes};
 use crate::cli::{Dtype, EvalArgs, TrainArgs};
 use crate::data::{self, Split};
 use crate::example;
@@ -213,7 +213,7 @@ pub fn eval(chapter: Chapter, a: &EvalArgs) -> Result<()> {
     let default = chapter.default_out(None);
     let file = model_file(a.model.as_deref().unwrap_or(&default), "--model")?;
     let mut ck = shared::checkpoint::load(&file, chapter.name)?;
-    if dtype(&ck)? == f32::DTYPE {
+    if ck.dtype()? == Dtype::F32 {
         let net = net_from_checkpoint::<f32>(&mut ck)?;
         return eval_in(a, &file, &ck, net);
     }
@@ -261,7 +261,7 @@ fn eval_in<T: Float>(
         (Ok(e), Ok(t)) => format!("{e} epochs ({t} steps) on {}", ck.meta_str("data")?),
         _ => "no training record".into(),
     };
-    let dtype = if T::DTYPE == f64::DTYPE {
+    let dtype = if T::DTYPE == Dtype::F64 {
         String::new()
     } else {
         format!(", {}", T::DTYPE)

@@ -10,11 +10,11 @@
 //! | [`layers`] | buffers kept in each layer; the convolution computes A = W·colᵀ straight into its channels-last output (no transposes); branch-free max pooling |
 //! | [`net`] | [`FastConvNet`]: the ReLU after the pooling (4× fewer values), ReLU in place |
 //! | [`parallel`] | `train --threads N`: each mini-batch split into N groups on N threads, with replicas |
-//! | [`adam`] | `train --dtype f32`: Adam with its moments in f32 |
-//!
-//! **Precision.** The engine is generic over its float type [`Float`]: `f64` (every default
+//! //!
+//! **Precision.** The engine is generic over its float type [`Float`] (`shared::kernels`): `f64` (every default
 //! run, the same numbers as before) or `f32` (`train --dtype f32`: parameters, activations,
-//! gradients and Adam's moments in f32, the products at twice the width). The notes layer stays
+//! gradients and Adam's moments in f32 (`shared::optim::Optimizer32`), the products at twice the
+//! width). The notes layer stays
 //! f64; the tests compare the f32 engine with it to f32 precision.
 //!
 //! The products go through `shared::kernels::{gemm, gemm_nt, gemm_tn}` (the `gemm` crate, in
@@ -28,68 +28,21 @@
 
 #![allow(non_snake_case)]
 
-pub mod adam;
 pub mod im2col;
 pub mod layers;
 pub mod net;
 pub mod parallel;
 
-pub use adam::{Adam32, Optimize};
 pub use im2col::{col2im_into, ensure_shape, im2col_into};
 pub use layers::{Affine, Convolution, Pooling};
 pub use net::{Classifier, FastConvNet, LinearSoftmax};
 pub use parallel::{Parallel, Threaded};
+pub use shared::kernels::{Float, narrow, widen};
+pub use shared::optim::Optimize;
 
 use crate::model::{Config, Grads, SimpleConvNet};
-use nalgebra::{DMatrix, RealField};
+use nalgebra::DMatrix;
 use shared::Result;
-use shared::kernels::gemm::Real;
-
-/// The engine's float type: `f64` (the default) or `f32` (`--dtype f32`). Values enter and
-/// leave the engine as f64 (images, initial weights, the loss); the optimizer of each type
-/// keeps its moments in that type.
-pub trait Float: Real + RealField + Copy + Default + Send + Sync {
-    /// `"f64"` or `"f32"`: the `--dtype` value and the checkpoint's `dtype` metadata.
-    const DTYPE: &'static str;
-    /// The optimizer of parameters of this type: shared's for f64, [`Adam32`] for f32.
-    type Optimizer: Optimize<Self>;
-    /// `x` rounded to this type (exact for f64).
-    fn round_from(x: f64) -> Self;
-    /// This value as f64 (exact).
-    fn as_f64(self) -> f64;
-}
-
-impl Float for f64 {
-    const DTYPE: &'static str = "f64";
-    type Optimizer = shared::optim::Optimizer;
-    fn round_from(x: f64) -> f64 {
-        x
-    }
-    fn as_f64(self) -> f64 {
-        self
-    }
-}
-
-impl Float for f32 {
-    const DTYPE: &'static str = "f32";
-    type Optimizer = Adam32;
-    fn round_from(x: f64) -> f32 {
-        x as f32
-    }
-    fn as_f64(self) -> f64 {
-        f64::from(self)
-    }
-}
-
-/// `m` with every entry rounded to `T` (a copy; exact for f64).
-pub fn narrow<T: Float>(m: &DMatrix<f64>) -> DMatrix<T> {
-    m.map(T::round_from)
-}
-
-/// `m` with every entry as f64 (exact).
-pub fn widen<T: Float>(m: &DMatrix<T>) -> DMatrix<f64> {
-    m.map(T::as_f64)
-}
 
 /// W2 (hidden × FN·PH·PW) with its columns moved from the engine's (py, px, f) order to the
 /// model's (f, py, px) order: model column f·PH·PW + q is engine column q·FN + f.

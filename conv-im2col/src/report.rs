@@ -8,6 +8,7 @@ use crate::model::Config;
 use crate::train::{Curves, EpochReport, Sampling, accuracy, fit};
 use nalgebra::DMatrix;
 use shared::Result;
+use shared::cli::Dtype;
 use shared::optim::{Optimizer, Rule};
 use shared::plot::{Image, Scale, Series, save_image_grid};
 use shared::rng;
@@ -25,7 +26,7 @@ pub fn data_line(split: &Split) -> String {
 /// An f32 network says so at the end ("…, batch 100, f32").
 pub fn network_line<T: Float>(net: &FastConvNet<T>, adam: &str, lr: f64, batch: usize) -> String {
     let c: &Config = &net.config;
-    let dtype = if T::DTYPE == f64::DTYPE {
+    let dtype = if T::DTYPE == Dtype::F64 {
         String::new()
     } else {
         format!(", {}", T::DTYPE)

@@ -119,6 +119,11 @@ fn an_f32_model_is_saved_as_f32_and_loaded_only_as_f32() {
     save_net(&net, &path).unwrap();
     let ck = shared::checkpoint::load(&path, "conv-im2col").unwrap();
     assert_eq!(ck.meta_str("dtype").unwrap(), "f32");
+    // The weights are stored as F32 tensors: 4 bytes a value after the header.
+    let bytes = std::fs::read(&path).unwrap();
+    let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let values: usize = net.params().iter().map(|p| p.len()).sum();
+    assert_eq!(bytes.len() - 8 - header, 4 * values);
     let mut back = load_net::<f32>(&path).unwrap();
     let X = DMatrix::from_fn(120, 3, |i, j| ((i * 7 + j) % 11) as f32 / 11.0);
     assert_eq!(net.forward(&X), back.forward(&X));

@@ -1,18 +1,20 @@
 //! Model checkpoints as safetensors files (loadable by PyTorch's / numpy's `safetensors`).
 //!
-//! Each matrix is stored as an F64 tensor of shape [rows, cols] in row-major order (nalgebra
-//! is column-major; the conversion happens here). The metadata records the chapter that wrote
-//! the file, so loading another chapter's checkpoint is a clear error instead of a silently
+//! Each matrix is stored as an F64 tensor (F32 for an f32 run's, [`save_typed`]) of shape
+//! [rows, cols] in row-major order (nalgebra is column-major; the conversion happens here).
+//! The metadata records the chapter that wrote the file, so loading another chapter's checkpoint is a clear error instead of a silently
 //! wrong model, and [`Checkpoint::take`] checks every shape. A checksum of the tensors' bytes
 //! and of the metadata (metadata `checksum`) turns a flipped bit in the weights or in a value
 //! the model needs (a vocabulary, a size) into an error as well. Older files still load: those
 //! whose checksum covers the tensors only, and those from before there was a checksum (but not
 //! a file of the run session without one: the session has always written it).
 
+use crate::cli::Dtype;
 use crate::error::{Error, Result};
 use crate::files;
+use crate::kernels;
 use nalgebra::DMatrix;
-use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+use safetensors::{Dtype as Stored, SafeTensors, tensor::TensorView};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -28,6 +30,8 @@ const TENSORS_ONLY: &str = "fnv1a64:";
 /// (`shared::session::VERSION_KEY`). A checksum has been written for longer, so a file with
 /// a version and no checksum is corrupted (the checksum's key itself lost a bit).
 pub const VERSION_KEY: &str = "version";
+/// Metadata key of the float type an f32 run was trained in (`"f32"`); absent for f64.
+pub const DTYPE_KEY: &str = "dtype";
 
 /// `fnv1a64:<16 hex digits>`: FNV-1a (64-bit) over each tensor's name and data bytes as stored,
 /// tensors in name order. Not cryptographic: it catches corruption, not tampering.
@@ -65,31 +69,51 @@ fn fnv1a<'a>(mut h: u64, pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -
     h
 }
 
-/// Writes `tensors` (name, matrix) and `metadata` to a safetensors file at `path`, atomically.
-/// The chapter name is stored under the `chapter` metadata key.
+/// Writes `tensors` (name, matrix) and `metadata` to a safetensors file at `path`, atomically,
+/// every tensor as F64. The chapter name is stored under the `chapter` metadata key.
 pub fn save(
     path: impl AsRef<Path>,
     chapter: &str,
     tensors: &[(&str, &DMatrix<f64>)],
     metadata: &[(&str, String)],
 ) -> Result<()> {
+    let typed: Vec<(&str, &DMatrix<f64>, Dtype)> =
+        tensors.iter().map(|(n, m)| (*n, *m, Dtype::F64)).collect();
+    save_typed(path, chapter, &typed, metadata)
+}
+
+/// [`save`] with each tensor's stored type: `Dtype::F32` stores the matrix's values (which must
+/// be f32 values held in f64, e.g. `kernels::widen` of an f32 matrix) as F32, exactly.
+pub fn save_typed(
+    path: impl AsRef<Path>,
+    chapter: &str,
+    tensors: &[(&str, &DMatrix<f64>, Dtype)],
+    metadata: &[(&str, String)],
+) -> Result<()> {
     let path = path.as_ref();
     // Row-major little-endian bytes of each matrix.
     let bytes: Vec<Vec<u8>> = tensors
         .iter()
-        .map(|(_, m)| {
+        .map(|(_, m, dtype)| {
             let mut b = Vec::with_capacity(m.len() * 8);
             for i in 0..m.nrows() {
                 for j in 0..m.ncols() {
-                    b.extend_from_slice(&m[(i, j)].to_le_bytes());
+                    match dtype {
+                        Dtype::F64 => b.extend_from_slice(&m[(i, j)].to_le_bytes()),
+                        Dtype::F32 => b.extend_from_slice(&(m[(i, j)] as f32).to_le_bytes()),
+                    }
                 }
             }
             b
         })
         .collect();
     let mut views = Vec::with_capacity(tensors.len());
-    for ((name, m), b) in tensors.iter().zip(&bytes) {
-        let view = TensorView::new(Dtype::F64, vec![m.nrows(), m.ncols()], b)
+    for ((name, m, dtype), b) in tensors.iter().zip(&bytes) {
+        let stored = match dtype {
+            Dtype::F64 => Stored::F64,
+            Dtype::F32 => Stored::F32,
+        };
+        let view = TensorView::new(stored, vec![m.nrows(), m.ncols()], b)
             .map_err(|e| Error::msg(format!("{}: tensor {name}: {e}", path.display())))?;
         views.push((name.to_string(), view));
     }
@@ -102,7 +126,7 @@ pub fn save(
         tensors
             .iter()
             .zip(&bytes)
-            .map(|((n, _), b)| (*n, b.as_slice())),
+            .map(|((n, _, _), b)| (*n, b.as_slice())),
         &meta,
     );
     meta.insert(CHECKSUM_KEY.into(), sum);
@@ -214,24 +238,32 @@ pub fn parse(buf: &[u8], path: &Path, chapter: &str) -> Result<Checkpoint> {
     }
     let mut tensors = HashMap::new();
     for (name, view) in st.tensors() {
-        if view.dtype() != Dtype::F64 {
-            return Err(bad(format!(
-                "tensor {name} is {:?}, expected F64",
-                view.dtype()
-            )));
-        }
         let (rows, cols) = match view.shape() {
             [r, c] => (*r, *c),
             [n] => (*n, 1),
             s => return Err(bad(format!("tensor {name} has shape {s:?}, expected 2-D"))),
         };
         let data = view.data();
-        let m = DMatrix::from_row_iterator(
-            rows,
-            cols,
-            data.chunks_exact(8)
-                .map(|c| f64::from_le_bytes(c.try_into().expect("8-byte chunk"))),
-        );
+        // F32 tensors (an f32 run's) are widened to f64, exactly.
+        let m = match view.dtype() {
+            Stored::F64 => DMatrix::from_row_iterator(
+                rows,
+                cols,
+                data.chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().expect("8-byte chunk"))),
+            ),
+            Stored::F32 => DMatrix::from_row_iterator(
+                rows,
+                cols,
+                data.chunks_exact(4)
+                    .map(|c| f64::from(f32::from_le_bytes(c.try_into().expect("4-byte chunk")))),
+            ),
+            other => {
+                return Err(bad(format!(
+                    "tensor {name} is {other:?}, expected F64 or F32"
+                )));
+            }
+        };
         tensors.insert(name, m);
     }
     Ok(Checkpoint {
@@ -266,6 +298,44 @@ impl Checkpoint {
             ));
         }
         Ok(m)
+    }
+
+    /// [`Checkpoint::take`] in the engine's float type `T` (exact for a tensor stored in `T`).
+    pub fn take_as<T: kernels::Float>(
+        &mut self,
+        name: &str,
+        rows: usize,
+        cols: usize,
+    ) -> Result<DMatrix<T>> {
+        Ok(kernels::narrow(&self.take(name, rows, cols)?))
+    }
+
+    /// The float type the model was trained in: its `dtype` metadata, F64 when there is none
+    /// (f64 runs do not write it).
+    pub fn dtype(&self) -> Result<Dtype> {
+        match self.meta_str(DTYPE_KEY) {
+            Err(_) => Ok(Dtype::F64),
+            Ok("f64") => Ok(Dtype::F64),
+            Ok("f32") => Ok(Dtype::F32),
+            Ok(d) => Err(Error::format(
+                &self.path,
+                "metadata `dtype`",
+                format!("`{d}` is neither f64 nor f32"),
+            )),
+        }
+    }
+
+    /// An error naming the file unless the model was trained in `T` ([`Checkpoint::dtype`]).
+    pub fn expect_dtype<T: kernels::Float>(&self) -> Result<()> {
+        let stored = self.dtype()?;
+        if stored != T::DTYPE {
+            return Err(Error::format(
+                &self.path,
+                "metadata `dtype`",
+                format!("the model is {stored}, not {}", T::DTYPE),
+            ));
+        }
+        Ok(())
     }
 
     /// The shape of tensor `name`, if present.
@@ -321,6 +391,34 @@ mod tests {
         assert_eq!(ck.meta_str("h").unwrap(), "value of h");
         let n = u64::from_le_bytes(files[0][..8].try_into().unwrap());
         assert_eq!(n % 8, 0);
+    }
+
+    #[test]
+    fn f32_tensors_are_stored_as_f32_and_read_back_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("model.safetensors");
+        let w32 = DMatrix::from_fn(2, 3, |i, j| (i as f32 - j as f32) * 0.1 + 1e-7);
+        let w = kernels::widen(&w32);
+        let b = DMatrix::from_element(2, 1, 0.1f64);
+        save_typed(
+            &p,
+            "test",
+            &[("W", &w, Dtype::F32), ("b", &b, Dtype::F64)],
+            &[(DTYPE_KEY, "f32".into())],
+        )
+        .unwrap();
+        let bytes = std::fs::read(&p).unwrap();
+        let st = SafeTensors::deserialize(&bytes).unwrap();
+        assert_eq!(st.tensor("W").unwrap().dtype(), Stored::F32);
+        assert_eq!(st.tensor("W").unwrap().data().len(), 6 * 4);
+        assert_eq!(st.tensor("b").unwrap().dtype(), Stored::F64);
+        let mut ck = load(&p, "test").unwrap();
+        assert_eq!(ck.dtype().unwrap(), Dtype::F32);
+        assert!(ck.expect_dtype::<f32>().is_ok());
+        let err = ck.expect_dtype::<f64>().unwrap_err().to_string();
+        assert!(err.contains("the model is f32, not f64"), "{err}");
+        assert_eq!(ck.take_as::<f32>("W", 2, 3).unwrap(), w32);
+        assert_eq!(ck.take("b", 2, 1).unwrap(), b);
     }
 
     #[test]
@@ -393,7 +491,7 @@ mod tests {
         let mut meta = HashMap::new();
         meta.insert(CHAPTER_KEY.to_string(), "rbm".to_string());
         let bytes: Vec<u8> = w.transpose().iter().flat_map(|v| v.to_le_bytes()).collect();
-        let view = TensorView::new(Dtype::F64, vec![3, 4], &bytes).unwrap();
+        let view = TensorView::new(Stored::F64, vec![3, 4], &bytes).unwrap();
         let old = safetensors::serialize(vec![("W".to_string(), view)], Some(meta)).unwrap();
         std::fs::write(&p, old).unwrap();
         assert_eq!(load(&p, "rbm").unwrap().take("W", 3, 4).unwrap(), w);
@@ -406,7 +504,7 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let bytes: Vec<u8> = w.transpose().iter().flat_map(|v| v.to_le_bytes()).collect();
-        let view = TensorView::new(Dtype::F64, vec![w.nrows(), w.ncols()], &bytes).unwrap();
+        let view = TensorView::new(Stored::F64, vec![w.nrows(), w.ncols()], &bytes).unwrap();
         let buf = safetensors::serialize(vec![("W".to_string(), view)], Some(meta)).unwrap();
         std::fs::write(p, buf).unwrap();
     }

@@ -7,6 +7,43 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Command, CommandFactory, FromArgMatches};
 use std::collections::BTreeSet;
 
+/// `--dtype`: the float type the engine trains in (see [`crate::kernels::Float`]).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    /// 64-bit floats, the notes layer's type (every default run).
+    #[default]
+    F64,
+    /// 32-bit floats: twice the lanes per vector instruction, half the bytes.
+    F32,
+}
+
+impl Dtype {
+    /// `"f64"` or `"f32"`: the flag's value and a checkpoint's `dtype` metadata.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dtype::F64 => "f64",
+            Dtype::F32 => "f32",
+        }
+    }
+}
+
+impl std::fmt::Display for Dtype {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Parses the command line of `chapter` into `C`: adds `--version`, shows each command's real
 /// default folder in the help of `--out`, and returns which flags were typed (a resumed run
 /// takes the others from its checkpoint). Usage errors and `--help` exit as clap does. The

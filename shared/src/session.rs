@@ -42,8 +42,10 @@
 //!   `wrote DIR/{…}` line listing every file the run wrote.
 
 use crate::checkpoint::{self, Checkpoint};
+use crate::cli::Dtype;
 use crate::error::{Error, Result};
 use crate::files;
+use crate::kernels::{Float, widen};
 use crate::plot::Figure;
 use crate::run::{Progress, RunArgs};
 use nalgebra::DMatrix;
@@ -188,20 +190,24 @@ pub trait Checkpointed: Sized {
 /// The tensors and metadata of a checkpoint being written (see [`Checkpointed::save`]).
 #[derive(Clone, Debug, Default)]
 pub struct Tensors {
-    tensors: Vec<(String, DMatrix<f64>)>,
+    /// Name, values (f32 ones held exactly in f64), the type to store them in.
+    tensors: Vec<(String, DMatrix<f64>, Dtype)>,
     meta: Vec<(String, String)>,
 }
 
 impl Tensors {
-    /// Adds matrix `name` (stored row-major, F64).
-    pub fn matrix(&mut self, name: impl Into<String>, m: &DMatrix<f64>) {
-        self.tensors.push((name.into(), m.clone()));
+    /// Adds matrix `name`, stored row-major in its own type: F64, or F32 for an f32 engine's.
+    pub fn matrix<T: Float>(&mut self, name: impl Into<String>, m: &DMatrix<T>) {
+        self.tensors.push((name.into(), widen(m), T::DTYPE));
     }
 
-    /// Adds a vector as an n × 1 tensor.
+    /// Adds a vector as an n × 1 tensor (F64).
     pub fn vector(&mut self, name: impl Into<String>, v: &[f64]) {
-        self.tensors
-            .push((name.into(), DMatrix::from_column_slice(v.len(), 1, v)));
+        self.tensors.push((
+            name.into(),
+            DMatrix::from_column_slice(v.len(), 1, v),
+            Dtype::F64,
+        ));
     }
 
     /// Adds a metadata value (numbers with Rust's shortest round-trip formatting).
@@ -395,10 +401,10 @@ impl Session {
     pub fn save_checkpoint(&self, state: &impl Checkpointed) -> Result<PathBuf> {
         let mut t = Tensors::default();
         state.save(&mut t);
-        if let Some((name, _)) = t
+        if let Some((name, _, _)) = t
             .tensors
             .iter()
-            .find(|(_, m)| m.iter().any(|v| !v.is_finite()))
+            .find(|(_, m, _)| m.iter().any(|v| !v.is_finite()))
         {
             return Err(Error::msg(format!(
                 "training diverged: tensor `{name}` is no longer finite (try a smaller --lr); \
@@ -408,15 +414,18 @@ impl Session {
         }
         t.meta(VERSION_KEY, self.chapter.version);
         t.json(FLAGS_KEY, &self.stored_flags());
-        let tensors: Vec<(&str, &DMatrix<f64>)> =
-            t.tensors.iter().map(|(n, m)| (n.as_str(), m)).collect();
+        let tensors: Vec<(&str, &DMatrix<f64>, Dtype)> = t
+            .tensors
+            .iter()
+            .map(|(n, m, d)| (n.as_str(), m, *d))
+            .collect();
         let meta: Vec<(&str, String)> = t
             .meta
             .iter()
             .map(|(k, v)| (k.as_str(), v.clone()))
             .collect();
         let path = self.output(MODEL_FILE);
-        checkpoint::save(&path, self.chapter.name, &tensors, &meta)?;
+        checkpoint::save_typed(&path, self.chapter.name, &tensors, &meta)?;
         Ok(path)
     }
 

@@ -18,7 +18,7 @@
 
 #![allow(non_snake_case)]
 
-use super::adam::Optimize;
+use super::Optimize;
 use super::layers::{
     Affine, Convolution, Pooling, relu_backward, relu_forward, softmax_with_loss_backward,
     softmax_with_loss_forward,

@@ -23,6 +23,9 @@
 use multiversion::multiversion;
 use nalgebra::DMatrix;
 
+mod typed;
+pub use typed::{Optimize, Optimizer32};
+
 /// Where ε is added in the denominator of the adaptive rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Eps {
@@ -358,9 +361,11 @@ pub fn schedule_lr_decay(lr0: f64, epoch: u64, decay_rate: f64, time_interval: u
     lr0 / (1.0 + decay_rate * (epoch / time_interval) as f64)
 }
 
-/// Clips every entry of `g` to [−limit, limit] in place (min-char-rnn's `np.clip(d, -5, 5)`).
-pub fn clip(g: &mut DMatrix<f64>, limit: f64) {
+/// Clips every entry of `g` to [−limit, limit] in place (min-char-rnn's `np.clip(d, -5, 5)`),
+/// in f64 or in the engine's f32.
+pub fn clip<T: crate::kernels::Float>(g: &mut DMatrix<T>, limit: f64) {
     assert!(limit >= 0.0, "clip: the limit {limit} is not ≥ 0");
+    let limit = T::round_from(limit);
     // v.clamp(−limit, limit), written as comparisons so it vectorises (NaN stays NaN).
     for v in g.as_mut_slice() {
         *v = if *v < -limit {
