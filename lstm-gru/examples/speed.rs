@@ -39,7 +39,7 @@ fn cpu_per_call(mut f: impl FnMut()) -> f64 {
 
 fn measure<C: FastCell, F: Kernels>(B: usize, gate_rows: usize) {
     let filter: Vec<String> = std::env::args().skip(1).collect();
-    let named = |f: &String| f == C::NAME || *f == B.to_string() || f == F::DTYPE;
+    let named = |f: &String| f == C::NAME || *f == B.to_string() || f == F::DTYPE.as_str();
     if !filter.is_empty() && !filter.iter().all(named) {
         return;
     }

@@ -12,13 +12,14 @@
 
 use crate::data::Corpus;
 use crate::fast::charlm::FastLm;
-use crate::fast::kernels::Optimize;
-use crate::fast::{Cache, FastCell, Float, Kernels, narrow, widen};
+use crate::fast::{Cache, FastCell, Kernels, narrow};
 use crate::model::{Cell, CharLm, Gru, Lstm, Rnn};
 use crate::train::{Eval, TextConfig, Training};
 use nalgebra::DMatrix;
 use shared::checkpoint::Checkpoint;
+use shared::cli::Dtype;
 use shared::data::text::CharStream;
+use shared::optim::Optimize;
 use shared::rng;
 use shared::session::{Checkpointed, Tensors};
 use shared::{Error, Result};
@@ -29,8 +30,8 @@ use std::borrow::Cow;
 pub struct Trained<C: Cell> {
     /// The model (an f32 model's parameters widened to f64, exactly).
     pub model: CharLm<C>,
-    /// The float type it was trained in: `"f64"` or `"f32"`.
-    pub dtype: &'static str,
+    /// The float type it was trained in.
+    pub dtype: Dtype,
     /// Its characters (a [`CharStream`] with no text).
     pub vocab: CharStream,
     /// Training steps done.
@@ -42,10 +43,9 @@ pub struct Trained<C: Cell> {
 impl<C: Cell> Trained<C> {
     /// What a `model:` line says about it.
     pub fn describe(&self) -> String {
-        let dtype = if self.dtype == f64::DTYPE {
-            String::new()
-        } else {
-            format!(", {}", self.dtype)
+        let dtype = match self.dtype {
+            Dtype::F64 => String::new(),
+            d => format!(", {d}"),
         };
         format!(
             "{} × {} {} over {} characters, {} steps on {}{dtype}",
@@ -73,14 +73,12 @@ impl<C: FastCell> Checkpointed for Trained<C> {
             steps: self.steps,
             source: &self.source,
         };
-        if self.dtype == f32::DTYPE {
-            put_model(
-                FastLm::<C, f32>::from_model(&self.model).params(),
-                &info,
-                out,
-            );
-        } else {
-            put_model(self.model.params(), &info, out);
+        match self.dtype {
+            Dtype::F64 => put_model(self.model.params(), &info, out),
+            Dtype::F32 => {
+                let model = FastLm::<C, f32>::from_model(&self.model);
+                put_model(model.params(), &info, out);
+            }
         }
     }
 
@@ -92,7 +90,7 @@ impl<C: FastCell> Checkpointed for Trained<C> {
 /// What the metadata says about a model besides its tensors.
 struct ModelInfo<'a> {
     cell: &'static str,
-    dtype: &'static str,
+    dtype: Dtype,
     layers: usize,
     hidden: usize,
     chars: &'a [char],
@@ -100,11 +98,11 @@ struct ModelInfo<'a> {
     source: &'a str,
 }
 
-/// The model's tensors (`params`, in their float type) and what [`read_model`] needs to
-/// rebuild it.
+/// The model's tensors (`params`, stored in their float type) and what [`read_model`] needs
+/// to rebuild it.
 fn put_model<F: Kernels>(params: Vec<(String, &DMatrix<F>)>, info: &ModelInfo, out: &mut Tensors) {
     for (name, p) in params {
-        out.matrix(name, &widen(p));
+        out.matrix(name, p);
     }
     out.meta("cell", info.cell);
     out.meta("layers", info.layers);
@@ -112,22 +110,8 @@ fn put_model<F: Kernels>(params: Vec<(String, &DMatrix<F>)>, info: &ModelInfo, o
     out.json("vocab", &info.chars.iter().collect::<String>());
     out.meta("steps", info.steps);
     out.meta("text_source", info.source);
-    if info.dtype != f64::DTYPE {
+    if info.dtype != Dtype::F64 {
         out.meta("dtype", info.dtype); // f64 runs write what they always wrote
-    }
-}
-
-/// The float type a checkpoint was trained in: its `dtype` metadata, `"f64"` without one.
-pub fn checkpoint_dtype(ck: &Checkpoint) -> Result<&'static str> {
-    match ck.meta_str("dtype") {
-        Err(_) => Ok(f64::DTYPE),
-        Ok(d) if d == f64::DTYPE => Ok(f64::DTYPE),
-        Ok(d) if d == f32::DTYPE => Ok(f32::DTYPE),
-        Ok(d) => Err(Error::format(
-            &ck.path,
-            "safetensors metadata",
-            format!("unknown dtype `{d}`"),
-        )),
     }
 }
 
@@ -200,7 +184,7 @@ fn read_model<C: Cell>(ck: &mut Checkpoint) -> Result<Trained<C>> {
     }
     Ok(Trained {
         model,
-        dtype: checkpoint_dtype(ck)?,
+        dtype: ck.dtype()?,
         vocab,
         steps: ck.meta("steps")?,
         source: ck.meta_str("text_source")?.to_string(),
@@ -232,14 +216,15 @@ impl<'c, C: FastCell, F: Kernels> Checkpointed for TextRun<'c, C, F> {
             source: &corpus.source,
         };
         put_model(t.model.params(), &info, out);
+        // Adam's moments: f32 values for an f32 run, so stored as F32 exactly.
         let (v, s) = t.opt.moments();
         for (i, (name, _)) in t.model.params().iter().enumerate() {
-            out.matrix(format!("adam.v.{name}"), &v[i]);
-            out.matrix(format!("adam.s.{name}"), &s[i]);
+            out.matrix(format!("adam.v.{name}"), &narrow::<F>(&v[i]));
+            out.matrix(format!("adam.s.{name}"), &narrow::<F>(&s[i]));
         }
         let carried = t.cache.rnn.layers.iter().flat_map(|c| c.initial_state());
         for (k, m) in carried.enumerate() {
-            out.matrix(format!("state.{k}"), &widen(&m));
+            out.matrix(format!("state.{k}"), &m);
         }
         if !t.history.is_empty() {
             let h = &t.history;
@@ -273,14 +258,8 @@ impl<'c, C: FastCell, F: Kernels> Checkpointed for TextRun<'c, C, F> {
             ));
         }
         let bad = |msg: String| Error::format(&path, "safetensors metadata", msg);
+        ck.expect_dtype::<F>()?;
         let trained: Trained<C> = read_model(ck)?;
-        if trained.dtype != F::DTYPE {
-            return Err(Error::format(
-                &path,
-                "safetensors metadata",
-                format!("a model trained in {}, not {}", trained.dtype, F::DTYPE),
-            ));
-        }
         let mut t = Training::new(cfg, trained.model.vocab_size(), 0)?;
         t.model = FastLm::from_model(&trained.model);
         let shapes: Vec<(String, (usize, usize))> = (t.model.params().into_iter())
@@ -297,7 +276,7 @@ impl<'c, C: FastCell, F: Kernels> Checkpointed for TextRun<'c, C, F> {
         for cache in t.cache.rnn.layers.iter_mut() {
             let mut state = cache.initial_state();
             for m in state.iter_mut() {
-                *m = narrow(&ck.take(&format!("state.{k}"), m.nrows(), m.ncols())?);
+                *m = ck.take_as(&format!("state.{k}"), m.nrows(), m.ncols())?;
                 k += 1;
             }
             cache

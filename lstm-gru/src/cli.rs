@@ -6,7 +6,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use lstm_gru::train::TextConfig;
 use serde::{Deserialize, Serialize};
-use shared::cli::{non_negative, positive};
+use shared::cli::{Dtype, non_negative, positive};
 use shared::run::RunArgs;
 use std::path::PathBuf;
 
@@ -105,18 +105,6 @@ pub struct AddingArgs {
     #[command(flatten)]
     #[serde(flatten)]
     pub run: RunArgs,
-}
-
-// TEMP until shared::cli::Dtype lands.
-/// `--dtype`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dtype {
-    /// 64-bit floats.
-    #[default]
-    F64,
-    /// 32-bit floats.
-    F32,
 }
 
 /// The vanilla cell's f, as a flag names it.

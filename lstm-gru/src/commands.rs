@@ -3,8 +3,7 @@
 //! `--resume`), `sample` and `eval` (a saved model).
 
 use crate::cli::{
-    ActivationKind, AddingArgs, CellKind, Dtype, EvalArgs, GradientsArgs, SampleArgs, TrainArgs,
-    with_cell,
+    ActivationKind, AddingArgs, CellKind, EvalArgs, GradientsArgs, SampleArgs, TrainArgs, with_cell,
 };
 use anyhow::Result;
 use lstm_gru::checkpoint::{TextRun, Trained, checkpoint_cell};
@@ -16,6 +15,7 @@ use lstm_gru::model::{AddingNet, Rnn};
 use lstm_gru::report;
 use lstm_gru::train::{self, AddingConfig, TextConfig, Training};
 use shared::checkpoint::Checkpoint;
+use shared::cli::Dtype;
 use shared::data::text::CharStream;
 use shared::session::{Chapter, Checkpointed, Given, Session, Start, check_memory, model_file};
 use shared::{Error, rng, say};
@@ -264,7 +264,7 @@ pub fn sample(chapter: Chapter, a: &SampleArgs) -> Result<()> {
         say!("model: {} ({})", ck.path.display(), m.describe())?;
         let prime = a.prime.as_deref();
         // In the float type it was trained in.
-        if m.dtype == "f32" {
+        if m.dtype == Dtype::F32 {
             let fast = FastLm::<C, f32>::from_model(&m.model);
             fast.sample_text(&m.vocab, prime, n, a.temperature, &mut rng)?
         } else {
@@ -291,7 +291,7 @@ pub fn eval(chapter: Chapter, a: &EvalArgs) -> Result<()> {
             return Err(Error::flag("--text", format!("{name}: one character, nothing to predict")).into());
         }
         say!("text: {name} ({} characters; each after the first predicted from all before it)", ids.len())?;
-        if m.dtype == "f32" {
+        if m.dtype == Dtype::F32 {
             FastLm::<C, f32>::from_model(&m.model).cross_entropy(&ids)
         } else {
             FastLm::<C, f64>::from_model(&m.model).cross_entropy(&ids)

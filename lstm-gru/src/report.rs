@@ -2,8 +2,9 @@
 //! validation lines, curves, closing report (with a sample) and summary.
 
 use crate::data::{Corpus, TRIVIAL_MSE};
-use crate::fast::{FastCell, Float, Kernels};
+use crate::fast::{FastCell, Kernels};
 use crate::train::{AddingConfig, Eval, Outcome, TextConfig, Training};
+use shared::cli::Dtype;
 use shared::plot::{Figure, Panel, Series};
 use shared::rng::Rng;
 use shared::{Error, Result};
@@ -178,8 +179,8 @@ impl<C: FastCell, F: Kernels> Training<C, F> {
             "train_seconds": e.map(|e| e.seconds), "train_wall_seconds": e.map(|e| e.wall_seconds),
             "final_loss": e.map(|e| e.train), "valid_ce": e.map(|e| e.valid),
             "valid_entropy_floor": floor});
-        if F::DTYPE != f64::DTYPE {
-            summary["dtype"] = F::DTYPE.into(); // f64 runs write what they always wrote
+        if F::DTYPE != Dtype::F64 {
+            summary["dtype"] = F::DTYPE.as_str().into(); // f64 runs write what they always wrote
         }
         summary
     }

@@ -5,13 +5,12 @@
 use crate::data::{AddingBatch, Streams, adding_batch};
 use crate::fast::adding::{AddingCache, FastAdding};
 use crate::fast::charlm::{FastLm, LmCache};
-use crate::fast::kernels::Optimize;
 use crate::fast::parallel::{AddingParallel, LmParallel};
 use crate::fast::{FastCell, Kernels};
 use crate::model::{AddingNet, CharLm};
 use nalgebra::DMatrix;
 use shared::error::{check_finite, check_nats};
-use shared::optim::Rule;
+use shared::optim::{Optimize, Rule};
 use shared::plot::Series;
 use shared::rng;
 use shared::run::Progress;

@@ -10,6 +10,7 @@
 use lstm_gru::fast::{FastCell, Grads, Kernels, Layer, narrow};
 use lstm_gru::model::{Gru, Lstm, Rnn};
 use nalgebra::DMatrix;
+use shared::cli::Dtype;
 use shared::rng;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell as StdCell;
@@ -93,7 +94,7 @@ fn bounded<F: Kernels>() {
     // transpose backward (the GRU has two of each: [z; r] and h̃).
     let dtype = F::DTYPE;
     for (B, T) in [(1, 10), (1, 20), (8, 10)] {
-        let gemv = B == 1 && dtype == "f64";
+        let gemv = B == 1 && dtype == Dtype::F64;
         let per_step = |products: usize| if gemv { 0 } else { products * T };
         let rnn = allocations_in_one_pass::<Rnn, F>(B, T);
         assert!(

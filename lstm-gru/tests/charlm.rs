@@ -7,6 +7,7 @@ use lstm_gru::data::encode;
 use lstm_gru::fast::charlm::FastLm;
 use lstm_gru::model::{Cell, CharLm, Gru, Lstm, Rnn};
 use lstm_gru::train::{TextConfig, Training, train_text};
+use shared::cli::Dtype;
 use shared::data::text::CharStream;
 use shared::gradcheck::{STEP, compare, numeric_gradient};
 use shared::rng;
@@ -111,7 +112,7 @@ fn lstm_learns_a_repetitive_text_and_round_trips_a_checkpoint() {
     let session = Session::outputs(CHAPTER, &run, None, &serde_json::json!({})).unwrap();
     let trained = Trained {
         model: model.to_model(),
-        dtype: "f64",
+        dtype: Dtype::F64,
         vocab: CharStream {
             chars: vocab.chars.clone(),
             ids: Vec::new(),

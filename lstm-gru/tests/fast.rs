@@ -18,11 +18,12 @@ use lstm_gru::fast::{Cache, FastCell, FastStack, Float, Grads, Kernels, Layer, n
 use lstm_gru::model::rnn::Activation;
 use lstm_gru::model::{self, AddingNet, Cell, CharLm, Gru, Lstm, Rnn, Stack};
 use nalgebra::{DMatrix, DMatrixView};
+use shared::cli::Dtype;
 use shared::rng;
 
 /// The bound, relative to the largest entry, for an engine in `F` (see the module doc).
 fn tolerance<F: Float>() -> f64 {
-    if F::DTYPE == "f64" { 1e-12 } else { 1e-5 }
+    if F::DTYPE == Dtype::F64 { 1e-12 } else { 1e-5 }
 }
 
 /// |fast − model| ≤ tolerance · max |model| entrywise, on a tensor that is not ~0.
