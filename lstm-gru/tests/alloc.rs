@@ -3,14 +3,12 @@
 //! a global allocator) are the small buffers the gemm crate takes inside a GEMM, at most three
 //! per call (shared/tests/gemm_alloc.rs). At batch 1 the per-step products are matrix–vector
 //! products in f64 (no allocation) and only the once-per-sequence GEMMs remain: one allocation
-//! per step would break the bound. In f32 every per-step product is a GEMM (the bound counts
-//! them).
+//! per step would break the bound; the same in f32.
 #![allow(non_snake_case)]
 
 use lstm_gru::fast::{FastCell, Grads, Kernels, Layer, narrow};
 use lstm_gru::model::{Gru, Lstm, Rnn};
 use nalgebra::DMatrix;
-use shared::cli::Dtype;
 use shared::rng;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell as StdCell;
@@ -90,12 +88,11 @@ fn the_only_allocations_are_the_gemm_buffers() {
 
 fn bounded<F: Kernels>() {
     // Per sequence: the input part (1 GEMM), dW_hh (1; the GRU's is split in 2), dW_xh and dX
-    // (2). Per step with B > 1 (in f32 also B = 1): the recurrent product forward and its
-    // transpose backward (the GRU has two of each: [z; r] and h̃).
+    // (2). Per step with B > 1: the recurrent product forward and its transpose backward (the
+    // GRU has two of each: [z; r] and h̃).
     let dtype = F::DTYPE;
     for (B, T) in [(1, 10), (1, 20), (8, 10)] {
-        let gemv = B == 1 && dtype == Dtype::F64;
-        let per_step = |products: usize| if gemv { 0 } else { products * T };
+        let per_step = |products: usize| if B == 1 { 0 } else { products * T };
         let rnn = allocations_in_one_pass::<Rnn, F>(B, T);
         assert!(
             rnn <= PER_GEMM * (4 + per_step(2)),

@@ -64,6 +64,9 @@ pub struct GruCache<F: Kernels> {
     drh: DMatrix<F>,
     /// 3H × 1: Σ_t of dA's columns.
     db: DMatrix<F>,
+    /// W_hhᵀ and W_xhᵀ, for the backward pass's transposed products
+    /// ([`Kernels::transpose_into`]).
+    Wt: [DMatrix<F>; 2],
 }
 
 impl<F: Kernels> Cache<F> for GruCache<F> {
@@ -99,6 +102,7 @@ impl<F: Kernels> Layer<F> for FastGru<F> {
             dh_next: DMatrix::zeros(H, B),
             drh: DMatrix::zeros(H, B),
             db: DMatrix::zeros(3 * H, 1),
+            Wt: [DMatrix::zeros(0, 0), DMatrix::zeros(0, 0)],
         }
     }
 
@@ -163,6 +167,8 @@ impl<F: Kernels> Layer<F> for FastGru<F> {
         assert_eq!(dH.shape(), (H, T * B), "dH is H × T·B");
         let W_hh_zr = self.W_hh.rows(Z * H, 2 * H);
         let W_hh_n = self.W_hh.rows(N * H, H);
+        F::transpose_into(&self.W_hh, &mut cache.Wt[0]);
+        F::transpose_into(&self.W_xh, &mut cache.Wt[1]);
         let n = B * H;
         cache.dh_next.fill(zero);
         for t in (0..T).rev() {
@@ -198,6 +204,7 @@ impl<F: Kernels> Layer<F> for FastGru<F> {
             F::step_product_tn(
                 one,
                 W_hh_n,
+                cache.Wt[0].columns(N * H, H), // W_hh_nᵀ
                 cache.dA.view((N * H, t * B), (H, B)),
                 zero,
                 cache.drh.as_view_mut(),
@@ -231,6 +238,7 @@ impl<F: Kernels> Layer<F> for FastGru<F> {
             F::step_product_tn(
                 one,
                 W_hh_zr,
+                cache.Wt[0].columns(Z * H, 2 * H), // W_hh_zrᵀ
                 cache.dA.view((Z * H, t * B), (2 * H, B)),
                 one,
                 cache.dh_next.as_view_mut(),
@@ -253,7 +261,8 @@ impl<F: Kernels> Layer<F> for FastGru<F> {
             &mut grads.dW_hh.rows_mut(N * H, H),
         );
         // dW_xh = Σ_t dA_t x_tᵀ, db_h = Σ_t dA_t 1, dx_t = W_xhᵀ dA_t.
-        input_part_backward(&self.W_xh, &cache.dA, &X, grads, &mut cache.db, dX);
+        let Wt_xh = cache.Wt[1].as_view();
+        input_part_backward(&self.W_xh, Wt_xh, &cache.dA, &X, grads, &mut cache.db, dX);
     }
 }
 

@@ -64,6 +64,9 @@ pub struct LstmCache<F: Kernels> {
     dc_next: DMatrix<F>,
     /// 4H × 1: Σ_t of dA's columns.
     db: DMatrix<F>,
+    /// W_hhᵀ and W_xhᵀ, for the backward pass's transposed products
+    /// ([`Kernels::transpose_into`]).
+    Wt: [DMatrix<F>; 2],
 }
 
 impl<F: Kernels> Cache<F> for LstmCache<F> {
@@ -124,6 +127,62 @@ fn gates_body<F: Kernels>(step: Step<'_, F>) {
     }
 }
 
+/// One example's slices of one LSTM step for the backward pass, each of length H: the gates
+/// f, i, o, g, c_{t−1}, tanh(c_t) and ∂E/∂h_t from above; the gates' ∂E/∂(pre-activation) to
+/// fill, and ∂E/∂h_t, ∂E/∂c_t from step t+1 (∂E/∂c_{t−1} on return).
+struct Back<'a, F> {
+    gates: [&'a [F]; 4],
+    c_prev: &'a [F],
+    tc_t: &'a [F],
+    dH_t: &'a [F],
+    da: [&'a mut [F]; 4],
+    dh_next: &'a [F],
+    dc_next: &'a mut [F],
+}
+
+/// The elementwise part of one LSTM step's BPTT for one example, compiled for AVX-512 and
+/// AVX2 as well (the same bits on every path, as [`gates`]).
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
+fn gates_backward<F: Kernels>(step: Back<'_, F>) {
+    gates_backward_body(step);
+}
+
+/// The one loop of [`gates_backward`].
+#[inline(always)]
+fn gates_backward_body<F: Kernels>(step: Back<'_, F>) {
+    let Back {
+        gates: [f, i, o, g],
+        c_prev,
+        tc_t,
+        dH_t: dH_tj,
+        da: [da_f, da_i, da_o, da_g],
+        dh_next,
+        dc_next,
+    } = step;
+    let H = f.len();
+    let (i, o, g, c_prev, tc_t) = (&i[..H], &o[..H], &g[..H], &c_prev[..H], &tc_t[..H]);
+    let (da_f, da_i, da_o, da_g) = (
+        &mut da_f[..H],
+        &mut da_i[..H],
+        &mut da_o[..H],
+        &mut da_g[..H],
+    );
+    let (dH_tj, dh_next, dc_next) = (&dH_tj[..H], &dh_next[..H], &mut dc_next[..H]);
+    for k in 0..H {
+        // h_t feeds the layer above (dH) and step t+1 (through W_hh).
+        let dh = dH_tj[k] + dh_next[k];
+        // h_t = o_t ∘ tanh(c_t), o_t = σ(a^o)  ⇒  ∂E/∂a^o = dh ∘ tanh(c_t) ∘ o(1 − o).
+        da_o[k] = dh * tc_t[k] * sigmoid_grad(o[k]);
+        // c_t reaches E through h_t = o_t ∘ tanh(c_t) and c_{t+1} = f_{t+1} ∘ c_t + …
+        let dc = dh * o[k] * tanh_grad(tc_t[k]) + dc_next[k];
+        // c_t = f_t ∘ c_{t−1} + i_t ∘ g_t, then each gate's own nonlinearity.
+        da_f[k] = dc * c_prev[k] * sigmoid_grad(f[k]);
+        da_i[k] = dc * g[k] * sigmoid_grad(i[k]);
+        da_g[k] = dc * i[k] * tanh_grad(g[k]);
+        dc_next[k] = dc * f[k]; // ∂E/∂c_{t−1}, through f_t ∘ c_{t−1}
+    }
+}
+
 impl<F: Kernels> Layer<F> for FastLstm<F> {
     type Cache = LstmCache<F>;
 
@@ -151,6 +210,7 @@ impl<F: Kernels> Layer<F> for FastLstm<F> {
             dh_next: DMatrix::zeros(H, B),
             dc_next: DMatrix::zeros(H, B),
             db: DMatrix::zeros(4 * H, 1),
+            Wt: [DMatrix::zeros(0, 0), DMatrix::zeros(0, 0)],
         }
     }
 
@@ -207,6 +267,8 @@ impl<F: Kernels> Layer<F> for FastLstm<F> {
         let (T, B, H) = (cache.T, cache.B, cache.H);
         assert_eq!(dH.shape(), (H, T * B), "dH is H × T·B");
         let n = B * H;
+        F::transpose_into(&self.W_hh, &mut cache.Wt[0]);
+        F::transpose_into(&self.W_xh, &mut cache.Wt[1]);
         cache.dh_next.fill(F::zero()); // nothing arrives from beyond step T
         cache.dc_next.fill(F::zero());
         let [h, c] = &cache.hc;
@@ -215,7 +277,7 @@ impl<F: Kernels> Layer<F> for FastLstm<F> {
             let dA_t = &mut cache.dA.as_mut_slice()[t * 4 * n..(t + 1) * 4 * n];
             let c_prev = &c.as_slice()[t * n..(t + 1) * n];
             let tc_t = &cache.tc.as_slice()[t * n..(t + 1) * n];
-            let dh_next = cache.dh_next.as_mut_slice();
+            let dh_next = cache.dh_next.as_slice();
             let dc_next = cache.dc_next.as_mut_slice();
             for (j, (a, da)) in A_t
                 .chunks_exact(4 * H)
@@ -231,25 +293,22 @@ impl<F: Kernels> Layer<F> for FastLstm<F> {
                 let dH_tj = dH.column(t * B + j);
                 let cols = j * H..(j + 1) * H;
                 let (c_prev, tc_t) = (&c_prev[cols.clone()], &tc_t[cols.clone()]);
-                let (dh_next, dc_next) = (&mut dh_next[cols.clone()], &mut dc_next[cols]);
-                for k in 0..H {
-                    // h_t feeds the layer above (dH) and step t+1 (through W_hh).
-                    let dh = dH_tj[k] + dh_next[k];
-                    // h_t = o_t ∘ tanh(c_t), o_t = σ(a^o)  ⇒  ∂E/∂a^o = dh ∘ tanh(c_t) ∘ o(1 − o).
-                    da_o[k] = dh * tc_t[k] * sigmoid_grad(o[k]);
-                    // c_t reaches E through h_t = o_t ∘ tanh(c_t) and c_{t+1} = f_{t+1} ∘ c_t + …
-                    let dc = dh * o[k] * tanh_grad(tc_t[k]) + dc_next[k];
-                    // c_t = f_t ∘ c_{t−1} + i_t ∘ g_t, then each gate's own nonlinearity.
-                    da_f[k] = dc * c_prev[k] * sigmoid_grad(f[k]);
-                    da_i[k] = dc * g[k] * sigmoid_grad(i[k]);
-                    da_g[k] = dc * i[k] * tanh_grad(g[k]);
-                    dc_next[k] = dc * f[k]; // ∂E/∂c_{t−1}, through f_t ∘ c_{t−1}
-                }
+                let (dh_next, dc_next) = (&dh_next[cols.clone()], &mut dc_next[cols]);
+                gates_backward(Back {
+                    gates: [f, i, o, g],
+                    c_prev,
+                    tc_t,
+                    dH_t: dH_tj.as_slice(),
+                    da: [da_f, da_i, da_o, da_g],
+                    dh_next,
+                    dc_next,
+                });
             }
             // h_{t−1} entered all four gates through W_hh: ∂E/∂h_{t−1} = W_hhᵀ dA_t.
             F::step_product_tn(
                 F::one(),
                 self.W_hh.as_view(),
+                cache.Wt[0].as_view(),
                 cache.dA.columns(t * B, B),
                 F::zero(),
                 cache.dh_next.as_view_mut(),
@@ -260,7 +319,8 @@ impl<F: Kernels> Layer<F> for FastLstm<F> {
         let one = F::one();
         gemm_nt(one, &cache.dA, &h.columns(0, T * B), one, &mut grads.dW_hh);
         // dW_xh = Σ_t dA_t x_tᵀ, db_h = Σ_t dA_t 1, dx_t = W_xhᵀ dA_t.
-        input_part_backward(&self.W_xh, &cache.dA, &X, grads, &mut cache.db, dX);
+        let Wt_xh = cache.Wt[1].as_view();
+        input_part_backward(&self.W_xh, Wt_xh, &cache.dA, &X, grads, &mut cache.db, dX);
     }
 }
 

@@ -30,6 +30,7 @@
 
 pub mod adding;
 pub mod charlm;
+pub mod fastmath32;
 pub mod gru;
 pub mod kernels;
 pub mod lstm;
@@ -42,7 +43,7 @@ pub use stack::{FastStack, StackCache};
 
 use crate::model::Cell;
 use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut};
-use shared::kernels::{gemm, gemm_nt, gemm_tn};
+use shared::kernels::{gemm, gemm_nt};
 
 /// A [`Cell`] of the notes layer with its engine twin.
 pub trait FastCell: Cell {
@@ -267,9 +268,10 @@ pub(crate) fn input_part<F: Kernels>(
 
 /// The gradients of [`input_part`], for all steps at once after the BPTT loop:
 /// dW_xh += Σ_t dA_t x_tᵀ = dA Xᵀ, db_h += Σ_t dA_t 1 (summed into `db`, G × 1, first), and
-/// dX = W_xhᵀ dA if asked.
+/// dX = W_xhᵀ dA if asked (`Wt_xh`: W_xhᵀ as [`Kernels::transpose_into`] left it).
 pub(crate) fn input_part_backward<F: Kernels>(
     W_xh: &DMatrix<F>,
+    Wt_xh: DMatrixView<'_, F>,
     dA: &DMatrix<F>,
     X: &DMatrixView<'_, F>,
     grads: &mut Grads<F>,
@@ -281,7 +283,8 @@ pub(crate) fn input_part_backward<F: Kernels>(
     grads.db_h += &*db;
     if let Some(dX) = dX {
         assert_eq!(dX.shape(), X.shape(), "dX has the shape of X");
-        gemm_tn(F::one(), W_xh, dA, F::zero(), dX);
+        let (W_xh, dA) = (W_xh.as_view(), dA.as_view());
+        F::product_tn(F::one(), W_xh, Wt_xh, dA, F::zero(), dX.as_view_mut());
     }
 }
 

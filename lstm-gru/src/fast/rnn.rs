@@ -71,6 +71,9 @@ pub struct RnnCache<F: Kernels> {
     dh_next: DMatrix<F>,
     /// H × 1: Σ_t of dA's columns.
     db: DMatrix<F>,
+    /// W_hhᵀ and W_xhᵀ, for the backward pass's transposed products
+    /// ([`Kernels::transpose_into`]).
+    Wt: [DMatrix<F>; 2],
 }
 
 impl<F: Kernels> Cache<F> for RnnCache<F> {
@@ -103,6 +106,7 @@ impl<F: Kernels> Layer<F> for FastRnn<F> {
             dA: DMatrix::zeros(H, T * B),
             dh_next: DMatrix::zeros(H, B),
             db: DMatrix::zeros(H, 1),
+            Wt: [DMatrix::zeros(0, 0), DMatrix::zeros(0, 0)],
         }
     }
 
@@ -146,6 +150,8 @@ impl<F: Kernels> Layer<F> for FastRnn<F> {
         let (T, B, H) = (cache.T, cache.B, cache.H);
         assert_eq!(dH.shape(), (H, T * B), "dH is H × T·B");
         let n = B * H;
+        F::transpose_into(&self.W_hh, &mut cache.Wt[0]);
+        F::transpose_into(&self.W_xh, &mut cache.Wt[1]);
         cache.dh_next.fill(zero);
         for t in (0..T).rev() {
             let h_t = &cache.h.as_slice()[(t + 1) * n..(t + 2) * n];
@@ -162,6 +168,7 @@ impl<F: Kernels> Layer<F> for FastRnn<F> {
             F::step_product_tn(
                 one,
                 self.W_hh.as_view(),
+                cache.Wt[0].as_view(),
                 cache.dA.columns(t * B, B),
                 zero,
                 cache.dh_next.as_view_mut(),
@@ -175,6 +182,7 @@ impl<F: Kernels> Layer<F> for FastRnn<F> {
             one,
             &mut grads.dW_hh,
         );
-        input_part_backward(&self.W_xh, &cache.dA, &X, grads, &mut cache.db, dX);
+        let Wt_xh = cache.Wt[1].as_view();
+        input_part_backward(&self.W_xh, Wt_xh, &cache.dA, &X, grads, &mut cache.db, dX);
     }
 }
