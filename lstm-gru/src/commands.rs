@@ -66,6 +66,9 @@ pub fn adding(chapter: Chapter, a: &AddingArgs) -> Result<()> {
     check_memory(flag, &what, bytes(a.dtype) * floats)?;
     let session = Session::outputs(chapter, &a.run, Some("adding"), a)?;
     say!("{}", report::adding_header(&cfg))?;
+    if a.dtype == Dtype::F32 {
+        say!("the engine in f32 (--dtype f32)")?; // f64 runs print what they always printed
+    }
     let mut runs = Vec::new();
     for kind in a.cell.map_or(CellKind::ALL.to_vec(), |k| vec![k]) {
         let bar = session.progress(cfg.steps as u64, kind.name());
@@ -177,6 +180,9 @@ fn train_cell<C: FastCell, F: Kernels>(
         .into());
     }
     say!("{}", corpus.describe(&cfg, C::NAME))?;
+    if F::DTYPE == Dtype::F32 {
+        say!("the engine in f32 (--dtype f32)")?; // f64 runs print what they always printed
+    }
     if first > 0 {
         say!("resuming at step {first}")?;
     }

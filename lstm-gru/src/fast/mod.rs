@@ -1,8 +1,8 @@
 //! The engine layer: the forward and backward passes training runs, on preallocated buffers.
 //!
 //! They compute what [`crate::model`] computes (`tests/fast.rs` holds them to it: loss, outputs
-//! and every gradient within 1e-12 relative, several sizes, batch 1 and larger), arranged for
-//! speed rather than for reading:
+//! and every gradient within 1e-12 relative in f64 and 1e-5 in f32, several sizes, batch 1 and
+//! larger), arranged for speed rather than for reading:
 //!
 //! - the input part of every gate for all T steps is one GEMM, W_xh X + b_h 1ᵀ
 //!   (`input_part`), and so are the weight gradients after the BPTT loop (dW = Σ_t dA_t x_tᵀ
@@ -11,9 +11,9 @@
 //! - a gate's pre-activations, activations and gradients live in one 4H × T·B (or 3H × T·B)
 //!   buffer, each example's column holding all gates, and the elementwise gate loops run over
 //!   slices, compiled for AVX-512 and AVX2 and picked once per process (σ and tanh from
-//!   `shared::kernels::fastmath`: no libm call);
+//!   `shared::kernels::fastmath`, in f32 from [`fastmath32`]: no libm call);
 //! - every buffer is allocated once, in a cache made before the loop: a forward + backward pass
-//!   allocates nothing but matrixmultiply's packing buffers (`tests/alloc.rs`);
+//!   allocates nothing but the GEMM kernels' packing buffers (`tests/alloc.rs`);
 //! - a cache keeps its initial state between chunks ([`Cache::carry`]), so a text is read as
 //!   B long streams; [`parallel`] splits a batch's sequences over threads.
 //!
@@ -26,7 +26,9 @@
 //! `F` ([`FastCell::Layer`]: [`lstm::FastLstm`], [`gru::FastGru`], [`rnn::FastRnn`]), made
 //! from the model by [`FastCell::to_layer`] and turned back by [`FastCell::from_layer`]
 //! (exact for f64); the nets are [`stack::FastStack`], [`charlm::FastLm`] and
-//! [`adding::FastAdding`]. The notes layer stays f64.
+//! [`adding::FastAdding`]. The notes layer stays f64. What differs between the two types
+//! besides the type (the kernels of [`kernels`]): f32 has its own σ and tanh, and its
+//! transposed products run on a transposed copy of the weights.
 
 pub mod adding;
 pub mod charlm;
