@@ -173,3 +173,35 @@ fn f32_gru_learns_the_adding_problem() {
     println!("{:?}", out.test_mse.points);
     assert!(out.final_test_mse < 0.01, "{:?}", out.test_mse.points);
 }
+
+/// `--threads 2` in f32: the same curve as one thread up to f32 rounding (the batch's sums
+/// grouped differently, a few units of 6e-8 relative per step: seen up to 2e-8 over these
+/// 6 steps; the bound is 1e-5), and the same bits on a repeat.
+#[test]
+fn f32_on_two_threads_matches_one() {
+    let cfg = |threads| AddingConfig {
+        T: 12,
+        hidden: 8,
+        layers: 2,
+        batch: 7,
+        steps: 6,
+        lr: 0.01,
+        clip: 1.0,
+        eval_every: 2,
+        test_size: 16,
+        threads,
+    };
+    let curve = |threads| {
+        let (out, result) = train_adding::<Lstm, f32>(&cfg(threads), 3, &quiet());
+        result.unwrap();
+        let mut v: Vec<f64> = out.train_mse.points.iter().map(|p| p.1).collect();
+        v.extend(out.test_mse.points.iter().map(|p| p.1));
+        v
+    };
+    let (one, two) = (curve(1), curve(2));
+    assert_eq!(one.len(), two.len());
+    for (a, b) in one.iter().zip(&two) {
+        assert!((a - b).abs() <= 1e-5 * a.abs(), "{one:?}\n{two:?}");
+    }
+    assert_eq!(two, curve(2), "deterministic on 2 threads");
+}
