@@ -65,10 +65,10 @@ pub fn adding(chapter: Chapter, a: &AddingArgs) -> Result<()> {
     );
     check_memory(flag, &what, bytes(a.dtype) * floats)?;
     let session = Session::outputs(chapter, &a.run, Some("adding"), a)?;
-    say!("{}", report::adding_header(&cfg))?;
     if a.dtype == Dtype::F32 {
         say!("the engine in f32 (--dtype f32)")?; // f64 runs print what they always printed
     }
+    say!("{}", report::adding_header(&cfg))?;
     let mut runs = Vec::new();
     for kind in a.cell.map_or(CellKind::ALL.to_vec(), |k| vec![k]) {
         let bar = session.progress(cfg.steps as u64, kind.name());
