@@ -6,6 +6,9 @@
 //! per-step recurrent product alone. The unit names match `bench/compare/lstm-gru.py` (numpy)
 //! and `lstm-gru_torch.py` (PyTorch): `cells/lstm/32` etc.
 //!
+//! `lstm_f32`, `gru_f32`, `rnn_f32`: the same units with the engine in f32 (`--dtype f32`),
+//! against PyTorch's f32 column (`COMPARE_DTYPE=f32`); `gemm_256_f32` the f32 yardstick.
+//!
 //! `lstm_threads2/32`, `gru_threads2/32`: the same unit with the 32 sequences split into two
 //! groups of 16 on two threads (`--threads 2`, `lstm_gru::fast::parallel`): the groups' columns
 //! gathered, forward + backward per group on its own thread, the gradients added in order.
@@ -15,8 +18,8 @@
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
-use lstm_gru::fast::FastCell;
-use lstm_gru::model::{Grads, Gru, Lstm, Rnn};
+use lstm_gru::fast::{FastCell, Grads, Kernels, Layer, narrow};
+use lstm_gru::model::{Gru, Lstm, Rnn};
 use nalgebra::DMatrix;
 use shared::rng;
 
@@ -28,10 +31,16 @@ fn main() {
     divan::main();
 }
 
-fn fwd_bwd<C: FastCell>(bencher: Bencher, B: usize, gate_rows: usize) {
-    let cell = C::new(D, H, &mut rng::seeded(1));
+/// The bench's inputs in `F`: X (D × T·B) and ∂E/∂h (H × T·B), uniform in [−1, 1).
+fn inputs<F: Kernels>(B: usize) -> (DMatrix<F>, DMatrix<F>) {
     let X = shared::init::uniform(D, T * B, -1.0, 1.0, &mut rng::seeded(2));
     let dH = shared::init::uniform(H, T * B, -1.0, 1.0, &mut rng::seeded(3));
+    (narrow(&X), narrow(&dH))
+}
+
+fn fwd_bwd<C: FastCell, F: Kernels>(bencher: Bencher, B: usize, gate_rows: usize) {
+    let cell = C::new(D, H, &mut rng::seeded(1)).to_layer::<F>();
+    let (X, dH) = inputs::<F>(B);
     let mut cache = cell.fast_cache(T, B);
     let mut grads = Grads::zeros(&cell);
     let mut dX = DMatrix::zeros(D, T * B);
@@ -49,22 +58,26 @@ fn fwd_bwd<C: FastCell>(bencher: Bencher, B: usize, gate_rows: usize) {
     });
 }
 
-fn zero(grads: &mut Grads) {
-    grads.list_mut().into_iter().for_each(|g| g.fill(0.0));
+fn zero<F: Kernels>(grads: &mut Grads<F>) {
+    grads.list_mut().into_iter().for_each(|g| g.fill(F::zero()));
 }
 
 #[divan::bench(args = [1, 32])]
 fn lstm(bencher: Bencher, B: usize) {
-    fwd_bwd::<Lstm>(bencher, B, 4 * H);
+    fwd_bwd::<Lstm, f64>(bencher, B, 4 * H);
+}
+
+#[divan::bench(args = [1, 32])]
+fn lstm_f32(bencher: Bencher, B: usize) {
+    fwd_bwd::<Lstm, f32>(bencher, B, 4 * H);
 }
 
 /// [`fwd_bwd`] with the B sequences split over `threads` threads.
 fn fwd_bwd_split<C: FastCell>(bencher: Bencher, B: usize, gate_rows: usize, threads: usize) {
     use lstm_gru::fast::parallel::{add_weighted, for_each_part, gather_columns};
     use shared::parallel::groups;
-    let cell = C::new(D, H, &mut rng::seeded(1));
-    let X = shared::init::uniform(D, T * B, -1.0, 1.0, &mut rng::seeded(2));
-    let dH = shared::init::uniform(H, T * B, -1.0, 1.0, &mut rng::seeded(3));
+    let cell = C::new(D, H, &mut rng::seeded(1)).to_layer::<f64>();
+    let (X, dH) = inputs::<f64>(B);
     let mut grads = Grads::zeros(&cell);
     // Per group: (j0, its X, its dH, cache, gradients, ∂E/∂x), made once.
     let mut parts: Vec<_> = groups(B, threads)
@@ -116,12 +129,22 @@ fn gru_threads2(bencher: Bencher, B: usize) {
 
 #[divan::bench(args = [1, 32])]
 fn gru(bencher: Bencher, B: usize) {
-    fwd_bwd::<Gru>(bencher, B, 3 * H);
+    fwd_bwd::<Gru, f64>(bencher, B, 3 * H);
+}
+
+#[divan::bench(args = [1, 32])]
+fn gru_f32(bencher: Bencher, B: usize) {
+    fwd_bwd::<Gru, f32>(bencher, B, 3 * H);
 }
 
 #[divan::bench(args = [1, 32])]
 fn rnn(bencher: Bencher, B: usize) {
-    fwd_bwd::<Rnn>(bencher, B, H);
+    fwd_bwd::<Rnn, f64>(bencher, B, H);
+}
+
+#[divan::bench(args = [1, 32])]
+fn rnn_f32(bencher: Bencher, B: usize) {
+    fwd_bwd::<Rnn, f32>(bencher, B, H);
 }
 
 /// The machine's yardstick: one 256 × 256 × 256 f64 `DMatrix` product, C ← A B.
@@ -130,6 +153,18 @@ fn gemm_256(bencher: Bencher) {
     let n = 256;
     let a = shared::init::uniform(n, n, -1.0, 1.0, &mut rng::seeded(4));
     let b = shared::init::uniform(n, n, -1.0, 1.0, &mut rng::seeded(5));
+    let mut c = DMatrix::zeros(n, n);
+    bencher
+        .counter(ItemsCount::new(2 * n * n * n))
+        .bench_local(|| shared::kernels::gemm(1.0, &a, &b, 0.0, &mut c));
+}
+
+/// The same product in f32: the f32 roof.
+#[divan::bench]
+fn gemm_256_f32(bencher: Bencher) {
+    let n = 256;
+    let a: DMatrix<f32> = narrow(&shared::init::uniform(n, n, -1.0, 1.0, &mut rng::seeded(4)));
+    let b: DMatrix<f32> = narrow(&shared::init::uniform(n, n, -1.0, 1.0, &mut rng::seeded(5)));
     let mut c = DMatrix::zeros(n, n);
     bencher
         .counter(ItemsCount::new(2 * n * n * n))

@@ -2,20 +2,24 @@
 //! session's [`Checkpointed`] states (the session writes the file atomically, with the program
 //! version and the run's flags).
 //!
-//! Tensors (F64, row-major): the model's parameters under [`CharLm::params`]' names,
-//! `adam.v.<name>` and `adam.s.<name>` (Adam's moments), `state.<k>` (the B streams' carried
-//! states, layer by layer), `history` (3 × K: step, training loss, validation loss). Metadata:
-//! the cell, layers, hidden size, the vocabulary (a JSON string of its characters), the steps
-//! done, the text's name and fingerprint, Adam's step count and the training losses since the
-//! last validation.
+//! Tensors (row-major; F64, or F32 for a `--dtype f32` run): the model's parameters under
+//! [`CharLm::params`]' names, `adam.v.<name>` and `adam.s.<name>` (Adam's moments), `state.<k>`
+//! (the B streams' carried states, layer by layer), `history` (F64, 3 × K: step, training loss,
+//! validation loss). Metadata: the cell, layers, hidden size, the vocabulary (a JSON string of
+//! its characters), the steps done, the text's name and fingerprint, Adam's step count and the
+//! training losses since the last validation, and `dtype` = `f32` for an f32 run (an f64 run
+//! writes no `dtype`: its file is what it always was).
 
 use crate::data::Corpus;
-use crate::fast::{Cache, FastCell};
+use crate::fast::charlm::FastLm;
+use crate::fast::{Cache, FastCell, Kernels, narrow};
 use crate::model::{Cell, CharLm, Gru, Lstm, Rnn};
 use crate::train::{Eval, TextConfig, Training};
 use nalgebra::DMatrix;
 use shared::checkpoint::Checkpoint;
+use shared::cli::Dtype;
 use shared::data::text::CharStream;
+use shared::optim::Optimize;
 use shared::rng;
 use shared::session::{Checkpointed, Tensors};
 use shared::{Error, Result};
@@ -24,8 +28,10 @@ use std::borrow::Cow;
 /// A trained model as `sample` and `eval` read it.
 #[derive(Clone, Debug)]
 pub struct Trained<C: Cell> {
-    /// The model.
+    /// The model (an f32 model's parameters widened to f64, exactly).
     pub model: CharLm<C>,
+    /// The float type it was trained in.
+    pub dtype: Dtype,
     /// Its characters (a [`CharStream`] with no text).
     pub vocab: CharStream,
     /// Training steps done.
@@ -37,8 +43,12 @@ pub struct Trained<C: Cell> {
 impl<C: Cell> Trained<C> {
     /// What a `model:` line says about it.
     pub fn describe(&self) -> String {
+        let dtype = match self.dtype {
+            Dtype::F64 => String::new(),
+            d => format!(", {d}"),
+        };
         format!(
-            "{} × {} {} over {} characters, {} steps on {}",
+            "{} × {} {} over {} characters, {} steps on {}{dtype}",
             self.model.rnn.layers.len(),
             self.model.rnn.hidden_size(),
             C::NAME,
@@ -49,17 +59,27 @@ impl<C: Cell> Trained<C> {
     }
 }
 
-impl<C: Cell> Checkpointed for Trained<C> {
+impl<C: FastCell> Checkpointed for Trained<C> {
     type Context<'a> = ();
 
     fn save(&self, out: &mut Tensors) {
-        put_model(
-            &self.model,
-            &self.vocab.chars,
-            self.steps,
-            &self.source,
-            out,
-        );
+        let (L, H) = (self.model.rnn.layers.len(), self.model.rnn.hidden_size());
+        let info = ModelInfo {
+            cell: C::NAME,
+            dtype: self.dtype,
+            layers: L,
+            hidden: H,
+            chars: &self.vocab.chars,
+            steps: self.steps,
+            source: &self.source,
+        };
+        match self.dtype {
+            Dtype::F64 => put_model(self.model.params(), &info, out),
+            Dtype::F32 => {
+                let model = FastLm::<C, f32>::from_model(&self.model);
+                put_model(model.params(), &info, out);
+            }
+        }
     }
 
     fn load(ck: &mut Checkpoint, _: ()) -> Result<Self> {
@@ -67,23 +87,32 @@ impl<C: Cell> Checkpointed for Trained<C> {
     }
 }
 
-/// The model's tensors and what [`read_model`] needs to rebuild it.
-fn put_model<C: Cell>(
-    model: &CharLm<C>,
-    chars: &[char],
+/// What the metadata says about a model besides its tensors.
+struct ModelInfo<'a> {
+    cell: &'static str,
+    dtype: Dtype,
+    layers: usize,
+    hidden: usize,
+    chars: &'a [char],
     steps: usize,
-    source: &str,
-    out: &mut Tensors,
-) {
-    for (name, p) in model.params() {
+    source: &'a str,
+}
+
+/// The model's tensors (`params`, stored in their float type) and what [`read_model`] needs
+/// to rebuild it.
+fn put_model<F: Kernels>(params: Vec<(String, &DMatrix<F>)>, info: &ModelInfo, out: &mut Tensors) {
+    for (name, p) in params {
         out.matrix(name, p);
     }
-    out.meta("cell", C::NAME);
-    out.meta("layers", model.rnn.layers.len());
-    out.meta("hidden", model.rnn.hidden_size());
-    out.json("vocab", &chars.iter().collect::<String>());
-    out.meta("steps", steps);
-    out.meta("text_source", source);
+    out.meta("cell", info.cell);
+    out.meta("layers", info.layers);
+    out.meta("hidden", info.hidden);
+    out.json("vocab", &info.chars.iter().collect::<String>());
+    out.meta("steps", info.steps);
+    out.meta("text_source", info.source);
+    if info.dtype != Dtype::F64 {
+        out.meta("dtype", info.dtype); // f64 runs write what they always wrote
+    }
 }
 
 /// The cell of a checkpoint: "rnn", "lstm" or "gru".
@@ -155,6 +184,7 @@ fn read_model<C: Cell>(ck: &mut Checkpoint) -> Result<Trained<C>> {
     }
     Ok(Trained {
         model,
+        dtype: ck.dtype()?,
         vocab,
         steps: ck.meta("steps")?,
         source: ck.meta_str("text_source")?.to_string(),
@@ -163,25 +193,34 @@ fn read_model<C: Cell>(ck: &mut Checkpoint) -> Result<Trained<C>> {
 
 /// A training run of the language model: the training state and the text it learns (whose
 /// vocabulary and fingerprint go into the checkpoint; a resume checks them against its text).
-pub struct TextRun<'c, C: FastCell> {
+pub struct TextRun<'c, C: FastCell, F: Kernels> {
     /// Model, Adam, carried states, steps, the losses since the last validation, history
     /// (borrowed while it trains, owned when loaded).
-    pub training: Cow<'c, Training<C>>,
+    pub training: Cow<'c, Training<C, F>>,
     /// The text.
     pub corpus: &'c Corpus,
 }
 
-impl<'c, C: FastCell> Checkpointed for TextRun<'c, C> {
+impl<'c, C: FastCell, F: Kernels> Checkpointed for TextRun<'c, C, F> {
     type Context<'a> = (&'c Corpus, &'a TextConfig);
 
     fn save(&self, out: &mut Tensors) {
         let (t, corpus) = (&*self.training, self.corpus);
-        let chars = &corpus.stream.chars;
-        put_model(&t.model, chars, t.step, &corpus.source, out);
-        let state = t.opt.state();
+        let info = ModelInfo {
+            cell: C::NAME,
+            dtype: F::DTYPE,
+            layers: t.model.rnn.layers.len(),
+            hidden: t.model.rnn.hidden_size(),
+            chars: &corpus.stream.chars,
+            steps: t.step,
+            source: &corpus.source,
+        };
+        put_model(t.model.params(), &info, out);
+        // Adam's moments: f32 values for an f32 run, so stored as F32 exactly.
+        let (v, s) = t.opt.moments();
         for (i, (name, _)) in t.model.params().iter().enumerate() {
-            out.matrix(format!("adam.v.{name}"), &state.v[i]);
-            out.matrix(format!("adam.s.{name}"), &state.s[i]);
+            out.matrix(format!("adam.v.{name}"), &narrow::<F>(&v[i]));
+            out.matrix(format!("adam.s.{name}"), &narrow::<F>(&s[i]));
         }
         let carried = t.cache.rnn.layers.iter().flat_map(|c| c.initial_state());
         for (k, m) in carried.enumerate() {
@@ -197,7 +236,7 @@ impl<'c, C: FastCell> Checkpointed for TextRun<'c, C> {
             out.matrix("history", &history);
         }
         // Floats in Rust's shortest round-trip formatting: parsing gives the same bits.
-        out.meta("adam_t", state.t);
+        out.meta("adam_t", t.opt.steps());
         out.meta("since_eval_sum", t.since_eval.0);
         out.meta("since_eval_count", t.since_eval.1);
         out.meta("text", fingerprint(corpus));
@@ -219,9 +258,10 @@ impl<'c, C: FastCell> Checkpointed for TextRun<'c, C> {
             ));
         }
         let bad = |msg: String| Error::format(&path, "safetensors metadata", msg);
+        ck.expect_dtype::<F>()?;
         let trained: Trained<C> = read_model(ck)?;
-        let mut t = Training::new(cfg, trained.model.vocab_size(), 0);
-        t.model = trained.model;
+        let mut t = Training::new(cfg, trained.model.vocab_size(), 0)?;
+        t.model = FastLm::from_model(&trained.model);
         let shapes: Vec<(String, (usize, usize))> = (t.model.params().into_iter())
             .map(|(n, p)| (n, p.shape()))
             .collect();
@@ -231,12 +271,12 @@ impl<'c, C: FastCell> Checkpointed for TextRun<'c, C> {
             s.push(ck.take(&format!("adam.s.{n}"), *r, *c)?);
         }
         let adam_t = ck.meta("adam_t")?;
-        t.opt.set_state(shared::optim::State { t: adam_t, v, s });
+        t.opt = F::Optimizer::restore(shared::optim::Rule::adam(), cfg.lr, adam_t, v, s)?;
         let mut k = 0;
         for cache in t.cache.rnn.layers.iter_mut() {
             let mut state = cache.initial_state();
             for m in state.iter_mut() {
-                *m = ck.take(&format!("state.{k}"), m.nrows(), m.ncols())?;
+                *m = ck.take_as(&format!("state.{k}"), m.nrows(), m.ncols())?;
                 k += 1;
             }
             cache

@@ -6,7 +6,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use lstm_gru::train::TextConfig;
 use serde::{Deserialize, Serialize};
-use shared::cli::{non_negative, positive};
+use shared::cli::{Dtype, non_negative, positive};
 use shared::run::RunArgs;
 use std::path::PathBuf;
 
@@ -96,6 +96,11 @@ pub struct AddingArgs {
     /// Hinton 2015: W_hh = I, b_h = 0, W_xh from N(0, 0.001²).
     #[arg(long, value_enum, default_value = "tanh")]
     pub activation: ActivationKind,
+    /// The engine's float type: f64 (as the notes layer) or f32 (parameters, activations,
+    /// gradients and Adam's moments in f32, about twice the speed).
+    #[arg(long, value_enum, default_value_t = Dtype::F64)]
+    #[serde(default)]
+    pub dtype: Dtype,
     /// --seed, --out, --quiet, --overwrite.
     #[command(flatten)]
     #[serde(flatten)]
@@ -155,6 +160,12 @@ pub struct TrainArgs {
     /// gradients added in a fixed order (1: single-threaded; N > 1 equals it up to rounding).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
     pub threads: u64,
+    /// The engine's float type: f64 (as the notes layer) or f32 (parameters, activations,
+    /// gradients and Adam's moments in f32, about twice the speed); the model records
+    /// it, `sample`, `eval` and `--resume` keep it.
+    #[arg(long, value_enum, default_value_t = Dtype::F64)]
+    #[serde(default)]
+    pub dtype: Dtype,
     /// --seed, --out, --quiet, --overwrite.
     #[command(flatten)]
     #[serde(flatten)]

@@ -8,12 +8,14 @@ use crate::cli::{
 use anyhow::Result;
 use lstm_gru::checkpoint::{TextRun, Trained, checkpoint_cell};
 use lstm_gru::data::Corpus;
-use lstm_gru::fast::{FastCell, stack_floats};
+use lstm_gru::fast::charlm::FastLm;
+use lstm_gru::fast::{FastCell, Kernels, stack_floats};
 use lstm_gru::gradients::{self, GradientsConfig};
 use lstm_gru::model::{AddingNet, Rnn};
 use lstm_gru::report;
 use lstm_gru::train::{self, AddingConfig, TextConfig, Training};
 use shared::checkpoint::Checkpoint;
+use shared::cli::Dtype;
 use shared::data::text::CharStream;
 use shared::session::{Chapter, Checkpointed, Given, Session, Start, check_memory, model_file};
 use shared::{Error, rng, say};
@@ -61,19 +63,29 @@ pub fn adding(chapter: Chapter, a: &AddingArgs) -> Result<()> {
         "{} layer(s) of {} units over T = {} steps, batch {}",
         a.layers, a.hidden, a.length, a.batch
     );
-    check_memory(flag, &what, 8.0 * floats)?;
+    check_memory(flag, &what, bytes(a.dtype) * floats)?;
     let session = Session::outputs(chapter, &a.run, Some("adding"), a)?;
+    if a.dtype == Dtype::F32 {
+        say!("the engine in f32 (--dtype f32)")?; // f64 runs print what they always printed
+    }
     say!("{}", report::adding_header(&cfg))?;
     let mut runs = Vec::new();
     for kind in a.cell.map_or(CellKind::ALL.to_vec(), |k| vec![k]) {
         let bar = session.progress(cfg.steps as u64, kind.name());
+        let seed = session.seed;
         let (out, result) = match (kind, a.activation) {
             (CellKind::Rnn, ActivationKind::Relu) => {
-                let rng = &mut rng::stream(session.seed, 1);
+                let rng = &mut rng::stream(seed, 1);
                 let mut net = AddingNet::with_layers(cfg.hidden, cfg.layers, rng, Rnn::irnn);
-                train::train_adding_net(&cfg, session.seed, &mut net, &bar)
+                match a.dtype {
+                    Dtype::F64 => train::train_adding_net::<_, f64>(&cfg, seed, &mut net, &bar),
+                    Dtype::F32 => train::train_adding_net::<_, f32>(&cfg, seed, &mut net, &bar),
+                }
             }
-            _ => with_cell!(kind, C => train::train_adding::<C>(&cfg, session.seed, &bar)),
+            _ => with_cell!(kind, C => match a.dtype {
+                Dtype::F64 => train::train_adding::<C, f64>(&cfg, seed, &bar),
+                Dtype::F32 => train::train_adding::<C, f32>(&cfg, seed, &bar),
+            }),
         };
         bar.finish();
         runs.push(out);
@@ -88,6 +100,14 @@ pub fn adding(chapter: Chapter, a: &AddingArgs) -> Result<()> {
     session.save_summary(cfg.steps as u64, report::adding_summary(&cfg, &runs))?;
     session.finish()?;
     Ok(())
+}
+
+/// Bytes of one value of the engine's float type.
+fn bytes(dtype: Dtype) -> f64 {
+    match dtype {
+        Dtype::F64 => 8.0,
+        Dtype::F32 => 4.0,
+    }
 }
 
 /// The flag whose value is the most times its default: the one to name when sizes do not fit.
@@ -116,10 +136,15 @@ pub fn train(chapter: Chapter, args: &TrainArgs, given: &Given) -> Result<()> {
         },
     )?;
     let a = &started.flags;
-    with_cell!(a.cell, C => train_cell::<C>(started.session, started.resumed, a))
+    let (session, resumed) = (started.session, started.resumed);
+    with_cell!(a.cell, C => match a.dtype {
+        Dtype::F64 => train_cell::<C, f64>(session, resumed, a),
+        Dtype::F32 => train_cell::<C, f32>(session, resumed, a),
+    })
 }
 
-fn train_cell<C: FastCell>(
+/// `train` of cell `C` with the engine in float type `F` (`--dtype`).
+fn train_cell<C: FastCell, F: Kernels>(
     mut session: Session,
     resumed: Option<Checkpoint>,
     a: &TrainArgs,
@@ -128,15 +153,15 @@ fn train_cell<C: FastCell>(
     let cfg = a.config();
     check_sizes(&cfg, a, corpus.stream.vocab_size())?;
     let mut training = match resumed {
-        Some(mut ck) => TextRun::<C>::load(&mut ck, (&corpus, &cfg))?
+        Some(mut ck) => TextRun::<C, F>::load(&mut ck, (&corpus, &cfg))?
             .training
             .into_owned(),
-        None => Training::new(&cfg, corpus.stream.vocab_size(), a.run.seed),
+        None => Training::new(&cfg, corpus.stream.vocab_size(), a.run.seed)?,
     };
     let first = training.step;
     session.resumed_at(first as u64);
     let session = session; // borrowed from here on, by the checkpoint of every validation
-    let checkpoint = |t: &Training<C>| {
+    let checkpoint = |t: &Training<C, F>| {
         let run = TextRun {
             training: Cow::Borrowed(t),
             corpus: &corpus,
@@ -155,6 +180,9 @@ fn train_cell<C: FastCell>(
         .into());
     }
     say!("{}", corpus.describe(&cfg, C::NAME))?;
+    if F::DTYPE == Dtype::F32 {
+        say!("the engine in f32 (--dtype f32)")?; // f64 runs print what they always printed
+    }
     if first > 0 {
         say!("resuming at step {first}")?;
     }
@@ -222,7 +250,7 @@ fn check_sizes(cfg: &TextConfig, a: &TrainArgs, V: usize) -> shared::Result<()> 
         "{} × {} over {V} characters, chunks of {T} × {B}",
         cfg.layers, cfg.hidden
     );
-    check_memory(flag, &what, 8.0 * floats)
+    check_memory(flag, &what, bytes(a.dtype) * floats)
 }
 
 /// The checkpoint a `--model` flag names (default: the training runs' folder).
@@ -240,7 +268,15 @@ pub fn sample(chapter: Chapter, a: &SampleArgs) -> Result<()> {
     let text = with_cell!(kind, C => {
         let m = Trained::<C>::load(&mut ck, ())?;
         say!("model: {} ({})", ck.path.display(), m.describe())?;
-        m.model.sample_text(&m.vocab, a.prime.as_deref(), n, a.temperature, &mut rng)?
+        let prime = a.prime.as_deref();
+        // In the float type it was trained in.
+        if m.dtype == Dtype::F32 {
+            let fast = FastLm::<C, f32>::from_model(&m.model);
+            fast.sample_text(&m.vocab, prime, n, a.temperature, &mut rng)?
+        } else {
+            let fast = FastLm::<C, f64>::from_model(&m.model);
+            fast.sample_text(&m.vocab, prime, n, a.temperature, &mut rng)?
+        }
     });
     say!("{text}")?;
     Ok(())
@@ -261,7 +297,11 @@ pub fn eval(chapter: Chapter, a: &EvalArgs) -> Result<()> {
             return Err(Error::flag("--text", format!("{name}: one character, nothing to predict")).into());
         }
         say!("text: {name} ({} characters; each after the first predicted from all before it)", ids.len())?;
-        m.model.cross_entropy(&ids)
+        if m.dtype == Dtype::F32 {
+            FastLm::<C, f32>::from_model(&m.model).cross_entropy(&ids)
+        } else {
+            FastLm::<C, f64>::from_model(&m.model).cross_entropy(&ids)
+        }
     });
     say!(
         "loss: {nats:.4} nats per character, perplexity {:.3}, {:.4} bits per character",

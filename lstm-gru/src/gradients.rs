@@ -158,7 +158,8 @@ fn profile<C: FastCell>(
 ) -> Result<Profile> {
     let init = lag_norms(&net, batch);
     let progress = bar(name);
-    let (mut outcome, result) = train::train_adding_net(&cfg.train, seed, &mut net, &progress);
+    let (mut outcome, result) =
+        train::train_adding_net::<C, f64>(&cfg.train, seed, &mut net, &progress);
     progress.finish();
     result.map_err(|e| Error::msg(format!("{name}: {e}")))?;
     outcome.cell = CELLS.into_iter().find(|c| *c == name).unwrap_or("?");

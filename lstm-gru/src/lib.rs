@@ -30,8 +30,8 @@
 //!
 //! [`model`] is the notes layer: each equation one line of nalgebra, to read beside the page,
 //! and the code the gradient checks verify. [`fast`] is the engine that training runs: the same
-//! passes on fused buffers, held to the notes layer by a test (outputs, loss and every gradient
-//! within 1e-12).
+//! passes on fused buffers, in f64 (the default) or f32 (`--dtype f32`), held to the notes layer
+//! by a test (outputs, loss and every gradient within 1e-12 in f64, 1e-5 in f32).
 //!
 //! | the notes (§6) | notes layer | engine |
 //! |---|---|---|
@@ -40,9 +40,9 @@
 //! | c_t = f_t ∘ c_{t−1} + i_t ∘ g_t, h_t = o_t ∘ tanh(c_t) | the same [`forward`](model::Lstm::forward); [`backward`](model::Lstm::backward): seven derivative lines | [`fast::lstm`] |
 //! | z_t = σ(W_z · [h_{t−1}, x_t]), r_t = σ(W_r · [h_{t−1}, x_t]) | [`Gru`]: [`forward`](model::Gru::forward), [`backward`](model::Gru::backward) | [`fast::gru`] |
 //! | h̃_t = tanh(W · [r_t ∗ h_{t−1}, x_t]), h_t = (1 − z_t) ∗ h_{t−1} + z_t ∗ h̃_t | the same | [`fast::gru`] |
-//! | y₁ = RNN₁(x), y₂ = RNN₂(y₁), …, y = RNN_n(y_{n−1}) | [`Stack::forward`], [`Stack::backward`] | [`Stack::forward_fast`], [`Stack::backward_fast`] |
-//! | y_t = Softmax(W_hy h_t + b_y), E = −(1/N) Σ_t log y_t[next character] | [`CharLm::forward`], [`CharLm::backward`] | [`CharLm::forward_fast`], [`CharLm::backward_fast`] |
-//! | (the adding problem's read-out) y = W_hy h_T + b_y, mean squared error | [`AddingNet::forward`], [`AddingNet::backward`] | [`AddingNet::forward_fast`], [`AddingNet::backward_fast`] |
+//! | y₁ = RNN₁(x), y₂ = RNN₂(y₁), …, y = RNN_n(y_{n−1}) | [`Stack::forward`], [`Stack::backward`] | [`FastStack::forward_fast`], [`FastStack::backward_fast`] |
+//! | y_t = Softmax(W_hy h_t + b_y), E = −(1/N) Σ_t log y_t[next character] | [`CharLm::forward`], [`CharLm::backward`] | [`FastLm::forward_fast`], [`FastLm::backward_fast`] |
+//! | (the adding problem's read-out) y = W_hy h_T + b_y, mean squared error | [`AddingNet::forward`], [`AddingNet::backward`] | [`FastAdding::forward_fast`], [`FastAdding::backward_fast`] |
 //!
 //! # Modules
 //!
@@ -51,7 +51,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`model`] | the notes layer: the three cells, the stack, the two output layers; `Cache` and `Grads` |
-//! | [`fast`] | the engine: the trained passes on preallocated buffers, `--threads` ([`fast::parallel`]) |
+//! | [`fast`] | the engine: the trained passes on preallocated buffers, generic over f64 and f32 (`--dtype`), `--threads` ([`fast::parallel`]) |
 //! | [`data`] | the adding problem's sequences; the text (a file or the generated corpus) and its streams |
 //! | [`lm`] | the language model in use: validation loss, the loss of a text (`eval`), sampling |
 //! | [`train`] | the two training loops, the language model's training state |
@@ -64,12 +64,14 @@
 //!
 //! [`CharLm::forward`]: model::CharLm::forward
 //! [`CharLm::backward`]: model::CharLm::backward
-//! [`CharLm::forward_fast`]: model::CharLm::forward_fast
-//! [`CharLm::backward_fast`]: model::CharLm::backward_fast
+//! [`FastStack::forward_fast`]: fast::FastStack::forward_fast
+//! [`FastStack::backward_fast`]: fast::FastStack::backward_fast
+//! [`FastLm::forward_fast`]: fast::charlm::FastLm::forward_fast
+//! [`FastLm::backward_fast`]: fast::charlm::FastLm::backward_fast
 //! [`AddingNet::forward`]: model::AddingNet::forward
 //! [`AddingNet::backward`]: model::AddingNet::backward
-//! [`AddingNet::forward_fast`]: model::AddingNet::forward_fast
-//! [`AddingNet::backward_fast`]: model::AddingNet::backward_fast
+//! [`FastAdding::forward_fast`]: fast::adding::FastAdding::forward_fast
+//! [`FastAdding::backward_fast`]: fast::adding::FastAdding::backward_fast
 
 #![allow(non_snake_case)]
 

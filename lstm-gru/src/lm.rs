@@ -2,13 +2,13 @@
 //! of a text on one stream (`eval`), and sampling text from it (on the engine's passes).
 
 use crate::data::{Streams, encode};
-use crate::fast::{Cache, FastCell};
-use crate::model::CharLm;
+use crate::fast::charlm::FastLm;
+use crate::fast::{Cache, FastCell, Kernels};
 use shared::data::text::CharStream;
 use shared::rng::{self, Rng};
 use shared::{Error, Result};
 
-impl<C: FastCell> CharLm<C> {
+impl<C: FastCell, F: Kernels> FastLm<C, F> {
     /// Mean cross-entropy per character of `ids` (predicting ids[k + 1] from ids[..=k]), read
     /// as B streams in chunks of T with carried state; no updates.
     pub fn evaluate(&self, ids: &[usize], T: usize, B: usize) -> f64 {
@@ -74,7 +74,7 @@ impl<C: FastCell> CharLm<C> {
                     .fold(0, |best, (i, &p)| if p > y[best] { i } else { best })
             } else {
                 for (w, p) in weights.iter_mut().zip(y.iter()) {
-                    *w = p.powf(1.0 / temperature);
+                    *w = p.as_f64().powf(1.0 / temperature);
                 }
                 rng::weighted_index(rng, &weights)
             };
@@ -83,7 +83,7 @@ impl<C: FastCell> CharLm<C> {
         out
     }
 
-    /// [`CharLm::sample`] on text: starts from `prime` (default: a newline, or the
+    /// [`FastLm::sample`] on text: starts from `prime` (default: a newline, or the
     /// vocabulary's first character if the text has none) and returns prime + the drawn text.
     pub fn sample_text(
         &self,

@@ -2,8 +2,9 @@
 //! validation lines, curves, closing report (with a sample) and summary.
 
 use crate::data::{Corpus, TRIVIAL_MSE};
-use crate::fast::FastCell;
+use crate::fast::{FastCell, Kernels};
 use crate::train::{AddingConfig, Eval, Outcome, TextConfig, Training};
+use shared::cli::Dtype;
 use shared::plot::{Figure, Panel, Series};
 use shared::rng::Rng;
 use shared::{Error, Result};
@@ -117,7 +118,7 @@ impl Corpus {
     }
 }
 
-impl<C: FastCell> Training<C> {
+impl<C: FastCell, F: Kernels> Training<C, F> {
     /// The loss curves: training and validation loss per step, and the text's entropy as the
     /// floor where it is known.
     pub fn figure(&self, title: String, floor: Option<f64>) -> Figure {
@@ -173,10 +174,14 @@ impl<C: FastCell> Training<C> {
     /// summary.json's fields.
     pub fn summary(&self, cfg: &TextConfig, floor: Option<f64>) -> serde_json::Value {
         let e = self.history.last();
-        serde_json::json!({"cell": C::NAME, "layers": cfg.layers, "hidden": cfg.hidden,
-            "lr": cfg.lr, "params": self.model.count(),
+        let mut summary = serde_json::json!({"cell": C::NAME, "layers": cfg.layers,
+            "hidden": cfg.hidden, "lr": cfg.lr, "params": self.model.count(),
             "train_seconds": e.map(|e| e.seconds), "train_wall_seconds": e.map(|e| e.wall_seconds),
             "final_loss": e.map(|e| e.train), "valid_ce": e.map(|e| e.valid),
-            "valid_entropy_floor": floor})
+            "valid_entropy_floor": floor});
+        if F::DTYPE != Dtype::F64 {
+            summary["dtype"] = F::DTYPE.as_str().into(); // f64 runs write what they always wrote
+        }
+        summary
     }
 }

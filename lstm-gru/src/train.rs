@@ -3,14 +3,14 @@
 //! both on the engine's passes with Adam and global gradient-norm clipping.
 
 use crate::data::{AddingBatch, Streams, adding_batch};
-use crate::fast::FastCell;
-use crate::fast::adding::AddingCache;
-use crate::fast::charlm::LmCache;
+use crate::fast::adding::{AddingCache, FastAdding};
+use crate::fast::charlm::{FastLm, LmCache};
 use crate::fast::parallel::{AddingParallel, LmParallel};
+use crate::fast::{FastCell, Kernels};
 use crate::model::{AddingNet, CharLm};
 use nalgebra::DMatrix;
 use shared::error::{check_finite, check_nats};
-use shared::optim::{Optimizer, Rule};
+use shared::optim::{Optimize, Rule};
 use shared::plot::Series;
 use shared::rng;
 use shared::run::Progress;
@@ -18,16 +18,41 @@ use shared::{Error, Result};
 use std::time::Instant;
 
 /// Scales all gradients down together so their joint L2 norm is at most `max_norm` (Pascanu
-/// et al. 2013's remedy for exploding RNN gradients); returns the norm before clipping.
-pub fn clip_global_norm(grads: &mut [&mut DMatrix<f64>], max_norm: f64) -> f64 {
-    let norm = grads.iter().map(|g| g.norm_squared()).sum::<f64>().sqrt();
+/// et al. 2013's remedy for exploding RNN gradients); returns the norm before clipping. Each
+/// matrix's squared norm is summed in `F`, the total and the scale in f64 (the scale rounded to
+/// `F` once).
+pub fn clip_global_norm<F: Kernels>(grads: &mut [&mut DMatrix<F>], max_norm: f64) -> f64 {
+    let norm = (grads.iter().map(|g| g.norm_squared().as_f64()))
+        .sum::<f64>()
+        .sqrt();
     if norm > max_norm {
-        let s = max_norm / norm;
+        let s = F::round_from(max_norm / norm);
         for g in grads.iter_mut() {
             **g *= s;
         }
     }
     norm
+}
+
+/// One optimizer step: every parameter updated with its gradient, in order.
+fn optimizer_step<F: Kernels>(
+    opt: &mut F::Optimizer,
+    params: Vec<&mut DMatrix<F>>,
+    grads: Vec<&mut DMatrix<F>>,
+) {
+    assert_eq!(params.len(), grads.len(), "one gradient per parameter");
+    opt.begin_step();
+    for (i, (w, g)) in params.into_iter().zip(grads).enumerate() {
+        opt.update(i, w, g);
+    }
+}
+
+/// `dst` ← `src` with every entry rounded to `F` (a copy for f64), into a buffer made once.
+fn narrow_into<F: Kernels>(src: &DMatrix<f64>, dst: &mut DMatrix<F>) {
+    assert_eq!(src.shape(), dst.shape(), "narrow_into: shapes");
+    dst.iter_mut()
+        .zip(src.iter())
+        .for_each(|(d, s)| *d = F::round_from(*s));
 }
 
 /// Settings of one adding-problem training run.
@@ -76,21 +101,22 @@ pub struct Outcome {
     pub params: usize,
 }
 
-/// Trains an [`AddingNet`] of cell `C` on the adding problem. The data stream and the held-out set depend only on
+/// Trains an [`AddingNet`] of cell `C` on the adding problem, the engine in float type `F`. The data stream and the held-out set depend only on
 /// `seed`, so every cell sees the same sequences. Returns what was measured up to the end, or
 /// up to the step where the loss stopped being finite together with that error (so the curves
 /// so far can still be drawn).
-pub fn train_adding<C: FastCell>(
+pub fn train_adding<C: FastCell, F: Kernels>(
     cfg: &AddingConfig,
     seed: u64,
     progress: &Progress,
 ) -> (Outcome, Result<()>) {
     let mut net = AddingNet::new(cfg.hidden, cfg.layers, &mut rng::stream(seed, 1));
-    train_adding_net::<C>(cfg, seed, &mut net, progress)
+    train_adding_net::<C, F>(cfg, seed, &mut net, progress)
 }
 
-/// [`train_adding`] from a given start `net` (e.g. the IRNN of [`AddingNet::with_layers`] and [`crate::model::Rnn::irnn`]), trained in place.
-pub fn train_adding_net<C: FastCell>(
+/// [`train_adding`] from a given start `net` (e.g. the IRNN of [`AddingNet::with_layers`] and
+/// [`crate::model::Rnn::irnn`]), trained in place (in `F`, then widened back to f64).
+pub fn train_adding_net<C: FastCell, F: Kernels>(
     cfg: &AddingConfig,
     seed: u64,
     net: &mut AddingNet<C>,
@@ -107,15 +133,17 @@ pub fn train_adding_net<C: FastCell>(
         seconds: 0.0,
         params: 0,
     };
-    let result = run_adding::<C>(cfg, seed, net, progress, &mut out);
+    let mut fast = FastAdding::<C, F>::from_model(net);
+    let result = run_adding(cfg, seed, &mut fast, progress, &mut out);
+    *net = fast.to_model();
     (out, result)
 }
 
 /// [`train_adding`]'s loop, filling `out` as it goes.
-fn run_adding<C: FastCell>(
+fn run_adding<C: FastCell, F: Kernels>(
     cfg: &AddingConfig,
     seed: u64,
-    net: &mut AddingNet<C>,
+    net: &mut FastAdding<C, F>,
     progress: &Progress,
     out: &mut Outcome,
 ) -> Result<()> {
@@ -126,15 +154,16 @@ fn run_adding<C: FastCell>(
     let mut grads = net.zero_grads();
     let mut data = rng::stream(seed, 2);
     let test = adding_batch(cfg.T, cfg.test_size, &mut rng::stream(seed, 3));
+    let test_X: DMatrix<F> = crate::fast::narrow(&test.X);
     let mut cache = net.fast_cache(cfg.T, cfg.batch);
     let threads = shared::parallel::check_threads(cfg.threads)?;
     let mut parallel = (threads > 1).then(|| AddingParallel::new(net, cfg.T, cfg.batch, threads));
     let mut test_cache = net.fast_cache(cfg.T, cfg.test_size);
-    let mut opt = Optimizer::new(Rule::adam(), cfg.lr);
+    let mut opt = F::Optimizer::create(Rule::adam(), cfg.lr)?;
     out.params = net.params_mut().iter().map(|p| p.len()).sum();
     let evaluate =
-        |net: &AddingNet<C>, step: usize, out: &mut Outcome, cache: &mut AddingCache<C>| {
-            let mse = net.forward_fast(test.X.columns(0, test.X.ncols()), &test.target, cache);
+        |net: &FastAdding<C, F>, step: usize, out: &mut Outcome, cache: &mut AddingCache<C, F>| {
+            let mse = net.forward_fast(test_X.columns(0, test_X.ncols()), &test.target, cache);
             let mse = check_finite(step as u64, mse)?;
             out.test_mse.push(step as f64, mse);
             if mse < 0.01 && out.solved_at.is_none() {
@@ -146,26 +175,22 @@ fn run_adding<C: FastCell>(
         };
     evaluate(net, 0, out, &mut test_cache)?;
     let mut b = AddingBatch::new(cfg.T, cfg.batch);
+    let mut X = DMatrix::<F>::zeros(b.X.nrows(), b.X.ncols());
     let mut above = Above::default();
     for step in 1..=cfg.steps {
         b.draw(&mut data);
+        narrow_into(&b.X, &mut X);
         grads.zero();
         let mse = match parallel.as_mut() {
-            None => net.backward_fast(
-                b.X.columns(0, b.X.ncols()),
-                &b.target,
-                &mut cache,
-                &mut grads,
-            ),
-            Some(p) => p.backward(net, &b.X, &b.target, &mut grads),
+            None => net.backward_fast(X.columns(0, X.ncols()), &b.target, &mut cache, &mut grads),
+            Some(p) => p.backward(net, &X, &b.target, &mut grads),
         };
         out.seconds = start.elapsed().as_secs_f64();
         above.check(step, check_finite(step as u64, mse)?)?;
         out.train_mse.push(step as f64, mse);
         let mut g = grads.list_mut();
         clip_global_norm(&mut g, cfg.clip);
-        let g: Vec<&DMatrix<f64>> = g.into_iter().map(|g| &*g).collect();
-        opt.step(&mut net.params_mut(), &g);
+        optimizer_step::<F>(&mut opt, net.params_mut(), g);
         if step % cfg.eval_every == 0 || step == cfg.steps {
             let test_mse = evaluate(net, step, out, &mut test_cache)?;
             progress.set_message(format!("{}: held-out MSE {test_mse:.4}", out.cell));
@@ -307,17 +332,17 @@ fn cpu_seconds() -> Option<f64> {
     Some(ticks as f64 / 100.0)
 }
 
-/// A training run in progress: the model, Adam's state, the carried states of the B streams,
+/// A training run in progress (the engine in float type `F`): the model, Adam's state, the carried states of the B streams,
 /// the steps done and the validation history; everything a checkpoint keeps, so that
 /// `--resume` continues exactly where the checkpoint was written.
 #[derive(Clone, Debug)]
-pub struct Training<C: FastCell> {
+pub struct Training<C: FastCell, F: Kernels> {
     /// The model being trained.
-    pub model: CharLm<C>,
+    pub model: FastLm<C, F>,
     /// Adam, with its moments.
-    pub opt: Optimizer,
+    pub opt: F::Optimizer,
     /// The engine's buffers, whose initial states carry from chunk to chunk.
-    pub cache: LmCache<C>,
+    pub cache: LmCache<C, F>,
     /// Steps done.
     pub step: usize,
     /// Every validation so far (after a resume, the earlier ones have zero seconds).
@@ -328,19 +353,21 @@ pub struct Training<C: FastCell> {
     pub since_eval: (f64, usize),
 }
 
-impl<C: FastCell> Training<C> {
-    /// A fresh run: the model drawn from `seed`, zero states, step 0.
-    pub fn new(cfg: &TextConfig, V: usize, seed: u64) -> Self {
+impl<C: FastCell, F: Kernels> Training<C, F> {
+    /// A fresh run: the model drawn from `seed` (in f64, then rounded to `F`), zero states,
+    /// step 0.
+    pub fn new(cfg: &TextConfig, V: usize, seed: u64) -> Result<Self> {
         let model: CharLm<C> = CharLm::new(V, cfg.hidden, cfg.layers, &mut rng::stream(seed, 1));
+        let model = FastLm::from_model(&model);
         let cache = model.fast_cache(cfg.seq_len, cfg.batch);
-        Training {
+        Ok(Training {
             model,
-            opt: Optimizer::new(Rule::adam(), cfg.lr),
+            opt: F::Optimizer::create(Rule::adam(), cfg.lr)?,
             cache,
             step: 0,
             history: Vec::new(),
             since_eval: (0.0, 0),
-        }
+        })
     }
 }
 
@@ -350,13 +377,13 @@ impl<C: FastCell> Training<C> {
 /// or exploding ([`check_nats`]) training loss, or a non-finite validation loss, stops with
 /// "training diverged at step N" before the model of that step reaches `on_eval`; `session`
 /// keeps the history up to there for the curves.
-pub fn train_text<C: FastCell>(
+pub fn train_text<C: FastCell, F: Kernels>(
     cfg: &TextConfig,
-    session: &mut Training<C>,
+    session: &mut Training<C, F>,
     train_ids: &[usize],
     valid_ids: &[usize],
     progress: &Progress,
-    on_eval: impl FnMut(&Training<C>, &Eval) -> Result<()>,
+    on_eval: impl FnMut(&Training<C, F>, &Eval) -> Result<()>,
 ) -> Result<()> {
     let never = || false;
     train_text_until(cfg, session, train_ids, valid_ids, progress, never, on_eval)
@@ -364,14 +391,14 @@ pub fn train_text<C: FastCell>(
 
 /// [`train_text`] that also stops after the first step at which `stop()` is true (Ctrl-C):
 /// `session` then holds everything a checkpoint needs to continue exactly.
-pub fn train_text_until<C: FastCell>(
+pub fn train_text_until<C: FastCell, F: Kernels>(
     cfg: &TextConfig,
-    session: &mut Training<C>,
+    session: &mut Training<C, F>,
     train_ids: &[usize],
     valid_ids: &[usize],
     progress: &Progress,
     stop: impl Fn() -> bool,
-    mut on_eval: impl FnMut(&Training<C>, &Eval) -> Result<()>,
+    mut on_eval: impl FnMut(&Training<C, F>, &Eval) -> Result<()>,
 ) -> Result<()> {
     let (T, B) = (cfg.seq_len, cfg.batch);
     let streams = Streams::new(train_ids.len(), T, B);
@@ -419,8 +446,7 @@ pub fn train_text_until<C: FastCell>(
         (parallel.iter_mut()).for_each(|p| p.carry());
         let mut g = grads.list_mut();
         clip_global_norm(&mut g, cfg.clip);
-        let g: Vec<&DMatrix<f64>> = g.into_iter().map(|g| &*g).collect();
-        session.opt.step(&mut session.model.params_mut(), &g);
+        optimizer_step::<F>(&mut session.opt, session.model.params_mut(), g);
         session.step += 1;
         let (budget, wall) = clock.elapsed();
         (seconds, wall_seconds) = (seconds + budget, wall_seconds + wall);

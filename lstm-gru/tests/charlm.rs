@@ -4,8 +4,10 @@
 
 use lstm_gru::checkpoint::{Trained, checkpoint_cell};
 use lstm_gru::data::encode;
+use lstm_gru::fast::charlm::FastLm;
 use lstm_gru::model::{Cell, CharLm, Gru, Lstm, Rnn};
 use lstm_gru::train::{TextConfig, Training, train_text};
+use shared::cli::Dtype;
 use shared::data::text::CharStream;
 use shared::gradcheck::{STEP, compare, numeric_gradient};
 use shared::rng;
@@ -75,7 +77,7 @@ fn lstm_learns_a_repetitive_text_and_round_trips_a_checkpoint() {
     let vocab = CharStream::from_text(&text);
     let (train, valid) = vocab.ids.split_at(vocab.ids.len() * 3 / 4);
     let mut evals = Vec::new();
-    let mut session = Training::<Lstm>::new(&short(), vocab.vocab_size(), 1);
+    let mut session = Training::<Lstm, f64>::new(&short(), vocab.vocab_size(), 1).unwrap();
     train_text(
         &short(),
         &mut session,
@@ -109,7 +111,8 @@ fn lstm_learns_a_repetitive_text_and_round_trips_a_checkpoint() {
     };
     let session = Session::outputs(CHAPTER, &run, None, &serde_json::json!({})).unwrap();
     let trained = Trained {
-        model,
+        model: model.to_model(),
+        dtype: Dtype::F64,
         vocab: CharStream {
             chars: vocab.chars.clone(),
             ids: Vec::new(),
@@ -134,7 +137,7 @@ fn lstm_learns_a_repetitive_text_and_round_trips_a_checkpoint() {
 /// the same loss on one stream (only the chunking of the same computation differs).
 #[test]
 fn carried_state_makes_chunking_invisible() {
-    let model: CharLm<Gru> = CharLm::new(6, 5, 2, &mut rng::seeded(3));
+    let model = FastLm::<Gru, f64>::from_model(&CharLm::new(6, 5, 2, &mut rng::seeded(3)));
     let ids: Vec<usize> = (0..101).map(|k| (k * k + 3 * k) % 6).collect();
     let a = model.evaluate(&ids, 5, 1);
     let b = model.evaluate(&ids, 20, 1);
@@ -147,11 +150,12 @@ fn carried_state_makes_chunking_invisible() {
 #[test]
 fn cross_entropy_scores_every_character_once() {
     let model: CharLm<Lstm> = CharLm::new(6, 5, 2, &mut rng::seeded(4));
+    let fast = FastLm::<Lstm, f64>::from_model(&model);
     for n in [2, 101, 258] {
         let ids: Vec<usize> = (0..n).map(|k| (k * k + 5 * k) % 6).collect();
         let state = model.rnn.zero_state(1);
         let (notes, _) = model.forward(&ids[..n - 1], &ids[1..], 1, &state);
-        let chunked = model.cross_entropy(&ids);
+        let chunked = fast.cross_entropy(&ids);
         assert!((notes - chunked).abs() < 1e-12, "{n}: {notes} vs {chunked}");
     }
 }
@@ -161,9 +165,10 @@ fn cross_entropy_scores_every_character_once() {
 #[test]
 fn sampling_at_temperature_0_takes_the_most_likely_character() {
     let model: CharLm<Gru> = CharLm::new(7, 6, 2, &mut rng::seeded(5));
+    let fast = FastLm::<Gru, f64>::from_model(&model);
     let prime = [3, 1];
-    let a = model.sample(&prime, 30, 0.0, &mut rng::seeded(1));
-    assert_eq!(a, model.sample(&prime, 30, 0.0, &mut rng::seeded(2)));
+    let a = fast.sample(&prime, 30, 0.0, &mut rng::seeded(1));
+    assert_eq!(a, fast.sample(&prime, 30, 0.0, &mut rng::seeded(2)));
     let seq: Vec<usize> = prime.iter().chain(&a).copied().collect();
     let state = model.rnn.zero_state(1);
     let (_, cache) = model.forward(&seq[..seq.len() - 1], &seq[1..], 1, &state);
@@ -173,6 +178,6 @@ fn sampling_at_temperature_0_takes_the_most_likely_character() {
         assert_eq!(c, best, "character {k}");
     }
     // At τ = 1 two seeds draw differently.
-    let one = |seed| model.sample(&prime, 30, 1.0, &mut rng::seeded(seed));
+    let one = |seed| fast.sample(&prime, 30, 1.0, &mut rng::seeded(seed));
     assert_ne!(one(1), one(2));
 }

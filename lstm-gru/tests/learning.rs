@@ -27,7 +27,7 @@ fn short(steps: usize) -> AddingConfig {
 /// than 16× under the trivial predictor's 1/6 (seeds 1–5 all end between 0.0013 and 0.0023).
 #[test]
 fn lstm_learns_the_adding_problem() {
-    let out = done(train_adding::<Lstm>(
+    let out = done(train_adding::<Lstm, f64>(
         &short(500),
         1,
         &Progress::new(0, "", false),
@@ -44,7 +44,7 @@ fn lstm_learns_the_adding_problem() {
 /// The same for the GRU, which learns faster (seeds 1–3 below 0.01 by step 250).
 #[test]
 fn gru_learns_the_adding_problem() {
-    let out = done(train_adding::<Gru>(
+    let out = done(train_adding::<Gru, f64>(
         &short(300),
         1,
         &Progress::new(0, "", false),
@@ -64,7 +64,7 @@ fn the_irnn_learns_the_adding_problem() {
     };
     let mut net = AddingNet::with_layers(32, 1, &mut shared::rng::stream(1, 1), Rnn::irnn);
     let p = Progress::new(0, "", false);
-    let out = done(train_adding_net(&cfg, 1, &mut net, &p));
+    let out = done(train_adding_net::<Rnn, f64>(&cfg, 1, &mut net, &p));
     assert_eq!(out.cell, "irnn");
     assert!(out.test_mse.points[0].1 > TRIVIAL_MSE);
     assert!(out.final_test_mse < 0.01, "{:?}", out.test_mse.points);
@@ -74,8 +74,8 @@ fn the_irnn_learns_the_adding_problem() {
 #[test]
 fn runs_are_reproducible() {
     let p = Progress::new(0, "", false);
-    let a = done(train_adding::<Lstm>(&short(5), 3, &p));
-    let b = done(train_adding::<Lstm>(&short(5), 3, &p));
+    let a = done(train_adding::<Lstm, f64>(&short(5), 3, &p));
+    let b = done(train_adding::<Lstm, f64>(&short(5), 3, &p));
     assert_eq!(a.train_mse.points, b.train_mse.points);
     assert_eq!(a.final_test_mse, b.final_test_mse);
 }

@@ -4,6 +4,7 @@
 #![allow(non_snake_case)]
 
 use lstm_gru::data::adding_batch;
+use lstm_gru::fast::adding::FastAdding;
 use lstm_gru::fast::parallel::AddingParallel;
 use lstm_gru::fast::{Cache, FastCell};
 use lstm_gru::model::{AddingNet, Gru, Lstm};
@@ -43,7 +44,7 @@ fn adding_cfg(batch: usize, threads: usize) -> AddingConfig {
 
 /// Training and held-out MSE curves of a short adding run.
 fn adding_curves<C: FastCell>(batch: usize, threads: usize) -> Vec<f64> {
-    let (out, result) = train_adding::<C>(&adding_cfg(batch, threads), 3, &quiet());
+    let (out, result) = train_adding::<C, f64>(&adding_cfg(batch, threads), 3, &quiet());
     result.unwrap();
     let mut v: Vec<f64> = out.train_mse.points.iter().map(|p| p.1).collect();
     v.extend(out.test_mse.points.iter().map(|p| p.1));
@@ -77,7 +78,7 @@ fn adding_on_two_threads_matches_one() {
 /// One mini-batch: the split gradient equals the whole one up to rounding.
 #[test]
 fn split_gradient_matches_whole() {
-    let net: AddingNet<Lstm> = AddingNet::new(6, 2, &mut rng::seeded(4));
+    let net = FastAdding::<Lstm, f64>::from_model(&AddingNet::new(6, 2, &mut rng::seeded(4)));
     let b = adding_batch(9, 5, &mut rng::seeded(5));
     let mut whole = net.zero_grads();
     let X = b.X.columns(0, b.X.ncols());
@@ -112,7 +113,11 @@ fn text_cfg(threads: usize, steps: usize) -> TextConfig {
     }
 }
 
-fn text_run<C: FastCell>(session: &mut Training<C>, cfg: &TextConfig, ids: &[usize]) -> Vec<f64> {
+fn text_run<C: FastCell>(
+    session: &mut Training<C, f64>,
+    cfg: &TextConfig,
+    ids: &[usize],
+) -> Vec<f64> {
     let (train, valid) = ids.split_at(ids.len() * 3 / 4);
     let mut evals: Vec<Eval> = Vec::new();
     train_text(cfg, session, train, valid, &quiet(), |_, e| {
@@ -127,7 +132,7 @@ fn text_case<C: FastCell>() {
     let vocab = CharStream::from_text(&TEXT.repeat(20));
     let V = vocab.vocab_size();
     let curves = |threads: usize| {
-        let mut s = Training::<C>::new(&text_cfg(threads, 12), V, 2);
+        let mut s = Training::<C, f64>::new(&text_cfg(threads, 12), V, 2).unwrap();
         let c = text_run(&mut s, &text_cfg(threads, 12), &vocab.ids);
         (c, s)
     };
@@ -136,7 +141,7 @@ fn text_case<C: FastCell>() {
     // 12 steps of 5 streams × 6 characters cross chunk boundaries: the carried states count.
     close(C::NAME, &one, &two);
     let (again, s3) = curves(2);
-    let bits = |s: &Training<C>| -> Vec<u64> {
+    let bits = |s: &Training<C, f64>| -> Vec<u64> {
         (s.model.params().iter())
             .flat_map(|(_, p)| p.iter().map(|x| x.to_bits()))
             .collect()
@@ -154,7 +159,7 @@ fn text_case<C: FastCell>() {
         }
     }
     // 6 steps on 2 threads, then 6 more from that session: the 12-step run on 2 threads.
-    let mut s = Training::<C>::new(&text_cfg(2, 6), V, 2);
+    let mut s = Training::<C, f64>::new(&text_cfg(2, 6), V, 2).unwrap();
     let mut parts = text_run(&mut s, &text_cfg(2, 6), &vocab.ids);
     parts.extend(text_run(&mut s, &text_cfg(2, 12), &vocab.ids));
     assert_eq!(parts, two, "{}: stopped and continued", C::NAME);

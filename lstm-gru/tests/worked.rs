@@ -3,7 +3,7 @@
 //! notes layer; and the engine's batch layout (columns are examples).
 #![allow(non_snake_case)]
 
-use lstm_gru::fast::{Cache, FastCell};
+use lstm_gru::fast::{Cache, FastCell, Layer};
 use lstm_gru::model::{Cell, Gru, Lstm, Rnn, gru, lstm};
 use nalgebra::DMatrix;
 use shared::rng;
@@ -125,7 +125,7 @@ fn lstm_gate_identity() {
 /// one give (the batch-1 runs take the matrix–vector path).
 fn batch_columns_are_independent<C: FastCell>() {
     let (D, H, T, B) = (3, 5, 4, 3);
-    let cell = C::new(D, H, &mut rng::seeded(10));
+    let cell = C::new(D, H, &mut rng::seeded(10)).to_layer::<f64>();
     let X = shared::init::uniform(D, T * B, -1.0, 1.0, &mut rng::seeded(11));
     let mut cache = cell.fast_cache(T, B);
     cell.forward_fast(X.columns(0, T * B), &mut cache);

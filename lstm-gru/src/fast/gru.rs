@@ -3,50 +3,93 @@
 //! recurrent products ([W^z_hh; W^r_hh] h_{t−1}, then W^h̃_hh (r_t ∗ h_{t−1})) around the
 //! elementwise loops.
 
-use super::{Cache, FastCell, input_part, input_part_backward, step_product, step_product_tn};
+use super::{
+    Cache, FastCell, Grads, Kernels, Layer, input_part, input_part_backward, narrow, sigmoid_grad,
+    tanh_grad, widen,
+};
+use crate::model::Gru;
 use crate::model::gru::{N, Z};
-use crate::model::{Cell, Grads, Gru};
 use multiversion::multiversion;
 use nalgebra::{DMatrix, DMatrixView};
-use shared::activation::{sigmoid_grad, tanh_grad};
-use shared::kernels::fastmath::{sigmoid, tanh};
 use shared::kernels::gemm_nt;
+
+/// The GRU's parameters in the engine's float type (see [`Gru`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FastGru<F: Kernels> {
+    /// 3H × D: the x-columns of W_z, W_r and W, stacked as row blocks z, r, h̃.
+    pub W_xh: DMatrix<F>,
+    /// 3H × H: the h-columns of W_z, W_r and W.
+    pub W_hh: DMatrix<F>,
+    /// 3H × 1: b^z, b^r, b^h̃.
+    pub b_h: DMatrix<F>,
+}
+
+impl FastCell for Gru {
+    type Layer<F: Kernels> = FastGru<F>;
+
+    fn to_layer<F: Kernels>(&self) -> FastGru<F> {
+        FastGru {
+            W_xh: narrow(&self.W_xh),
+            W_hh: narrow(&self.W_hh),
+            b_h: narrow(&self.b_h),
+        }
+    }
+
+    fn from_layer<F: Kernels>(layer: &FastGru<F>) -> Gru {
+        Gru {
+            W_xh: widen(&layer.W_xh),
+            W_hh: widen(&layer.W_hh),
+            b_h: widen(&layer.b_h),
+        }
+    }
+}
 
 /// What the GRU's forward pass records, plus the backward pass's buffers.
 #[derive(Clone, Debug)]
-pub struct GruCache {
+pub struct GruCache<F: Kernels> {
     T: usize,
     B: usize,
     H: usize,
     /// 3H × T·B: [z; r; h̃] of step t in columns tB..(t+1)B.
-    A: DMatrix<f64>,
+    A: DMatrix<F>,
     /// H × T·B: r_t ∗ h_{t−1}.
-    rh: DMatrix<f64>,
+    rh: DMatrix<F>,
     /// H × (T+1)·B: h_0 … h_T.
-    h: DMatrix<f64>,
+    h: DMatrix<F>,
     /// 3H × T·B: ∂E/∂(pre-activation) of z, r and h̃.
-    dA: DMatrix<f64>,
+    dA: DMatrix<F>,
     /// H × B: ∂E/∂h_t arriving from step t+1.
-    dh_next: DMatrix<f64>,
+    dh_next: DMatrix<F>,
     /// H × B: ∂E/∂(r_t ∗ h_{t−1}).
-    drh: DMatrix<f64>,
+    drh: DMatrix<F>,
     /// 3H × 1: Σ_t of dA's columns.
-    db: DMatrix<f64>,
+    db: DMatrix<F>,
+    /// W_hhᵀ and W_xhᵀ, for the backward pass's transposed products
+    /// ([`Kernels::transpose_into`]).
+    Wt: [DMatrix<F>; 2],
 }
 
-impl Cache for GruCache {
-    fn sequences(&self) -> (usize, usize, &[DMatrix<f64>]) {
+impl<F: Kernels> Cache<F> for GruCache<F> {
+    fn sequences(&self) -> (usize, usize, &[DMatrix<F>]) {
         (self.T, self.B, std::slice::from_ref(&self.h))
     }
-    fn sequences_mut(&mut self) -> (usize, usize, &mut [DMatrix<f64>]) {
+    fn sequences_mut(&mut self) -> (usize, usize, &mut [DMatrix<F>]) {
         (self.T, self.B, std::slice::from_mut(&mut self.h))
     }
 }
 
-impl FastCell for Gru {
-    type FastCache = GruCache;
+impl<F: Kernels> Layer<F> for FastGru<F> {
+    type Cache = GruCache<F>;
 
-    fn fast_cache(&self, T: usize, B: usize) -> GruCache {
+    fn weights(&self) -> [&DMatrix<F>; 3] {
+        [&self.W_xh, &self.W_hh, &self.b_h]
+    }
+
+    fn weights_mut(&mut self) -> [&mut DMatrix<F>; 3] {
+        [&mut self.W_xh, &mut self.W_hh, &mut self.b_h]
+    }
+
+    fn fast_cache(&self, T: usize, B: usize) -> GruCache<F> {
         let H = self.hidden_size();
         GruCache {
             T,
@@ -59,10 +102,12 @@ impl FastCell for Gru {
             dh_next: DMatrix::zeros(H, B),
             drh: DMatrix::zeros(H, B),
             db: DMatrix::zeros(3 * H, 1),
+            Wt: [DMatrix::zeros(0, 0), DMatrix::zeros(0, 0)],
         }
     }
 
-    fn forward_fast(&self, X: DMatrixView<'_, f64>, cache: &mut GruCache) {
+    fn forward_fast(&self, X: DMatrixView<'_, F>, cache: &mut GruCache<F>) {
+        let one = F::one();
         let (T, B, H) = (cache.T, cache.B, cache.H);
         assert_eq!(H, self.hidden_size(), "a cache of another hidden size");
         // The x_t columns of W_z, W_r and W (plus biases) for all T steps: one GEMM.
@@ -72,11 +117,11 @@ impl FastCell for Gru {
         let n = B * H;
         for t in 0..T {
             // + the h_{t−1} columns of W_z and W_r: one 2H × H product.
-            step_product(
-                1.0,
+            F::step_product(
+                one,
                 W_hh_zr,
                 cache.h.columns(t * B, B),
-                1.0,
+                one,
                 cache.A.view_mut((Z * H, t * B), (2 * H, B)),
             );
             let h_prev = &cache.h.as_slice()[t * n..(t + 1) * n];
@@ -90,11 +135,11 @@ impl FastCell for Gru {
                 reset_gates(z, r, h_prev, rh_t);
             }
             // + the h-columns of W applied to r_t ∗ h_{t−1}.
-            step_product(
-                1.0,
+            F::step_product(
+                one,
                 W_hh_n,
                 cache.rh.columns(t * B, B),
-                1.0,
+                one,
                 cache.A.view_mut((N * H, t * B), (H, B)),
             );
             let (h_prev, h_t) = cache.h.as_mut_slice()[t * n..(t + 2) * n].split_at_mut(n);
@@ -111,18 +156,21 @@ impl FastCell for Gru {
 
     fn backward_fast(
         &self,
-        X: DMatrixView<'_, f64>,
-        cache: &mut GruCache,
-        dH: DMatrixView<'_, f64>,
-        grads: &mut Grads,
-        dX: Option<&mut DMatrix<f64>>,
+        X: DMatrixView<'_, F>,
+        cache: &mut GruCache<F>,
+        dH: DMatrixView<'_, F>,
+        grads: &mut Grads<F>,
+        dX: Option<&mut DMatrix<F>>,
     ) {
+        let (zero, one) = (F::zero(), F::one());
         let (T, B, H) = (cache.T, cache.B, cache.H);
         assert_eq!(dH.shape(), (H, T * B), "dH is H × T·B");
         let W_hh_zr = self.W_hh.rows(Z * H, 2 * H);
         let W_hh_n = self.W_hh.rows(N * H, H);
+        F::transpose_into(&self.W_hh, &mut cache.Wt[0]);
+        F::transpose_into(&self.W_xh, &mut cache.Wt[1]);
         let n = B * H;
-        cache.dh_next.fill(0.0);
+        cache.dh_next.fill(zero);
         for t in (0..T).rev() {
             let h_prev = &cache.h.as_slice()[t * n..(t + 1) * n];
             {
@@ -148,16 +196,17 @@ impl FastCell for Gru {
                         //   ∂/∂z_t = h̃_t − h_{t−1},  ∂/∂h̃_t = z_t,  ∂/∂h_{t−1} (direct) = 1 − z_t.
                         da_z[k] = dh * (h_tilde[k] - h_prev[k]) * sigmoid_grad(z[k]);
                         da_n[k] = dh * z[k] * tanh_grad(h_tilde[k]);
-                        dh_next[k] = dh * (1.0 - z[k]); // ∂E/∂h_{t−1} so far
+                        dh_next[k] = dh * (one - z[k]); // ∂E/∂h_{t−1} so far
                     }
                 }
             }
             // h̃_t = tanh(W · [r_t ∗ h_{t−1}, x_t])  ⇒  ∂E/∂(r_t ∗ h_{t−1}) = W_hᵀ ∂E/∂a^h̃.
-            step_product_tn(
-                1.0,
+            F::step_product_tn(
+                one,
                 W_hh_n,
+                cache.Wt[0].columns(N * H, H), // W_hh_nᵀ
                 cache.dA.view((N * H, t * B), (H, B)),
-                0.0,
+                zero,
                 cache.drh.as_view_mut(),
             );
             {
@@ -186,68 +235,70 @@ impl FastCell for Gru {
                 }
             }
             // h_{t−1} also entered z_t and r_t: ∂E/∂h_{t−1} += [W^z_hh; W^r_hh]ᵀ [da^z; da^r].
-            step_product_tn(
-                1.0,
+            F::step_product_tn(
+                one,
                 W_hh_zr,
+                cache.Wt[0].columns(Z * H, 2 * H), // W_hh_zrᵀ
                 cache.dA.view((Z * H, t * B), (2 * H, B)),
-                1.0,
+                one,
                 cache.dh_next.as_view_mut(),
             );
         }
         // Recurrent weight gradients for all steps in one product each:
         // d[W^z_hh; W^r_hh] = Σ_t [da^z; da^r]_t h_{t−1}ᵀ,  dW^h̃_hh = Σ_t da^h̃_t (r_t ∗ h_{t−1})ᵀ.
         gemm_nt(
-            1.0,
+            one,
             &cache.dA.rows(Z * H, 2 * H),
             &cache.h.columns(0, T * B),
-            1.0,
+            one,
             &mut grads.dW_hh.rows_mut(Z * H, 2 * H),
         );
         gemm_nt(
-            1.0,
+            one,
             &cache.dA.rows(N * H, H),
             &cache.rh,
-            1.0,
+            one,
             &mut grads.dW_hh.rows_mut(N * H, H),
         );
         // dW_xh = Σ_t dA_t x_tᵀ, db_h = Σ_t dA_t 1, dx_t = W_xhᵀ dA_t.
-        input_part_backward(&self.W_xh, &cache.dA, &X, grads, &mut cache.db, dX);
+        let Wt_xh = cache.Wt[1].as_view();
+        input_part_backward(&self.W_xh, Wt_xh, &cache.dA, &X, grads, &mut cache.db, dX);
     }
 }
 
 /// z_t, r_t from their pre-activations (in place) and r_t ∗ h_{t−1}, for one example (slices of
 /// length H). Compiled for AVX-512 and AVX2 as well (same bits, see [`super::lstm`]).
 #[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
-fn reset_gates(z: &mut [f64], r: &mut [f64], h_prev: &[f64], rh_t: &mut [f64]) {
+fn reset_gates<F: Kernels>(z: &mut [F], r: &mut [F], h_prev: &[F], rh_t: &mut [F]) {
     reset_gates_body(z, r, h_prev, rh_t);
 }
 
 /// The one loop of [`reset_gates`].
 #[inline(always)]
-fn reset_gates_body(z: &mut [f64], r: &mut [f64], h_prev: &[f64], rh_t: &mut [f64]) {
+fn reset_gates_body<F: Kernels>(z: &mut [F], r: &mut [F], h_prev: &[F], rh_t: &mut [F]) {
     let H = z.len();
     let (r, h_prev, rh_t) = (&mut r[..H], &h_prev[..H], &mut rh_t[..H]);
     for k in 0..H {
-        z[k] = sigmoid(z[k]); // z_t = σ(W_z · [h_{t−1}, x_t])
-        r[k] = sigmoid(r[k]); // r_t = σ(W_r · [h_{t−1}, x_t])
+        z[k] = F::fast_sigmoid(z[k]); // z_t = σ(W_z · [h_{t−1}, x_t])
+        r[k] = F::fast_sigmoid(r[k]); // r_t = σ(W_r · [h_{t−1}, x_t])
         rh_t[k] = r[k] * h_prev[k]; // r_t ∗ h_{t−1}
     }
 }
 
 /// h̃_t from its pre-activation (in place) and h_t, for one example (slices of length H).
 #[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
-fn update(z: &[f64], h_tilde: &mut [f64], h_prev: &[f64], h_t: &mut [f64]) {
+fn update<F: Kernels>(z: &[F], h_tilde: &mut [F], h_prev: &[F], h_t: &mut [F]) {
     update_body(z, h_tilde, h_prev, h_t);
 }
 
 /// The one loop of [`update`].
 #[inline(always)]
-fn update_body(z: &[f64], h_tilde: &mut [f64], h_prev: &[f64], h_t: &mut [f64]) {
+fn update_body<F: Kernels>(z: &[F], h_tilde: &mut [F], h_prev: &[F], h_t: &mut [F]) {
     let H = z.len();
     let (h_tilde, h_prev, h_t) = (&mut h_tilde[..H], &h_prev[..H], &mut h_t[..H]);
     for k in 0..H {
-        h_tilde[k] = tanh(h_tilde[k]); // h̃_t = tanh(W · [r_t ∗ h_{t−1}, x_t])
-        h_t[k] = (1.0 - z[k]) * h_prev[k] + z[k] * h_tilde[k]; // h_t = (1 − z_t) ∗ h_{t−1} + z_t ∗ h̃_t
+        h_tilde[k] = F::fast_tanh(h_tilde[k]); // h̃_t = tanh(W · [r_t ∗ h_{t−1}, x_t])
+        h_t[k] = (F::one() - z[k]) * h_prev[k] + z[k] * h_tilde[k]; // h_t = (1 − z_t) ∗ h_{t−1} + z_t ∗ h̃_t
     }
 }
 
@@ -265,7 +316,7 @@ mod tests {
             let (z, rest) = a.split_at_mut(H);
             let (r, rest) = rest.split_at_mut(H);
             let (h_tilde, h_prev) = rest.split_at_mut(H);
-            let (mut rh, mut h) = (vec![0.0; H], vec![0.0; H]);
+            let (mut rh, mut h) = (vec![0.0f64; H], vec![0.0; H]);
             if dispatched {
                 reset_gates(z, r, h_prev, &mut rh);
                 update(z, h_tilde, h_prev, &mut h);

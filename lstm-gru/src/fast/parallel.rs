@@ -10,16 +10,20 @@
 //! a run is deterministic for a given N and equals N = 1 up to rounding (the sums over the
 //! batch are grouped differently). N = 1 runs the single-threaded code unchanged.
 
-use super::adding::AddingCache;
-use super::charlm::LmCache;
-use super::{Cache, FastCell};
-use crate::model::{AddingNet, CharLm, NetGrads};
+use super::adding::{AddingCache, FastAdding};
+use super::charlm::{FastLm, LmCache};
+use super::{Cache, FastCell, Kernels, NetGrads};
 use nalgebra::{DMatrix, DMatrixView};
 use shared::parallel::groups;
 
 /// `dst` (D × T·b) ← the columns of sequences j0 .. j0 + b of `src` (D × T·B, step t of
 /// sequence j in column tB + j).
-pub fn gather_columns(src: DMatrixView<'_, f64>, B: usize, j0: usize, dst: &mut DMatrix<f64>) {
+pub fn gather_columns<F: Kernels>(
+    src: DMatrixView<'_, F>,
+    B: usize,
+    j0: usize,
+    dst: &mut DMatrix<F>,
+) {
     let b = dst.ncols() / (src.ncols() / B);
     for t in 0..src.ncols() / B {
         dst.columns_mut(t * b, b)
@@ -46,21 +50,22 @@ pub fn for_each_part<P: Send>(parts: &mut [P], job: impl Fn(&mut P) + Sync) {
 }
 
 /// ∂E/∂θ += Σ_g w_g ∂E_g/∂θ, g in order: `grad` and every `parts[g].1` list the same
-/// parameters in the same order.
-pub fn add_weighted(grad: Vec<&mut DMatrix<f64>>, parts: &[(f64, Vec<&mut DMatrix<f64>>)]) {
+/// parameters in the same order (w_g rounded to `F`).
+pub fn add_weighted<F: Kernels>(grad: Vec<&mut DMatrix<F>>, parts: &[(f64, Vec<&mut DMatrix<F>>)]) {
     for (i, p) in grad.into_iter().enumerate() {
         for (w_g, g) in parts {
+            let w_g = F::round_from(*w_g);
             for (a, b) in p.iter_mut().zip(g[i].iter()) {
-                *a += w_g * b;
+                *a += w_g * *b;
             }
         }
     }
 }
 
 /// ∂E/∂θ += Σ_g w_g ∂E_g/∂θ over the groups' gradients; returns E = Σ_g w_g E_g (g in order).
-fn reduce<'a>(
-    grads: &mut NetGrads,
-    parts: impl Iterator<Item = (f64, f64, &'a mut NetGrads)>,
+fn reduce<'a, F: Kernels>(
+    grads: &mut NetGrads<F>,
+    parts: impl Iterator<Item = (f64, f64, &'a mut NetGrads<F>)>,
 ) -> f64 {
     let (mut sums, mut loss) = (Vec::new(), 0.0);
     for (w, e, g) in parts {
@@ -71,30 +76,30 @@ fn reduce<'a>(
     loss
 }
 
-/// [`AddingNet::backward_fast`] with the batch's sequences split over threads: each group's
+/// [`FastAdding::backward_fast`] with the batch's sequences split over threads: each group's
 /// own copy of its sequences, cache and gradients.
 #[derive(Clone, Debug)]
-pub struct AddingParallel<C: FastCell> {
-    parts: Vec<AddingPart<C>>,
+pub struct AddingParallel<C: FastCell, F: Kernels> {
+    parts: Vec<AddingPart<C, F>>,
 }
 
 /// One group of sequences j0 .. j0 + B_g.
 #[derive(Clone, Debug)]
-struct AddingPart<C: FastCell> {
+struct AddingPart<C: FastCell, F: Kernels> {
     j0: usize,
     /// w_g = B_g / B.
     w: f64,
     /// 2 × T·B_g and 1 × B_g: the group's sequences and sums.
-    X: DMatrix<f64>,
+    X: DMatrix<F>,
     target: DMatrix<f64>,
-    cache: AddingCache<C>,
-    grads: NetGrads,
+    cache: AddingCache<C, F>,
+    grads: NetGrads<F>,
     mse: f64,
 }
 
-impl<C: FastCell> AddingParallel<C> {
+impl<C: FastCell, F: Kernels> AddingParallel<C, F> {
     /// The groups of T steps of B sequences of `net` on `threads` threads (fewer if B is).
-    pub fn new(net: &AddingNet<C>, T: usize, B: usize, threads: usize) -> Self {
+    pub fn new(net: &FastAdding<C, F>, T: usize, B: usize, threads: usize) -> Self {
         let parts = (groups(B, threads).into_iter())
             .map(|(j0, b)| AddingPart {
                 j0,
@@ -119,10 +124,10 @@ impl<C: FastCell> AddingParallel<C> {
     /// MSE = Σ_g w_g MSE_g (g in order).
     pub fn backward(
         &mut self,
-        net: &AddingNet<C>,
-        X: &DMatrix<f64>,
+        net: &FastAdding<C, F>,
+        X: &DMatrix<F>,
         target: &DMatrix<f64>,
-        grads: &mut NetGrads,
+        grads: &mut NetGrads<F>,
     ) -> f64 {
         let B = target.ncols();
         for p in self.parts.iter_mut() {
@@ -142,37 +147,37 @@ impl<C: FastCell> AddingParallel<C> {
     }
 }
 
-/// [`CharLm::backward_fast`] with the B streams split into contiguous groups, one per thread.
+/// [`FastLm::backward_fast`] with the B streams split into contiguous groups, one per thread.
 /// Each group has its own inputs, cache (which carries its streams' states from chunk to
 /// chunk) and gradients, made once per run.
 #[derive(Clone, Debug)]
-pub struct LmParallel<C: FastCell> {
-    parts: Vec<LmPart<C>>,
+pub struct LmParallel<C: FastCell, F: Kernels> {
+    parts: Vec<LmPart<C, F>>,
 }
 
 /// The streams j0 .. j0 + B_g.
 #[derive(Clone, Debug)]
-struct LmPart<C: FastCell> {
+struct LmPart<C: FastCell, F: Kernels> {
     j0: usize,
     /// w_g = B_g / B.
     w: f64,
     inputs: Vec<usize>,
     targets: Vec<usize>,
-    cache: LmCache<C>,
-    grads: NetGrads,
+    cache: LmCache<C, F>,
+    grads: NetGrads<F>,
     loss: f64,
 }
 
-impl<C: FastCell> LmParallel<C> {
+impl<C: FastCell, F: Kernels> LmParallel<C, F> {
     /// Groups for the T and B of `cache` on `threads` threads (fewer if B < threads), starting
     /// from `cache`'s carried states (those of a resumed checkpoint).
-    pub fn new(model: &CharLm<C>, cache: &LmCache<C>, threads: usize) -> Self {
+    pub fn new(model: &FastLm<C, F>, cache: &LmCache<C, F>, threads: usize) -> Self {
         let (T, B) = (cache.rnn.steps(), cache.rnn.batch());
         let parts = (groups(B, threads).into_iter())
             .map(|(j0, b)| {
                 let mut mine = model.fast_cache(T, b);
                 for (mine, all) in mine.rnn.layers.iter_mut().zip(&cache.rnn.layers) {
-                    let state: Vec<DMatrix<f64>> = (all.initial_state().iter())
+                    let state: Vec<DMatrix<F>> = (all.initial_state().iter())
                         .map(|m| m.columns(j0, b).into_owned())
                         .collect();
                     mine.set_initial_state(&state)
@@ -208,7 +213,7 @@ impl<C: FastCell> LmParallel<C> {
     }
 
     /// Copies the groups' carried states into `cache` (columns j0 .. j0 + B_g).
-    pub fn store_state(&self, cache: &mut LmCache<C>) {
+    pub fn store_state(&self, cache: &mut LmCache<C, F>) {
         for (l, all) in cache.rnn.layers.iter_mut().enumerate() {
             let mut state = all.initial_state();
             for p in &self.parts {
@@ -227,10 +232,10 @@ impl<C: FastCell> LmParallel<C> {
     /// and returns E = Σ_g w_g E_g (g in order).
     pub fn backward(
         &mut self,
-        model: &CharLm<C>,
+        model: &FastLm<C, F>,
         inputs: &[usize],
         targets: &[usize],
-        grads: &mut NetGrads,
+        grads: &mut NetGrads<F>,
     ) -> f64 {
         let T = self.parts[0].cache.rnn.steps();
         let B = inputs.len() / T;
@@ -261,7 +266,7 @@ mod tests {
     fn gather_picks_the_group_columns_of_every_step() {
         // D = 1, T = 2, B = 3: column tB + j holds 10t + j.
         let src = DMatrix::from_fn(1, 6, |_, c| (10 * (c / 3) + c % 3) as f64);
-        let mut dst = DMatrix::zeros(1, 4);
+        let mut dst = DMatrix::<f64>::zeros(1, 4);
         gather_columns(src.columns(0, 6), 3, 1, &mut dst);
         assert_eq!(dst.as_slice(), &[1.0, 2.0, 11.0, 12.0]);
     }
