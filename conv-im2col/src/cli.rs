@@ -81,6 +81,7 @@ pub struct TrainArgs {
     /// replica of the network, the gradients added in a fixed order (1: the whole batch at
     /// once; G > 1 equals it up to rounding, so a resumed run keeps the G it was trained with).
     #[arg(long, value_name = "G", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
+    #[serde(default = "one_group")]
     pub groups: u64,
     /// The engine's float type: `f64` (as the notes) or `f32` (parameters, activations,
     /// gradients and Adam's moments in f32; the model records it, `eval` and `--resume` keep it).
@@ -151,4 +152,10 @@ pub struct EvalArgs {
     /// Evaluate on every image of this 8×8 digits CSV.
     #[arg(long, value_name = "FILE")]
     pub digits: Option<PathBuf>,
+}
+
+/// `--groups`' default, also for a run saved before the flag existed (its `--threads N` was
+/// this split).
+fn one_group() -> u64 {
+    1
 }

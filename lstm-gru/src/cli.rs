@@ -88,10 +88,12 @@ pub struct AddingArgs {
     /// Adam's learning rate.
     #[arg(long, default_value_t = 0.01, value_parser = positive)]
     pub lr: f64,
-    /// Threads per mini-batch: its sequences split into N groups run side by side, the
-    /// gradients added in a fixed order (1: single-threaded; N > 1 equals it up to rounding).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
-    pub threads: u64,
+    /// Groups per mini-batch: its sequences split into G groups, each on its own thread, the
+    /// gradients added in a fixed order (1: the whole batch at once; G > 1 equals it up to
+    /// rounding, so a resumed run keeps its G).
+    #[arg(long, value_name = "G", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
+    #[serde(default = "one_group")]
+    pub groups: u64,
     /// The vanilla cell's f (notes §6: tanh or ReLU). relu starts as the IRNN of Le, Jaitly &
     /// Hinton 2015: W_hh = I, b_h = 0, W_xh from N(0, 0.001²).
     #[arg(long, value_enum, default_value = "tanh")]
@@ -156,10 +158,12 @@ pub struct TrainArgs {
     /// stopped, with its flags; it goes on writing there unless --out says otherwise.
     #[arg(long, value_name = "RUN")]
     pub resume: Option<PathBuf>,
-    /// Threads per mini-batch: its sequences split into N groups run side by side, the
-    /// gradients added in a fixed order (1: single-threaded; N > 1 equals it up to rounding).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
-    pub threads: u64,
+    /// Groups per mini-batch: its sequences split into G groups, each on its own thread, the
+    /// gradients added in a fixed order (1: the whole batch at once; G > 1 equals it up to
+    /// rounding, so a resumed run keeps its G).
+    #[arg(long, value_name = "G", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
+    #[serde(default = "one_group")]
+    pub groups: u64,
     /// The engine's float type: f64 (as the notes layer) or f32 (parameters, activations,
     /// gradients and Adam's moments in f32, about twice the speed); the model records
     /// it, `sample`, `eval` and `--resume` keep it.
@@ -194,7 +198,7 @@ impl TrainArgs {
             lr: self.lr(),
             clip: 5.0,
             eval_every: self.eval_every as usize,
-            threads: self.threads as usize,
+            threads: self.groups as usize,
         }
     }
 }
@@ -277,3 +281,9 @@ macro_rules! with_cell {
     };
 }
 pub(crate) use with_cell;
+
+/// `--groups`' default, also for a run saved before the flag existed (its `--threads N` was
+/// this split).
+fn one_group() -> u64 {
+    1
+}

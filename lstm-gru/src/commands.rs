@@ -25,7 +25,7 @@ use std::path::Path;
 /// Flags a resumed run may change: the run length (a total), the CPU-time budget of this
 /// invocation, the threads (the same numbers up to rounding), how often to validate and
 /// checkpoint, and the path of the text (its characters are checked against the run's).
-const MAY_CHANGE: &[&str] = &["steps", "seconds", "threads", "eval_every", "text"];
+const MAY_CHANGE: &[&str] = &["steps", "seconds", "groups", "eval_every", "text"];
 
 /// `lstm-gru` / `lstm-gru adding`: the cells on the adding problem, one after another.
 pub fn adding(chapter: Chapter, a: &AddingArgs) -> Result<()> {
@@ -45,9 +45,9 @@ pub fn adding(chapter: Chapter, a: &AddingArgs) -> Result<()> {
         clip: 1.0,
         eval_every: 50,
         test_size: 256,
-        threads: a.threads as usize,
+        threads: a.groups as usize,
     };
-    // The training caches (twice with --threads: the groups' beside the run's), the held-out
+    // The training caches (twice with --groups: the groups' beside the run's), the held-out
     // caches, weights and Adam.
     let copies = if cfg.threads > 1 { 2 } else { 1 };
     let columns = copies * cfg.batch + cfg.test_size;
@@ -232,7 +232,7 @@ fn train_cell<C: FastCell, F: Kernels>(
 }
 
 /// Refuses sizes whose buffers would not fit in memory: the stack over V inputs and its caches
-/// (twice with `--threads`: the groups' tapes beside the session's), the one-hot inputs,
+/// (twice with `--groups`: the groups' tapes beside the session's), the one-hot inputs,
 /// probabilities and gradients.
 fn check_sizes(cfg: &TextConfig, a: &TrainArgs, V: usize) -> shared::Result<()> {
     let (T, B) = (cfg.seq_len, cfg.batch);

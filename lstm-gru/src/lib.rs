@@ -51,7 +51,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`model`] | the notes layer: the three cells, the stack, the two output layers; `Cache` and `Grads` |
-//! | [`fast`] | the engine: the trained passes on preallocated buffers, generic over f64 and f32 (`--dtype`), `--threads` ([`fast::parallel`]) |
+//! | [`fast`] | the engine: the trained passes on preallocated buffers, generic over f64 and f32 (`--dtype`), `--groups` ([`fast::parallel`]) |
 //! | [`data`] | the adding problem's sequences; the text (a file or the generated corpus) and its streams |
 //! | [`lm`] | the language model in use: validation loss, the loss of a text (`eval`), sampling |
 //! | [`train`] | the two training loops, the language model's training state |

@@ -2,7 +2,7 @@
 //! kept, a resume continues in its own folder with its own flags, one run per folder, closed
 //! and full stdout, Ctrl-C then resume equals an unstopped run, `--version`) and for `adding`
 //! (no resume), and lstm-gru's own cases: the default folders, `--steps` is a total and
-//! `--threads` may change on resume, `eval`, `sample --temperature 0`, divergence.
+//! `--groups` may change on resume, `eval`, `sample --temperature 0`, divergence.
 
 use lstm_gru::checkpoint::Trained;
 use lstm_gru::fast::charlm::FastLm;
@@ -122,15 +122,15 @@ fn default_folders_steps_as_a_total_and_threads_on_resume() {
         &["--steps", "6"],
     );
     assert_eq!(std::fs::read(&model).unwrap(), before);
-    // Another thread count may continue a run (the same numbers up to rounding).
-    let o = resume(&["--steps", "9", "--threads", "2"]);
+    // Another group count may continue a run (the same numbers up to rounding).
+    let o = resume(&["--steps", "9", "--groups", "2"]);
     ok(&o, "resume on 2 threads");
     assert!(stdout(&o).contains("resuming at step 6"), "{}", stdout(&o));
     let summary = testing::summary_without_timing(&cwd.join("runs/lstm-gru/summary.json"));
     assert_eq!(
         (
             summary["steps"].as_u64(),
-            summary["flags"]["threads"].as_u64()
+            summary["flags"]["groups"].as_u64()
         ),
         (Some(9), Some(2))
     );

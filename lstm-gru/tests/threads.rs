@@ -1,4 +1,4 @@
-//! `--threads N`: the mini-batch's sequences split over N threads give the run of one thread
+//! `--groups N`: the mini-batch's sequences split over N threads give the run of one thread
 //! up to rounding (1e-9 relative on every loss of the curve), the same bits on a repeat, and
 //! the checkpoint (carried states included) of a run split over two threads continues exactly.
 #![allow(non_snake_case)]
@@ -171,7 +171,7 @@ fn text_on_two_threads_matches_one() {
     text_case::<Gru>();
 }
 
-/// The binary with `--threads 2`, twice: the same bytes (loss curves and checkpoint).
+/// The binary with `--groups 2`, twice: the same bytes (loss curves and checkpoint).
 #[test]
 fn binary_on_two_threads_writes_the_same_bytes_twice() {
     let bin = env!("CARGO_BIN_EXE_lstm-gru");
@@ -180,20 +180,8 @@ fn binary_on_two_threads_writes_the_same_bytes_twice() {
     for out in [&a, &b] {
         let out = out.to_str().unwrap();
         let adding = [
-            "adding",
-            "--length",
-            "10",
-            "--hidden",
-            "4",
-            "--steps",
-            "20",
-            "--batch",
-            "6",
-            "--threads",
-            "2",
-            "--out",
-            out,
-            "-q",
+            "adding", "--length", "10", "--hidden", "4", "--steps", "20", "--batch", "6",
+            "--groups", "2", "--out", out, "-q",
         ];
         let o = shared::testing::run(bin, &adding);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -212,7 +200,7 @@ fn binary_on_two_threads_writes_the_same_bytes_twice() {
                 "2",
                 "--batch",
                 "6",
-                "--threads",
+                "--groups",
                 "2",
                 "--out",
                 &text,

@@ -90,7 +90,6 @@ pub struct TrainArgs {
     pub run: RunArgs,
 }
 
-
 /// `sample` (alias `generate`).
 #[derive(Args, Serialize, Deserialize, Clone, Debug)]
 pub struct SampleArgs {

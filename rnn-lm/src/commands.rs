@@ -14,8 +14,8 @@ use crate::report::{self, Outcome, Tracker};
 use crate::train::{Curves, Position, Spec, train_with_sgd};
 use anyhow::Result;
 use shared::cli::Dtype;
-use shared::parallel::MAX_THREADS;
 use shared::data::text::{Corpus, Vocab, tokenize};
+use shared::parallel::MAX_THREADS;
 use shared::session::{
     Chapter, Checkpointed, Given, Session, Start, Started, check_memory, model_file,
 };

@@ -1,4 +1,4 @@
-//! `--threads N`: the B sequences (columns) of a mini-batch cut into N contiguous groups of B_g
+//! `--groups N`: the B sequences (columns) of a mini-batch cut into N contiguous groups of B_g
 //! columns (`shared::parallel::groups`); each group runs forward + backward on its own thread
 //! (`std::thread::scope`: N − 1 scoped threads, the calling thread takes the last group) with
 //! its own cache and gradients, made once per run. The loss is a mean over the batch, so with
