@@ -12,7 +12,7 @@
 //! matrixmultiply (behind [`crate::kernels::gemm()`]) copies its left operand into packed panels
 //! before multiplying; here that operand is all of `A` (6.4 MB at 8000 × 100), copied for only
 //! `n` columns of work, and `n` = 20 fills two and a half of its 8-column tiles. These kernels
-//! read `A` in place (no packing), cover `n` exactly (tiles of 1 to 12 columns), and do the
+//! read `A` in place (no packing), cover `n` exactly (tiles of 1 to 11 columns), and do the
 //! backward product and the update in one pass over `A`, block by block of rows, while a block
 //! is still in the L2 cache.
 //!
@@ -46,10 +46,14 @@ pub const LANES: usize = 8;
 /// the product that reads it and the update that writes it.
 const BLOCK: usize = 256;
 
-/// Columns of `C` per tile of [`tall_gemm`].
-const GEMM_COLS: usize = 12;
+/// Columns of `C` per tile of [`tall_gemm`]. Not 12: with 12 columns (96 accumulators at
+/// AVX-512's 8 rows) the compiler gave up on the wide registers (4-lane FMAs and masked
+/// gathers), and a 12-column tile of rnn-lm's Y = V H took 7.4 ms against 0.32 ms for 11; its
+/// SGD step at 45 words went from 13.6 to 6.5 ms with 11 (the same bits: each entry's chain
+/// does not depend on the tiles).
+const GEMM_COLS: usize = 11;
 
-/// Expands `$body` with `$W` a `const usize` equal to `$w` (1 ..= 12): the tile widths are
+/// Expands `$body` with `$W` a `const usize` equal to `$w` (1 ..= 11): the tile widths are
 /// compile-time constants, so that the accumulators can live in registers.
 #[rustfmt::skip]
 macro_rules! const_width {
@@ -65,8 +69,7 @@ macro_rules! const_width {
             8 => { const $W: usize = 8; $body }
             9 => { const $W: usize = 9; $body }
             10 => { const $W: usize = 10; $body }
-            11 => { const $W: usize = 11; $body }
-            _ => { const $W: usize = 12; $body }
+            _ => { const $W: usize = 11; $body }
         }
     };
 }
@@ -87,9 +90,9 @@ macro_rules! const_width5 {
 
 // Tile sizes per instruction set, chosen so that the accumulators stay in registers (and the
 // loops are short enough for the compiler to unroll them):
-// - `C = A B`: MR rows × up to 12 columns; AVX-512 8 × 12 (12 of its 32 registers of 8 lanes),
-//   AVX2 4 × 12 (12 of 16 registers of 4 lanes), baseline 2 × 12 (SSE2: 12 of 16 of 2 lanes).
-//   n is cut into equal chunks of at most 12 columns (n = 20: 10 + 10).
+// - `C = A B`: MR rows × up to 11 columns; AVX-512 8 × 11 (11 of its 32 registers of 8 lanes),
+//   AVX2 4 × 11 (11 of 16 registers of 4 lanes), baseline 2 × 11 (SSE2: 11 of 16 of 2 lanes).
+//   n is cut into equal chunks of at most 11 columns (n = 20: 10 + 10; n = 45: 5 × 9).
 // - `Aᵀ dC`: LB × IB accumulators of 8 lanes; AVX-512 4 × 5, AVX2 2 × 2, baseline 1 × 2.
 // - the update: MR rows × C columns; AVX-512 16 × 10, AVX2 8 × 6, baseline 4 × 6.
 
@@ -502,7 +505,7 @@ mod tests {
     }
 
     /// Sizes that leave remainders everywhere: rows past the 16-, 8- and 2-row tiles and the
-    /// 256-row blocks, columns past the 12-, 10-, 6- and 2-wide tiles.
+    /// 256-row blocks, columns past the 11-, 10-, 6- and 2-wide tiles.
     const SIZES: [(usize, usize, usize); 6] = [
         (1, 1, 1),
         (37, 13, 7),
