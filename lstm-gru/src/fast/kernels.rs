@@ -5,7 +5,7 @@
 //!
 //! | kernel | f64 | f32 |
 //! |---|---|---|
-//! | σ, tanh | `shared::kernels::fastmath` | [`super::fastmath32`]: the same method in f32 (within 4 ulp; vectorised, no libm) |
+//! | σ, tanh | `shared::kernels::fastmath` | `shared::kernels::fastmath32`: the same method in f32 (within 4 ulp; vectorised, no libm) |
 //! | per-step product, B = 1 | `shared::kernels::{gemv, gemv_t}` | [`gemv_f32`]: `gemv`'s loop in f32 (four columns per pass), compiled for AVX-512 and AVX2; Aᵀx as the copy of Aᵀ times x |
 //! | aᵀ b, B > 1 and the whole sequence's dX = W_xhᵀ dA | `shared::kernels::gemm_tn` (matrixmultiply) | aᵀ copied once per backward pass ([`Kernels::transpose_into`]), then the `gemm` crate's f32 GEMM on it: on this machine 52 µs against `gemm_tn`'s 89 µs for a step's W_hhᵀ dA_t (512 × 128 transposed, times 128 × 32) |
 //! | Σ of columns | `shared::kernels::sum_columns` | the same order, in f32 |
@@ -153,11 +153,11 @@ impl Kernels for f64 {
 impl Kernels for f32 {
     #[inline(always)]
     fn fast_sigmoid(x: f32) -> f32 {
-        super::fastmath32::sigmoid(x)
+        shared::kernels::fastmath32::sigmoid(x)
     }
     #[inline(always)]
     fn fast_tanh(x: f32) -> f32 {
-        super::fastmath32::tanh(x)
+        shared::kernels::fastmath32::tanh(x)
     }
     fn tanh_mut(v: &mut [f32]) {
         tanh_mut_f32(v);

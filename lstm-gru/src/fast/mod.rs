@@ -11,7 +11,7 @@
 //! - a gate's pre-activations, activations and gradients live in one 4H × T·B (or 3H × T·B)
 //!   buffer, each example's column holding all gates, and the elementwise gate loops run over
 //!   slices, compiled for AVX-512 and AVX2 and picked once per process (σ and tanh from
-//!   `shared::kernels::fastmath`, in f32 from [`fastmath32`]: no libm call);
+//!   `shared::kernels::fastmath`, in f32 from `shared::kernels::fastmath32`: no libm call);
 //! - every buffer is allocated once, in a cache made before the loop: a forward + backward pass
 //!   allocates nothing but the GEMM kernels' packing buffers (`tests/alloc.rs`);
 //! - a cache keeps its initial state between chunks ([`Cache::carry`]), so a text is read as
@@ -32,7 +32,6 @@
 
 pub mod adding;
 pub mod charlm;
-pub mod fastmath32;
 pub mod gru;
 pub mod kernels;
 pub mod lstm;

@@ -7,14 +7,13 @@
 //! - **f32** runs the products with V on the `gemm` crate ([`shared::kernels::gemm()`], reading
 //!   `(Y − T)ᵀ` and `Hᵀ` in place through strides, inner dimensions in chunks of at most 512 so
 //!   that the bits do not depend on the CPU's cache sizes; in f32 it does twice the multiply-adds
-//!   per instruction), the softmax's exponential in f32 (`exp32`, sixteen lanes;
+//!   per instruction), the softmax's exponential in f32 (`shared::kernels::fastmath32::exp_nonpositive`, sixteen lanes;
 //!   its sum in f64), tanh in f64 ([`fastmath`]) rounded once to f32.
 //!   Each product is cut into [`BLOCKS`] near-equal blocks of columns (time steps forward,
 //!   columns of V backward) whatever the thread count, and threads take whole blocks: every
 //!   block is the same call on one thread or on several, so `--threads` gives the same bits in
 //!   f32 too.
 
-use multiversion::multiversion;
 use nalgebra::{
     DMatrix, DMatrixView, DMatrixViewMut, DVectorView, DVectorViewMut, Dyn, Matrix, RawStorage,
     RawStorageMut,
@@ -161,7 +160,7 @@ impl Scalar for f32 {
             let mut Yb = DMatrixViewMut::from_slice(Y, m, c);
             gemm32(1.0, &V, &H, 0.0, &mut Yb);
             for y_i in Y.chunks_exact_mut(m) {
-                softmax32(y_i);
+                shared::kernels::softmax::softmax32_mut(y_i);
             }
         });
     }
@@ -206,80 +205,6 @@ impl Scalar for f32 {
             }
         }
     }
-}
-
-/// `y ← softmax(y)` in f32: the maximum in f32 (exact), `e^{y − max}` by [`exp32`], their sum
-/// in f64 over sixteen lanes added in a fixed order, one division. Compiled for AVX-512 and AVX2
-/// besides the baseline, as shared's kernels (the same bits on each).
-#[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
-fn softmax32(y: &mut [f32]) {
-    const L: usize = 16;
-    let (chunks, rest) = y.as_chunks::<L>();
-    let mut m = [f32::NEG_INFINITY; L];
-    for c in chunks {
-        for l in 0..L {
-            m[l] = if c[l] > m[l] { c[l] } else { m[l] };
-        }
-    }
-    let max = rest
-        .iter()
-        .chain(m.iter())
-        .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
-    let mut s = [0.0f64; L];
-    let (chunks, rest) = y.as_chunks_mut::<L>();
-    for c in chunks {
-        for l in 0..L {
-            c[l] = exp32(c[l] - max);
-            s[l] += f64::from(c[l]);
-        }
-    }
-    let mut sum = 0.0;
-    for half in [8, 4, 2, 1] {
-        for l in 0..half {
-            s[l] += s[l + half]; // a fixed tree: (s0 + s8) + (s4 + s12) + …
-        }
-    }
-    sum += s[0];
-    for v in rest {
-        *v = exp32(*v - max);
-        sum += f64::from(*v);
-    }
-    let inv = (1.0 / sum) as f32;
-    for v in y.iter_mut() {
-        *v *= inv;
-    }
-}
-
-/// e^x in f32 for x ≤ 0 (softmax scores minus their maximum), within a few ulp of the correctly
-/// rounded value; 0 below −87 (where e^x leaves f32's normal range), NaN for NaN. The f32 form of
-/// `shared::kernels::fastmath::exp_nonpositive`: e^x = 2^k e^r, k = round(x / ln 2), r = x − k ln 2
-/// in [−ln2/2, ln2/2] (Cody–Waite with cephes' split of ln 2), e^r by Taylor to r⁷/7! (the next
-/// term is below 6e-9 of the sum), 2^k in the exponent bits.
-#[inline(always)]
-fn exp32(x: f32) -> f32 {
-    const UNDERFLOW: f32 = -87.0;
-    const LN2_HI: f32 = 0.693_359_4; // 355/512: k · LN2_HI is exact for |k| < 2¹⁵
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    const ROUND: f32 = 12_582_912.0; // 1.5 · 2²³: rounds to an integer in the low bits
-    let xc = if x < UNDERFLOW { UNDERFLOW } else { x }; // keeps NaN
-    let t = xc * std::f32::consts::LOG2_E + ROUND;
-    let k = t - ROUND;
-    let r = (xc - k * LN2_HI) - k * LN2_LO;
-    let mut p = 1.0 / 5040.0; // 1/7!
-    for c in [
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        0.5,
-        1.0,
-        1.0,
-    ] {
-        p = p * r + c;
-    }
-    let k_int = t.to_bits().wrapping_sub(ROUND.to_bits());
-    let two_k = f32::from_bits(k_int.wrapping_add(127) << 23);
-    if x < UNDERFLOW { 0.0 } else { p * two_k }
 }
 
 /// `c ← α a b + β c` in f32 on the `gemm` crate, the inner dimension summed in fixed chunks of
@@ -359,50 +284,4 @@ fn for_blocks2<A: Send, B: Send>(
             job(a, b, *j0);
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exp32_is_within_a_few_ulp_of_the_exact_exponential() {
-        let mut worst = 0.0f64;
-        for i in 0..=870_000 {
-            let x = -(i as f32) * 1e-4; // 0 … −87
-            let (ours, exact) = (f64::from(exp32(x)), f64::from(x).exp());
-            // in units of f32's spacing at the exact value
-            let ulp = f64::from(f32::EPSILON) * exact;
-            worst = worst.max((ours - exact).abs() / ulp);
-        }
-        assert!(worst <= 2.0, "{worst} ulp");
-        assert_eq!(exp32(0.0), 1.0);
-        assert_eq!(exp32(-87.5), 0.0);
-        assert_eq!(exp32(-1e30), 0.0);
-        assert!(exp32(f32::NAN).is_nan());
-    }
-
-    #[test]
-    fn softmax32_sums_to_one_and_matches_the_f64_softmax() {
-        let mut r = shared::rng::seeded(3);
-        let y64: Vec<f64> = (0..8003)
-            .map(|_| 10.0 * shared::rng::normal(&mut r))
-            .collect();
-        let mut y: Vec<f32> = y64.iter().map(|&v| v as f32).collect();
-        let mut want: Vec<f64> = y.iter().map(|&v| f64::from(v)).collect();
-        let input = want.clone();
-        softmax32(&mut y);
-        let max = want.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let sum: f64 = want.iter().map(|v| (v - max).exp()).sum();
-        want.iter_mut().for_each(|v| *v = (*v - max).exp() / sum);
-        let total: f64 = y.iter().map(|&v| f64::from(v)).sum();
-        assert!((total - 1.0).abs() < 1e-5, "{total}");
-        // y − max is rounded to f32 first (relative error u, so e^{y − max} is off by up to
-        // |y − max| u), then a few ulp from exp32, the sum and the scaling.
-        for ((a, b), v) in y.iter().zip(&want).zip(&input) {
-            let x = v - max;
-            let bound = (4.0 - x) * f64::from(f32::EPSILON) * b;
-            assert!((f64::from(*a) - b).abs() <= bound, "{a} vs {b}");
-        }
-    }
 }

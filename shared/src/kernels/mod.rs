@@ -16,6 +16,7 @@
 //! | [`gemm`](mod@gemm) | `c ← α op(a) op(b) + β c` on any strided nalgebra matrix (the transposed products nalgebra runs slowly) |
 //! | [`gemv`](mod@gemv) | the per-time-step matrix–vector products: `y ← y + A x`, `y ← α A x + β y`, `y ← α Aᵀ x + β y` |
 //! | [`float`] | the engine's float type [`Float`] (f64, or f32 for `--dtype f32`) and the copies between them |
+//! | [`fastmath32`] | σ, tanh and e^x (x ≤ 0) in f32 for `--dtype f32`, vectorisable |
 //! | [`fastmath`] | vectorisable e^x, e^x − 1, tanh and σ (no libm call), and their in-place slice forms |
 //! | [`sum`] | the bias gradient Σ_t dz_t (the sum of a matrix's columns) |
 //! | [`softplus`] | Σ softplus over a column (a row product ln Π (1 + e^y) in log space) and its log-sum over every binary configuration of a layer: an RBM's exact log Z and model expectations |
@@ -24,6 +25,7 @@
 //! | [`threads`] | a product's columns split over scoped threads, bit-identical to one thread |
 
 pub mod fastmath;
+pub mod fastmath32;
 pub mod float;
 pub mod gemm;
 pub mod gemv;

@@ -56,6 +56,48 @@ fn softmax_body(y: &mut [f64]) {
     }
 }
 
+/// `y ← softmax(y)` in f32: the maximum in f32 (exact), `e^{y − max}` by [`exp_nonpositive`](super::fastmath32::exp_nonpositive), their sum
+/// in f64 over sixteen lanes added in a fixed order, one division. Compiled for AVX-512 and AVX2
+/// besides the baseline, as shared's kernels (the same bits on each).
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
+pub fn softmax32_mut(y: &mut [f32]) {
+    const L: usize = 16;
+    let (chunks, rest) = y.as_chunks::<L>();
+    let mut m = [f32::NEG_INFINITY; L];
+    for c in chunks {
+        for l in 0..L {
+            m[l] = if c[l] > m[l] { c[l] } else { m[l] };
+        }
+    }
+    let max = rest
+        .iter()
+        .chain(m.iter())
+        .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+    let mut s = [0.0f64; L];
+    let (chunks, rest) = y.as_chunks_mut::<L>();
+    for c in chunks {
+        for l in 0..L {
+            c[l] = super::fastmath32::exp_nonpositive(c[l] - max);
+            s[l] += f64::from(c[l]);
+        }
+    }
+    let mut sum = 0.0;
+    for half in [8, 4, 2, 1] {
+        for l in 0..half {
+            s[l] += s[l + half]; // a fixed tree: (s0 + s8) + (s4 + s12) + …
+        }
+    }
+    sum += s[0];
+    for v in rest {
+        *v = super::fastmath32::exp_nonpositive(*v - max);
+        sum += f64::from(*v);
+    }
+    let inv = (1.0 / sum) as f32;
+    for v in y.iter_mut() {
+        *v *= inv;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +149,30 @@ mod tests {
             let mut base = s;
             softmax_body(&mut base);
             assert_eq!(y, base, "len {len}");
+        }
+    }
+
+    #[test]
+    fn softmax32_sums_to_one_and_matches_the_f64_softmax() {
+        let mut r = crate::rng::seeded(3);
+        let y64: Vec<f64> = (0..8003)
+            .map(|_| 10.0 * crate::rng::normal(&mut r))
+            .collect();
+        let mut y: Vec<f32> = y64.iter().map(|&v| v as f32).collect();
+        let mut want: Vec<f64> = y.iter().map(|&v| f64::from(v)).collect();
+        let input = want.clone();
+        softmax32_mut(&mut y);
+        let max = want.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let sum: f64 = want.iter().map(|v| (v - max).exp()).sum();
+        want.iter_mut().for_each(|v| *v = (*v - max).exp() / sum);
+        let total: f64 = y.iter().map(|&v| f64::from(v)).sum();
+        assert!((total - 1.0).abs() < 1e-5, "{total}");
+        // y − max is rounded to f32 first (relative error u, so e^{y − max} is off by up to
+        // |y − max| u), then a few ulp from exp32, the sum and the scaling.
+        for ((a, b), v) in y.iter().zip(&want).zip(&input) {
+            let x = v - max;
+            let bound = (4.0 - x) * f64::from(f32::EPSILON) * b;
+            assert!((f64::from(*a) - b).abs() <= bound, "{a} vs {b}");
         }
     }
 }
