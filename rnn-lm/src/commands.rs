@@ -129,11 +129,10 @@ fn train_in<F: Scalar>(started: Started<TrainArgs>, args: &TrainArgs, given: &Gi
     let mut model = Net::<F>::from_model(&state.model);
     session.resumed_at(at.seen);
     let (ln_N_x, w) = ((N_x as f64).ln(), state.model.num_params());
-    let on = match (threads, F::DTYPE) {
-        (1, Dtype::F64) => String::new(),
-        (t, Dtype::F64) => format!(" on {t} threads"),
-        (1, d) => format!(" in {}", d.as_str()),
-        (t, d) => format!(" in {} on {t} threads", d.as_str()),
+    // The threads change no number, so the output does not name them (summary.json does).
+    let on = match F::DTYPE {
+        Dtype::F64 => String::new(),
+        d => format!(" in {}", d.as_str()),
     };
     say!("Training on {n} sentences{on}: N_x = {N_x}, N_h = {N_h} ({w} weights), K = {K}.")?;
     say!("Untrained, the loss should be ln N_x = {ln_N_x:.6}.")?;
