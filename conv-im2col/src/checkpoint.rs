@@ -389,7 +389,7 @@ pub fn load_net<T: Float>(path: impl AsRef<Path>) -> Result<FastConvNet<T>> {
 }
 
 /// Takes the sizes and W1 … b3 out of a loaded checkpoint, checking every shape and that it
-/// was trained in `T` ([`dtype`]).
+/// was trained in `T` (`Checkpoint::expect_dtype`).
 pub fn net_from_checkpoint<T: Float>(ck: &mut Checkpoint) -> Result<FastConvNet<T>> {
     ck.expect_dtype::<T>()?;
     let config = Config {
