@@ -73,11 +73,8 @@ fn train_in<T: Float>(started: Started<TrainArgs>) -> Result<()> {
     };
     session.resumed_at(state.steps());
     let mut s = state.with_threads(a.groups as usize)?;
-    if a.groups > 1 {
-        // Each group's thread runs its own products: the cores are shared out between them.
-        let cores = shared::kernels::threads::product_threads();
-        shared::kernels::threads::set_product_threads(cores / a.groups as usize);
-    }
+    // Each group's thread runs its own products: the cores are shared out between them.
+    shared::kernels::threads::share_product_threads(a.groups as usize);
     say!("{}", report::data_line(&split))?;
     let adam = format!("{:?}", a.adam);
     say!("{}", report::network_line(&s.net, &adam, lr, batch))?;

@@ -47,6 +47,8 @@ pub fn adding(chapter: Chapter, a: &AddingArgs) -> Result<()> {
         test_size: 256,
         threads: a.groups as usize,
     };
+    // Each group's thread runs its own products: the cores are shared out between them.
+    shared::kernels::threads::share_product_threads(cfg.threads);
     // The training caches (twice with --groups: the groups' beside the run's), the held-out
     // caches, weights and Adam.
     let copies = if cfg.threads > 1 { 2 } else { 1 };
@@ -151,6 +153,7 @@ fn train_cell<C: FastCell, F: Kernels>(
 ) -> Result<()> {
     let corpus = Corpus::load(a.text.as_deref(), a.run.seed)?;
     let cfg = a.config();
+    shared::kernels::threads::share_product_threads(cfg.threads); // as in `adding`
     check_sizes(&cfg, a, corpus.stream.vocab_size())?;
     let mut training = match resumed {
         Some(mut ck) => TextRun::<C, F>::load(&mut ck, (&corpus, &cfg))?

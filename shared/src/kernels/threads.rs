@@ -35,6 +35,13 @@ pub fn set_product_threads(n: usize) {
     PRODUCT_THREADS.store(n.max(1), Ordering::Relaxed);
 }
 
+/// Shares the products' threads out between `groups` threads that each run their own products
+/// (a chapter's `--groups`): each group's products get `product_threads() / groups` (at least
+/// one), so the groups do not ask for more threads than there are.
+pub fn share_product_threads(groups: usize) {
+    set_product_threads(product_threads() / groups.max(1));
+}
+
 /// The threads the engine's products may use ([`set_product_threads`]).
 pub fn product_threads() -> usize {
     PRODUCT_THREADS.load(Ordering::Relaxed)
