@@ -9,7 +9,7 @@
 //! | per-step product, B = 1 | `shared::kernels::{gemv, gemv_t}` | [`gemv_f32`]: `gemv`'s loop in f32 (four columns per pass), compiled for AVX-512 and AVX2; Aᵀx as the copy of Aᵀ times x |
 //! | aᵀ b, B > 1 and the whole sequence's dX = W_xhᵀ dA | `shared::kernels::gemm_tn` (matrixmultiply) | aᵀ copied once per backward pass ([`Kernels::transpose_into`]), then the `gemm` crate's f32 GEMM on it: on this machine 52 µs against `gemm_tn`'s 89 µs for a step's W_hhᵀ dA_t (512 × 128 transposed, times 128 × 32) |
 //! | Σ of columns | `shared::kernels::sum_columns` | the same order, in f32 |
-//! | softmax of columns | `shared::activation::softmax_columns_mut` | the same loop in f32 (libm `expf`) |
+//! | softmax of columns | `shared::activation::softmax_columns_mut` | `shared::kernels::softmax::softmax32_mut` per column (e^x in f32, the sum in f64) |
 //! | cross-entropy | `shared::loss::cross_entropy` | the same sum in f64 over the f32 probabilities |
 
 use multiversion::multiversion;
@@ -228,17 +228,11 @@ impl Kernels for f32 {
             *out += m.column(j);
         }
     }
-    /// As shared's f64 softmax: the column's maximum subtracted, libm's `exp`, the sum in
-    /// order, one division per entry.
+    /// Each column by `shared::kernels::softmax::softmax32_mut` (e^x in f32, the sum in f64).
     fn softmax_columns(m: &mut DMatrix<f32>) {
-        for mut col in m.column_iter_mut() {
-            let max = col.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0.0;
-            for v in col.iter_mut() {
-                *v = (*v - max).exp();
-                sum += *v;
-            }
-            col /= sum;
+        let rows = m.nrows();
+        for col in m.as_mut_slice().chunks_exact_mut(rows.max(1)) {
+            shared::kernels::softmax::softmax32_mut(col);
         }
     }
     /// As shared's f64 cross-entropy (the same `TINY` inside the logarithm), each probability
